@@ -1,0 +1,173 @@
+//! The `mock-bmc` command line (docs/MOCK-BMC.md).
+
+use crate::bmc::TlsMode;
+use crate::fleet::{FleetConfig, ListenSpec, MockFleet};
+use crate::persona::Profile;
+use crate::state::{random_token, SessionPolicy};
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Redfish BMC simulator: one process, many BMCs.
+#[derive(Debug, Parser)]
+#[command(name = "mock-bmc", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start a fleet of mock BMCs and serve until interrupted.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// How many BMCs.
+    #[arg(long, default_value_t = 1)]
+    pub count: usize,
+    /// ADDR[:PORT] for all BMCs (port 0 = any), or FIRST-LAST:PORT to give each BMC its own IP.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: ListenSpec,
+    /// Serve HTTPS with a self-signed certificate per BMC (or --cert/--key).
+    #[arg(long)]
+    pub tls: bool,
+    /// PEM certificate for every BMC instead of generated ones (implies --tls).
+    #[arg(long, requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// PEM private key for --cert.
+    #[arg(long, requires = "cert")]
+    pub key: Option<PathBuf>,
+    /// Write each BMC's certificate as DIR/NAME.pem (for clients that want a CA file).
+    #[arg(long, value_name = "DIR")]
+    pub cert_dir: Option<PathBuf>,
+    /// User name of the BMC account.
+    #[arg(long, default_value = "admin")]
+    pub username: String,
+    /// Password of the BMC account; random when omitted (it is written to --fleet-out).
+    #[arg(long)]
+    pub password: Option<String>,
+    /// Seed for the fleet's machines: the same seed gives the same fleet.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Persona: generic, openbmc, idrac, ilo, supermicro, xcc or mixed.
+    #[arg(long, default_value = "generic")]
+    pub profile: Profile,
+    /// Delay added to every Redfish response, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Most sessions a BMC keeps open at once.
+    #[arg(long, default_value_t = 16)]
+    pub session_limit: usize,
+    /// Idle seconds after which a session expires.
+    #[arg(long, default_value_t = 1800)]
+    pub session_timeout: u64,
+    /// Write the fleet file (fwfleet's config format, mode 0600) here once every BMC listens.
+    #[arg(long, value_name = "FILE")]
+    pub fleet_out: Option<PathBuf>,
+}
+
+/// Run the command line; returns when the fleet is stopped.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve(args).await,
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    if args.count == 0 {
+        bail!("--count must be at least 1");
+    }
+    if let ListenSpec::Single(a) = args.listen {
+        if a.port() != 0 && args.count > 1 {
+            bail!(
+                "--listen {a} has a fixed port but --count is {}\n\
+                 use port 0 (any free port) or an address range like 127.1.0.1-127.1.0.{}:{}",
+                args.count,
+                args.count.min(254),
+                a.port()
+            );
+        }
+    }
+    let tls = match (&args.cert, &args.key) {
+        (Some(cert), Some(key)) => TlsMode::Files {
+            cert: cert.clone(),
+            key: key.clone(),
+        },
+        _ if args.tls => TlsMode::SelfSigned,
+        _ => TlsMode::Off,
+    };
+    let cfg = FleetConfig {
+        count: args.count,
+        listen: args.listen,
+        profile: args.profile,
+        seed: args.seed,
+        username: args.username.clone(),
+        password: args.password.clone().unwrap_or_else(random_token),
+        tls,
+        latency: Duration::from_millis(args.latency_ms),
+        sessions: SessionPolicy {
+            limit: args.session_limit,
+            idle_timeout: Duration::from_secs(args.session_timeout),
+        },
+    };
+    let fleet = MockFleet::start(cfg).await.context("starting the mock fleet")?;
+    if let Some(dir) = &args.cert_dir {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        for b in &fleet.bmcs {
+            if let Some(pem) = b.cert_pem() {
+                let path = dir.join(format!("{}.pem", b.name()));
+                std::fs::write(&path, pem).with_context(|| format!("writing {}", path.display()))?;
+            }
+        }
+    }
+    if let Some(path) = &args.fleet_out {
+        fleet
+            .write_fleet_file(path)
+            .with_context(|| format!("writing the fleet file {}", path.display()))?;
+    }
+    let mut out = std::io::stdout().lock();
+    for b in &fleet.bmcs {
+        match b.tls_fingerprint() {
+            Some(fp) => writeln!(out, "bmc {} {} {} sha256={fp}", b.name(), b.url(), b.bmc().config.machine.persona)?,
+            None => writeln!(out, "bmc {} {} {}", b.name(), b.url(), b.bmc().config.machine.persona)?,
+        }
+    }
+    writeln!(out, "ready {}", fleet.bmcs.len())?;
+    out.flush()?;
+    drop(out);
+    shutdown_signal().await;
+    tracing::info!("stopping {} BMCs", fleet.bmcs.len());
+    drop(fleet);
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// A password for fleets that did not get one: 128 random bits.
+pub fn generated_password() -> String {
+    random_token()
+}

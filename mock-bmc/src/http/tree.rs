@@ -1,0 +1,532 @@
+//! The Redfish resource tree of one BMC, built as JSON from its state.
+//!
+//! One function maps a path to a resource so that `$expand`, HEAD and the
+//! journal all see the same tree. Types and versions are those of DMTF
+//! release 2025.4 (DSP8010), the set the Service Validator judges against.
+
+use super::error::RedfishError;
+use crate::bmc::Bmc;
+use crate::machine::{Component, Kind, Role};
+use crate::persona::Persona;
+use crate::state::BmcState;
+use serde_json::{json, Value};
+
+/// A resource and the methods it allows (for `Allow` and 405s).
+#[derive(Debug)]
+pub struct Resource {
+    pub body: Value,
+    pub allow: &'static str,
+}
+
+const GET_ONLY: &str = "GET, HEAD";
+
+fn ok(body: Value) -> Result<Resource, RedfishError> {
+    Ok(Resource {
+        body,
+        allow: GET_ONLY,
+    })
+}
+
+fn link(uri: &str) -> Value {
+    json!({ "@odata.id": uri })
+}
+
+fn status_ok() -> Value {
+    json!({"State": "Enabled", "Health": "OK"})
+}
+
+fn collection(uri: &str, odata_type: &str, name: &str, members: Vec<String>) -> Value {
+    let members: Vec<Value> = members.iter().map(|m| link(m)).collect();
+    json!({
+        "@odata.id": uri,
+        "@odata.type": odata_type,
+        "Name": name,
+        "Members@odata.count": members.len(),
+        "Members": members,
+    })
+}
+
+/// Paths of the tree, so links and routes cannot drift apart.
+#[derive(Debug)]
+pub struct Paths {
+    pub system: String,
+    pub manager: String,
+    pub chassis: String,
+}
+
+impl Paths {
+    pub fn of(p: Persona) -> Paths {
+        Paths {
+            system: format!("/redfish/v1/Systems/{}", p.system_id()),
+            manager: format!("/redfish/v1/Managers/{}", p.manager_id()),
+            chassis: format!("/redfish/v1/Chassis/{}", p.chassis_id()),
+        }
+    }
+}
+
+pub const ROOT: &str = "/redfish/v1";
+pub const SESSIONS: &str = "/redfish/v1/SessionService/Sessions";
+pub const FIRMWARE: &str = "/redfish/v1/UpdateService/FirmwareInventory";
+pub const SOFTWARE: &str = "/redfish/v1/UpdateService/SoftwareInventory";
+pub const TASKS: &str = "/redfish/v1/TaskService/Tasks";
+pub const SIMPLE_UPDATE: &str =
+    "/redfish/v1/UpdateService/Actions/UpdateService.SimpleUpdate";
+pub const START_UPDATE: &str = "/redfish/v1/UpdateService/Actions/UpdateService.StartUpdate";
+
+/// Resolve `path` (normalised: no trailing slash, root is `/redfish/v1`) to a resource.
+pub fn resolve(bmc: &Bmc, st: &BmcState, path: &str) -> Result<Resource, RedfishError> {
+    let persona = st.machine.persona;
+    let paths = Paths::of(persona);
+    let rest = path
+        .strip_prefix(ROOT)
+        .ok_or_else(|| RedfishError::not_found(path))?;
+    let segs: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    match segs.as_slice() {
+        [] => ok(service_root(bmc, st)),
+        ["SessionService"] => Ok(Resource {
+            body: json!({
+                "@odata.id": "/redfish/v1/SessionService",
+                "@odata.type": "#SessionService.v1_2_0.SessionService",
+                "Id": "SessionService",
+                "Name": "Session Service",
+                "Description": "Session Service",
+                "ServiceEnabled": true,
+                "SessionTimeout": st.session_policy.idle_timeout.as_secs(),
+                "Status": status_ok(),
+                "Sessions": link(SESSIONS),
+            }),
+            allow: "GET, HEAD, PATCH",
+        }),
+        ["SessionService", "Sessions"] => Ok(Resource {
+            body: collection(
+                SESSIONS,
+                "#SessionCollection.SessionCollection",
+                "Session Collection",
+                st.sessions
+                    .iter()
+                    .map(|s| format!("{SESSIONS}/{}", s.id))
+                    .collect(),
+            ),
+            allow: "GET, HEAD, POST",
+        }),
+        ["SessionService", "Sessions", id] => {
+            let s = st
+                .sessions
+                .iter()
+                .find(|s| s.id == *id)
+                .ok_or_else(|| RedfishError::not_found(path))?;
+            Ok(Resource {
+                body: json!({
+                    "@odata.id": format!("{SESSIONS}/{}", s.id),
+                    "@odata.type": "#Session.v1_8_0.Session",
+                    "Id": s.id,
+                    "Name": format!("User Session {}", s.id),
+                    "UserName": s.username,
+                    "Password": null,
+                    "SessionType": "Redfish",
+                    "CreatedTime": s.created.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    "ClientOriginIPAddress": s.client,
+                }),
+                allow: "GET, HEAD, DELETE",
+            })
+        }
+        ["AccountService"] => ok(json!({
+            "@odata.id": "/redfish/v1/AccountService",
+            "@odata.type": "#AccountService.v1_18_1.AccountService",
+            "Id": "AccountService",
+            "Name": "Account Service",
+            "Description": "BMC user accounts",
+            "ServiceEnabled": true,
+            "Status": status_ok(),
+            "MinPasswordLength": 8,
+            "MaxPasswordLength": 64,
+            "AccountLockoutThreshold": 0,
+            "AuthFailureLoggingThreshold": 3,
+            "LocalAccountAuth": "Enabled",
+            "Accounts": link("/redfish/v1/AccountService/Accounts"),
+            "Roles": link("/redfish/v1/AccountService/Roles"),
+        })),
+        ["AccountService", "Accounts"] => ok(collection(
+            "/redfish/v1/AccountService/Accounts",
+            "#ManagerAccountCollection.ManagerAccountCollection",
+            "Accounts Collection",
+            vec!["/redfish/v1/AccountService/Accounts/1".into()],
+        )),
+        ["AccountService", "Accounts", "1"] => ok(json!({
+            "@odata.id": "/redfish/v1/AccountService/Accounts/1",
+            "@odata.type": "#ManagerAccount.v1_14_1.ManagerAccount",
+            "Id": "1",
+            "Name": "User Account",
+            "UserName": bmc.config.username,
+            "Password": null,
+            "RoleId": "Administrator",
+            "Enabled": true,
+            "Locked": false,
+            "AccountTypes": ["Redfish"],
+            "Links": {"Role": link("/redfish/v1/AccountService/Roles/Administrator")},
+        })),
+        ["AccountService", "Roles"] => ok(collection(
+            "/redfish/v1/AccountService/Roles",
+            "#RoleCollection.RoleCollection",
+            "Roles Collection",
+            ["Administrator", "Operator", "ReadOnly"]
+                .iter()
+                .map(|r| format!("/redfish/v1/AccountService/Roles/{r}"))
+                .collect(),
+        )),
+        ["AccountService", "Roles", role] => {
+            let privileges: &[&str] = match *role {
+                "Administrator" => &[
+                    "Login",
+                    "ConfigureManager",
+                    "ConfigureUsers",
+                    "ConfigureSelf",
+                    "ConfigureComponents",
+                ],
+                "Operator" => &["Login", "ConfigureSelf", "ConfigureComponents"],
+                "ReadOnly" => &["Login", "ConfigureSelf"],
+                _ => return Err(RedfishError::not_found(path)),
+            };
+            ok(json!({
+                "@odata.id": format!("/redfish/v1/AccountService/Roles/{role}"),
+                "@odata.type": "#Role.v1_3_3.Role",
+                "Id": role,
+                "Name": format!("{role} Role"),
+                "RoleId": role,
+                "IsPredefined": true,
+                "AssignedPrivileges": privileges,
+            }))
+        }
+        ["Systems"] => ok(collection(
+            "/redfish/v1/Systems",
+            "#ComputerSystemCollection.ComputerSystemCollection",
+            "Computer System Collection",
+            vec![paths.system.clone()],
+        )),
+        ["Systems", id] if *id == persona.system_id() => ok(system(st, &paths)),
+        ["Systems", id, "ResetActionInfo"] if *id == persona.system_id() => ok(reset_info(
+            &format!("{}/ResetActionInfo", paths.system),
+            &[
+                "On",
+                "ForceOff",
+                "GracefulShutdown",
+                "GracefulRestart",
+                "ForceRestart",
+                "PowerCycle",
+            ],
+        )),
+        ["Managers"] => ok(collection(
+            "/redfish/v1/Managers",
+            "#ManagerCollection.ManagerCollection",
+            "Manager Collection",
+            vec![paths.manager.clone()],
+        )),
+        ["Managers", id] if *id == persona.manager_id() => ok(manager(st, &paths)),
+        ["Managers", id, "ResetActionInfo"] if *id == persona.manager_id() => ok(reset_info(
+            &format!("{}/ResetActionInfo", paths.manager),
+            &["GracefulRestart", "ForceRestart"],
+        )),
+        ["Chassis"] => ok(collection(
+            "/redfish/v1/Chassis",
+            "#ChassisCollection.ChassisCollection",
+            "Chassis Collection",
+            vec![paths.chassis.clone()],
+        )),
+        ["Chassis", id] if *id == persona.chassis_id() => ok(chassis(st, &paths)),
+        ["UpdateService"] => ok(update_service(st)),
+        ["UpdateService", "SimpleUpdateActionInfo"] => ok(simple_update_info(persona)),
+        ["UpdateService", "FirmwareInventory"] => ok(collection(
+            FIRMWARE,
+            "#SoftwareInventoryCollection.SoftwareInventoryCollection",
+            "Firmware Inventory Collection",
+            st.machine
+                .components
+                .iter()
+                .map(|c| format!("{FIRMWARE}/{}", c.id))
+                .collect(),
+        )),
+        ["UpdateService", "FirmwareInventory", id] => {
+            let c = st
+                .machine
+                .components
+                .iter()
+                .find(|c| c.id == *id)
+                .ok_or_else(|| RedfishError::not_found(path))?;
+            ok(firmware_item(c, persona))
+        }
+        ["UpdateService", "SoftwareInventory"] => ok(collection(
+            SOFTWARE,
+            "#SoftwareInventoryCollection.SoftwareInventoryCollection",
+            "Software Inventory Collection",
+            st.machine
+                .host_software
+                .iter()
+                .map(|s| format!("{SOFTWARE}/{}", s.id))
+                .collect(),
+        )),
+        ["UpdateService", "SoftwareInventory", id] => {
+            let s = st
+                .machine
+                .host_software
+                .iter()
+                .find(|s| s.id == *id)
+                .ok_or_else(|| RedfishError::not_found(path))?;
+            ok(json!({
+                "@odata.id": format!("{SOFTWARE}/{}", s.id),
+                "@odata.type": "#SoftwareInventory.v1_13_0.SoftwareInventory",
+                "Id": s.id,
+                "Name": s.name,
+                "Version": s.version,
+                "Updateable": false,
+                "Manufacturer": s.manufacturer,
+                "Status": status_ok(),
+                "RelatedItem": [link(&paths.system)],
+            }))
+        }
+        ["TaskService"] => ok(json!({
+            "@odata.id": "/redfish/v1/TaskService",
+            "@odata.type": "#TaskService.v1_3_0.TaskService",
+            "Id": "TaskService",
+            "Name": "Task Service",
+            "ServiceEnabled": true,
+            "DateTime": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "CompletedTaskOverWritePolicy": "Oldest",
+            "LifeCycleEventOnTaskStateChange": true,
+            "TaskAutoDeleteTimeoutMinutes": 60,
+            "TaskMonitorAutoExpirySeconds": 0,
+            "Status": status_ok(),
+            "Tasks": link(TASKS),
+        })),
+        ["TaskService", "Tasks"] => ok(collection(
+            TASKS,
+            "#TaskCollection.TaskCollection",
+            "Task Collection",
+            Vec::new(),
+        )),
+        _ => Err(RedfishError::not_found(path)),
+    }
+}
+
+fn service_root(bmc: &Bmc, st: &BmcState) -> Value {
+    let p = st.machine.persona;
+    json!({
+        "@odata.id": "/redfish/v1/",
+        "@odata.type": "#ServiceRoot.v1_20_0.ServiceRoot",
+        "Id": "RootService",
+        "Name": "Root Service",
+        "RedfishVersion": p.redfish_version(),
+        "UUID": bmc.service_uuid,
+        "Vendor": p.vendor(),
+        "Product": p.product(),
+        "ProtocolFeaturesSupported": {
+            "ExpandQuery": {
+                "ExpandAll": true,
+                "Levels": true,
+                "MaxLevels": 3,
+                "Links": true,
+                "NoLinks": true,
+            },
+            "SelectQuery": false,
+            "FilterQuery": false,
+            "OnlyMemberQuery": false,
+            "ExcerptQuery": false,
+        },
+        "Systems": link("/redfish/v1/Systems"),
+        "Chassis": link("/redfish/v1/Chassis"),
+        "Managers": link("/redfish/v1/Managers"),
+        "Tasks": link("/redfish/v1/TaskService"),
+        "SessionService": link("/redfish/v1/SessionService"),
+        "AccountService": link("/redfish/v1/AccountService"),
+        "UpdateService": link("/redfish/v1/UpdateService"),
+        "Links": { "Sessions": link(SESSIONS) },
+    })
+}
+
+fn reset_info(uri: &str, values: &[&str]) -> Value {
+    json!({
+        "@odata.id": uri,
+        "@odata.type": "#ActionInfo.v1_5_0.ActionInfo",
+        "Id": "ResetActionInfo",
+        "Name": "Reset Action Info",
+        "Parameters": [{
+            "Name": "ResetType",
+            "Required": true,
+            "DataType": "String",
+            "AllowableValues": values,
+        }],
+    })
+}
+
+fn system(st: &BmcState, paths: &Paths) -> Value {
+    let m = &st.machine;
+    json!({
+        "@odata.id": paths.system,
+        "@odata.type": "#ComputerSystem.v1_27_0.ComputerSystem",
+        "Id": m.persona.system_id(),
+        "Name": "System",
+        "SystemType": "Physical",
+        "Manufacturer": m.manufacturer,
+        "Model": m.model,
+        "SKU": m.sku,
+        "SerialNumber": m.serial,
+        "UUID": m.uuid,
+        "HostName": m.name,
+        "BiosVersion": m.bios_version(),
+        "PowerState": if st.power_on { "On" } else { "Off" },
+        "Status": status_ok(),
+        "Actions": {
+            "#ComputerSystem.Reset": {
+                "target": format!("{}/Actions/ComputerSystem.Reset", paths.system),
+                "@Redfish.ActionInfo": format!("{}/ResetActionInfo", paths.system),
+            }
+        },
+        "Links": {
+            "Chassis": [link(&paths.chassis)],
+            "ManagedBy": [link(&paths.manager)],
+        },
+    })
+}
+
+fn manager(st: &BmcState, paths: &Paths) -> Value {
+    let m = &st.machine;
+    json!({
+        "@odata.id": paths.manager,
+        "@odata.type": "#Manager.v1_24_0.Manager",
+        "Id": m.persona.manager_id(),
+        "Name": "Manager",
+        "ManagerType": "BMC",
+        "Manufacturer": m.persona.vendor(),
+        "Model": m.persona.product(),
+        "FirmwareVersion": m.bmc_version(),
+        "UUID": m.uuid,
+        "PowerState": "On",
+        "DateTime": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "Status": status_ok(),
+        "Actions": {
+            "#Manager.Reset": {
+                "target": format!("{}/Actions/Manager.Reset", paths.manager),
+                "@Redfish.ActionInfo": format!("{}/ResetActionInfo", paths.manager),
+            }
+        },
+        "Links": {
+            "ManagerForServers": [link(&paths.system)],
+            "ManagerForChassis": [link(&paths.chassis)],
+        },
+    })
+}
+
+fn chassis(st: &BmcState, paths: &Paths) -> Value {
+    let m = &st.machine;
+    json!({
+        "@odata.id": paths.chassis,
+        "@odata.type": "#Chassis.v1_28_0.Chassis",
+        "Id": m.persona.chassis_id(),
+        "Name": "Computer System Chassis",
+        "ChassisType": "RackMount",
+        "Manufacturer": m.manufacturer,
+        "Model": m.model,
+        "SerialNumber": m.serial,
+        "SKU": m.sku,
+        "PowerState": if st.power_on { "On" } else { "Off" },
+        "Status": status_ok(),
+        "Links": {
+            "ComputerSystems": [link(&paths.system)],
+            "ManagedBy": [link(&paths.manager)],
+        },
+    })
+}
+
+fn update_service(st: &BmcState) -> Value {
+    let p = st.machine.persona;
+    let apply = json!({ "SupportedValues": p.apply_times() });
+    let mut v = json!({
+        "@odata.id": "/redfish/v1/UpdateService",
+        "@odata.type": "#UpdateService.v1_17_0.UpdateService",
+        "Id": "UpdateService",
+        "Name": "Update Service",
+        "Description": "Service for software update",
+        "ServiceEnabled": true,
+        "Status": status_ok(),
+        "FirmwareInventory": link(FIRMWARE),
+        "SoftwareInventory": link(SOFTWARE),
+        "MaxImageSizeBytes": 419_430_400u64,
+        "MultipartHttpPushUri": p.multipart_push_uri(),
+        "MultipartHttpPushUri@Redfish.OperationApplyTimeSupport": apply.clone(),
+        "Actions": {
+            "#UpdateService.SimpleUpdate": {
+                "target": SIMPLE_UPDATE,
+                "@Redfish.ActionInfo": "/redfish/v1/UpdateService/SimpleUpdateActionInfo",
+                "TransferProtocol@Redfish.AllowableValues": p.transfer_protocols(),
+                "@Redfish.OperationApplyTimeSupport": apply,
+            },
+            "#UpdateService.StartUpdate": {
+                "target": START_UPDATE,
+            },
+        },
+    });
+    if let (Some(raw), Some(o)) = (p.raw_push_uri(), v.as_object_mut()) {
+        o.insert("HttpPushUri".into(), json!(raw));
+    }
+    v
+}
+
+fn simple_update_info(p: Persona) -> Value {
+    json!({
+        "@odata.id": "/redfish/v1/UpdateService/SimpleUpdateActionInfo",
+        "@odata.type": "#ActionInfo.v1_5_0.ActionInfo",
+        "Id": "SimpleUpdateActionInfo",
+        "Name": "Simple Update Action Info",
+        "Parameters": [
+            {"Name": "ImageURI", "Required": true, "DataType": "String"},
+            {"Name": "TransferProtocol", "Required": false, "DataType": "String",
+             "AllowableValues": p.transfer_protocols()},
+            {"Name": "Targets", "Required": false, "DataType": "StringArray"},
+            {"Name": "Username", "Required": false, "DataType": "String"},
+            {"Name": "Password", "Required": false, "DataType": "String"},
+            {"Name": "ForceUpdate", "Required": false, "DataType": "Boolean"},
+        ],
+    })
+}
+
+/// A FirmwareInventory member: a full `SoftwareInventory.v1_13_0`.
+pub fn firmware_item(c: &Component, persona: Persona) -> Value {
+    let related: Vec<Value> = c.related_item.iter().map(|u| link(u)).collect();
+    let mut v = json!({
+        "@odata.id": format!("{FIRMWARE}/{}", c.id),
+        "@odata.type": "#SoftwareInventory.v1_13_0.SoftwareInventory",
+        "Id": c.id,
+        "Name": c.name,
+        "Description": c.description,
+        "Version": c.version,
+        "Updateable": c.updateable,
+        "Manufacturer": c.manufacturer,
+        "ReleaseDate": c.release_date,
+        "RelatedItem": related,
+        "RelatedItem@odata.count": c.related_item.len(),
+        "Status": {
+            "State": if c.role == Role::Active { "Enabled" } else { "StandbySpare" },
+            "Health": "OK",
+        },
+        "WriteProtected": false,
+        "LowestSupportedVersion": c.lowest_supported_version,
+    });
+    if let Some(o) = v.as_object_mut() {
+        if let Some(id) = &c.software_id {
+            o.insert("SoftwareId".into(), json!(id));
+        }
+        if c.lowest_supported_version.is_none() {
+            o.remove("LowestSupportedVersion");
+        }
+        if persona == Persona::Generic {
+            // A standards-first BMC says which version scheme its strings follow.
+            if matches!(c.style, crate::vstyle::VersionStyle::Dotted { .. }) {
+                o.insert("VersionScheme".into(), json!("DotIntegerNotation"));
+            }
+        }
+        if c.kind == Kind::Other {
+            o.remove("RelatedItem");
+            o.remove("RelatedItem@odata.count");
+        }
+    }
+    v
+}

@@ -1,0 +1,34 @@
+//! mock-bmc: stateful, fault-injectable Redfish BMCs over real HTTP(S), for
+//! fwfleet's tests and benchmarks and for operators testing their own tools.
+//!
+//! It never depends on fwfleet or redfish-schemas: it builds its own JSON, so a
+//! wrong model in the client cannot be mirrored here and hide the bug.
+//!
+//! Module map:
+//! - [`persona`]: vendor families (generic, OpenBMC, iDRAC, iLO, Supermicro, XCC)
+//!   as data: ids, URIs, dialect.
+//! - [`vstyle`]: version strings in each vendor's style, and newer ones.
+//! - [`machine`]: a server's identity and firmware components, from a seed.
+//! - [`state`]: what changes while a BMC runs: sessions, journal, power.
+//! - [`messages`]: Redfish Message objects from the Base/Update/TaskEvent registries.
+//! - [`http`]: the Redfish tree, auth, `$expand`, errors, the `/mock/` control plane.
+//! - [`tls`]: per-BMC self-signed certificates and their fingerprints.
+//! - [`bmc`]: one running BMC ([`MockBmc`]), stopped on drop.
+//! - [`fleet`]: many BMCs ([`MockFleet`]), address ranges and the fleet file.
+//! - [`cli`]: the `mock-bmc` command line.
+
+pub mod bmc;
+pub mod cli;
+pub mod fleet;
+pub mod http;
+pub mod machine;
+pub mod messages;
+pub mod persona;
+pub mod state;
+pub mod tls;
+pub mod vstyle;
+
+pub use bmc::{BmcConfig, MockBmc, TlsMode};
+pub use fleet::{FleetConfig, ListenSpec, MockFleet};
+pub use machine::{Kind, Machine};
+pub use persona::{Persona, Profile};

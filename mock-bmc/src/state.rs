@@ -1,0 +1,170 @@
+//! The mutable state of one BMC: its machine, sessions, tasks and request journal.
+//!
+//! One `std::sync::Mutex` per BMC: every critical section is a few field reads
+//! or writes with no `.await` inside, so an async mutex would only add cost.
+
+use crate::machine::Machine;
+use chrono::{DateTime, Utc};
+use rand::RngCore;
+use serde::Serialize;
+use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, Instant};
+
+/// One Redfish session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: String,
+    pub token: String,
+    pub username: String,
+    pub created: DateTime<Utc>,
+    pub last_used: Instant,
+    pub client: String,
+}
+
+/// How many journal entries a BMC keeps in full; counters cover everything.
+const JOURNAL_CAPACITY: usize = 2048;
+
+/// One request as the BMC saw it.
+#[derive(Debug, Clone, Serialize)]
+pub struct JournalEntry {
+    pub at: DateTime<Utc>,
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+}
+
+/// What the BMC has been asked, for tests that prove a client's behaviour
+/// (sessions closed, requests per scan, nothing flashed twice).
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct JournalSummary {
+    pub requests: u64,
+    pub by_method: BTreeMap<String, u64>,
+    pub by_status: BTreeMap<u16, u64>,
+    pub sessions_created: u64,
+    pub sessions_deleted: u64,
+    pub sessions_expired: u64,
+    pub basic_auth_requests: u64,
+    pub unauthorized: u64,
+}
+
+/// The request journal: a bounded list plus counters that never roll over.
+#[derive(Debug, Default)]
+pub struct Journal {
+    pub entries: VecDeque<JournalEntry>,
+    pub summary: JournalSummary,
+}
+
+impl Journal {
+    pub fn record(&mut self, method: &str, path: &str, status: u16) {
+        self.summary.requests += 1;
+        *self.summary.by_method.entry(method.to_string()).or_default() += 1;
+        *self.summary.by_status.entry(status).or_default() += 1;
+        if self.entries.len() == JOURNAL_CAPACITY {
+            self.entries.pop_front();
+        }
+        self.entries.push_back(JournalEntry {
+            at: Utc::now(),
+            method: method.to_string(),
+            path: path.to_string(),
+            status,
+        });
+    }
+}
+
+/// Session policy of one BMC.
+#[derive(Debug, Clone)]
+pub struct SessionPolicy {
+    /// Most sessions open at once; the next login gets 503 `SessionLimitExceeded`.
+    pub limit: usize,
+    /// Idle seconds after which a session is gone (SessionService `SessionTimeout`).
+    pub idle_timeout: Duration,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        SessionPolicy {
+            limit: 16,
+            idle_timeout: Duration::from_secs(1800),
+        }
+    }
+}
+
+/// Everything that changes while a BMC runs.
+#[derive(Debug)]
+pub struct BmcState {
+    pub machine: Machine,
+    pub sessions: Vec<Session>,
+    pub next_session_id: u64,
+    pub journal: Journal,
+    pub power_on: bool,
+    pub session_policy: SessionPolicy,
+}
+
+/// A random token, hex encoded: 128 bits, indistinguishable from random.
+pub fn random_token() -> String {
+    let mut b = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+impl BmcState {
+    pub fn new(machine: Machine, session_policy: SessionPolicy) -> Self {
+        BmcState {
+            machine,
+            sessions: Vec::new(),
+            next_session_id: 1,
+            journal: Journal::default(),
+            power_on: true,
+            session_policy,
+        }
+    }
+
+    /// Drop sessions idle longer than the timeout; returns how many went.
+    pub fn expire_sessions(&mut self) -> usize {
+        let timeout = self.session_policy.idle_timeout;
+        let before = self.sessions.len();
+        self.sessions.retain(|s| s.last_used.elapsed() < timeout);
+        let gone = before - self.sessions.len();
+        self.journal.summary.sessions_expired += gone as u64;
+        gone
+    }
+
+    /// Open a session, or `None` when the limit is reached.
+    pub fn create_session(&mut self, username: &str, client: &str) -> Option<Session> {
+        self.expire_sessions();
+        if self.sessions.len() >= self.session_policy.limit {
+            return None;
+        }
+        let id = self.next_session_id.to_string();
+        self.next_session_id += 1;
+        let s = Session {
+            id,
+            token: random_token(),
+            username: username.to_string(),
+            created: Utc::now(),
+            last_used: Instant::now(),
+            client: client.to_string(),
+        };
+        self.sessions.push(s.clone());
+        self.journal.summary.sessions_created += 1;
+        Some(s)
+    }
+
+    /// The session holding `token`, touched as used.
+    pub fn session_by_token(&mut self, token: &str) -> Option<&Session> {
+        self.expire_sessions();
+        let s = self.sessions.iter_mut().find(|s| s.token == token)?;
+        s.last_used = Instant::now();
+        Some(s)
+    }
+
+    pub fn delete_session(&mut self, id: &str) -> bool {
+        let before = self.sessions.len();
+        self.sessions.retain(|s| s.id != id);
+        let deleted = self.sessions.len() < before;
+        if deleted {
+            self.journal.summary.sessions_deleted += 1;
+        }
+        deleted
+    }
+}
