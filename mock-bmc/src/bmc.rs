@@ -182,8 +182,7 @@ impl MockBmc {
             TlsMode::Files { cert, key } => Some(tls::from_files(cert, key).map_err(tls_err)?),
         };
         let bmc = Arc::new(Bmc::new(config));
-        let app = http::router(bmc.clone())
-            .into_make_service_with_connect_info::<SocketAddr>();
+        let app = http::router(bmc.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let handle = axum_server::Handle::new();
         let (scheme, fingerprint, cert_pem) = match identity {
             None => {

@@ -114,13 +114,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             idle_timeout: Duration::from_secs(args.session_timeout),
         },
     };
-    let fleet = MockFleet::start(cfg).await.context("starting the mock fleet")?;
+    let fleet = MockFleet::start(cfg)
+        .await
+        .context("starting the mock fleet")?;
     if let Some(dir) = &args.cert_dir {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         for b in &fleet.bmcs {
             if let Some(pem) = b.cert_pem() {
                 let path = dir.join(format!("{}.pem", b.name()));
-                std::fs::write(&path, pem).with_context(|| format!("writing {}", path.display()))?;
+                std::fs::write(&path, pem)
+                    .with_context(|| format!("writing {}", path.display()))?;
             }
         }
     }
@@ -132,8 +135,20 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     for b in &fleet.bmcs {
         match b.tls_fingerprint() {
-            Some(fp) => writeln!(out, "bmc {} {} {} sha256={fp}", b.name(), b.url(), b.bmc().config.machine.persona)?,
-            None => writeln!(out, "bmc {} {} {}", b.name(), b.url(), b.bmc().config.machine.persona)?,
+            Some(fp) => writeln!(
+                out,
+                "bmc {} {} {} sha256={fp}",
+                b.name(),
+                b.url(),
+                b.bmc().config.machine.persona
+            )?,
+            None => writeln!(
+                out,
+                "bmc {} {} {}",
+                b.name(),
+                b.url(),
+                b.bmc().config.machine.persona
+            )?,
         }
     }
     writeln!(out, "ready {}", fleet.bmcs.len())?;

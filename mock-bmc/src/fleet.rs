@@ -40,11 +40,19 @@ impl FromStr for ListenSpec {
         let hint = "expected ADDR[:PORT] or FIRST-LAST:PORT, e.g. 127.0.0.1:0 or 127.1.0.1-127.1.39.16:8443";
         if let Some((first, rest)) = s.split_once('-') {
             let (last, port) = match rest.rsplit_once(':') {
-                Some((l, p)) => (l, p.parse::<u16>().map_err(|_| format!("bad port in '{s}'; {hint}"))?),
+                Some((l, p)) => (
+                    l,
+                    p.parse::<u16>()
+                        .map_err(|_| format!("bad port in '{s}'; {hint}"))?,
+                ),
                 None => (rest, 0),
             };
-            let first: Ipv4Addr = first.parse().map_err(|_| format!("bad first address in '{s}'; {hint}"))?;
-            let last: Ipv4Addr = last.parse().map_err(|_| format!("bad last address in '{s}'; {hint}"))?;
+            let first: Ipv4Addr = first
+                .parse()
+                .map_err(|_| format!("bad first address in '{s}'; {hint}"))?;
+            let last: Ipv4Addr = last
+                .parse()
+                .map_err(|_| format!("bad last address in '{s}'; {hint}"))?;
             if u32::from(last) < u32::from(first) {
                 return Err(format!("address range '{s}' ends before it starts"));
             }

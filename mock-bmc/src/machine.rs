@@ -210,63 +210,526 @@ fn templates(p: Persona, model_idx: usize) -> Vec<Template> {
     let second = model_idx % 2 == 1;
     match p {
         Persona::Generic => vec![
-            t("bios", Kind::Bios, "BIOS", "System BIOS", if second { "1.8.2" } else { "2.14.1" }, dotted(&[]), "Contoso", 3),
-            t("bmc", Kind::Bmc, "BMC Firmware", "Baseboard management controller", "1.45.3", dotted(&[]), "Contoso", 3),
-            t("cpld", Kind::Cpld, "System CPLD", "Complex programmable logic device", "1.0.6", dotted(&[]), "Contoso", 1),
-            t("nic1", Kind::Nic, "Ethernet Adapter 25GbE", "Network adapter firmware", "22.31.6", dotted(&[]), "Mellanox", 2),
-            t("raid1", Kind::Storage, "RAID Controller", "Storage controller firmware", "52.16.3", dotted(&[]), "Broadcom", 2),
-            t("drive1", Kind::Drive, "NVMe Drive 0", "Drive firmware", "4.2.1", dotted(&[]), "Samsung", 1),
-            t("drive2", Kind::Drive, "NVMe Drive 1", "Drive firmware", "4.2.1", dotted(&[]), "Samsung", 1),
-            t("psu1", Kind::Psu, "Power Supply 1", "Power supply firmware", "1.2.0", dotted(&[]), "Delta", 1),
-            t("psu2", Kind::Psu, "Power Supply 2", "Power supply firmware", "1.2.0", dotted(&[]), "Delta", 1),
+            t(
+                "bios",
+                Kind::Bios,
+                "BIOS",
+                "System BIOS",
+                if second { "1.8.2" } else { "2.14.1" },
+                dotted(&[]),
+                "Contoso",
+                3,
+            ),
+            t(
+                "bmc",
+                Kind::Bmc,
+                "BMC Firmware",
+                "Baseboard management controller",
+                "1.45.3",
+                dotted(&[]),
+                "Contoso",
+                3,
+            ),
+            t(
+                "cpld",
+                Kind::Cpld,
+                "System CPLD",
+                "Complex programmable logic device",
+                "1.0.6",
+                dotted(&[]),
+                "Contoso",
+                1,
+            ),
+            t(
+                "nic1",
+                Kind::Nic,
+                "Ethernet Adapter 25GbE",
+                "Network adapter firmware",
+                "22.31.6",
+                dotted(&[]),
+                "Mellanox",
+                2,
+            ),
+            t(
+                "raid1",
+                Kind::Storage,
+                "RAID Controller",
+                "Storage controller firmware",
+                "52.16.3",
+                dotted(&[]),
+                "Broadcom",
+                2,
+            ),
+            t(
+                "drive1",
+                Kind::Drive,
+                "NVMe Drive 0",
+                "Drive firmware",
+                "4.2.1",
+                dotted(&[]),
+                "Samsung",
+                1,
+            ),
+            t(
+                "drive2",
+                Kind::Drive,
+                "NVMe Drive 1",
+                "Drive firmware",
+                "4.2.1",
+                dotted(&[]),
+                "Samsung",
+                1,
+            ),
+            t(
+                "psu1",
+                Kind::Psu,
+                "Power Supply 1",
+                "Power supply firmware",
+                "1.2.0",
+                dotted(&[]),
+                "Delta",
+                1,
+            ),
+            t(
+                "psu2",
+                Kind::Psu,
+                "Power Supply 2",
+                "Power supply firmware",
+                "1.2.0",
+                dotted(&[]),
+                "Delta",
+                1,
+            ),
         ],
         Persona::Openbmc => vec![
-            t("bmc", Kind::Bmc, "bmc", "BMC image", "2.15.0-dev-686-g100c36de90", VersionStyle::GitDescribe, "OpenBMC", 2),
-            t("bios", Kind::Bios, "bios", "Host image", if second { "F09_3A18" } else { "F0E_3A12" }, VersionStyle::Opaque { prefix: if second { "F09_3A".into() } else { "F0E_3A".into() } }, "AMI", 3),
-            t("cpld", Kind::Cpld, "cpld", "CPLD image", "0x0F", VersionStyle::Hex { width: 2 }, "Lattice", 1),
-            t("nic1", Kind::Nic, "nic0", "NIC image", "16.25.40.62", dotted(&[0, 0, 0, 0]), "Mellanox", 2),
-            t("raid1", Kind::Storage, "storage0", "Storage controller image", "1.0.14.1055", dotted(&[]), "Broadcom", 2),
-            t("drive1", Kind::Drive, "nvme0", "Drive image", "2.2.0", dotted(&[]), "Micron", 1),
-            t("psu1", Kind::Psu, "psu0", "Power supply image", "2.03", dotted(&[0, 2]), "Delta", 1),
+            t(
+                "bmc",
+                Kind::Bmc,
+                "bmc",
+                "BMC image",
+                "2.15.0-dev-686-g100c36de90",
+                VersionStyle::GitDescribe,
+                "OpenBMC",
+                2,
+            ),
+            t(
+                "bios",
+                Kind::Bios,
+                "bios",
+                "Host image",
+                if second { "F09_3A18" } else { "F0E_3A12" },
+                VersionStyle::Opaque {
+                    prefix: if second {
+                        "F09_3A".into()
+                    } else {
+                        "F0E_3A".into()
+                    },
+                },
+                "AMI",
+                3,
+            ),
+            t(
+                "cpld",
+                Kind::Cpld,
+                "cpld",
+                "CPLD image",
+                "0x0F",
+                VersionStyle::Hex { width: 2 },
+                "Lattice",
+                1,
+            ),
+            t(
+                "nic1",
+                Kind::Nic,
+                "nic0",
+                "NIC image",
+                "16.25.40.62",
+                dotted(&[0, 0, 0, 0]),
+                "Mellanox",
+                2,
+            ),
+            t(
+                "raid1",
+                Kind::Storage,
+                "storage0",
+                "Storage controller image",
+                "1.0.14.1055",
+                dotted(&[]),
+                "Broadcom",
+                2,
+            ),
+            t(
+                "drive1",
+                Kind::Drive,
+                "nvme0",
+                "Drive image",
+                "2.2.0",
+                dotted(&[]),
+                "Micron",
+                1,
+            ),
+            t(
+                "psu1",
+                Kind::Psu,
+                "psu0",
+                "Power supply image",
+                "2.03",
+                dotted(&[0, 2]),
+                "Delta",
+                1,
+            ),
         ],
         Persona::Idrac => vec![
-            t("bios", Kind::Bios, "BIOS", "BIOS", if second { "1.2.4" } else { "2.20.1" }, dotted(&[]), "Dell Inc.", 3),
-            t("bmc", Kind::Bmc, "Integrated Dell Remote Access Controller", "iDRAC", "7.00.00.00", dotted(&[1, 2, 2, 2]), "Dell Inc.", 3),
-            t("bmc-previous", Kind::Bmc, "Integrated Dell Remote Access Controller", "iDRAC rollback image", "6.10.30.00", dotted(&[1, 2, 2, 2]), "Dell Inc.", 0),
-            t("cpld", Kind::Cpld, "System CPLD", "CPLD", "1.0.6", dotted(&[]), "Dell Inc.", 1),
-            t("nic1", Kind::Nic, "Broadcom Adv. Dual 25Gb Ethernet - 00:0A:F7:00:00:01", "NIC", "21.80.9", dotted(&[]), "Broadcom", 2),
-            t("raid1", Kind::Storage, "PERC H755 Front", "RAID controller", "52.16.1-4405", VersionStyle::DottedBuild { widths: vec![] }, "Broadcom", 2),
-            t("drive1", Kind::Drive, "Disk 0 in Backplane 1 of RAID Controller in Slot 1", "Drive", "A07", VersionStyle::LetterRev { letter: 'A' }, "Toshiba", 1),
-            t("psu1", Kind::Psu, "PS1 Status", "Power supply", "00.1D.7D", VersionStyle::Opaque { prefix: "00.1D.7D".into() }, "Dell Inc.", 0),
+            t(
+                "bios",
+                Kind::Bios,
+                "BIOS",
+                "BIOS",
+                if second { "1.2.4" } else { "2.20.1" },
+                dotted(&[]),
+                "Dell Inc.",
+                3,
+            ),
+            t(
+                "bmc",
+                Kind::Bmc,
+                "Integrated Dell Remote Access Controller",
+                "iDRAC",
+                "7.00.00.00",
+                dotted(&[1, 2, 2, 2]),
+                "Dell Inc.",
+                3,
+            ),
+            t(
+                "bmc-previous",
+                Kind::Bmc,
+                "Integrated Dell Remote Access Controller",
+                "iDRAC rollback image",
+                "6.10.30.00",
+                dotted(&[1, 2, 2, 2]),
+                "Dell Inc.",
+                0,
+            ),
+            t(
+                "cpld",
+                Kind::Cpld,
+                "System CPLD",
+                "CPLD",
+                "1.0.6",
+                dotted(&[]),
+                "Dell Inc.",
+                1,
+            ),
+            t(
+                "nic1",
+                Kind::Nic,
+                "Broadcom Adv. Dual 25Gb Ethernet - 00:0A:F7:00:00:01",
+                "NIC",
+                "21.80.9",
+                dotted(&[]),
+                "Broadcom",
+                2,
+            ),
+            t(
+                "raid1",
+                Kind::Storage,
+                "PERC H755 Front",
+                "RAID controller",
+                "52.16.1-4405",
+                VersionStyle::DottedBuild { widths: vec![] },
+                "Broadcom",
+                2,
+            ),
+            t(
+                "drive1",
+                Kind::Drive,
+                "Disk 0 in Backplane 1 of RAID Controller in Slot 1",
+                "Drive",
+                "A07",
+                VersionStyle::LetterRev { letter: 'A' },
+                "Toshiba",
+                1,
+            ),
+            t(
+                "psu1",
+                Kind::Psu,
+                "PS1 Status",
+                "Power supply",
+                "00.1D.7D",
+                VersionStyle::Opaque {
+                    prefix: "00.1D.7D".into(),
+                },
+                "Dell Inc.",
+                0,
+            ),
         ],
         Persona::Ilo => vec![
-            t("bmc", Kind::Bmc, "iLO 5", "SystemBMC", "2.46 May 11 2021", VersionStyle::IloDate, "HPE", 3),
-            t("bios", Kind::Bios, "System ROM", "SystemRomActive", if second { "A43 v2.52 (10/29/2021)" } else { "U46 v2.72 (03/10/2023)" }, VersionStyle::HpeRom { family: if second { "A43".into() } else { "U46".into() } }, "HPE", 3),
-            t("bios-backup", Kind::Bios, "Redundant System ROM", "SystemRomBackup", if second { "A43 v2.40 (06/01/2021)" } else { "U46 v2.60 (11/02/2022)" }, VersionStyle::HpeRom { family: if second { "A43".into() } else { "U46".into() } }, "HPE", 0),
-            t("cpld", Kind::Cpld, "System Programmable Logic Device", "SystemPLD", "0x0D", VersionStyle::Hex { width: 2 }, "HPE", 1),
-            t("nic1", Kind::Nic, "Intel(R) Ethernet 1Gb 4-port 366FLR Adapter", "NIC", "1.2839.0", dotted(&[]), "Intel", 2),
-            t("raid1", Kind::Storage, "HPE Smart Array P408i-a SR Gen10", "Storage", "5.00", dotted(&[0, 2]), "HPE", 2),
-            t("drive1", Kind::Drive, "Drive 1I:1:1", "Drive", "HPK3", VersionStyle::Opaque { prefix: "HPK".into() }, "HPE", 1),
-            t("psu1", Kind::Psu, "Power Supply 1", "PowerSupply", "3.11", dotted(&[0, 2]), "HPE", 1),
+            t(
+                "bmc",
+                Kind::Bmc,
+                "iLO 5",
+                "SystemBMC",
+                "2.46 May 11 2021",
+                VersionStyle::IloDate,
+                "HPE",
+                3,
+            ),
+            t(
+                "bios",
+                Kind::Bios,
+                "System ROM",
+                "SystemRomActive",
+                if second {
+                    "A43 v2.52 (10/29/2021)"
+                } else {
+                    "U46 v2.72 (03/10/2023)"
+                },
+                VersionStyle::HpeRom {
+                    family: if second { "A43".into() } else { "U46".into() },
+                },
+                "HPE",
+                3,
+            ),
+            t(
+                "bios-backup",
+                Kind::Bios,
+                "Redundant System ROM",
+                "SystemRomBackup",
+                if second {
+                    "A43 v2.40 (06/01/2021)"
+                } else {
+                    "U46 v2.60 (11/02/2022)"
+                },
+                VersionStyle::HpeRom {
+                    family: if second { "A43".into() } else { "U46".into() },
+                },
+                "HPE",
+                0,
+            ),
+            t(
+                "cpld",
+                Kind::Cpld,
+                "System Programmable Logic Device",
+                "SystemPLD",
+                "0x0D",
+                VersionStyle::Hex { width: 2 },
+                "HPE",
+                1,
+            ),
+            t(
+                "nic1",
+                Kind::Nic,
+                "Intel(R) Ethernet 1Gb 4-port 366FLR Adapter",
+                "NIC",
+                "1.2839.0",
+                dotted(&[]),
+                "Intel",
+                2,
+            ),
+            t(
+                "raid1",
+                Kind::Storage,
+                "HPE Smart Array P408i-a SR Gen10",
+                "Storage",
+                "5.00",
+                dotted(&[0, 2]),
+                "HPE",
+                2,
+            ),
+            t(
+                "drive1",
+                Kind::Drive,
+                "Drive 1I:1:1",
+                "Drive",
+                "HPK3",
+                VersionStyle::Opaque {
+                    prefix: "HPK".into(),
+                },
+                "HPE",
+                1,
+            ),
+            t(
+                "psu1",
+                Kind::Psu,
+                "Power Supply 1",
+                "PowerSupply",
+                "3.11",
+                dotted(&[0, 2]),
+                "HPE",
+                1,
+            ),
         ],
         Persona::Supermicro => vec![
-            t("bios", Kind::Bios, "BIOS", "BIOS", if second { "1.6" } else { "2.4" }, dotted(&[]), "American Megatrends", 2),
-            t("bmc", Kind::Bmc, "BMC", "BMC", "01.01.10", dotted(&[2, 2, 2]), "Supermicro", 3),
-            t("cpld", Kind::Cpld, "CPLD_Motherboard", "CPLD", "3.0.1", dotted(&[]), "Supermicro", 1),
-            t("nic1", Kind::Nic, "AOC-S25GC-i2S", "NIC", "1.3082.0", dotted(&[]), "Intel", 2),
-            t("raid1", Kind::Storage, "AOC-S3908L-H8IR", "Storage", "52.16.3-3913", VersionStyle::DottedBuild { widths: vec![] }, "Broadcom", 2),
-            t("drive1", Kind::Drive, "Disk.Bay.0", "Drive", "GDC5902Q", VersionStyle::Opaque { prefix: "GDC5902Q".into() }, "Samsung", 0),
-            t("psu1", Kind::Psu, "PWS-1K62A-1R", "Power supply", "1.2", dotted(&[]), "Supermicro", 1),
+            t(
+                "bios",
+                Kind::Bios,
+                "BIOS",
+                "BIOS",
+                if second { "1.6" } else { "2.4" },
+                dotted(&[]),
+                "American Megatrends",
+                2,
+            ),
+            t(
+                "bmc",
+                Kind::Bmc,
+                "BMC",
+                "BMC",
+                "01.01.10",
+                dotted(&[2, 2, 2]),
+                "Supermicro",
+                3,
+            ),
+            t(
+                "cpld",
+                Kind::Cpld,
+                "CPLD_Motherboard",
+                "CPLD",
+                "3.0.1",
+                dotted(&[]),
+                "Supermicro",
+                1,
+            ),
+            t(
+                "nic1",
+                Kind::Nic,
+                "AOC-S25GC-i2S",
+                "NIC",
+                "1.3082.0",
+                dotted(&[]),
+                "Intel",
+                2,
+            ),
+            t(
+                "raid1",
+                Kind::Storage,
+                "AOC-S3908L-H8IR",
+                "Storage",
+                "52.16.3-3913",
+                VersionStyle::DottedBuild { widths: vec![] },
+                "Broadcom",
+                2,
+            ),
+            t(
+                "drive1",
+                Kind::Drive,
+                "Disk.Bay.0",
+                "Drive",
+                "GDC5902Q",
+                VersionStyle::Opaque {
+                    prefix: "GDC5902Q".into(),
+                },
+                "Samsung",
+                0,
+            ),
+            t(
+                "psu1",
+                Kind::Psu,
+                "PWS-1K62A-1R",
+                "Power supply",
+                "1.2",
+                dotted(&[]),
+                "Supermicro",
+                1,
+            ),
         ],
         Persona::Xcc => vec![
-            t("bmc", Kind::Bmc, "XCC", "BMC-Primary", "TGBT58A-3.10", VersionStyle::BuildPrefixed { prefix: "TGBT58A".into() }, "Lenovo", 3),
-            t("bmc-backup", Kind::Bmc, "XCC Backup", "BMC-Backup", "TGBT58A-3.02", VersionStyle::BuildPrefixed { prefix: "TGBT58A".into() }, "Lenovo", 0),
-            t("bios", Kind::Bios, "UEFI", "UEFI", if second { "U8E134J-2.10" } else { "U8E138K-2.30" }, VersionStyle::BuildPrefixed { prefix: if second { "U8E134J".into() } else { "U8E138K".into() } }, "Lenovo", 3),
-            t("cpld", Kind::Cpld, "FPGA", "FPGA", "4.06", dotted(&[0, 2]), "Lenovo", 1),
-            t("nic1", Kind::Nic, "Broadcom NX-E PCIe 25Gb 2-Port", "Slot_1.Bundle", "222.1.68.0", dotted(&[]), "Broadcom", 2),
-            t("raid1", Kind::Storage, "ThinkSystem RAID 940-8i", "Slot_4.Bundle", "52.16.3-3913", VersionStyle::DottedBuild { widths: vec![] }, "Broadcom", 2),
-            t("drive1", Kind::Drive, "Disk_0", "Drive", "4104", VersionStyle::Opaque { prefix: "410".into() }, "Intel", 1),
-            t("psu1", Kind::Psu, "PSU1", "Power supply", "6.54", dotted(&[0, 2]), "Lenovo", 1),
+            t(
+                "bmc",
+                Kind::Bmc,
+                "XCC",
+                "BMC-Primary",
+                "TGBT58A-3.10",
+                VersionStyle::BuildPrefixed {
+                    prefix: "TGBT58A".into(),
+                },
+                "Lenovo",
+                3,
+            ),
+            t(
+                "bmc-backup",
+                Kind::Bmc,
+                "XCC Backup",
+                "BMC-Backup",
+                "TGBT58A-3.02",
+                VersionStyle::BuildPrefixed {
+                    prefix: "TGBT58A".into(),
+                },
+                "Lenovo",
+                0,
+            ),
+            t(
+                "bios",
+                Kind::Bios,
+                "UEFI",
+                "UEFI",
+                if second {
+                    "U8E134J-2.10"
+                } else {
+                    "U8E138K-2.30"
+                },
+                VersionStyle::BuildPrefixed {
+                    prefix: if second {
+                        "U8E134J".into()
+                    } else {
+                        "U8E138K".into()
+                    },
+                },
+                "Lenovo",
+                3,
+            ),
+            t(
+                "cpld",
+                Kind::Cpld,
+                "FPGA",
+                "FPGA",
+                "4.06",
+                dotted(&[0, 2]),
+                "Lenovo",
+                1,
+            ),
+            t(
+                "nic1",
+                Kind::Nic,
+                "Broadcom NX-E PCIe 25Gb 2-Port",
+                "Slot_1.Bundle",
+                "222.1.68.0",
+                dotted(&[]),
+                "Broadcom",
+                2,
+            ),
+            t(
+                "raid1",
+                Kind::Storage,
+                "ThinkSystem RAID 940-8i",
+                "Slot_4.Bundle",
+                "52.16.3-3913",
+                VersionStyle::DottedBuild { widths: vec![] },
+                "Broadcom",
+                2,
+            ),
+            t(
+                "drive1",
+                Kind::Drive,
+                "Disk_0",
+                "Drive",
+                "4104",
+                VersionStyle::Opaque {
+                    prefix: "410".into(),
+                },
+                "Intel",
+                1,
+            ),
+            t(
+                "psu1",
+                Kind::Psu,
+                "PSU1",
+                "Power supply",
+                "6.54",
+                dotted(&[0, 2]),
+                "Lenovo",
+                1,
+            ),
         ],
     }
 }
@@ -278,8 +741,27 @@ fn redfish_id(p: Persona, t: &Template, index: usize, rng: &mut ChaCha8Rng) -> S
         // Dell ids embed state, component id and version; `id_for_version` rebuilds them.
         Persona::Idrac => String::new(),
         Persona::Ilo => (index + 1).to_string(),
-        Persona::Supermicro => t.name.replace(' ', "_"),
-        Persona::Xcc => t.description.to_string(),
+        Persona::Supermicro => match t.key {
+            "bios" => "BIOS",
+            "bmc" => "BMC",
+            "cpld" => "CPLD_Motherboard",
+            "nic1" => "NIC_Slot1",
+            "raid1" => "Storage_Slot2",
+            "drive1" => "Disk_Bay0",
+            _ => "PSU1",
+        }
+        .to_string(),
+        Persona::Xcc => match t.key {
+            "bmc" => "BMC-Primary",
+            "bmc-backup" => "BMC-Backup",
+            "bios" => "UEFI",
+            "cpld" => "FPGA",
+            "nic1" => "Slot_1.Bundle",
+            "raid1" => "Slot_4.Bundle",
+            "drive1" => "Disk_0",
+            _ => "PSU1",
+        }
+        .to_string(),
     }
 }
 
@@ -353,7 +835,9 @@ impl Machine {
             Persona::Xcc => format!("J{}", upper_alnum(&mut rng, 7)),
             _ => format!("S{}", upper_alnum(&mut rng, 11)),
         };
-        let uuid = uuid::Builder::from_random_bytes(rng.gen()).into_uuid().to_string();
+        let uuid = uuid::Builder::from_random_bytes(rng.gen())
+            .into_uuid()
+            .to_string();
         let system_uri = format!("/redfish/v1/Systems/{}", persona.system_id());
         let manager_uri = format!("/redfish/v1/Managers/{}", persona.manager_id());
         let chassis_uri = format!("/redfish/v1/Chassis/{}", persona.chassis_id());
@@ -361,7 +845,11 @@ impl Machine {
         for (i, t) in templates(persona, model_idx).iter().enumerate() {
             let mut version = t.base.to_string();
             // Hosts drift apart by a few releases; backups and previous images stay put.
-            let steps = if t.spread == 0 { 0 } else { rng.gen_range(0..=t.spread) };
+            let steps = if t.spread == 0 {
+                0
+            } else {
+                rng.gen_range(0..=t.spread)
+            };
             for _ in 0..steps {
                 if let Ok(v) = t.style.bump(&version, Bump::Patch) {
                     version = v;
@@ -485,7 +973,9 @@ mod tests {
                 Kind::Psu,
             ] {
                 assert!(
-                    m.components.iter().any(|c| c.kind == k && c.role == Role::Active),
+                    m.components
+                        .iter()
+                        .any(|c| c.kind == k && c.role == Role::Active),
                     "{p} lacks {k}"
                 );
             }
@@ -493,6 +983,13 @@ mod tests {
             ids.sort();
             ids.dedup();
             assert_eq!(ids.len(), m.components.len(), "{p} has duplicate ids");
+            for id in &ids {
+                assert!(
+                    id.chars()
+                        .all(|ch| ch.is_ascii_alphanumeric() || "-_.:".contains(ch)),
+                    "{p}: id '{id}' is not URI-safe"
+                );
+            }
         }
     }
 
@@ -509,7 +1006,11 @@ mod tests {
     #[test]
     fn a_fleet_mixes_versions() {
         let versions: std::collections::HashSet<_> = (0..40)
-            .map(|i| Machine::generate("h", Persona::Generic, 42, i).bmc_version().to_string())
+            .map(|i| {
+                Machine::generate("h", Persona::Generic, 42, i)
+                    .bmc_version()
+                    .to_string()
+            })
             .collect();
         assert!(versions.len() > 1, "{versions:?}");
     }

@@ -121,7 +121,11 @@ mod tests {
 
     #[test]
     fn arguments_fill_the_template() {
-        let m = message(Registry::Update, "UpdateSuccessful", &["/redfish/v1/Systems/1", "bios.img"]);
+        let m = message(
+            Registry::Update,
+            "UpdateSuccessful",
+            &["/redfish/v1/Systems/1", "bios.img"],
+        );
         assert_eq!(m["MessageId"], "Update.1.3.UpdateSuccessful");
         assert_eq!(
             m["Message"],
@@ -132,6 +136,9 @@ mod tests {
 
     #[test]
     fn an_unknown_key_becomes_general_error() {
-        assert_eq!(message(Registry::Base, "Nope", &[])["MessageId"], "Base.1.22.GeneralError");
+        assert_eq!(
+            message(Registry::Base, "Nope", &[])["MessageId"],
+            "Base.1.22.GeneralError"
+        );
     }
 }

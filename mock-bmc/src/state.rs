@@ -57,7 +57,11 @@ pub struct Journal {
 impl Journal {
     pub fn record(&mut self, method: &str, path: &str, status: u16) {
         self.summary.requests += 1;
-        *self.summary.by_method.entry(method.to_string()).or_default() += 1;
+        *self
+            .summary
+            .by_method
+            .entry(method.to_string())
+            .or_default() += 1;
         *self.summary.by_status.entry(status).or_default() += 1;
         if self.entries.len() == JOURNAL_CAPACITY {
             self.entries.pop_front();

@@ -25,7 +25,9 @@ impl FromStr for Bump {
             "patch" => Ok(Bump::Patch),
             "minor" => Ok(Bump::Minor),
             "major" => Ok(Bump::Major),
-            _ => Err(format!("unknown bump '{s}'; expected patch, minor or major")),
+            _ => Err(format!(
+                "unknown bump '{s}'; expected patch, minor or major"
+            )),
         }
     }
 }
@@ -154,11 +156,7 @@ impl VersionStyle {
                 let mut parts = parse_parts(head).ok_or_else(err)?;
                 let build: u64 = build.parse().map_err(|_| err())?;
                 bump_parts(&mut parts, bump);
-                Ok(format!(
-                    "{}-{}",
-                    render_parts(&parts, widths),
-                    build + 17
-                ))
+                Ok(format!("{}-{}", render_parts(&parts, widths), build + 17))
             }
             VersionStyle::HpeRom { family } => {
                 // `U46 v2.72 (03/10/2023)`
@@ -170,8 +168,10 @@ impl VersionStyle {
                 let date = date.strip_suffix(')').ok_or_else(err)?;
                 let date = NaiveDate::parse_from_str(date, "%m/%d/%Y").map_err(|_| err())?;
                 let (maj, min) = ver.split_once('.').ok_or_else(err)?;
-                let (mut maj, mut min): (u64, u64) =
-                    (maj.parse().map_err(|_| err())?, min.parse().map_err(|_| err())?);
+                let (mut maj, mut min): (u64, u64) = (
+                    maj.parse().map_err(|_| err())?,
+                    min.parse().map_err(|_| err())?,
+                );
                 match bump {
                     Bump::Patch => min += 2,
                     Bump::Minor => min = (min / 10 + 1) * 10,
@@ -194,8 +194,10 @@ impl VersionStyle {
                 let (ver, date) = version.split_once(' ').ok_or_else(err)?;
                 let date = NaiveDate::parse_from_str(date, "%b %d %Y").map_err(|_| err())?;
                 let (maj, min) = ver.split_once('.').ok_or_else(err)?;
-                let (mut maj, mut min): (u64, u64) =
-                    (maj.parse().map_err(|_| err())?, min.parse().map_err(|_| err())?);
+                let (mut maj, mut min): (u64, u64) = (
+                    maj.parse().map_err(|_| err())?,
+                    min.parse().map_err(|_| err())?,
+                );
                 match bump {
                     Bump::Patch => min += 1,
                     Bump::Minor => min = (min / 10 + 1) * 10,
@@ -209,11 +211,12 @@ impl VersionStyle {
                     min = 0;
                 }
                 let d = date_after(date, bump);
-                let month = MONTHS
-                    .get(d.month0() as usize)
-                    .copied()
-                    .unwrap_or("Jan");
-                Ok(format!("{maj}.{min:02} {month} {:02} {}", d.day(), d.year()))
+                let month = MONTHS.get(d.month0() as usize).copied().unwrap_or("Jan");
+                Ok(format!(
+                    "{maj}.{min:02} {month} {:02} {}",
+                    d.day(),
+                    d.year()
+                ))
             }
             VersionStyle::Hex { width } => {
                 let v = version
@@ -263,8 +266,10 @@ impl VersionStyle {
                     .ok_or_else(err)?;
                 let (maj, min) = rest.split_once('.').ok_or_else(err)?;
                 let width = min.len();
-                let (mut maj, mut min): (u64, u64) =
-                    (maj.parse().map_err(|_| err())?, min.parse().map_err(|_| err())?);
+                let (mut maj, mut min): (u64, u64) = (
+                    maj.parse().map_err(|_| err())?,
+                    min.parse().map_err(|_| err())?,
+                );
                 match bump {
                     Bump::Patch => min += 1,
                     Bump::Minor => min = (min / 10 + 1) * 10,
@@ -326,9 +331,24 @@ mod tests {
         let dotted = |w: &[usize]| VersionStyle::Dotted { widths: w.to_vec() };
         check(dotted(&[1, 1, 1]), "2.14.1", Bump::Patch, "2.14.2");
         check(dotted(&[1, 1, 1]), "2.14.1", Bump::Minor, "2.15.0");
-        check(dotted(&[1, 2, 2, 2]), "7.00.00.00", Bump::Patch, "7.00.00.01");
-        check(dotted(&[1, 2, 2, 2]), "5.10.00.00", Bump::Minor, "5.11.00.00");
-        check(dotted(&[0, 0, 0, 4]), "25.5.7.0005", Bump::Patch, "25.5.7.0006");
+        check(
+            dotted(&[1, 2, 2, 2]),
+            "7.00.00.00",
+            Bump::Patch,
+            "7.00.00.01",
+        );
+        check(
+            dotted(&[1, 2, 2, 2]),
+            "5.10.00.00",
+            Bump::Minor,
+            "5.11.00.00",
+        );
+        check(
+            dotted(&[0, 0, 0, 4]),
+            "25.5.7.0005",
+            Bump::Patch,
+            "25.5.7.0006",
+        );
         check(
             VersionStyle::DottedBuild { widths: vec![] },
             "52.16.3-3913",
@@ -336,7 +356,9 @@ mod tests {
             "52.16.4-3930",
         );
         check(
-            VersionStyle::HpeRom { family: "U46".into() },
+            VersionStyle::HpeRom {
+                family: "U46".into(),
+            },
             "U46 v2.72 (03/10/2023)",
             Bump::Patch,
             "U46 v2.74 (04/21/2023)",
@@ -350,13 +372,27 @@ mod tests {
         check(VersionStyle::Hex { width: 2 }, "0x0D", Bump::Patch, "0x0E");
         check(VersionStyle::Hex { width: 2 }, "0x0F", Bump::Patch, "0x10");
         check(
-            VersionStyle::BuildPrefixed { prefix: "TGBT58A".into() },
+            VersionStyle::BuildPrefixed {
+                prefix: "TGBT58A".into(),
+            },
             "TGBT58A-3.10",
             Bump::Patch,
             "TGBT58A-3.11",
         );
-        check(VersionStyle::LetterRev { letter: 'A' }, "A07", Bump::Patch, "A08");
-        check(VersionStyle::Opaque { prefix: "HPK".into() }, "HPK3", Bump::Patch, "HPK4");
+        check(
+            VersionStyle::LetterRev { letter: 'A' },
+            "A07",
+            Bump::Patch,
+            "A08",
+        );
+        check(
+            VersionStyle::Opaque {
+                prefix: "HPK".into(),
+            },
+            "HPK3",
+            Bump::Patch,
+            "HPK4",
+        );
         let g = VersionStyle::GitDescribe
             .bump("2.15.0-dev-686-g100c36de90", Bump::Patch)
             .unwrap();
@@ -369,8 +405,15 @@ mod tests {
 
     #[test]
     fn a_version_in_another_style_is_an_error_not_a_guess() {
-        let e = VersionStyle::IloDate.bump("2.14.1", Bump::Patch).unwrap_err();
-        assert_eq!(e.to_string(), "version '2.14.1' is not in the ilo-date style");
-        assert!(VersionStyle::Hex { width: 2 }.bump("0xZZ", Bump::Patch).is_err());
+        let e = VersionStyle::IloDate
+            .bump("2.14.1", Bump::Patch)
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "version '2.14.1' is not in the ilo-date style"
+        );
+        assert!(VersionStyle::Hex { width: 2 }
+            .bump("0xZZ", Bump::Patch)
+            .is_err());
     }
 }

@@ -32,7 +32,11 @@ pub struct QueryOptions {
 }
 
 fn unsupported(name: &str) -> RedfishError {
-    RedfishError::base(StatusCode::NOT_IMPLEMENTED, "QueryParameterUnsupported", &[name])
+    RedfishError::base(
+        StatusCode::NOT_IMPLEMENTED,
+        "QueryParameterUnsupported",
+        &[name],
+    )
 }
 
 fn bad_value(value: &str, name: &str) -> RedfishError {
@@ -91,7 +95,10 @@ fn expand(bmc: &Bmc, st: &BmcState, mut body: Value, mode: ExpandMode, levels: u
     if levels == 0 {
         return body;
     }
-    let own = body.get("@odata.id").and_then(Value::as_str).map(str::to_string);
+    let own = body
+        .get("@odata.id")
+        .and_then(Value::as_str)
+        .map(str::to_string);
     if let Some(obj) = body.as_object_mut() {
         for (k, v) in obj.iter_mut() {
             if k == "Actions" || k == "Oem" || k.starts_with('@') {
@@ -155,12 +162,24 @@ mod tests {
     fn expand_values_parse() {
         let p = |q: &str| QueryOptions::parse(q).map(|o| o.expand);
         assert_eq!(p("$expand=*").unwrap(), Some((ExpandMode::All, 1)));
-        assert_eq!(p("$expand=.($levels=1)").unwrap(), Some((ExpandMode::NoLinks, 1)));
-        assert_eq!(p("%24expand=.(%24levels%3D2)").unwrap(), Some((ExpandMode::NoLinks, 2)));
+        assert_eq!(
+            p("$expand=.($levels=1)").unwrap(),
+            Some((ExpandMode::NoLinks, 1))
+        );
+        assert_eq!(
+            p("%24expand=.(%24levels%3D2)").unwrap(),
+            Some((ExpandMode::NoLinks, 2))
+        );
         assert_eq!(p("$expand=~").unwrap(), Some((ExpandMode::Links, 1)));
         assert_eq!(p("foo=bar").unwrap(), None);
         assert_eq!(p("$expand=x").unwrap_err().status, StatusCode::BAD_REQUEST);
-        assert_eq!(p("$expand=*($levels=9)").unwrap_err().status, StatusCode::BAD_REQUEST);
-        assert_eq!(p("$filter=a").unwrap_err().status, StatusCode::NOT_IMPLEMENTED);
+        assert_eq!(
+            p("$expand=*($levels=9)").unwrap_err().status,
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            p("$filter=a").unwrap_err().status,
+            StatusCode::NOT_IMPLEMENTED
+        );
     }
 }

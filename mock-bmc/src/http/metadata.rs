@@ -12,23 +12,41 @@ use serde_json::{json, Value};
 /// the entity type; the versioned one is what `@odata.type` names.
 const REFERENCES: &[(&str, &[&str])] = &[
     ("ServiceRoot", &["ServiceRoot", "ServiceRoot.v1_20_0"]),
-    ("SessionService", &["SessionService", "SessionService.v1_2_0"]),
+    (
+        "SessionService",
+        &["SessionService", "SessionService.v1_2_0"],
+    ),
     ("Session", &["Session", "Session.v1_8_0"]),
     ("SessionCollection", &["SessionCollection"]),
-    ("AccountService", &["AccountService", "AccountService.v1_18_1"]),
-    ("ManagerAccount", &["ManagerAccount", "ManagerAccount.v1_14_1"]),
+    (
+        "AccountService",
+        &["AccountService", "AccountService.v1_18_1"],
+    ),
+    (
+        "ManagerAccount",
+        &["ManagerAccount", "ManagerAccount.v1_14_1"],
+    ),
     ("ManagerAccountCollection", &["ManagerAccountCollection"]),
     ("Role", &["Role", "Role.v1_3_3"]),
     ("RoleCollection", &["RoleCollection"]),
-    ("ComputerSystem", &["ComputerSystem", "ComputerSystem.v1_27_0"]),
+    (
+        "ComputerSystem",
+        &["ComputerSystem", "ComputerSystem.v1_27_0"],
+    ),
     ("ComputerSystemCollection", &["ComputerSystemCollection"]),
     ("Manager", &["Manager", "Manager.v1_24_0"]),
     ("ManagerCollection", &["ManagerCollection"]),
     ("Chassis", &["Chassis", "Chassis.v1_28_0"]),
     ("ChassisCollection", &["ChassisCollection"]),
     ("UpdateService", &["UpdateService", "UpdateService.v1_17_0"]),
-    ("SoftwareInventory", &["SoftwareInventory", "SoftwareInventory.v1_13_0"]),
-    ("SoftwareInventoryCollection", &["SoftwareInventoryCollection"]),
+    (
+        "SoftwareInventory",
+        &["SoftwareInventory", "SoftwareInventory.v1_13_0"],
+    ),
+    (
+        "SoftwareInventoryCollection",
+        &["SoftwareInventoryCollection"],
+    ),
     ("TaskService", &["TaskService", "TaskService.v1_3_0"]),
     ("Task", &["Task", "Task.v1_7_4"]),
     ("TaskCollection", &["TaskCollection"]),

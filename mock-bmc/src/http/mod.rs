@@ -61,7 +61,9 @@ async fn observe(State(bmc): State<Arc<Bmc>>, req: Request, next: Next) -> Respo
     h.entry(header::CACHE_CONTROL)
         .or_insert(HeaderValue::from_static("no-cache"));
     if !control {
-        bmc.lock().journal.record(&method, &path, resp.status().as_u16());
+        bmc.lock()
+            .journal
+            .record(&method, &path, resp.status().as_u16());
     }
     resp
 }
@@ -103,9 +105,8 @@ pub fn json_response(status: StatusCode, body: &Value, allow: Option<&str>) -> R
             } else {
                 ns.to_string()
             };
-            let link = format!(
-                "<http://redfish.dmtf.org/schemas/v1/{schema}.json>; rel=describedby"
-            );
+            let link =
+                format!("<http://redfish.dmtf.org/schemas/v1/{schema}.json>; rel=describedby");
             if let Ok(v) = HeaderValue::from_str(&link) {
                 h.insert(header::LINK, v);
             }
@@ -131,18 +132,28 @@ pub enum Principal {
     Basic,
 }
 
-fn authenticate(bmc: &Bmc, st: &mut BmcState, headers: &HeaderMap, path: &str) -> Result<Principal, RedfishError> {
+fn authenticate(
+    bmc: &Bmc,
+    st: &mut BmcState,
+    headers: &HeaderMap,
+    path: &str,
+) -> Result<Principal, RedfishError> {
     if let Some(token) = headers.get("X-Auth-Token").and_then(|v| v.to_str().ok()) {
         return match st.session_by_token(token) {
             Some(s) => Ok(Principal::Session(s.id.clone())),
             None => {
                 st.journal.summary.unauthorized += 1;
-                Err(RedfishError::base(StatusCode::UNAUTHORIZED, "NoValidSession", &[])
-                    .with_header(header::WWW_AUTHENTICATE, "Basic realm=\"Redfish\""))
+                Err(
+                    RedfishError::base(StatusCode::UNAUTHORIZED, "NoValidSession", &[])
+                        .with_header(header::WWW_AUTHENTICATE, "Basic realm=\"Redfish\""),
+                )
             }
         };
     }
-    if let Some(auth) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+    if let Some(auth) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
         if let Some(b64) = auth.strip_prefix("Basic ") {
             let decoded = base64::engine::general_purpose::STANDARD
                 .decode(b64.trim())
@@ -179,7 +190,8 @@ async fn redfish(
 ) -> Response {
     let (parts, body) = req.into_parts();
     let path = normalise(parts.uri.path());
-    if !path.starts_with(ROOT) || (path.len() > ROOT.len() && !path[ROOT.len()..].starts_with('/')) {
+    if !path.starts_with(ROOT) || (path.len() > ROOT.len() && !path[ROOT.len()..].starts_with('/'))
+    {
         return RedfishError::not_found(parts.uri.path()).into_response();
     }
     let query = parts.uri.query().unwrap_or("");
@@ -190,7 +202,15 @@ async fn redfish(
                 .into_response()
         }
     };
-    match dispatch(&bmc, &parts.method, &path, query, &parts.headers, &body, peer) {
+    match dispatch(
+        &bmc,
+        &parts.method,
+        &path,
+        query,
+        &parts.headers,
+        &body,
+        peer,
+    ) {
         Ok(r) => r,
         Err(e) => e.into_response(),
     }
@@ -210,7 +230,11 @@ fn dispatch(
     }
     let mut st = bmc.lock();
     if path == "/redfish/v1/odata" && matches!(*method, Method::GET | Method::HEAD) {
-        return Ok(json_response(StatusCode::OK, &metadata::service_document(), None));
+        return Ok(json_response(
+            StatusCode::OK,
+            &metadata::service_document(),
+            None,
+        ));
     }
     let principal = if is_public(method, path) {
         None
@@ -319,7 +343,12 @@ fn success() -> Response {
     )
 }
 
-fn login(bmc: &Bmc, st: &mut BmcState, body: &Bytes, peer: SocketAddr) -> Result<Response, RedfishError> {
+fn login(
+    bmc: &Bmc,
+    st: &mut BmcState,
+    body: &Bytes,
+    peer: SocketAddr,
+) -> Result<Response, RedfishError> {
     let v = parse_json(body)?;
     let field = |name: &str| -> Result<String, RedfishError> {
         match v.get(name) {
@@ -329,7 +358,11 @@ fn login(bmc: &Bmc, st: &mut BmcState, body: &Bytes, peer: SocketAddr) -> Result
                 "PropertyValueTypeError",
                 &[&other.to_string(), name],
             )),
-            None => Err(RedfishError::base(StatusCode::BAD_REQUEST, "PropertyMissing", &[name])),
+            None => Err(RedfishError::base(
+                StatusCode::BAD_REQUEST,
+                "PropertyMissing",
+                &[name],
+            )),
         }
     };
     let user = field("UserName")?;
@@ -340,19 +373,29 @@ fn login(bmc: &Bmc, st: &mut BmcState, body: &Bytes, peer: SocketAddr) -> Result
     }
     let session = st
         .create_session(&user, &peer.ip().to_string())
-        .ok_or_else(|| RedfishError::base(StatusCode::SERVICE_UNAVAILABLE, "SessionLimitExceeded", &[]))?;
+        .ok_or_else(|| {
+            RedfishError::base(StatusCode::SERVICE_UNAVAILABLE, "SessionLimitExceeded", &[])
+        })?;
     let uri = format!("{SESSIONS}/{}", session.id);
     let Resource { body, .. } = tree::resolve(bmc, st, &uri)?;
     let mut resp = json_response(StatusCode::CREATED, &body, None);
     let h = resp.headers_mut();
-    if let (Ok(loc), Ok(tok)) = (HeaderValue::from_str(&uri), HeaderValue::from_str(&session.token)) {
+    if let (Ok(loc), Ok(tok)) = (
+        HeaderValue::from_str(&uri),
+        HeaderValue::from_str(&session.token),
+    ) {
         h.insert(header::LOCATION, loc);
         h.insert("X-Auth-Token", tok);
     }
     Ok(resp)
 }
 
-fn delete(bmc: &Bmc, st: &mut BmcState, path: &str, _who: Option<Principal>) -> Result<Response, RedfishError> {
+fn delete(
+    bmc: &Bmc,
+    st: &mut BmcState,
+    path: &str,
+    _who: Option<Principal>,
+) -> Result<Response, RedfishError> {
     if let Some(id) = path.strip_prefix(&format!("{SESSIONS}/")) {
         if st.delete_session(id) {
             return Ok(StatusCode::NO_CONTENT.into_response());
@@ -368,7 +411,11 @@ fn patch(bmc: &Bmc, st: &mut BmcState, path: &str, body: &Bytes) -> Result<Respo
         let v = parse_json(body)?;
         let obj = v.as_object().map(|o| o.len()).unwrap_or(0);
         if obj == 0 {
-            return Err(RedfishError::base(StatusCode::BAD_REQUEST, "NoOperation", &[]));
+            return Err(RedfishError::base(
+                StatusCode::BAD_REQUEST,
+                "NoOperation",
+                &[],
+            ));
         }
         for (k, val) in v.as_object().into_iter().flatten() {
             match (k.as_str(), val.as_u64()) {
@@ -383,7 +430,11 @@ fn patch(bmc: &Bmc, st: &mut BmcState, path: &str, body: &Bytes) -> Result<Respo
                     ))
                 }
                 (other, _) => {
-                    return Err(RedfishError::base(StatusCode::BAD_REQUEST, "PropertyNotWritable", &[other]))
+                    return Err(RedfishError::base(
+                        StatusCode::BAD_REQUEST,
+                        "PropertyNotWritable",
+                        &[other],
+                    ))
                 }
             }
         }

@@ -69,8 +69,7 @@ pub const SESSIONS: &str = "/redfish/v1/SessionService/Sessions";
 pub const FIRMWARE: &str = "/redfish/v1/UpdateService/FirmwareInventory";
 pub const SOFTWARE: &str = "/redfish/v1/UpdateService/SoftwareInventory";
 pub const TASKS: &str = "/redfish/v1/TaskService/Tasks";
-pub const SIMPLE_UPDATE: &str =
-    "/redfish/v1/UpdateService/Actions/UpdateService.SimpleUpdate";
+pub const SIMPLE_UPDATE: &str = "/redfish/v1/UpdateService/Actions/UpdateService.SimpleUpdate";
 pub const START_UPDATE: &str = "/redfish/v1/UpdateService/Actions/UpdateService.StartUpdate";
 
 /// Resolve `path` (normalised: no trailing slash, root is `/redfish/v1`) to a resource.

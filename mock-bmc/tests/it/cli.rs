@@ -1,0 +1,220 @@
+//! The `mock-bmc serve` binary: fleets, fleet files, seeds, address ranges.
+
+use crate::support::*;
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+/// A `mock-bmc serve` child process, killed on drop.
+struct Serve {
+    child: Child,
+    lines: Vec<String>,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(args: &[&str]) -> Serve {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mock-bmc"))
+        .arg("serve")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn mock-bmc");
+    let out = child.stdout.take().unwrap();
+    let mut lines = Vec::new();
+    for line in BufReader::new(out).lines() {
+        let line = line.unwrap();
+        let done = line.starts_with("ready ");
+        lines.push(line);
+        if done {
+            return Serve { child, lines };
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("mock-bmc exited before ready: {lines:?}");
+}
+
+fn hosts(path: &Path) -> Vec<toml::Value> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let v: toml::Value = toml::from_str(&text).unwrap();
+    v["hosts"].as_array().unwrap().clone()
+}
+
+async fn mock_state(url: &str) -> Value {
+    client()
+        .get(format!("{url}/mock/state"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_fleet_of_100_starts_and_the_fleet_file_lists_working_urls() {
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = dir.path().join("fleet.toml");
+    let s = serve(&[
+        "--count",
+        "100",
+        "--password",
+        PASSWORD,
+        "--fleet-out",
+        fleet.to_str().unwrap(),
+    ]);
+    assert_eq!(s.lines.last().unwrap(), "ready 100");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&fleet).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "fleet file must be private");
+    }
+    let hosts = hosts(&fleet);
+    assert_eq!(hosts.len(), 100);
+    let mut names = std::collections::HashSet::new();
+    let c = client();
+    for h in &hosts {
+        assert!(names.insert(h["name"].as_str().unwrap().to_string()));
+        assert_eq!(h["username"].as_str(), Some("admin"));
+        assert_eq!(h["password"].as_str(), Some(PASSWORD));
+        let url = h["url"].as_str().unwrap();
+        let r = c
+            .get(format!("{url}/redfish/v1/Systems"))
+            .basic_auth("admin", Some(PASSWORD))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{url}");
+    }
+}
+
+#[tokio::test]
+async fn the_same_seed_gives_the_same_fleet_and_another_seed_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut fleets = Vec::new();
+    for (i, seed) in ["42", "42", "43"].iter().enumerate() {
+        let f = dir.path().join(format!("f{i}.toml"));
+        let s = serve(&[
+            "--count",
+            "12",
+            "--profile",
+            "mixed",
+            "--seed",
+            seed,
+            "--fleet-out",
+            f.to_str().unwrap(),
+        ]);
+        let mut states = Vec::new();
+        for h in hosts(&f) {
+            let mut st = mock_state(h["url"].as_str().unwrap()).await;
+            st.as_object_mut().unwrap().remove("journal");
+            states.push(st);
+        }
+        drop(s);
+        fleets.push(states);
+    }
+    assert_eq!(fleets[0], fleets[1]);
+    assert_ne!(fleets[0], fleets[2]);
+    let personas: std::collections::HashSet<_> =
+        fleets[0].iter().map(|s| s["persona"].to_string()).collect();
+    assert!(
+        personas.len() > 1,
+        "mixed profile mixes personas: {personas:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_address_range_gives_each_bmc_its_own_ip() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("fleet.toml");
+    // A fixed port on every address shows that the addresses, not the ports, differ.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let listen = format!("127.77.0.250-127.77.1.9:{port}");
+    let _s = serve(&[
+        "--count",
+        "12",
+        "--listen",
+        &listen,
+        "--password",
+        PASSWORD,
+        "--fleet-out",
+        f.to_str().unwrap(),
+    ]);
+    let hosts = hosts(&f);
+    let urls: Vec<String> = hosts
+        .iter()
+        .map(|h| h["url"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(urls[0], format!("http://127.77.0.250:{port}"));
+    assert_eq!(urls[6], format!("http://127.77.1.0:{port}"));
+    assert_eq!(urls[11], format!("http://127.77.1.5:{port}"));
+    for (h, url) in hosts.iter().zip(&urls) {
+        let st = mock_state(url).await;
+        assert_eq!(st["name"], h["name"].as_str().unwrap());
+    }
+}
+
+#[tokio::test]
+async fn tls_fleets_write_fingerprints_that_match_the_served_certificates() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("fleet.toml");
+    let certs = dir.path().join("certs");
+    let s = serve(&[
+        "--count",
+        "3",
+        "--tls",
+        "--fleet-out",
+        f.to_str().unwrap(),
+        "--cert-dir",
+        certs.to_str().unwrap(),
+    ]);
+    for (h, line) in hosts(&f).iter().zip(&s.lines) {
+        let fp = h["tls_fingerprint_sha256"].as_str().unwrap();
+        assert!(line.ends_with(&format!("sha256={fp}")), "{line}");
+        let pem =
+            std::fs::read(certs.join(format!("{}.pem", h["name"].as_str().unwrap()))).unwrap();
+        let c = reqwest::Client::builder()
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+            .build()
+            .unwrap();
+        let r = c
+            .get(format!("{}/redfish/v1/", h["url"].as_str().unwrap()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+}
+
+#[test]
+fn bad_arguments_fail_with_a_hint() {
+    let out = Command::new(env!("CARGO_BIN_EXE_mock-bmc"))
+        .args(["serve", "--count", "3", "--listen", "127.0.0.1:8443"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("fixed port") && err.contains("address range"),
+        "{err}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_mock-bmc"))
+        .args(["serve", "--profile", "cray"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("generic, openbmc"));
+}
