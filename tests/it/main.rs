@@ -1,0 +1,4 @@
+//! fwfleet integration tests: the `fwfleet` binary and library against mock BMCs
+//! over real sockets on 127.0.0.1.
+
+mod demo;
