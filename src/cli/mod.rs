@@ -26,10 +26,55 @@ pub enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Judge version A relative to version B: older, same, newer or unknown.
+    VersionCmp(VersionCmpArgs),
     /// Start a bundled mock BMC fleet in a temporary directory and show what it runs.
     #[cfg(feature = "demo")]
     Demo(crate::demo::DemoArgs),
 }
+
+/// Output format of a report command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VersionCmpArgs {
+    /// The version being judged.
+    pub a: String,
+    /// The version it is judged against.
+    pub b: String,
+    /// Read both as this scheme (semver, dotted, oem, hpe-rom, ilo, hex, …) instead of guessing the family.
+    #[arg(long)]
+    pub scheme: Option<String>,
+    /// text (first line `A <verdict> B`) or json (`{"a","b","verdict","a_parsed","b_parsed"}`).
+    #[arg(long, default_value = "text")]
+    pub format: Format,
+}
+
+/// `fwfleet version-cmp`: exit 0 whatever the verdict (it is an answer, not a failure).
+fn version_cmp(args: VersionCmpArgs) -> anyhow::Result<ExitCode> {
+    let scheme = match &args.scheme {
+        Some(s) => Some(
+            s.parse::<crate::version::VersionScheme>()
+                .map_err(|e| UsageError(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let report = crate::version::cmp_report(&args.a, &args.b, scheme);
+    match args.format {
+        Format::Text => println!("{}", report.render_text().trim_end()),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// An error in what the user asked for (exit 2), as opposed to a failure while doing it.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
 
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -57,7 +102,13 @@ pub fn main() -> ExitCode {
         }
     };
     init_logging(cli.log_format);
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    if let Command::VersionCmp(args) = cli.command {
+        return finish(version_cmp(args));
+    }
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("fwfleet: error: cannot start the async runtime: {e}");
@@ -68,8 +119,13 @@ pub fn main() -> ExitCode {
         match cli.command {
             #[cfg(feature = "demo")]
             Command::Demo(args) => crate::demo::run(args).await,
+            Command::VersionCmp(args) => version_cmp(args),
         }
     });
+    finish(result)
+}
+
+fn finish(result: anyhow::Result<ExitCode>) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {

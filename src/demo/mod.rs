@@ -58,8 +58,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "{:<10} {:<26} {:<11} {:<28} {:<30} {}",
-        "HOST", "URL", "PERSONA", "MODEL", "BIOS", "BMC"
+        "{:<10} {:<26} {:<11} {:<28} {:<30} BMC",
+        "HOST", "URL", "PERSONA", "MODEL", "BIOS"
     )?;
     for b in &fleet.bmcs {
         let m = &b.bmc().config.machine;
@@ -74,12 +74,19 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             m.bmc_version()
         )?;
     }
-    writeln!(out, "\n{} mock BMCs running; fleet file: {}", fleet.bmcs.len(), fleet_file.display())?;
+    writeln!(
+        out,
+        "\n{} mock BMCs running; fleet file: {}",
+        fleet.bmcs.len(),
+        fleet_file.display()
+    )?;
     out.flush()?;
     drop(out);
     if args.keep_running {
         eprintln!("fleet running; press Ctrl-C to stop");
-        tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+        tokio::signal::ctrl_c()
+            .await
+            .context("waiting for Ctrl-C")?;
     }
     Ok(ExitCode::SUCCESS)
 }

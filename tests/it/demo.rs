@@ -10,9 +10,17 @@ fn demo_starts_a_mock_fleet_and_writes_a_private_fleet_file() {
         .arg(dir.path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(stdout.lines().filter(|l| l.starts_with("bmc-")).count(), 6, "{stdout}");
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("bmc-")).count(),
+        6,
+        "{stdout}"
+    );
     assert!(stdout.contains("6 mock BMCs running"), "{stdout}");
     let fleet = dir.path().join("fleet.toml");
     let text = std::fs::read_to_string(&fleet).unwrap();
@@ -20,7 +28,10 @@ fn demo_starts_a_mock_fleet_and_writes_a_private_fleet_file() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&fleet).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&fleet).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
 }
 

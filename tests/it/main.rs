@@ -2,3 +2,4 @@
 //! over real sockets on 127.0.0.1.
 
 mod demo;
+mod version_cmp;
