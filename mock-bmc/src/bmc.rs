@@ -1,5 +1,6 @@
 //! One running mock BMC: its configuration, shared state and listener.
 
+use crate::faults::Faults;
 use crate::http;
 use crate::machine::Machine;
 use crate::persona::Persona;
@@ -8,8 +9,32 @@ use crate::tls::{self, Identity, TlsError};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// How long the BMC's slow operations take.
+#[derive(Debug, Clone)]
+pub struct Timing {
+    /// The install phase of an update (`--update-secs`); zero works.
+    pub update: Duration,
+    /// How long the BMC refuses connections while it reboots (`--bmc-reboot-secs`).
+    pub reboot: Duration,
+    /// How long a finished task stays readable where the persona deletes tasks
+    /// (iDRAC); `None` keeps tasks.
+    pub task_vanish: Option<Duration>,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Timing {
+            update: Duration::from_secs(2),
+            reboot: Duration::from_secs(5),
+            task_vanish: Some(Duration::from_secs(3)),
+        }
+    }
+}
 
 /// How a BMC speaks TLS.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +58,14 @@ pub struct BmcConfig {
     /// Added before every Redfish response, like a slow BMC or a long network path.
     pub latency: Duration,
     pub sessions: SessionPolicy,
+    pub timing: Timing,
+    pub faults: Faults,
+    /// Let SimpleUpdate fetch images from non-loopback addresses.
+    pub allow_remote_images: bool,
+    /// `MaxImageSizeBytes`: larger uploads get 413.
+    pub max_image_size: u64,
+    /// Keep firmware state in `DIR/NAME.json` across restarts of the mock.
+    pub state_dir: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for BmcConfig {
@@ -61,9 +94,17 @@ impl BmcConfig {
             password: password.to_string(),
             latency: Duration::ZERO,
             sessions: SessionPolicy::default(),
+            timing: Timing::default(),
+            faults: Faults::default(),
+            allow_remote_images: false,
+            max_image_size: DEFAULT_MAX_IMAGE_SIZE,
+            state_dir: None,
         }
     }
 }
+
+/// Default `MaxImageSizeBytes` (1 GiB): big enough for 512 MiB benchmark images.
+pub const DEFAULT_MAX_IMAGE_SIZE: u64 = 1 << 30;
 
 /// Why a BMC could not start.
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +112,14 @@ pub enum StartError {
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("state file {path}: {message}")]
+    State { path: String, message: String },
+    #[error("work directory for {name}: {source}")]
+    WorkDir {
+        name: String,
         #[source]
         source: std::io::Error,
     },
@@ -88,15 +137,139 @@ pub struct Bmc {
     pub config: BmcConfig,
     pub service_uuid: String,
     state: Mutex<BmcState>,
+    reboot: OnceLock<mpsc::UnboundedSender<()>>,
+    work: WorkDir,
+}
+
+/// Where uploads and downloads land before they are verified.
+#[derive(Debug)]
+enum WorkDir {
+    Kept(PathBuf),
+    Temp(tempfile::TempDir),
 }
 
 impl Bmc {
+    /// A BMC's shared state; with a `state_dir`, firmware state saved by an
+    /// earlier run replaces the generated machine.
     pub fn new(config: BmcConfig) -> Bmc {
-        let state = BmcState::new(config.machine.clone(), config.sessions.clone());
-        Bmc {
+        Self::try_new(config).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    pub fn try_new(mut config: BmcConfig) -> Result<Bmc, StartError> {
+        let name = config.machine.name.clone();
+        let work = match &config.state_dir {
+            Some(dir) => {
+                let state_file = dir.join(format!("{name}.json"));
+                if state_file.exists() {
+                    let text =
+                        std::fs::read_to_string(&state_file).map_err(|e| StartError::State {
+                            path: state_file.display().to_string(),
+                            message: e.to_string(),
+                        })?;
+                    config.machine =
+                        serde_json::from_str(&text).map_err(|e| StartError::State {
+                            path: state_file.display().to_string(),
+                            message: format!("{e}; delete it to start this BMC afresh"),
+                        })?;
+                }
+                let w = dir.join(format!("{name}.work"));
+                std::fs::create_dir_all(&w).map_err(|source| StartError::WorkDir {
+                    name: name.clone(),
+                    source,
+                })?;
+                WorkDir::Kept(w)
+            }
+            None => WorkDir::Temp(
+                tempfile::Builder::new()
+                    .prefix("mock-bmc-")
+                    .tempdir()
+                    .map_err(|source| StartError::WorkDir {
+                        name: name.clone(),
+                        source,
+                    })?,
+            ),
+        };
+        let mut state = BmcState::new(config.machine.clone(), config.sessions.clone());
+        state.faults = config.faults.clone();
+        if let Some(limit) = config.faults.session_limit {
+            state.session_policy.limit = limit;
+        }
+        if let Some(t) = config.faults.session_timeout_secs {
+            state.session_policy.idle_timeout = Duration::from_secs(t);
+        }
+        Ok(Bmc {
             service_uuid: config.machine.uuid.clone(),
             config,
             state: Mutex::new(state),
+            reboot: OnceLock::new(),
+            work,
+        })
+    }
+
+    pub fn work_dir(&self) -> &std::path::Path {
+        match &self.work {
+            WorkDir::Kept(p) => p,
+            WorkDir::Temp(t) => t.path(),
+        }
+    }
+
+    /// Save the firmware state when the BMC has a state dir (atomic rename).
+    pub fn persist(&self) {
+        if self.config.state_dir.is_none() {
+            return;
+        }
+        let st = self.lock();
+        self.persist_with(&st);
+    }
+
+    /// `persist` for callers that already hold the state lock.
+    pub fn persist_with(&self, st: &BmcState) {
+        let Some(dir) = &self.config.state_dir else {
+            return;
+        };
+        let json = serde_json::to_vec_pretty(&st.machine).unwrap_or_default();
+        let path = dir.join(format!("{}.json", self.config.machine.name));
+        if let Err(e) = crate::fleet::write_private(&path, &json) {
+            tracing::warn!(path = %path.display(), error = %e, "cannot save mock BMC state");
+        }
+    }
+
+    /// Reboot the BMC: its listener goes away for `timing.reboot`, sessions are lost.
+    pub fn request_reboot(&self) {
+        if let Some(tx) = self.reboot.get() {
+            let _ = tx.send(());
+        }
+    }
+
+    /// Write a version into components; true when the BMC must reboot.
+    pub fn write_components(&self, keys: &[String], version: &str) -> bool {
+        let mut reboot = false;
+        {
+            let mut st = self.lock();
+            let persona = st.machine.persona;
+            for k in keys {
+                reboot |= st.write_component(k, version, persona);
+            }
+        }
+        self.persist();
+        reboot
+    }
+
+    /// Human names of components for task messages: their inventory URIs.
+    pub fn target_names(&self, keys: &[String]) -> String {
+        let st = self.lock();
+        keys.iter()
+            .filter_map(|k| st.machine.components.iter().find(|c| &c.key == k))
+            .map(|c| format!("{}/{}", http::tree::FIRMWARE, c.id))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// A task reached its end: personas that delete finished tasks start the clock.
+    pub fn task_finished(&self, id: &str) {
+        let mut st = self.lock();
+        if st.machine.persona == Persona::Idrac {
+            st.schedule_vanish(id, self.config.timing.task_vanish);
         }
     }
 
@@ -156,7 +329,7 @@ pub struct MockBmc {
     scheme: &'static str,
     fingerprint: Option<String>,
     cert_pem: Option<String>,
-    handle: axum_server::Handle,
+    stop: CancellationToken,
 }
 
 impl MockBmc {
@@ -181,37 +354,29 @@ impl MockBmc {
             TlsMode::SelfSigned => Some(tls::self_signed(&name, addr.ip()).map_err(tls_err)?),
             TlsMode::Files { cert, key } => Some(tls::from_files(cert, key).map_err(tls_err)?),
         };
-        let bmc = Arc::new(Bmc::new(config));
-        let app = http::router(bmc.clone()).into_make_service_with_connect_info::<SocketAddr>();
-        let handle = axum_server::Handle::new();
+        let bmc = Arc::new(Bmc::try_new(config)?);
+        let tls_config = match &identity {
+            Some(id) => Some(tls::server_config(id).map_err(tls_err)?),
+            None => None,
+        };
+        let (tx, rx) = mpsc::unbounded_channel();
+        let _ = bmc.reboot.set(tx);
+        let stop = CancellationToken::new();
+        tokio::spawn(supervise(
+            bmc.clone(),
+            listener,
+            addr,
+            tls_config.clone(),
+            rx,
+            stop.clone(),
+        ));
         let (scheme, fingerprint, cert_pem) = match identity {
-            None => {
-                let server = axum_server::from_tcp(listener).handle(handle.clone());
-                tokio::spawn(async move {
-                    if let Err(e) = server.serve(app).await {
-                        tracing::warn!(error = %e, "mock bmc listener stopped");
-                    }
-                });
-                ("http", None, None)
-            }
-            Some(id) => {
-                let cfg = tls::server_config(&id).map_err(tls_err)?;
-                let server = axum_server::from_tcp_rustls(
-                    listener,
-                    axum_server::tls_rustls::RustlsConfig::from_config(cfg),
-                )
-                .handle(handle.clone());
-                tokio::spawn(async move {
-                    if let Err(e) = server.serve(app).await {
-                        tracing::warn!(error = %e, "mock bmc listener stopped");
-                    }
-                });
-                (
-                    "https",
-                    Some(tls::fingerprint(&id.cert_der)),
-                    Some(id.cert_pem),
-                )
-            }
+            None => ("http", None, None),
+            Some(id) => (
+                "https",
+                Some(tls::fingerprint(&id.cert_der)),
+                Some(id.cert_pem),
+            ),
         };
         Ok(MockBmc {
             bmc,
@@ -219,7 +384,7 @@ impl MockBmc {
             scheme,
             fingerprint,
             cert_pem,
-            handle,
+            stop,
         })
     }
 
@@ -267,8 +432,127 @@ impl MockBmc {
 
 impl Drop for MockBmc {
     fn drop(&mut self) {
-        self.handle.shutdown();
+        self.stop.cancel();
     }
+}
+
+/// Serve one listener until stopped or told to reboot; returns the handle.
+fn serve(
+    bmc: &Arc<Bmc>,
+    listener: std::net::TcpListener,
+    tls_config: Option<Arc<rustls::ServerConfig>>,
+) -> (axum_server::Handle, tokio::task::JoinHandle<()>) {
+    let app = http::router(bmc.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let handle = axum_server::Handle::new();
+    let task = match tls_config {
+        None => {
+            let server = axum_server::from_tcp(listener).handle(handle.clone());
+            tokio::spawn(async move {
+                if let Err(e) = server.serve(app).await {
+                    tracing::warn!(error = %e, "mock bmc listener stopped");
+                }
+            })
+        }
+        Some(cfg) => {
+            let server = axum_server::from_tcp_rustls(
+                listener,
+                axum_server::tls_rustls::RustlsConfig::from_config(cfg),
+            )
+            .handle(handle.clone());
+            tokio::spawn(async move {
+                if let Err(e) = server.serve(app).await {
+                    tracing::warn!(error = %e, "mock bmc listener stopped");
+                }
+            })
+        }
+    };
+    (handle, task)
+}
+
+/// The BMC's life: serve; on a reboot request close the listener (connections
+/// are refused), forget sessions, wait, and come back on the same address.
+async fn supervise(
+    bmc: Arc<Bmc>,
+    first: std::net::TcpListener,
+    addr: SocketAddr,
+    tls_config: Option<Arc<rustls::ServerConfig>>,
+    mut reboots: mpsc::UnboundedReceiver<()>,
+    stop: CancellationToken,
+) {
+    let mut listener = Some(first);
+    loop {
+        let l = match listener.take() {
+            Some(l) => l,
+            None => loop {
+                match bind(addr) {
+                    Ok(l) => break l,
+                    Err(e) => {
+                        tracing::warn!(%addr, error = %e, "mock bmc cannot rebind yet");
+                        tokio::select! {
+                            _ = stop.cancelled() => return,
+                            _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                        }
+                    }
+                }
+            },
+        };
+        let (handle, task) = serve(&bmc, l, tls_config.clone());
+        bmc.lock().rebooting = false;
+        tokio::select! {
+            _ = stop.cancelled() => {
+                handle.shutdown();
+                let _ = task.await;
+                return;
+            }
+            r = reboots.recv() => {
+                if r.is_none() {
+                    handle.shutdown();
+                    return;
+                }
+                // Let the response that caused the reboot leave first.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                handle.shutdown();
+                let _ = task.await;
+                {
+                    let mut st = bmc.lock();
+                    st.rebooting = true;
+                    st.sessions.clear();
+                }
+                tracing::info!(bmc = %bmc.config.machine.name, "rebooting");
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = tokio::time::sleep(bmc.config.timing.reboot) => {}
+                }
+                let wrong = {
+                    let mut st = bmc.lock();
+                    std::mem::take(&mut st.wrong_version_pending)
+                };
+                if wrong {
+                    apply_wrong_version(&bmc);
+                }
+                while reboots.try_recv().is_ok() {}
+            }
+        }
+    }
+}
+
+/// `wrong_version_after_reboot`: the BMC comes back reporting another version.
+fn apply_wrong_version(bmc: &Bmc) {
+    {
+        let mut st = bmc.lock();
+        let persona = st.machine.persona;
+        if let Some(c) =
+            st.machine.components.iter_mut().find(|c| {
+                c.kind == crate::machine::Kind::Bmc && c.role == crate::machine::Role::Active
+            })
+        {
+            if let Ok(v) = c.style.bump(&c.version, crate::vstyle::Bump::Patch) {
+                c.version = v;
+                c.refresh_id(persona);
+            }
+        }
+    }
+    bmc.persist();
 }
 
 /// A listener with `SO_REUSEADDR`, so a BMC can come back on its port at once.

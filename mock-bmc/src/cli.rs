@@ -1,6 +1,7 @@
 //! The `mock-bmc` command line (docs/MOCK-BMC.md).
 
-use crate::bmc::TlsMode;
+use crate::bmc::{Timing, TlsMode};
+use crate::faults::{Faults, Scenario};
 use crate::fleet::{FleetConfig, ListenSpec, MockFleet};
 use crate::persona::Profile;
 use crate::state::{random_token, SessionPolicy};
@@ -68,6 +69,30 @@ pub struct ServeArgs {
     /// Write the fleet file (fwfleet's config format, mode 0600) here once every BMC listens.
     #[arg(long, value_name = "FILE")]
     pub fleet_out: Option<PathBuf>,
+    /// Seconds an update's install phase takes (0 works).
+    #[arg(long, default_value_t = 2.0)]
+    pub update_secs: f64,
+    /// Seconds a BMC refuses connections while it reboots after a BMC firmware update or Manager.Reset.
+    #[arg(long, default_value_t = 5.0)]
+    pub bmc_reboot_secs: f64,
+    /// Seconds a finished task stays readable on personas that delete tasks (iDRAC).
+    #[arg(long, default_value_t = 3.0)]
+    pub task_vanish_secs: f64,
+    /// Let SimpleUpdate download images from non-loopback addresses.
+    #[arg(long)]
+    pub allow_remote_images: bool,
+    /// MaxImageSizeBytes: larger uploads get 413.
+    #[arg(long, default_value_t = crate::bmc::DEFAULT_MAX_IMAGE_SIZE)]
+    pub max_image_size: u64,
+    /// Keep each BMC's firmware state in DIR/NAME.json across restarts of the mock.
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// A fault for every BMC: NAME or NAME=VALUE (repeatable), e.g. task-fails, unavailable=5.
+    #[arg(long = "fault", value_name = "FAULT")]
+    pub faults: Vec<String>,
+    /// A scenario file (TOML or .json) with [default] and [hosts.NAME] fault tables.
+    #[arg(long = "faults", value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
 }
 
 /// Run the command line; returns when the fleet is stopped.
@@ -100,6 +125,25 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         _ if args.tls => TlsMode::SelfSigned,
         _ => TlsMode::Off,
     };
+    let mut scenario = match &args.scenario {
+        Some(p) => Scenario::load(p).map_err(anyhow::Error::msg)?,
+        None => Scenario::default(),
+    };
+    for spec in &args.faults {
+        let f = Faults::parse_flag(spec).map_err(anyhow::Error::msg)?;
+        scenario.default.merge(&f);
+    }
+    let secs = |name: &str, v: f64| -> anyhow::Result<Duration> {
+        if !(0.0..=86_400.0).contains(&v) {
+            bail!("--{name} must be between 0 and 86400 seconds, got {v}");
+        }
+        Ok(Duration::from_secs_f64(v))
+    };
+    let timing = Timing {
+        update: secs("update-secs", args.update_secs)?,
+        reboot: secs("bmc-reboot-secs", args.bmc_reboot_secs)?,
+        task_vanish: Some(secs("task-vanish-secs", args.task_vanish_secs)?),
+    };
     let cfg = FleetConfig {
         count: args.count,
         listen: args.listen,
@@ -113,6 +157,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             limit: args.session_limit,
             idle_timeout: Duration::from_secs(args.session_timeout),
         },
+        timing,
+        scenario,
+        allow_remote_images: args.allow_remote_images,
+        max_image_size: args.max_image_size,
+        state_dir: args.state_dir.clone(),
     };
     let fleet = MockFleet::start(cfg)
         .await

@@ -1,14 +1,15 @@
 //! Many BMCs in one process, each with its own listener and state, and the
 //! fleet file that tells clients (fwfleet first) how to reach them.
 
-use crate::bmc::{BmcConfig, MockBmc, StartError, TlsMode};
+use crate::bmc::{BmcConfig, MockBmc, StartError, Timing, TlsMode, DEFAULT_MAX_IMAGE_SIZE};
+use crate::faults::Scenario;
 use crate::machine::{host_rng, Machine};
 use crate::persona::{Persona, Profile};
 use crate::state::{random_token, SessionPolicy};
 use rand::Rng;
 use serde::Serialize;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -104,6 +105,12 @@ pub struct FleetConfig {
     pub tls: TlsMode,
     pub latency: Duration,
     pub sessions: SessionPolicy,
+    pub timing: Timing,
+    /// Faults for every BMC and per host.
+    pub scenario: Scenario,
+    pub allow_remote_images: bool,
+    pub max_image_size: u64,
+    pub state_dir: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for FleetConfig {
@@ -132,6 +139,11 @@ impl Default for FleetConfig {
             tls: TlsMode::Off,
             latency: Duration::ZERO,
             sessions: SessionPolicy::default(),
+            timing: Timing::default(),
+            scenario: Scenario::default(),
+            allow_remote_images: false,
+            max_image_size: DEFAULT_MAX_IMAGE_SIZE,
+            state_dir: None,
         }
     }
 }
@@ -193,6 +205,14 @@ struct FleetFile<'a> {
 impl MockFleet {
     /// Start `count` BMCs. Every listener is bound when this returns.
     pub async fn start(cfg: FleetConfig) -> Result<MockFleet, FleetError> {
+        if let Some(dir) = &cfg.state_dir {
+            std::fs::create_dir_all(dir).map_err(|source| {
+                FleetError::Start(StartError::WorkDir {
+                    name: dir.display().to_string(),
+                    source,
+                })
+            })?;
+        }
         let capacity = cfg.listen.capacity();
         if cfg.count as u64 > capacity {
             return Err(FleetError::TooSmall {
@@ -213,6 +233,11 @@ impl MockFleet {
                 password: cfg.password.clone(),
                 latency: cfg.latency,
                 sessions: cfg.sessions.clone(),
+                timing: cfg.timing.clone(),
+                faults: cfg.scenario.for_host(&name),
+                allow_remote_images: cfg.allow_remote_images,
+                max_image_size: cfg.max_image_size,
+                state_dir: cfg.state_dir.clone(),
             };
             bmcs.push(MockBmc::start(config).await?);
         }

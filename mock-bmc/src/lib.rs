@@ -8,8 +8,12 @@
 //! - [`persona`]: vendor families (generic, OpenBMC, iDRAC, iLO, Supermicro, XCC)
 //!   as data: ids, URIs, dialect.
 //! - [`vstyle`]: version strings in each vendor's style, and newer ones.
+//! - [`image`]: the mock's self-describing firmware image format, verified as it streams.
 //! - [`machine`]: a server's identity and firmware components, from a seed.
-//! - [`state`]: what changes while a BMC runs: sessions, journal, power.
+//! - [`state`]: what changes while a BMC runs: sessions, tasks, journal, power.
+//! - [`tasks`]: Redfish tasks and monitors, in each persona's dialect.
+//! - [`update`]: fetching, verifying, applying and staging firmware images.
+//! - [`faults`]: injected misbehaviour (503 storms, dropped connections, stuck tasks, …).
 //! - [`messages`]: Redfish Message objects from the Base/Update/TaskEvent registries.
 //! - [`http`]: the Redfish tree, auth, `$expand`, errors, the `/mock/` control plane.
 //! - [`tls`]: per-BMC self-signed certificates and their fingerprints.
@@ -19,13 +23,17 @@
 
 pub mod bmc;
 pub mod cli;
+pub mod faults;
 pub mod fleet;
 pub mod http;
+pub mod image;
 pub mod machine;
 pub mod messages;
 pub mod persona;
 pub mod state;
+pub mod tasks;
 pub mod tls;
+pub mod update;
 pub mod vstyle;
 
 pub use bmc::{BmcConfig, MockBmc, TlsMode};

@@ -47,6 +47,9 @@ const MESSAGES: &[(Registry, &str, &str, &str, &str)] = &[
     (Registry::Base, "ActionParameterValueNotInList", "The value '%1' for the parameter %2 in the action %3 is not in the list of acceptable values.", "Warning", "Choose a value from the enumeration list that the implementation can support and resubmit the request if the operation failed."),
     (Registry::Base, "ActionParameterValueTypeError", "The value '%1' for the parameter %2 in the action %3 is not a type that the parameter can accept.", "Warning", "Correct the value for the parameter in the request body and resubmit the request if the operation failed."),
     (Registry::Base, "ActionParameterValueFormatError", "The value '%1' for the parameter %2 in the action %3 is not a format that the parameter can accept.", "Warning", "Correct the value for the parameter in the request body and resubmit the request if the operation failed."),
+    (Registry::Base, "ActionParameterNotSupported", "The parameter %1 for the action %2 is not supported on the target resource.", "Warning", "Remove the parameter supplied and resubmit the request if the operation failed."),
+    (Registry::Base, "PropertyValueFormatError", "The value '%1' for the property %2 is not a format that the property can accept.", "Warning", "Correct the value for the property in the request body and resubmit the request if the operation failed."),
+    (Registry::Base, "HeaderInvalid", "Header '%1' is invalid.", "Critical", "Resubmit the request with a valid header."),
     (Registry::Base, "InternalError", "The request failed due to an internal service error.  The service is still operational.", "Critical", "Resubmit the request.  If the problem persists, consider resetting the service."),
     (Registry::Base, "GeneralError", "A general error has occurred.  See Resolution for information on how to resolve the error, or @Message.ExtendedInfo if Resolution is not provided.", "Critical", "None."),
     (Registry::Base, "ServiceTemporarilyUnavailable", "The service is temporarily unavailable.  Retry in %1 seconds.", "Critical", "Wait for the indicated retry duration and retry the operation."),
@@ -69,9 +72,10 @@ const MESSAGES: &[(Registry, &str, &str, &str, &str)] = &[
     (Registry::Update, "AwaitToActivate", "Awaiting for an action to proceed with activating image '%1' on '%2'.", "OK", "Perform the requested action to advance the update operation."),
     (Registry::Update, "UpdateSuccessful", "Device '%1' successfully updated with image '%2'.", "OK", "None."),
     (Registry::Update, "OperationTransitionedToJob", "The update operation has transitioned to the job at URI '%1'.", "OK", "Follow the referenced job and monitor the job for further updates."),
-    (Registry::Update, "UpdateSkippedSameVersion", "The update was skipped because the image '%1' is the same version as the currently running image on '%2'.", "OK", "None."),
-    (Registry::Update, "UpdateSkippedVersionTooLow", "The update was skipped because the image '%1' is a lower version than the minimum supported version on '%2'.", "OK", "None."),
-    (Registry::Update, "UpdateNotApplicable", "Image '%1' is not applicable to device '%2'.", "Warning", "Check the image and target and retry the update."),
+    (Registry::Update, "UpdateSkipped", "Device '%1' skipped the update with image '%2'.", "OK", "None."),
+    (Registry::Update, "UpdateSkippedSameVersion", "Device '%1' skipped the update with image '%2' because the same version is already installed.", "OK", "None."),
+    (Registry::Update, "UpdateSkippedVersionTooLow", "Device '%1' skipped the update with image '%2' due to the minimum version requirement.", "OK", "None."),
+    (Registry::Update, "UpdateNotApplicable", "Image '%1' was not applicable to device '%2'.", "Warning", "Check the image and target and retry the update."),
     (Registry::Update, "TransferFailed", "Transfer of image '%1' to '%2' failed.", "Critical", "None."),
     (Registry::Update, "VerificationFailed", "Verification of image '%1' at '%2' failed.", "Critical", "None."),
     (Registry::Update, "ApplyFailed", "Installation of image '%1' to '%2' failed.", "Critical", "None."),
@@ -132,6 +136,42 @@ mod tests {
             "Device '/redfish/v1/Systems/1' successfully updated with image 'bios.img'."
         );
         assert_eq!(m["MessageArgs"][1], "bios.img");
+    }
+
+    #[test]
+    fn every_key_the_mock_uses_is_in_the_table() {
+        // Keys passed as string literals to RedfishError::base / message / fail.
+        let sources = [
+            include_str!("http/mod.rs"),
+            include_str!("http/updates.rs"),
+            include_str!("http/expand.rs"),
+            include_str!("http/error.rs"),
+            include_str!("update.rs"),
+        ];
+        for src in sources {
+            for marker in [
+                "StatusCode::",
+                "Registry::Update,",
+                "Registry::Base,",
+                "Registry::TaskEvent,",
+                "fail(&bmc, &id,",
+            ] {
+                for (i, _) in src.match_indices(marker) {
+                    let rest = &src[i + marker.len()..];
+                    let rest =
+                        rest.trim_start_matches(|c: char| c.is_ascii_uppercase() || c == '_');
+                    let rest = rest.trim_start_matches(',').trim_start();
+                    let Some(rest) = rest.strip_prefix('"') else {
+                        continue;
+                    };
+                    let key: String = rest.chars().take_while(|c| *c != '"').collect();
+                    assert!(
+                        MESSAGES.iter().any(|(_, k, ..)| *k == key),
+                        "message key {key} is not in the table"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

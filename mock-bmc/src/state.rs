@@ -3,7 +3,11 @@
 //! One `std::sync::Mutex` per BMC: every critical section is a few field reads
 //! or writes with no `.await` inside, so an async mutex would only add cost.
 
-use crate::machine::Machine;
+use crate::faults::Faults;
+use crate::machine::{Kind, Machine, Role};
+use crate::persona::Persona;
+use crate::tasks::Task;
+use crate::update::HeldUpdate;
 use chrono::{DateTime, Utc};
 use rand::RngCore;
 use serde::Serialize;
@@ -102,7 +106,23 @@ pub struct BmcState {
     pub journal: Journal,
     pub power_on: bool,
     pub session_policy: SessionPolicy,
+    /// Tasks by id, and their creation order (oldest completed are evicted first).
+    pub tasks: BTreeMap<String, Task>,
+    pub task_order: VecDeque<String>,
+    pub task_seq: u64,
+    /// Updates waiting for `#UpdateService.StartUpdate`.
+    pub awaiting_start: Vec<HeldUpdate>,
+    /// iDRAC jobs waiting for a host reset.
+    pub awaiting_reset: Vec<HeldUpdate>,
+    pub faults: Faults,
+    /// The BMC is rebooting: its listener is down.
+    pub rebooting: bool,
+    /// A BMC image was just written while `wrong_version_after_reboot` is set.
+    pub wrong_version_pending: bool,
 }
+
+/// Most tasks a BMC keeps (bmcweb keeps 100, evicting the oldest finished).
+const MAX_TASKS: usize = 100;
 
 /// A random token, hex encoded: 128 bits, indistinguishable from random.
 pub fn random_token() -> String {
@@ -120,7 +140,93 @@ impl BmcState {
             journal: Journal::default(),
             power_on: true,
             session_policy,
+            tasks: BTreeMap::new(),
+            task_order: VecDeque::new(),
+            task_seq: 0,
+            awaiting_start: Vec::new(),
+            awaiting_reset: Vec::new(),
+            faults: Faults::default(),
+            rebooting: false,
+            wrong_version_pending: false,
         }
+    }
+
+    pub fn insert_task(&mut self, task: Task) {
+        while self.tasks.len() >= MAX_TASKS {
+            let Some(pos) = self
+                .task_order
+                .iter()
+                .position(|id| self.tasks.get(id).is_none_or(|t| t.state.is_terminal()))
+            else {
+                break;
+            };
+            if let Some(id) = self.task_order.remove(pos) {
+                self.tasks.remove(&id);
+            }
+        }
+        self.task_order.push_back(task.id.clone());
+        self.tasks.insert(task.id.clone(), task);
+    }
+
+    /// Make a finished task disappear after `after` (iDRAC behaviour); `None` keeps it.
+    pub fn schedule_vanish(&mut self, id: &str, after: Option<std::time::Duration>) {
+        if let (Some(t), Some(after)) = (self.tasks.get_mut(id), after) {
+            t.vanish_at = Some(Instant::now() + after);
+        }
+    }
+
+    /// Drop tasks whose time is up.
+    pub fn reap_tasks(&mut self) {
+        let now = Instant::now();
+        let gone: Vec<String> = self
+            .tasks
+            .values()
+            .filter(|t| t.vanish_at.is_some_and(|v| v <= now))
+            .map(|t| t.id.clone())
+            .collect();
+        for id in gone {
+            self.tasks.remove(&id);
+            self.task_order.retain(|i| i != &id);
+        }
+    }
+
+    /// Write `version` into component `key` (a real flash). Returns true when the
+    /// running BMC firmware changed, which makes the BMC reboot.
+    pub fn write_component(&mut self, key: &str, version: &str, persona: Persona) -> bool {
+        let silently = Faults::on(self.faults.silently_not_applied);
+        let wrong = Faults::on(self.faults.wrong_version_after_reboot);
+        let Some(idx) = self.machine.components.iter().position(|c| c.key == key) else {
+            return false;
+        };
+        let old = self.machine.components[idx].version.clone();
+        let (kind, role) = {
+            let c = &mut self.machine.components[idx];
+            c.flash_count += 1;
+            c.staged_version = None;
+            if !silently {
+                c.version = version.to_string();
+            }
+            c.refresh_id(persona);
+            (c.kind, c.role)
+        };
+        // Dell keeps the replaced image as the rollback ("Previous-") entry.
+        if persona == Persona::Idrac && !silently && old != version {
+            let prev_key = format!("{key}-previous");
+            if let Some(p) = self
+                .machine
+                .components
+                .iter_mut()
+                .find(|c| c.key == prev_key)
+            {
+                p.version = old;
+                p.refresh_id(persona);
+            }
+        }
+        let bmc_reboot = kind == Kind::Bmc && role == Role::Active;
+        if bmc_reboot && wrong && !silently {
+            self.wrong_version_pending = true;
+        }
+        bmc_reboot
     }
 
     /// Drop sessions idle longer than the timeout; returns how many went.

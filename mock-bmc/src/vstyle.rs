@@ -308,6 +308,145 @@ impl VersionStyle {
     }
 }
 
+/// Ordering versions. The BMC refuses downgrades and enforces
+/// `LowestSupportedVersion` with these, and `make-images` finds a fleet's newest
+/// version with them, so they parse strictly: a version that is not in the
+/// style gets no key rather than a guessed one.
+impl VersionStyle {
+    /// A numeric key that orders versions of this style; `None` when the string
+    /// is not in the style (the BMC then cannot tell a downgrade, and says so).
+    ///
+    /// The key is, per style: the dotted parts; the dotted parts then the build;
+    /// HPE ROM `[major, minor]` (family must match); iLO `[major, minor]`; the
+    /// hex value; git-describe base parts then the commit count; build-prefixed
+    /// `[major, minor]` (prefix required); the letter-rev number; the opaque
+    /// trailing number (prefix required, none counts as 0). Keys of the same shape
+    /// compare as vectors; [`compare`](Self::compare) also copes with dotted parts
+    /// of different counts (`1.2` = `1.2.0`).
+    pub fn sort_key(&self, version: &str) -> Option<Vec<u64>> {
+        let (mut key, tail) = self.key_parts(version)?;
+        key.extend(tail);
+        Some(key)
+    }
+
+    /// Order two versions of this style, or `None` if either is not in it.
+    pub fn compare(&self, a: &str, b: &str) -> Option<std::cmp::Ordering> {
+        let (head_a, tail_a) = self.key_parts(a)?;
+        let (head_b, tail_b) = self.key_parts(b)?;
+        // Missing dotted parts are zeros; the fixed-size tail (build, commit
+        // count, …) only decides when the dotted parts are equal.
+        let n = head_a.len().max(head_b.len());
+        let part = |h: &[u64], i: usize| h.get(i).copied().unwrap_or(0);
+        let head = (0..n)
+            .map(|i| part(&head_a, i).cmp(&part(&head_b, i)))
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal);
+        Some(head.then_with(|| tail_a.cmp(&tail_b)))
+    }
+
+    /// `Ok` when `version` is in this style (has a [`sort_key`](Self::sort_key)).
+    pub fn check(&self, version: &str) -> Result<(), StyleMismatch> {
+        self.key_parts(version)
+            .map(|_| ())
+            .ok_or_else(|| self.mismatch(version))
+    }
+
+    /// [`bump`](Self::bump), plus the one case `bump` refuses although the version
+    /// is in style: an opaque code that has no revision number yet (`GDC5902Q`,
+    /// `00.1D.7D`) gets its first one (`GDC5902Q1`). `make-images` uses this so
+    /// that every component of a fleet gets a newer image.
+    pub fn successor(&self, version: &str, bump: Bump) -> Result<String, StyleMismatch> {
+        match (self.bump(version, bump), self) {
+            (Ok(v), _) => Ok(v),
+            (Err(_), VersionStyle::Opaque { prefix }) if version == prefix => {
+                let step = match bump {
+                    Bump::Patch => 1,
+                    Bump::Minor => 2,
+                    Bump::Major => 3,
+                };
+                Ok(format!("{prefix}{step}"))
+            }
+            (Err(e), _) => Err(e),
+        }
+    }
+
+    /// The key split in two: dotted parts of any count, then a fixed-size tail.
+    fn key_parts(&self, v: &str) -> Option<(Vec<u64>, Vec<u64>)> {
+        let major_minor = |s: &str| -> Option<Vec<u64>> {
+            let (a, b) = s.split_once('.')?;
+            Some(vec![strict_num(a)?, strict_num(b)?])
+        };
+        match self {
+            VersionStyle::Dotted { .. } => Some((strict_parts(v)?, vec![])),
+            VersionStyle::DottedBuild { .. } => {
+                let (head, build) = v.split_once('-')?;
+                Some((strict_parts(head)?, vec![strict_num(build)?]))
+            }
+            VersionStyle::HpeRom { family } => {
+                // `U46 v2.72 (03/10/2023)`
+                let rest = v.strip_prefix(family.as_str())?.strip_prefix(" v")?;
+                let (ver, date) = rest.split_once(" (")?;
+                NaiveDate::parse_from_str(date.strip_suffix(')')?, "%m/%d/%Y").ok()?;
+                Some((vec![], major_minor(ver)?))
+            }
+            VersionStyle::IloDate => {
+                // `2.46 May 11 2021`
+                let (ver, date) = v.split_once(' ')?;
+                NaiveDate::parse_from_str(date, "%b %d %Y").ok()?;
+                Some((vec![], major_minor(ver)?))
+            }
+            VersionStyle::Hex { .. } => {
+                let h = v.strip_prefix("0x")?;
+                if h.is_empty() || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return None;
+                }
+                Some((vec![], vec![u64::from_str_radix(h, 16).ok()?]))
+            }
+            VersionStyle::GitDescribe => {
+                // `2.15.0-dev-686-g100c36de90`: base, tag, commits since the tag, hash.
+                let (base, rest) = v.split_once('-')?;
+                let (rest, hash) = rest.rsplit_once('-')?;
+                let (tag, count) = rest.rsplit_once('-')?;
+                let hash = hash.strip_prefix('g')?;
+                if tag.is_empty() || hash.is_empty() || !hash.bytes().all(|b| b.is_ascii_hexdigit())
+                {
+                    return None;
+                }
+                Some((strict_parts(base)?, vec![strict_num(count)?]))
+            }
+            VersionStyle::BuildPrefixed { prefix } => {
+                let rest = v.strip_prefix(prefix.as_str())?.strip_prefix('-')?;
+                Some((vec![], major_minor(rest)?))
+            }
+            VersionStyle::LetterRev { letter } => {
+                Some((vec![], vec![strict_num(v.strip_prefix(*letter)?)?]))
+            }
+            VersionStyle::Opaque { prefix } => {
+                let rest = v.strip_prefix(prefix.as_str())?;
+                // A code without a revision number is the first release.
+                let n = if rest.is_empty() {
+                    0
+                } else {
+                    strict_num(rest)?
+                };
+                Some((vec![], vec![n]))
+            }
+        }
+    }
+}
+
+/// Digits only: `str::parse` would also take `+5`, which no vendor writes.
+fn strict_num(s: &str) -> Option<u64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+fn strict_parts(s: &str) -> Option<Vec<u64>> {
+    s.split('.').map(strict_num).collect()
+}
+
 /// A deterministic "next commit" hash, so bumps are reproducible.
 fn next_hash(hash: &str) -> String {
     let mut x: u64 = 0xcbf2_9ce4_8422_2325;
@@ -404,6 +543,57 @@ mod tests {
     }
 
     #[test]
+    fn every_bump_sorts_after_its_origin() {
+        let cases = [
+            (
+                VersionStyle::Dotted {
+                    widths: vec![1, 2, 2, 2],
+                },
+                "7.00.00.00",
+            ),
+            (VersionStyle::DottedBuild { widths: vec![] }, "52.16.3-3913"),
+            (
+                VersionStyle::HpeRom {
+                    family: "U46".into(),
+                },
+                "U46 v2.72 (03/10/2023)",
+            ),
+            (VersionStyle::IloDate, "2.46 May 11 2021"),
+            (VersionStyle::Hex { width: 2 }, "0x0F"),
+            (VersionStyle::GitDescribe, "2.15.0-dev-686-g100c36de90"),
+            (
+                VersionStyle::BuildPrefixed {
+                    prefix: "TGBT58A".into(),
+                },
+                "TGBT58A-3.10",
+            ),
+            (VersionStyle::LetterRev { letter: 'A' }, "A07"),
+            (
+                VersionStyle::Opaque {
+                    prefix: "HPK".into(),
+                },
+                "HPK3",
+            ),
+        ];
+        for (style, v) in cases {
+            for b in [Bump::Patch, Bump::Minor, Bump::Major] {
+                let n = style.bump(v, b).unwrap();
+                assert_eq!(
+                    style.compare(&n, v),
+                    Some(std::cmp::Ordering::Greater),
+                    "{style:?} {v} -> {n}"
+                );
+                assert_eq!(style.compare(v, &n), Some(std::cmp::Ordering::Less));
+            }
+            assert_eq!(style.compare(v, v), Some(std::cmp::Ordering::Equal));
+        }
+        assert_eq!(
+            VersionStyle::IloDate.compare("2.46 May 11 2021", "nonsense"),
+            None
+        );
+    }
+
+    #[test]
     fn a_version_in_another_style_is_an_error_not_a_guess() {
         let e = VersionStyle::IloDate
             .bump("2.14.1", Bump::Patch)
@@ -415,5 +605,239 @@ mod tests {
         assert!(VersionStyle::Hex { width: 2 }
             .bump("0xZZ", Bump::Patch)
             .is_err());
+    }
+}
+
+#[cfg(test)]
+mod order_tests {
+    use super::*;
+    use crate::machine::{Machine, Role};
+    use crate::persona::Persona;
+    use std::cmp::Ordering;
+
+    /// One version per style, in the shapes the personas ship.
+    fn samples() -> Vec<(VersionStyle, &'static str)> {
+        let dotted = |w: &[usize]| VersionStyle::Dotted { widths: w.to_vec() };
+        vec![
+            (dotted(&[]), "2.14.1"),
+            (dotted(&[1, 2, 2, 2]), "7.00.00.00"),
+            (dotted(&[0, 0, 0, 4]), "25.5.7.0005"),
+            (dotted(&[0, 2]), "2.03"),
+            (dotted(&[]), "5"),
+            (VersionStyle::DottedBuild { widths: vec![] }, "52.16.3-3913"),
+            (
+                VersionStyle::HpeRom {
+                    family: "U46".into(),
+                },
+                "U46 v2.98 (03/10/2023)",
+            ),
+            (VersionStyle::IloDate, "2.99 Dec 30 2021"),
+            (VersionStyle::Hex { width: 2 }, "0x0F"),
+            (VersionStyle::GitDescribe, "2.15.0-dev-686-g100c36de90"),
+            (
+                VersionStyle::BuildPrefixed {
+                    prefix: "TGBT58A".into(),
+                },
+                "TGBT58A-3.9",
+            ),
+            (VersionStyle::LetterRev { letter: 'A' }, "A07"),
+            (
+                VersionStyle::Opaque {
+                    prefix: "HPK".into(),
+                },
+                "HPK3",
+            ),
+            (
+                VersionStyle::Opaque {
+                    prefix: "GDC5902Q".into(),
+                },
+                "GDC5902Q",
+            ),
+        ]
+    }
+
+    /// `next` is newer than `v` by both `compare` and the raw `sort_key`.
+    fn assert_newer(style: &VersionStyle, v: &str, next: &str) {
+        assert_eq!(
+            style.compare(next, v),
+            Some(Ordering::Greater),
+            "{style:?}: {next} should sort after {v}"
+        );
+        assert_eq!(style.compare(v, next), Some(Ordering::Less));
+        assert!(style.sort_key(next) > style.sort_key(v), "{style:?} {v} {next}");
+    }
+
+    #[test]
+    fn every_successor_sorts_after_its_origin_even_after_many_bumps() {
+        for (style, v) in samples() {
+            assert_eq!(style.compare(v, v), Some(Ordering::Equal), "{style:?} {v}");
+            for b in [Bump::Patch, Bump::Minor, Bump::Major] {
+                let mut cur = v.to_string();
+                for _ in 0..30 {
+                    let next = style.successor(&cur, b).unwrap();
+                    assert!(style.check(&next).is_ok(), "{style:?}: {next}");
+                    assert_newer(&style, &cur, &next);
+                    cur = next;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn successor_is_bump_wherever_bump_works() {
+        for (style, v) in samples() {
+            for b in [Bump::Patch, Bump::Minor, Bump::Major] {
+                if let Ok(bumped) = style.bump(v, b) {
+                    assert_eq!(style.successor(v, b).unwrap(), bumped);
+                }
+            }
+        }
+        let gdc = VersionStyle::Opaque {
+            prefix: "GDC5902Q".into(),
+        };
+        assert!(gdc.bump("GDC5902Q", Bump::Patch).is_err());
+        assert_eq!(gdc.successor("GDC5902Q", Bump::Patch).unwrap(), "GDC5902Q1");
+        assert_eq!(gdc.sort_key("GDC5902Q"), Some(vec![0]));
+    }
+
+    #[test]
+    fn every_generated_component_is_in_style_and_has_a_newer_version() {
+        for p in Persona::ALL {
+            for index in 0..8 {
+                let m = Machine::generate("h", p, 11, index);
+                for c in &m.components {
+                    c.style
+                        .check(&c.version)
+                        .unwrap_or_else(|e| panic!("{p} {}: {e}", c.key));
+                    if let Some(low) = &c.lowest_supported_version {
+                        assert_ne!(
+                            c.style.compare(&c.version, low),
+                            Some(Ordering::Less),
+                            "{p} {}: {} is below its lowest supported {low}",
+                            c.key,
+                            c.version
+                        );
+                    }
+                    if c.role == Role::Active {
+                        for b in [Bump::Patch, Bump::Minor, Bump::Major] {
+                            let next = c.style.successor(&c.version, b).unwrap();
+                            assert_newer(&c.style, &c.version, &next);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn keys_follow_the_documented_shapes() {
+        let check = |style: VersionStyle, v: &str, key: &[u64]| {
+            assert_eq!(style.sort_key(v).as_deref(), Some(key), "{style:?} {v}");
+        };
+        check(VersionStyle::Dotted { widths: vec![] }, "7.00.00.01", &[7, 0, 0, 1]);
+        check(
+            VersionStyle::DottedBuild { widths: vec![] },
+            "52.16.3-3913",
+            &[52, 16, 3, 3913],
+        );
+        check(
+            VersionStyle::HpeRom {
+                family: "A43".into(),
+            },
+            "A43 v2.52 (10/29/2021)",
+            &[2, 52],
+        );
+        check(VersionStyle::IloDate, "2.46 May 11 2021", &[2, 46]);
+        check(VersionStyle::Hex { width: 2 }, "0x1D", &[0x1D]);
+        check(
+            VersionStyle::GitDescribe,
+            "2.15.0-dev-686-g100c36de90",
+            &[2, 15, 0, 686],
+        );
+        check(
+            VersionStyle::BuildPrefixed {
+                prefix: "U8E138K".into(),
+            },
+            "U8E138K-2.30",
+            &[2, 30],
+        );
+        check(VersionStyle::LetterRev { letter: 'A' }, "A17", &[17]);
+        check(
+            VersionStyle::Opaque {
+                prefix: "410".into(),
+            },
+            "4104",
+            &[4],
+        );
+    }
+
+    #[test]
+    fn compare_pads_dotted_parts_before_looking_at_the_build() {
+        let dotted = VersionStyle::Dotted { widths: vec![] };
+        assert_eq!(dotted.compare("1.2", "1.2.0"), Some(Ordering::Equal));
+        assert_eq!(dotted.compare("1.2", "1.2.1"), Some(Ordering::Less));
+        assert_eq!(dotted.compare("1.10", "1.9"), Some(Ordering::Greater));
+        let build = VersionStyle::DottedBuild { widths: vec![] };
+        assert_eq!(build.compare("1.2-5", "1.2.0-3"), Some(Ordering::Greater));
+        assert_eq!(build.compare("1.2.1-1", "1.2-900"), Some(Ordering::Greater));
+        let git = VersionStyle::GitDescribe;
+        assert_eq!(
+            git.compare("2.16.0-dev-3-gabc", "2.15.0-dev-900-gdef"),
+            Some(Ordering::Greater)
+        );
+    }
+
+    #[test]
+    fn versions_outside_the_style_have_no_key() {
+        let cases: Vec<(VersionStyle, &str)> = vec![
+            (VersionStyle::Dotted { widths: vec![] }, "+1.2"),
+            (VersionStyle::Dotted { widths: vec![] }, "1..2"),
+            (VersionStyle::Dotted { widths: vec![] }, ""),
+            (VersionStyle::Dotted { widths: vec![] }, "1.2 "),
+            (VersionStyle::DottedBuild { widths: vec![] }, "52.16.3"),
+            (
+                VersionStyle::HpeRom {
+                    family: "U46".into(),
+                },
+                "A43 v2.52 (10/29/2021)",
+            ),
+            (
+                VersionStyle::HpeRom {
+                    family: "U46".into(),
+                },
+                "U46 v2.52 (13/45/2021)",
+            ),
+            (VersionStyle::IloDate, "2.46"),
+            (VersionStyle::IloDate, "2.46 Foo 11 2021"),
+            (VersionStyle::Hex { width: 2 }, "0x"),
+            (VersionStyle::Hex { width: 2 }, "0x+1"),
+            (VersionStyle::Hex { width: 2 }, "0D"),
+            (VersionStyle::GitDescribe, "2.15.0"),
+            (VersionStyle::GitDescribe, "2.15.0-dev-686-100c36de90"),
+            (
+                VersionStyle::BuildPrefixed {
+                    prefix: "TGBT58A".into(),
+                },
+                "TGBT99Z-3.10",
+            ),
+            (VersionStyle::LetterRev { letter: 'A' }, "B07"),
+            (
+                VersionStyle::Opaque {
+                    prefix: "HPK".into(),
+                },
+                "HPL3",
+            ),
+            (
+                VersionStyle::Opaque {
+                    prefix: "HPK".into(),
+                },
+                "HPK3a",
+            ),
+        ];
+        for (style, v) in cases {
+            assert_eq!(style.sort_key(v), None, "{style:?} '{v}'");
+            assert_eq!(style.compare(v, v), None);
+            assert!(style.check(v).is_err());
+        }
     }
 }

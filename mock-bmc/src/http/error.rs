@@ -32,6 +32,15 @@ impl RedfishError {
         self
     }
 
+    /// Add what went wrong in words to the first message (e.g. a parser's error).
+    pub fn with_detail(mut self, detail: &str) -> Self {
+        if let Some(m) = self.messages.first_mut() {
+            let text = m["Message"].as_str().unwrap_or_default().to_string();
+            m["Message"] = serde_json::Value::String(format!("{text} ({detail})"));
+        }
+        self
+    }
+
     pub fn not_found(uri: &str) -> Self {
         Self::base(StatusCode::NOT_FOUND, "ResourceMissingAtURI", &[uri])
     }

@@ -12,11 +12,12 @@ pub mod error;
 pub mod expand;
 pub mod metadata;
 pub mod tree;
+pub mod updates;
 
 use crate::bmc::Bmc;
 use crate::state::BmcState;
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -24,6 +25,7 @@ use axum::routing::get;
 use axum::Router;
 use base64::Engine;
 use error::RedfishError;
+use futures::StreamExt;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -40,6 +42,8 @@ pub fn router(bmc: Arc<Bmc>) -> Router {
         .merge(control::routes())
         .fallback(redfish)
         .layer(middleware::from_fn_with_state(bmc.clone(), observe))
+        // Image pushes stream to disk and enforce MaxImageSizeBytes themselves.
+        .layer(DefaultBodyLimit::disable())
         .with_state(bmc)
 }
 
@@ -52,10 +56,30 @@ async fn observe(State(bmc): State<Arc<Bmc>>, req: Request, next: Next) -> Respo
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
     let control = path.starts_with("/mock/");
-    if !control && !bmc.config.latency.is_zero() {
-        tokio::time::sleep(bmc.config.latency).await;
+    let mut fault = Injected::None;
+    if !control {
+        let latency = {
+            let mut st = bmc.lock();
+            fault = take_fault(&mut st);
+            st.faults
+                .latency_ms
+                .map(std::time::Duration::from_millis)
+                .unwrap_or(bmc.config.latency)
+        };
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
     }
-    let mut resp = next.run(req).await;
+    let mut resp = match fault {
+        Injected::Unavailable(secs) => RedfishError::unavailable(secs).into_response(),
+        Injected::Drop => dropped_connection(),
+        _ => next.run(req).await,
+    };
+    match fault {
+        Injected::Malformed => resp = malformed(resp).await,
+        Injected::Slow(ms) => resp = slow(resp, ms),
+        _ => {}
+    }
     let h = resp.headers_mut();
     h.insert("OData-Version", HeaderValue::from_static("4.0"));
     h.entry(header::CACHE_CONTROL)
@@ -66,6 +90,89 @@ async fn observe(State(bmc): State<Arc<Bmc>>, req: Request, next: Next) -> Respo
             .record(&method, &path, resp.status().as_u16());
     }
     resp
+}
+
+/// A fault to inject into this one response.
+#[derive(Debug, Clone, Copy)]
+enum Injected {
+    None,
+    Unavailable(u64),
+    Drop,
+    Malformed,
+    Slow(u64),
+}
+
+/// Count down the per-request faults; the first that applies wins.
+fn take_fault(st: &mut BmcState) -> Injected {
+    let f = &mut st.faults;
+    if let Some(n) = f.unavailable.filter(|n| *n > 0) {
+        f.unavailable = Some(n - 1);
+        return Injected::Unavailable(f.retry_after_secs.unwrap_or(1));
+    }
+    if let Some(n) = f.drop_connections.filter(|n| *n > 0) {
+        f.drop_connections = Some(n - 1);
+        return Injected::Drop;
+    }
+    if let Some(n) = f.malformed_json.filter(|n| *n > 0) {
+        f.malformed_json = Some(n - 1);
+        return Injected::Malformed;
+    }
+    if let Some(ms) = f.slow_body_ms.filter(|ms| *ms > 0) {
+        return Injected::Slow(ms);
+    }
+    Injected::None
+}
+
+/// A response whose body fails at once: hyper closes the connection mid-response.
+fn dropped_connection() -> Response {
+    let stream = futures::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "injected drop",
+        ))
+    });
+    let mut r = Response::new(Body::from_stream(stream));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    r
+}
+
+/// The first half of the body, as a BMC with a broken JSON writer sends it.
+async fn malformed(resp: Response) -> Response {
+    let (mut parts, body) = resp.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let cut = bytes.slice(0..bytes.len() / 2);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    if cut.is_empty() {
+        return Response::from_parts(parts, Body::from("{\"error\": "));
+    }
+    Response::from_parts(parts, Body::from(cut))
+}
+
+/// The body in 64-byte pieces with `ms` between them.
+fn slow(resp: Response, ms: u64) -> Response {
+    let (mut parts, body) = resp.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let stream = futures::stream::once(async move {
+        axum::body::to_bytes(body, usize::MAX)
+            .await
+            .unwrap_or_default()
+    })
+    .flat_map(move |bytes| {
+        let pieces: Vec<Bytes> = (0..bytes.len())
+            .step_by(64)
+            .map(|i| bytes.slice(i..(i + 64).min(bytes.len())))
+            .collect();
+        futures::stream::iter(pieces).then(move |p| async move {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+            Ok::<Bytes, std::io::Error>(p)
+        })
+    });
+    Response::from_parts(parts, Body::from_stream(stream))
 }
 
 fn etag(body: &[u8]) -> String {
@@ -188,8 +295,17 @@ async fn redfish(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     req: Request,
 ) -> Response {
+    let path = normalise(req.uri().path());
+    if req.method() == Method::POST {
+        let persona = bmc.lock().machine.persona;
+        if path == persona.multipart_push_uri() {
+            return updates::push(bmc, req, true).await;
+        }
+        if persona.raw_push_uri() == Some(path.as_str()) {
+            return updates::push(bmc, req, false).await;
+        }
+    }
     let (parts, body) = req.into_parts();
-    let path = normalise(parts.uri.path());
     if !path.starts_with(ROOT) || (path.len() > ROOT.len() && !path[ROOT.len()..].starts_with('/'))
     {
         return RedfishError::not_found(parts.uri.path()).into_response();
@@ -217,7 +333,7 @@ async fn redfish(
 }
 
 fn dispatch(
-    bmc: &Bmc,
+    bmc: &Arc<Bmc>,
     method: &Method,
     path: &str,
     query: &str,
@@ -229,6 +345,7 @@ fn dispatch(
         return Ok(metadata::metadata_response());
     }
     let mut st = bmc.lock();
+    st.reap_tasks();
     if path == "/redfish/v1/odata" && matches!(*method, Method::GET | Method::HEAD) {
         return Ok(json_response(
             StatusCode::OK,
@@ -243,6 +360,9 @@ fn dispatch(
     };
     match *method {
         Method::GET | Method::HEAD => {
+            if let Some(resp) = updates::monitor_get(&mut st, path) {
+                return Ok(resp);
+            }
             let opts = expand::QueryOptions::parse(query)?;
             let Resource { body, allow } = tree::resolve(bmc, &st, path)?;
             let body = expand::apply(bmc, &st, body, &opts);
@@ -268,7 +388,7 @@ fn parse_json(body: &Bytes) -> Result<Value, RedfishError> {
 }
 
 fn post(
-    bmc: &Bmc,
+    bmc: &Arc<Bmc>,
     st: &mut BmcState,
     path: &str,
     body: &Bytes,
@@ -282,9 +402,18 @@ fn post(
         let v = parse_json(body)?;
         let reset = reset_type(&v, "ComputerSystem.Reset")?;
         match reset.as_str() {
-            "On" | "ForceOn" => st.power_on = true,
+            // The host (re)starts: images staged for it are activated.
+            "On" | "ForceOn" => {
+                if !st.power_on {
+                    crate::update::activate_staged(bmc, st, false);
+                }
+                st.power_on = true;
+            }
             "ForceOff" | "GracefulShutdown" => st.power_on = false,
-            "GracefulRestart" | "ForceRestart" | "PowerCycle" => st.power_on = true,
+            "GracefulRestart" | "ForceRestart" | "PowerCycle" => {
+                crate::update::activate_staged(bmc, st, false);
+                st.power_on = true;
+            }
             other => {
                 return Err(RedfishError::base(
                     StatusCode::BAD_REQUEST,
@@ -305,15 +434,18 @@ fn post(
                 &[&reset, "ResetType", "Manager.Reset"],
             ));
         }
+        // The BMC restarts: staged BMC images become active, then it goes away a while.
+        crate::update::activate_staged(bmc, st, true);
+        bmc.request_reboot();
         return Ok(success());
     }
-    // Updates are part 2 of the mock; until then say so in Redfish terms.
-    if path == tree::SIMPLE_UPDATE || path == tree::START_UPDATE {
-        return Err(RedfishError::base(
-            StatusCode::NOT_IMPLEMENTED,
-            "ActionNotSupported",
-            &[path.rsplit('/').next().unwrap_or(path)],
-        ));
+    if path == tree::SIMPLE_UPDATE {
+        let v = parse_json(body)?;
+        return updates::simple_update(bmc, st, &v);
+    }
+    if path == tree::START_UPDATE {
+        crate::update::start_held(bmc, st);
+        return Ok(success());
     }
     let allow = tree::resolve(bmc, st, path)?.allow;
     Err(RedfishError::method_not_allowed(allow))
@@ -396,6 +528,9 @@ fn delete(
     path: &str,
     _who: Option<Principal>,
 ) -> Result<Response, RedfishError> {
+    if let Some(r) = updates::delete_task(st, path) {
+        return r;
+    }
     if let Some(id) = path.strip_prefix(&format!("{SESSIONS}/")) {
         if st.delete_session(id) {
             return Ok(StatusCode::NO_CONTENT.into_response());

@@ -234,35 +234,57 @@ pub fn resolve(bmc: &Bmc, st: &BmcState, path: &str) -> Result<Resource, Redfish
         ["Chassis", id] if *id == persona.chassis_id() => ok(chassis(st, &paths)),
         ["UpdateService"] => ok(update_service(st)),
         ["UpdateService", "SimpleUpdateActionInfo"] => ok(simple_update_info(persona)),
-        ["UpdateService", "FirmwareInventory"] => ok(collection(
-            FIRMWARE,
-            "#SoftwareInventoryCollection.SoftwareInventoryCollection",
-            "Firmware Inventory Collection",
-            st.machine
+        ["UpdateService", "FirmwareInventory"] => {
+            let mut members: Vec<String> = st
+                .machine
                 .components
                 .iter()
                 .map(|c| format!("{FIRMWARE}/{}", c.id))
-                .collect(),
-        )),
+                .collect();
+            members.extend(
+                st.machine
+                    .components
+                    .iter()
+                    .filter(|c| c.staged_version.is_some())
+                    .map(|c| format!("{FIRMWARE}/{}", staged_id(c, persona))),
+            );
+            ok(collection(
+                FIRMWARE,
+                "#SoftwareInventoryCollection.SoftwareInventoryCollection",
+                "Firmware Inventory Collection",
+                members,
+            ))
+        }
         ["UpdateService", "FirmwareInventory", id] => {
+            if let Some(c) = st.machine.components.iter().find(|c| c.id == *id) {
+                return ok(firmware_item(c, persona, quirks(st)));
+            }
             let c = st
                 .machine
                 .components
                 .iter()
-                .find(|c| c.id == *id)
+                .find(|c| c.staged_version.is_some() && staged_id(c, persona) == *id)
                 .ok_or_else(|| RedfishError::not_found(path))?;
-            ok(firmware_item(c, persona))
+            ok(staged_item(c, persona))
         }
-        ["UpdateService", "SoftwareInventory"] => ok(collection(
-            SOFTWARE,
-            "#SoftwareInventoryCollection.SoftwareInventoryCollection",
-            "Software Inventory Collection",
-            st.machine
-                .host_software
-                .iter()
-                .map(|s| format!("{SOFTWARE}/{}", s.id))
-                .collect(),
-        )),
+        ["UpdateService", "SoftwareInventory"] => {
+            let mut v = collection(
+                SOFTWARE,
+                "#SoftwareInventoryCollection.SoftwareInventoryCollection",
+                "Software Inventory Collection",
+                st.machine
+                    .host_software
+                    .iter()
+                    .map(|s| format!("{SOFTWARE}/{}", s.id))
+                    .collect(),
+            );
+            if quirks(st) {
+                // Seen on AMI-based BMCs: an empty collection as `null`.
+                v["Members"] = Value::Null;
+                v["Members@odata.count"] = json!(0);
+            }
+            ok(v)
+        }
         ["UpdateService", "SoftwareInventory", id] => {
             let s = st
                 .machine
@@ -300,8 +322,22 @@ pub fn resolve(bmc: &Bmc, st: &BmcState, path: &str) -> Result<Resource, Redfish
             TASKS,
             "#TaskCollection.TaskCollection",
             "Task Collection",
-            Vec::new(),
+            st.task_order
+                .iter()
+                .filter(|id| st.tasks.contains_key(*id))
+                .map(|id| format!("{TASKS}/{id}"))
+                .collect(),
         )),
+        ["TaskService", "Tasks", id] => {
+            let t = st
+                .tasks
+                .get(*id)
+                .ok_or_else(|| RedfishError::not_found(path))?;
+            Ok(Resource {
+                body: t.json(),
+                allow: "GET, HEAD, DELETE",
+            })
+        }
         _ => Err(RedfishError::not_found(path)),
     }
 }
@@ -487,8 +523,41 @@ fn simple_update_info(p: Persona) -> Value {
     })
 }
 
+fn quirks(st: &BmcState) -> bool {
+    crate::faults::Faults::on(st.faults.schema_quirks)
+}
+
+/// The inventory id under which a staged image is listed.
+pub fn staged_id(c: &Component, persona: Persona) -> String {
+    match persona {
+        // Dell lists uploaded-not-installed images as "Available-<component>-<version>".
+        Persona::Idrac => {
+            let sid = c.software_id.as_deref().unwrap_or("0");
+            format!(
+                "Available-{sid}-{}",
+                c.staged_version.as_deref().unwrap_or("")
+            )
+        }
+        _ => format!("{}-Staged", c.id),
+    }
+}
+
+/// An image written but not active: `Staged: true`, `Active: false` (v1_12).
+fn staged_item(c: &Component, persona: Persona) -> Value {
+    let mut v = firmware_item(c, persona, false);
+    let id = staged_id(c, persona);
+    v["@odata.id"] = json!(format!("{FIRMWARE}/{id}"));
+    v["Id"] = json!(id);
+    v["Name"] = json!(format!("{} (staged)", c.name));
+    v["Version"] = json!(c.staged_version);
+    v["Staged"] = json!(true);
+    v["Active"] = json!(false);
+    v["Status"] = json!({"State": "StandbyOffline", "Health": "OK"});
+    v
+}
+
 /// A FirmwareInventory member: a full `SoftwareInventory.v1_13_0`.
-pub fn firmware_item(c: &Component, persona: Persona) -> Value {
+pub fn firmware_item(c: &Component, persona: Persona, quirks: bool) -> Value {
     let related: Vec<Value> = c.related_item.iter().map(|u| link(u)).collect();
     let mut v = json!({
         "@odata.id": format!("{FIRMWARE}/{}", c.id),
@@ -525,6 +594,14 @@ pub fn firmware_item(c: &Component, persona: Persona) -> Value {
         if c.kind == Kind::Other {
             o.remove("RelatedItem");
             o.remove("RelatedItem@odata.count");
+        }
+        if quirks {
+            // What real BMCs send that the schema forbids (NOTES §7.1, §7.2, §7.6).
+            o.insert("ReleaseDate".into(), json!("0000-00-00T00:00:00Z"));
+            o.remove("Status");
+            if c.kind == Kind::Psu {
+                o.insert("Version".into(), json!("N/A"));
+            }
         }
     }
     v

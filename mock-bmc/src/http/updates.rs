@@ -1,0 +1,593 @@
+//! HTTP side of updates: SimpleUpdate, StartUpdate, multipart and raw push,
+//! and task monitors — with each persona's request rules and 202 shapes.
+
+use super::error::RedfishError;
+use super::{authenticate, json_response};
+use crate::bmc::Bmc;
+use crate::image::ImageVerifier;
+use crate::persona::Persona;
+use crate::state::BmcState;
+use crate::tasks::TaskState;
+use crate::update::{self, ApplyTime, Source, UpdateRequest};
+use axum::extract::{FromRequest, Multipart, Request};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::io::AsyncWriteExt;
+
+const SIMPLE: &str = "UpdateService.SimpleUpdate";
+
+fn bad(key: &str, args: &[&str]) -> RedfishError {
+    RedfishError::base(StatusCode::BAD_REQUEST, key, args)
+}
+
+fn apply_time_of(st: &BmcState, v: Option<&Value>, what: &str) -> Result<ApplyTime, RedfishError> {
+    let p = st.machine.persona;
+    let name = match v {
+        None => {
+            return ApplyTime::parse(p.apply_times()[0]).ok_or_else(|| bad("InternalError", &[]))
+        }
+        Some(Value::String(s)) => s.as_str(),
+        Some(other) => {
+            return Err(bad(
+                "ActionParameterValueTypeError",
+                &[&other.to_string(), "@Redfish.OperationApplyTime", what],
+            ))
+        }
+    };
+    match ApplyTime::parse(name) {
+        Some(t) if p.apply_times().contains(&name) => Ok(t),
+        _ => Err(bad(
+            "ActionParameterValueNotInList",
+            &[name, "@Redfish.OperationApplyTime", what],
+        )),
+    }
+}
+
+fn targets_of(st: &BmcState, v: Option<&Value>, what: &str) -> Result<Vec<String>, RedfishError> {
+    let Some(v) = v else { return Ok(Vec::new()) };
+    let arr = v.as_array().ok_or_else(|| {
+        bad(
+            "ActionParameterValueTypeError",
+            &[&v.to_string(), "Targets", what],
+        )
+    })?;
+    let mut keys = Vec::new();
+    for t in arr {
+        let uri = t.as_str().ok_or_else(|| {
+            bad(
+                "ActionParameterValueTypeError",
+                &[&t.to_string(), "Targets", what],
+            )
+        })?;
+        for k in update::resolve_target(st, uri, what)? {
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
+        }
+    }
+    Ok(keys)
+}
+
+fn force_of(v: Option<&Value>, what: &str) -> Result<bool, RedfishError> {
+    match v {
+        None => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(o) => Err(bad(
+            "ActionParameterValueTypeError",
+            &[&o.to_string(), "ForceUpdate", what],
+        )),
+    }
+}
+
+fn is_loopback_url(url: &str) -> bool {
+    let Some(rest) = url.split_once("://").map(|(_, r)| r) else {
+        return false;
+    };
+    let authority = rest.split('/').next().unwrap_or("");
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if let Some(h) = host.strip_prefix('[') {
+        h.split(']').next().unwrap_or("")
+    } else {
+        host.rsplit_once(':').map_or(host, |(h, _)| h)
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// `POST …/UpdateService.SimpleUpdate`.
+pub fn simple_update(
+    bmc: &Arc<Bmc>,
+    st: &mut BmcState,
+    v: &Value,
+) -> Result<Response, RedfishError> {
+    let p = st.machine.persona;
+    if let Some(obj) = v.as_object() {
+        for k in obj.keys() {
+            let known = [
+                "ImageURI",
+                "TransferProtocol",
+                "Targets",
+                "Username",
+                "Password",
+                "ForceUpdate",
+                "@Redfish.OperationApplyTime",
+            ];
+            if !known.contains(&k.as_str()) {
+                return Err(bad("ActionParameterUnknown", &[SIMPLE, k]));
+            }
+        }
+    }
+    let uri = match v.get("ImageURI") {
+        Some(Value::String(s)) if !s.is_empty() => s.clone(),
+        Some(o) => {
+            return Err(bad(
+                "ActionParameterValueTypeError",
+                &[&o.to_string(), "ImageURI", SIMPLE],
+            ))
+        }
+        None => return Err(bad("ActionParameterMissing", &[SIMPLE, "ImageURI"])),
+    };
+    let protocol = match v.get("TransferProtocol") {
+        None => None,
+        Some(Value::String(s)) if p.transfer_protocols().contains(&s.as_str()) => Some(s.clone()),
+        Some(Value::String(s)) => {
+            return Err(bad(
+                "ActionParameterValueNotInList",
+                &[s, "TransferProtocol", SIMPLE],
+            ))
+        }
+        Some(o) => {
+            return Err(bad(
+                "ActionParameterValueTypeError",
+                &[&o.to_string(), "TransferProtocol", SIMPLE],
+            ))
+        }
+    };
+    // A scheme in ImageURI wins; otherwise TransferProtocol names it; otherwise HTTP.
+    let url = if uri.contains("://") {
+        uri.clone()
+    } else {
+        format!(
+            "{}://{uri}",
+            protocol.as_deref().unwrap_or("HTTP").to_ascii_lowercase()
+        )
+    };
+    let scheme = url.split("://").next().unwrap_or("").to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return Err(bad(
+            "SourceDoesNotSupportProtocol",
+            &[&uri, &scheme.to_ascii_uppercase()],
+        ));
+    }
+    if !bmc.config.allow_remote_images && !is_loopback_url(&url) {
+        return Err(RedfishError::base(
+            StatusCode::BAD_REQUEST,
+            "AccessDenied",
+            &[&url],
+        ));
+    }
+    let str_field = |name: &str| -> Result<Option<String>, RedfishError> {
+        match v.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(o) => Err(bad(
+                "ActionParameterValueTypeError",
+                &[&o.to_string(), name, SIMPLE],
+            )),
+        }
+    };
+    let req = UpdateRequest {
+        source: Source::Download {
+            url,
+            username: str_field("Username")?,
+            password: str_field("Password")?,
+        },
+        targets: targets_of(st, v.get("Targets"), SIMPLE)?,
+        apply_time: apply_time_of(st, v.get("@Redfish.OperationApplyTime"), SIMPLE)?,
+        force: force_of(v.get("ForceUpdate"), SIMPLE)?,
+        via: super::tree::SIMPLE_UPDATE.to_string(),
+    };
+    if update::busy(st) {
+        return Err(RedfishError::unavailable(30));
+    }
+    let id = update::accept(bmc, st, req);
+    Ok(accepted(st, &id))
+}
+
+/// The 202 for a new task, in the persona's shape.
+pub fn accepted(st: &BmcState, id: &str) -> Response {
+    let Some(task) = st.tasks.get(id) else {
+        return RedfishError::base(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", &[])
+            .into_response();
+    };
+    if st.machine.persona == Persona::Supermicro {
+        // Supermicro answers with its own envelope; the task is only in MessageArgs.
+        let body = json!({"Accepted": {
+            "code": "Base.v1_4_0.Accepted",
+            "Message": "Successfully Accepted Request. Please see the location header and ExtendedInfo for more information.",
+            "@Message.ExtendedInfo": [{
+                "MessageId": "SMC.1.0.OemSimpleupdateAcceptedMessage",
+                "Severity": "Ok",
+                "Resolution": "No resolution was required.",
+                "Message": format!("Please also check Task Resource {}", task.uri()),
+                "MessageArgs": [task.uri()],
+                "RelatedProperties": [""],
+            }],
+        }});
+        return json_response(StatusCode::ACCEPTED, &body, None);
+    }
+    let mut resp = json_response(StatusCode::ACCEPTED, &task.json(), None);
+    add_monitor_headers(&mut resp, &task.monitor);
+    resp
+}
+
+fn add_monitor_headers(resp: &mut Response, monitor: &str) {
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(monitor) {
+        h.insert(header::LOCATION, v);
+    }
+    h.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+}
+
+/// GET on a task monitor; `None` when `path` is no monitor.
+pub fn monitor_get(st: &mut BmcState, path: &str) -> Option<Response> {
+    let id = st
+        .tasks
+        .values()
+        .find(|t| t.monitor == path && !t.monitor.starts_with(crate::tasks::TASKS))?
+        .id
+        .clone();
+    let persona = st.machine.persona;
+    let t = st.tasks.get_mut(&id)?;
+    if t.monitor_done {
+        return Some(RedfishError::not_found(path).into_response());
+    }
+    if !t.state.is_terminal() {
+        let mut resp = json_response(StatusCode::ACCEPTED, &t.json(), None);
+        add_monitor_headers(&mut resp, &t.monitor);
+        return Some(resp);
+    }
+    t.monitor_done = true;
+    Some(match persona {
+        // iLO: the monitor is gone the moment the task finishes.
+        Persona::Ilo => RedfishError::not_found(path).into_response(),
+        // bmcweb: 204 once.
+        Persona::Openbmc => StatusCode::NO_CONTENT.into_response(),
+        _ => json_response(StatusCode::OK, &t.json(), None),
+    })
+}
+
+/// DELETE on a monitor or a task: cancel a running task, remove a finished one.
+pub fn delete_task(st: &mut BmcState, path: &str) -> Option<Result<Response, RedfishError>> {
+    let id = st
+        .tasks
+        .values()
+        .find(|t| t.monitor == path || t.uri() == path)?
+        .id
+        .clone();
+    let t = st.tasks.get_mut(&id)?;
+    if t.state.is_terminal() {
+        st.tasks.remove(&id);
+        st.task_order.retain(|i| i != &id);
+        return Some(Ok(StatusCode::NO_CONTENT.into_response()));
+    }
+    if t.committed {
+        return Some(Err(RedfishError::base(
+            StatusCode::CONFLICT,
+            "ResourceInUse",
+            &[],
+        )));
+    }
+    t.state = TaskState::Cancelling;
+    t.monitor_done = true;
+    // Held updates never run again once cancelled.
+    let held_here = st.awaiting_start.iter().any(|h| h.task_id == id)
+        || st.awaiting_reset.iter().any(|h| h.task_id == id);
+    if held_here {
+        st.awaiting_start.retain(|h| h.task_id != id);
+        st.awaiting_reset.retain(|h| h.task_id != id);
+        if let Some(t) = st.tasks.get_mut(&id) {
+            t.set_state(TaskState::Cancelled);
+        }
+    }
+    let body = st.tasks.get(&id).map(|t| t.json()).unwrap_or(Value::Null);
+    Some(Ok(json_response(StatusCode::OK, &body, None)))
+}
+
+/// Read the whole request as a push: multipart (`UpdateParameters` + `UpdateFile`) or raw.
+pub async fn push(bmc: Arc<Bmc>, req: Request, multipart: bool) -> Response {
+    match push_inner(&bmc, req, multipart).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+struct Upload {
+    path: std::path::PathBuf,
+    bytes: u64,
+    verdict: Result<crate::image::ImageHeader, String>,
+    name: String,
+    discarded: bool,
+}
+
+async fn push_inner(
+    bmc: &Arc<Bmc>,
+    req: Request,
+    multipart: bool,
+) -> Result<Response, RedfishError> {
+    let uri = req.uri().path().to_string();
+    let what = if multipart {
+        "MultipartHttpPushUri"
+    } else {
+        "HttpPushUri"
+    };
+    {
+        let mut st = bmc.lock();
+        authenticate(bmc, &mut st, req.headers(), &uri)?;
+        if update::busy(&st) {
+            return Err(RedfishError::unavailable(30));
+        }
+    }
+    let max = bmc.config.max_image_size;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max + 64 * 1024) {
+        return Err(RedfishError::base(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PayloadTooLarge",
+            &[],
+        ));
+    }
+    let persona = bmc.lock().machine.persona;
+    if !multipart {
+        let ct = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !ct.starts_with("application/octet-stream") {
+            return Err(bad("HeaderInvalid", &["Content-Type"]));
+        }
+        let stream = req
+            .into_body()
+            .into_data_stream()
+            .map(|c| c.map_err(std::io::Error::other));
+        let up = receive(bmc, stream, "image.bin".into(), max).await?;
+        let req = UpdateRequest {
+            source: source_of(up),
+            targets: {
+                let st = bmc.lock();
+                update::resolve_target(
+                    &st,
+                    &format!("/redfish/v1/Managers/{}", persona.manager_id()),
+                    what,
+                )?
+            },
+            apply_time: ApplyTime::Immediate,
+            force: false,
+            via: uri.clone(),
+        };
+        let mut st = bmc.lock();
+        let id = update::accept(bmc, &mut st, req);
+        return Ok(accepted(&st, &id));
+    }
+    let mut mp = Multipart::from_request(req, &())
+        .await
+        .map_err(|e| bad("MalformedJSON", &[]).with_detail(&e.to_string()))?;
+    let mut params: Option<Value> = None;
+    let mut oem_parameters = false;
+    let mut upload: Option<Upload> = None;
+    while let Some(field) = mp.next_field().await.map_err(|e| {
+        bad("GeneralError", &[]).with_detail(&format!("reading multipart body: {e}"))
+    })? {
+        let name = field.name().unwrap_or("").to_string();
+        match name.as_str() {
+            "UpdateParameters" => {
+                let text = field
+                    .text()
+                    .await
+                    .map_err(|e| bad("GeneralError", &[]).with_detail(&e.to_string()))?;
+                let v: Value =
+                    serde_json::from_str(&text).map_err(|_| bad("MalformedJSON", &[]))?;
+                if !v.is_object() {
+                    return Err(bad("MalformedJSON", &[]));
+                }
+                params = Some(v);
+            }
+            "UpdateFile" => {
+                let filename = field.file_name().unwrap_or("").to_string();
+                if persona == Persona::Idrac && (filename.contains('/') || filename.contains('\\'))
+                {
+                    // iDRAC wants the base name only.
+                    return Err(bad(
+                        "ActionParameterValueFormatError",
+                        &[&filename, "UpdateFile", what],
+                    ));
+                }
+                let stream = field.map(|c| c.map_err(std::io::Error::other));
+                upload = Some(receive(bmc, stream, filename, max).await?);
+            }
+            n if n.starts_with("Oem") => {
+                if n == "OemParameters" {
+                    oem_parameters = true;
+                }
+                let _ = field.bytes().await;
+            }
+            other => return Err(bad("ActionParameterUnknown", &[what, other])),
+        }
+    }
+    let params = params.ok_or_else(|| bad("PropertyMissing", &["UpdateParameters"]))?;
+    let up = upload.ok_or_else(|| bad("PropertyMissing", &["UpdateFile"]))?;
+    let cleanup = |up: &Upload| {
+        let _ = std::fs::remove_file(&up.path);
+    };
+    let checked = (|| {
+        let st = bmc.lock();
+        persona_rules(persona, &params, oem_parameters)?;
+        let req = UpdateRequest {
+            source: Source::Discarded {
+                bytes: 0,
+                name: String::new(),
+            },
+            targets: targets_of(&st, params.get("Targets"), what)?,
+            apply_time: apply_time_of(&st, params.get("@Redfish.OperationApplyTime"), what)?,
+            force: force_of(params.get("ForceUpdate"), what)?,
+            via: uri.clone(),
+        };
+        Ok::<_, RedfishError>(req)
+    })();
+    let mut req = match checked {
+        Ok(r) => r,
+        Err(e) => {
+            cleanup(&up);
+            return Err(e);
+        }
+    };
+    if persona == Persona::Openbmc && req.targets.len() > 1 {
+        cleanup(&up);
+        return Err(bad("PropertyValueFormatError", &["Targets", "Targets"]));
+    }
+    req.source = source_of(up);
+    let mut st = bmc.lock();
+    let id = update::accept(bmc, &mut st, req);
+    Ok(accepted(&st, &id))
+}
+
+fn source_of(up: Upload) -> Source {
+    if up.discarded {
+        Source::Discarded {
+            bytes: up.bytes,
+            name: up.name,
+        }
+    } else {
+        Source::Uploaded {
+            path: up.path,
+            verdict: up.verdict,
+            name: up.name,
+        }
+    }
+}
+
+/// What each family insists on in a multipart push (NOTES §7, FIELD-NOTES B4).
+fn persona_rules(p: Persona, params: &Value, oem_parameters: bool) -> Result<(), RedfishError> {
+    let what = "MultipartHttpPushUri";
+    let targets = params
+        .get("Targets")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    match p {
+        Persona::Idrac => {
+            if params.get("Oem").is_none() {
+                return Err(bad("PropertyMissing", &["Oem"]));
+            }
+            if targets > 0 {
+                return Err(bad("ActionParameterNotSupported", &["Targets", what]));
+            }
+        }
+        Persona::Supermicro => {
+            if targets != 1 {
+                return Err(bad("PropertyMissing", &["Targets"]));
+            }
+            if params
+                .get("@Redfish.OperationApplyTime")
+                .and_then(Value::as_str)
+                != Some("OnStartUpdateRequest")
+            {
+                return Err(bad("PropertyMissing", &["@Redfish.OperationApplyTime"]));
+            }
+        }
+        Persona::Xcc => {
+            if params.get("Oem").is_some() {
+                return Err(bad("ActionParameterUnknown", &[what, "Oem"]));
+            }
+            if !oem_parameters {
+                return Err(bad("PropertyMissing", &["OemParameters"]));
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Stream an image to the work dir (or count it, under `discard_uploads`),
+/// verifying as it arrives; 413 past `MaxImageSizeBytes`.
+async fn receive<S>(
+    bmc: &Arc<Bmc>,
+    mut stream: S,
+    name: String,
+    max: u64,
+) -> Result<Upload, RedfishError>
+where
+    S: futures::Stream<Item = Result<axum::body::Bytes, std::io::Error>> + Unpin,
+{
+    let faults = bmc.lock().faults.clone();
+    let discard = crate::faults::Faults::on(faults.discard_uploads);
+    let path = bmc
+        .work_dir()
+        .join(format!("upload-{}.img", crate::state::random_token()));
+    let io = |e: std::io::Error| {
+        RedfishError::base(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", &[])
+            .with_detail(&e.to_string())
+    };
+    let mut file = if discard {
+        None
+    } else {
+        Some(tokio::fs::File::create(&path).await.map_err(io)?)
+    };
+    let mut verifier = ImageVerifier::new();
+    let mut verdict: Result<(), String> = Ok(());
+    let mut total = 0u64;
+    let started = Instant::now();
+    while let Some(chunk) = stream.next().await {
+        let chunk = match chunk {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&path).await;
+                return Err(
+                    bad("GeneralError", &[]).with_detail(&format!("upload interrupted: {e}"))
+                );
+            }
+        };
+        total += chunk.len() as u64;
+        if total > max {
+            drop(file.take());
+            let _ = tokio::fs::remove_file(&path).await;
+            return Err(RedfishError::base(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PayloadTooLarge",
+                &[],
+            ));
+        }
+        if let Some(f) = file.as_mut() {
+            if verdict.is_ok() {
+                verdict = verifier.update(&chunk).map_err(|e| e.to_string());
+            }
+            f.write_all(&chunk).await.map_err(io)?;
+        }
+        update::throttle(started, total, faults.upload_bandwidth).await;
+    }
+    if let Some(mut f) = file {
+        f.flush().await.map_err(io)?;
+    }
+    let verdict = match verdict {
+        Ok(()) if !discard => verifier.finish().map_err(|e| e.to_string()),
+        Ok(()) => Err("discarded".into()),
+        Err(e) => Err(e),
+    };
+    Ok(Upload {
+        path,
+        bytes: total,
+        verdict,
+        name,
+        discarded: discard,
+    })
+}
