@@ -218,3 +218,37 @@ fn bad_arguments_fail_with_a_hint() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("generic, openbmc"));
 }
+
+#[tokio::test]
+async fn faults_come_from_flags_and_scenario_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("fleet.toml");
+    let scenario = dir.path().join("faults.toml");
+    std::fs::write(&scenario, "[default]\nlatency_ms = 1\n[hosts.bmc-0002]\nunavailable = 2\n").unwrap();
+    let _s = serve(&[
+        "--count", "2", "--password", PASSWORD, "--fleet-out", f.to_str().unwrap(),
+        "--faults", scenario.to_str().unwrap(), "--fault", "task-fails",
+    ]);
+    let hosts = hosts(&f);
+    let c = client();
+    let status = |i: usize| {
+        let url = hosts[i]["url"].as_str().unwrap().to_string();
+        let c = c.clone();
+        async move { c.get(format!("{url}/redfish/v1/Systems")).basic_auth("admin", Some(PASSWORD)).send().await.unwrap().status() }
+    };
+    assert_eq!(status(0).await, 200);
+    assert_eq!(status(1).await, 503);
+    let faults: Value = c.get(format!("{}/mock/faults", hosts[0]["url"].as_str().unwrap())).send().await.unwrap().json().await.unwrap();
+    assert_eq!(faults["task_fails"], true);
+    assert_eq!(faults["latency_ms"], 1);
+}
+
+#[test]
+fn a_bad_fault_flag_names_the_known_faults() {
+    let out = Command::new(env!("CARGO_BIN_EXE_mock-bmc"))
+        .args(["serve", "--fault", "explode"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("known faults"));
+}

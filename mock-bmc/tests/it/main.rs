@@ -1,6 +1,7 @@
 //! mock-bmc integration tests: real servers on 127.0.0.1, real HTTP(S) clients.
 
 mod cli;
+mod faults;
 mod personas;
 mod redfish_tree;
 mod sessions;
