@@ -22,7 +22,49 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Start a fleet of mock BMCs and serve until interrupted.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
+    /// Write one mock firmware image.
+    MakeImage(MakeImageArgs),
+    /// Write newer images for every (model, component) of a running fleet, plus images.json.
+    MakeImages(MakeImagesArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MakeImageArgs {
+    /// Component kind: bios, bmc, cpld, nic, storage, drive, psu, other.
+    #[arg(long)]
+    pub component: crate::machine::Kind,
+    /// The version the image installs.
+    #[arg(long)]
+    pub version: String,
+    /// Models it applies to (repeatable); none = any model.
+    #[arg(long = "model")]
+    pub models: Vec<String>,
+    /// Payload size in bytes.
+    #[arg(long, default_value_t = 64 * 1024)]
+    pub size: u64,
+    /// Output file.
+    #[arg(short = 'o', long = "output")]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MakeImagesArgs {
+    /// The fleet file of a running fleet (as written by `serve --fleet-out`).
+    #[arg(long)]
+    pub fleet: PathBuf,
+    /// Output directory.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Only these component kinds, comma-separated (default: all).
+    #[arg(long, value_delimiter = ',')]
+    pub components: Vec<crate::machine::Kind>,
+    /// How far past the fleet's newest version: patch, minor or major.
+    #[arg(long, default_value = "patch")]
+    pub bump: crate::vstyle::Bump,
+    /// Payload size of each image in bytes.
+    #[arg(long, default_value_t = 64 * 1024)]
+    pub size: u64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -98,7 +140,48 @@ pub struct ServeArgs {
 /// Run the command line; returns when the fleet is stopped.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(*args).await,
+        Command::MakeImage(a) => {
+            let f = std::fs::File::create(&a.output)
+                .with_context(|| format!("creating {}", a.output.display()))?;
+            let h = crate::image::write_image(
+                std::io::BufWriter::new(f),
+                a.component,
+                &a.version,
+                &a.models,
+                a.size,
+                0,
+            )
+            .with_context(|| format!("writing {}", a.output.display()))?;
+            println!(
+                "{} {} {} sha256={}",
+                a.output.display(),
+                h.component,
+                h.version,
+                h.payload_sha256
+            );
+            Ok(())
+        }
+        Command::MakeImages(a) => {
+            let states = crate::imagegen::fetch_states(&a.fleet).await?;
+            let kinds = (!a.components.is_empty()).then_some(a.components.as_slice());
+            let specs = crate::imagegen::make_images(&states, &a.out, kinds, a.bump, a.size)?;
+            for s in &specs {
+                println!(
+                    "{} {} {} {}",
+                    s.file,
+                    s.component,
+                    s.version,
+                    s.models.join(",")
+                );
+            }
+            println!(
+                "{} images and images.json in {}",
+                specs.len(),
+                a.out.display()
+            );
+            Ok(())
+        }
     }
 }
 

@@ -9,6 +9,7 @@
 //!   as data: ids, URIs, dialect.
 //! - [`vstyle`]: version strings in each vendor's style, and newer ones.
 //! - [`image`]: the mock's self-describing firmware image format, verified as it streams.
+//! - [`imagegen`]: `make-images`: newer images for a running fleet, in vendor styles.
 //! - [`machine`]: a server's identity and firmware components, from a seed.
 //! - [`state`]: what changes while a BMC runs: sessions, tasks, journal, power.
 //! - [`tasks`]: Redfish tasks and monitors, in each persona's dialect.
@@ -27,6 +28,7 @@ pub mod faults;
 pub mod fleet;
 pub mod http;
 pub mod image;
+pub mod imagegen;
 pub mod machine;
 pub mod messages;
 pub mod persona;

@@ -664,7 +664,10 @@ mod order_tests {
             "{style:?}: {next} should sort after {v}"
         );
         assert_eq!(style.compare(v, next), Some(Ordering::Less));
-        assert!(style.sort_key(next) > style.sort_key(v), "{style:?} {v} {next}");
+        assert!(
+            style.sort_key(next) > style.sort_key(v),
+            "{style:?} {v} {next}"
+        );
     }
 
     #[test]
@@ -734,7 +737,11 @@ mod order_tests {
         let check = |style: VersionStyle, v: &str, key: &[u64]| {
             assert_eq!(style.sort_key(v).as_deref(), Some(key), "{style:?} {v}");
         };
-        check(VersionStyle::Dotted { widths: vec![] }, "7.00.00.01", &[7, 0, 0, 1]);
+        check(
+            VersionStyle::Dotted { widths: vec![] },
+            "7.00.00.01",
+            &[7, 0, 0, 1],
+        );
         check(
             VersionStyle::DottedBuild { widths: vec![] },
             "52.16.3-3913",

@@ -224,21 +224,47 @@ async fn faults_come_from_flags_and_scenario_files() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("fleet.toml");
     let scenario = dir.path().join("faults.toml");
-    std::fs::write(&scenario, "[default]\nlatency_ms = 1\n[hosts.bmc-0002]\nunavailable = 2\n").unwrap();
+    std::fs::write(
+        &scenario,
+        "[default]\nlatency_ms = 1\n[hosts.bmc-0002]\nunavailable = 2\n",
+    )
+    .unwrap();
     let _s = serve(&[
-        "--count", "2", "--password", PASSWORD, "--fleet-out", f.to_str().unwrap(),
-        "--faults", scenario.to_str().unwrap(), "--fault", "task-fails",
+        "--count",
+        "2",
+        "--password",
+        PASSWORD,
+        "--fleet-out",
+        f.to_str().unwrap(),
+        "--faults",
+        scenario.to_str().unwrap(),
+        "--fault",
+        "task-fails",
     ]);
     let hosts = hosts(&f);
     let c = client();
     let status = |i: usize| {
         let url = hosts[i]["url"].as_str().unwrap().to_string();
         let c = c.clone();
-        async move { c.get(format!("{url}/redfish/v1/Systems")).basic_auth("admin", Some(PASSWORD)).send().await.unwrap().status() }
+        async move {
+            c.get(format!("{url}/redfish/v1/Systems"))
+                .basic_auth("admin", Some(PASSWORD))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
     };
     assert_eq!(status(0).await, 200);
     assert_eq!(status(1).await, 503);
-    let faults: Value = c.get(format!("{}/mock/faults", hosts[0]["url"].as_str().unwrap())).send().await.unwrap().json().await.unwrap();
+    let faults: Value = c
+        .get(format!("{}/mock/faults", hosts[0]["url"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(faults["task_fails"], true);
     assert_eq!(faults["latency_ms"], 1);
 }
@@ -251,4 +277,155 @@ fn a_bad_fault_flag_names_the_known_faults() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("known faults"));
+}
+
+#[test]
+fn make_image_writes_a_verifiable_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bios.fwimg");
+    let o = Command::new(env!("CARGO_BIN_EXE_mock-bmc"))
+        .args([
+            "make-image",
+            "--component",
+            "bios",
+            "--version",
+            "2.15.0",
+            "--model",
+            "CX-2200",
+            "--size",
+            "5000",
+            "-o",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let h = mock_bmc::image::verify_file(&out).unwrap();
+    assert_eq!(
+        (h.version.as_str(), h.payload_len, h.models.clone()),
+        ("2.15.0", 5000, vec!["CX-2200".to_string()])
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_mock-bmc"))
+        .args([
+            "make-image",
+            "--component",
+            "gpu",
+            "--version",
+            "1",
+            "-o",
+            "x",
+        ])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("bios, bmc"));
+}
+
+#[tokio::test]
+async fn make_images_covers_a_running_mixed_fleet_and_every_image_installs() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("fleet.toml");
+    let images = dir.path().join("images");
+    let _s = serve(&[
+        "--count",
+        "8",
+        "--profile",
+        "mixed",
+        "--seed",
+        "5",
+        "--password",
+        PASSWORD,
+        "--update-secs",
+        "0",
+        "--bmc-reboot-secs",
+        "0.2",
+        "--fleet-out",
+        f.to_str().unwrap(),
+    ]);
+    let o = Command::new(env!("CARGO_BIN_EXE_mock-bmc"))
+        .args([
+            "make-images",
+            "--fleet",
+            f.to_str().unwrap(),
+            "--out",
+            images.to_str().unwrap(),
+            "--components",
+            "bios,nic",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let index: Vec<Value> =
+        serde_json::from_slice(&std::fs::read(images.join("images.json")).unwrap()).unwrap();
+    assert!(!index.is_empty());
+    let files: Vec<(&'static str, Vec<u8>)> = index
+        .iter()
+        .map(|e| {
+            let name: &'static str =
+                Box::leak(e["file"].as_str().unwrap().to_string().into_boxed_str());
+            (name, std::fs::read(images.join(name)).unwrap())
+        })
+        .collect();
+    let server = image_server(files).await;
+    // Push the BIOS image of its model by SimpleUpdate to every host whose persona
+    // takes an Immediate update without extra steps.
+    let mut updated = 0;
+    for h in hosts(&f) {
+        let url = h["url"].as_str().unwrap();
+        let st = mock_state(url).await;
+        if !matches!(
+            st["persona"].as_str(),
+            Some("generic" | "ilo" | "idrac" | "xcc")
+        ) {
+            continue;
+        }
+        let e = index
+            .iter()
+            .find(|e| e["component"] == "bios" && e["models"][0] == st["model"])
+            .unwrap();
+        let r = client()
+            .post(format!("{url}/redfish/v1/UpdateService/Actions/UpdateService.SimpleUpdate"))
+            .basic_auth("admin", Some(PASSWORD))
+            .json(&serde_json::json!({"ImageURI": format!("{server}/{}", e["file"].as_str().unwrap())}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202, "{url}");
+        let mut done = false;
+        for _ in 0..200 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            let st = mock_state(url).await;
+            if component(&st, "bios")["version"] == e["version"] {
+                assert_eq!(component(&st, "bios")["flash_count"], 1);
+                done = true;
+                break;
+            }
+        }
+        assert!(done, "{url} never reached {}", e["version"]);
+        updated += 1;
+    }
+    assert!(updated >= 2, "only {updated} hosts exercised");
+}
+
+#[test]
+fn make_images_says_to_start_the_fleet_when_it_is_not_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("fleet.toml");
+    std::fs::write(&f, "[[hosts]]\nname = \"bmc-0001\"\nurl = \"http://127.0.0.1:9\"\nusername = \"a\"\npassword = \"b\"\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_mock-bmc"))
+        .args([
+            "make-images",
+            "--fleet",
+            f.to_str().unwrap(),
+            "--out",
+            dir.path().join("x").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("bmc-0001") && err.contains("mock-bmc serve"),
+        "{err}"
+    );
 }

@@ -9,7 +9,12 @@ use std::time::{Duration, Instant};
 const SU: &str = "/redfish/v1/UpdateService/Actions/UpdateService.SimpleUpdate";
 
 async fn set_faults(bmc: &mock_bmc::MockBmc, f: Value) -> Value {
-    let r = client().post(format!("{}/mock/faults", bmc.url())).json(&f).send().await.unwrap();
+    let r = client()
+        .post(format!("{}/mock/faults", bmc.url()))
+        .json(&f)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     r.json().await.unwrap()
 }
@@ -17,7 +22,11 @@ async fn set_faults(bmc: &mock_bmc::MockBmc, f: Value) -> Value {
 async fn update(bmc: &mock_bmc::MockBmc, kind: &str) -> (String, String, String) {
     let st = bmc.state();
     let v = newer(component(&st, kind));
-    let url = image_server(vec![("fw.img", image_bytes(kind, &v, &[st["model"].as_str().unwrap()], 64 * 1024))]).await;
+    let url = image_server(vec![(
+        "fw.img",
+        image_bytes(kind, &v, &[st["model"].as_str().unwrap()], 64 * 1024),
+    )])
+    .await;
     let r = post(bmc, SU, json!({"ImageURI": format!("{url}/fw.img")})).await;
     assert_eq!(r.status(), StatusCode::ACCEPTED);
     let monitor = r.headers()["Location"].to_str().unwrap().to_string();
@@ -30,7 +39,12 @@ async fn a_503_storm_carries_retry_after_then_passes() {
     let bmc = fast(Persona::Generic).await;
     set_faults(&bmc, json!({"unavailable": 3, "retry_after_secs": 2})).await;
     for _ in 0..3 {
-        let r = client().get(format!("{}/redfish/v1/Systems", bmc.url())).basic_auth("admin", Some(PASSWORD)).send().await.unwrap();
+        let r = client()
+            .get(format!("{}/redfish/v1/Systems", bmc.url()))
+            .basic_auth("admin", Some(PASSWORD))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(r.headers()["Retry-After"], "2");
         assert_error(&json(r).await.1, "ServiceTemporarilyUnavailable");
@@ -42,18 +56,31 @@ async fn a_503_storm_carries_retry_after_then_passes() {
 async fn dropped_connections_and_malformed_json_reach_the_client() {
     let bmc = fast(Persona::Generic).await;
     set_faults(&bmc, json!({"drop_connections": 1})).await;
-    let r = client().get(format!("{}/redfish/v1/Systems", bmc.url())).basic_auth("admin", Some(PASSWORD)).send().await;
+    let r = client()
+        .get(format!("{}/redfish/v1/Systems", bmc.url()))
+        .basic_auth("admin", Some(PASSWORD))
+        .send()
+        .await;
     let failed = match r {
         Err(_) => true,
         Ok(resp) => resp.bytes().await.is_err(),
     };
     assert!(failed, "the connection should break");
     set_faults(&bmc, json!({"malformed_json": 1})).await;
-    let r = client().get(format!("{}/redfish/v1/Systems", bmc.url())).basic_auth("admin", Some(PASSWORD)).send().await.unwrap();
+    let r = client()
+        .get(format!("{}/redfish/v1/Systems", bmc.url()))
+        .basic_auth("admin", Some(PASSWORD))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let text = r.text().await.unwrap();
     assert!(serde_json::from_str::<Value>(&text).is_err(), "{text}");
-    assert_eq!(get(&bmc, "/redfish/v1/Systems").await.0, StatusCode::OK, "faults are used up");
+    assert_eq!(
+        get(&bmc, "/redfish/v1/Systems").await.0,
+        StatusCode::OK,
+        "faults are used up"
+    );
 }
 
 #[tokio::test]
@@ -68,20 +95,37 @@ async fn slow_bodies_and_latency_slow_responses_down() {
     let (status, body) = get(&bmc, "/redfish/v1/UpdateService").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["Id"], "UpdateService");
-    assert!(t.elapsed() >= Duration::from_millis(200), "{:?}", t.elapsed());
+    assert!(
+        t.elapsed() >= Duration::from_millis(200),
+        "{:?}",
+        t.elapsed()
+    );
 }
 
 #[tokio::test]
 async fn expired_sessions_and_session_limits_can_be_forced() {
     let bmc = fast(Persona::Generic).await;
-    let login = || client().post(format!("{}/redfish/v1/SessionService/Sessions", bmc.url())).json(&json!({"UserName": "admin", "Password": PASSWORD})).send();
+    let login = || {
+        client()
+            .post(format!("{}/redfish/v1/SessionService/Sessions", bmc.url()))
+            .json(&json!({"UserName": "admin", "Password": PASSWORD}))
+            .send()
+    };
     let r = login().await.unwrap();
     let token = r.headers()["X-Auth-Token"].to_str().unwrap().to_string();
     set_faults(&bmc, json!({"expire_sessions": true, "session_limit": 1})).await;
-    let r = client().get(format!("{}/redfish/v1/Systems", bmc.url())).header("X-Auth-Token", &token).send().await.unwrap();
+    let r = client()
+        .get(format!("{}/redfish/v1/Systems", bmc.url()))
+        .header("X-Auth-Token", &token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(login().await.unwrap().status(), StatusCode::CREATED);
-    assert_eq!(login().await.unwrap().status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        login().await.unwrap().status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
 }
 
 #[tokio::test]
@@ -97,14 +141,21 @@ async fn task_faults_fail_stick_or_do_nothing() {
     set_faults(&bmc, json!({"reset": true, "download_fails": true})).await;
     let (m, _, _) = update(&bmc, "bios").await;
     let (_, fin) = follow(&bmc, &m).await;
-    assert!(message_keys(&fin).contains(&"Update.TransferFailed".to_string()), "{fin}");
+    assert!(
+        message_keys(&fin).contains(&"Update.TransferFailed".to_string()),
+        "{fin}"
+    );
 
     set_faults(&bmc, json!({"reset": true, "silently_not_applied": true})).await;
     let before = component(&bmc.state(), "cpld")["version"].clone();
     let (m, _, _) = update(&bmc, "cpld").await;
     let (_, fin) = follow(&bmc, &m).await;
     assert_eq!(fin["TaskState"], "Completed", "the BMC claims success");
-    assert_eq!(component(&bmc.state(), "cpld")["version"], before, "but nothing changed");
+    assert_eq!(
+        component(&bmc.state(), "cpld")["version"],
+        before,
+        "but nothing changed"
+    );
 
     set_faults(&bmc, json!({"reset": true, "task_stuck": true})).await;
     let (_, task, _) = update(&bmc, "nic").await;
@@ -123,7 +174,10 @@ async fn wrong_version_after_reboot_reports_another_version() {
     for _ in 0..200 {
         tokio::time::sleep(Duration::from_millis(20)).await;
         let st = bmc.state();
-        let now = component(&st, "bmc")["version"].as_str().unwrap().to_string();
+        let now = component(&st, "bmc")["version"]
+            .as_str()
+            .unwrap()
+            .to_string();
         if now != v && component(&st, "bmc")["flash_count"] == 1 && !bmc.bmc().lock().rebooting {
             assert_ne!(now, v);
             return;
@@ -139,7 +193,11 @@ async fn bandwidth_limits_stretch_transfers() {
     let t = Instant::now();
     let (m, _, _) = update(&bmc, "psu").await; // 64 KiB payload at 200 kB/s
     let _ = follow(&bmc, &m).await;
-    assert!(t.elapsed() >= Duration::from_millis(250), "{:?}", t.elapsed());
+    assert!(
+        t.elapsed() >= Duration::from_millis(250),
+        "{:?}",
+        t.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -149,9 +207,23 @@ async fn discarded_uploads_are_counted_not_applied() {
     let st = bmc.state();
     let img = image_bytes("bios", &newer(component(&st, "bios")), &[], 100_000);
     let form = reqwest::multipart::Form::new()
-        .part("UpdateParameters", reqwest::multipart::Part::text("{}").mime_str("application/json").unwrap())
-        .part("UpdateFile", reqwest::multipart::Part::bytes(img).file_name("x.img"));
-    let r = client().post(format!("{}/redfish/v1/UpdateService/upload", bmc.url())).basic_auth("admin", Some(PASSWORD)).multipart(form).send().await.unwrap();
+        .part(
+            "UpdateParameters",
+            reqwest::multipart::Part::text("{}")
+                .mime_str("application/json")
+                .unwrap(),
+        )
+        .part(
+            "UpdateFile",
+            reqwest::multipart::Part::bytes(img).file_name("x.img"),
+        );
+    let r = client()
+        .post(format!("{}/redfish/v1/UpdateService/upload", bmc.url()))
+        .basic_auth("admin", Some(PASSWORD))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::ACCEPTED);
     let (_, fin) = follow(&bmc, r.headers()["Location"].to_str().unwrap()).await;
     assert_eq!(fin["TaskState"], "Completed");
@@ -173,7 +245,12 @@ async fn schema_quirks_break_the_schema_like_real_bmcs() {
 #[tokio::test]
 async fn unknown_faults_are_refused_with_the_list() {
     let bmc = fast(Persona::Generic).await;
-    let r = client().post(format!("{}/mock/faults", bmc.url())).json(&json!({"explode": true})).send().await.unwrap();
+    let r = client()
+        .post(format!("{}/mock/faults", bmc.url()))
+        .json(&json!({"explode": true}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(r.text().await.unwrap().contains("task-stuck"));
 }
