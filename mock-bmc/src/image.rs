@@ -61,7 +61,7 @@ pub struct ImageHeader {
 /// Why image bytes are not a valid image (or could not be read).
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
-    #[error("not a mock firmware image: it does not start with MOCKFW01\n  make images with `mock-bmc make-images`")]
+    #[error("not a mock firmware image: it does not start with MOCKFW01\n  write images with `mock-bmc make-image` or `mock-bmc make-images`")]
     BadMagic,
     #[error("bad mock firmware image header: {0}")]
     BadHeader(String),

@@ -69,3 +69,59 @@ async fn a_certificate_can_be_given_by_path() {
         mock_bmc::tls::fingerprint(&id.cert_der)
     );
 }
+
+#[tokio::test]
+async fn updates_work_over_https_with_a_pinned_client() {
+    let mut cfg = BmcConfig::new("tls-upd", Persona::Generic, 2, 0, PASSWORD);
+    cfg.tls = TlsMode::SelfSigned;
+    cfg.timing.update = std::time::Duration::ZERO;
+    let bmc = start_with(cfg).await;
+    let c = reqwest::Client::builder()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(bmc.cert_pem().unwrap().as_bytes()).unwrap(),
+        )
+        .build()
+        .unwrap();
+    let st = bmc.state();
+    let v = newer(component(&st, "bios"));
+    let img = image_bytes("bios", &v, &[st["model"].as_str().unwrap()], 10_000);
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "UpdateParameters",
+            reqwest::multipart::Part::text("{}")
+                .mime_str("application/json")
+                .unwrap(),
+        )
+        .part(
+            "UpdateFile",
+            reqwest::multipart::Part::bytes(img).file_name("bios.img"),
+        );
+    let r = c
+        .post(format!("{}/redfish/v1/UpdateService/upload", bmc.url()))
+        .basic_auth("admin", Some(PASSWORD))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let monitor = r.headers()["Location"].to_str().unwrap().to_string();
+    let mut done = false;
+    for _ in 0..200 {
+        let r = c
+            .get(format!("{}{monitor}", bmc.url()))
+            .basic_auth("admin", Some(PASSWORD))
+            .send()
+            .await
+            .unwrap();
+        if r.status() == StatusCode::OK {
+            let body: serde_json::Value = r.json().await.unwrap();
+            assert_eq!(body["TaskState"], "Completed");
+            done = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(done);
+    assert_eq!(component(&bmc.state(), "bios")["version"], v.as_str());
+}
