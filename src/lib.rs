@@ -6,10 +6,20 @@
 //! - [`cli`] parses the command line into validated commands and owns exit codes.
 //! - `demo` (feature `demo`, on by default) runs fwfleet against a bundled
 //!   mock BMC fleet; it is the only production code that links `mock-bmc`.
+//! - [`config`] reads the fleet config (TOML) into validated hosts and settings.
+//! - [`secret`] holds passwords and tokens in a type that never prints.
+//! - [`redfish`] is the only code that speaks HTTP to BMCs.
+//! - [`inventory`] scans the fleet: identity and normalised firmware components.
+//! - [`store`] is the embedded SQLite state (inventory snapshots, runs, steps).
 //! - [`version`] parses vendor version strings and compares them; it does no I/O
 //!   and never guesses: two strings it cannot order compare as `Unknown`.
 
 pub mod cli;
+pub mod config;
 #[cfg(feature = "demo")]
 pub mod demo;
+pub mod inventory;
+pub mod redfish;
+pub mod secret;
+pub mod store;
 pub mod version;

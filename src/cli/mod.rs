@@ -26,6 +26,8 @@ pub enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Read the firmware inventory of every BMC in the fleet.
+    Inventory(InventoryArgs),
     /// Judge version A relative to version B: older, same, newer or unknown.
     VersionCmp(VersionCmpArgs),
     /// Start a bundled mock BMC fleet in a temporary directory and show what it runs.
@@ -36,6 +38,8 @@ pub enum Command {
 /// Output format of a report command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// A human table (`table` and `text` are the same).
+    #[value(alias = "table")]
     Text,
     Json,
 }
@@ -52,6 +56,75 @@ pub struct VersionCmpArgs {
     /// text (first line `A <verdict> B`) or json (`{"a","b","verdict","a_parsed","b_parsed"}`).
     #[arg(long, default_value = "text")]
     pub format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InventoryArgs {
+    /// The fleet config file (`mock-bmc serve --fleet-out` writes one).
+    #[arg(long, value_name = "FILE")]
+    pub config: std::path::PathBuf,
+    /// table or json (`{"hosts":[…]}`, docs/INVENTORY.md).
+    #[arg(long, default_value = "table")]
+    pub format: Format,
+    /// Only hosts whose name matches this glob (e.g. 'rack1-*').
+    #[arg(long, value_name = "GLOB")]
+    pub hosts: Option<String>,
+    /// Also read SoftwareInventory (host software).
+    #[arg(long)]
+    pub software: bool,
+    /// Do not save the scan in the state store.
+    #[arg(long)]
+    pub no_save: bool,
+}
+
+/// Load the config or fail with exit 2, printing its warnings.
+pub fn load_config(path: &std::path::Path) -> anyhow::Result<crate::config::Config> {
+    let cfg = crate::config::Config::load(path).map_err(|e| UsageError(e.to_string()))?;
+    for w in &cfg.warnings {
+        tracing::warn!("{w}");
+    }
+    Ok(cfg)
+}
+
+/// `fwfleet inventory`: exit 0 when every host answered, 1 when some failed.
+async fn inventory(args: InventoryArgs) -> anyhow::Result<ExitCode> {
+    let cfg = load_config(&args.config)?;
+    let hosts = match &args.hosts {
+        Some(g) => Some(
+            globset::Glob::new(g)
+                .map_err(|e| UsageError(format!("--hosts '{g}': {e}")))?
+                .compile_matcher(),
+        ),
+        None => None,
+    };
+    let opts = crate::inventory::scan::ScanOptions {
+        hosts,
+        software: args.software,
+        progress: cfg.hosts.len() > 20,
+    };
+    let inv = crate::inventory::scan::scan(&cfg, &opts).await;
+    if inv.hosts.is_empty() {
+        return Err(UsageError(format!(
+            "no host in {} matches {}",
+            cfg.path.display(),
+            args.hosts.as_deref().unwrap_or("*")
+        ))
+        .into());
+    }
+    if !args.no_save {
+        let store = crate::store::Store::open(&cfg.state_dir)?;
+        let id = store.save_inventory(&inv)?;
+        tracing::info!(scan = id, state = %cfg.state_dir.display(), "inventory saved");
+    }
+    match args.format {
+        Format::Text => print!("{}", crate::inventory::report::table(&inv)),
+        Format::Json => println!("{}", crate::inventory::report::json(&inv)),
+    }
+    Ok(if inv.failed() == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// `fwfleet version-cmp`: exit 0 whatever the verdict (it is an answer, not a failure).
@@ -120,6 +193,7 @@ pub fn main() -> ExitCode {
             #[cfg(feature = "demo")]
             Command::Demo(args) => crate::demo::run(args).await,
             Command::VersionCmp(args) => version_cmp(args),
+            Command::Inventory(args) => inventory(args).await,
         }
     });
     finish(result)

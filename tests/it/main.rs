@@ -2,4 +2,5 @@
 //! over real sockets on 127.0.0.1.
 
 mod demo;
+mod inventory;
 mod version_cmp;

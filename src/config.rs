@@ -1,0 +1,483 @@
+//! The fleet config file (docs/CONFIG.md): TOML → a validated [`Config`].
+//!
+//! Raw serde structs mirror the file; validation turns them into typed
+//! settings before any I/O, and every error names the file, the line where
+//! TOML can tell, and the key (`hosts[3].url`), with a hint on what to write.
+
+use crate::secret::Secret;
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A config error: where and what, plus how to fix it.
+#[derive(Debug, thiserror::Error)]
+pub struct ConfigError {
+    pub path: PathBuf,
+    pub key: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "config {}", self.path.display())?;
+        if let Some(k) = &self.key {
+            write!(f, ": key `{k}`")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// How a client authenticates to a BMC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMode {
+    /// Redfish sessions (default); falls back to Basic when the BMC has no
+    /// SessionService or its session limit is reached.
+    #[default]
+    Session,
+    /// HTTP Basic on every request.
+    Basic,
+}
+
+/// How a host's TLS certificate is checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsSetting {
+    /// Against the built-in roots, or only the CA in `ca_file`.
+    Verify { ca_file: Option<PathBuf> },
+    /// The end-entity certificate's SHA-256 must be this (`AB:CD:…` as written).
+    Pin(String),
+    /// No verification: only when `insecure = true` is written explicitly.
+    Insecure,
+}
+
+/// Per-host limits, all with documented defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+    /// Requests in flight to one BMC at once (BMCs are small computers).
+    pub max_in_flight: usize,
+    /// Attempts for an idempotent GET (or a 503) before giving up.
+    pub retries: u32,
+    /// Largest response body read from a BMC.
+    pub max_response_bytes: u64,
+    /// Deadline for one host's whole inventory scan.
+    pub scan_deadline: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            max_in_flight: 2,
+            retries: 3,
+            max_response_bytes: 16 * 1024 * 1024,
+            scan_deadline: Duration::from_secs(120),
+        }
+    }
+}
+
+/// One BMC, validated.
+#[derive(Debug, Clone)]
+pub struct HostConfig {
+    pub name: String,
+    /// Base URL, `https://IP:PORT` (no path).
+    pub url: String,
+    pub username: String,
+    pub password: Secret,
+    pub tls: TlsSetting,
+    pub auth: AuthMode,
+    pub proxy: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    pub limits: Limits,
+}
+
+/// The whole config, validated.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub path: PathBuf,
+    pub state_dir: PathBuf,
+    pub repository: PathBuf,
+    /// Hosts scanned at once.
+    pub concurrency: usize,
+    pub hosts: Vec<HostConfig>,
+    /// Warnings found while loading (printed by the CLI).
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    connect_timeout_secs: Option<f64>,
+    request_timeout_secs: Option<f64>,
+    max_in_flight: Option<usize>,
+    retries: Option<u32>,
+    max_response_bytes: Option<u64>,
+    scan_deadline_secs: Option<f64>,
+    auth: Option<AuthMode>,
+    proxy: Option<String>,
+    ca_file: Option<PathBuf>,
+    insecure: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHost {
+    name: String,
+    url: String,
+    username: String,
+    password: Option<String>,
+    password_env: Option<String>,
+    password_file: Option<PathBuf>,
+    tls_fingerprint_sha256: Option<String>,
+    ca_file: Option<PathBuf>,
+    insecure: Option<bool>,
+    auth: Option<AuthMode>,
+    proxy: Option<String>,
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+    connect_timeout_secs: Option<f64>,
+    request_timeout_secs: Option<f64>,
+    max_in_flight: Option<usize>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    state_dir: Option<PathBuf>,
+    repository: Option<PathBuf>,
+    concurrency: Option<usize>,
+    #[serde(default)]
+    defaults: RawLimits,
+    #[serde(default)]
+    hosts: Vec<RawHost>,
+}
+
+impl Config {
+    /// Read and validate a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let err = |key: Option<String>, message: String| ConfigError {
+            path: path.to_path_buf(),
+            key,
+            message,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            err(
+                None,
+                format!("cannot read it: {e}\n  hint: pass the fleet file with --config FILE (mock-bmc serve --fleet-out writes one)"),
+            )
+        })?;
+        let mut cfg = Self::parse(path, &text)?;
+        if cfg.hosts.iter().any(|_| true) && text.contains("password =") {
+            if let Some(w) = world_readable_warning(path) {
+                cfg.warnings.push(w);
+            }
+        }
+        Ok(cfg)
+    }
+
+    /// Validate config text read from `path` (used for relative paths and errors).
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let err = |key: Option<String>, message: String| ConfigError {
+            path: path.to_path_buf(),
+            key,
+            message,
+        };
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let msg = e.message().to_string();
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            err(
+                None,
+                match line {
+                    Some(l) => format!("line {l}: {msg}"),
+                    None => msg,
+                },
+            )
+        })?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let rel = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
+        let d = &raw.defaults;
+        let secs =
+            |key: String, v: Option<f64>, default: Duration| -> Result<Duration, ConfigError> {
+                match v {
+                    None => Ok(default),
+                    Some(s) if s > 0.0 && s <= 86_400.0 => Ok(Duration::from_secs_f64(s)),
+                    Some(s) => Err(err(
+                        Some(key),
+                        format!("{s} is not a duration in seconds between 0 and 86400"),
+                    )),
+                }
+            };
+        let base_limits = Limits::default();
+        let default_limits = Limits {
+            connect_timeout: secs(
+                "defaults.connect_timeout_secs".into(),
+                d.connect_timeout_secs,
+                base_limits.connect_timeout,
+            )?,
+            request_timeout: secs(
+                "defaults.request_timeout_secs".into(),
+                d.request_timeout_secs,
+                base_limits.request_timeout,
+            )?,
+            max_in_flight: d.max_in_flight.unwrap_or(base_limits.max_in_flight),
+            retries: d.retries.unwrap_or(base_limits.retries),
+            max_response_bytes: d
+                .max_response_bytes
+                .unwrap_or(base_limits.max_response_bytes),
+            scan_deadline: secs(
+                "defaults.scan_deadline_secs".into(),
+                d.scan_deadline_secs,
+                base_limits.scan_deadline,
+            )?,
+        };
+        if default_limits.max_in_flight == 0 {
+            return Err(err(
+                Some("defaults.max_in_flight".into()),
+                "must be at least 1".into(),
+            ));
+        }
+        let concurrency = raw.concurrency.unwrap_or(64);
+        if concurrency == 0 {
+            return Err(err(Some("concurrency".into()), "must be at least 1".into()));
+        }
+        let mut names = HashSet::new();
+        let mut hosts = Vec::with_capacity(raw.hosts.len());
+        let mut warnings = Vec::new();
+        for (i, h) in raw.hosts.into_iter().enumerate() {
+            let key = |k: &str| Some(format!("hosts[{i}].{k}"));
+            if h.name.trim().is_empty() {
+                return Err(err(key("name"), "is empty".into()));
+            }
+            if !names.insert(h.name.clone()) {
+                return Err(err(
+                    key("name"),
+                    format!("host name '{}' appears twice; names must be unique", h.name),
+                ));
+            }
+            let url = h.url.trim_end_matches('/').to_string();
+            let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
+            let authority = url.split_once("://").map(|(_, r)| r).unwrap_or("");
+            if !scheme_ok || authority.is_empty() || authority.contains('/') {
+                return Err(err(
+                    key("url"),
+                    format!("'{}' is not a BMC base URL\n  hint: write https://HOST[:PORT] (no path), e.g. https://10.0.0.5", h.url),
+                ));
+            }
+            let password = match (&h.password, &h.password_env, &h.password_file) {
+                (Some(p), None, None) => Secret::new(p.clone()),
+                (None, Some(var), None) => Secret::new(std::env::var(var).map_err(|_| {
+                    err(key("password_env"), format!("environment variable {var} is not set (host {})", h.name))
+                })?),
+                (None, None, Some(file)) => {
+                    let file = rel(file.clone());
+                    let text = std::fs::read_to_string(&file).map_err(|e| {
+                        err(key("password_file"), format!("cannot read {} (host {}): {e}", file.display(), h.name))
+                    })?;
+                    Secret::new(text.trim_end_matches(['\n', '\r']).to_string())
+                }
+                (None, None, None) => {
+                    return Err(err(
+                        key("password"),
+                        format!("host {} has no password\n  hint: set password_env = \"VAR\" or password_file = \"FILE\"", h.name),
+                    ))
+                }
+                _ => {
+                    return Err(err(
+                        key("password"),
+                        format!("host {} sets more than one of password, password_env, password_file; keep one", h.name),
+                    ))
+                }
+            };
+            let insecure = h.insecure.or(d.insecure).unwrap_or(false);
+            let tls = match (&h.tls_fingerprint_sha256, insecure) {
+                (Some(_), true) if h.insecure == Some(true) => {
+                    return Err(err(
+                        key("insecure"),
+                        "contradicts tls_fingerprint_sha256; a pinned host is verified".into(),
+                    ))
+                }
+                (Some(fp), _) => TlsSetting::Pin(fp.clone()),
+                (None, true) => TlsSetting::Insecure,
+                (None, false) => TlsSetting::Verify {
+                    ca_file: h.ca_file.clone().or_else(|| d.ca_file.clone()).map(rel),
+                },
+            };
+            if url.starts_with("http://") && tls != (TlsSetting::Verify { ca_file: None }) {
+                warnings.push(format!(
+                    "host {}: TLS settings have no effect on an http:// URL",
+                    h.name
+                ));
+            }
+            let limits = Limits {
+                connect_timeout: secs(
+                    format!("hosts[{i}].connect_timeout_secs"),
+                    h.connect_timeout_secs,
+                    default_limits.connect_timeout,
+                )?,
+                request_timeout: secs(
+                    format!("hosts[{i}].request_timeout_secs"),
+                    h.request_timeout_secs,
+                    default_limits.request_timeout,
+                )?,
+                max_in_flight: h
+                    .max_in_flight
+                    .unwrap_or(default_limits.max_in_flight)
+                    .max(1),
+                ..default_limits.clone()
+            };
+            hosts.push(HostConfig {
+                name: h.name,
+                url,
+                username: h.username,
+                password,
+                tls,
+                auth: h.auth.or(d.auth).unwrap_or_default(),
+                proxy: h.proxy.or_else(|| d.proxy.clone()),
+                labels: h.labels,
+                limits,
+            });
+        }
+        Ok(Config {
+            path: path.to_path_buf(),
+            state_dir: rel(raw.state_dir.unwrap_or_else(|| PathBuf::from("state"))),
+            repository: rel(raw
+                .repository
+                .unwrap_or_else(|| PathBuf::from("repository"))),
+            concurrency,
+            hosts,
+            warnings,
+        })
+    }
+}
+
+/// A config with inline passwords must not be readable by others.
+fn world_readable_warning(path: &Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).ok()?.permissions().mode();
+        if mode & 0o077 != 0 {
+            return Some(format!(
+                "{} holds inline passwords and is readable by others (mode {:o}); run chmod 600 on it, or use password_env / password_file",
+                path.display(),
+                mode & 0o777
+            ));
+        }
+    }
+    let _ = path;
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(Path::new("/etc/fwfleet/fleet.toml"), text)
+    }
+
+    const ONE: &str = "[[hosts]]\nname = \"a\"\nurl = \"https://10.0.0.5\"\nusername = \"root\"\npassword = \"pw\"\n";
+
+    #[test]
+    fn a_mock_fleet_file_loads_with_defaults() {
+        let c = parse(ONE).unwrap();
+        assert_eq!(c.hosts.len(), 1);
+        assert_eq!(c.state_dir, PathBuf::from("/etc/fwfleet/state"));
+        assert_eq!(c.repository, PathBuf::from("/etc/fwfleet/repository"));
+        assert_eq!(c.concurrency, 64);
+        let h = &c.hosts[0];
+        assert_eq!(h.limits.max_in_flight, 2);
+        assert_eq!(h.auth, AuthMode::Session);
+        assert_eq!(h.tls, TlsSetting::Verify { ca_file: None });
+        assert_eq!(format!("{:?}", h.password), "[redacted]");
+        assert!(!format!("{c:?}").contains("\"pw\""));
+    }
+
+    fn check_err(text: &str, key: &str, words: &[&str]) {
+        let e = parse(text).unwrap_err();
+        let s = e.to_string();
+        assert!(s.contains("/etc/fwfleet/fleet.toml"), "{s}");
+        assert!(s.contains(key), "{s}");
+        for w in words {
+            assert!(s.contains(w), "{s} lacks {w}");
+        }
+    }
+
+    #[test]
+    fn bad_configs_name_file_line_and_key() {
+        check_err("[[hosts]]\nname = \"a\"\nurl = 5\n", "line 3", &["string"]);
+        check_err(&ONE.replace("username", "usernme"), "line", &["usernme"]);
+        check_err(
+            &ONE.replace("https://10.0.0.5", "10.0.0.5"),
+            "hosts[0].url",
+            &["hint"],
+        );
+        check_err(&format!("{ONE}{ONE}"), "hosts[1].name", &["twice"]);
+        check_err(
+            &ONE.replace("password = \"pw\"", ""),
+            "hosts[0].password",
+            &["password_env"],
+        );
+        check_err(
+            &ONE.replace(
+                "password = \"pw\"",
+                "password_env = \"FWFLEET_TEST_UNSET_VAR\"",
+            ),
+            "hosts[0].password_env",
+            &["not set"],
+        );
+        check_err(
+            &format!("{ONE}tls_fingerprint_sha256 = \"AB\"\ninsecure = true\n"),
+            "hosts[0].insecure",
+            &["contradicts"],
+        );
+        check_err(
+            &format!("concurrency = 0\n{ONE}"),
+            "concurrency",
+            &["at least 1"],
+        );
+    }
+
+    #[test]
+    fn password_from_file_and_tls_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("pw"), "s3cret\n").unwrap();
+        let cfg = dir.path().join("fleet.toml");
+        let text = "[defaults]\nca_file = \"ca.pem\"\n[[hosts]]\nname = \"a\"\nurl = \"https://h\"\nusername = \"u\"\npassword_file = \"pw\"\n[[hosts]]\nname = \"b\"\nurl = \"https://h2\"\nusername = \"u\"\npassword = \"x\"\ninsecure = true\n";
+        let c = Config::parse(&cfg, text).unwrap();
+        assert_eq!(c.hosts[0].password.expose(), "s3cret");
+        assert_eq!(
+            c.hosts[0].tls,
+            TlsSetting::Verify {
+                ca_file: Some(dir.path().join("ca.pem"))
+            }
+        );
+        assert_eq!(c.hosts[1].tls, TlsSetting::Insecure);
+    }
+
+    #[test]
+    fn inline_passwords_in_a_readable_file_warn() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("fleet.toml");
+        std::fs::write(&p, ONE).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+            let c = Config::load(&p).unwrap();
+            assert!(
+                c.warnings.iter().any(|w| w.contains("chmod 600")),
+                "{:?}",
+                c.warnings
+            );
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+            assert!(Config::load(&p).unwrap().warnings.is_empty());
+        }
+    }
+}

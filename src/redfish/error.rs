@@ -1,0 +1,148 @@
+//! Errors from talking to one BMC. Every message names the host and the URI,
+//! says what happened in words, and where it can, what to do next.
+
+/// What went wrong with one request or one BMC.
+#[derive(Debug, thiserror::Error)]
+pub enum RedfishError {
+    #[error("{host}: cannot connect to {uri}: {detail}\n  hint: check that the BMC is up and reachable from here (address, port, firewall, proxy)")]
+    Connect {
+        host: String,
+        uri: String,
+        detail: String,
+        #[source]
+        source: Option<reqwest::Error>,
+    },
+    #[error("{host}: certificate changed: expected {expected}, got {got}\n  hint: if the BMC was reflashed or its certificate renewed, update tls_fingerprint_sha256 for {host} in the config")]
+    PinMismatch {
+        host: String,
+        expected: String,
+        got: String,
+    },
+    #[error("{host}: TLS: {detail}")]
+    Tls { host: String, detail: String },
+    #[error("{host}: no answer from {uri} within {secs}s\n  hint: the BMC may be overloaded; raise request_timeout_secs or lower concurrency")]
+    Timeout {
+        host: String,
+        uri: String,
+        secs: u64,
+    },
+    #[error("{host}: {method} {uri} returned HTTP {status}{}", redfish_message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
+    Http {
+        host: String,
+        method: String,
+        uri: String,
+        status: u16,
+        /// The BMC's own words, from a Redfish error body, when it sent one.
+        redfish_message: Option<String>,
+    },
+    #[error("{host}: login failed: {detail}\n  hint: check username and password for {host} in the config")]
+    Auth { host: String, detail: String },
+    #[error("{host}: cannot read {what} from {uri}: {detail}")]
+    Decode {
+        host: String,
+        uri: String,
+        what: String,
+        detail: String,
+    },
+    #[error("{host}: response from {uri} is larger than {limit} bytes\n  hint: raise defaults.max_response_bytes if this BMC really sends that much")]
+    TooLarge {
+        host: String,
+        uri: String,
+        limit: u64,
+    },
+    #[error("{host}: {detail}")]
+    Unsupported { host: String, detail: String },
+    #[error("{host}: gave up after {secs}s (scan deadline)\n  hint: the BMC answers too slowly; raise defaults.scan_deadline_secs")]
+    Deadline { host: String, secs: u64 },
+    #[error("{host}: client setup: {detail}")]
+    Setup { host: String, detail: String },
+}
+
+impl RedfishError {
+    /// Worth another try (for idempotent reads): the BMC may answer next time.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            RedfishError::Connect { .. } | RedfishError::Timeout { .. } => true,
+            RedfishError::Http { status, .. } => matches!(status, 502..=504),
+            _ => false,
+        }
+    }
+}
+
+/// Read a Redfish error body into one readable line, tolerating vendors
+/// (Supermicro's capital `Message`, bodies that are not JSON at all).
+pub fn redfish_message(body: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let err = v.get("error")?;
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(infos) = err.get("@Message.ExtendedInfo").and_then(|x| x.as_array()) {
+        for m in infos {
+            let id = m.get("MessageId").and_then(|x| x.as_str()).unwrap_or("");
+            let text = m
+                .get("Message")
+                .and_then(|x| x.as_str())
+                .unwrap_or("")
+                .trim();
+            if !text.is_empty() || !id.is_empty() {
+                parts.push(if id.is_empty() {
+                    text.to_string()
+                } else {
+                    format!("{text} ({id})")
+                });
+            }
+        }
+    }
+    if parts.is_empty() {
+        let text = err
+            .get("message")
+            .or_else(|| err.get("Message"))
+            .and_then(|x| x.as_str())
+            .unwrap_or("");
+        let code = err.get("code").and_then(|x| x.as_str()).unwrap_or("");
+        if text.is_empty() && code.is_empty() {
+            return None;
+        }
+        parts.push(if code.is_empty() {
+            text.to_string()
+        } else {
+            format!("{text} ({code})")
+        });
+    }
+    Some(parts.join("; "))
+}
+
+/// A short, printable description of a reqwest error with its cause chain,
+/// which reqwest's own Display hides.
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let t = s.to_string();
+        if !out.contains(&t) {
+            out.push_str(": ");
+            out.push_str(&t);
+        }
+        cur = s.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redfish_error_bodies_become_one_line() {
+        let b = br#"{"error":{"code":"Base.1.22.ResourceMissingAtURI","message":"x","@Message.ExtendedInfo":[{"MessageId":"Base.1.22.ResourceMissingAtURI","Message":"The resource at the URI '/x' was not found."}]}}"#;
+        assert_eq!(
+            redfish_message(b).unwrap(),
+            "The resource at the URI '/x' was not found. (Base.1.22.ResourceMissingAtURI)"
+        );
+        let smc = br#"{"error":{"code":"Base.v1_4_0.GeneralError","Message":"License required"}}"#;
+        assert_eq!(
+            redfish_message(smc).unwrap(),
+            "License required (Base.v1_4_0.GeneralError)"
+        );
+        assert_eq!(redfish_message(b"<html>502</html>"), None);
+    }
+}

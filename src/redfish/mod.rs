@@ -1,0 +1,14 @@
+//! The only code that speaks HTTP to BMCs: it alone knows URLs, headers and
+//! Redfish JSON shapes (through `redfish-schemas`).
+//!
+//! - [`tls`]: per-host TLS policy: system roots, a CA file, SHA-256 pinning, or
+//!   (explicitly) none.
+//! - [`client`]: one BMC's client: auth (session, Basic fallback), timeouts,
+//!   retries, size cap, ≤ N requests in flight, logout on drop.
+//! - [`quirks`]: platform classification and named vendor quirks.
+//! - [`error`]: errors that name host and URI and say what to do.
+
+pub mod client;
+pub mod error;
+pub mod quirks;
+pub mod tls;

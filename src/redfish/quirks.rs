@@ -1,0 +1,190 @@
+//! Platform classification and named vendor quirks.
+//!
+//! The platform is classified once from the ServiceRoot (`Vendor`, `Product`,
+//! `RedfishVersion`); each vendor deviation is a *named* predicate with a test
+//! named after vendor and quirk, so the rest of the code asks "does this BMC
+//! delete finished tasks?" rather than "is this a Dell?".
+
+use serde::Serialize;
+
+/// BMC families fwfleet knows the dialect of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    Dell,
+    Hpe,
+    Lenovo,
+    Supermicro,
+    OpenBmc,
+    Ami,
+    Generic,
+}
+
+/// What a BMC is, as far as its dialect goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Platform {
+    pub family: Family,
+    pub vendor: Option<String>,
+    pub product: Option<String>,
+    pub redfish_version: Option<String>,
+}
+
+impl Platform {
+    /// Classify from ServiceRoot fields.
+    pub fn classify(
+        vendor: Option<&str>,
+        product: Option<&str>,
+        redfish_version: Option<&str>,
+    ) -> Platform {
+        let v = vendor.unwrap_or("").to_ascii_lowercase();
+        let p = product.unwrap_or("").to_ascii_lowercase();
+        let family = if v.contains("dell") || p.contains("idrac") {
+            Family::Dell
+        } else if v.contains("hpe") || v == "hp" || p.contains("ilo") {
+            Family::Hpe
+        } else if v.contains("lenovo") || p.contains("xclarity") {
+            Family::Lenovo
+        } else if v.contains("supermicro") {
+            Family::Supermicro
+        } else if v.contains("openbmc") || p.contains("bmcweb") {
+            Family::OpenBmc
+        } else if v.contains("ami") || p.contains("ami redfish") {
+            Family::Ami
+        } else {
+            Family::Generic
+        };
+        Platform {
+            family,
+            vendor: vendor.map(str::to_string),
+            product: product.map(str::to_string),
+            redfish_version: redfish_version.map(str::to_string),
+        }
+    }
+
+    /// A short name for logs and JSON (`dell`, `hpe`, …).
+    pub fn name(&self) -> &'static str {
+        match self.family {
+            Family::Dell => "dell",
+            Family::Hpe => "hpe",
+            Family::Lenovo => "lenovo",
+            Family::Supermicro => "supermicro",
+            Family::OpenBmc => "openbmc",
+            Family::Ami => "ami",
+            Family::Generic => "generic",
+        }
+    }
+
+    /// AMI-based BMCs drop required fields inside `$expand` results; a robust
+    /// client checks expanded members and reads the incomplete ones one by one
+    /// (NOTES §1.3, nv-redfish `bmc_quirks.rs`).
+    pub fn expand_may_drop_fields(&self) -> bool {
+        matches!(self.family, Family::Ami | Family::Supermicro)
+    }
+
+    /// iDRAC deletes a Task seconds after it completes (FIELD-NOTES B1.4): a
+    /// 404 on its task URI means "gone", decided from the inventory.
+    pub fn deletes_finished_tasks(&self) -> bool {
+        self.family == Family::Dell
+    }
+
+    /// iLO's task monitor answers 404 as soon as the task is complete
+    /// (NOTES §4.1, §7.2): read the Task resource instead.
+    pub fn monitor_gone_at_completion(&self) -> bool {
+        self.family == Family::Hpe
+    }
+
+    /// OpenBMC and iLO run one update at a time and answer 503 to a second.
+    pub fn one_update_at_a_time(&self) -> bool {
+        matches!(self.family, Family::OpenBmc | Family::Hpe)
+    }
+
+    /// Supermicro needs `OnStartUpdateRequest` + `#UpdateService.StartUpdate` (NOTES §7.5).
+    pub fn requires_start_update(&self) -> bool {
+        self.family == Family::Supermicro
+    }
+
+    /// Supermicro's 202 names the task only in `MessageArgs` (NOTES §7.5).
+    pub fn task_uri_in_message_args(&self) -> bool {
+        self.family == Family::Supermicro
+    }
+
+    /// AMI-based Lenovo BMCs want a separate `OemParameters` multipart part (FIELD-NOTES B4.21).
+    pub fn multipart_oem_parameters_part(&self) -> bool {
+        self.family == Family::Lenovo
+    }
+
+    /// Dell wants `"Oem": {}` in `UpdateParameters`, no `Targets`, a base file name (FIELD-NOTES B4.22–23).
+    pub fn multipart_dell_rules(&self) -> bool {
+        self.family == Family::Dell
+    }
+
+    /// Dell inventory ids embed state and version (`Installed-159-2.20.1__…`):
+    /// never use the Id as a stable identity (FIELD-NOTES B5.30).
+    pub fn inventory_ids_embed_version(&self) -> bool {
+        self.family == Family::Dell
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(vendor: &str, product: &str) -> Platform {
+        Platform::classify(Some(vendor), Some(product), Some("1.15.0"))
+    }
+
+    #[test]
+    fn dell_idrac_deletes_finished_tasks_and_embeds_versions_in_ids() {
+        let d = p("Dell", "Integrated Dell Remote Access Controller");
+        assert_eq!(d.family, Family::Dell);
+        assert!(
+            d.deletes_finished_tasks()
+                && d.inventory_ids_embed_version()
+                && d.multipart_dell_rules()
+        );
+        assert!(!d.monitor_gone_at_completion());
+    }
+
+    #[test]
+    fn hpe_ilo_monitor_is_gone_at_completion_and_one_update_at_a_time() {
+        let h = p("HPE", "ProLiant DL380 Gen10 Plus iLO 5");
+        assert!(h.monitor_gone_at_completion() && h.one_update_at_a_time());
+    }
+
+    #[test]
+    fn openbmc_one_update_at_a_time() {
+        let o = p("OpenBMC", "OpenBMC bmcweb");
+        assert_eq!(o.family, Family::OpenBmc);
+        assert!(o.one_update_at_a_time() && !o.deletes_finished_tasks());
+    }
+
+    #[test]
+    fn supermicro_start_update_message_args_and_expand_fields() {
+        let s = p("Supermicro", "AMI Redfish Server");
+        assert!(
+            s.requires_start_update() && s.task_uri_in_message_args() && s.expand_may_drop_fields()
+        );
+    }
+
+    #[test]
+    fn lenovo_xcc_oem_parameters_part() {
+        assert!(p("Lenovo", "Lenovo XClarity Controller 2").multipart_oem_parameters_part());
+    }
+
+    #[test]
+    fn ami_drops_fields_in_expand() {
+        assert!(p("AMI", "AMI Redfish Server").expand_may_drop_fields());
+    }
+
+    #[test]
+    fn unknown_vendors_are_generic_with_no_quirks() {
+        let g = Platform::classify(None, None, None);
+        assert_eq!(g.family, Family::Generic);
+        assert!(
+            !g.deletes_finished_tasks()
+                && !g.expand_may_drop_fields()
+                && !g.requires_start_update()
+        );
+        assert_eq!(p("Contoso", "Contoso BMC").name(), "generic");
+    }
+}

@@ -1,0 +1,308 @@
+//! The embedded state store: one SQLite file, `fwfleet.db`, in the state directory.
+//!
+//! Module map:
+//!
+//! - `mod.rs` (this file): [`Store`] (open, pragmas, the connection lock, the
+//!   transaction helpers every accessor goes through) and [`StoreError`].
+//! - `migrations`: the ordered list of schema steps, tracked with
+//!   `PRAGMA user_version`. The schema only ever moves forward; a database written
+//!   by a newer fwfleet is refused rather than misread.
+//! - `snapshots`: inventory snapshots, one per scan ([`Store::save_inventory`],
+//!   [`Store::latest_inventory`], [`Store::latest_host`], …). A host's
+//!   [`HostInventory`](crate::inventory::model::HostInventory) is kept whole as
+//!   JSON: its serialisation is already a stable interface (docs/INVENTORY.md), so
+//!   the store does not need a second schema for components.
+//! - `journal`: runs, steps and events of the update engine ([`Store::create_run`],
+//!   [`Store::add_step`], [`Store::set_step_state`], …). Every write is committed
+//!   before the call returns, and a step's state change is also synced to disk,
+//!   because the updater records before it acts: a step is written as
+//!   `submitted` before the POST that starts a flash, and the task URI the moment
+//!   it arrives. After a crash, or a power loss, what the store says was sent is
+//!   what was sent.
+//!
+//! This module is the only SQL in fwfleet. The statements stay portable (numbered
+//! `?N` parameters, `INSERT … RETURNING id`, `COALESCE`, text timestamps in RFC 3339
+//! UTC, which sort as times) because several instances are meant to share one
+//! PostgreSQL later (DESIGN §8); only the DDL in `migrations` and the pragmas in
+//! [`Store::open`] are SQLite's own.
+//!
+//! Secrets never go into the store: the file outlives every session and is
+//! copied into bug reports. Callers must not pass credentials, session tokens or
+//! URLs with a user name or password in them to any method here. The inventory
+//! types carry none; run options, step messages and events must be built from
+//! redacted values ([`Secret`](crate::secret::Secret) prints as `[redacted]`).
+//!
+//! Calls block on disk I/O: well under a millisecond for a single-row write in WAL
+//! mode, but an fsync (milliseconds) for [`Store::set_step_state`], and a large
+//! fleet's [`Store::save_inventory`] writes megabytes. From async code, call the
+//! writes through `tokio::task::spawn_blocking` (share the store through an
+//! `Arc`) so a slow disk does not stall the runtime's worker threads.
+
+mod journal;
+mod migrations;
+mod snapshots;
+#[cfg(test)]
+mod tests;
+
+pub use journal::{Event, NewStep, Run, Step};
+pub use snapshots::ScanSummary;
+
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+/// The file name of the database inside the state directory.
+pub const DB_FILE: &str = "fwfleet.db";
+
+/// How long a write waits for another process (a CLI command next to the daemon)
+/// to release the database before failing with "database is locked".
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The state store. `Send + Sync`; share one per process through an `Arc`.
+pub struct Store {
+    path: PathBuf,
+    /// One connection behind a std (not tokio) mutex, as mini-redis does for its
+    /// `Db`: every critical section is one short SQLite transaction with no
+    /// `.await` inside, so a blocking lock is cheaper than an async one and cannot
+    /// be held across a suspension point. A single connection also serialises this
+    /// process's writers in memory instead of making them queue on SQLite's file
+    /// lock; other processes are handled by WAL mode and the busy timeout.
+    conn: Mutex<Connection>,
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+/// Why a store operation failed. Each error names the database file and what the
+/// store was doing; the SQLite or JSON cause is kept as the error's source.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot create the state directory {}", path.display())]
+    CreateDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot {op} (database {})", db.display())]
+    Sqlite {
+        db: PathBuf,
+        op: &'static str,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("cannot {op}: invalid JSON (database {})", db.display())]
+    Json {
+        db: PathBuf,
+        op: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("cannot {op}: no {what} with id {id} (database {})", db.display())]
+    NotFound {
+        db: PathBuf,
+        op: &'static str,
+        what: &'static str,
+        id: i64,
+    },
+    #[error(
+        "database schema version {found} is newer than this fwfleet ({known}); upgrade fwfleet \
+         (database {})",
+        db.display()
+    )]
+    SchemaTooNew { db: PathBuf, found: i64, known: i64 },
+}
+
+/// What can go wrong inside a transaction, before the store adds the database
+/// path and the operation name (see [`Store::fail`]). Lets accessors use `?` on
+/// rusqlite and serde_json results alike.
+#[derive(Debug)]
+enum Fail {
+    Sql(rusqlite::Error),
+    Json(serde_json::Error),
+    Missing { what: &'static str, id: i64 },
+    TooNew { found: i64 },
+}
+
+impl From<rusqlite::Error> for Fail {
+    fn from(e: rusqlite::Error) -> Self {
+        Fail::Sql(e)
+    }
+}
+
+impl From<serde_json::Error> for Fail {
+    fn from(e: serde_json::Error) -> Self {
+        Fail::Json(e)
+    }
+}
+
+/// How hard a write commits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Durability {
+    /// `synchronous=NORMAL`, the connection's default: committed and safe from a
+    /// crash of fwfleet, but the last commits may roll back if the machine loses
+    /// power. Right for inventory snapshots, which the next scan rewrites anyway,
+    /// and for journal rows whose loss cannot make a flash start twice.
+    Normal,
+    /// `synchronous=FULL` for this one commit: the WAL (with every earlier commit
+    /// in it) is fsynced before the call returns. Step states need it: a
+    /// `submitted` lost to a power cut after its POST went out would let a
+    /// restarted fwfleet start the same flash again.
+    Synced,
+}
+
+impl Store {
+    /// Open (or create) `fwfleet.db` in `state_dir`, creating the directory
+    /// (mode 0700 on unix) if needed, and bring its schema up to date.
+    ///
+    /// Fails with [`StoreError::SchemaTooNew`] when the database was written by a
+    /// newer fwfleet: guessing at a schema we do not know could lose the journal.
+    pub fn open(state_dir: &Path) -> Result<Store, StoreError> {
+        create_private_dir(state_dir).map_err(|source| StoreError::CreateDir {
+            path: state_dir.to_path_buf(),
+            source,
+        })?;
+        let path = state_dir.join(DB_FILE);
+        let sql = |op| {
+            let db = path.clone();
+            move |source| StoreError::Sqlite { db, op, source }
+        };
+        let conn = Connection::open(&path).map_err(sql("open the database"))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(sql("set the busy timeout"))?;
+        // WAL lets readers (the HTTP API, a CLI command) run while the updater
+        // writes, and makes a commit one append instead of two writes.
+        let mode: String = conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+            .map_err(sql("enable WAL mode"))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            // Some network file systems cannot share WAL's index; SQLite then
+            // keeps its rollback journal, which is slower but just as safe.
+            tracing::warn!(db = %path.display(), journal_mode = %mode,
+                "the state directory's file system does not support WAL; using journal mode {mode}");
+        }
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(sql("set synchronous=NORMAL"))?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(sql("enable foreign keys"))?;
+        let store = Store {
+            path,
+            conn: Mutex::new(conn),
+        };
+        {
+            let mut conn = store.lock();
+            migrations::migrate(&mut conn).map_err(store.fail("migrate the schema"))?;
+        }
+        Ok(store)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version this binary writes (the number of migration steps).
+    pub fn schema_version() -> i64 {
+        migrations::LATEST
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // Poisoning carries no information here: a panic inside a critical section
+        // drops its rusqlite `Transaction`, which rolls back, so the connection is
+        // never left mid-transaction. One panicked task must not stop the journal.
+        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Turn a [`Fail`] into a [`StoreError`] naming this database and `op`.
+    fn fail(&self, op: &'static str) -> impl FnOnce(Fail) -> StoreError + '_ {
+        move |f| {
+            let db = self.path.clone();
+            match f {
+                Fail::Sql(source) => StoreError::Sqlite { db, op, source },
+                Fail::Json(source) => StoreError::Json { db, op, source },
+                Fail::Missing { what, id } => StoreError::NotFound { db, op, what, id },
+                Fail::TooNew { found } => StoreError::SchemaTooNew {
+                    db,
+                    found,
+                    known: migrations::LATEST,
+                },
+            }
+        }
+    }
+
+    /// Run `f` in one write transaction and commit it.
+    ///
+    /// `BEGIN IMMEDIATE` takes the write lock up front: a deferred transaction that
+    /// reads first and writes later can fail at once with `SQLITE_BUSY` when
+    /// another process wrote in between, without waiting out the busy timeout.
+    fn write<T>(
+        &self,
+        op: &'static str,
+        durability: Durability,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, Fail>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.lock();
+        if durability == Durability::Synced {
+            conn.pragma_update(None, "synchronous", "FULL")
+                .map_err(|e| self.fail(op)(e.into()))?;
+        }
+        let result = (|| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let value = f(&tx)?;
+            tx.commit()?;
+            Ok(value)
+        })();
+        if durability == Durability::Synced {
+            // Back to the default even if the transaction failed, so a later
+            // inventory save does not pay for an fsync it does not need.
+            if let Err(e) = conn.pragma_update(None, "synchronous", "NORMAL") {
+                return Err(self.fail(op)(e.into()));
+            }
+        }
+        result.map_err(self.fail(op))
+    }
+
+    /// Run `f` in one read transaction, so that the several queries of one call
+    /// (a scan row and its hosts) see the same snapshot even while another
+    /// process writes.
+    fn read<T>(
+        &self,
+        op: &'static str,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, Fail>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.lock();
+        let result = (|| {
+            let tx = conn.transaction()?;
+            let value = f(&tx)?;
+            tx.commit()?;
+            Ok(value)
+        })();
+        result.map_err(self.fail(op))
+    }
+}
+
+/// The current time as stored: RFC 3339 in UTC with milliseconds, fixed width, so
+/// that text order is time order in SQLite and PostgreSQL alike.
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// A `usize` as SQL integer (`LIMIT`, counts); saturates where no fleet reaches.
+fn sql_int(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// Create the state directory and its missing parents. New directories are
+/// private (0700) on unix: the database holds the fleet's serial numbers and
+/// firmware levels. An existing directory keeps the mode the operator gave it.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
