@@ -38,7 +38,10 @@ fn mock_bin() -> std::path::PathBuf {
     let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
     let p = dir.join("mock-bmc");
     if !p.exists() {
-        eprintln!("{} not found: run `cargo build --release -p mock-bmc` first (or set MOCK_BMC_BIN)", p.display());
+        eprintln!(
+            "{} not found: run `cargo build --release -p mock-bmc` first (or set MOCK_BMC_BIN)",
+            p.display()
+        );
         std::process::exit(2);
     }
     p

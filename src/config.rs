@@ -263,6 +263,12 @@ impl Config {
             let url = h.url.trim_end_matches('/').to_string();
             let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
             let authority = url.split_once("://").map(|(_, r)| r).unwrap_or("");
+            if authority.contains('@') {
+                return Err(err(
+                    key("url"),
+                    format!("host {} has credentials inside its URL; remove them and use username with password_env or password_file", h.name),
+                ));
+            }
             if !scheme_ok || authority.is_empty() || authority.contains('/') {
                 return Err(err(
                     key("url"),
@@ -441,6 +447,17 @@ mod tests {
             &format!("concurrency = 0\n{ONE}"),
             "concurrency",
             &["at least 1"],
+        );
+    }
+
+    #[test]
+    fn credentials_in_a_url_are_refused_without_echoing_them() {
+        let e = parse(&ONE.replace("https://10.0.0.5", "https://root:pw@10.0.0.5"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("credentials inside its URL") && !e.contains(":pw@"),
+            "{e}"
         );
     }
 

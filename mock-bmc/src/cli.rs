@@ -142,17 +142,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(*args).await,
         Command::MakeImage(a) => {
-            let f = std::fs::File::create(&a.output)
-                .with_context(|| format!("creating {}", a.output.display()))?;
-            let h = crate::image::write_image(
-                std::io::BufWriter::new(f),
-                a.component,
-                &a.version,
-                &a.models,
-                a.size,
-                0,
-            )
-            .with_context(|| format!("writing {}", a.output.display()))?;
+            // No explicit seed: each (component, version, models) gets its own payload.
+            let h = crate::image::ImageBuilder::new(a.component, a.version.clone())
+                .models(a.models.iter().cloned())
+                .payload_size(a.size)
+                .write_file(&a.output)
+                .with_context(|| format!("writing {}", a.output.display()))?;
             println!(
                 "{} {} {} sha256={}",
                 a.output.display(),

@@ -97,10 +97,19 @@ async fn inventory(args: InventoryArgs) -> anyhow::Result<ExitCode> {
         ),
         None => None,
     };
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let on_signal = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("inventory: interrupted; closing sessions");
+            on_signal.cancel();
+        }
+    });
     let opts = crate::inventory::scan::ScanOptions {
         hosts,
         software: args.software,
         progress: cfg.hosts.len() > 20,
+        cancel,
     };
     let inv = crate::inventory::scan::scan(&cfg, &opts).await;
     if inv.hosts.is_empty() {

@@ -26,6 +26,8 @@ pub struct ScanOptions {
     pub software: bool,
     /// Print progress lines on stderr.
     pub progress: bool,
+    /// Cancelled on Ctrl-C: hosts stop reading, log out, and report "interrupted".
+    pub cancel: tokio_util::sync::CancellationToken,
 }
 
 /// Scan the hosts of `cfg` (those matching the options) with bounded concurrency.
@@ -42,7 +44,7 @@ pub async fn scan(cfg: &Config, opts: &ScanOptions) -> Inventory {
     let mut failed = 0usize;
     let mut results: Vec<(usize, HostInventory)> = Vec::with_capacity(total);
     let mut stream = futures::stream::iter(hosts.into_iter().enumerate())
-        .map(|(i, h)| async move { (i, scan_host(h, opts.software).await) })
+        .map(|(i, h)| async move { (i, scan_host(h, opts.software, &opts.cancel).await) })
         .buffer_unordered(cfg.concurrency);
     let mut last_report = Instant::now();
     while let Some((i, inv)) = stream.next().await {
@@ -67,7 +69,11 @@ pub async fn scan(cfg: &Config, opts: &ScanOptions) -> Inventory {
 }
 
 /// Scan one host; never fails, never outlives its deadline, always logs out.
-pub async fn scan_host(h: &HostConfig, software: bool) -> HostInventory {
+pub async fn scan_host(
+    h: &HostConfig,
+    software: bool,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> HostInventory {
     let t0 = Instant::now();
     let mut inv = HostInventory {
         name: h.name.clone(),
@@ -87,12 +93,15 @@ pub async fn scan_host(h: &HostConfig, software: bool) -> HostInventory {
         Err(e) => Err(e),
         Ok(client) => {
             let deadline = h.limits.scan_deadline;
-            let r = match tokio::time::timeout(deadline, read(&client, software, &mut inv)).await {
-                Ok(r) => r,
-                Err(_) => Err(RedfishError::Deadline {
-                    host: h.name.clone(),
-                    secs: deadline.as_secs(),
-                }),
+            let r = tokio::select! {
+                r = tokio::time::timeout(deadline, read(&client, software, &mut inv)) => match r {
+                    Ok(r) => r,
+                    Err(_) => Err(RedfishError::Deadline {
+                        host: h.name.clone(),
+                        secs: deadline.as_secs(),
+                    }),
+                },
+                _ = cancel.cancelled() => Err(RedfishError::Interrupted { host: h.name.clone() }),
             };
             // Always log out, within a short grace period of its own.
             let _ = tokio::time::timeout(std::time::Duration::from_secs(10), client.logout()).await;

@@ -86,6 +86,9 @@ impl BmcClient {
             // thousands of idle keep-alives would exhaust a BMC simulator or a proxy.
             .pool_max_idle_per_host(h.limits.max_in_flight)
             .pool_idle_timeout(Duration::from_secs(5))
+            // Every TLS policy behaves alike (a pinned config speaks HTTP/1.1 only), and
+            // BMC web servers are HTTP/1.1 first.
+            .http1_only()
             .user_agent(concat!("fwfleet/", env!("CARGO_PKG_VERSION")));
         b = match &h.proxy {
             Some(p) => {

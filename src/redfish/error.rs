@@ -54,6 +54,8 @@ pub enum RedfishError {
     Unsupported { host: String, detail: String },
     #[error("{host}: gave up after {secs}s (scan deadline)\n  hint: the BMC answers too slowly; raise defaults.scan_deadline_secs")]
     Deadline { host: String, secs: u64 },
+    #[error("{host}: interrupted (Ctrl-C); the session was closed")]
+    Interrupted { host: String },
     #[error("{host}: client setup: {detail}")]
     Setup { host: String, detail: String },
 }

@@ -272,3 +272,60 @@ fn config_errors_exit_2_and_name_the_file() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_stops_the_scan_and_still_closes_every_session() {
+    let f = fleet(4, Profile::Single(Persona::Generic), false).await;
+    let c = reqwest::Client::new();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("fleet.toml");
+    std::fs::write(&cfg, f.fleet_toml()).unwrap();
+    // Slow BMCs: the scan is still running when the operator presses Ctrl-C,
+    // after every host has logged in.
+    for b in &f.bmcs {
+        c.post(format!("{}/mock/faults", b.url()))
+            .json(&serde_json::json!({"latency_ms": 700}))
+            .send()
+            .await
+            .unwrap();
+    }
+    let child = Command::new(env!("CARGO_BIN_EXE_fwfleet"))
+        .args(["inventory", "--no-save", "--config"])
+        .arg(&cfg)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let logged_in = async {
+        loop {
+            if f.bmcs
+                .iter()
+                .all(|b| b.state()["journal"]["sessions_created"] == 1)
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), logged_in)
+        .await
+        .expect("logins");
+    let st = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("interrupted"));
+    for b in &f.bmcs {
+        let s = b.state();
+        assert_eq!(s["sessions"], 0, "{} kept a session", b.name());
+        assert_eq!(s["journal"]["sessions_deleted"], 1);
+    }
+}
