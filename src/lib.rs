@@ -11,6 +11,8 @@
 //! - [`redfish`] is the only code that speaks HTTP to BMCs.
 //! - [`inventory`] scans the fleet: identity and normalised firmware components.
 //! - [`store`] is the embedded SQLite state (inventory snapshots, runs, steps).
+//! - [`repository`] is the local image repository: images, `manifest.toml`
+//!   (what each image is and where it applies), checksums.
 //! - [`version`] parses vendor version strings and compares them; it does no I/O
 //!   and never guesses: two strings it cannot order compare as `Unknown`.
 
@@ -20,6 +22,7 @@ pub mod config;
 pub mod demo;
 pub mod inventory;
 pub mod redfish;
+pub mod repository;
 pub mod secret;
 pub mod store;
 pub mod version;

@@ -2,8 +2,9 @@
 //! operator sees fwfleet work with no BMCs and no setup.
 //!
 //! For now it starts the fleet, writes the fleet file into a temporary
-//! directory and shows what every BMC runs; the scan → plan → apply loop joins
-//! it as those commands land.
+//! directory, scans it over real HTTP exactly as `fwfleet inventory` does, saves
+//! the scan in the SQLite store and shows what every BMC runs; plan → apply →
+//! verify join it as those commands land.
 
 use anyhow::Context;
 use mock_bmc::{FleetConfig, MockFleet, Profile};
@@ -55,31 +56,22 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         .write_fleet_file(&fleet_file)
         .with_context(|| format!("writing {}", fleet_file.display()))?;
 
+    let cfg = crate::config::Config::load(&fleet_file)
+        .with_context(|| format!("reading {}", fleet_file.display()))?;
+    let inv =
+        crate::inventory::scan::scan(&cfg, &crate::inventory::scan::ScanOptions::default()).await;
+    let store = crate::store::Store::open(&cfg.state_dir)?;
+    let scan_id = store.save_inventory(&inv)?;
     let mut out = std::io::stdout().lock();
+    write!(out, "{}", crate::inventory::report::table(&inv))?;
+    let components: usize = inv.hosts.iter().map(|h| h.components.len()).sum();
     writeln!(
         out,
-        "{:<10} {:<26} {:<11} {:<28} {:<30} BMC",
-        "HOST", "URL", "PERSONA", "MODEL", "BIOS"
+        "\n{} mock BMCs running; {components} firmware components read over Redfish",
+        fleet.bmcs.len()
     )?;
-    for b in &fleet.bmcs {
-        let m = &b.bmc().config.machine;
-        writeln!(
-            out,
-            "{:<10} {:<26} {:<11} {:<28} {:<30} {}",
-            b.name(),
-            b.url(),
-            m.persona,
-            m.model,
-            m.bios_version(),
-            m.bmc_version()
-        )?;
-    }
-    writeln!(
-        out,
-        "\n{} mock BMCs running; fleet file: {}",
-        fleet.bmcs.len(),
-        fleet_file.display()
-    )?;
+    writeln!(out, "fleet file: {}", fleet_file.display())?;
+    writeln!(out, "state: {} (scan {scan_id})", store.path().display())?;
     out.flush()?;
     drop(out);
     if args.keep_running {
@@ -88,5 +80,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             .await
             .context("waiting for Ctrl-C")?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(if inv.failed() == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

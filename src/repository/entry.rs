@@ -296,7 +296,9 @@ impl Entry {
         if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(bad(
                 Key::Field("sha256"),
-                format!("`{sha}` is not a SHA-256 digest; write the 64 hex digits `sha256sum` prints"),
+                format!(
+                    "`{sha}` is not a SHA-256 digest; write the 64 hex digits `sha256sum` prints"
+                ),
             ));
         }
         self.sha256 = sha.to_ascii_lowercase();
@@ -402,7 +404,8 @@ pub(crate) fn normalise_file(file: &str) -> Result<String, String> {
 
 /// The path of `file` (as normalised) under `dir`.
 pub(crate) fn file_path(dir: &Path, file: &str) -> PathBuf {
-    file.split('/').fold(dir.to_path_buf(), |p, part| p.join(part))
+    file.split('/')
+        .fold(dir.to_path_buf(), |p, part| p.join(part))
 }
 
 fn compile_regex(pattern: &str) -> Result<Regex, String> {
@@ -430,7 +433,12 @@ fn compile_globs(key: &'static str, globs: &[String]) -> Result<Option<GlobSet>,
         let glob = GlobBuilder::new(g.trim())
             .case_insensitive(true)
             .build()
-            .map_err(|e| bad(Key::Item(key, i), format!("`{g}` is not a valid glob: {}", e.kind())))?;
+            .map_err(|e| {
+                bad(
+                    Key::Item(key, i),
+                    format!("`{g}` is not a valid glob: {}", e.kind()),
+                )
+            })?;
         set.add(glob);
     }
     set.build()

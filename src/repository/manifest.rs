@@ -110,14 +110,19 @@ pub(crate) fn render(entries: &[Entry]) -> Result<String, toml::ser::Error> {
     struct Out<'a> {
         images: &'a [Entry],
     }
-    Ok(format!("{HEADER}{}", toml::to_string(&Out { images: entries })?))
+    Ok(format!(
+        "{HEADER}{}",
+        toml::to_string(&Out { images: entries })?
+    ))
 }
 
 /// The text fields read into types; the rules proper are in `Entry::prepare`.
 fn to_entry(r: &RawEntry) -> Result<Entry, FieldError> {
-    let field = |key: &'static str| move |message: String| FieldError {
-        key: Key::Field(key),
-        message,
+    let field = |key: &'static str| {
+        move |message: String| FieldError {
+            key: Key::Field(key),
+            message,
+        }
     };
     let kind: Kind = r.kind.get_ref().parse().map_err(field("kind"))?;
     let version_scheme = r
@@ -188,9 +193,7 @@ fn span_of(r: &RawEntry, key: Key) -> Option<Range<usize>> {
         Key::Field("models") => r.models.first().map(Spanned::span),
         Key::Field("manufacturers") => r.manufacturers.first().map(Spanned::span),
         Key::Prerequisite(i, "kind") => r.prerequisites.get(i).map(|p| p.kind.span()),
-        Key::Prerequisite(i, "min_version") => {
-            r.prerequisites.get(i).map(|p| p.min_version.span())
-        }
+        Key::Prerequisite(i, "min_version") => r.prerequisites.get(i).map(|p| p.min_version.span()),
         _ => None,
     }
 }
@@ -231,7 +234,11 @@ fn toml_error(path: &Path, text: &str, headers: &Headers, e: &toml::de::Error) -
 /// 1-based line of byte `offset`.
 fn line_at(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
-    text.as_bytes()[..end].iter().filter(|b| **b == b'\n').count() + 1
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
 }
 
 /// The table headers of a manifest, found by a line scan. Only used to name

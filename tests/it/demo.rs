@@ -22,6 +22,8 @@ fn demo_starts_a_mock_fleet_and_writes_a_private_fleet_file() {
         "{stdout}"
     );
     assert!(stdout.contains("6 mock BMCs running"), "{stdout}");
+    assert!(stdout.contains("6 hosts, 6 answered, 0 failed"), "{stdout}");
+    assert!(dir.path().join("state").join("fwfleet.db").exists());
     let fleet = dir.path().join("fleet.toml");
     let text = std::fs::read_to_string(&fleet).unwrap();
     assert_eq!(text.matches("[[hosts]]").count(), 6);

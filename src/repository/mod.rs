@@ -1,0 +1,377 @@
+//! The local image repository: firmware images in a directory, described by
+//! `manifest.toml` in the same directory.
+//!
+//! The manifest is the single source of truth for what an image *is* (its
+//! component kind, the version it installs, its SHA-256) and what it may be
+//! applied to (manufacturer and model globs, SoftwareId, a name regex, an
+//! upgrade path, prerequisites). The planner asks [`Repository::candidates`]
+//! which images fit a component and decides among them; the image server
+//! streams [`Repository::path_of`] to BMCs after checking the hash.
+//!
+//! # Manifest
+//!
+//! ```toml
+//! # One [[images]] table per image file.
+//! [[images]]
+//! file = "dell/BIOS_R750_2.19.1.exe"   # relative to the repository directory
+//! sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+//! size = 33554432                       # bytes
+//! kind = "bios"          # bios, bmc, cpld, nic, storage, drive, psu, other
+//! software_id = "159"    # optional; must equal the component's when both have one
+//! match = "^BIOS$"       # optional regex on the component's name, id or identity
+//! manufacturers = ["Dell*"]             # globs, empty or absent = any
+//! models = ["PowerEdge R750", "PowerEdge R750xa"]
+//! version = "2.19.1"     # what the component reports once the image is applied
+//! version_scheme = "dotted"             # optional, see `crate::version::VersionScheme`
+//! min_from_version = "2.10.0"           # optional: only on top of 2.10.0 or newer
+//! method = "simple-update"              # optional: simple-update, multipart, raw-push
+//! apply_time = "OnReset"                # optional: Immediate, OnReset, OnStartUpdateRequest
+//! allow_downgrade = false               # default false: never replaces a newer version
+//! notes = "needs iDRAC 7.00 or newer"
+//! prerequisites = [{ kind = "bmc", min_version = "7.00.00.00" }]
+//! ```
+//!
+//! Rules, and why:
+//!
+//! - Unknown keys are errors: a misspelt `min_from_version` silently ignored
+//!   would let an image skip its vendor's upgrade path.
+//! - Every error names the manifest, the line and the key
+//!   (`images[2].models[0]`), because an operator fixes it in an editor.
+//! - `file` must stay inside the repository (no absolute paths, no `..`): the
+//!   image server serves whatever it names. Each file is listed once.
+//! - Matching is case-insensitive throughout (globs and the regex, which is
+//!   unanchored: write `^…$` to match a whole name). BMCs of one vendor write
+//!   `BIOS`, `Bios` and `bios`.
+//! - An entry restricted to manufacturers or models never applies to a system
+//!   whose manufacturer or model is unknown: a BIOS for another board bricks it.
+//! - `version`, `min_from_version` and `min_version` must be readable as
+//!   versions (under `version_scheme` when given), or the planner could never
+//!   compare them and would report every host as `version-unknown`.
+//! - fwfleet rewrites the manifest on [`Repository::add`] and
+//!   [`Repository::remove`]; comments are not kept, so remarks go in `notes`.
+//!
+//! # Files
+//!
+//! Images are hashed while they are copied, 64 KiB at a time, never held in
+//! memory whole: they run to hundreds of MiB and the daemon's budget is tens.
+//! Images and the manifest are written under a temporary name in the same
+//! directory and renamed into place, so a crash leaves the old state or the
+//! new one. Leftover `.*.fwfleet-tmp-*` files after a crash can be deleted.
+//!
+//! The API is synchronous (plain file I/O); async callers run it in
+//! `tokio::task::spawn_blocking`. One writer at a time: two processes adding
+//! to the same repository at once can lose one of the manifest updates.
+//!
+//! Module map:
+//!
+//! - `entry`: [`Entry`], [`AddSpec`], [`Method`], [`ApplyTime`],
+//!   [`Prerequisite`], the entry rules and component matching.
+//! - `manifest`: TOML ⇄ entries, with line numbers for every error.
+//! - `files`: streaming SHA-256, temp files, atomic replacement.
+//! - `error`: [`RepoError`], [`ManifestError`], [`VerifyProblem`].
+
+mod entry;
+mod error;
+mod files;
+mod manifest;
+
+#[cfg(test)]
+mod tests;
+
+pub use entry::{AddSpec, ApplyTime, Entry, Method, Prerequisite};
+pub use error::{ManifestError, ProblemKind, RepoError, VerifyProblem};
+
+use crate::inventory::model::Component;
+use entry::{file_path, normalise_file, FieldError};
+use files::{copy_hashing, hash_file, write_atomic, CopyError, TempFile};
+use std::fs::{self, File};
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// The manifest's file name inside the repository directory.
+pub const MANIFEST: &str = "manifest.toml";
+
+/// An opened repository: its directory and the validated manifest entries.
+#[derive(Debug)]
+pub struct Repository {
+    dir: PathBuf,
+    manifest: PathBuf,
+    entries: Vec<Entry>,
+}
+
+impl Repository {
+    /// Opens the repository in `dir`, reading and checking its manifest. The
+    /// image files are not read; [`Repository::verify`] does that.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Repository, RepoError> {
+        let dir = dir.as_ref().to_path_buf();
+        let manifest = dir.join(MANIFEST);
+        let text = match fs::read_to_string(&manifest) {
+            Ok(t) => t,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(RepoError::NoManifest { dir, manifest })
+            }
+            Err(e) => return Err(RepoError::io("read", manifest, e)),
+        };
+        let entries = manifest::parse(&manifest, &text)?;
+        Ok(Repository {
+            dir,
+            manifest,
+            entries,
+        })
+    }
+
+    /// Opens the repository in `dir`, first creating the directory and an
+    /// empty manifest if they are missing (the first `add` needs no setup).
+    pub fn create_or_open(dir: impl AsRef<Path>) -> Result<Repository, RepoError> {
+        let dir = dir.as_ref();
+        fs::create_dir_all(dir).map_err(|e| RepoError::io("create", dir, e))?;
+        let manifest = dir.join(MANIFEST);
+        if !manifest.exists() {
+            let text = manifest::render(&[]).map_err(|e| RepoError::Render {
+                path: manifest.clone(),
+                message: e.to_string(),
+            })?;
+            write_atomic(&manifest, text.as_bytes())
+                .map_err(|e| RepoError::io("create", &manifest, e))?;
+            tracing::info!(dir = %dir.display(), "created an empty image repository");
+        }
+        Repository::open(dir)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn manifest_path(&self) -> &Path {
+        &self.manifest
+    }
+
+    /// Every entry, in manifest order.
+    pub fn list(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// Where `entry`'s image is on disk.
+    pub fn path_of(&self, entry: &Entry) -> PathBuf {
+        file_path(&self.dir, &entry.file)
+    }
+
+    /// Copies the image at `src` into the repository under its file name,
+    /// hashing it on the way, and records it in the manifest.
+    ///
+    /// The spec is checked before anything is copied. The same bytes are
+    /// never stored twice, and an existing different image is never
+    /// overwritten. If the manifest cannot be written, the copied image is
+    /// removed again, so the two never disagree.
+    pub fn add(&mut self, src: &Path, spec: AddSpec) -> Result<&Entry, RepoError> {
+        let invalid = |e: FieldError| RepoError::InvalidSpec {
+            src: src.to_path_buf(),
+            key: e.key.to_string(),
+            message: e.message,
+        };
+        let meta = fs::metadata(src).map_err(|e| RepoError::io("read", src, e))?;
+        if !meta.is_file() {
+            return Err(RepoError::NotAFile {
+                path: src.to_path_buf(),
+            });
+        }
+        let name =
+            src.file_name()
+                .and_then(|n| n.to_str())
+                .ok_or_else(|| RepoError::InvalidSpec {
+                    src: src.to_path_buf(),
+                    key: "file".into(),
+                    message: "the file name is not UTF-8; rename the image".into(),
+                })?;
+        let file = normalise_file(name).map_err(|message| {
+            invalid(FieldError {
+                key: entry::Key::Field("file"),
+                message,
+            })
+        })?;
+        // Placeholder digest: the rules are checked before the copy, so a typo
+        // in a glob does not cost a 500 MiB copy.
+        let placeholder = "0".repeat(64);
+        let entry = spec
+            .into_entry(file.clone(), placeholder, 0)
+            .prepare()
+            .map_err(invalid)?;
+
+        let dest = file_path(&self.dir, &file);
+        let mut input = File::open(src).map_err(|e| RepoError::io("read", src, e))?;
+        let mut tmp = TempFile::new_in(&self.dir, &file)
+            .map_err(|e| RepoError::io("create", &self.dir, e))?;
+        let digest = copy_hashing(&mut input, tmp.file()).map_err(|e| match e {
+            CopyError::Read(e) => RepoError::io("read", src, e),
+            CopyError::Write(e) => RepoError::io("write", tmp.path(), e),
+        })?;
+
+        if let Some(existing) = self.entries.iter().find(|e| e.sha256 == digest.sha256) {
+            return Err(RepoError::AlreadyPresent {
+                src: src.to_path_buf(),
+                existing: existing.file.clone(),
+                sha256: digest.sha256,
+            });
+        }
+        if self.entries.iter().any(|e| e.file == file) {
+            return Err(RepoError::NameTaken { path: dest, file });
+        }
+        // A file not in the manifest (left by hand or by a failed run): fine
+        // to replace only if it holds these very bytes.
+        let pre_existing = match hash_file(&dest) {
+            Ok(d) if d == digest => true,
+            Ok(_) => return Err(RepoError::NameTaken { path: dest, file }),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+            Err(e) => return Err(RepoError::io("read", &dest, e)),
+        };
+        tmp.persist(&dest)
+            .map_err(|e| RepoError::io("write", &dest, e))?;
+
+        let mut entry = entry;
+        entry.sha256 = digest.sha256;
+        entry.size = digest.size;
+        self.entries.push(entry);
+        if let Err(e) = self.save() {
+            self.entries.pop();
+            if !pre_existing {
+                let _ = fs::remove_file(&dest);
+            }
+            return Err(e);
+        }
+        let added = self.entries.last().expect("pushed just above");
+        tracing::info!(file = %added.file, sha256 = %added.sha256, size = added.size, "image added");
+        Ok(added)
+    }
+
+    /// Re-reads every image and reports those that are missing, unreadable or
+    /// differ from the manifest. Empty means the repository is intact.
+    pub fn verify(&self) -> Vec<VerifyProblem> {
+        self.entries
+            .iter()
+            .filter_map(|entry| {
+                let path = self.path_of(entry);
+                let kind = check_file(&path, entry)?;
+                Some(VerifyProblem {
+                    file: entry.file.clone(),
+                    path,
+                    kind,
+                })
+            })
+            .collect()
+    }
+
+    /// Removes the entry whose `file` is `selector`, or whose file name is
+    /// `selector` when that is unambiguous, and deletes its image.
+    ///
+    /// The manifest is written first: a crash in between leaves an unlisted
+    /// file, which is harmless, rather than an entry without its image.
+    pub fn remove(&mut self, selector: &str) -> Result<Entry, RepoError> {
+        let wanted = normalise_file(selector).unwrap_or_else(|_| selector.to_owned());
+        let index = match self.entries.iter().position(|e| e.file == wanted) {
+            Some(i) => i,
+            None => {
+                let by_name: Vec<usize> = (0..self.entries.len())
+                    .filter(|&i| {
+                        Path::new(&self.entries[i].file)
+                            .file_name()
+                            .is_some_and(|n| n == selector)
+                    })
+                    .collect();
+                match by_name[..] {
+                    [i] => i,
+                    [] => {
+                        return Err(RepoError::NoSuchEntry {
+                            selector: selector.to_owned(),
+                            dir: self.dir.clone(),
+                        })
+                    }
+                    _ => {
+                        return Err(RepoError::Ambiguous {
+                            selector: selector.to_owned(),
+                            matches: by_name
+                                .iter()
+                                .map(|&i| self.entries[i].file.clone())
+                                .collect(),
+                        })
+                    }
+                }
+            }
+        };
+        let entry = self.entries.remove(index);
+        if let Err(e) = self.save() {
+            self.entries.insert(index, entry);
+            return Err(e);
+        }
+        let path = self.path_of(&entry);
+        match fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            // The entry is gone, which is what the caller asked for; the
+            // stray file is only disk space.
+            Err(e) => tracing::warn!(
+                path = %path.display(),
+                error = %e,
+                "entry removed but its image could not be deleted; delete it by hand"
+            ),
+        }
+        tracing::info!(file = %entry.file, "image removed");
+        Ok(entry)
+    }
+
+    /// The entries that fit `component` on a system by `manufacturer` of
+    /// `model`, in manifest order (see [`Entry::applies_to`]). Which of them
+    /// to apply, if any, is the planner's decision.
+    pub fn candidates(
+        &self,
+        component: &Component,
+        manufacturer: Option<&str>,
+        model: Option<&str>,
+    ) -> Vec<&Entry> {
+        self.entries
+            .iter()
+            .filter(|e| e.applies_to(component, manufacturer, model))
+            .collect()
+    }
+
+    /// Writes the manifest for the current entries, atomically.
+    fn save(&self) -> Result<(), RepoError> {
+        let text = manifest::render(&self.entries).map_err(|e| RepoError::Render {
+            path: self.manifest.clone(),
+            message: e.to_string(),
+        })?;
+        write_atomic(&self.manifest, text.as_bytes())
+            .map_err(|e| RepoError::io("write", &self.manifest, e))
+    }
+}
+
+/// What is wrong with one image file, if anything.
+fn check_file(path: &Path, entry: &Entry) -> Option<ProblemKind> {
+    let unreadable = |e: io::Error| ProblemKind::Unreadable {
+        error: e.to_string(),
+    };
+    match fs::metadata(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Some(ProblemKind::Missing),
+        Err(e) => return Some(unreadable(e)),
+        Ok(m) if m.len() != entry.size => {
+            return Some(ProblemKind::SizeMismatch {
+                expected: entry.size,
+                actual: m.len(),
+            })
+        }
+        Ok(_) => {}
+    }
+    match hash_file(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Some(ProblemKind::Missing),
+        Err(e) => Some(unreadable(e)),
+        // Grew or shrank between the two looks: report the size.
+        Ok(d) if d.size != entry.size => Some(ProblemKind::SizeMismatch {
+            expected: entry.size,
+            actual: d.size,
+        }),
+        Ok(d) if d.sha256 != entry.sha256 => Some(ProblemKind::HashMismatch {
+            expected: entry.sha256.clone(),
+            actual: d.sha256,
+        }),
+        Ok(_) => None,
+    }
+}
