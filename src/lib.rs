@@ -13,6 +13,8 @@
 //! - [`store`] is the embedded SQLite state (inventory snapshots, runs, steps).
 //! - [`repository`] is the local image repository: images, `manifest.toml`
 //!   (what each image is and where it applies), checksums.
+//! - [`planner`] turns an inventory, repository images and a policy into a
+//!   plan (per component: upgrade, up-to-date, blocked, … with a reason); pure.
 //! - [`version`] parses vendor version strings and compares them; it does no I/O
 //!   and never guesses: two strings it cannot order compare as `Unknown`.
 
@@ -21,6 +23,7 @@ pub mod config;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod inventory;
+pub mod planner;
 pub mod redfish;
 pub mod repository;
 pub mod secret;

@@ -300,6 +300,17 @@ fn templates(p: Persona, model_idx: usize) -> Vec<Template> {
                 "Delta",
                 1,
             ),
+            // TPM firmware is listed but cannot be updated over Redfish.
+            t(
+                "tpm",
+                Kind::Other,
+                "TPM Firmware",
+                "Trusted platform module",
+                "7.2.3",
+                dotted(&[]),
+                "Infineon",
+                0,
+            ),
         ],
         Persona::Openbmc => vec![
             t(
@@ -887,7 +898,7 @@ impl Machine {
                 version,
                 style: t.style.clone(),
                 software_id,
-                updateable: role != Role::Previous,
+                updateable: role != Role::Previous && t.key != "tpm",
                 // Vendors forbid going below the first release of a model's line.
                 lowest_supported_version: (role == Role::Active).then(|| t.base.to_string()),
                 manufacturer: t.manufacturer.to_string(),

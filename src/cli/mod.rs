@@ -3,6 +3,8 @@
 //! Raw flags never reach the library: each command checks its arguments
 //! before any I/O, so a usage error exits 2 without touching a BMC.
 
+mod repo_plan;
+
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -27,7 +29,11 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Read the firmware inventory of every BMC in the fleet.
-    Inventory(InventoryArgs),
+    Inventory(Box<InventoryArgs>),
+    /// Manage the image repository (add, list, verify, remove).
+    Repo(repo_plan::RepoArgs),
+    /// Compare the fleet with the repository: what would be updated, and why.
+    Plan(Box<repo_plan::PlanArgs>),
     /// Judge version A relative to version B: older, same, newer or unknown.
     VersionCmp(VersionCmpArgs),
     /// Start a bundled mock BMC fleet in a temporary directory and show what it runs.
@@ -202,7 +208,9 @@ pub fn main() -> ExitCode {
             #[cfg(feature = "demo")]
             Command::Demo(args) => crate::demo::run(args).await,
             Command::VersionCmp(args) => version_cmp(args),
-            Command::Inventory(args) => inventory(args).await,
+            Command::Inventory(args) => inventory(*args).await,
+            Command::Repo(args) => repo_plan::repo(args).await,
+            Command::Plan(args) => repo_plan::plan(*args).await,
         }
     });
     finish(result)

@@ -415,7 +415,20 @@ fn compile_regex(pattern: &str) -> Result<Regex, String> {
     Regex::builder()
         .syntax(syntax::Config::new().case_insensitive(true))
         .build(pattern)
-        .map_err(|e| format!("`{pattern}` is not a valid regex: {e}"))
+        .map_err(|e| {
+            // The syntax error's own text spans several lines with a caret
+            // drawing; its last line says what is wrong.
+            let why = e
+                .syntax_error()
+                .map(|se| se.to_string())
+                .and_then(|t| {
+                    t.lines()
+                        .last()
+                        .map(|l| l.trim_start_matches("error: ").to_owned())
+                })
+                .unwrap_or_else(|| e.to_string());
+            format!("`{pattern}` is not a valid regex: {why}")
+        })
 }
 
 fn compile_globs(key: &'static str, globs: &[String]) -> Result<Option<GlobSet>, FieldError> {

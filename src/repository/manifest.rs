@@ -211,6 +211,7 @@ fn toml_error(path: &Path, text: &str, headers: &Headers, e: &toml::de::Error) -
         .filter(|f| !f.is_empty());
     // A prerequisite's unknown field: serde lists what it expected.
     let in_prerequisite = message.contains("expected `kind` or `min_version`");
+    let field = field.or_else(|| offset.and_then(|o| key_on_line(text, o)));
     let key = match (entry, field) {
         (Some(i), Some(_)) if in_prerequisite => Some(format!("images[{i}].prerequisites")),
         (Some(i), Some(f)) => Some(format!("images[{i}].{f}")),
@@ -219,7 +220,7 @@ fn toml_error(path: &Path, text: &str, headers: &Headers, e: &toml::de::Error) -
         (None, None) => None,
     };
     let hint = if message.starts_with("unknown field") {
-        "\n  check the spelling; the manifest keys are listed in the repository documentation"
+        "\n  check the spelling against the accepted keys"
     } else {
         "\n  fix the manifest and run the command again"
     };
@@ -229,6 +230,25 @@ fn toml_error(path: &Path, text: &str, headers: &Headers, e: &toml::de::Error) -
         key,
         message: format!("{message}{hint}"),
     }
+}
+
+/// The bare key of a `key = value` line when `offset` is in its value, so a
+/// bad value (`size = -1`) is named by its key, not only its entry.
+fn key_on_line(text: &str, offset: usize) -> Option<&str> {
+    let offset = offset.min(text.len());
+    let start = text.as_bytes()[..offset]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |p| p + 1);
+    let line = text[start..].lines().next()?;
+    let (key, _) = line.split_once('=')?;
+    let key = key.trim();
+    let after_eq = start + line.find('=')? < offset;
+    let bare = !key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    (after_eq && bare).then_some(key)
 }
 
 /// 1-based line of byte `offset`.

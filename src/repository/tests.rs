@@ -1,1 +1,666 @@
+use super::*;
+use crate::inventory::model::{Kind, Role};
+use sha2::{Digest as _, Sha256};
+use std::io::Write;
+use tempfile::TempDir;
 
+/// A repository in a fresh temp dir, plus a second dir for source images.
+struct Fixture {
+    _root: TempDir,
+    repo_dir: PathBuf,
+    src_dir: PathBuf,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let root = tempfile::tempdir().unwrap();
+        let repo_dir = root.path().join("repo");
+        let src_dir = root.path().join("src");
+        fs::create_dir(&src_dir).unwrap();
+        Fixture {
+            _root: root,
+            repo_dir,
+            src_dir,
+        }
+    }
+
+    fn image(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let p = self.src_dir.join(name);
+        fs::write(&p, bytes).unwrap();
+        p
+    }
+
+    fn repo(&self) -> Repository {
+        Repository::create_or_open(&self.repo_dir).unwrap()
+    }
+
+    /// Temp files left in the repository directory (there should be none).
+    fn leftovers(&self) -> Vec<String> {
+        fs::read_dir(&self.repo_dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains(files::TEMP_MARKER))
+            .collect()
+    }
+}
+
+fn sha_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+fn bios_spec() -> AddSpec {
+    AddSpec {
+        models: vec!["PowerEdge R7*".into()],
+        manufacturers: vec!["Dell*".into()],
+        ..AddSpec::new(Kind::Bios, "2.19.1")
+    }
+}
+
+#[test]
+fn add_then_list_then_verify_is_clean() {
+    let fx = Fixture::new();
+    let mut repo = fx.repo();
+    assert!(repo.list().is_empty());
+    let src = fx.image("BIOS_2.19.1.bin", b"bios image bytes");
+
+    let added = repo.add(&src, bios_spec()).unwrap().clone();
+    assert_eq!(added.file, "BIOS_2.19.1.bin");
+    assert_eq!(added.sha256, sha_hex(b"bios image bytes"));
+    assert_eq!(added.size, 16);
+    assert_eq!(repo.list().len(), 1);
+    assert_eq!(fs::read(repo.path_of(&added)).unwrap(), b"bios image bytes");
+    assert_eq!(repo.verify(), vec![]);
+    assert!(fx.leftovers().is_empty());
+
+    // The manifest on disk says the same.
+    let reopened = Repository::open(&fx.repo_dir).unwrap();
+    assert_eq!(reopened.list().len(), 1);
+    let e = &reopened.list()[0];
+    assert_eq!(
+        (e.file.as_str(), e.sha256.as_str(), e.size),
+        ("BIOS_2.19.1.bin", added.sha256.as_str(), 16)
+    );
+    assert_eq!(e.models, ["PowerEdge R7*"]);
+    assert_eq!(reopened.verify(), vec![]);
+}
+
+#[test]
+fn every_field_survives_a_manifest_round_trip() {
+    let fx = Fixture::new();
+    let mut repo = fx.repo();
+    let spec = AddSpec {
+        software_id: Some("159".into()),
+        match_regex: Some("^BIOS$".into()),
+        version_scheme: Some(crate::version::VersionScheme::DotIntegerNotation),
+        min_from_version: Some("2.10.0".into()),
+        method: Some(Method::Multipart),
+        apply_time: Some(ApplyTime::OnStartUpdateRequest),
+        allow_downgrade: true,
+        prerequisites: vec![Prerequisite {
+            kind: Kind::Bmc,
+            min_version: "7.00.00.00".into(),
+        }],
+        notes: Some("needs \"iDRAC\" 7\nsecond line".into()),
+        ..bios_spec()
+    };
+    repo.add(&fx.image("b.bin", b"x"), spec.clone()).unwrap();
+    let text = fs::read_to_string(repo.manifest_path()).unwrap();
+    let reopened = Repository::open(&fx.repo_dir).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let e = &reopened.list()[0];
+    let back = AddSpec {
+        kind: e.kind,
+        version: e.version.clone(),
+        models: e.models.clone(),
+        manufacturers: e.manufacturers.clone(),
+        software_id: e.software_id.clone(),
+        match_regex: e.match_regex.clone(),
+        version_scheme: e.version_scheme,
+        min_from_version: e.min_from_version.clone(),
+        method: e.method,
+        apply_time: e.apply_time,
+        allow_downgrade: e.allow_downgrade,
+        prerequisites: e.prerequisites.clone(),
+        notes: e.notes.clone(),
+    };
+    assert_eq!(back, spec, "{text}");
+    assert!(text.contains("method = \"multipart\""), "{text}");
+    assert!(
+        text.contains("apply_time = \"OnStartUpdateRequest\""),
+        "{text}"
+    );
+    assert!(text.contains("version_scheme = \"dotted\""), "{text}");
+}
+
+#[test]
+fn verify_reports_a_changed_byte_as_a_hash_mismatch() {
+    let fx = Fixture::new();
+    let mut repo = fx.repo();
+    let entry = repo
+        .add(&fx.image("a.bin", b"good image"), bios_spec())
+        .unwrap()
+        .clone();
+    fs::write(repo.path_of(&entry), b"evil image").unwrap();
+
+    let problems = repo.verify();
+    assert_eq!(problems.len(), 1);
+    assert_eq!(problems[0].file, "a.bin");
+    assert_eq!(
+        problems[0].kind,
+        ProblemKind::HashMismatch {
+            expected: sha_hex(b"good image"),
+            actual: sha_hex(b"evil image"),
+        }
+    );
+    let msg = problems[0].to_string();
+    assert!(
+        msg.contains("a.bin") && msg.contains(&sha_hex(b"good image")),
+        "{msg}"
+    );
+}
+
+#[test]
+fn verify_reports_a_truncated_file_as_a_size_mismatch() {
+    let fx = Fixture::new();
+    let mut repo = fx.repo();
+    let entry = repo
+        .add(&fx.image("a.bin", b"0123456789"), bios_spec())
+        .unwrap()
+        .clone();
+    fs::write(repo.path_of(&entry), b"01234").unwrap();
+    let problems = repo.verify();
+    assert_eq!(
+        problems[0].kind,
+        ProblemKind::SizeMismatch {
+            expected: 10,
+            actual: 5
+        }
+    );
+}
+
+#[test]
+fn verify_reports_a_deleted_file_as_missing() {
+    let fx = Fixture::new();
+    let mut repo = fx.repo();
+    let a = repo
+        .add(&fx.image("a.bin", b"aaa"), bios_spec())
+        .unwrap()
+        .clone();
+    repo.add(&fx.image("b.bin", b"bbb"), bios_spec()).unwrap();
+    fs::remove_file(repo.path_of(&a)).unwrap();
+
+    let problems = repo.verify();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].file, "a.bin");
+    assert_eq!(problems[0].kind, ProblemKind::Missing);
+    assert_eq!(problems[0].path, fx.repo_dir.join("a.bin"));
+    assert!(problems[0].to_string().contains("missing"));
+}
+
+#[test]
+fn remove_drops_the_entry_and_the_file() {
+    let fx = Fixture::new();
+    let mut repo = fx.repo();
+    let a = repo
+        .add(&fx.image("a.bin", b"aaa"), bios_spec())
+        .unwrap()
+        .clone();
+    repo.add(&fx.image("b.bin", b"bbb"), bios_spec()).unwrap();
+
+    let removed = repo.remove("a.bin").unwrap();
+    assert_eq!(removed.file, "a.bin");
+    assert!(!repo.path_of(&a).exists());
+    assert_eq!(repo.list().len(), 1);
+    let reopened = Repository::open(&fx.repo_dir).unwrap();
+    assert_eq!(reopened.list()[0].file, "b.bin");
+
+    let err = repo.remove("a.bin").unwrap_err();
+    assert!(matches!(err, RepoError::NoSuchEntry { .. }), "{err}");
+    assert!(err.to_string().contains("a.bin"), "{err}");
+}
+
+#[test]
+fn remove_by_file_name_finds_an_image_in_a_subdirectory() {
+    let fx = Fixture::new();
+    fs::create_dir_all(fx.repo_dir.join("dell")).unwrap();
+    fs::write(fx.repo_dir.join("dell/x.bin"), b"x").unwrap();
+    fs::write(
+        fx.repo_dir.join(MANIFEST),
+        entry_toml("./dell/x.bin", "kind = \"bios\""),
+    )
+    .unwrap();
+    let mut repo = Repository::open(&fx.repo_dir).unwrap();
+    assert_eq!(repo.list()[0].file, "dell/x.bin");
+    assert_eq!(repo.remove("x.bin").unwrap().file, "dell/x.bin");
+    assert!(!fx.repo_dir.join("dell/x.bin").exists());
+}
+
+#[test]
+fn adding_the_same_bytes_twice_names_the_existing_entry() {
+    let fx = Fixture::new();
+    let mut repo = fx.repo();
+    repo.add(&fx.image("first.bin", b"same"), bios_spec())
+        .unwrap();
+    let err = repo
+        .add(&fx.image("second.bin", b"same"), bios_spec())
+        .unwrap_err();
+    assert!(matches!(err, RepoError::AlreadyPresent { .. }), "{err}");
+    assert!(err.to_string().contains("`first.bin`"), "{err}");
+    // Also under the same name.
+    let err = repo
+        .add(&fx.image("first.bin", b"same"), bios_spec())
+        .unwrap_err();
+    assert!(matches!(err, RepoError::AlreadyPresent { .. }), "{err}");
+    assert_eq!(repo.list().len(), 1);
+    assert!(!fx.repo_dir.join("second.bin").exists());
+    assert!(fx.leftovers().is_empty(), "{:?}", fx.leftovers());
+}
+
+#[test]
+fn a_different_image_with_a_taken_name_is_refused() {
+    let fx = Fixture::new();
+    let mut repo = fx.repo();
+    let src = fx.image("a.bin", b"version one");
+    repo.add(&src, bios_spec()).unwrap();
+    fs::write(&src, b"version two").unwrap();
+    let err = repo.add(&src, bios_spec()).unwrap_err();
+    assert!(matches!(err, RepoError::NameTaken { .. }), "{err}");
+    assert_eq!(fs::read(fx.repo_dir.join("a.bin")).unwrap(), b"version one");
+
+    // A stray file not in the manifest is not overwritten either ...
+    fs::write(fx.repo_dir.join("stray.bin"), b"operator's file").unwrap();
+    let err = repo
+        .add(&fx.image("stray.bin", b"other bytes"), bios_spec())
+        .unwrap_err();
+    assert!(matches!(err, RepoError::NameTaken { .. }), "{err}");
+    assert_eq!(
+        fs::read(fx.repo_dir.join("stray.bin")).unwrap(),
+        b"operator's file"
+    );
+    // ... but holding the very same bytes it is adopted.
+    repo.add(&fx.image("stray.bin", b"operator's file"), bios_spec())
+        .unwrap();
+    assert_eq!(repo.list().len(), 2);
+    assert!(fx.leftovers().is_empty(), "{:?}", fx.leftovers());
+}
+
+#[test]
+fn a_bad_spec_is_refused_before_anything_is_copied() {
+    let fx = Fixture::new();
+    let mut repo = fx.repo();
+    let src = fx.image("a.bin", b"a");
+    let cases: Vec<(AddSpec, &str)> = vec![
+        (
+            AddSpec {
+                models: vec!["R[7".into()],
+                ..bios_spec()
+            },
+            "models[0]",
+        ),
+        (
+            AddSpec {
+                match_regex: Some("(".into()),
+                ..bios_spec()
+            },
+            "match",
+        ),
+        (AddSpec::new(Kind::Bios, "N/A"), "version"),
+        (
+            AddSpec {
+                prerequisites: vec![Prerequisite {
+                    kind: Kind::Bios,
+                    min_version: "1.0".into(),
+                }],
+                ..bios_spec()
+            },
+            "prerequisites[0].kind",
+        ),
+    ];
+    for (spec, key) in cases {
+        let err = repo.add(&src, spec).unwrap_err();
+        assert!(matches!(err, RepoError::InvalidSpec { .. }), "{err}");
+        assert!(
+            err.to_string().contains(&format!("`{key}`")),
+            "{key}: {err}"
+        );
+    }
+    assert!(!fx.repo_dir.join("a.bin").exists());
+    assert!(repo.list().is_empty());
+}
+
+#[test]
+fn open_without_a_manifest_says_where_it_looked() {
+    let fx = Fixture::new();
+    let err = Repository::open(&fx.repo_dir).unwrap_err();
+    assert!(matches!(err, RepoError::NoManifest { .. }), "{err}");
+    assert!(err.to_string().contains(MANIFEST), "{err}");
+    // create_or_open makes an empty, valid one.
+    assert!(fx.repo().list().is_empty());
+    assert!(Repository::open(&fx.repo_dir).unwrap().list().is_empty());
+}
+
+#[test]
+fn a_64_mib_image_is_streamed_in() {
+    let fx = Fixture::new();
+    let src = fx.src_dir.join("big.bin");
+    let mut hasher = Sha256::new();
+    {
+        let mut out = std::io::BufWriter::new(File::create(&src).unwrap());
+        let mut chunk = vec![0u8; 1 << 20];
+        for i in 0..64u32 {
+            for (j, b) in chunk.iter_mut().enumerate() {
+                *b = (i as usize * 31 + j * 7) as u8;
+            }
+            hasher.update(&chunk);
+            out.write_all(&chunk).unwrap();
+        }
+    }
+    let mut repo = fx.repo();
+    let e = repo.add(&src, bios_spec()).unwrap();
+    assert_eq!(e.size, 64 << 20);
+    assert_eq!(e.sha256, hex::encode(hasher.finalize()));
+    assert_eq!(repo.verify(), vec![]);
+}
+
+// ---- bad manifests -------------------------------------------------------
+
+const SHA: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+/// One `[[images]]` table for `file` with `extra` lines after the required
+/// keys (which take lines 1–6).
+fn entry_toml(file: &str, extra: &str) -> String {
+    let kind = if extra.lines().any(|l| l.starts_with("kind =")) {
+        ""
+    } else {
+        "kind = \"bios\"\n"
+    };
+    format!(
+        "[[images]]\nfile = \"{file}\"\nsha256 = \"{SHA}\"\nsize = 1\nversion = \"1.0\"\n{kind}{extra}\n"
+    )
+}
+
+/// Opens `text` as a manifest and checks the error names the manifest path,
+/// `line N` and every one of `needles`.
+fn check_bad(text: &str, line: usize, needles: &[&str]) {
+    let fx = Fixture::new();
+    fs::create_dir_all(&fx.repo_dir).unwrap();
+    let manifest = fx.repo_dir.join(MANIFEST);
+    fs::write(&manifest, text).unwrap();
+    let err = match Repository::open(&fx.repo_dir) {
+        Ok(_) => panic!("accepted a bad manifest:\n{text}"),
+        Err(e) => e,
+    };
+    let msg = err.to_string();
+    assert!(matches!(err, RepoError::Manifest(_)), "{msg}");
+    assert!(
+        msg.contains(&manifest.display().to_string()),
+        "no path: {msg}"
+    );
+    assert!(
+        msg.contains(&format!("line {line},")) || msg.contains(&format!("line {line}:")),
+        "want line {line}: {msg}\n{text}"
+    );
+    for n in needles {
+        assert!(msg.contains(n), "want {n:?}: {msg}\n{text}");
+    }
+}
+
+#[test]
+fn a_toml_syntax_error_names_the_line() {
+    check_bad(
+        "[[images]]\nfile = \"a.bin\nsize = 1\n",
+        2,
+        &["images[0].file"],
+    );
+    check_bad(
+        &format!("{}[[images]]\nfile = = 1\n", entry_toml("a.bin", "")),
+        9,
+        &["images[1]"],
+    );
+}
+
+#[test]
+fn an_unknown_key_names_the_line_and_the_key() {
+    check_bad(
+        &entry_toml("a.bin", "colour = \"red\""),
+        7,
+        &["images[0].colour"],
+    );
+    // In the second entry.
+    let text = format!(
+        "{}{}",
+        entry_toml("a.bin", ""),
+        entry_toml("b.bin", "min_from_verison = \"1.0\"")
+    );
+    check_bad(&text, 14, &["images[1].min_from_verison"]);
+    // At the top level.
+    check_bad("imagez = []\n", 1, &["imagez"]);
+    // Inside a prerequisite.
+    check_bad(
+        &entry_toml(
+            "a.bin",
+            "prerequisites = [{ kind = \"bmc\", min_ver = \"1\" }]",
+        ),
+        7,
+        &["images[0].prerequisites", "min_ver"],
+    );
+}
+
+#[test]
+fn a_missing_key_names_the_key() {
+    let text = "[[images]]\nfile = \"a.bin\"\nsize = 1\nkind = \"bios\"\nversion = \"1\"\n";
+    let fx = Fixture::new();
+    fs::create_dir_all(&fx.repo_dir).unwrap();
+    fs::write(fx.repo_dir.join(MANIFEST), text).unwrap();
+    let msg = Repository::open(&fx.repo_dir).unwrap_err().to_string();
+    assert!(
+        msg.contains("images[0].sha256") && msg.contains("line 1"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn semantic_errors_name_the_line_and_the_key() {
+    let cases: &[(&str, usize, &[&str])] = &[
+        (
+            "kind = \"bois\"",
+            6,
+            &["images[0].kind", "bois", "bios, bmc"],
+        ),
+        (
+            "match = \"(unclosed\"",
+            7,
+            &["images[0].match", "unclosed group"],
+        ),
+        (
+            "models = [\"R750\", \"R[7\"]",
+            7,
+            &["images[0].models[1]", "glob"],
+        ),
+        ("manufacturers = [\"\"]", 7, &["images[0].manufacturers[0]"]),
+        (
+            "version_scheme = \"roman\"",
+            7,
+            &["images[0].version_scheme", "roman"],
+        ),
+        (
+            "method = \"carrier-pigeon\"",
+            7,
+            &["images[0].method", "simple-update"],
+        ),
+        (
+            "apply_time = \"Later\"",
+            7,
+            &["images[0].apply_time", "OnReset"],
+        ),
+        (
+            "min_from_version = \"N/A\"",
+            7,
+            &["images[0].min_from_version"],
+        ),
+        (
+            "prerequisites = [{ kind = \"bmc\", min_version = \"\" }]",
+            7,
+            &["images[0].prerequisites[0].min_version"],
+        ),
+        (
+            "prerequisites = [{ kind = \"bios\", min_version = \"1\" }]",
+            7,
+            &["images[0].prerequisites[0].kind", "min_from_version"],
+        ),
+        ("software_id = \" \"", 7, &["images[0].software_id"]),
+    ];
+    for (extra, line, needles) in cases {
+        check_bad(&entry_toml("a.bin", extra), *line, needles);
+    }
+    check_bad(
+        &entry_toml("../etc/passwd", ""),
+        2,
+        &["images[0].file", "leaves the repository"],
+    );
+    check_bad(&entry_toml("/abs.bin", ""), 2, &["images[0].file"]);
+    check_bad(&entry_toml(MANIFEST, ""), 2, &["images[0].file"]);
+    check_bad(
+        &entry_toml("a.bin", "").replace(SHA, "abc"),
+        3,
+        &["images[0].sha256", "64 hex"],
+    );
+    check_bad(
+        &entry_toml("a.bin", "version_scheme = \"semver\"").replace("\"1.0\"", "\"1.0.x\""),
+        5,
+        &["images[0].version", "semver"],
+    );
+    check_bad(
+        &entry_toml("a.bin", "").replace("size = 1", "size = -1"),
+        4,
+        &["images[0].size"],
+    );
+}
+
+#[test]
+fn a_file_listed_twice_names_the_second_entry() {
+    let text = format!("{}{}", entry_toml("a.bin", ""), entry_toml("./a.bin", ""));
+    check_bad(&text, 9, &["images[1].file", "images[0]"]);
+}
+
+#[test]
+fn prerequisites_as_tables_locate_their_entry() {
+    let text = format!(
+        "{}[[images.prerequisites]]\nkind = \"bmc\"\nmin_version = \"1\"\nextra = 1\n",
+        entry_toml("a.bin", "")
+    );
+    check_bad(&text, 11, &["images[0].prerequisites", "extra"]);
+    let ok = format!(
+        "{}[[images.prerequisites]]\nkind = \"bmc\"\nmin_version = \"5.10\"\n",
+        entry_toml("a.bin", "")
+    );
+    let fx = Fixture::new();
+    fs::create_dir_all(&fx.repo_dir).unwrap();
+    fs::write(fx.repo_dir.join(MANIFEST), ok).unwrap();
+    let repo = Repository::open(&fx.repo_dir).unwrap();
+    assert_eq!(
+        repo.list()[0].prerequisites,
+        [Prerequisite {
+            kind: Kind::Bmc,
+            min_version: "5.10".into()
+        }]
+    );
+}
+
+// ---- candidates ----------------------------------------------------------
+
+fn component(kind: Kind, name: &str, software_id: Option<&str>) -> Component {
+    Component {
+        id: name.replace(' ', "_"),
+        name: name.into(),
+        kind,
+        version: Some("1.0".into()),
+        updateable: true,
+        software_id: software_id.map(str::to_owned),
+        role: Role::Active,
+        identity: software_id.unwrap_or(name).to_owned(),
+        uri: format!(
+            "/redfish/v1/UpdateService/FirmwareInventory/{}",
+            name.replace(' ', "_")
+        ),
+        lowest_supported_version: None,
+        version_scheme: None,
+        manufacturer: None,
+        write_protected: false,
+    }
+}
+
+fn repo_from(entries: &[&str]) -> (Fixture, Repository) {
+    let fx = Fixture::new();
+    fs::create_dir_all(&fx.repo_dir).unwrap();
+    let text: String = entries
+        .iter()
+        .enumerate()
+        .map(|(i, extra)| entry_toml(&format!("{i}.bin"), extra))
+        .collect();
+    fs::write(fx.repo_dir.join(MANIFEST), &text).unwrap();
+    let repo = Repository::open(&fx.repo_dir).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    (fx, repo)
+}
+
+#[test]
+fn candidates_match_kind_globs_software_id_and_regex() {
+    let (_fx, repo) = repo_from(&[
+        // 0: any BIOS of a Dell R7xx
+        "manufacturers = [\"Dell*\"]\nmodels = [\"PowerEdge R7*\"]",
+        // 1: any BIOS of an HPE
+        "manufacturers = [\"HPE\"]",
+        // 2: a BMC image with a SoftwareId
+        "kind = \"bmc\"\nsoftware_id = \"25227\"",
+        // 3: NIC firmware for one family, by name
+        "kind = \"nic\"\nmatch = \"^Broadcom 57\\\\d{3}\"",
+        // 4: any BIOS anywhere
+        "",
+    ]);
+    let files = |c: &Component, mf: Option<&str>, model: Option<&str>| -> Vec<String> {
+        repo.candidates(c, mf, model)
+            .iter()
+            .map(|e| e.file.clone())
+            .collect()
+    };
+    let bios = component(Kind::Bios, "BIOS", None);
+    let dell = Some("Dell Inc.");
+
+    // kind and globs (case-insensitive)
+    assert_eq!(
+        files(&bios, dell, Some("PowerEdge R750")),
+        ["0.bin", "4.bin"]
+    );
+    assert_eq!(
+        files(&bios, Some("dell inc."), Some("poweredge r760xa")),
+        ["0.bin", "4.bin"]
+    );
+    assert_eq!(files(&bios, dell, Some("PowerEdge R650")), ["4.bin"]);
+    assert_eq!(
+        files(&bios, Some("HPE"), Some("ProLiant DL380 Gen10")),
+        ["1.bin", "4.bin"]
+    );
+    // unknown model or manufacturer: only unrestricted entries
+    assert_eq!(files(&bios, dell, None), ["4.bin"]);
+    assert_eq!(files(&bios, None, Some("PowerEdge R750")), ["4.bin"]);
+
+    // software_id: equal or absent on the component matches; different does not
+    let bmc = |id: Option<&str>| component(Kind::Bmc, "BMC Firmware", id);
+    assert_eq!(files(&bmc(Some("25227")), dell, None), ["2.bin"]);
+    assert_eq!(files(&bmc(None), dell, None), ["2.bin"]);
+    assert!(files(&bmc(Some("159")), dell, None).is_empty());
+
+    // regex on name, id or identity; case-insensitive
+    let nic = |name: &str| component(Kind::Nic, name, None);
+    assert_eq!(files(&nic("Broadcom 57414 NIC"), dell, None), ["3.bin"]);
+    assert_eq!(files(&nic("BROADCOM 57504"), dell, None), ["3.bin"]);
+    assert!(files(&nic("Intel X710"), dell, None).is_empty());
+    let mut by_id = nic("NIC in slot 3");
+    by_id.id = "Broadcom 57416".into();
+    assert_eq!(files(&by_id, dell, None), ["3.bin"]);
+    let mut by_identity = nic("NIC in slot 3");
+    by_identity.identity = "broadcom 57508".into();
+    assert_eq!(files(&by_identity, dell, None), ["3.bin"]);
+
+    // other kinds have no candidates
+    assert!(files(&component(Kind::Psu, "PSU 1", None), dell, None).is_empty());
+}

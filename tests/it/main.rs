@@ -3,4 +3,5 @@
 
 mod demo;
 mod inventory;
+mod plan;
 mod version_cmp;

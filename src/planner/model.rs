@@ -1,0 +1,280 @@
+//! The planner's inputs ([`ImageRef`], [`ImageSource`], [`Policy`]) and its
+//! output ([`Plan`], [`HostPlan`], [`Step`], [`Action`], [`Summary`]).
+//!
+//! The output is the JSON of `fwfleet plan --format json`, so field names and
+//! action spellings are a stable interface: add fields, never rename them.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::inventory::model::{Component, Kind};
+use crate::version::VersionScheme;
+
+/// What the planner needs to know about one repository image.
+///
+/// The planner takes this small view instead of the repository's `Entry` so
+/// that the two modules can change independently; whoever wires them maps an
+/// entry to an `ImageRef` (method and apply time as their manifest spelling).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRef {
+    /// The image's path in the repository; names the image in plans.
+    pub file: String,
+    pub kind: Kind,
+    pub software_id: Option<String>,
+    /// The version the component reports once this image is applied.
+    pub version: String,
+    /// How to read `version` and the component's version; overrides the
+    /// scheme the BMC states (but not [`Policy::scheme_overrides`]).
+    pub version_scheme: Option<VersionScheme>,
+    /// The image may only be applied on top of this version or newer: the
+    /// vendor's upgrade path goes through it.
+    pub min_from_version: Option<String>,
+    /// Other components that must be at least at a version before this image
+    /// is applied, e.g. `(Kind::Bmc, "5.10")` for a BIOS that relies on it.
+    pub prerequisites: Vec<(Kind, String)>,
+    /// Whether this image may replace a newer version. Never implied.
+    pub allow_downgrade: bool,
+    /// Manifest spelling (`simple-update`, `multipart`, `raw-push`); `None`
+    /// lets the updater choose.
+    pub method: Option<String>,
+    /// Redfish `OperationApplyTime` spelling (`Immediate`, `OnReset`, …).
+    pub apply_time: Option<String>,
+}
+
+/// Where the planner gets the images that apply to a component.
+///
+/// Applicability (kind, SoftwareId, name pattern, manufacturer and model
+/// globs) is the repository's business; the planner trusts the answer and
+/// only decides between the candidates. A closure
+/// `Fn(&Component, Option<&str>, Option<&str>) -> Vec<ImageRef>` is a source
+/// too, which is what tests use.
+pub trait ImageSource {
+    /// Every image that may be applied to `component` on a system of this
+    /// manufacturer and model, in any order.
+    fn candidates(
+        &self,
+        component: &Component,
+        manufacturer: Option<&str>,
+        model: Option<&str>,
+    ) -> Vec<ImageRef>;
+}
+
+impl<F> ImageSource for F
+where
+    F: Fn(&Component, Option<&str>, Option<&str>) -> Vec<ImageRef>,
+{
+    fn candidates(
+        &self,
+        component: &Component,
+        manufacturer: Option<&str>,
+        model: Option<&str>,
+    ) -> Vec<ImageRef> {
+        self(component, manufacturer, model)
+    }
+}
+
+/// What the operator decides for a whole plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Policy {
+    /// The order in which a host's components are updated; kinds not listed
+    /// come last, in inventory order. A step that needs another component
+    /// updated first (a prerequisite) is moved after it whatever this says.
+    pub order: Vec<Kind>,
+    /// Allow every downgrade, not only those the image allows. Off by
+    /// default: a downgrade must be asked for explicitly (DESIGN §2).
+    pub allow_downgrade: bool,
+    /// Read every version of a component kind under this scheme, overriding
+    /// both the BMC's `VersionScheme` and the image's: the operator's word
+    /// is last.
+    pub scheme_overrides: BTreeMap<Kind, VersionScheme>,
+}
+
+impl Policy {
+    /// BMC first, because new BIOS and CPLD images often need a recent BMC to
+    /// be applied at all; then the host firmware, then the devices.
+    pub const DEFAULT_ORDER: [Kind; 8] = [
+        Kind::Bmc,
+        Kind::Bios,
+        Kind::Cpld,
+        Kind::Nic,
+        Kind::Storage,
+        Kind::Drive,
+        Kind::Psu,
+        Kind::Other,
+    ];
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            order: Self::DEFAULT_ORDER.to_vec(),
+            allow_downgrade: false,
+            scheme_overrides: BTreeMap::new(),
+        }
+    }
+}
+
+/// The outcome for one component (or one hop of an upgrade path).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// Flash a newer image.
+    Upgrade,
+    /// The component runs the newest image the repository has.
+    UpToDate,
+    /// The component runs something newer than every image; no downgrade was
+    /// allowed, so nothing happens.
+    NewerThanRepository,
+    /// Flash an older image; only when the image or the policy allows it.
+    Downgrade,
+    /// No repository image applies to the component.
+    NoImage,
+    /// The versions cannot be ordered safely, so nothing is flashed.
+    VersionUnknown,
+    /// The BMC says the component cannot be updated.
+    NotUpdateable,
+    /// An update is needed but may not run: lowest supported version, an
+    /// unmet prerequisite, no upgrade path, write protection.
+    Blocked,
+    /// An image is already staged for this component and waits for a reset;
+    /// queueing another could flash twice or race the staged one.
+    StagedPending,
+}
+
+impl Action {
+    pub const ALL: [Action; 9] = [
+        Action::Upgrade,
+        Action::UpToDate,
+        Action::NewerThanRepository,
+        Action::Downgrade,
+        Action::NoImage,
+        Action::VersionUnknown,
+        Action::NotUpdateable,
+        Action::Blocked,
+        Action::StagedPending,
+    ];
+
+    /// The kebab-case spelling JSON, CSV and tables use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Upgrade => "upgrade",
+            Action::UpToDate => "up-to-date",
+            Action::NewerThanRepository => "newer-than-repository",
+            Action::Downgrade => "downgrade",
+            Action::NoImage => "no-image",
+            Action::VersionUnknown => "version-unknown",
+            Action::NotUpdateable => "not-updateable",
+            Action::Blocked => "blocked",
+            Action::StagedPending => "staged-pending",
+        }
+    }
+
+    /// Whether the step flashes something.
+    pub fn is_change(self) -> bool {
+        matches!(self, Action::Upgrade | Action::Downgrade)
+    }
+
+    /// Whether a host whose every step has this action counts as compliant:
+    /// nothing to flash and nothing an operator must look at.
+    pub fn is_compliant(self) -> bool {
+        matches!(
+            self,
+            Action::UpToDate
+                | Action::NewerThanRepository
+                | Action::NoImage
+                | Action::NotUpdateable
+        )
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// One row of a host's plan: an outcome for an active component, or one hop
+/// of its upgrade path. Only `upgrade` and `downgrade` rows are executed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// The component's Redfish `Id` at scan time.
+    pub component: String,
+    /// The identity that survives updates (the updater verifies by it,
+    /// because Dell Ids change with the version).
+    pub identity: String,
+    pub kind: Kind,
+    /// The version before this step (the running one, or the previous hop's).
+    pub from: Option<String>,
+    /// The version after this step, or the image that was considered.
+    pub to: Option<String>,
+    pub action: Action,
+    /// Why, in one lowercase line naming the versions involved.
+    pub reason: String,
+    /// The repository file to flash, or the one that was considered.
+    pub image: Option<String>,
+    pub method: Option<String>,
+    pub apply_time: Option<String>,
+}
+
+/// One host's plan. A host whose scan failed has `ok == false`, the scan's
+/// error, and no steps: nothing is planned on a guess.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostPlan {
+    pub name: String,
+    pub ok: bool,
+    pub error: Option<String>,
+    /// In execution order (see [`Policy::order`]).
+    pub steps: Vec<Step>,
+}
+
+impl HostPlan {
+    /// Every active component is up to date, newer than the repository, has
+    /// no image, or cannot be updated; a failed host is never compliant.
+    pub fn is_compliant(&self) -> bool {
+        self.ok && self.steps.iter().all(|s| s.action.is_compliant())
+    }
+}
+
+/// Counts over a plan, for the last line of the table and for metrics.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub hosts: usize,
+    /// See [`HostPlan::is_compliant`].
+    pub hosts_compliant: usize,
+    pub hosts_failed: usize,
+    /// Rows per action; every action is present, zero included, so
+    /// consumers can rely on the keys.
+    pub steps_by_action: BTreeMap<String, usize>,
+}
+
+impl Summary {
+    /// Counts `hosts`.
+    pub fn of(hosts: &[HostPlan]) -> Self {
+        let mut steps_by_action: BTreeMap<String, usize> = Action::ALL
+            .iter()
+            .map(|a| (a.as_str().to_owned(), 0))
+            .collect();
+        for step in hosts.iter().flat_map(|h| &h.steps) {
+            *steps_by_action
+                .entry(step.action.as_str().to_owned())
+                .or_default() += 1;
+        }
+        Summary {
+            hosts: hosts.len(),
+            hosts_compliant: hosts.iter().filter(|h| h.is_compliant()).count(),
+            hosts_failed: hosts.iter().filter(|h| !h.ok).count(),
+            steps_by_action,
+        }
+    }
+}
+
+/// The plan for a whole inventory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    /// In inventory order.
+    pub hosts: Vec<HostPlan>,
+    pub summary: Summary,
+}
