@@ -298,7 +298,7 @@ fn decide(
                 Row::new(
                     Action::NewerThanRepository,
                     format!(
-                        "runs a newer version than the newest image ({}); downgrade not allowed by the image or the policy",
+                        "runs a newer version than the newest image ({}); downgrade not allowed: allow it on the image or in the policy to downgrade",
                         j.reason
                     ),
                 )
