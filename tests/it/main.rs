@@ -4,4 +4,5 @@
 mod demo;
 mod inventory;
 mod plan;
+mod plan_snapshot;
 mod version_cmp;
