@@ -72,7 +72,7 @@ fn plan_json_matches_the_snapshot() {
         scanned_at: "2026-11-24T00:00:00Z".into(),
         hosts: vec![host("ilo-1", true), host("ilo-2", false)],
     };
-    let images = vec![
+    let images = [
         image("ilo5_255.bin", Kind::Bmc, "2.55 Oct 01 2021"),
         image("U46_2.80.fwpkg", Kind::Bios, "U46 v2.80 (01/12/2024)"),
         image("cpld_0d.bin", Kind::Cpld, "0x0D"),
