@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
 /// One Redfish session.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Session {
     pub id: String,
     pub token: String,
@@ -23,6 +23,18 @@ pub struct Session {
     pub created: DateTime<Utc>,
     pub last_used: Instant,
     pub client: String,
+}
+
+impl std::fmt::Debug for Session {
+    /// The token is a credential: never printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("id", &self.id)
+            .field("token", &"[redacted]")
+            .field("username", &self.username)
+            .field("client", &self.client)
+            .finish()
+    }
 }
 
 /// How many journal entries a BMC keeps in full; counters cover everything.
