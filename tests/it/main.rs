@@ -5,4 +5,5 @@ mod demo;
 mod inventory;
 mod plan;
 mod plan_snapshot;
+mod task_follow;
 mod version_cmp;

@@ -1,0 +1,431 @@
+//! Following a Redfish asynchronous operation to its end (DESIGN §3).
+//!
+//! A 202 names its task in a `Location` header, the body's `@odata.id` /
+//! `TaskMonitor`, or only in `MessageArgs` (Supermicro). The monitor answers
+//! 202 while running, the final response once, then 404; a 404 on a monitor
+//! already polled means *gone*, not *failed*, so the Task resource decides.
+//! Some BMCs delete the Task too (iDRAC): then the outcome is `Gone` and the
+//! caller decides from the inventory. Vendor states are mapped leniently.
+
+use super::client::{BmcClient, Reply};
+use super::error::RedfishError;
+use redfish_schemas::{Message, Task};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+/// Where to follow an accepted operation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Accepted {
+    /// A task monitor URI (polled for 202 / final response).
+    pub monitor: Option<String>,
+    /// The Task resource URI (always 200 while it exists).
+    pub task: Option<String>,
+}
+
+fn path_of(uri: &str) -> String {
+    match uri.split_once("://") {
+        Some((_, rest)) => rest
+            .find('/')
+            .map_or("/".to_string(), |i| rest[i..].to_string()),
+        None => uri.to_string(),
+    }
+}
+
+fn looks_like_task(uri: &str) -> bool {
+    uri.contains("/TaskService/Tasks/") || uri.contains("/Jobs/")
+}
+
+fn looks_like_monitor(uri: &str) -> bool {
+    uri.contains("/TaskMonitors/")
+        || uri.contains("/TaskMonitor/")
+        || uri.ends_with("/Monitor")
+        || uri.contains("/taskmon/")
+}
+
+/// Find the task of a 202 response: `Location`, body `@odata.id` /
+/// `TaskMonitor`, then any URI in `MessageArgs` (NOTES §7.6).
+pub fn parse_accepted(reply: &Reply) -> Accepted {
+    let mut a = Accepted::default();
+    if let Some(loc) = reply.header("Location") {
+        let p = path_of(loc);
+        if looks_like_task(&p) && !looks_like_monitor(&p) {
+            a.task = Some(p);
+        } else {
+            a.monitor = Some(p);
+        }
+    }
+    let body: Value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
+    if a.task.is_none() {
+        if let Some(id) = body.get("@odata.id").and_then(Value::as_str) {
+            if looks_like_task(id) {
+                a.task = Some(path_of(id));
+            }
+        }
+    }
+    if a.monitor.is_none() {
+        if let Some(m) = body.get("TaskMonitor").and_then(Value::as_str) {
+            a.monitor = Some(path_of(m));
+        }
+    }
+    if a.task.is_none() {
+        // Supermicro: {"Accepted": {"@Message.ExtendedInfo": [{"MessageArgs": ["/redfish/v1/TaskService/Tasks/5"]}]}}
+        let mut uris = Vec::new();
+        collect_message_args(&body, &mut uris);
+        a.task = uris
+            .into_iter()
+            .find(|u| looks_like_task(u))
+            .map(|u| path_of(&u));
+    }
+    // iDRAC names the Task itself as its monitor: it is a resource (200), not a monitor.
+    if a.monitor.is_some() && a.monitor == a.task {
+        a.monitor = None;
+    }
+    a
+}
+
+fn collect_message_args(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(o) => {
+            for (k, x) in o {
+                if k == "MessageArgs" {
+                    if let Some(a) = x.as_array() {
+                        out.extend(
+                            a.iter()
+                                .filter_map(Value::as_str)
+                                .filter(|s| s.starts_with('/'))
+                                .map(str::to_string),
+                        );
+                    }
+                } else {
+                    collect_message_args(x, out);
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| collect_message_args(x, out)),
+        _ => {}
+    }
+}
+
+/// A task state, read leniently (NOTES §7.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// New, Scheduled, Pending, Downloading…: not running yet.
+    Queued,
+    /// Starting, Running, Stopping, Cancelling, Service.
+    Running,
+    Completed,
+    Failed,
+    Cancelled,
+    /// A state fwfleet does not know: keep polling, report it.
+    Unknown,
+}
+
+/// Map a TaskState (and Dell's `Oem.Dell.JobState` when present) to a phase.
+pub fn phase(task: &Task) -> Phase {
+    let state = task
+        .task_state
+        .as_ref()
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_default();
+    let job = task
+        .oem
+        .as_ref()
+        .and_then(|o| o.pointer("/Dell/JobState"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    match (
+        state.to_ascii_lowercase().as_str(),
+        job.to_ascii_lowercase().as_str(),
+    ) {
+        (_, "failed") => Phase::Failed,
+        ("completed", _) => Phase::Completed,
+        ("exception" | "killed" | "interrupted" | "suspended" | "failed", _) => Phase::Failed,
+        ("cancelled", _) => Phase::Cancelled,
+        ("new" | "pending" | "scheduled" | "scheduling" | "downloading" | "downloaded", _) => {
+            Phase::Queued
+        }
+        ("starting" | "running" | "stopping" | "cancelling" | "service", _) => Phase::Running,
+        _ => Phase::Unknown,
+    }
+}
+
+/// Whether a task is waiting for something only the operator (or fwfleet's
+/// reset policy) can give: a reset, or `StartUpdate`.
+pub fn awaiting(task: &Task) -> Option<Awaiting> {
+    let has = |key: &str| {
+        task.messages
+            .iter()
+            .any(|m: &Message| m.message_key() == key)
+    };
+    if has("ResetRequired") || has("AwaitToActivate") {
+        Some(Awaiting::Reset)
+    } else if has("AwaitToUpdate") {
+        Some(Awaiting::StartUpdate)
+    } else {
+        None
+    }
+}
+
+/// What a held task waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Awaiting {
+    Reset,
+    StartUpdate,
+}
+
+/// How following ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The task completed; its messages say what was done.
+    Completed(Option<Task>),
+    /// The task ended with errors (Exception, Killed, a failed Dell job).
+    Failed(Option<Task>),
+    Cancelled(Option<Task>),
+    /// The task waits for a reset or `StartUpdate` (staged image, held update).
+    Held(Task, Awaiting),
+    /// Monitor and task are gone before an end state was seen: decide from the inventory.
+    Gone(Option<Task>),
+    /// The deadline passed first.
+    TimedOut(Option<Task>),
+}
+
+/// Progress seen while following.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    pub state: String,
+    pub percent: Option<u8>,
+}
+
+fn retry_after(r: &Reply) -> Duration {
+    r.header("Retry-After")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+        .unwrap_or(Duration::from_secs(1))
+        .clamp(Duration::from_millis(200), Duration::from_secs(10))
+}
+
+/// Follow `accepted` until an end state, a held state, or `deadline`.
+/// `poll` is the interval used when the BMC gives no `Retry-After`.
+pub async fn follow(
+    client: &BmcClient,
+    accepted: &Accepted,
+    deadline: Duration,
+    poll: Duration,
+    mut on_progress: impl FnMut(&Progress),
+) -> Result<Outcome, RedfishError> {
+    let t0 = Instant::now();
+    let mut task_uri = accepted.task.clone();
+    let mut monitor = accepted.monitor.clone();
+    let mut last: Option<Task> = None;
+    let mut seen_task = false;
+    loop {
+        if t0.elapsed() >= deadline {
+            return Ok(Outcome::TimedOut(last));
+        }
+        let wait: Duration;
+        if let Some(m) = monitor.clone() {
+            let r = client.request(Method::GET, &m, None).await?;
+            match r.status {
+                StatusCode::ACCEPTED => {
+                    wait = retry_after(&r).min(poll.max(Duration::from_millis(200)));
+                    if let Ok(t) = client.decode::<Task>(&m, &r.body) {
+                        if task_uri.is_none() {
+                            task_uri = Some(t.odata_id.clone());
+                        }
+                        if let Some(o) = judge(&t, &mut on_progress) {
+                            return Ok(o);
+                        }
+                        last = Some(t);
+                    }
+                }
+                StatusCode::NOT_FOUND => {
+                    // Gone (iLO at completion, or after the final response): ask the task.
+                    monitor = None;
+                    if task_uri.is_none() {
+                        return Ok(Outcome::Gone(last));
+                    }
+                    continue;
+                }
+                StatusCode::NO_CONTENT => {
+                    // bmcweb's final 204: the operation succeeded; read the task for messages.
+                    let t = match &task_uri {
+                        Some(u) => client.get::<Task>(u).await.ok(),
+                        None => None,
+                    };
+                    return Ok(Outcome::Completed(t.or(last)));
+                }
+                s if s.is_success() => {
+                    if let Ok(t) = client.decode::<Task>(&m, &r.body) {
+                        if let Some(o) = judge(&t, &mut on_progress) {
+                            return Ok(o);
+                        }
+                        task_uri.get_or_insert(t.odata_id.clone());
+                        last = Some(t);
+                    }
+                    monitor = None;
+                    if task_uri.is_none() {
+                        return Ok(Outcome::Completed(last));
+                    }
+                    continue;
+                }
+                _ => {
+                    // A final error response: the operation failed.
+                    let t = match &task_uri {
+                        Some(u) => client.get::<Task>(u).await.ok(),
+                        None => None,
+                    };
+                    return Ok(Outcome::Failed(t.or(last)));
+                }
+            }
+        } else if let Some(u) = task_uri.clone() {
+            let r = client.request(Method::GET, &u, None).await?;
+            match r.status {
+                StatusCode::NOT_FOUND if seen_task || last.is_some() => {
+                    return Ok(Outcome::Gone(last))
+                }
+                StatusCode::NOT_FOUND => return Ok(Outcome::Gone(None)),
+                s if s.is_success() => {
+                    seen_task = true;
+                    wait = if r.status == StatusCode::ACCEPTED {
+                        retry_after(&r).min(poll)
+                    } else {
+                        poll
+                    };
+                    let t: Task = client.decode(&u, &r.body)?;
+                    if let Some(o) = judge(&t, &mut on_progress) {
+                        return Ok(o);
+                    }
+                    last = Some(t);
+                }
+                _ => {
+                    return Err(RedfishError::Http {
+                        host: client.host().to_string(),
+                        method: "GET".into(),
+                        uri: u,
+                        status: r.status.as_u16(),
+                        redfish_message: super::error::redfish_message(&r.body),
+                    })
+                }
+            }
+        } else {
+            return Ok(Outcome::Gone(last));
+        }
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// An end (or held) outcome for this task state, if it is one.
+fn judge(t: &Task, on_progress: &mut impl FnMut(&Progress)) -> Option<Outcome> {
+    let p = phase(t);
+    on_progress(&Progress {
+        state: t
+            .task_state
+            .as_ref()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        percent: t.percent_complete,
+    });
+    match p {
+        // Messages are history: a task that waited for StartUpdate and then
+        // installed carries both; success wins.
+        Phase::Completed
+            if t.messages
+                .iter()
+                .any(|m| m.message_key() == "UpdateSuccessful") =>
+        {
+            Some(Outcome::Completed(Some(t.clone())))
+        }
+        Phase::Completed => Some(match awaiting(t) {
+            Some(a) => Outcome::Held(t.clone(), a),
+            None => Outcome::Completed(Some(t.clone())),
+        }),
+        Phase::Failed => Some(Outcome::Failed(Some(t.clone()))),
+        Phase::Cancelled => Some(Outcome::Cancelled(Some(t.clone()))),
+        Phase::Queued => awaiting(t).map(|a| Outcome::Held(t.clone(), a)),
+        Phase::Running | Phase::Unknown => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task(state: &str, oem: Option<Value>) -> Task {
+        let mut v = serde_json::json!({"@odata.id": "/redfish/v1/TaskService/Tasks/1", "Id": "1", "TaskState": state});
+        if let Some(o) = oem {
+            v["Oem"] = o;
+        }
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn vendor_states_map_leniently() {
+        let check =
+            |state: &str, want: Phase| assert_eq!(phase(&task(state, None)), want, "{state}");
+        check("New", Phase::Queued);
+        check("Downloading", Phase::Queued);
+        check("Scheduled", Phase::Queued);
+        check("Running", Phase::Running);
+        check("Cancelling", Phase::Running);
+        check("Completed", Phase::Completed);
+        check("Exception", Phase::Failed);
+        check("Interrupted", Phase::Failed);
+        check("Cancelled", Phase::Cancelled);
+        check("Frobnicating", Phase::Unknown);
+        let dell = task(
+            "Running",
+            Some(serde_json::json!({"Dell": {"JobState": "Failed"}})),
+        );
+        assert_eq!(phase(&dell), Phase::Failed);
+    }
+
+    fn reply(location: Option<&str>, body: Value) -> Reply {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(l) = location {
+            headers.insert("Location", l.parse().unwrap());
+        }
+        Reply {
+            status: StatusCode::ACCEPTED,
+            headers,
+            body: bytes::Bytes::from(body.to_string()),
+        }
+    }
+
+    #[test]
+    fn the_task_is_found_wherever_the_vendor_put_it() {
+        let a = parse_accepted(&reply(
+            Some("/redfish/v1/TaskService/TaskMonitors/7"),
+            serde_json::json!({"@odata.id": "/redfish/v1/TaskService/Tasks/7"}),
+        ));
+        assert_eq!(
+            (a.monitor.as_deref(), a.task.as_deref()),
+            (
+                Some("/redfish/v1/TaskService/TaskMonitors/7"),
+                Some("/redfish/v1/TaskService/Tasks/7")
+            )
+        );
+        let a = parse_accepted(&reply(
+            Some("https://10.0.0.1/redfish/v1/TaskService/Tasks/JID_1"),
+            serde_json::json!({"TaskMonitor": "/redfish/v1/TaskService/Tasks/JID_1"}),
+        ));
+        assert_eq!(
+            (a.monitor, a.task.as_deref()),
+            (None, Some("/redfish/v1/TaskService/Tasks/JID_1"))
+        );
+        let smc = serde_json::json!({"Accepted": {"@Message.ExtendedInfo": [{"MessageArgs": ["/redfish/v1/TaskService/Tasks/546"]}]}});
+        let a = parse_accepted(&reply(None, smc));
+        assert_eq!(
+            (a.monitor, a.task.as_deref()),
+            (None, Some("/redfish/v1/TaskService/Tasks/546"))
+        );
+        let a = parse_accepted(&reply(
+            Some("/redfish/v1/TaskService/Tasks/3/Monitor"),
+            Value::Null,
+        ));
+        assert_eq!(
+            a.monitor.as_deref(),
+            Some("/redfish/v1/TaskService/Tasks/3/Monitor")
+        );
+    }
+}

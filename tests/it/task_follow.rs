@@ -1,0 +1,284 @@
+//! Following update tasks with `redfish::task::follow` on every persona's
+//! dialect, over real HTTP against the mock.
+
+use fwfleet::config::{AuthMode, HostConfig, Limits, TlsSetting};
+use fwfleet::redfish::client::BmcClient;
+use fwfleet::redfish::task::{follow, parse_accepted, Awaiting, Outcome};
+use fwfleet::secret::Secret;
+use mock_bmc::image::ImageBuilder;
+use mock_bmc::{BmcConfig, Kind, MockBmc, Persona};
+use reqwest::Method;
+use serde_json::json;
+use std::time::Duration;
+
+const PW: &str = "task-pw";
+
+async fn bmc(persona: Persona, update: Duration) -> MockBmc {
+    let mut c = BmcConfig::new("t", persona, 5, 0, PW);
+    c.timing.update = update;
+    c.timing.reboot = Duration::from_millis(200);
+    c.timing.task_vanish = Some(Duration::from_millis(300));
+    MockBmc::start(c).await.unwrap()
+}
+
+fn client(b: &MockBmc) -> BmcClient {
+    BmcClient::new(&HostConfig {
+        name: b.name().to_string(),
+        url: b.url(),
+        username: "admin".into(),
+        password: Secret::new(PW),
+        tls: TlsSetting::Verify { ca_file: None },
+        auth: AuthMode::Session,
+        proxy: None,
+        labels: Default::default(),
+        limits: Limits::default(),
+    })
+    .unwrap()
+}
+
+/// Serve one image for `kind` (newer than the BMC's) on 127.0.0.1.
+async fn image_url(b: &MockBmc, kind: Kind, version: &str) -> String {
+    let dir = tempfile::tempdir().unwrap().keep();
+    let path = dir.join("fw.img");
+    let model = b.state()["model"].as_str().unwrap().to_string();
+    ImageBuilder::new(kind, version)
+        .models([model])
+        .payload_size(4096)
+        .write_file(&path)
+        .unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    let app = axum::Router::new().route(
+        "/fw.img",
+        axum::routing::get(move || {
+            let b = bytes.clone();
+            async move { b }
+        }),
+    );
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    format!("http://{addr}/fw.img")
+}
+
+async fn start_update(
+    c: &BmcClient,
+    url: &str,
+    apply: Option<&str>,
+) -> fwfleet::redfish::task::Accepted {
+    let mut body = json!({"ImageURI": url});
+    if let Some(a) = apply {
+        body["@Redfish.OperationApplyTime"] = json!(a);
+    }
+    let r = c
+        .request(
+            Method::POST,
+            "/redfish/v1/UpdateService/Actions/UpdateService.SimpleUpdate",
+            Some(&body),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status.as_u16(),
+        202,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    parse_accepted(&r)
+}
+
+fn bios_version(b: &MockBmc) -> String {
+    b.state()["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "bios" && c["role"] == "active")
+        .unwrap()["version"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn every_persona_dialect_ends_in_a_decision() {
+    for (persona, version) in [
+        (Persona::Generic, "9.0.0"),
+        (Persona::Openbmc, "F0E_3A99"),
+        (Persona::Ilo, "U46 v9.00 (01/01/2030)"),
+        (Persona::Xcc, "U8E138K-9.00"),
+    ] {
+        let b = bmc(persona, Duration::from_millis(300)).await;
+        let version = if persona == Persona::Ilo
+            && b.state()["model"].as_str().unwrap().contains("DL325")
+        {
+            "A43 v9.00 (01/01/2030)"
+        } else if persona == Persona::Openbmc
+            && b.state()["model"].as_str().unwrap().contains("Yosemite")
+        {
+            "F09_3A99"
+        } else if persona == Persona::Xcc && b.state()["model"].as_str().unwrap().contains("SR630")
+        {
+            "U8E134J-9.00"
+        } else {
+            version
+        };
+        let c = client(&b);
+        c.login().await.unwrap();
+        let url = image_url(&b, Kind::Bios, version).await;
+        let acc = start_update(&c, &url, None).await;
+        let mut states = Vec::new();
+        let out = follow(
+            &c,
+            &acc,
+            Duration::from_secs(20),
+            Duration::from_millis(50),
+            |p| states.push(p.state.clone()),
+        )
+        .await
+        .unwrap();
+        assert!(
+            matches!(out, Outcome::Completed(_)),
+            "{persona}: {out:?} (states {states:?}, accepted {acc:?})"
+        );
+        assert_eq!(bios_version(&b), version, "{persona}");
+        c.logout().await;
+    }
+}
+
+#[tokio::test]
+async fn idrac_tasks_vanish_and_supermicro_names_the_task_in_message_args() {
+    let b = bmc(Persona::Idrac, Duration::from_millis(200)).await;
+    let c = client(&b);
+    c.login().await.unwrap();
+    let model = b.state()["model"].as_str().unwrap().to_string();
+    let v = if model.contains("R750") {
+        "1.9.0"
+    } else {
+        "2.99.0"
+    };
+    let url = image_url(&b, Kind::Bios, v).await;
+    let acc = start_update(&c, &url, None).await;
+    assert!(
+        acc.task.as_deref().unwrap().contains("/Tasks/JID_"),
+        "{acc:?}"
+    );
+    assert!(acc.monitor.is_none());
+    let out = follow(
+        &c,
+        &acc,
+        Duration::from_secs(20),
+        Duration::from_millis(50),
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(out, Outcome::Completed(_) | Outcome::Gone(_)),
+        "{out:?}"
+    );
+    assert_eq!(bios_version(&b), v);
+
+    // Supermicro: the 202 carries no Location; the task waits for StartUpdate.
+    let b = bmc(Persona::Supermicro, Duration::ZERO).await;
+    let c = client(&b);
+    c.login().await.unwrap();
+    let model = b.state()["model"].as_str().unwrap().to_string();
+    let v = if model.contains("620U") { "1.9" } else { "2.9" };
+    let url = image_url(&b, Kind::Bios, v).await;
+    let acc = start_update(&c, &url, Some("OnStartUpdateRequest")).await;
+    assert!(acc.task.is_some() && acc.monitor.is_none(), "{acc:?}");
+    let out = follow(
+        &c,
+        &acc,
+        Duration::from_secs(20),
+        Duration::from_millis(50),
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(out, Outcome::Held(_, Awaiting::StartUpdate)),
+        "{out:?}"
+    );
+    let r = c
+        .request(
+            Method::POST,
+            "/redfish/v1/UpdateService/Actions/UpdateService.StartUpdate",
+            Some(&json!({})),
+        )
+        .await
+        .unwrap();
+    assert!(r.status.is_success());
+    let out = follow(
+        &c,
+        &acc,
+        Duration::from_secs(20),
+        Duration::from_millis(50),
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert!(matches!(out, Outcome::Completed(_)), "{out:?}");
+    assert_eq!(bios_version(&b), v);
+}
+
+#[tokio::test]
+async fn staged_failed_and_stuck_tasks_are_told_apart() {
+    let b = bmc(Persona::Generic, Duration::ZERO).await;
+    let c = client(&b);
+    c.login().await.unwrap();
+    let url = image_url(&b, Kind::Bios, "9.1.0").await;
+    let acc = start_update(&c, &url, Some("OnReset")).await;
+    let out = follow(
+        &c,
+        &acc,
+        Duration::from_secs(10),
+        Duration::from_millis(50),
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert!(matches!(out, Outcome::Held(_, Awaiting::Reset)), "{out:?}");
+
+    let http = reqwest::Client::new();
+    http.post(format!("{}/mock/faults", b.url()))
+        .json(&json!({"task_fails": true}))
+        .send()
+        .await
+        .unwrap();
+    let url = image_url(&b, Kind::Nic, "99.0.0").await;
+    let acc = start_update(&c, &url, None).await;
+    let out = follow(
+        &c,
+        &acc,
+        Duration::from_secs(10),
+        Duration::from_millis(50),
+        |_| {},
+    )
+    .await
+    .unwrap();
+    match out {
+        Outcome::Failed(Some(t)) => {
+            assert!(t.messages.iter().any(|m| m.message_key() == "ApplyFailed"))
+        }
+        other => panic!("{other:?}"),
+    }
+
+    http.post(format!("{}/mock/faults", b.url()))
+        .json(&json!({"reset": true, "task_stuck": true}))
+        .send()
+        .await
+        .unwrap();
+    let url = image_url(&b, Kind::Cpld, "9.0.0").await;
+    let acc = start_update(&c, &url, None).await;
+    let out = follow(
+        &c,
+        &acc,
+        Duration::from_millis(800),
+        Duration::from_millis(50),
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert!(matches!(out, Outcome::TimedOut(Some(_))), "{out:?}");
+    c.logout().await;
+}
