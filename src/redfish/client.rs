@@ -445,6 +445,92 @@ impl Drop for BmcClient {
     }
 }
 
+/// A request body that streams from disk, built afresh for each attempt.
+#[derive(Debug)]
+pub enum UploadBody {
+    Multipart(reqwest::multipart::Form),
+    /// A raw body (`application/octet-stream`) of known length.
+    Raw(reqwest::Body, u64),
+}
+
+impl BmcClient {
+    /// POST an upload. `body` is called again for a retry, so an image is
+    /// streamed from disk each time and never held in memory. A 401 re-logs in
+    /// once; a 503 (nothing was written) is retried after its `Retry-After`.
+    pub async fn upload<F, Fut>(
+        &self,
+        uri: &str,
+        timeout: Duration,
+        body: F,
+    ) -> Result<Reply, RedfishError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = std::io::Result<UploadBody>>,
+    {
+        let mut relogged = false;
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let auth = self.auth.lock().await.clone();
+            let b = body().await.map_err(|e| RedfishError::Setup {
+                host: self.host.clone(),
+                detail: format!("reading the image for {uri}: {e}"),
+            })?;
+            let _permit = self
+                .in_flight
+                .acquire()
+                .await
+                .map_err(|_| RedfishError::Setup {
+                    host: self.host.clone(),
+                    detail: "client closed".into(),
+                })?;
+            let mut rq = self.http.post(self.url(uri)).timeout(timeout);
+            rq = match &auth {
+                Auth::Session { token, .. } => rq.header("X-Auth-Token", token.expose()),
+                Auth::Basic => rq.basic_auth(&self.username, Some(self.password.expose())),
+                Auth::None => rq,
+            };
+            rq = match b {
+                UploadBody::Multipart(form) => rq.multipart(form),
+                UploadBody::Raw(body, len) => rq
+                    .header("Content-Type", "application/octet-stream")
+                    .header("Content-Length", len)
+                    .body(body),
+            };
+            let resp = rq.send().await.map_err(|e| self.connect_error(uri, e))?;
+            let status = resp.status();
+            let headers = resp.headers().clone();
+            let bytes = resp.bytes().await.map_err(|e| self.connect_error(uri, e))?;
+            drop(_permit);
+            let r = Reply {
+                status,
+                headers,
+                body: bytes,
+            };
+            if r.status == StatusCode::UNAUTHORIZED && !relogged && !matches!(auth, Auth::None) {
+                relogged = true;
+                self.forget_session().await;
+                self.login().await?;
+                continue;
+            }
+            if r.status == StatusCode::SERVICE_UNAVAILABLE && attempt <= self.limits.retries {
+                let wait = retry_after(&r)
+                    .unwrap_or(Duration::from_secs(1))
+                    .min(MAX_RETRY_AFTER);
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            return Ok(r);
+        }
+    }
+
+    /// How long an upload of `size` bytes may take: the request timeout plus
+    /// one second per MiB (BMCs often take images at a few MiB/s; FIELD-NOTES B2.15).
+    pub fn upload_timeout(&self, size: u64) -> Duration {
+        self.limits.request_timeout + Duration::from_secs(size / (1024 * 1024) + 1)
+    }
+}
+
 fn retry_after(r: &Reply) -> Option<Duration> {
     let v = r.header("Retry-After")?.trim();
     if let Ok(secs) = v.parse::<u64>() {

@@ -5,12 +5,14 @@
 //!   (explicitly) none.
 //! - [`client`]: one BMC's client: auth (session, Basic fallback), timeouts,
 //!   retries, size cap, ≤ N requests in flight, logout on drop.
+//! - [`push`]: multipart and raw image pushes streamed from disk, per vendor dialect.
 //! - [`quirks`]: platform classification and named vendor quirks.
 //! - [`task`]: following 202s through task monitors and Task resources, leniently.
 //! - [`error`]: errors that name host and URI and say what to do.
 
 pub mod client;
 pub mod error;
+pub mod push;
 pub mod quirks;
 pub mod task;
 pub mod tls;

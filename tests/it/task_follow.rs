@@ -282,3 +282,152 @@ async fn staged_failed_and_stuck_tasks_are_told_apart() {
     assert!(matches!(out, Outcome::TimedOut(Some(_))), "{out:?}");
     c.logout().await;
 }
+
+#[tokio::test]
+async fn multipart_pushes_streamed_from_disk_work_on_every_persona() {
+    use fwfleet::redfish::push::{self, MultipartPush};
+    use fwfleet::redfish::quirks::Platform;
+    for persona in Persona::ALL {
+        let b = bmc(persona, Duration::ZERO).await;
+        let c = client(&b);
+        c.login().await.unwrap();
+        let root: serde_json::Value = c.get("/redfish/v1/").await.unwrap();
+        let platform = Platform::classify(root["Vendor"].as_str(), root["Product"].as_str(), None);
+        let us: serde_json::Value = c.get("/redfish/v1/UpdateService").await.unwrap();
+        let st = b.state();
+        let nic = st["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["kind"] == "nic")
+            .unwrap();
+        let style: mock_bmc::vstyle::VersionStyle =
+            serde_json::from_value(nic["version_style"].clone()).unwrap();
+        let v = style
+            .bump(
+                nic["version"].as_str().unwrap(),
+                mock_bmc::vstyle::Bump::Minor,
+            )
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("nic.fwimg");
+        ImageBuilder::new(Kind::Nic, v.as_str())
+            .models([st["model"].as_str().unwrap().to_string()])
+            .payload_size(300_000)
+            .write_file(&file)
+            .unwrap();
+        let targets = if persona == Persona::Supermicro {
+            vec![format!(
+                "/redfish/v1/UpdateService/FirmwareInventory/{}",
+                nic["id"].as_str().unwrap()
+            )]
+        } else {
+            Vec::new()
+        };
+        let req = MultipartPush {
+            uri: us["MultipartHttpPushUri"].as_str().unwrap().to_string(),
+            file,
+            targets,
+            apply_time: None,
+            force: false,
+        };
+        let r = push::multipart(&c, &platform, &req).await.unwrap();
+        assert_eq!(
+            r.status.as_u16(),
+            202,
+            "{persona}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        let acc = parse_accepted(&r);
+        let mut out = follow(
+            &c,
+            &acc,
+            Duration::from_secs(20),
+            Duration::from_millis(50),
+            |_| {},
+        )
+        .await
+        .unwrap();
+        if let Outcome::Held(_, Awaiting::StartUpdate) = out {
+            c.request(
+                Method::POST,
+                "/redfish/v1/UpdateService/Actions/UpdateService.StartUpdate",
+                Some(&json!({})),
+            )
+            .await
+            .unwrap();
+            out = follow(
+                &c,
+                &acc,
+                Duration::from_secs(20),
+                Duration::from_millis(50),
+                |_| {},
+            )
+            .await
+            .unwrap();
+        }
+        assert!(
+            matches!(out, Outcome::Completed(_) | Outcome::Gone(_)),
+            "{persona}: {out:?}"
+        );
+        let now = b.state();
+        let nic = now["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["kind"] == "nic")
+            .unwrap();
+        assert_eq!(nic["version"], v.as_str(), "{persona}");
+        assert_eq!(nic["flash_count"], 1, "{persona}");
+        c.logout().await;
+    }
+}
+
+#[tokio::test]
+async fn openbmc_raw_push_updates_the_bmc() {
+    let b = bmc(Persona::Openbmc, Duration::ZERO).await;
+    let c = client(&b);
+    c.login().await.unwrap();
+    let st = b.state();
+    let comp = st["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["kind"] == "bmc" && x["role"] == "active")
+        .unwrap();
+    let style: mock_bmc::vstyle::VersionStyle =
+        serde_json::from_value(comp["version_style"].clone()).unwrap();
+    let v = style
+        .bump(
+            comp["version"].as_str().unwrap(),
+            mock_bmc::vstyle::Bump::Minor,
+        )
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bmc.fwimg");
+    ImageBuilder::new(Kind::Bmc, v.as_str())
+        .payload_size(50_000)
+        .write_file(&file)
+        .unwrap();
+    let r = fwfleet::redfish::push::raw(&c, "/redfish/v1/UpdateService/update", &file)
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status.as_u16(),
+        202,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    for _ in 0..200 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        if b.state()["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["kind"] == "bmc" && x["role"] == "active" && x["version"] == v.as_str())
+        {
+            return;
+        }
+    }
+    panic!("the BMC never reported {v}");
+}

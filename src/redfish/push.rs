@@ -1,0 +1,163 @@
+//! Pushing an image to a BMC: multipart (`MultipartHttpPushUri`, DSP0266) and
+//! raw (`HttpPushUri`), streamed from disk with the dialect each vendor needs.
+
+use super::client::{BmcClient, Reply, UploadBody};
+use super::error::RedfishError;
+use super::quirks::Platform;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+
+/// One multipart push.
+#[derive(Debug, Clone)]
+pub struct MultipartPush {
+    pub uri: String,
+    pub file: PathBuf,
+    /// `Targets` (inventory or device URIs); empty = the BMC decides.
+    pub targets: Vec<String>,
+    pub apply_time: Option<String>,
+    pub force: bool,
+}
+
+/// The `UpdateParameters` JSON and extra parts for this platform (FIELD-NOTES B4):
+/// Dell wants `"Oem": {}` and no `Targets`; Lenovo wants a separate
+/// `OemParameters` part; Supermicro wants its apply time and one target.
+pub fn parameters(platform: &Platform, push: &MultipartPush) -> (Value, Vec<(String, Value)>) {
+    let mut params = json!({});
+    if !push.targets.is_empty() && !platform.multipart_dell_rules() {
+        params["Targets"] = json!(push.targets);
+    }
+    if let Some(a) = &push.apply_time {
+        params["@Redfish.OperationApplyTime"] = json!(a);
+    } else if platform.requires_start_update() {
+        params["@Redfish.OperationApplyTime"] = json!("OnStartUpdateRequest");
+    }
+    if push.force {
+        params["ForceUpdate"] = json!(true);
+    }
+    let mut extra = Vec::new();
+    if platform.multipart_dell_rules() {
+        params["Oem"] = json!({});
+        params["Targets"] = json!([]);
+    }
+    if platform.multipart_oem_parameters_part() {
+        extra.push((
+            "OemParameters".to_string(),
+            json!({"FlashType": "HPMFwUpdate"}),
+        ));
+    }
+    (params, extra)
+}
+
+/// The base file name a BMC sees (Dell rejects paths).
+fn base_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "image.bin".into())
+}
+
+async fn file_part(path: &Path) -> std::io::Result<(reqwest::Body, u64)> {
+    let f = tokio::fs::File::open(path).await?;
+    let len = f.metadata().await?.len();
+    let stream = tokio_util::io::ReaderStream::with_capacity(f, 64 * 1024);
+    Ok((reqwest::Body::wrap_stream(stream), len))
+}
+
+/// Multipart push, streamed from disk (memory independent of image size).
+pub async fn multipart(
+    client: &BmcClient,
+    platform: &Platform,
+    push: &MultipartPush,
+) -> Result<Reply, RedfishError> {
+    let (params, extra) = parameters(platform, push);
+    let size = tokio::fs::metadata(&push.file)
+        .await
+        .map(|m| m.len())
+        .unwrap_or(0);
+    let name = base_name(&push.file);
+    let file = push.file.clone();
+    client
+        .upload(&push.uri, client.upload_timeout(size), || {
+            let params = params.clone();
+            let extra = extra.clone();
+            let file = file.clone();
+            let name = name.clone();
+            async move {
+                let (body, len) = file_part(&file).await?;
+                let mut form = reqwest::multipart::Form::new().part(
+                    "UpdateParameters",
+                    reqwest::multipart::Part::text(params.to_string())
+                        .mime_str("application/json")
+                        .map_err(std::io::Error::other)?,
+                );
+                for (n, v) in extra {
+                    form = form.part(
+                        n,
+                        reqwest::multipart::Part::text(v.to_string())
+                            .mime_str("application/json")
+                            .map_err(std::io::Error::other)?,
+                    );
+                }
+                form = form.part(
+                    "UpdateFile",
+                    reqwest::multipart::Part::stream_with_length(body, len)
+                        .file_name(name)
+                        .mime_str("application/octet-stream")
+                        .map_err(std::io::Error::other)?,
+                );
+                Ok(UploadBody::Multipart(form))
+            }
+        })
+        .await
+}
+
+/// Raw push to `HttpPushUri` (the image is the body).
+pub async fn raw(client: &BmcClient, uri: &str, file: &Path) -> Result<Reply, RedfishError> {
+    let size = tokio::fs::metadata(file)
+        .await
+        .map(|m| m.len())
+        .unwrap_or(0);
+    let file = file.to_path_buf();
+    client
+        .upload(uri, client.upload_timeout(size), || {
+            let file = file.clone();
+            async move {
+                let (body, len) = file_part(&file).await?;
+                Ok(UploadBody::Raw(body, len))
+            }
+        })
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(vendor: &str) -> Platform {
+        Platform::classify(Some(vendor), None, None)
+    }
+
+    fn push(targets: &[&str]) -> MultipartPush {
+        MultipartPush {
+            uri: "/x".into(),
+            file: "/tmp/a/b/fw.img".into(),
+            targets: targets.iter().map(|s| s.to_string()).collect(),
+            apply_time: None,
+            force: false,
+        }
+    }
+
+    #[test]
+    fn each_vendor_gets_its_update_parameters() {
+        let (g, extra) = parameters(&p("Contoso"), &push(&["/redfish/v1/Systems/1"]));
+        assert_eq!(g, json!({"Targets": ["/redfish/v1/Systems/1"]}));
+        assert!(extra.is_empty());
+        let (d, _) = parameters(&p("Dell"), &push(&["/redfish/v1/Systems/1"]));
+        assert_eq!(d, json!({"Oem": {}, "Targets": []}));
+        let (s, _) = parameters(&p("Supermicro"), &push(&["/redfish/v1/Systems/1/Bios"]));
+        assert_eq!(s["@Redfish.OperationApplyTime"], "OnStartUpdateRequest");
+        let (l, extra) = parameters(&p("Lenovo"), &push(&[]));
+        assert!(l.get("Oem").is_none());
+        assert_eq!(extra[0].0, "OemParameters");
+        assert_eq!(base_name(Path::new("/tmp/a/b/fw.img")), "fw.img");
+    }
+}
