@@ -10,6 +10,7 @@
 //! - [`secret`] holds passwords and tokens in a type that never prints.
 //! - [`redfish`] is the only code that speaks HTTP to BMCs.
 //! - [`inventory`] scans the fleet: identity and normalised firmware components.
+//! - [`updater`] executes plan steps: journal first, transfer, follow the task, verify.
 //! - [`store`] is the embedded SQLite state (inventory snapshots, runs, steps).
 //! - [`repository`] is the local image repository: images, `manifest.toml`
 //!   (what each image is and where it applies), checksums.
@@ -28,4 +29,5 @@ pub mod redfish;
 pub mod repository;
 pub mod secret;
 pub mod store;
+pub mod updater;
 pub mod version;

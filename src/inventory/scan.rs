@@ -130,7 +130,8 @@ fn expand_supported(root: &ServiceRoot) -> bool {
         .is_some_and(|e| e.no_links == Some(true) || e.expand_all == Some(true))
 }
 
-async fn read(
+/// Read one host's identity and inventory with an existing (logged-in or not) client.
+pub async fn read(
     client: &BmcClient,
     software: bool,
     inv: &mut HostInventory,

@@ -333,6 +333,10 @@ impl BmcClient {
     /// Authenticate per the host's mode: a session (Basic when the BMC has no
     /// SessionService or its session table is full), or Basic.
     pub async fn login(&self) -> Result<(), RedfishError> {
+        // Already authenticated: one session per BMC, never a second.
+        if !matches!(*self.auth.lock().await, Auth::None) {
+            return Ok(());
+        }
         if self.mode == AuthMode::Basic {
             *self.auth.lock().await = Auth::Basic;
             return Ok(());

@@ -6,4 +6,5 @@ mod inventory;
 mod plan;
 mod plan_snapshot;
 mod task_follow;
+mod update_step;
 mod version_cmp;
