@@ -14,6 +14,8 @@
 //! - [`store`] is the embedded SQLite state (inventory snapshots, runs, steps).
 //! - [`repository`] is the local image repository: images, `manifest.toml`
 //!   (what each image is and where it applies), checksums.
+//! - [`imageserver`] streams published repository images to BMCs over HTTP(S)
+//!   for SimpleUpdate, behind unguessable per-run URLs, re-checking each hash.
 //! - [`planner`] turns an inventory, repository images and a policy into a
 //!   plan (per component: upgrade, up-to-date, blocked, … with a reason); pure.
 //! - [`version`] parses vendor version strings and compares them; it does no I/O
@@ -23,6 +25,7 @@ pub mod cli;
 pub mod config;
 #[cfg(feature = "demo")]
 pub mod demo;
+pub mod imageserver;
 pub mod inventory;
 pub mod planner;
 pub mod redfish;

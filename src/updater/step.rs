@@ -93,7 +93,11 @@ fn messages_of(t: &Option<redfish_schemas::Task>) -> String {
 }
 
 /// Run one step. Every state change is journaled in `store` before the next action.
-pub async fn execute(client: &BmcClient, store: &Store, spec: &StepSpec) -> Result<StepResult, crate::store::StoreError> {
+pub async fn execute(
+    client: &BmcClient,
+    store: &Store,
+    spec: &StepSpec,
+) -> Result<StepResult, crate::store::StoreError> {
     let host = client.host().to_string();
     let step_id = store.add_step(
         spec.run_id,
@@ -105,32 +109,65 @@ pub async fn execute(client: &BmcClient, store: &Store, spec: &StepSpec) -> Resu
             state: "planned",
         },
     )?;
-    let finish = |outcome: StepOutcome, message: String| -> Result<StepResult, crate::store::StoreError> {
-        let o = serde_json::to_value(&outcome).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-        store.set_step_state(step_id, "done", None, Some(&o), Some(&message))?;
-        store.add_event(spec.run_id, Some(step_id), &o, &message)?;
-        Ok(StepResult { step_id, outcome, message })
-    };
+    let finish =
+        |outcome: StepOutcome, message: String| -> Result<StepResult, crate::store::StoreError> {
+            let o = serde_json::to_value(&outcome)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            store.set_step_state(step_id, "done", None, Some(&o), Some(&message))?;
+            store.add_event(spec.run_id, Some(step_id), &o, &message)?;
+            Ok(StepResult {
+                step_id,
+                outcome,
+                message,
+            })
+        };
     // Pre-flight: the image is still the one the plan chose.
     match sha256_file(&spec.image) {
         Ok(h) if h.eq_ignore_ascii_case(&spec.sha256) => {}
         Ok(_) => {
             return finish(
                 StepOutcome::Failed,
-                format!("{host} {}: image {} no longer matches its SHA-256; run `fwfleet repo verify`", spec.identity, spec.image.display()),
+                format!(
+                    "{host} {}: image {} no longer matches its SHA-256; run `fwfleet repo verify`",
+                    spec.identity,
+                    spec.image.display()
+                ),
             )
         }
-        Err(e) => return finish(StepOutcome::Failed, format!("{host} {}: cannot read image {}: {e}", spec.identity, spec.image.display())),
+        Err(e) => {
+            return finish(
+                StepOutcome::Failed,
+                format!(
+                    "{host} {}: cannot read image {}: {e}",
+                    spec.identity,
+                    spec.image.display()
+                ),
+            )
+        }
     }
     let t0 = Instant::now();
     if let Err(e) = client.login().await {
-        return finish(StepOutcome::Unreachable, format!("{host} {}: {e}", spec.identity));
+        return finish(
+            StepOutcome::Unreachable,
+            format!("{host} {}: {e}", spec.identity),
+        );
     }
     let root: serde_json::Value = match client.get_public("/redfish/v1/").await {
         Ok(v) => v,
-        Err(e) => return finish(StepOutcome::Unreachable, format!("{host} {}: {e}", spec.identity)),
+        Err(e) => {
+            return finish(
+                StepOutcome::Unreachable,
+                format!("{host} {}: {e}", spec.identity),
+            )
+        }
     };
-    let platform = Platform::classify(root["Vendor"].as_str(), root["Product"].as_str(), root["RedfishVersion"].as_str());
+    let platform = Platform::classify(
+        root["Vendor"].as_str(),
+        root["Product"].as_str(),
+        root["RedfishVersion"].as_str(),
+    );
     // Journal first: from here a crash must not lead to a second flash.
     store.set_step_state(step_id, "submitted", None, None, None)?;
     let reply = match &spec.transfer {
@@ -145,28 +182,35 @@ pub async fn execute(client: &BmcClient, store: &Store, spec: &StepSpec) -> Resu
                 body["ForceUpdate"] = json!(true);
             }
             client
-                .request(Method::POST, "/redfish/v1/UpdateService/Actions/UpdateService.SimpleUpdate", Some(&body))
+                .request(
+                    Method::POST,
+                    "/redfish/v1/UpdateService/Actions/UpdateService.SimpleUpdate",
+                    Some(&body),
+                )
                 .await
         }
         Transfer::Multipart => {
-            let us: Result<serde_json::Value, RedfishError> = client.get("/redfish/v1/UpdateService").await;
+            let us: Result<serde_json::Value, RedfishError> =
+                client.get("/redfish/v1/UpdateService").await;
             match us {
-                Ok(us) => match us["MultipartHttpPushUri"].as_str() {
-                    Some(uri) => {
-                        let p = MultipartPush {
-                            uri: uri.to_string(),
-                            file: spec.image.clone(),
-                            targets: Vec::new(),
-                            apply_time: spec.apply_time.clone(),
-                            force: spec.force,
-                        };
-                        push::multipart(client, &platform, &p).await
+                Ok(us) => {
+                    match us["MultipartHttpPushUri"].as_str() {
+                        Some(uri) => {
+                            let p = MultipartPush {
+                                uri: uri.to_string(),
+                                file: spec.image.clone(),
+                                targets: Vec::new(),
+                                apply_time: spec.apply_time.clone(),
+                                force: spec.force,
+                            };
+                            push::multipart(client, &platform, &p).await
+                        }
+                        None => {
+                            store.set_step_state(step_id, "planned", None, None, None)?;
+                            return finish(StepOutcome::Failed, format!("{host} {}: the BMC has no MultipartHttpPushUri; use SimpleUpdate", spec.identity));
+                        }
                     }
-                    None => {
-                        store.set_step_state(step_id, "planned", None, None, None)?;
-                        return finish(StepOutcome::Failed, format!("{host} {}: the BMC has no MultipartHttpPushUri; use SimpleUpdate", spec.identity));
-                    }
-                },
+                }
                 Err(e) => Err(e),
             }
         }
@@ -174,38 +218,93 @@ pub async fn execute(client: &BmcClient, store: &Store, spec: &StepSpec) -> Resu
     let reply = match reply {
         Ok(r) => r,
         // Nothing reached the BMC, or we cannot know: the inventory decides on resume.
-        Err(e) => return finish(StepOutcome::Unreachable, format!("{host} {}: {e}", spec.identity)),
+        Err(e) => {
+            return finish(
+                StepOutcome::Unreachable,
+                format!("{host} {}: {e}", spec.identity),
+            )
+        }
     };
     if !reply.status.is_success() {
-        let why = crate::redfish::error::redfish_message(&reply.body).unwrap_or_else(|| format!("HTTP {}", reply.status.as_u16()));
-        return finish(StepOutcome::Failed, format!("{host} {}: the BMC refused the update: {why}", spec.identity));
+        let why = crate::redfish::error::redfish_message(&reply.body)
+            .unwrap_or_else(|| format!("HTTP {}", reply.status.as_u16()));
+        return finish(
+            StepOutcome::Failed,
+            format!(
+                "{host} {}: the BMC refused the update: {why}",
+                spec.identity
+            ),
+        );
     }
     let accepted = task::parse_accepted(&reply);
     let task_uri = accepted.task.clone().or(accepted.monitor.clone());
     store.set_step_state(step_id, "running", task_uri.as_deref(), None, None)?;
     let left = spec.deadline.saturating_sub(t0.elapsed());
-    let mut outcome = match task::follow(client, &accepted, left, Duration::from_millis(500), |_| {}).await {
-        Ok(o) => o,
-        Err(e) => return finish(StepOutcome::Unreachable, format!("{host} {}: lost the task: {e}", spec.identity)),
-    };
+    let mut outcome =
+        match task::follow(client, &accepted, left, Duration::from_millis(500), |_| {}).await {
+            Ok(o) => o,
+            Err(e) => {
+                return finish(
+                    StepOutcome::Unreachable,
+                    format!("{host} {}: lost the task: {e}", spec.identity),
+                )
+            }
+        };
     if let Outcome::Held(_, Awaiting::StartUpdate) = outcome {
         let _ = client
-            .request(Method::POST, "/redfish/v1/UpdateService/Actions/UpdateService.StartUpdate", Some(&json!({})))
+            .request(
+                Method::POST,
+                "/redfish/v1/UpdateService/Actions/UpdateService.StartUpdate",
+                Some(&json!({})),
+            )
             .await;
         let left = spec.deadline.saturating_sub(t0.elapsed());
-        outcome = match task::follow(client, &accepted, left, Duration::from_millis(500), |_| {}).await {
-            Ok(o) => o,
-            Err(e) => return finish(StepOutcome::Unreachable, format!("{host} {}: lost the task: {e}", spec.identity)),
-        };
+        outcome =
+            match task::follow(client, &accepted, left, Duration::from_millis(500), |_| {}).await {
+                Ok(o) => o,
+                Err(e) => {
+                    return finish(
+                        StepOutcome::Unreachable,
+                        format!("{host} {}: lost the task: {e}", spec.identity),
+                    )
+                }
+            };
     }
     match &outcome {
-        Outcome::Failed(t) => return finish(StepOutcome::Failed, format!("{host} {}: update failed: {}", spec.identity, messages_of(t))),
-        Outcome::Cancelled(_) => return finish(StepOutcome::Cancelled, format!("{host} {}: the update task was cancelled", spec.identity)),
+        Outcome::Failed(t) => {
+            return finish(
+                StepOutcome::Failed,
+                format!(
+                    "{host} {}: update failed: {}",
+                    spec.identity,
+                    messages_of(t)
+                ),
+            )
+        }
+        Outcome::Cancelled(_) => {
+            return finish(
+                StepOutcome::Cancelled,
+                format!("{host} {}: the update task was cancelled", spec.identity),
+            )
+        }
         Outcome::TimedOut(_) => {
-            return finish(StepOutcome::TimedOut, format!("{host} {}: the update task did not finish within {}s", spec.identity, spec.deadline.as_secs()))
+            return finish(
+                StepOutcome::TimedOut,
+                format!(
+                    "{host} {}: the update task did not finish within {}s",
+                    spec.identity,
+                    spec.deadline.as_secs()
+                ),
+            )
         }
         Outcome::Held(_, Awaiting::Reset) => {
-            return finish(StepOutcome::Staged, format!("{host} {}: {} staged, active after the next reset", spec.identity, spec.to))
+            return finish(
+                StepOutcome::Staged,
+                format!(
+                    "{host} {}: {} staged, active after the next reset",
+                    spec.identity, spec.to
+                ),
+            )
         }
         _ => {}
     }
@@ -215,7 +314,14 @@ pub async fn execute(client: &BmcClient, store: &Store, spec: &StepSpec) -> Resu
     let mut previous: Option<Option<String>> = None;
     loop {
         if t0.elapsed() >= spec.deadline {
-            return finish(StepOutcome::TimedOut, format!("{host} {}: could not read the new version back within {}s", spec.identity, spec.deadline.as_secs()));
+            return finish(
+                StepOutcome::TimedOut,
+                format!(
+                    "{host} {}: could not read the new version back within {}s",
+                    spec.identity,
+                    spec.deadline.as_secs()
+                ),
+            );
         }
         let mut inv = HostInventory {
             name: host.clone(),
