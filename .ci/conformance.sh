@@ -374,7 +374,7 @@ fi
 # Starts the mock; sets MOCK_PID or returns 1 with the reason in $pass_dir/error.txt.
 start_mock() {
     local profile=$1 tls=$2 pass_dir=$3 password=$4 i rc
-    local -a args=(serve --count 1 --profile "$profile" --username "$MOCK_USER" --password "$password"
+    local -a args=(serve --count 1 --profile "$profile" --username "$MOCK_USER" --password="$password"
         --fleet-out "$pass_dir/fleet.toml")
     [ "$tls" = 1 ] && args+=(--tls)
     "$MOCK" "${args[@]}" </dev/null >"$pass_dir/mock.stdout" 2>"$pass_dir/mock.stderr" &
@@ -409,7 +409,7 @@ run_pass() {
     pass_dir="$WORK/$profile-$pass"
     rm -rf -- "$pass_dir"
     mkdir -p -- "$pass_dir"
-    password=$("$VPY" -c 'import secrets; print(secrets.token_urlsafe(18))')
+    password=$("$VPY" -c 'import secrets; print(secrets.token_hex(16))')
     local label="conformance $profile $pass"
 
     local H_NAME H_URL H_USER H_PASS H_HOST H_PORT H_FP fleet_vars
