@@ -22,11 +22,16 @@ async fn bmc(persona: Persona, update: Duration) -> MockBmc {
 }
 
 fn client(b: &MockBmc) -> BmcClient {
+    client_with(b, PW)
+}
+
+/// A session-auth client for a mock BMC on plain HTTP (shared with `update_step`).
+pub fn client_with(b: &MockBmc, password: &str) -> BmcClient {
     BmcClient::new(&HostConfig {
         name: b.name().to_string(),
         url: b.url(),
         username: "admin".into(),
-        password: Secret::new(PW),
+        password: Secret::new(password),
         tls: TlsSetting::Verify { ca_file: None },
         auth: AuthMode::Session,
         proxy: None,
@@ -58,6 +63,17 @@ async fn image_url(b: &MockBmc, kind: Kind, version: &str) -> String {
     let addr = l.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
     format!("http://{addr}/fw.img")
+}
+
+/// Follow with a 50 ms poll and no progress callback.
+async fn follow_quick(
+    c: &BmcClient,
+    acc: &fwfleet::redfish::task::Accepted,
+    deadline: Duration,
+) -> Outcome {
+    follow(c, acc, deadline, Duration::from_millis(50), |_| {})
+        .await
+        .unwrap()
 }
 
 async fn start_update(
@@ -162,15 +178,7 @@ async fn idrac_tasks_vanish_and_supermicro_names_the_task_in_message_args() {
         "{acc:?}"
     );
     assert!(acc.monitor.is_none());
-    let out = follow(
-        &c,
-        &acc,
-        Duration::from_secs(20),
-        Duration::from_millis(50),
-        |_| {},
-    )
-    .await
-    .unwrap();
+    let out = follow_quick(&c, &acc, Duration::from_secs(20)).await;
     assert!(
         matches!(out, Outcome::Completed(_) | Outcome::Gone(_)),
         "{out:?}"
@@ -186,15 +194,7 @@ async fn idrac_tasks_vanish_and_supermicro_names_the_task_in_message_args() {
     let url = image_url(&b, Kind::Bios, v).await;
     let acc = start_update(&c, &url, Some("OnStartUpdateRequest")).await;
     assert!(acc.task.is_some() && acc.monitor.is_none(), "{acc:?}");
-    let out = follow(
-        &c,
-        &acc,
-        Duration::from_secs(20),
-        Duration::from_millis(50),
-        |_| {},
-    )
-    .await
-    .unwrap();
+    let out = follow_quick(&c, &acc, Duration::from_secs(20)).await;
     assert!(
         matches!(out, Outcome::Held(_, Awaiting::StartUpdate)),
         "{out:?}"
@@ -208,15 +208,7 @@ async fn idrac_tasks_vanish_and_supermicro_names_the_task_in_message_args() {
         .await
         .unwrap();
     assert!(r.status.is_success());
-    let out = follow(
-        &c,
-        &acc,
-        Duration::from_secs(20),
-        Duration::from_millis(50),
-        |_| {},
-    )
-    .await
-    .unwrap();
+    let out = follow_quick(&c, &acc, Duration::from_secs(20)).await;
     assert!(matches!(out, Outcome::Completed(_)), "{out:?}");
     assert_eq!(bios_version(&b), v);
 }
@@ -228,15 +220,7 @@ async fn staged_failed_and_stuck_tasks_are_told_apart() {
     c.login().await.unwrap();
     let url = image_url(&b, Kind::Bios, "9.1.0").await;
     let acc = start_update(&c, &url, Some("OnReset")).await;
-    let out = follow(
-        &c,
-        &acc,
-        Duration::from_secs(10),
-        Duration::from_millis(50),
-        |_| {},
-    )
-    .await
-    .unwrap();
+    let out = follow_quick(&c, &acc, Duration::from_secs(10)).await;
     assert!(matches!(out, Outcome::Held(_, Awaiting::Reset)), "{out:?}");
 
     let http = reqwest::Client::new();
@@ -247,15 +231,7 @@ async fn staged_failed_and_stuck_tasks_are_told_apart() {
         .unwrap();
     let url = image_url(&b, Kind::Nic, "99.0.0").await;
     let acc = start_update(&c, &url, None).await;
-    let out = follow(
-        &c,
-        &acc,
-        Duration::from_secs(10),
-        Duration::from_millis(50),
-        |_| {},
-    )
-    .await
-    .unwrap();
+    let out = follow_quick(&c, &acc, Duration::from_secs(10)).await;
     match out {
         Outcome::Failed(Some(t)) => {
             assert!(t.messages.iter().any(|m| m.message_key() == "ApplyFailed"))
@@ -270,15 +246,7 @@ async fn staged_failed_and_stuck_tasks_are_told_apart() {
         .unwrap();
     let url = image_url(&b, Kind::Cpld, "9.0.0").await;
     let acc = start_update(&c, &url, None).await;
-    let out = follow(
-        &c,
-        &acc,
-        Duration::from_millis(800),
-        Duration::from_millis(50),
-        |_| {},
-    )
-    .await
-    .unwrap();
+    let out = follow_quick(&c, &acc, Duration::from_millis(800)).await;
     assert!(matches!(out, Outcome::TimedOut(Some(_))), "{out:?}");
     c.logout().await;
 }
@@ -339,15 +307,7 @@ async fn multipart_pushes_streamed_from_disk_work_on_every_persona() {
             String::from_utf8_lossy(&r.body)
         );
         let acc = parse_accepted(&r);
-        let mut out = follow(
-            &c,
-            &acc,
-            Duration::from_secs(20),
-            Duration::from_millis(50),
-            |_| {},
-        )
-        .await
-        .unwrap();
+        let mut out = follow_quick(&c, &acc, Duration::from_secs(20)).await;
         if let Outcome::Held(_, Awaiting::StartUpdate) = out {
             c.request(
                 Method::POST,
@@ -356,15 +316,7 @@ async fn multipart_pushes_streamed_from_disk_work_on_every_persona() {
             )
             .await
             .unwrap();
-            out = follow(
-                &c,
-                &acc,
-                Duration::from_secs(20),
-                Duration::from_millis(50),
-                |_| {},
-            )
-            .await
-            .unwrap();
+            out = follow_quick(&c, &acc, Duration::from_secs(20)).await;
         }
         assert!(
             matches!(out, Outcome::Completed(_) | Outcome::Gone(_)),

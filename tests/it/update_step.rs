@@ -1,8 +1,6 @@
 //! `updater::step::execute` against mock BMCs: journaled, followed, verified.
 
-use fwfleet::config::{AuthMode, HostConfig, Limits, TlsSetting};
 use fwfleet::redfish::client::BmcClient;
-use fwfleet::secret::Secret;
 use fwfleet::store::Store;
 use fwfleet::updater::step::{execute, StepOutcome, StepSpec, Transfer};
 use mock_bmc::image::ImageBuilder;
@@ -22,18 +20,7 @@ async fn bmc(persona: Persona) -> MockBmc {
 }
 
 fn client(b: &MockBmc) -> BmcClient {
-    BmcClient::new(&HostConfig {
-        name: b.name().to_string(),
-        url: b.url(),
-        username: "admin".into(),
-        password: Secret::new(PW),
-        tls: TlsSetting::Verify { ca_file: None },
-        auth: AuthMode::Session,
-        proxy: None,
-        labels: Default::default(),
-        limits: Limits::default(),
-    })
-    .unwrap()
+    crate::task_follow::client_with(b, PW)
 }
 
 fn active<'a>(st: &'a Value, kind: &str) -> &'a Value {
