@@ -80,6 +80,109 @@ impl Default for Limits {
     }
 }
 
+/// What the rollout does with images that wait for a reset (`OnReset`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default, clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum ResetPolicy {
+    /// Leave staged images staged; the operator resets the servers later.
+    #[default]
+    Never,
+    /// `GracefulRestart` inside the window, after the `pre_reset` hook.
+    Graceful,
+    /// `ForceRestart` inside the window, after the `pre_reset` hook.
+    Force,
+}
+
+impl ResetPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResetPolicy::Never => "never",
+            ResetPolicy::Graceful => "graceful",
+            ResetPolicy::Force => "force",
+        }
+    }
+}
+
+/// Operator commands run around a host's updates (`sh -c`), with the host,
+/// component and versions in `FWFLEET_*` environment variables.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Hooks {
+    /// Before a coordinated reset (drain the workload); a non-zero exit skips the reset.
+    pub pre_reset: Option<String>,
+    /// After each successful update step.
+    pub post_update: Option<String>,
+    pub timeout: Duration,
+}
+
+/// How `apply` rolls updates out over the fleet (docs/CONFIG.md `[rollout]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rollout {
+    /// Hosts updated at once across the fleet.
+    pub max_parallel: usize,
+    /// Canary hosts (when no host has the `canary` label): the first N in plan order.
+    pub canary: usize,
+    /// Hosts per wave after the canaries (default: `max_parallel`).
+    pub wave_size: Option<usize>,
+    /// Share of the rollout's hosts that may fail before it halts (0.0–1.0).
+    pub failure_budget: f64,
+    /// At most this many hosts at once per distinct value of a label (`rack = 2`).
+    pub label_caps: BTreeMap<String, usize>,
+    pub reset_policy: ResetPolicy,
+    /// `simple-update`, `multipart` or `raw-push` when neither the repository
+    /// nor the BMC decides; `None`: SimpleUpdate, then multipart, then raw.
+    pub default_method: Option<crate::repository::Method>,
+    /// Attempts of a transfer that wrote nothing.
+    pub attempts: u32,
+    /// Deadline of one step, transfer to verified version.
+    pub step_deadline: Duration,
+    pub hooks: Hooks,
+}
+
+impl Default for Rollout {
+    fn default() -> Self {
+        Rollout {
+            max_parallel: 50,
+            canary: 1,
+            wave_size: None,
+            failure_budget: 0.1,
+            label_caps: BTreeMap::new(),
+            reset_policy: ResetPolicy::Never,
+            default_method: None,
+            attempts: 2,
+            step_deadline: Duration::from_secs(3600),
+            hooks: Hooks {
+                pre_reset: None,
+                post_update: None,
+                timeout: Duration::from_secs(600),
+            },
+        }
+    }
+}
+
+/// Where fwfleet serves images to BMCs for SimpleUpdate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageServerSettings {
+    pub bind: std::net::SocketAddr,
+    /// The URL BMCs use to reach `bind` (NAT, another interface, a name).
+    pub advertise_url: Option<String>,
+    /// Serve HTTPS with these PEM files.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+}
+
+impl Default for ImageServerSettings {
+    fn default() -> Self {
+        ImageServerSettings {
+            bind: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            advertise_url: None,
+            tls_cert: None,
+            tls_key: None,
+        }
+    }
+}
+
 /// One BMC, validated.
 #[derive(Debug, Clone)]
 pub struct HostConfig {
@@ -93,6 +196,21 @@ pub struct HostConfig {
     pub proxy: Option<String>,
     pub labels: BTreeMap<String, String>,
     pub limits: Limits,
+    /// Accept the new certificate a pinned BMC presents after its own
+    /// firmware update (and say so in the journal) instead of stopping.
+    pub tls_repin_after_bmc_update: bool,
+    /// Per-host hook commands overriding `[rollout]`'s.
+    pub pre_reset: Option<String>,
+    pub post_update: Option<String>,
+}
+
+impl HostConfig {
+    /// A canary is a host labelled `canary` (any value but `false`/`no`/`0`).
+    pub fn is_canary(&self) -> bool {
+        self.labels
+            .get("canary")
+            .is_some_and(|v| !matches!(v.to_ascii_lowercase().as_str(), "false" | "no" | "0"))
+    }
 }
 
 /// The whole config, validated.
@@ -104,6 +222,8 @@ pub struct Config {
     /// Hosts scanned at once.
     pub concurrency: usize,
     pub hosts: Vec<HostConfig>,
+    pub rollout: Rollout,
+    pub image_server: ImageServerSettings,
     /// Warnings found while loading (printed by the CLI).
     pub warnings: Vec<String>,
 }
@@ -142,6 +262,37 @@ struct RawHost {
     connect_timeout_secs: Option<f64>,
     request_timeout_secs: Option<f64>,
     max_in_flight: Option<usize>,
+    #[serde(default)]
+    tls_repin_after_bmc_update: bool,
+    pre_reset: Option<String>,
+    post_update: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawRollout {
+    max_parallel: Option<usize>,
+    canary: Option<usize>,
+    wave_size: Option<usize>,
+    failure_budget: Option<f64>,
+    #[serde(default)]
+    label_caps: BTreeMap<String, usize>,
+    reset_policy: Option<ResetPolicy>,
+    default_method: Option<String>,
+    attempts: Option<u32>,
+    step_deadline_secs: Option<f64>,
+    pre_reset: Option<String>,
+    post_update: Option<String>,
+    hook_timeout_secs: Option<f64>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawImageServer {
+    bind: Option<String>,
+    advertise_url: Option<String>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -154,6 +305,10 @@ struct RawConfig {
     defaults: RawLimits,
     #[serde(default)]
     hosts: Vec<RawHost>,
+    #[serde(default)]
+    rollout: RawRollout,
+    #[serde(default)]
+    image_server: RawImageServer,
 }
 
 impl Config {
@@ -347,8 +502,13 @@ impl Config {
                 proxy: h.proxy.or_else(|| d.proxy.clone()),
                 labels: h.labels,
                 limits,
+                tls_repin_after_bmc_update: h.tls_repin_after_bmc_update,
+                pre_reset: h.pre_reset,
+                post_update: h.post_update,
             });
         }
+        let rollout = rollout_of(&raw.rollout, &err)?;
+        let image_server = image_server_of(&raw.image_server, &err, &rel)?;
         Ok(Config {
             path: path.to_path_buf(),
             state_dir: rel(raw.state_dir.unwrap_or_else(|| PathBuf::from("state"))),
@@ -357,9 +517,125 @@ impl Config {
                 .unwrap_or_else(|| PathBuf::from("repository"))),
             concurrency,
             hosts,
+            rollout,
+            image_server,
             warnings,
         })
     }
+}
+
+type ErrFn<'a> = dyn Fn(Option<String>, String) -> ConfigError + 'a;
+
+fn rollout_of(r: &RawRollout, err: &ErrFn<'_>) -> Result<Rollout, ConfigError> {
+    let d = Rollout::default();
+    let key = |k: &str| Some(format!("rollout.{k}"));
+    let at_least_1 = |k: &str, v: Option<usize>, default: usize| match v {
+        Some(0) => Err(err(key(k), "must be at least 1".into())),
+        Some(n) => Ok(n),
+        None => Ok(default),
+    };
+    let secs = |k: &str, v: Option<f64>, default: Duration| match v {
+        None => Ok(default),
+        Some(s) if s > 0.0 && s <= 7.0 * 86_400.0 => Ok(Duration::from_secs_f64(s)),
+        Some(s) => Err(err(
+            key(k),
+            format!("{s} is not a duration in seconds between 0 and 604800"),
+        )),
+    };
+    let failure_budget = match r.failure_budget {
+        None => d.failure_budget,
+        Some(b) if (0.0..=1.0).contains(&b) => b,
+        Some(b) => {
+            return Err(err(
+                key("failure_budget"),
+                format!("{b} is not a share between 0.0 and 1.0\n  hint: 10% is written 0.1"),
+            ))
+        }
+    };
+    for (label, cap) in &r.label_caps {
+        if *cap == 0 {
+            return Err(err(
+                key(&format!("label_caps.{label}")),
+                "must be at least 1".into(),
+            ));
+        }
+    }
+    let default_method = match &r.default_method {
+        None => None,
+        Some(m) => Some(
+            crate::repository::Method::ALL
+                .into_iter()
+                .find(|x| x.as_str() == m)
+                .ok_or_else(|| {
+                    err(
+                        key("default_method"),
+                        format!("'{m}' is not one of simple-update, multipart, raw-push"),
+                    )
+                })?,
+        ),
+    };
+    if r.attempts == Some(0) {
+        return Err(err(
+            key("attempts"),
+            "must be at least 1 (1 = no retry)".into(),
+        ));
+    }
+    Ok(Rollout {
+        max_parallel: at_least_1("max_parallel", r.max_parallel, d.max_parallel)?,
+        canary: r.canary.unwrap_or(d.canary),
+        wave_size: match r.wave_size {
+            Some(0) => return Err(err(key("wave_size"), "must be at least 1".into())),
+            w => w,
+        },
+        failure_budget,
+        label_caps: r.label_caps.clone(),
+        reset_policy: r.reset_policy.unwrap_or_default(),
+        default_method,
+        attempts: r.attempts.unwrap_or(d.attempts),
+        step_deadline: secs("step_deadline_secs", r.step_deadline_secs, d.step_deadline)?,
+        hooks: Hooks {
+            pre_reset: r.pre_reset.clone(),
+            post_update: r.post_update.clone(),
+            timeout: secs("hook_timeout_secs", r.hook_timeout_secs, d.hooks.timeout)?,
+        },
+    })
+}
+
+fn image_server_of(
+    r: &RawImageServer,
+    err: &ErrFn<'_>,
+    rel: &dyn Fn(PathBuf) -> PathBuf,
+) -> Result<ImageServerSettings, ConfigError> {
+    let d = ImageServerSettings::default();
+    let bind = match &r.bind {
+        None => d.bind,
+        Some(b) => b.parse().map_err(|_| {
+            err(
+                Some("image_server.bind".into()),
+                format!("'{b}' is not IP:PORT\n  hint: e.g. 0.0.0.0:8443, and set advertise_url to the address BMCs reach"),
+            )
+        })?,
+    };
+    if let Some(u) = &r.advertise_url {
+        if !(u.starts_with("http://") || u.starts_with("https://")) {
+            return Err(err(
+                Some("image_server.advertise_url".into()),
+                format!("'{u}' is not an http(s):// URL"),
+            ));
+        }
+    }
+    if r.tls_cert.is_some() != r.tls_key.is_some() {
+        return Err(err(
+            Some("image_server.tls_cert".into()),
+            "tls_cert and tls_key go together; set both or neither".into(),
+        ));
+    }
+    Ok(ImageServerSettings {
+        bind,
+        advertise_url: r.advertise_url.clone(),
+        tls_cert: r.tls_cert.clone().map(rel),
+        tls_key: r.tls_key.clone().map(rel),
+    })
 }
 
 /// A config with inline passwords must not be readable by others.

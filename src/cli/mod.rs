@@ -3,6 +3,7 @@
 //! Raw flags never reach the library: each command checks its arguments
 //! before any I/O, so a usage error exits 2 without touching a BMC.
 
+mod apply;
 mod repo_plan;
 
 use clap::{Parser, Subcommand};
@@ -34,6 +35,10 @@ pub enum Command {
     Repo(repo_plan::RepoArgs),
     /// Compare the fleet with the repository: what would be updated, and why.
     Plan(Box<repo_plan::PlanArgs>),
+    /// Update the fleet: scan, plan, then roll out (canaries, waves, failure budget).
+    Apply(Box<apply::ApplyArgs>),
+    /// Show update runs, or one run's steps and events, from the state store.
+    Status(apply::StatusArgs),
     /// Judge version A relative to version B: older, same, newer or unknown.
     VersionCmp(VersionCmpArgs),
     /// Start a bundled mock BMC fleet in a temporary directory and show what it runs.
@@ -211,6 +216,8 @@ pub fn main() -> ExitCode {
             Command::Inventory(args) => inventory(*args).await,
             Command::Repo(args) => repo_plan::repo(args).await,
             Command::Plan(args) => repo_plan::plan(*args).await,
+            Command::Apply(args) => apply::apply(*args).await,
+            Command::Status(args) => apply::status(args).await,
         }
     });
     finish(result)

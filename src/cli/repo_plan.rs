@@ -3,8 +3,8 @@
 
 use super::{load_config, Format, UsageError};
 use crate::inventory::model::Kind;
-use crate::planner::{self, ImageRef, ImageSource};
-use crate::repository::{AddSpec, ApplyTime, Entry, Method, Repository};
+use crate::planner;
+use crate::repository::{AddSpec, ApplyTime, Method, Repository};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -41,6 +41,13 @@ pub enum RepoCommand {
     },
     /// Re-hash every image and report mismatches (exit 1 if any).
     Verify {
+        #[command(flatten)]
+        at: RepoLocation,
+    },
+    /// Add every image of a JSON index (`mock-bmc make-images` writes `images.json`).
+    Import {
+        /// The index file; image paths in it are relative to its directory.
+        index: PathBuf,
         #[command(flatten)]
         at: RepoLocation,
     },
@@ -270,49 +277,18 @@ pub async fn repo(args: RepoArgs) -> anyhow::Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
+        RepoCommand::Import { index, at } => {
+            let mut repo = Repository::create_or_open(repo_dir(&at)?)?;
+            let n = crate::repository::import_index(&mut repo, &index)?;
+            println!("imported {n} images into {}", repo.dir().display());
+            Ok(ExitCode::SUCCESS)
+        }
         RepoCommand::Remove { file, at } => {
             let mut repo = Repository::open(repo_dir(&at)?)?;
             let e = repo.remove(&file)?;
             println!("removed {} ({} {})", e.file, e.kind, e.version);
             Ok(ExitCode::SUCCESS)
         }
-    }
-}
-
-/// The repository as the planner sees it.
-struct RepoSource<'a>(&'a Repository);
-
-fn image_ref(e: &Entry) -> ImageRef {
-    ImageRef {
-        file: e.file.clone(),
-        kind: e.kind,
-        software_id: e.software_id.clone(),
-        version: e.version.clone(),
-        version_scheme: e.version_scheme,
-        min_from_version: e.min_from_version.clone(),
-        prerequisites: e
-            .prerequisites
-            .iter()
-            .map(|p| (p.kind, p.min_version.clone()))
-            .collect(),
-        allow_downgrade: e.allow_downgrade,
-        method: e.method.map(|m| m.as_str().to_string()),
-        apply_time: e.apply_time.map(|a| a.as_str().to_string()),
-    }
-}
-
-impl ImageSource for RepoSource<'_> {
-    fn candidates(
-        &self,
-        component: &crate::inventory::model::Component,
-        manufacturer: Option<&str>,
-        model: Option<&str>,
-    ) -> Vec<ImageRef> {
-        self.0
-            .candidates(component, manufacturer, model)
-            .into_iter()
-            .map(image_ref)
-            .collect()
     }
 }
 
@@ -358,7 +334,7 @@ pub async fn plan(args: PlanArgs) -> anyhow::Result<ExitCode> {
         allow_downgrade: args.allow_downgrade,
         ..planner::Policy::default()
     };
-    let plan = planner::plan(&inv, &RepoSource(&repo), &policy);
+    let plan = planner::plan(&inv, &crate::updater::jobs::RepoSource(&repo), &policy);
     match args.format {
         PlanFormat::Table => print!("{}", planner::render_table(&plan)),
         PlanFormat::Json => println!("{}", serde_json::to_string_pretty(&plan)?),

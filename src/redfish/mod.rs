@@ -8,6 +8,8 @@
 //! - [`push`]: multipart and raw image pushes streamed from disk, per vendor dialect.
 //! - [`quirks`]: platform classification and named vendor quirks.
 //! - [`task`]: following 202s through task monitors and Task resources, leniently.
+//! - [`update_service`]: what the UpdateService offers (SimpleUpdate, push
+//!   URIs, apply times), whether the BMC is busy, and its reset actions.
 //! - [`error`]: errors that name host and URI and say what to do.
 
 pub mod client;
@@ -16,3 +18,4 @@ pub mod push;
 pub mod quirks;
 pub mod task;
 pub mod tls;
+pub mod update_service;

@@ -73,6 +73,7 @@
 mod entry;
 mod error;
 mod files;
+mod index;
 mod manifest;
 
 #[cfg(test)]
@@ -80,6 +81,7 @@ mod tests;
 
 pub use entry::{AddSpec, ApplyTime, Entry, Method, Prerequisite};
 pub use error::{ManifestError, ProblemKind, RepoError, VerifyProblem};
+pub use index::{import_index, IndexError};
 
 use crate::inventory::model::Component;
 use entry::{file_path, normalise_file, FieldError};

@@ -115,6 +115,9 @@ pub enum StoreError {
         db.display()
     )]
     SchemaTooNew { db: PathBuf, found: i64, known: i64 },
+    /// The blocking thread that ran a write died (a panic); the write may not have happened.
+    #[error("a store write did not finish: {0}")]
+    Task(String),
 }
 
 /// What can go wrong inside a transaction, before the store adds the database

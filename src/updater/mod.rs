@@ -4,8 +4,20 @@
 //!   before the request that starts the flash, the task URI stored the moment
 //!   it arrives, then followed, then verified from the inventory. Success means
 //!   the inventory shows the target version as active.
-//!
-//! Rollout (canaries, waves, caps, failure budget) and the `apply` command
-//! build on this in the next part.
+//! - [`method`]: which transfer a step uses, and why (pure).
+//! - [`host`]: a host's steps in plan order, busy pre-flight, TLS re-pin,
+//!   the coordinated reset under the reset policy, hooks.
+//! - [`hooks`]: the operator's `pre_reset` / `post_update` commands.
+//! - [`rollout`]: canaries, waves, fleet and label caps, failure budget.
+//! - [`jobs`]: a plan and the repository → the host jobs a rollout runs.
+//! - [`apply`]: scan → plan → jobs → image server + journaled rollout.
+//! - [`progress`]: bars on a terminal, lines otherwise.
 
+pub mod apply;
+pub mod hooks;
+pub mod host;
+pub mod jobs;
+pub mod method;
+pub mod progress;
+pub mod rollout;
 pub mod step;

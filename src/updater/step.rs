@@ -1,16 +1,24 @@
 //! One update step on one host, journaled before acting.
+//!
+//! The order is the safety argument: the step is stored `submitted` (fsynced)
+//! before the request that starts a flash, the task URI the moment it arrives,
+//! and every state change is an event. A crash at any point leaves a row that
+//! says what may have reached the BMC, so a restart re-attaches or decides
+//! from the inventory instead of flashing again.
 
-use crate::inventory::model::{HostInventory, Role};
-use crate::redfish::client::BmcClient;
+use crate::inventory::model::{HostInventory, Kind, Role};
+use crate::redfish::client::{BmcClient, Reply};
 use crate::redfish::error::RedfishError;
 use crate::redfish::push::{self, MultipartPush};
 use crate::redfish::quirks::Platform;
-use crate::redfish::task::{self, Awaiting, Outcome};
-use crate::store::{NewStep, Store};
+use crate::redfish::task::{self, Accepted, Awaiting, Outcome};
+use crate::redfish::update_service::UpdateCaps;
+use crate::store::{NewStep, Store, StoreError};
 use reqwest::Method;
 use serde::Serialize;
 use serde_json::json;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How the image reaches the BMC.
@@ -20,6 +28,19 @@ pub enum Transfer {
     SimpleUpdate { image_uri: String },
     /// Multipart push to `MultipartHttpPushUri`, streamed from the file.
     Multipart,
+    /// The bare image to `HttpPushUri`, for BMCs that have nothing better.
+    Raw,
+}
+
+impl Transfer {
+    /// The manifest spelling, for logs and the journal.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Transfer::SimpleUpdate { .. } => "simple-update",
+            Transfer::Multipart => "multipart",
+            Transfer::Raw => "raw-push",
+        }
+    }
 }
 
 /// What to do.
@@ -28,6 +49,7 @@ pub struct StepSpec {
     pub run_id: i64,
     /// The component's identity (stable across updates).
     pub identity: String,
+    pub kind: Kind,
     pub from: Option<String>,
     pub to: String,
     pub image: PathBuf,
@@ -38,10 +60,15 @@ pub struct StepSpec {
     pub force: bool,
     /// The whole step must end within this.
     pub deadline: Duration,
+    /// Attempts for a transfer that wrote nothing (download failed, upload
+    /// refused); at least 1.
+    pub attempts: u32,
+    /// Task poll interval when the BMC sends no `Retry-After`.
+    pub poll: Duration,
 }
 
 /// How a step ended (issue 6 outcome classes).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum StepOutcome {
     Updated,
@@ -55,20 +82,66 @@ pub enum StepOutcome {
     NeedsAttention,
 }
 
+impl StepOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepOutcome::Updated => "updated",
+            StepOutcome::Staged => "staged",
+            StepOutcome::NoChange => "no-change",
+            StepOutcome::UnexpectedVersion => "unexpected-version",
+            StepOutcome::Failed => "failed",
+            StepOutcome::Unreachable => "unreachable",
+            StepOutcome::TimedOut => "timed-out",
+            StepOutcome::Cancelled => "cancelled",
+            StepOutcome::NeedsAttention => "needs-attention",
+        }
+    }
+
+    /// Whether the step reached what was asked (staged counts when nothing
+    /// more was asked: the caller decides under its reset policy).
+    pub fn is_success(self) -> bool {
+        matches!(self, StepOutcome::Updated | StepOutcome::Staged)
+    }
+}
+
+impl std::fmt::Display for StepOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// A reset the BMC asked for to activate a staged image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResetRequest {
+    /// The reset action target, when the task named it (`ResetRequired` args).
+    pub target: Option<String>,
+    /// The reset type it named.
+    pub reset_type: Option<String>,
+}
+
 /// The result with a message that names host, component and cause.
 #[derive(Debug, Clone)]
 pub struct StepResult {
     pub step_id: i64,
     pub outcome: StepOutcome,
     pub message: String,
+    /// For `staged`: what activates the image.
+    pub reset: Option<ResetRequest>,
+    /// For `needs-attention` after a BMC update: the certificate the BMC now
+    /// presents (SHA-256), which the caller may re-pin if the operator allowed it.
+    pub new_certificate: Option<String>,
+    pub duration: Duration,
 }
+
+/// Live progress for a step: a phase word and a percentage when the BMC gives one.
+pub type ProgressFn = dyn Fn(&str, Option<u8>) + Send + Sync;
 
 fn sha256_file(path: &std::path::Path) -> std::io::Result<String> {
     use sha2::{Digest, Sha256};
     use std::io::Read;
     let mut f = std::fs::File::open(path)?;
     let mut h = Sha256::new();
-    let mut buf = vec![0u8; 64 * 1024];
+    let mut buf = vec![0u8; 256 * 1024];
     loop {
         let n = f.read(&mut buf)?;
         if n == 0 {
@@ -79,88 +152,216 @@ fn sha256_file(path: &std::path::Path) -> std::io::Result<String> {
     Ok(hex::encode(h.finalize()))
 }
 
-fn messages_of(t: &Option<redfish_schemas::Task>) -> String {
-    t.as_ref()
-        .map(|t| {
-            t.messages
-                .iter()
-                .filter(|m| !matches!(m.message_key(), "TaskStarted" | "TaskProgressChanged"))
-                .filter_map(|m| m.message.clone())
-                .collect::<Vec<_>>()
-                .join(" ")
+/// Hash a file off the async threads: a large image takes seconds.
+pub async fn sha256_of(path: PathBuf) -> std::io::Result<String> {
+    tokio::task::spawn_blocking(move || sha256_file(&path))
+        .await
+        .map_err(std::io::Error::other)?
+}
+
+fn messages_of(t: Option<&redfish_schemas::Task>) -> String {
+    t.map(|t| {
+        t.messages
+            .iter()
+            .filter(|m| !matches!(m.message_key(), "TaskStarted" | "TaskProgressChanged"))
+            .map(|m| {
+                let text = m.message.clone().unwrap_or_default();
+                format!("{} ({})", text.trim(), m.message_key())
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    })
+    .filter(|s| !s.is_empty())
+    .unwrap_or_else(|| "the BMC gave no reason".into())
+}
+
+/// Whether a failed task failed before anything was written: the image never
+/// arrived or was refused as a file, so another attempt is safe.
+fn wrote_nothing(t: Option<&redfish_schemas::Task>) -> bool {
+    t.is_some_and(|t| {
+        t.messages.iter().any(|m| {
+            matches!(
+                m.message_key(),
+                "TransferFailed"
+                    | "ImageDownloadFailed"
+                    | "ResourceAtUriUnauthorized"
+                    | "CouldNotEstablishConnection"
+            )
         })
-        .unwrap_or_default()
+    })
+}
+
+fn reset_of(t: &redfish_schemas::Task) -> ResetRequest {
+    let m = t
+        .messages
+        .iter()
+        .find(|m| m.message_key() == "ResetRequired");
+    ResetRequest {
+        target: m
+            .and_then(|m| m.message_args.first().cloned())
+            .filter(|s| s.starts_with('/') || s.contains("://")),
+        reset_type: m.and_then(|m| m.message_args.get(1).cloned()),
+    }
+}
+
+/// Blocking store writes (fsynced) run off the async threads so that a few
+/// hundred hosts journaling at once do not stall each other's timers.
+async fn journal<T: Send + 'static>(
+    store: &Arc<Store>,
+    f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || f(&store))
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+}
+
+/// Everything `execute` keeps between phases.
+struct Ctx<'a> {
+    client: &'a BmcClient,
+    store: &'a Arc<Store>,
+    spec: &'a StepSpec,
+    step_id: i64,
+    host: String,
+    t0: Instant,
+    progress: &'a ProgressFn,
+}
+
+impl Ctx<'_> {
+    async fn state(&self, state: &'static str, task_uri: Option<String>) -> Result<(), StoreError> {
+        let (id, run) = (self.step_id, self.spec.run_id);
+        journal(self.store, move |s| {
+            s.set_step_state(id, state, task_uri.as_deref(), None, None)?;
+            s.add_event(run, Some(id), state, task_uri.as_deref().unwrap_or(""))?;
+            Ok(())
+        })
+        .await?;
+        (self.progress)(state, None);
+        Ok(())
+    }
+
+    async fn event(&self, kind: &'static str, message: String) -> Result<(), StoreError> {
+        let (id, run) = (self.step_id, self.spec.run_id);
+        tracing::debug!(host = %self.host, component = %self.spec.identity, "{message}");
+        journal(self.store, move |s| {
+            s.add_event(run, Some(id), kind, &message).map(|_| ())
+        })
+        .await
+    }
+
+    async fn finish(
+        &self,
+        outcome: StepOutcome,
+        message: String,
+        reset: Option<ResetRequest>,
+    ) -> Result<StepResult, StoreError> {
+        let (id, run, m) = (self.step_id, self.spec.run_id, message.clone());
+        journal(self.store, move |s| {
+            s.set_step_state(id, "done", None, Some(outcome.as_str()), Some(&m))?;
+            s.add_event(run, Some(id), outcome.as_str(), &m)?;
+            Ok(())
+        })
+        .await?;
+        if outcome.is_success() {
+            tracing::debug!(host = %self.host, component = %self.spec.identity, outcome = %outcome, "{message}");
+        } else {
+            tracing::warn!(host = %self.host, component = %self.spec.identity, outcome = %outcome, "{message}");
+        }
+        (self.progress)(outcome.as_str(), None);
+        Ok(StepResult {
+            step_id: self.step_id,
+            outcome,
+            message,
+            reset,
+            new_certificate: None,
+            duration: self.t0.elapsed(),
+        })
+    }
+
+    fn left(&self) -> Duration {
+        self.spec.deadline.saturating_sub(self.t0.elapsed())
+    }
+
+    fn who(&self) -> String {
+        format!("{} {}", self.host, self.spec.identity)
+    }
 }
 
 /// Run one step. Every state change is journaled in `store` before the next action.
 pub async fn execute(
     client: &BmcClient,
-    store: &Store,
+    store: &Arc<Store>,
     spec: &StepSpec,
-) -> Result<StepResult, crate::store::StoreError> {
+    caps: &UpdateCaps,
+    progress: &ProgressFn,
+) -> Result<StepResult, StoreError> {
     let host = client.host().to_string();
-    let step_id = store.add_step(
+    let (run, h, c, f, t) = (
         spec.run_id,
-        &NewStep {
-            host: &host,
-            component: &spec.identity,
-            from_version: spec.from.as_deref(),
-            to_version: &spec.to,
-            state: "planned",
-        },
-    )?;
-    let finish =
-        |outcome: StepOutcome, message: String| -> Result<StepResult, crate::store::StoreError> {
-            let o = serde_json::to_value(&outcome)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default();
-            store.set_step_state(step_id, "done", None, Some(&o), Some(&message))?;
-            store.add_event(spec.run_id, Some(step_id), &o, &message)?;
-            Ok(StepResult {
-                step_id,
-                outcome,
-                message,
-            })
-        };
+        host.clone(),
+        spec.identity.clone(),
+        spec.from.clone(),
+        spec.to.clone(),
+    );
+    let step_id = journal(store, move |s| {
+        s.add_step(
+            run,
+            &NewStep {
+                host: &h,
+                component: &c,
+                from_version: f.as_deref(),
+                to_version: &t,
+                state: "planned",
+            },
+        )
+    })
+    .await?;
+    let cx = Ctx {
+        client,
+        store,
+        spec,
+        step_id,
+        host,
+        t0: Instant::now(),
+        progress,
+    };
     // Pre-flight: the image is still the one the plan chose.
-    match sha256_file(&spec.image) {
+    match sha256_of(spec.image.clone()).await {
         Ok(h) if h.eq_ignore_ascii_case(&spec.sha256) => {}
         Ok(_) => {
-            return finish(
-                StepOutcome::Failed,
-                format!(
-                    "{host} {}: image {} no longer matches its SHA-256; run `fwfleet repo verify`",
-                    spec.identity,
-                    spec.image.display()
-                ),
-            )
+            return cx
+                .finish(
+                    StepOutcome::Failed,
+                    format!(
+                        "{}: image {} no longer matches its SHA-256; nothing was sent; run `fwfleet repo verify`",
+                        cx.who(),
+                        spec.image.display()
+                    ),
+                    None,
+                )
+                .await
         }
         Err(e) => {
-            return finish(
-                StepOutcome::Failed,
-                format!(
-                    "{host} {}: cannot read image {}: {e}",
-                    spec.identity,
-                    spec.image.display()
-                ),
-            )
+            return cx
+                .finish(
+                    StepOutcome::Failed,
+                    format!("{}: cannot read image {}: {e}", cx.who(), spec.image.display()),
+                    None,
+                )
+                .await
         }
     }
-    let t0 = Instant::now();
     if let Err(e) = client.login().await {
-        return finish(
-            StepOutcome::Unreachable,
-            format!("{host} {}: {e}", spec.identity),
-        );
+        return cx
+            .finish(StepOutcome::Unreachable, format!("{}: {e}", cx.who()), None)
+            .await;
     }
     let root: serde_json::Value = match client.get_public("/redfish/v1/").await {
         Ok(v) => v,
         Err(e) => {
-            return finish(
-                StepOutcome::Unreachable,
-                format!("{host} {}: {e}", spec.identity),
-            )
+            return cx
+                .finish(StepOutcome::Unreachable, format!("{}: {e}", cx.who()), None)
+                .await
         }
     };
     let platform = Platform::classify(
@@ -168,11 +369,185 @@ pub async fn execute(
         root["Product"].as_str(),
         root["RedfishVersion"].as_str(),
     );
-    // Journal first: from here a crash must not lead to a second flash.
-    store.set_step_state(step_id, "submitted", None, None, None)?;
-    let reply = match &spec.transfer {
+    let attempts = spec.attempts.max(1);
+    let mut attempt = 0;
+    let (accepted, outcome) = loop {
+        attempt += 1;
+        // Journal first: from here a crash must not lead to a second flash.
+        cx.state("submitted", None).await?;
+        let reply = submit(&cx, &platform, caps).await;
+        let refused = match reply {
+            Ok(r) if r.status.is_success() => {
+                let accepted = task::parse_accepted(&r);
+                let task_uri = accepted.task.clone().or(accepted.monitor.clone());
+                cx.state("running", task_uri).await?;
+                match follow(&cx, &accepted, caps).await {
+                    Ok(Outcome::Failed(t)) if wrote_nothing(t.as_ref()) => {
+                        format!("the transfer failed: {}", messages_of(t.as_ref()))
+                    }
+                    Ok(o) => break (accepted, o),
+                    Err(e) => {
+                        return cx
+                            .finish(
+                                StepOutcome::Unreachable,
+                                format!("{}: lost the task while following it: {e}; the inventory decides on the next run", cx.who()),
+                                None,
+                            )
+                            .await
+                    }
+                }
+            }
+            // A 503 that outlived the retries, or any 4xx: the BMC took nothing.
+            Ok(r) => {
+                let why = crate::redfish::error::redfish_message(&r.body)
+                    .unwrap_or_else(|| format!("HTTP {}", r.status.as_u16()));
+                if r.status.is_client_error() && r.status.as_u16() != 429 {
+                    return cx
+                        .finish(
+                            StepOutcome::Failed,
+                            format!("{}: the BMC refused the {} update: {why}", cx.who(), spec.transfer.name()),
+                            None,
+                        )
+                        .await;
+                }
+                format!("the BMC refused the {} update: {why}", spec.transfer.name())
+            }
+            // Could not connect at all: nothing was sent.
+            Err(e @ RedfishError::Connect { .. }) if attempt < attempts => {
+                format!("cannot reach the BMC: {e}")
+            }
+            // Sent, or maybe sent: only the inventory can tell now.
+            Err(e) => {
+                return cx
+                    .finish(
+                        StepOutcome::Unreachable,
+                        format!("{}: the {} request did not complete: {e}; the inventory decides on the next run", cx.who(), spec.transfer.name()),
+                        None,
+                    )
+                    .await
+            }
+        };
+        if attempt >= attempts || cx.left().is_zero() {
+            return cx
+                .finish(
+                    StepOutcome::Failed,
+                    format!(
+                        "{}: {refused} (after {attempt} attempt{})",
+                        cx.who(),
+                        if attempt == 1 { "" } else { "s" }
+                    ),
+                    None,
+                )
+                .await;
+        }
+        cx.event(
+            "retry",
+            format!(
+                "{}: {refused}; nothing was written, trying again ({}/{attempts})",
+                cx.who(),
+                attempt + 1
+            ),
+        )
+        .await?;
+        tokio::time::sleep(Duration::from_secs(1).min(cx.left())).await;
+    };
+    let _ = accepted;
+    match &outcome {
+        Outcome::Failed(t) => {
+            return cx
+                .finish(
+                    StepOutcome::Failed,
+                    format!(
+                        "{}: update to {} failed: {}",
+                        cx.who(),
+                        spec.to,
+                        messages_of(t.as_ref())
+                    ),
+                    None,
+                )
+                .await
+        }
+        Outcome::Cancelled(_) => {
+            return cx
+                .finish(
+                    StepOutcome::Cancelled,
+                    format!("{}: the BMC cancelled the update task", cx.who()),
+                    None,
+                )
+                .await
+        }
+        Outcome::TimedOut(t) => {
+            let state = t
+                .as_ref()
+                .map(|t| {
+                    format!(
+                        " (last seen {:?}, {}%)",
+                        t.task_state,
+                        t.percent_complete.unwrap_or(0)
+                    )
+                })
+                .unwrap_or_default();
+            return cx
+                .finish(
+                    StepOutcome::TimedOut,
+                    format!("{}: the update task did not finish within {}s{state}; check the BMC's task list before retrying", cx.who(), spec.deadline.as_secs()),
+                    None,
+                )
+                .await;
+        }
+        Outcome::Held(t, Awaiting::Reset) => {
+            return cx
+                .finish(
+                    StepOutcome::Staged,
+                    format!(
+                        "{}: {} staged, active after the next reset",
+                        cx.who(),
+                        spec.to
+                    ),
+                    Some(reset_of(t)),
+                )
+                .await
+        }
+        Outcome::Held(_, Awaiting::StartUpdate) => {
+            return cx
+                .finish(
+                    StepOutcome::NeedsAttention,
+                    format!(
+                        "{}: the update still waits for StartUpdate after it was sent",
+                        cx.who()
+                    ),
+                    None,
+                )
+                .await
+        }
+        Outcome::Completed(_) | Outcome::Gone(_) => {}
+    }
+    verify(&cx).await
+}
+
+/// Send the request that starts the transfer.
+async fn submit(
+    cx: &Ctx<'_>,
+    platform: &Platform,
+    caps: &UpdateCaps,
+) -> Result<Reply, RedfishError> {
+    let spec = cx.spec;
+    let none = |what: &str| RedfishError::Unsupported {
+        host: cx.host.clone(),
+        detail: format!("the BMC has no {what}"),
+    };
+    match &spec.transfer {
         Transfer::SimpleUpdate { image_uri } => {
+            let target = caps
+                .simple_update
+                .clone()
+                .ok_or_else(|| none("SimpleUpdate action"))?;
             let mut body = json!({"ImageURI": image_uri});
+            if let Some((scheme, _)) = image_uri.split_once("://") {
+                if !caps.protocols.is_empty() {
+                    body["TransferProtocol"] = json!(scheme.to_ascii_uppercase());
+                }
+            }
             if let Some(a) = &spec.apply_time {
                 body["@Redfish.OperationApplyTime"] = json!(a);
             } else if platform.requires_start_update() {
@@ -181,151 +556,128 @@ pub async fn execute(
             if spec.force {
                 body["ForceUpdate"] = json!(true);
             }
-            client
-                .request(
-                    Method::POST,
-                    "/redfish/v1/UpdateService/Actions/UpdateService.SimpleUpdate",
-                    Some(&body),
-                )
-                .await
+            cx.client.request(Method::POST, &target, Some(&body)).await
         }
         Transfer::Multipart => {
-            let us: Result<serde_json::Value, RedfishError> =
-                client.get("/redfish/v1/UpdateService").await;
-            match us {
-                Ok(us) => {
-                    match us["MultipartHttpPushUri"].as_str() {
-                        Some(uri) => {
-                            let p = MultipartPush {
-                                uri: uri.to_string(),
-                                file: spec.image.clone(),
-                                targets: Vec::new(),
-                                apply_time: spec.apply_time.clone(),
-                                force: spec.force,
-                            };
-                            push::multipart(client, &platform, &p).await
-                        }
-                        None => {
-                            store.set_step_state(step_id, "planned", None, None, None)?;
-                            return finish(StepOutcome::Failed, format!("{host} {}: the BMC has no MultipartHttpPushUri; use SimpleUpdate", spec.identity));
-                        }
-                    }
-                }
-                Err(e) => Err(e),
-            }
-        }
-    };
-    let reply = match reply {
-        Ok(r) => r,
-        // Nothing reached the BMC, or we cannot know: the inventory decides on resume.
-        Err(e) => {
-            return finish(
-                StepOutcome::Unreachable,
-                format!("{host} {}: {e}", spec.identity),
-            )
-        }
-    };
-    if !reply.status.is_success() {
-        let why = crate::redfish::error::redfish_message(&reply.body)
-            .unwrap_or_else(|| format!("HTTP {}", reply.status.as_u16()));
-        return finish(
-            StepOutcome::Failed,
-            format!(
-                "{host} {}: the BMC refused the update: {why}",
-                spec.identity
-            ),
-        );
-    }
-    let accepted = task::parse_accepted(&reply);
-    let task_uri = accepted.task.clone().or(accepted.monitor.clone());
-    store.set_step_state(step_id, "running", task_uri.as_deref(), None, None)?;
-    let left = spec.deadline.saturating_sub(t0.elapsed());
-    let mut outcome =
-        match task::follow(client, &accepted, left, Duration::from_millis(500), |_| {}).await {
-            Ok(o) => o,
-            Err(e) => {
-                return finish(
-                    StepOutcome::Unreachable,
-                    format!("{host} {}: lost the task: {e}", spec.identity),
-                )
-            }
-        };
-    if let Outcome::Held(_, Awaiting::StartUpdate) = outcome {
-        let _ = client
-            .request(
-                Method::POST,
-                "/redfish/v1/UpdateService/Actions/UpdateService.StartUpdate",
-                Some(&json!({})),
-            )
-            .await;
-        let left = spec.deadline.saturating_sub(t0.elapsed());
-        outcome =
-            match task::follow(client, &accepted, left, Duration::from_millis(500), |_| {}).await {
-                Ok(o) => o,
-                Err(e) => {
-                    return finish(
-                        StepOutcome::Unreachable,
-                        format!("{host} {}: lost the task: {e}", spec.identity),
-                    )
-                }
+            let uri = caps
+                .multipart
+                .clone()
+                .ok_or_else(|| none("MultipartHttpPushUri"))?;
+            let p = MultipartPush {
+                uri,
+                file: spec.image.clone(),
+                targets: Vec::new(),
+                apply_time: spec.apply_time.clone(),
+                force: spec.force,
             };
+            push::multipart(cx.client, platform, &p).await
+        }
+        Transfer::Raw => {
+            let uri = caps.http_push.clone().ok_or_else(|| none("HttpPushUri"))?;
+            push::raw(cx.client, &uri, &spec.image).await
+        }
     }
-    match &outcome {
-        Outcome::Failed(t) => {
-            return finish(
-                StepOutcome::Failed,
-                format!(
-                    "{host} {}: update failed: {}",
-                    spec.identity,
-                    messages_of(t)
-                ),
-            )
-        }
-        Outcome::Cancelled(_) => {
-            return finish(
-                StepOutcome::Cancelled,
-                format!("{host} {}: the update task was cancelled", spec.identity),
-            )
-        }
-        Outcome::TimedOut(_) => {
-            return finish(
-                StepOutcome::TimedOut,
-                format!(
-                    "{host} {}: the update task did not finish within {}s",
-                    spec.identity,
-                    spec.deadline.as_secs()
-                ),
-            )
-        }
-        Outcome::Held(_, Awaiting::Reset) => {
-            return finish(
-                StepOutcome::Staged,
-                format!(
-                    "{host} {}: {} staged, active after the next reset",
-                    spec.identity, spec.to
-                ),
-            )
-        }
-        _ => {}
+}
+
+/// Follow the task; release a held `OnStartUpdateRequest` update once.
+async fn follow(
+    cx: &Ctx<'_>,
+    accepted: &Accepted,
+    caps: &UpdateCaps,
+) -> Result<Outcome, RedfishError> {
+    let report = |p: &task::Progress| (cx.progress)(&p.state, p.percent);
+    let o = task::follow(cx.client, accepted, cx.left(), cx.spec.poll, report).await?;
+    if !matches!(o, Outcome::Held(_, Awaiting::StartUpdate)) {
+        return Ok(o);
     }
-    // Success is the inventory showing the target version as active; after a BMC
-    // reboot wait until logins work and two reads agree (FIELD-NOTES B2.12).
-    store.set_step_state(step_id, "verifying", None, None, None)?;
-    let mut previous: Option<Option<String>> = None;
+    let target = caps
+        .start_update
+        .clone()
+        .unwrap_or_else(|| format!("{}/Actions/UpdateService.StartUpdate", caps.update_service));
+    // The StartUpdate request is journaled as an event before it is sent.
+    let _ = cx
+        .event(
+            "start-update",
+            format!("{}: image held; sending StartUpdate", cx.who()),
+        )
+        .await;
+    let r = cx
+        .client
+        .request(Method::POST, &target, Some(&json!({})))
+        .await?;
+    if !r.status.is_success() {
+        return Err(RedfishError::Http {
+            host: cx.host.clone(),
+            method: "POST".into(),
+            uri: target,
+            status: r.status.as_u16(),
+            redfish_message: crate::redfish::error::redfish_message(&r.body),
+        });
+    }
+    // The BMC may still show the task as held for a moment after StartUpdate.
+    let held_until = Instant::now() + Duration::from_secs(60);
     loop {
-        if t0.elapsed() >= spec.deadline {
-            return finish(
-                StepOutcome::TimedOut,
-                format!(
-                    "{host} {}: could not read the new version back within {}s",
-                    spec.identity,
-                    spec.deadline.as_secs()
-                ),
-            );
+        let o = task::follow(cx.client, accepted, cx.left(), cx.spec.poll, report).await?;
+        if !matches!(o, Outcome::Held(_, Awaiting::StartUpdate))
+            || Instant::now() >= held_until
+            || cx.left().is_zero()
+        {
+            return Ok(o);
+        }
+        tokio::time::sleep(cx.spec.poll.min(cx.left())).await;
+    }
+}
+
+/// Verify a step again with another client: after the operator-allowed
+/// re-pin of a BMC that came back from its own update with a new certificate.
+pub async fn reverify(
+    client: &BmcClient,
+    store: &Arc<Store>,
+    spec: &StepSpec,
+    step_id: i64,
+    progress: &ProgressFn,
+) -> Result<StepResult, StoreError> {
+    let cx = Ctx {
+        client,
+        store,
+        spec,
+        step_id,
+        host: client.host().to_string(),
+        t0: Instant::now(),
+        progress,
+    };
+    verify(&cx).await
+}
+
+/// Success is the inventory showing the target version as active; after a BMC
+/// reboot wait until logins work and two consecutive reads agree (FIELD-NOTES B2.12).
+async fn verify(cx: &Ctx<'_>) -> Result<StepResult, StoreError> {
+    let spec = cx.spec;
+    cx.state("verifying", None).await?;
+    let mut previous: Option<Option<String>> = None;
+    let mut last_error = String::new();
+    loop {
+        if cx.left().is_zero() {
+            return cx
+                .finish(
+                    StepOutcome::TimedOut,
+                    format!(
+                        "{}: could not read the new version back within {}s{}",
+                        cx.who(),
+                        spec.deadline.as_secs(),
+                        if last_error.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" (last error: {last_error})")
+                        }
+                    ),
+                    None,
+                )
+                .await;
         }
         let mut inv = HostInventory {
-            name: host.clone(),
-            url: client.base_url().to_string(),
+            name: cx.host.clone(),
+            url: cx.client.base_url().to_string(),
             ok: false,
             error: None,
             system: Default::default(),
@@ -334,39 +686,60 @@ pub async fn execute(
             software: Vec::new(),
             duration_ms: 0,
         };
-        match crate::inventory::scan::read(client, false, &mut inv).await {
+        match crate::inventory::scan::read(cx.client, false, &mut inv).await {
             Ok(()) => {
-                let now = inv
+                let comp = inv
                     .components
                     .iter()
-                    .find(|c| c.identity == spec.identity && c.role == Role::Active)
-                    .and_then(|c| c.version.clone());
+                    .find(|c| c.identity == spec.identity && c.role == Role::Active);
+                let now = comp.and_then(|c| c.version.clone());
                 if previous.as_ref() == Some(&now) {
                     return match now {
-                        Some(v) if v == spec.to => finish(StepOutcome::Updated, format!("{host} {}: now {v}", spec.identity)),
-                        Some(v) if Some(&v) == spec.from.as_ref() => finish(
-                            StepOutcome::NoChange,
-                            format!("{host} {}: the BMC reported success but still runs {v}", spec.identity),
-                        ),
-                        other => finish(
-                            StepOutcome::UnexpectedVersion,
-                            format!("{host} {}: expected {}, the BMC reports {}", spec.identity, spec.to, other.unwrap_or_else(|| "no version".into())),
-                        ),
+                        Some(v) if v == spec.to => {
+                            cx.finish(StepOutcome::Updated, format!("{}: now {v}", cx.who()), None).await
+                        }
+                        Some(v) if Some(&v) == spec.from.as_ref() => {
+                            cx.finish(
+                                StepOutcome::NoChange,
+                                format!("{}: the BMC reported success but still runs {v}; the image was not applied (check the BMC's log)", cx.who()),
+                                None,
+                            )
+                            .await
+                        }
+                        other => {
+                            cx.finish(
+                                StepOutcome::UnexpectedVersion,
+                                format!(
+                                    "{}: expected {}, the BMC reports {}; do not retry before checking the image",
+                                    cx.who(),
+                                    spec.to,
+                                    other.unwrap_or_else(|| "no version".into())
+                                ),
+                                None,
+                            )
+                            .await
+                        }
                     };
                 }
                 previous = Some(now);
             }
             Err(RedfishError::PinMismatch { expected, got, .. }) => {
-                return finish(
-                    StepOutcome::NeedsAttention,
-                    format!("{host} {}: the BMC came back with a new certificate ({got}, pinned {expected}); re-pin it if this was the BMC update", spec.identity),
-                )
+                let mut r = cx
+                    .finish(
+                        StepOutcome::NeedsAttention,
+                        format!("{}: the BMC came back with a new TLS certificate ({got}, pinned {expected}); verify it and update tls_fingerprint_sha256, or set tls_repin_after_bmc_update = true for this host", cx.who()),
+                        None,
+                    )
+                    .await?;
+                r.new_certificate = Some(got);
+                return Ok(r);
             }
-            Err(_) => {
+            Err(e) => {
                 // Rebooting or not yet serving Redfish: keep waiting within the deadline.
+                last_error = e.to_string().lines().next().unwrap_or_default().to_string();
                 previous = None;
             }
         }
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        tokio::time::sleep(Duration::from_millis(300).min(cx.left())).await;
     }
 }

@@ -37,6 +37,9 @@ pub fn client_with(b: &MockBmc, password: &str) -> BmcClient {
         proxy: None,
         labels: Default::default(),
         limits: Limits::default(),
+        tls_repin_after_bmc_update: false,
+        pre_reset: None,
+        post_update: None,
     })
     .unwrap()
 }

@@ -2,11 +2,12 @@
 
 use fwfleet::redfish::client::BmcClient;
 use fwfleet::store::Store;
-use fwfleet::updater::step::{execute, StepOutcome, StepSpec, Transfer};
+use fwfleet::updater::step::{StepOutcome, StepResult, StepSpec, Transfer};
 use mock_bmc::image::ImageBuilder;
 use mock_bmc::{BmcConfig, Kind, MockBmc, Persona};
 use serde_json::{json, Value};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 const PW: &str = "step-pw";
@@ -97,6 +98,17 @@ async fn serve_file(path: PathBuf) -> String {
     format!("http://{addr}/img")
 }
 
+/// `step::execute` with the BMC's discovered capabilities and no progress output.
+async fn execute(
+    c: &BmcClient,
+    store: &Arc<Store>,
+    spec: &StepSpec,
+) -> Result<StepResult, fwfleet::store::StoreError> {
+    c.login().await.unwrap();
+    let caps = fwfleet::redfish::update_service::discover(c).await.unwrap();
+    fwfleet::updater::step::execute(c, store, spec, &caps, &|_, _| {}).await
+}
+
 fn spec(
     run: i64,
     identity: String,
@@ -117,13 +129,16 @@ fn spec(
         apply_time: apply.map(str::to_string),
         force: false,
         deadline: Duration::from_secs(30),
+        kind: fwfleet::inventory::model::Kind::Other,
+        attempts: 2,
+        poll: Duration::from_millis(200),
     }
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn steps_are_journaled_followed_and_verified() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("state")).unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("state")).unwrap());
     let run = store.create_run("running", &json!({})).unwrap();
 
     // SimpleUpdate of a BIOS on a generic BMC.
@@ -201,7 +216,7 @@ async fn steps_are_journaled_followed_and_verified() {
 #[tokio::test(flavor = "multi_thread")]
 async fn faults_lead_to_the_right_outcome() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("state")).unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("state")).unwrap());
     let run = store.create_run("running", &json!({})).unwrap();
     let http = reqwest::Client::new();
     for (fault, kind, mk, want) in [

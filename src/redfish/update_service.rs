@@ -1,0 +1,251 @@
+//! What a BMC's UpdateService offers, whether it is busy, and how to reset.
+//!
+//! Everything is found by navigation (`/redfish/v1/` → `UpdateService` →
+//! `Actions`, `Systems`/`Managers` → `Actions`), never assumed: vendors move
+//! the multipart URI, rename the SimpleUpdate target and differ in what they
+//! accept, and the updater must decide from what this BMC says about itself.
+
+use crate::redfish::client::BmcClient;
+use crate::redfish::error::RedfishError;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+/// The update capabilities of one BMC, read once per host per run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UpdateCaps {
+    pub update_service: String,
+    /// `#UpdateService.SimpleUpdate` target.
+    pub simple_update: Option<String>,
+    /// `TransferProtocol@Redfish.AllowableValues` (empty: not stated).
+    pub protocols: Vec<String>,
+    pub multipart: Option<String>,
+    /// Raw `HttpPushUri` (a PUT/POST of the bare image).
+    pub http_push: Option<String>,
+    /// `#UpdateService.StartUpdate` target.
+    pub start_update: Option<String>,
+    /// `@Redfish.OperationApplyTimeSupport.SupportedValues` (empty: not stated).
+    pub apply_times: Vec<String>,
+    pub max_image_size: Option<u64>,
+}
+
+impl UpdateCaps {
+    /// Whether SimpleUpdate can pull over `scheme` (`http`/`https`).
+    pub fn simple_update_over(&self, scheme: &str) -> bool {
+        self.simple_update.is_some()
+            && (self.protocols.is_empty()
+                || self
+                    .protocols
+                    .iter()
+                    .any(|p| p.eq_ignore_ascii_case(scheme)))
+    }
+
+    /// Whether the BMC says it accepts this apply time (unstated: assume yes
+    /// for `Immediate`, no otherwise).
+    pub fn accepts_apply_time(&self, t: &str) -> bool {
+        if self.apply_times.is_empty() {
+            t == "Immediate"
+        } else {
+            self.apply_times.iter().any(|a| a == t)
+        }
+    }
+}
+
+fn odata_id(v: &Value) -> Option<String> {
+    v.get("@odata.id")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
+
+fn action_target(v: &Value, action: &str) -> Option<String> {
+    v.get("Actions")
+        .and_then(|a| a.get(action))
+        .and_then(|a| a.get("target"))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
+
+fn strings(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Read the UpdateService (and the SimpleUpdate ActionInfo when the action
+/// does not list its protocols inline).
+pub async fn discover(client: &BmcClient) -> Result<UpdateCaps, RedfishError> {
+    let root: Value = client.get("/redfish/v1/").await?;
+    let us_uri = root
+        .get("UpdateService")
+        .and_then(odata_id)
+        .ok_or_else(|| RedfishError::Unsupported {
+            host: client.host().to_string(),
+            detail:
+                "the service root has no UpdateService; this BMC cannot be updated over Redfish"
+                    .into(),
+        })?;
+    let us: Value = client.get(&us_uri).await?;
+    let simple = us
+        .get("Actions")
+        .and_then(|a| a.get("#UpdateService.SimpleUpdate"));
+    let mut protocols =
+        strings(simple.and_then(|s| s.get("TransferProtocol@Redfish.AllowableValues")));
+    if protocols.is_empty() {
+        if let Some(info) = simple
+            .and_then(|s| s.get("@Redfish.ActionInfo"))
+            .and_then(Value::as_str)
+        {
+            if let Ok(info) = client.get::<Value>(info).await {
+                for p in info
+                    .get("Parameters")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    if p.get("Name").and_then(Value::as_str) == Some("TransferProtocol") {
+                        protocols = strings(p.get("AllowableValues"));
+                    }
+                }
+            }
+        }
+    }
+    let apply_times = strings(
+        us.get("MultipartHttpPushUri@Redfish.OperationApplyTimeSupport")
+            .or_else(|| us.get("HttpPushUri@Redfish.OperationApplyTimeSupport"))
+            .or_else(|| simple.and_then(|s| s.get("@Redfish.OperationApplyTimeSupport")))
+            .or_else(|| us.get("@Redfish.OperationApplyTimeSupport"))
+            .and_then(|s| s.get("SupportedValues")),
+    );
+    Ok(UpdateCaps {
+        update_service: us_uri,
+        simple_update: action_target(&us, "#UpdateService.SimpleUpdate"),
+        protocols,
+        multipart: us
+            .get("MultipartHttpPushUri")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        http_push: us
+            .get("HttpPushUri")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        start_update: action_target(&us, "#UpdateService.StartUpdate"),
+        apply_times,
+        max_image_size: us.get("MaxImageSizeBytes").and_then(Value::as_u64),
+    })
+}
+
+/// Which reset activates a staged image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResetTarget {
+    /// The host (BIOS, NICs, RAID, …): `ComputerSystem.Reset`.
+    System,
+    /// The BMC itself: `Manager.Reset`.
+    Manager,
+}
+
+/// The first member's reset action target of `Systems` or `Managers`.
+pub async fn reset_target(client: &BmcClient, which: ResetTarget) -> Result<String, RedfishError> {
+    let (coll, action) = match which {
+        ResetTarget::System => ("Systems", "#ComputerSystem.Reset"),
+        ResetTarget::Manager => ("Managers", "#Manager.Reset"),
+    };
+    let root: Value = client.get("/redfish/v1/").await?;
+    let unsupported = |what: &str| RedfishError::Unsupported {
+        host: client.host().to_string(),
+        detail: format!(
+            "cannot find {what}; reset the server by hand to activate the staged image"
+        ),
+    };
+    let coll_uri = root
+        .get(coll)
+        .and_then(odata_id)
+        .ok_or_else(|| unsupported(coll))?;
+    let members: Value = client.get(&coll_uri).await?;
+    let first = members
+        .get("Members")
+        .and_then(Value::as_array)
+        .and_then(|m| m.first())
+        .and_then(odata_id)
+        .ok_or_else(|| unsupported(&format!("a member of {coll}")))?;
+    let res: Value = client.get(&first).await?;
+    action_target(&res, action).ok_or_else(|| unsupported(action))
+}
+
+/// POST a reset; `reset_type` is `GracefulRestart`, `ForceRestart`, ….
+pub async fn reset(client: &BmcClient, target: &str, reset_type: &str) -> Result<(), RedfishError> {
+    let r = client
+        .request(
+            Method::POST,
+            target,
+            Some(&json!({"ResetType": reset_type})),
+        )
+        .await?;
+    if r.status.is_success() {
+        Ok(())
+    } else {
+        Err(RedfishError::Http {
+            host: client.host().to_string(),
+            method: "POST".into(),
+            uri: target.to_string(),
+            status: r.status.as_u16(),
+            redfish_message: crate::redfish::error::redfish_message(&r.body),
+        })
+    }
+}
+
+/// Why the BMC should not get another update now, if it should not: an update
+/// task still running (vendors with one-at-a-time update engines refuse or,
+/// worse, queue a second flash). Tasks that wait for a reset or `StartUpdate`
+/// do not count: they are the planner's business (`staged-pending`).
+pub async fn busy(client: &BmcClient) -> Result<Option<String>, RedfishError> {
+    let root: Value = client.get("/redfish/v1/").await?;
+    let Some(ts) = root.get("Tasks").and_then(odata_id) else {
+        return Ok(None);
+    };
+    let ts: Value = client.get(&ts).await?;
+    let Some(tasks) = ts.get("Tasks").and_then(odata_id) else {
+        return Ok(None);
+    };
+    let coll: Value = client.get(&tasks).await?;
+    for m in coll
+        .get("Members")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        // Members may be expanded or links; read the task when it is a link.
+        let task = if m.get("TaskState").is_some() {
+            m.clone()
+        } else if let Some(uri) = odata_id(m) {
+            match client.get::<Value>(&uri).await {
+                Ok(t) => t,
+                // Finished tasks vanish between the list and the read.
+                Err(RedfishError::Http { status: 404, .. }) => continue,
+                Err(e) => return Err(e),
+            }
+        } else {
+            continue;
+        };
+        let state = task.get("TaskState").and_then(Value::as_str).unwrap_or("");
+        if matches!(
+            state,
+            "New"
+                | "Starting"
+                | "Running"
+                | "Stopping"
+                | "Cancelling"
+                | "Downloading"
+                | "Verifying"
+                | "Interrupted"
+        ) {
+            let id = odata_id(&task).unwrap_or_default();
+            let name = task.get("Name").and_then(Value::as_str).unwrap_or("a task");
+            return Ok(Some(format!("{name} ({id}) is {state}")));
+        }
+    }
+    Ok(None)
+}

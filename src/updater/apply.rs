@@ -1,0 +1,265 @@
+//! `apply` as a library call, shared by the CLI, the demo and the service:
+//! scan → plan → host jobs ([`prepare`]), then image server + journaled run +
+//! rollout ([`execute`]). The CLI adds the question, the waiting for `--at`
+//! and the rendering.
+
+use crate::config::{Config, ResetPolicy, Rollout};
+use crate::imageserver::{ImageServer, ImageServerConfig, TlsFiles};
+use crate::inventory::model::Inventory;
+use crate::planner::{self, Plan};
+use crate::repository::Repository;
+use crate::store::{Store, StoreError};
+use crate::updater::host::{HostJob, Shared};
+use crate::updater::jobs::{self, RepoSource};
+use crate::updater::progress::ProgressSink;
+use crate::updater::rollout::{self, RolloutReport};
+use serde::Serialize;
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// What the operator asked for on top of the config's `[rollout]`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ApplyOptions {
+    /// Only hosts whose name matches this glob.
+    pub hosts: Option<String>,
+    pub canary: Option<usize>,
+    pub max_parallel: Option<usize>,
+    pub failure_budget: Option<f64>,
+    pub reset_policy: Option<ResetPolicy>,
+    pub allow_downgrade: bool,
+    /// Task poll interval when the BMC gives no `Retry-After` (default 1 s).
+    #[serde(skip)]
+    pub poll: Option<Duration>,
+}
+
+impl ApplyOptions {
+    /// The config's rollout settings with the command's overrides.
+    pub fn rollout(&self, base: &Rollout) -> Rollout {
+        let mut r = base.clone();
+        if let Some(c) = self.canary {
+            r.canary = c;
+        }
+        if let Some(m) = self.max_parallel {
+            r.max_parallel = m.max(1);
+        }
+        if let Some(b) = self.failure_budget {
+            r.failure_budget = b;
+        }
+        if let Some(p) = self.reset_policy {
+            r.reset_policy = p;
+        }
+        r
+    }
+}
+
+/// Why `apply` could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Jobs(#[from] jobs::JobsError),
+    #[error("image server: {0}")]
+    ImageServer(#[from] crate::imageserver::ImageServerError),
+    #[error("--hosts '{glob}': {detail}")]
+    Glob { glob: String, detail: String },
+}
+
+/// What `apply` will do.
+#[derive(Debug)]
+pub struct Prepared {
+    pub scan_id: i64,
+    pub inventory: Inventory,
+    pub plan: Plan,
+    pub jobs: Vec<HostJob>,
+}
+
+impl Prepared {
+    pub fn steps(&self) -> usize {
+        self.jobs.iter().map(|j| j.steps.len()).sum()
+    }
+}
+
+/// Compile `--hosts`.
+pub fn host_filter(glob: Option<&str>) -> Result<Option<globset::GlobMatcher>, ApplyError> {
+    glob.map(|g| {
+        globset::Glob::new(g)
+            .map(|g| g.compile_matcher())
+            .map_err(|e| ApplyError::Glob {
+                glob: g.to_string(),
+                detail: e.to_string(),
+            })
+    })
+    .transpose()
+}
+
+/// Scan the fleet (saved in the store), plan, and turn the plan into jobs.
+pub async fn prepare(
+    cfg: &Config,
+    repo: &Repository,
+    store: &Store,
+    opts: &ApplyOptions,
+    cancel: &CancellationToken,
+) -> Result<Prepared, ApplyError> {
+    let filter = host_filter(opts.hosts.as_deref())?;
+    let scan_opts = crate::inventory::scan::ScanOptions {
+        hosts: filter.clone(),
+        software: false,
+        progress: false,
+        cancel: cancel.clone(),
+    };
+    let mut inventory = crate::inventory::scan::scan(cfg, &scan_opts).await;
+    let scan_id = store.save_inventory(&inventory)?;
+    if let Some(g) = &filter {
+        inventory.hosts.retain(|h| g.is_match(&h.name));
+    }
+    let policy = planner::Policy {
+        allow_downgrade: opts.allow_downgrade,
+        ..planner::Policy::default()
+    };
+    let plan = planner::plan(&inventory, &RepoSource(repo), &policy);
+    let jobs = jobs::from_plan(&plan, repo, cfg, filter.as_ref())?;
+    Ok(Prepared {
+        scan_id,
+        inventory,
+        plan,
+        jobs,
+    })
+}
+
+/// Start the image server for this run, from the config.
+pub async fn image_server(
+    cfg: &Config,
+    stop: CancellationToken,
+) -> Result<ImageServer, ApplyError> {
+    let s = &cfg.image_server;
+    let tls = match (&s.tls_cert, &s.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        }),
+        _ => None,
+    };
+    Ok(ImageServer::start(
+        ImageServerConfig {
+            bind: s.bind,
+            advertise_url: s.advertise_url.clone(),
+            tls,
+            ..ImageServerConfig::default()
+        },
+        stop,
+    )
+    .await?)
+}
+
+/// Run the jobs as one journaled run; the run's final status is stored
+/// before this returns.
+pub async fn execute(
+    cfg: &Config,
+    jobs: Vec<HostJob>,
+    opts: &ApplyOptions,
+    store: Arc<Store>,
+    cancel: CancellationToken,
+    progress: Arc<dyn ProgressSink>,
+) -> Result<RolloutReport, ApplyError> {
+    let stop = CancellationToken::new();
+    let images = image_server(cfg, stop.clone()).await?;
+    let rollout = opts.rollout(&cfg.rollout);
+    let run_id = store.create_run(
+        "running",
+        &serde_json::json!({
+            "command": "apply",
+            "options": opts,
+            "max_parallel": rollout.max_parallel,
+            "canary": rollout.canary,
+            "failure_budget": rollout.failure_budget,
+            "reset_policy": rollout.reset_policy.as_str(),
+            "hosts": jobs.len(),
+        }),
+    )?;
+    store.add_event(
+        run_id,
+        None,
+        "started",
+        &format!(
+            "{} host(s), {} step(s); image server {}",
+            jobs.len(),
+            jobs.iter().map(|j| j.steps.len()).sum::<usize>(),
+            images.base_url()
+        ),
+    )?;
+    let shared = Arc::new(Shared {
+        store: store.clone(),
+        images: Some(Arc::new(images)),
+        run_id,
+        rollout,
+        cancel,
+        progress,
+        poll: opts.poll.unwrap_or(Duration::from_secs(1)),
+    });
+    let result = rollout::run(jobs, shared.clone()).await;
+    let status = match &result {
+        Ok(r) => r.status.clone(),
+        Err(_) => "failed".into(),
+    };
+    store.finish_run(run_id, &status)?;
+    if let Ok(r) = &result {
+        let line = match &r.halted_reason {
+            Some(why) => format!("halted: {why}"),
+            None => format!("{}: {} host(s) failed", r.status, r.failed_hosts),
+        };
+        store.add_event(run_id, None, &r.status, &line)?;
+    }
+    stop.cancel();
+    Ok(result?)
+}
+
+/// The per-host table printed at the end.
+pub fn render_table(r: &RolloutReport) -> String {
+    let mut out = String::new();
+    let w = r
+        .hosts
+        .iter()
+        .map(|h| h.name.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let _ = writeln!(
+        out,
+        "{:<w$}  {:<18}  {:>5}  MESSAGE",
+        "HOST", "RESULT", "STEPS"
+    );
+    for h in &r.hosts {
+        let _ = writeln!(
+            out,
+            "{:<w$}  {:<18}  {:>5}  {}",
+            h.name,
+            h.result,
+            h.steps.len(),
+            h.message
+        );
+    }
+    let by = |m: &std::collections::BTreeMap<String, usize>| {
+        m.iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let _ = writeln!(
+        out,
+        "\nrun {}: {} in {:.1}s; hosts: {}; steps: {}; failed hosts {} (budget {})",
+        r.run_id,
+        r.status,
+        r.duration_ms as f64 / 1000.0,
+        by(&r.hosts_by_result),
+        by(&r.steps_by_outcome),
+        r.failed_hosts,
+        r.failure_budget
+    );
+    if let Some(why) = &r.halted_reason {
+        let _ = writeln!(out, "halted: {why}");
+    }
+    out
+}

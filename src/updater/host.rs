@@ -1,0 +1,616 @@
+//! All of one host's steps, in plan order, one at a time: pre-flight, method
+//! choice, transfer and verification per step, then the coordinated reset
+//! that activates staged images when the reset policy allows it, with the
+//! operator's hooks around it.
+
+use crate::config::{HostConfig, ResetPolicy, Rollout, TlsSetting};
+use crate::imageserver::ImageServer;
+use crate::inventory::model::Kind;
+use crate::redfish::client::BmcClient;
+use crate::redfish::update_service::{self, ResetTarget, UpdateCaps};
+use crate::repository::Method;
+use crate::store::{Store, StoreError};
+use crate::updater::hooks::{self, HookEnv};
+use crate::updater::method;
+use crate::updater::progress::ProgressSink;
+use crate::updater::step::{self, ResetRequest, StepOutcome, StepResult, StepSpec, Transfer};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+/// One step to run, from the plan and the repository.
+#[derive(Debug, Clone)]
+pub struct PlannedStep {
+    /// The Redfish `Id` at scan time (for display).
+    pub component: String,
+    pub identity: String,
+    pub kind: Kind,
+    pub from: Option<String>,
+    pub to: String,
+    pub image: PathBuf,
+    /// The repository file name (for the image server's audit and logs).
+    pub image_name: String,
+    pub sha256: String,
+    pub size: u64,
+    pub method: Option<Method>,
+    pub apply_time: Option<String>,
+    /// A downgrade the repository or the operator allowed.
+    pub force: bool,
+}
+
+/// One host and its steps.
+#[derive(Debug, Clone)]
+pub struct HostJob {
+    pub host: HostConfig,
+    pub steps: Vec<PlannedStep>,
+}
+
+/// What every host runner shares.
+#[derive(Debug)]
+pub struct Shared {
+    pub store: Arc<Store>,
+    pub images: Option<Arc<ImageServer>>,
+    pub run_id: i64,
+    pub rollout: Rollout,
+    /// Ctrl-C / SIGTERM: no new step starts; running ones reach a recorded state.
+    pub cancel: CancellationToken,
+    pub progress: Arc<dyn ProgressSink>,
+    /// Task poll interval when the BMC gives no `Retry-After`.
+    pub poll: Duration,
+}
+
+/// How one step of a host ended, for reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepReport {
+    pub component: String,
+    pub identity: String,
+    pub kind: Kind,
+    pub from: Option<String>,
+    pub to: String,
+    pub method: Option<String>,
+    /// A [`StepOutcome`] spelling, or `not-started`.
+    pub outcome: String,
+    pub message: String,
+    pub step_id: Option<i64>,
+    pub duration_ms: u64,
+}
+
+/// How one host ended.
+#[derive(Debug, Clone, Serialize)]
+pub struct HostReport {
+    pub name: String,
+    /// `updated`, `staged`, a failing step's outcome, `skipped` (pre-reset
+    /// hook failed), `not-started` (halted or interrupted before it began).
+    pub result: String,
+    /// Whether this host counts against the failure budget and the exit code.
+    pub failed: bool,
+    pub message: String,
+    pub steps: Vec<StepReport>,
+    pub duration_ms: u64,
+}
+
+impl HostReport {
+    /// A host the rollout never started (halted, interrupted).
+    pub fn not_started(job: &HostJob, why: &str) -> HostReport {
+        HostReport {
+            name: job.host.name.clone(),
+            result: "not-started".into(),
+            failed: false,
+            message: format!("{}: not started: {why}", job.host.name),
+            steps: job.steps.iter().map(|s| not_started(s, why)).collect(),
+            duration_ms: 0,
+        }
+    }
+}
+
+fn not_started(s: &PlannedStep, why: &str) -> StepReport {
+    StepReport {
+        component: s.component.clone(),
+        identity: s.identity.clone(),
+        kind: s.kind,
+        from: s.from.clone(),
+        to: s.to.clone(),
+        method: None,
+        outcome: "not-started".into(),
+        message: why.to_string(),
+        step_id: None,
+        duration_ms: 0,
+    }
+}
+
+fn report_of(s: &PlannedStep, method: Option<Method>, r: &StepResult) -> StepReport {
+    StepReport {
+        component: s.component.clone(),
+        identity: s.identity.clone(),
+        kind: s.kind,
+        from: s.from.clone(),
+        to: s.to.clone(),
+        method: method.map(|m| m.as_str().to_string()),
+        outcome: r.outcome.as_str().to_string(),
+        message: r.message.clone(),
+        step_id: Some(r.step_id),
+        duration_ms: r.duration.as_millis() as u64,
+    }
+}
+
+struct Runner<'a> {
+    job: &'a HostJob,
+    shared: &'a Shared,
+    client: BmcClient,
+    caps: UpdateCaps,
+    reports: Vec<StepReport>,
+    /// Staged steps waiting for the coordinated reset.
+    staged: Vec<(usize, StepSpec, i64, ResetRequest)>,
+}
+
+/// Run a host's steps. Errors are store failures only: a BMC problem is an
+/// outcome in the report.
+pub async fn run(job: &HostJob, shared: &Shared) -> Result<HostReport, StoreError> {
+    let t0 = Instant::now();
+    let name = job.host.name.clone();
+    shared.progress.host_started(&name, job.steps.len());
+    let mut report = run_inner(job, shared).await?;
+    report.duration_ms = t0.elapsed().as_millis() as u64;
+    shared.progress.host_finished(&report);
+    Ok(report)
+}
+
+fn host_failure(job: &HostJob, result: &str, message: String) -> HostReport {
+    let why = format!("not started: {message}");
+    HostReport {
+        name: job.host.name.clone(),
+        result: result.into(),
+        failed: true,
+        message,
+        steps: job.steps.iter().map(|s| not_started(s, &why)).collect(),
+        duration_ms: 0,
+    }
+}
+
+async fn run_inner(job: &HostJob, shared: &Shared) -> Result<HostReport, StoreError> {
+    let name = &job.host.name;
+    let client = match BmcClient::new(&job.host) {
+        Ok(c) => c,
+        Err(e) => return Ok(host_failure(job, "failed", e.to_string())),
+    };
+    if let Err(e) = client.login().await {
+        return Ok(host_failure(job, "unreachable", e.to_string()));
+    }
+    let caps = match update_service::discover(&client).await {
+        Ok(c) => c,
+        Err(e) => {
+            return Ok(host_failure(
+                job,
+                "unreachable",
+                format!("{name}: cannot read the UpdateService: {e}"),
+            ))
+        }
+    };
+    let mut r = Runner {
+        job,
+        shared,
+        client,
+        caps,
+        reports: Vec::new(),
+        staged: Vec::new(),
+    };
+    let mut stop: Option<String> = None;
+    for (i, s) in job.steps.iter().enumerate() {
+        if let Some(why) = &stop {
+            r.reports.push(not_started(s, why));
+            continue;
+        }
+        if shared.cancel.is_cancelled() {
+            stop = Some("interrupted before this step started".into());
+            r.reports
+                .push(not_started(s, "interrupted before this step started"));
+            continue;
+        }
+        let ok = r.step(i, s).await?;
+        if !ok {
+            stop = Some(format!("an earlier step on {name} did not succeed"));
+        }
+    }
+    if !r.staged.is_empty() && !shared.cancel.is_cancelled() {
+        r.activate_staged().await?;
+    }
+    r.client.logout().await;
+    Ok(r.finish())
+}
+
+impl Runner<'_> {
+    fn who(&self, s: &PlannedStep) -> String {
+        format!("{} {}", self.job.host.name, s.identity)
+    }
+
+    async fn event(&self, kind: &str, message: &str) -> Result<(), StoreError> {
+        let (store, run, kind, message) = (
+            self.shared.store.clone(),
+            self.shared.run_id,
+            kind.to_string(),
+            message.to_string(),
+        );
+        tracing::debug!(host = %self.job.host.name, "{message}");
+        tokio::task::spawn_blocking(move || store.add_event(run, None, &kind, &message).map(|_| ()))
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    /// Wait until no other update runs on the BMC (a few minutes at most).
+    async fn wait_not_busy(&self, s: &PlannedStep) -> Result<Option<String>, StoreError> {
+        let until =
+            Instant::now() + Duration::from_secs(120).min(self.shared.rollout.step_deadline);
+        let mut told = false;
+        loop {
+            match update_service::busy(&self.client).await {
+                Ok(None) => return Ok(None),
+                Ok(Some(what)) => {
+                    if Instant::now() >= until {
+                        return Ok(Some(format!(
+                            "{}: the BMC is busy with another update: {what}; nothing was sent",
+                            self.who(s)
+                        )));
+                    }
+                    if !told {
+                        self.event(
+                            "busy",
+                            &format!("{}: waiting: the BMC is busy: {what}", self.who(s)),
+                        )
+                        .await?;
+                        told = true;
+                    }
+                }
+                // Cannot tell: let the step itself find out whether the BMC answers.
+                Err(_) => return Ok(None),
+            }
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+    }
+
+    /// One step; returns whether the host may go on.
+    async fn step(&mut self, i: usize, s: &PlannedStep) -> Result<bool, StoreError> {
+        let shared = self.shared;
+        let name = self.job.host.name.clone();
+        if let Some(busy) = self.wait_not_busy(s).await? {
+            let r = StepReport {
+                outcome: "needs-attention".into(),
+                message: busy,
+                ..not_started(s, "")
+            };
+            self.reports.push(r);
+            return Ok(false);
+        }
+        let scheme = shared
+            .images
+            .as_ref()
+            .and_then(|i| i.base_url().split_once("://").map(|(s, _)| s.to_string()));
+        let (m, why) = match method::choose(
+            s.method,
+            &self.caps,
+            shared.rollout.default_method,
+            scheme.as_deref(),
+        ) {
+            Ok(c) => c,
+            Err(e) => {
+                self.reports.push(StepReport {
+                    outcome: "failed".into(),
+                    message: format!("{}: {e}", self.who(s)),
+                    ..not_started(s, "")
+                });
+                return Ok(false);
+            }
+        };
+        self.event(
+            "method",
+            &format!(
+                "{}: {} → {} by {why}",
+                self.who(s),
+                s.from.as_deref().unwrap_or("?"),
+                s.to
+            ),
+        )
+        .await?;
+        let mut published = None;
+        let transfer = match m {
+            Method::SimpleUpdate => {
+                let Some(images) = &shared.images else {
+                    unreachable!("SimpleUpdate is only offered with an image server")
+                };
+                match images.publish(
+                    s.image.clone(),
+                    s.sha256.clone(),
+                    s.size,
+                    format!("{} {} for {name}", s.kind.as_str(), s.to),
+                ) {
+                    Ok(p) => {
+                        let uri = p.url.clone();
+                        published = Some(p.token);
+                        Transfer::SimpleUpdate { image_uri: uri }
+                    }
+                    Err(e) => {
+                        self.reports.push(StepReport {
+                            outcome: "failed".into(),
+                            message: format!(
+                                "{}: cannot publish {}: {e}",
+                                self.who(s),
+                                s.image_name
+                            ),
+                            ..not_started(s, "")
+                        });
+                        return Ok(false);
+                    }
+                }
+            }
+            Method::Multipart => Transfer::Multipart,
+            Method::RawPush => Transfer::Raw,
+        };
+        let spec = StepSpec {
+            run_id: shared.run_id,
+            identity: s.identity.clone(),
+            kind: s.kind,
+            from: s.from.clone(),
+            to: s.to.clone(),
+            image: s.image.clone(),
+            sha256: s.sha256.clone(),
+            transfer,
+            apply_time: s.apply_time.clone(),
+            force: s.force,
+            deadline: shared.rollout.step_deadline,
+            attempts: shared.rollout.attempts,
+            poll: shared.poll,
+        };
+        let progress = shared.progress.clone();
+        let (h, c) = (name.clone(), s.identity.clone());
+        let on_progress =
+            move |phase: &str, pct: Option<u8>| progress.step_progress(&h, &c, phase, pct);
+        let mut result =
+            step::execute(&self.client, &shared.store, &spec, &self.caps, &on_progress).await?;
+        if let (Some(token), Some(images)) = (published, &shared.images) {
+            images.unpublish(&token);
+        }
+        // A BMC that came back from its own update with a new certificate.
+        if let Some(got) = result.new_certificate.clone() {
+            if s.kind == Kind::Bmc && self.job.host.tls_repin_after_bmc_update {
+                let mut h = self.job.host.clone();
+                h.tls = TlsSetting::Pin(got.clone());
+                if let Ok(c) = BmcClient::new(&h) {
+                    self.event("tls-repin", &format!("{}: the BMC presents a new certificate after its update; re-pinned to {got} (tls_repin_after_bmc_update); update tls_fingerprint_sha256 in the config", self.who(s))).await?;
+                    self.client = c;
+                    result = step::reverify(
+                        &self.client,
+                        &shared.store,
+                        &spec,
+                        result.step_id,
+                        &on_progress,
+                    )
+                    .await?;
+                }
+            }
+        }
+        if result.outcome == StepOutcome::Staged
+            && shared.rollout.reset_policy != ResetPolicy::Never
+        {
+            let reset = result.reset.clone().unwrap_or(ResetRequest {
+                target: None,
+                reset_type: None,
+            });
+            self.staged.push((i, spec, result.step_id, reset));
+        }
+        if result.outcome == StepOutcome::Updated {
+            self.post_update(s).await?;
+        }
+        let ok = result.outcome.is_success();
+        self.reports.push(report_of(s, Some(m), &result));
+        Ok(ok)
+    }
+
+    fn hook_env(&self, event: &'static str, steps: &[&PlannedStep]) -> HookEnv {
+        HookEnv {
+            event,
+            host: self.job.host.name.clone(),
+            bmc_url: self.job.host.url.clone(),
+            run_id: self.shared.run_id,
+            components: steps
+                .iter()
+                .map(|s| {
+                    (
+                        s.identity.clone(),
+                        s.kind.as_str().to_string(),
+                        s.from.clone(),
+                        s.to.clone(),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    async fn post_update(&self, s: &PlannedStep) -> Result<(), StoreError> {
+        let cmd = self
+            .job
+            .host
+            .post_update
+            .clone()
+            .or_else(|| self.shared.rollout.hooks.post_update.clone());
+        if let Some(cmd) = cmd {
+            let env = self.hook_env("post_update", &[s]);
+            if let Err(e) = hooks::run(&cmd, &env, self.shared.rollout.hooks.timeout).await {
+                // The update is done; a failing notification is reported, not undone.
+                self.event("hook-failed", &format!("{}: {e}", self.who(s)))
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The coordinated reset: pre-reset hook, one reset per class (host,
+    /// BMC), then each staged step verified again.
+    async fn activate_staged(&mut self) -> Result<(), StoreError> {
+        let shared = self.shared;
+        let name = self.job.host.name.clone();
+        let staged: Vec<&PlannedStep> = self
+            .staged
+            .iter()
+            .map(|(i, ..)| &self.job.steps[*i])
+            .collect();
+        let cmd = self
+            .job
+            .host
+            .pre_reset
+            .clone()
+            .or_else(|| shared.rollout.hooks.pre_reset.clone());
+        if let Some(cmd) = cmd {
+            let env = self.hook_env("pre_reset", &staged);
+            if let Err(e) = hooks::run(&cmd, &env, shared.rollout.hooks.timeout).await {
+                let msg = format!("{name}: reset skipped, images stay staged: {e}");
+                self.event("hook-failed", &msg).await?;
+                for (i, ..) in &self.staged {
+                    if let Some(r) = self
+                        .reports
+                        .iter_mut()
+                        .find(|r| r.identity == self.job.steps[*i].identity)
+                    {
+                        r.outcome = "needs-attention".into();
+                        r.message = msg.clone();
+                    }
+                }
+                self.staged.clear();
+                return Ok(());
+            }
+        }
+        let reset_type = match shared.rollout.reset_policy {
+            ResetPolicy::Force => "ForceRestart",
+            _ => "GracefulRestart",
+        };
+        // Host-class images first: a BMC reset must not cut off the host's.
+        let mut classes: Vec<(ResetTarget, Option<String>)> = Vec::new();
+        for (i, _, _, req) in &self.staged {
+            let class = if self.job.steps[*i].kind == Kind::Bmc {
+                ResetTarget::Manager
+            } else {
+                ResetTarget::System
+            };
+            if !classes.iter().any(|(c, _)| *c == class) {
+                let named = req.target.clone().filter(|t| {
+                    t.contains(if class == ResetTarget::Manager {
+                        "Manager.Reset"
+                    } else {
+                        "ComputerSystem.Reset"
+                    })
+                });
+                classes.push((class, named));
+            }
+        }
+        classes.sort_by_key(|(c, _)| *c == ResetTarget::Manager);
+        for (class, named) in classes {
+            let target = match named {
+                Some(t) => Ok(t),
+                None => update_service::reset_target(&self.client, class).await,
+            };
+            let result = match target {
+                Ok(t) => {
+                    self.event("reset", &format!("{name}: {reset_type} via {t} to activate staged images (reset policy {})", shared.rollout.reset_policy.as_str())).await?;
+                    update_service::reset(&self.client, &t, reset_type).await
+                }
+                Err(e) => Err(e),
+            };
+            if let Err(e) = result {
+                let msg = format!(
+                    "{name}: the reset to activate staged images failed: {e}; they stay staged"
+                );
+                self.event("reset-failed", &msg).await?;
+                for (i, ..) in self.staged.iter().filter(|(i, ..)| {
+                    (self.job.steps[*i].kind == Kind::Bmc) == (class == ResetTarget::Manager)
+                }) {
+                    if let Some(r) = self
+                        .reports
+                        .iter_mut()
+                        .find(|r| r.identity == self.job.steps[*i].identity)
+                    {
+                        r.outcome = "failed".into();
+                        r.message = msg.clone();
+                    }
+                }
+            }
+        }
+        let staged = std::mem::take(&mut self.staged);
+        for (i, spec, step_id, _) in staged {
+            let s = &self.job.steps[i];
+            let idx = self
+                .reports
+                .iter()
+                .position(|r| r.identity == s.identity && r.to == s.to);
+            if idx.is_some_and(|x| self.reports[x].outcome != "staged") {
+                continue;
+            }
+            let progress = shared.progress.clone();
+            let (h, c) = (name.clone(), s.identity.clone());
+            let on_progress =
+                move |phase: &str, pct: Option<u8>| progress.step_progress(&h, &c, phase, pct);
+            let r =
+                step::reverify(&self.client, &shared.store, &spec, step_id, &on_progress).await?;
+            if r.outcome == StepOutcome::Updated {
+                self.post_update(s).await?;
+            }
+            let mut rep = report_of(s, None, &r);
+            if let Some(x) = idx {
+                rep.method = self.reports[x].method.clone();
+                self.reports[x] = rep;
+            } else {
+                self.reports.push(rep);
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> HostReport {
+        let policy = self.shared.rollout.reset_policy;
+        let bad = |o: &str| match o {
+            "updated" => false,
+            "staged" => policy != ResetPolicy::Never,
+            "not-started" => false,
+            _ => true,
+        };
+        let first_bad = self.reports.iter().find(|r| bad(&r.outcome));
+        let any_staged = self.reports.iter().any(|r| r.outcome == "staged");
+        let interrupted = self.reports.iter().any(|r| r.outcome == "not-started")
+            && self.shared.cancel.is_cancelled();
+        let (result, failed, message) = match first_bad {
+            Some(r) => (r.outcome.clone(), true, r.message.clone()),
+            None if interrupted => (
+                "cancelled".to_string(),
+                false,
+                format!(
+                    "{}: interrupted; steps not started were left for the next run",
+                    self.job.host.name
+                ),
+            ),
+            None if any_staged => (
+                "staged".to_string(),
+                false,
+                format!(
+                    "{}: staged, active after the next reset (reset policy never)",
+                    self.job.host.name
+                ),
+            ),
+            None => (
+                "updated".to_string(),
+                false,
+                format!(
+                    "{}: {} step(s) updated",
+                    self.job.host.name,
+                    self.reports.len()
+                ),
+            ),
+        };
+        HostReport {
+            name: self.job.host.name.clone(),
+            result,
+            failed,
+            message,
+            steps: self.reports,
+            duration_ms: 0,
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! Which transfer a step uses: the repository's preference, then what the BMC
+//! offers, then the config default, then the built-in order. Pure, so the
+//! choice and its explanation are tested without a BMC.
+
+use crate::redfish::update_service::UpdateCaps;
+use crate::repository::Method;
+
+/// The built-in order when nothing else decides: SimpleUpdate lets the BMC
+/// pull at its own pace and verify the download itself; multipart is the
+/// standard push; raw `HttpPushUri` is deprecated and last.
+const ORDER: [Method; 3] = [Method::SimpleUpdate, Method::Multipart, Method::RawPush];
+
+/// The methods this BMC offers; SimpleUpdate only when it can pull over the
+/// image server's scheme (`http`/`https`), or when there is no image server.
+pub fn offered(caps: &UpdateCaps, image_scheme: Option<&str>) -> Vec<Method> {
+    ORDER
+        .into_iter()
+        .filter(|m| match m {
+            Method::SimpleUpdate => image_scheme.is_some_and(|s| caps.simple_update_over(s)),
+            Method::Multipart => caps.multipart.is_some(),
+            Method::RawPush => caps.http_push.is_some(),
+        })
+        .collect()
+}
+
+/// Choose, and say why in one line. `Err` says why nothing fits.
+pub fn choose(
+    repository: Option<Method>,
+    caps: &UpdateCaps,
+    config_default: Option<Method>,
+    image_scheme: Option<&str>,
+) -> Result<(Method, String), String> {
+    let offered = offered(caps, image_scheme);
+    let names = || {
+        offered
+            .iter()
+            .map(|m| m.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if offered.is_empty() {
+        return Err(
+            "the BMC offers no update method fwfleet can use (no SimpleUpdate over the image server's scheme, no MultipartHttpPushUri, no HttpPushUri)"
+                .into(),
+        );
+    }
+    let mut note = String::new();
+    if let Some(want) = repository {
+        if offered.contains(&want) {
+            return Ok((
+                want,
+                format!("{}: the repository entry asks for it", want.as_str()),
+            ));
+        }
+        note = format!(
+            " (the repository entry asks for {}, which this BMC does not offer)",
+            want.as_str()
+        );
+    }
+    if offered.len() == 1 {
+        return Ok((
+            offered[0],
+            format!(
+                "{}: the only method the BMC offers{note}",
+                offered[0].as_str()
+            ),
+        ));
+    }
+    if let Some(d) = config_default {
+        if offered.contains(&d) {
+            return Ok((d, format!("{}: rollout.default_method{note}", d.as_str())));
+        }
+    }
+    Ok((
+        offered[0],
+        format!(
+            "{}: first of the BMC's methods ({}){note}",
+            offered[0].as_str(),
+            names()
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caps(simple: bool, protocols: &[&str], multipart: bool, raw: bool) -> UpdateCaps {
+        UpdateCaps {
+            simple_update: simple.then(|| "/su".to_string()),
+            protocols: protocols.iter().map(|s| s.to_string()).collect(),
+            multipart: multipart.then(|| "/mp".to_string()),
+            http_push: raw.then(|| "/raw".to_string()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn repository_then_bmc_then_config_then_order() {
+        let all = caps(true, &["HTTP", "HTTPS"], true, true);
+        let c = |r, d, s| choose(r, &all, d, s);
+        assert_eq!(
+            c(Some(Method::RawPush), None, Some("http")).unwrap().0,
+            Method::RawPush
+        );
+        assert!(c(Some(Method::RawPush), None, Some("http"))
+            .unwrap()
+            .1
+            .contains("repository"));
+        assert_eq!(
+            c(None, Some(Method::Multipart), Some("http")).unwrap().0,
+            Method::Multipart
+        );
+        assert_eq!(c(None, None, Some("http")).unwrap().0, Method::SimpleUpdate);
+        // No image server: no SimpleUpdate.
+        assert_eq!(c(None, None, None).unwrap().0, Method::Multipart);
+        // The BMC cannot pull over HTTPS.
+        let http_only = caps(true, &["HTTP"], true, false);
+        let (m, why) = choose(Some(Method::SimpleUpdate), &http_only, None, Some("https")).unwrap();
+        assert_eq!(m, Method::Multipart);
+        assert!(why.contains("does not offer"), "{why}");
+        // Only raw push.
+        let raw = caps(false, &[], false, true);
+        let (m, why) = choose(None, &raw, Some(Method::Multipart), Some("http")).unwrap();
+        assert_eq!(m, Method::RawPush);
+        assert!(why.contains("only method"), "{why}");
+        assert!(choose(None, &caps(false, &[], false, false), None, Some("http")).is_err());
+        // Unstated protocols: assume the BMC can pull.
+        assert_eq!(
+            choose(None, &caps(true, &[], true, false), None, Some("https"))
+                .unwrap()
+                .0,
+            Method::SimpleUpdate
+        );
+    }
+}

@@ -1,0 +1,246 @@
+//! The rollout: canaries first, then waves; a fleet-wide cap and caps per
+//! label value (a rack, a PDU); one host runner per BMC, so one update at a
+//! time per BMC; a failure budget that stops new hosts from starting; Ctrl-C
+//! stops new hosts and steps while running ones reach a recorded state.
+
+use crate::store::StoreError;
+use crate::updater::host::{self, HostJob, HostReport, Shared};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tokio::sync::Semaphore;
+
+/// How a rollout ended.
+#[derive(Debug, Clone, Serialize)]
+pub struct RolloutReport {
+    pub run_id: i64,
+    /// `completed`, `halted` (canary failure or failure budget) or `cancelled`.
+    pub status: String,
+    pub halted_reason: Option<String>,
+    /// Plan order.
+    pub hosts: Vec<HostReport>,
+    /// Hosts per result.
+    pub hosts_by_result: BTreeMap<String, usize>,
+    /// Steps per outcome.
+    pub steps_by_outcome: BTreeMap<String, usize>,
+    pub failed_hosts: usize,
+    /// Failures allowed before halting.
+    pub failure_budget: usize,
+    pub duration_ms: u64,
+}
+
+impl RolloutReport {
+    /// Exit 0 only when nothing failed and nothing was halted.
+    pub fn ok(&self) -> bool {
+        self.failed_hosts == 0 && self.status != "halted"
+    }
+}
+
+/// The canaries: hosts labelled `canary`, else the first `n` in plan order.
+pub fn split_canaries(jobs: Vec<HostJob>, n: usize) -> (Vec<HostJob>, Vec<HostJob>) {
+    if jobs.iter().any(|j| j.host.is_canary()) {
+        jobs.into_iter().partition(|j| j.host.is_canary())
+    } else {
+        let n = n.min(jobs.len());
+        let mut jobs = jobs;
+        let rest = jobs.split_off(n);
+        (jobs, rest)
+    }
+}
+
+struct Gate {
+    fleet: Arc<Semaphore>,
+    labels: Mutex<HashMap<(String, String), Arc<Semaphore>>>,
+    caps: BTreeMap<String, usize>,
+    halted: Mutex<Option<String>>,
+    failed: Mutex<usize>,
+    allowed: usize,
+}
+
+impl Gate {
+    fn label_semaphores(&self, job: &HostJob) -> Vec<Arc<Semaphore>> {
+        let mut map = self.labels.lock().unwrap_or_else(|e| e.into_inner());
+        // BTreeMap order: every task takes label permits in the same order, so
+        // two hosts can never hold one each and wait for the other's.
+        self.caps
+            .iter()
+            .filter_map(|(key, cap)| {
+                let value = job.host.labels.get(key)?;
+                Some(
+                    map.entry((key.clone(), value.clone()))
+                        .or_insert_with(|| Arc::new(Semaphore::new(*cap)))
+                        .clone(),
+                )
+            })
+            .collect()
+    }
+
+    fn halted(&self) -> Option<String> {
+        self.halted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn halt(&self, why: String) {
+        let mut h = self.halted.lock().unwrap_or_else(|e| e.into_inner());
+        if h.is_none() {
+            *h = Some(why);
+        }
+    }
+}
+
+/// Run `jobs` (plan order) under the rollout settings in `shared`.
+pub async fn run(jobs: Vec<HostJob>, shared: Arc<Shared>) -> Result<RolloutReport, StoreError> {
+    let t0 = Instant::now();
+    let r = &shared.rollout;
+    let total = jobs.len();
+    let allowed = (r.failure_budget * total as f64 + 1e-9).floor() as usize;
+    let gate = Arc::new(Gate {
+        fleet: Arc::new(Semaphore::new(r.max_parallel)),
+        labels: Mutex::new(HashMap::new()),
+        caps: r.label_caps.clone(),
+        halted: Mutex::new(None),
+        failed: Mutex::new(0),
+        allowed,
+    });
+    let (canaries, rest) = split_canaries(jobs, r.canary);
+    let mut reports = Vec::with_capacity(total);
+    if !canaries.is_empty() {
+        shared.progress.note(&format!(
+            "canaries: {} ({})",
+            canaries.len(),
+            canaries
+                .iter()
+                .map(|j| j.host.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        let done = batch(canaries, &shared, &gate, true).await?;
+        reports.extend(done);
+    }
+    let wave_size = r.wave_size.unwrap_or(r.max_parallel).max(1);
+    let waves: Vec<Vec<HostJob>> = rest.chunks(wave_size).map(<[HostJob]>::to_vec).collect();
+    let n_waves = waves.len();
+    for (i, wave) in waves.into_iter().enumerate() {
+        if let Some(why) = gate.halted() {
+            reports.extend(
+                wave.iter()
+                    .map(|j| HostReport::not_started(j, &format!("the rollout halted: {why}"))),
+            );
+            continue;
+        }
+        if shared.cancel.is_cancelled() {
+            reports.extend(
+                wave.iter()
+                    .map(|j| HostReport::not_started(j, "interrupted")),
+            );
+            continue;
+        }
+        shared
+            .progress
+            .note(&format!("wave {}/{n_waves}: {} host(s)", i + 1, wave.len()));
+        reports.extend(batch(wave, &shared, &gate, false).await?);
+    }
+    let failed_hosts = reports.iter().filter(|h| h.failed).count();
+    let halted_reason = gate.halted();
+    let status = if halted_reason.is_some() {
+        "halted"
+    } else if shared.cancel.is_cancelled() {
+        "cancelled"
+    } else {
+        "completed"
+    };
+    if let Some(why) = &halted_reason {
+        shared.progress.note(&format!("rollout halted: {why}"));
+    }
+    let mut hosts_by_result = BTreeMap::new();
+    let mut steps_by_outcome = BTreeMap::new();
+    for h in &reports {
+        *hosts_by_result.entry(h.result.clone()).or_insert(0) += 1;
+        for s in &h.steps {
+            *steps_by_outcome.entry(s.outcome.clone()).or_insert(0) += 1;
+        }
+    }
+    Ok(RolloutReport {
+        run_id: shared.run_id,
+        status: status.into(),
+        halted_reason,
+        hosts: reports,
+        hosts_by_result,
+        steps_by_outcome,
+        failed_hosts,
+        failure_budget: allowed,
+        duration_ms: t0.elapsed().as_millis() as u64,
+    })
+}
+
+/// Run a batch to the end; new hosts stop starting once the rollout halts.
+async fn batch(
+    jobs: Vec<HostJob>,
+    shared: &Arc<Shared>,
+    gate: &Arc<Gate>,
+    canary: bool,
+) -> Result<Vec<HostReport>, StoreError> {
+    let mut set = tokio::task::JoinSet::new();
+    let n = jobs.len();
+    for (i, job) in jobs.into_iter().enumerate() {
+        let (shared, gate) = (shared.clone(), gate.clone());
+        set.spawn(async move {
+            let mut permits = Vec::new();
+            for s in gate.label_semaphores(&job) {
+                permits.push(s.acquire_owned().await.ok());
+            }
+            let _fleet = gate.fleet.clone().acquire_owned().await.ok();
+            if let Some(why) = gate.halted() {
+                return (
+                    i,
+                    Ok(HostReport::not_started(
+                        &job,
+                        &format!("the rollout halted: {why}"),
+                    )),
+                );
+            }
+            if shared.cancel.is_cancelled() {
+                return (i, Ok(HostReport::not_started(&job, "interrupted")));
+            }
+            let r = host::run(&job, &shared).await;
+            if let Ok(rep) = &r {
+                if rep.failed {
+                    let mut f = gate.failed.lock().unwrap_or_else(|e| e.into_inner());
+                    *f += 1;
+                    if canary {
+                        gate.halt(format!("canary {} failed: {}", rep.name, rep.message));
+                    } else if *f > gate.allowed {
+                        gate.halt(format!(
+                            "{} host(s) failed, more than the failure budget of {} (last: {})",
+                            *f, gate.allowed, rep.message
+                        ));
+                    }
+                }
+            }
+            drop(permits);
+            (i, r)
+        });
+    }
+    let mut out: Vec<Option<HostReport>> = (0..n).map(|_| None).collect();
+    let mut first_err = None;
+    while let Some(joined) = set.join_next().await {
+        match joined {
+            Ok((i, Ok(r))) => out[i] = Some(r),
+            Ok((_, Err(e))) => {
+                // The store failed: nothing more may start without a journal.
+                gate.halt(format!("the state store failed: {e}"));
+                first_err.get_or_insert(e);
+            }
+            Err(e) => {
+                gate.halt(format!("a host runner panicked: {e}"));
+            }
+        }
+    }
+    if let Some(e) = first_err {
+        return Err(e);
+    }
+    Ok(out.into_iter().flatten().collect())
+}
