@@ -7,6 +7,10 @@
 //! - `demo` (feature `demo`, on by default) runs fwfleet against a bundled
 //!   mock BMC fleet; it is the only production code that links `mock-bmc`.
 //! - [`config`] reads the fleet config (TOML) into validated hosts and settings.
+//! - [`import`] turns an Ansible inventory (INI or YAML) into fleet config
+//!   TOML: group hierarchy and variable precedence resolved, variables mapped
+//!   to hosts, URLs, TLS settings and labels; passwords are only ever
+//!   referenced (`password_env` / `password_file`), never copied.
 //! - [`secret`] holds passwords and tokens in a type that never prints.
 //! - [`redfish`] is the only code that speaks HTTP to BMCs.
 //! - [`inventory`] scans the fleet: identity and normalised firmware components.
@@ -26,6 +30,7 @@ pub mod config;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod imageserver;
+pub mod import;
 pub mod inventory;
 pub mod planner;
 pub mod redfish;

@@ -4,6 +4,7 @@
 //! before any I/O, so a usage error exits 2 without touching a BMC.
 
 mod apply;
+mod import;
 mod repo_plan;
 
 use clap::{Parser, Subcommand};
@@ -39,6 +40,8 @@ pub enum Command {
     Apply(Box<apply::ApplyArgs>),
     /// Show update runs, or one run's steps and events, from the state store.
     Status(apply::StatusArgs),
+    /// Write a fleet config from an existing inventory (an Ansible INI or YAML file).
+    Import(import::ImportArgs),
     /// Judge version A relative to version B: older, same, newer or unknown.
     VersionCmp(VersionCmpArgs),
     /// Start a bundled mock BMC fleet in a temporary directory and show what it runs.
@@ -218,6 +221,7 @@ pub fn main() -> ExitCode {
             Command::Plan(args) => repo_plan::plan(*args).await,
             Command::Apply(args) => apply::apply(*args).await,
             Command::Status(args) => apply::status(args).await,
+            Command::Import(args) => import::run(args),
         }
     });
     finish(result)
