@@ -58,6 +58,9 @@ pub struct BmcClient {
 /// Longest `Retry-After` the client honours before treating the BMC as down.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 
+/// How long 503s are waited out in all, beyond the configured retries.
+const MAX_503_WAIT: Duration = Duration::from_secs(60);
+
 impl BmcClient {
     /// Build the client; no I/O yet.
     pub fn new(h: &HostConfig) -> Result<BmcClient, RedfishError> {
@@ -221,6 +224,7 @@ impl BmcClient {
     ) -> Result<Reply, RedfishError> {
         let idempotent = matches!(method, Method::GET | Method::HEAD);
         let mut relogged = false;
+        let mut waited_503 = Duration::ZERO;
         let mut attempt = 0u32;
         loop {
             attempt += 1;
@@ -239,13 +243,16 @@ impl BmcClient {
                     self.login().await?;
                     continue;
                 }
+                // A 503 storm (BMC busy, rebooting its web server) is waited out
+                // for up to a minute, however many 503s it takes.
                 Ok(r)
                     if r.status == StatusCode::SERVICE_UNAVAILABLE
-                        && attempt <= self.limits.retries =>
+                        && (attempt <= self.limits.retries || waited_503 < MAX_503_WAIT) =>
                 {
                     let wait = retry_after(&r)
                         .unwrap_or(Duration::from_secs(1))
-                        .min(MAX_RETRY_AFTER);
+                        .clamp(Duration::from_millis(250), MAX_RETRY_AFTER);
+                    waited_503 += wait;
                     tracing::debug!(host = %self.host, uri, ?wait, "503: retrying after Retry-After");
                     tokio::time::sleep(wait).await;
                     continue;
@@ -306,16 +313,20 @@ impl BmcClient {
     /// GET without credentials (service root).
     pub async fn get_public<T: DeserializeOwned>(&self, uri: &str) -> Result<T, RedfishError> {
         let mut attempt = 0u32;
+        let mut waited_503 = Duration::ZERO;
         let r = loop {
             attempt += 1;
             match self.exchange(Method::GET, uri, &Auth::None, None).await {
+                // A 503 storm (BMC busy, rebooting its web server) is waited out
+                // for up to a minute, however many 503s it takes.
                 Ok(r)
                     if r.status == StatusCode::SERVICE_UNAVAILABLE
-                        && attempt <= self.limits.retries =>
+                        && (attempt <= self.limits.retries || waited_503 < MAX_503_WAIT) =>
                 {
                     let wait = retry_after(&r)
                         .unwrap_or(Duration::from_secs(1))
-                        .min(MAX_RETRY_AFTER);
+                        .clamp(Duration::from_millis(250), MAX_RETRY_AFTER);
+                    waited_503 += wait;
                     tokio::time::sleep(wait).await;
                 }
                 Err(e) if e.is_transient() && attempt <= self.limits.retries => {

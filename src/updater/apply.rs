@@ -120,7 +120,7 @@ pub async fn prepare(
         ..planner::Policy::default()
     };
     let plan = planner::plan(&inventory, &RepoSource(repo), &policy);
-    let jobs = jobs::from_plan(&plan, repo, cfg, filter.as_ref())?;
+    let jobs = jobs::from_plan(&plan, &inventory, repo, cfg, filter.as_ref())?;
     Ok(Prepared {
         scan_id,
         inventory,

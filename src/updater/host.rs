@@ -30,6 +30,8 @@ pub struct PlannedStep {
     pub from: Option<String>,
     pub to: String,
     pub image: PathBuf,
+    /// The component's inventory URI, for `Targets` where the BMC needs one.
+    pub target: Option<String>,
     /// The repository file name (for the image server's audit and logs).
     pub image_name: String,
     pub sha256: String,
@@ -357,6 +359,7 @@ impl Runner<'_> {
             transfer,
             apply_time: s.apply_time.clone(),
             force: s.force,
+            targets: s.target.iter().cloned().collect(),
             deadline: shared.rollout.step_deadline,
             attempts: shared.rollout.attempts,
             poll: shared.poll,

@@ -4,6 +4,7 @@
 //! already open and verified by the caller.
 
 use crate::config::Config;
+use crate::inventory::model::{Inventory, Role};
 use crate::planner::{Action, ImageRef, ImageSource, Plan};
 use crate::repository::Entry;
 use crate::repository::Repository;
@@ -18,6 +19,7 @@ pub struct JobsError(pub String);
 /// Hosts with something to flash, plan order; `only` filters host names.
 pub fn from_plan(
     plan: &Plan,
+    inventory: &Inventory,
     repo: &Repository,
     cfg: &Config,
     only: Option<&globset::GlobMatcher>,
@@ -60,7 +62,18 @@ pub fn from_plan(
                         hp.name, s.identity
                     ))
                 })?;
+            let target = inventory
+                .hosts
+                .iter()
+                .find(|h| h.name == hp.name)
+                .and_then(|h| {
+                    h.components
+                        .iter()
+                        .find(|c| c.identity == s.identity && c.role == Role::Active)
+                })
+                .map(|c| c.uri.clone());
             steps.push(PlannedStep {
+                target,
                 component: s.component.clone(),
                 identity: s.identity.clone(),
                 kind: s.kind,

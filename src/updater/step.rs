@@ -58,6 +58,9 @@ pub struct StepSpec {
     pub apply_time: Option<String>,
     /// Only for a downgrade the repository or the operator allowed.
     pub force: bool,
+    /// The component's inventory URI(s) for multipart `Targets` (vendor
+    /// rules in `push::parameters` decide whether they are sent).
+    pub targets: Vec<String>,
     /// The whole step must end within this.
     pub deadline: Duration,
     /// Attempts for a transfer that wrote nothing (download failed, upload
@@ -566,7 +569,7 @@ async fn submit(
             let p = MultipartPush {
                 uri,
                 file: spec.image.clone(),
-                targets: Vec::new(),
+                targets: spec.targets.clone(),
                 apply_time: spec.apply_time.clone(),
                 force: spec.force,
             };

@@ -1,6 +1,7 @@
 //! fwfleet integration tests: the `fwfleet` binary and library against mock BMCs
 //! over real sockets on 127.0.0.1.
 
+mod apply;
 mod demo;
 mod inventory;
 mod plan;

@@ -131,6 +131,7 @@ fn spec(
         deadline: Duration::from_secs(30),
         kind: fwfleet::inventory::model::Kind::Other,
         attempts: 2,
+        targets: Vec::new(),
         poll: Duration::from_millis(200),
     }
 }

@@ -1,0 +1,715 @@
+//! The update engine end to end: mock fleets over real HTTP(S), a repository
+//! from `make-images`, `updater::apply` (scan → plan → rollout → verify), and
+//! the BMCs' own flash counters as the judge.
+
+use fwfleet::config::Config;
+use fwfleet::repository::{AddSpec, ApplyTime, Method, Repository};
+use fwfleet::store::Store;
+use fwfleet::updater::apply::{self, ApplyOptions};
+use fwfleet::updater::progress::Silent;
+use fwfleet::updater::rollout::RolloutReport;
+use mock_bmc::bmc::{Timing, TlsMode};
+use mock_bmc::faults::{Faults, Scenario};
+use mock_bmc::{FleetConfig, MockFleet, Persona, Profile};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+fn timing() -> Timing {
+    Timing {
+        update: Duration::from_millis(150),
+        reboot: Duration::from_millis(500),
+        task_vanish: Some(Duration::from_millis(400)),
+    }
+}
+
+/// A seed whose mixed fleet of `count` has every persona.
+fn seed_with_every_persona(count: usize) -> u64 {
+    (1..500)
+        .find(|&s| {
+            let seen: std::collections::HashSet<_> = (0..count)
+                .map(|i| mock_bmc::fleet::persona_of(Profile::Mixed, s, i))
+                .collect();
+            seen.len() == Persona::ALL.len()
+        })
+        .expect("a seed covering every persona")
+}
+
+struct Setup {
+    dir: tempfile::TempDir,
+    fleet: MockFleet,
+    config: PathBuf,
+}
+
+async fn setup(fc: FleetConfig, rollout_toml: &str) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = MockFleet::start(fc).await.unwrap();
+    let config = dir.path().join("fleet.toml");
+    let text = format!("{}\n[rollout]\n{rollout_toml}\n", fleet.fleet_toml());
+    mock_bmc::fleet::write_private(&config, text.as_bytes()).unwrap();
+    Setup { dir, fleet, config }
+}
+
+/// Images one patch newer than the fleet for every (model, kind); BIOS images
+/// are `OnReset` where the BMC family accepts it, so a coordinated reset must
+/// activate them.
+async fn repository(s: &Setup, on_reset_bios: bool) -> Repository {
+    let states = mock_bmc::imagegen::fetch_states(&s.config).await.unwrap();
+    let out = s.dir.path().join("images");
+    let specs =
+        mock_bmc::imagegen::make_images(&states, &out, None, mock_bmc::vstyle::Bump::Patch, 4096)
+            .unwrap();
+    let persona_of_model: BTreeMap<String, String> = states
+        .iter()
+        .map(|st| {
+            (
+                st["model"].as_str().unwrap().to_string(),
+                st["persona"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let mut repo = Repository::create_or_open(s.dir.path().join("repository")).unwrap();
+    for sp in specs {
+        let kind: fwfleet::inventory::model::Kind = serde_json::to_value(sp.component)
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let mut add = AddSpec::new(kind, sp.version.clone());
+        add.models = sp.models.clone();
+        let persona = &persona_of_model[&sp.models[0]];
+        if on_reset_bios && kind == fwfleet::inventory::model::Kind::Bios && persona != "supermicro"
+        {
+            add.apply_time = Some(ApplyTime::OnReset);
+        }
+        repo.add(&out.join(&sp.file), add).unwrap();
+    }
+    repo
+}
+
+async fn run(s: &Setup, opts: ApplyOptions) -> (RolloutReport, Config, Arc<Store>) {
+    let cfg = Config::load(&s.config).unwrap();
+    let repo = Repository::open(&cfg.repository).unwrap();
+    let store = Arc::new(Store::open(&cfg.state_dir).unwrap());
+    let cancel = CancellationToken::new();
+    let opts = ApplyOptions {
+        poll: Some(Duration::from_millis(150)),
+        ..opts
+    };
+    let prepared = apply::prepare(&cfg, &repo, &store, &opts, &cancel)
+        .await
+        .unwrap();
+    assert!(
+        !prepared.jobs.is_empty(),
+        "the repository is newer than the fleet"
+    );
+    let report = apply::execute(
+        &cfg,
+        prepared.jobs,
+        &opts,
+        store.clone(),
+        cancel,
+        Arc::new(Silent),
+    )
+    .await
+    .unwrap();
+    (report, cfg, store)
+}
+
+/// After the rollout: a fresh scan plans nothing, and every component was
+/// flashed exactly as many times as the report has steps for it.
+async fn assert_compliant_and_flashed_once(s: &Setup, report: &RolloutReport, cfg: &Config) {
+    let repo = Repository::open(&cfg.repository).unwrap();
+    let store = Store::open(&s.dir.path().join("recheck")).unwrap();
+    let again = apply::prepare(
+        cfg,
+        &repo,
+        &store,
+        &ApplyOptions::default(),
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    let odd: Vec<_> = again
+        .plan
+        .hosts
+        .iter()
+        .flat_map(|h| h.steps.iter().map(move |s| (h.name.clone(), s)))
+        .filter(|(_, s)| {
+            // Versions no rule can order are reported and never flashed (DESIGN §2).
+            !s.action.is_compliant() && s.action != fwfleet::planner::Action::VersionUnknown
+        })
+        .map(|(h, s)| {
+            format!(
+                "{h} {} {:?}->{:?}: {} ({})",
+                s.identity, s.from, s.to, s.action, s.reason
+            )
+        })
+        .collect();
+    assert!(
+        odd.is_empty(),
+        "not compliant after the rollout:\n{}",
+        odd.join("\n")
+    );
+    for b in &s.fleet.bmcs {
+        let st: Value = b.state();
+        let flashed: u64 = st["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                let n = c["flash_count"].as_u64().unwrap();
+                assert!(n <= 1, "{} {} flashed {n} times", b.name(), c["kind"]);
+                n
+            })
+            .sum();
+        let h = report.hosts.iter().find(|h| h.name == b.name()).unwrap();
+        let updated = h.steps.iter().filter(|s| s.outcome == "updated").count() as u64;
+        assert_eq!(flashed, updated, "{}: {:#?}", b.name(), h.steps);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mixed_fleet_over_http_by_simple_update_with_coordinated_resets() {
+    let count = 8;
+    let s = setup(
+        FleetConfig {
+            count,
+            profile: Profile::Mixed,
+            seed: seed_with_every_persona(count),
+            timing: timing(),
+            ..FleetConfig::default()
+        },
+        "max_parallel = 8\ncanary = 1\nreset_policy = \"graceful\"\ndefault_method = \"simple-update\"\nstep_deadline_secs = 60",
+    )
+    .await;
+    repository(&s, true).await;
+    let (report, cfg, store) = run(&s, ApplyOptions::default()).await;
+    assert!(report.ok(), "{}", apply::render_table(&report));
+    assert_eq!(report.status, "completed");
+    for h in &report.hosts {
+        assert_eq!(h.result, "updated", "{}", h.message);
+        for st in &h.steps {
+            assert_eq!(st.method.as_deref(), Some("simple-update"), "{h:#?}");
+        }
+    }
+    // OnReset images were staged, then activated by the coordinated reset.
+    let events = store.events(report.run_id).unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.kind == "reset" && e.message.contains("GracefulRestart")),
+        "{events:#?}"
+    );
+    // Supermicro images waited for StartUpdate, which fwfleet sent.
+    assert!(
+        events.iter().any(|e| e.kind == "start-update"),
+        "{events:#?}"
+    );
+    assert_compliant_and_flashed_once(&s, &report, &cfg).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mixed_fleet_over_https_by_multipart_push() {
+    let count = 8;
+    let s = setup(
+        FleetConfig {
+            count,
+            profile: Profile::Mixed,
+            seed: seed_with_every_persona(count),
+            timing: timing(),
+            tls: TlsMode::SelfSigned,
+            ..FleetConfig::default()
+        },
+        "max_parallel = 4\ncanary = 2\nreset_policy = \"force\"\ndefault_method = \"multipart\"\nstep_deadline_secs = 60",
+    )
+    .await;
+    assert!(s.fleet.fleet_toml().contains("tls_fingerprint_sha256"));
+    repository(&s, true).await;
+    let (report, cfg, _) = run(&s, ApplyOptions::default()).await;
+    assert!(report.ok(), "{}", apply::render_table(&report));
+    for h in &report.hosts {
+        assert!(
+            h.steps
+                .iter()
+                .all(|st| st.method.as_deref() == Some("multipart")),
+            "{h:#?}"
+        );
+    }
+    assert_compliant_and_flashed_once(&s, &report, &cfg).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn raw_push_where_the_bmc_offers_it() {
+    let s = setup(
+        FleetConfig {
+            count: 2,
+            profile: Profile::Single(Persona::Openbmc),
+            timing: timing(),
+            ..FleetConfig::default()
+        },
+        "max_parallel = 2\nstep_deadline_secs = 60",
+    )
+    .await;
+    // OpenBMC's HttpPushUri takes BMC firmware; the repository entry asks for
+    // raw push, which beats the built-in order.
+    let states = mock_bmc::imagegen::fetch_states(&s.config).await.unwrap();
+    let out = s.dir.path().join("images");
+    let specs = mock_bmc::imagegen::make_images(
+        &states,
+        &out,
+        Some(&[mock_bmc::Kind::Bmc]),
+        mock_bmc::vstyle::Bump::Minor,
+        4096,
+    )
+    .unwrap();
+    let mut repo = Repository::create_or_open(s.dir.path().join("repository")).unwrap();
+    for sp in specs {
+        let mut add = AddSpec::new(fwfleet::inventory::model::Kind::Bmc, sp.version.clone());
+        add.models = sp.models.clone();
+        add.method = Some(Method::RawPush);
+        repo.add(&out.join(&sp.file), add).unwrap();
+    }
+    let (report, cfg, _) = run(&s, ApplyOptions::default()).await;
+    assert!(report.ok(), "{}", apply::render_table(&report));
+    for h in &report.hosts {
+        assert_eq!(h.steps.len(), 1);
+        assert_eq!(h.steps[0].method.as_deref(), Some("raw-push"), "{h:#?}");
+        assert_eq!(h.steps[0].outcome, "updated", "{h:#?}");
+    }
+    assert_compliant_and_flashed_once(&s, &report, &cfg).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn staged_images_under_reset_policy_never_are_success_and_stay_staged() {
+    let s = setup(
+        FleetConfig {
+            count: 2,
+            profile: Profile::Single(Persona::Ilo),
+            timing: timing(),
+            ..FleetConfig::default()
+        },
+        "max_parallel = 2\ncanary = 0\nstep_deadline_secs = 60",
+    )
+    .await;
+    repository(&s, true).await;
+    let (report, _, _) = run(&s, ApplyOptions::default()).await;
+    assert!(report.ok(), "{}", apply::render_table(&report));
+    for (h, b) in report.hosts.iter().zip(&s.fleet.bmcs) {
+        assert_eq!(h.result, "staged", "{}", h.message);
+        let bios = h
+            .steps
+            .iter()
+            .find(|st| st.kind == fwfleet::inventory::model::Kind::Bios)
+            .unwrap();
+        assert_eq!(bios.outcome, "staged");
+        let st = b.state();
+        let c = st["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["kind"] == "bios" && c["role"] == "active")
+            .unwrap();
+        assert_eq!(c["staged_version"].as_str(), Some(bios.to.as_str()));
+    }
+}
+
+fn scenario(hosts: &[(&str, Faults)]) -> Scenario {
+    Scenario {
+        default: Faults::default(),
+        hosts: hosts
+            .iter()
+            .map(|(h, f)| (h.to_string(), f.clone()))
+            .collect(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_fault_ends_in_its_outcome_with_a_message_naming_host_component_and_cause() {
+    let faults = [
+        (
+            "bmc-0001",
+            Faults {
+                task_fails: Some(true),
+                ..Default::default()
+            },
+            "failed",
+            "ApplyFailed",
+        ),
+        (
+            "bmc-0002",
+            Faults {
+                download_fails: Some(true),
+                ..Default::default()
+            },
+            "failed",
+            "2 attempts",
+        ),
+        (
+            "bmc-0003",
+            Faults {
+                silently_not_applied: Some(true),
+                ..Default::default()
+            },
+            "no-change",
+            "still runs",
+        ),
+        (
+            "bmc-0004",
+            Faults {
+                wrong_version_after_reboot: Some(true),
+                ..Default::default()
+            },
+            "unexpected-version",
+            "expected",
+        ),
+        (
+            "bmc-0005",
+            Faults {
+                task_stuck: Some(true),
+                ..Default::default()
+            },
+            "timed-out",
+            "did not finish",
+        ),
+        (
+            "bmc-0006",
+            // Injected after the scan, below: a storm during the update itself.
+            Faults::default(),
+            "updated",
+            "",
+        ),
+        (
+            "bmc-0007",
+            Faults {
+                session_timeout_secs: Some(1),
+                ..Default::default()
+            },
+            "updated",
+            "",
+        ),
+    ];
+    let s = setup(
+        FleetConfig {
+            count: faults.len(),
+            profile: Profile::Single(Persona::Generic),
+            timing: timing(),
+            scenario: scenario(&faults.iter().map(|(h, f, _, _)| (*h, f.clone())).collect::<Vec<_>>()),
+            ..FleetConfig::default()
+        },
+        "max_parallel = 7\ncanary = 0\nfailure_budget = 1.0\ndefault_method = \"simple-update\"\nstep_deadline_secs = 6",
+    )
+    .await;
+    let states = mock_bmc::imagegen::fetch_states(&s.config).await.unwrap();
+    let out = s.dir.path().join("images");
+    // The BMC's own firmware only: one step per host, and the wrong-version fault needs it.
+    let specs = mock_bmc::imagegen::make_images(
+        &states,
+        &out,
+        Some(&[mock_bmc::Kind::Bmc]),
+        mock_bmc::vstyle::Bump::Minor,
+        4096,
+    )
+    .unwrap();
+    let mut repo = Repository::create_or_open(s.dir.path().join("repository")).unwrap();
+    for sp in specs {
+        let mut add = AddSpec::new(fwfleet::inventory::model::Kind::Bmc, sp.version.clone());
+        add.models = sp.models.clone();
+        add.method = Some(Method::SimpleUpdate);
+        repo.add(&out.join(&sp.file), add).unwrap();
+    }
+    let cfg = Config::load(&s.config).unwrap();
+    let store = Arc::new(Store::open(&cfg.state_dir).unwrap());
+    let opts = ApplyOptions {
+        poll: Some(Duration::from_millis(150)),
+        ..ApplyOptions::default()
+    };
+    let cancel = CancellationToken::new();
+    let prepared = apply::prepare(&cfg, &repo, &store, &opts, &cancel)
+        .await
+        .unwrap();
+    assert_eq!(prepared.jobs.len(), faults.len());
+    // A 503 storm longer than the client's retries of one request, with
+    // Retry-After 0: each request outlasts part of it, the step survives.
+    reqwest::Client::new()
+        .post(format!("{}/mock/faults", s.fleet.bmcs[5].url()))
+        .json(&serde_json::json!({"unavailable": 6, "retry_after_secs": 0}))
+        .send()
+        .await
+        .unwrap();
+    let report = apply::execute(
+        &cfg,
+        prepared.jobs,
+        &opts,
+        store.clone(),
+        cancel,
+        Arc::new(Silent),
+    )
+    .await
+    .unwrap();
+    for (host, _, want, cause) in &faults {
+        let h = report
+            .hosts
+            .iter()
+            .find(|h| &h.name == host)
+            .unwrap_or_else(|| panic!("{host} has no job: {}", apply::render_table(&report)));
+        let step = &h.steps[0];
+        assert_eq!(&step.outcome, want, "{host}: {}", step.message);
+        assert!(
+            step.message.contains(host) && step.message.contains(&step.identity),
+            "{}",
+            step.message
+        );
+        assert!(
+            step.message.contains(cause),
+            "{host}: {} lacks {cause}",
+            step.message
+        );
+        // The journal agrees with the report.
+        let row = store.step(step.step_id.unwrap()).unwrap().unwrap();
+        assert_eq!(
+            (row.state.as_str(), row.outcome.as_deref()),
+            ("done", Some(*want))
+        );
+    }
+    // A failed download is retried once, a failed install never.
+    let b2 = &s.fleet.bmcs[1];
+    let posts = |b: &mock_bmc::MockBmc| {
+        b.bmc()
+            .lock()
+            .journal
+            .entries
+            .iter()
+            .filter(|e| e.method == "POST" && e.path.contains("SimpleUpdate"))
+            .count()
+    };
+    assert_eq!(posts(b2), 2);
+    assert_eq!(posts(&s.fleet.bmcs[0]), 1);
+    assert!(!report.ok());
+    assert_eq!(report.failed_hosts, 5);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_rollout_halts_when_failures_exceed_the_budget() {
+    let failing = ["bmc-0002", "bmc-0005", "bmc-0008"];
+    let s = setup(
+        FleetConfig {
+            count: 10,
+            profile: Profile::Single(Persona::Generic),
+            timing: timing(),
+            scenario: scenario(
+                &failing
+                    .iter()
+                    .map(|h| {
+                        (
+                            *h,
+                            Faults {
+                                task_fails: Some(true),
+                                ..Default::default()
+                            },
+                        )
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+            ..FleetConfig::default()
+        },
+        "max_parallel = 1\ncanary = 0\nfailure_budget = 0.1\nstep_deadline_secs = 30",
+    )
+    .await;
+    let states = mock_bmc::imagegen::fetch_states(&s.config).await.unwrap();
+    let out = s.dir.path().join("images");
+    let specs = mock_bmc::imagegen::make_images(
+        &states,
+        &out,
+        Some(&[mock_bmc::Kind::Nic]),
+        mock_bmc::vstyle::Bump::Patch,
+        4096,
+    )
+    .unwrap();
+    let mut repo = Repository::create_or_open(s.dir.path().join("repository")).unwrap();
+    for sp in specs {
+        let mut add = AddSpec::new(fwfleet::inventory::model::Kind::Nic, sp.version.clone());
+        add.models = sp.models.clone();
+        repo.add(&out.join(&sp.file), add).unwrap();
+    }
+    let (report, _, store) = run(&s, ApplyOptions::default()).await;
+    assert_eq!(report.status, "halted", "{}", apply::render_table(&report));
+    let why = report.halted_reason.clone().unwrap();
+    assert!(
+        why.contains("failure budget of 1") && why.contains("bmc-0005"),
+        "{why}"
+    );
+    assert_eq!(report.failed_hosts, 2);
+    for h in &report.hosts[5..] {
+        assert_eq!(h.result, "not-started", "{}", h.name);
+    }
+    assert_eq!(
+        s.fleet.bmcs[7].state()["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["flash_count"].as_u64().unwrap())
+            .sum::<u64>(),
+        0
+    );
+    assert!(!report.ok());
+    assert_eq!(store.run(report.run_id).unwrap().unwrap().status, "halted");
+    let table = apply::render_table(&report);
+    assert!(table.contains("halted:"), "{table}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_canary_halts_before_the_waves() {
+    let s = setup(
+        FleetConfig {
+            count: 4,
+            profile: Profile::Single(Persona::Generic),
+            timing: timing(),
+            scenario: scenario(&[(
+                "bmc-0001",
+                Faults {
+                    task_fails: Some(true),
+                    ..Default::default()
+                },
+            )]),
+            ..FleetConfig::default()
+        },
+        "max_parallel = 4\ncanary = 1\nfailure_budget = 0.5\nstep_deadline_secs = 30",
+    )
+    .await;
+    let states = mock_bmc::imagegen::fetch_states(&s.config).await.unwrap();
+    let out = s.dir.path().join("images");
+    let specs = mock_bmc::imagegen::make_images(
+        &states,
+        &out,
+        Some(&[mock_bmc::Kind::Cpld]),
+        mock_bmc::vstyle::Bump::Patch,
+        4096,
+    )
+    .unwrap();
+    let mut repo = Repository::create_or_open(s.dir.path().join("repository")).unwrap();
+    for sp in specs {
+        let mut add = AddSpec::new(fwfleet::inventory::model::Kind::Cpld, sp.version.clone());
+        add.models = sp.models.clone();
+        repo.add(&out.join(&sp.file), add).unwrap();
+    }
+    let (report, _, _) = run(&s, ApplyOptions::default()).await;
+    assert_eq!(report.status, "halted");
+    assert!(report
+        .halted_reason
+        .as_deref()
+        .unwrap()
+        .contains("canary bmc-0001"));
+    assert!(report.hosts[1..].iter().all(|h| h.result == "not-started"));
+}
+
+/// The `apply` binary: refuses to run unattended without `--yes`, and with
+/// it flashes, prints JSON, and `status` shows the run.
+#[test]
+fn the_apply_and_status_commands() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let s = rt.block_on(setup(
+        FleetConfig {
+            count: 2,
+            profile: Profile::Single(Persona::Xcc),
+            timing: timing(),
+            ..FleetConfig::default()
+        },
+        "canary = 0\nstep_deadline_secs = 60",
+    ));
+    rt.block_on(repository(&s, false));
+    let bin = env!("CARGO_BIN_EXE_fwfleet");
+    let cfg: &Path = &s.config;
+    let out = std::process::Command::new(bin)
+        .args(["apply", "--config"])
+        .arg(cfg)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--yes"));
+    let out = std::process::Command::new(bin)
+        .args(["apply", "--dry-run", "--config"])
+        .arg(cfg)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(s.fleet.bmcs.iter().all(|b| b.state()["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["flash_count"] == 0)));
+    let out = std::process::Command::new(bin)
+        .args([
+            "apply",
+            "--yes",
+            "--format",
+            "json",
+            "--reset-policy",
+            "graceful",
+            "--max-parallel",
+            "2",
+            "--config",
+        ])
+        .arg(cfg)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["status"], "completed");
+    assert_eq!(v["hosts"].as_array().unwrap().len(), 2);
+    let run = v["run_id"].as_i64().unwrap();
+    let out = std::process::Command::new(bin)
+        .args(["status", "--format", "json", "--config"])
+        .arg(cfg)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["runs"][0]["id"], run);
+    let out = std::process::Command::new(bin)
+        .args(["status", "--run", &run.to_string(), "--config"])
+        .arg(cfg)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("updated") && text.contains("events:"),
+        "{text}"
+    );
+    // Nothing left: a second apply flashes nothing and says so.
+    let out = std::process::Command::new(bin)
+        .args(["apply", "--yes", "--config"])
+        .arg(cfg)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing to flash"));
+    // Bad flags exit 2 before touching anything.
+    for bad in [
+        &["--failure-budget", "1.5"][..],
+        &["--at", "tomorrow"],
+        &["--hosts", "a[b"],
+    ] {
+        let out = std::process::Command::new(bin)
+            .args(["apply", "--yes", "--config"])
+            .arg(cfg)
+            .args(bad)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+    }
+}
