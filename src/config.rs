@@ -224,6 +224,10 @@ pub struct Config {
     pub hosts: Vec<HostConfig>,
     pub rollout: Rollout,
     pub image_server: ImageServerSettings,
+    /// Maintenance windows (`[[windows]]`); empty: none configured.
+    pub schedule: crate::schedule::Schedule,
+    /// How step durations are estimated for window fitting (`[estimates]`).
+    pub estimates: crate::schedule::EstimateSettings,
     /// Warnings found while loading (printed by the CLI).
     pub warnings: Vec<String>,
 }
@@ -309,6 +313,9 @@ struct RawConfig {
     rollout: RawRollout,
     #[serde(default)]
     image_server: RawImageServer,
+    #[serde(default)]
+    windows: Vec<crate::schedule::WindowSpec>,
+    estimates: Option<crate::schedule::EstimatesSpec>,
 }
 
 impl Config {
@@ -509,6 +516,14 @@ impl Config {
         }
         let rollout = rollout_of(&raw.rollout, &err)?;
         let image_server = image_server_of(&raw.image_server, &err, &rel)?;
+        let schedule = crate::schedule::Schedule::from_specs(&raw.windows)
+            .map_err(|e| err(Some(e.key()), e.to_string()))?;
+        let estimates = match &raw.estimates {
+            None => crate::schedule::EstimateSettings::default(),
+            Some(spec) => spec
+                .validate()
+                .map_err(|e| err(Some(format!("estimates.{}", e.field)), e.message.clone()))?,
+        };
         Ok(Config {
             path: path.to_path_buf(),
             state_dir: rel(raw.state_dir.unwrap_or_else(|| PathBuf::from("state"))),
@@ -519,6 +534,8 @@ impl Config {
             hosts,
             rollout,
             image_server,
+            schedule,
+            estimates,
             warnings,
         })
     }

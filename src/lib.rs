@@ -22,6 +22,10 @@
 //!   for SimpleUpdate, behind unguessable per-run URLs, re-checking each hash.
 //! - [`planner`] turns an inventory, repository images and a policy into a
 //!   plan (per component: upgrade, up-to-date, blocked, … with a reason); pure.
+//! - [`schedule`] decides when steps may run: maintenance windows (cron in a
+//!   time zone, exact across daylight-saving changes, or one-shot), step
+//!   duration estimates from history, and which pending steps fit the window
+//!   open now; pure, `now` is always an argument.
 //! - [`version`] parses vendor version strings and compares them; it does no I/O
 //!   and never guesses: two strings it cannot order compare as `Unknown`.
 
@@ -35,6 +39,7 @@ pub mod inventory;
 pub mod planner;
 pub mod redfish;
 pub mod repository;
+pub mod schedule;
 pub mod secret;
 pub mod store;
 pub mod updater;

@@ -11,7 +11,6 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, clap::Args)]
@@ -70,43 +69,6 @@ pub struct StatusArgs {
     pub format: Format,
 }
 
-/// `4h`, `90m`, `1h30m`, `45s`, or plain seconds.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let t = s.trim();
-    if let Ok(n) = t.parse::<u64>() {
-        return Ok(Duration::from_secs(n));
-    }
-    let mut total = 0u64;
-    let mut num = String::new();
-    for c in t.chars() {
-        if c.is_ascii_digit() {
-            num.push(c);
-            continue;
-        }
-        let n: u64 = num
-            .parse()
-            .map_err(|_| format!("'{s}' is not a duration; write e.g. 4h, 90m or 1h30m"))?;
-        num.clear();
-        total += n * match c {
-            'h' => 3600,
-            'm' => 60,
-            's' => 1,
-            'd' => 86_400,
-            _ => {
-                return Err(format!(
-                    "'{s}' is not a duration; write e.g. 4h, 90m or 1h30m"
-                ))
-            }
-        };
-    }
-    if !num.is_empty() || total == 0 {
-        return Err(format!(
-            "'{s}' is not a duration; write e.g. 4h, 90m or 1h30m"
-        ));
-    }
-    Ok(Duration::from_secs(total))
-}
-
 fn confirm(prompt: &str) -> anyhow::Result<bool> {
     eprint!("{prompt} [y/N] ");
     std::io::stderr().flush()?;
@@ -146,7 +108,7 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     let window = args
         .window
         .as_deref()
-        .map(parse_duration)
+        .map(crate::schedule::parse_duration)
         .transpose()
         .map_err(UsageError)?;
     if !args.yes && !args.dry_run && !std::io::stdin().is_terminal() {
@@ -378,19 +340,4 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("4h").unwrap(), Duration::from_secs(4 * 3600));
-        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
-        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
-        for bad in ["", "4x", "h", "0m", "4h3"] {
-            assert!(parse_duration(bad).is_err(), "{bad}");
-        }
-    }
 }

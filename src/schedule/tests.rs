@@ -1,0 +1,784 @@
+//! Schedule tests. Every instant is explicit; expected starts are written in
+//! the window's local time *with* the offset (`2025-03-30T03:00+02:00`), so a
+//! wrong offset fails as loudly as a wrong hour. Transition dates used:
+//! Europe/Berlin 2025-03-30 (02:00 → 03:00) and 2025-10-26 (03:00 → 02:00);
+//! America/New_York 2025-03-09 (02:00 → 03:00) and 2025-11-02 (02:00 → 01:00).
+
+use super::*;
+use crate::inventory::model::Kind;
+use chrono::{DateTime, TimeDelta, Utc};
+use chrono_tz::Tz;
+use std::time::Duration;
+
+mod props;
+
+fn utc(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s)
+        .unwrap_or_else(|e| panic!("bad instant {s}: {e}"))
+        .with_timezone(&Utc)
+}
+
+/// `2025-03-30T03:00+02:00`: an instant as a local time in `zone`.
+fn local(t: DateTime<Utc>, zone: &str) -> String {
+    let zone: Tz = zone.parse().expect("zone");
+    t.with_timezone(&zone)
+        .format("%Y-%m-%dT%H:%M%:z")
+        .to_string()
+}
+
+fn window(cron: &str, duration: &str, zone: &str) -> Window {
+    Window::recurring("w", cron, duration, zone)
+        .unwrap_or_else(|e| panic!("window {cron} {duration} {zone}: {e}"))
+}
+
+fn labels(pairs: &[(&str, &str)]) -> Labels {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// The next `n` starts at or after `now`, as local times with offsets.
+fn check_starts(cron: &str, zone: &str, now: &str, expected: &[&str]) {
+    let w = window(cron, "1h", zone);
+    let got: Vec<String> = w
+        .starts_from(utc(now))
+        .take(expected.len())
+        .map(|t| local(t, zone))
+        .collect();
+    assert_eq!(got, expected, "cron `{cron}` in {zone} from {now}");
+}
+
+/// (cron, zone, now, the next starts as local times with offsets).
+type StartsRow = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+);
+
+#[rustfmt::skip]
+const PLAIN: &[StartsRow] = &[
+    // Winter and summer in Berlin: same wall clock, different UTC.
+    ("0 2 * * tue", "Europe/Berlin", "2025-01-01T00:00:00Z", &["2025-01-07T02:00+01:00", "2025-01-14T02:00+01:00"]),
+    ("0 2 * * tue", "Europe/Berlin", "2025-06-30T12:00:00Z", &["2025-07-01T02:00+02:00"]),
+    // A start exactly at `now` counts (00:00Z is 02:00 CEST).
+    ("0 2 * * tue", "Europe/Berlin", "2025-07-01T00:00:00Z", &["2025-07-01T02:00+02:00"]),
+    ("0 2 * * tue", "Europe/Berlin", "2025-07-01T00:00:01Z", &["2025-07-08T02:00+02:00"]),
+    ("0 22 * * fri", "America/New_York", "2025-01-01T00:00:00Z", &["2025-01-03T22:00-05:00", "2025-01-10T22:00-05:00"]),
+    ("0 22 * * fri", "America/New_York", "2025-06-01T00:00:00Z", &["2025-06-06T22:00-04:00"]),
+    // Lists, ranges, steps and names.
+    ("0,30 1 * * mon-wed", "UTC", "2025-01-05T00:00:00Z", &["2025-01-06T01:00+00:00", "2025-01-06T01:30+00:00", "2025-01-07T01:00+00:00"]),
+    ("*/20 3 1 jan,jul *", "UTC", "2025-02-01T00:00:00Z", &["2025-07-01T03:00+00:00", "2025-07-01T03:20+00:00", "2025-07-01T03:40+00:00", "2026-01-01T03:00+00:00"]),
+    ("10/25 4 * * *", "UTC", "2025-01-01T00:00:00Z", &["2025-01-01T04:10+00:00", "2025-01-01T04:35+00:00", "2025-01-02T04:10+00:00"]),
+    ("0 5 * * 7", "UTC", "2025-01-01T00:00:00Z", &["2025-01-05T05:00+00:00"]),
+    ("0 5 * * SUN", "UTC", "2025-01-01T00:00:00Z", &["2025-01-05T05:00+00:00"]),
+    // Both day fields restricted: either may match (the 13th, or a Friday).
+    ("0 0 13 * fri", "UTC", "2025-06-01T00:00:00Z", &["2025-06-06T00:00+00:00", "2025-06-13T00:00+00:00", "2025-06-20T00:00+00:00"]),
+    // Day of month restricted, day of week `*`: both must match.
+    ("0 0 13 * *", "UTC", "2025-06-01T00:00:00Z", &["2025-06-13T00:00+00:00", "2025-07-13T00:00+00:00"]),
+    // Leap day, years apart.
+    ("0 0 29 2 *", "UTC", "2025-01-01T00:00:00Z", &["2028-02-29T00:00+00:00"]),
+];
+
+#[rustfmt::skip]
+const GAPS: &[StartsRow] = &[
+    // 02:30 does not exist on 2025-03-30 in Berlin: the window opens at 03:00 CEST.
+    ("30 2 * * *", "Europe/Berlin", "2025-03-29T12:00:00Z", &["2025-03-30T03:00+02:00", "2025-03-31T02:30+02:00"]),
+    // `now` exactly at the end of the gap still sees that start.
+    ("30 2 * * *", "Europe/Berlin", "2025-03-30T01:00:00Z", &["2025-03-30T03:00+02:00"]),
+    ("30 2 * * *", "Europe/Berlin", "2025-03-30T01:00:01Z", &["2025-03-31T02:30+02:00"]),
+    // Four starts inside the gap make one window, not four.
+    ("*/15 2 * * *", "Europe/Berlin", "2025-03-29T12:00:00Z", &["2025-03-30T03:00+02:00", "2025-03-31T02:00+02:00"]),
+    // A gap start that coincides with a real 03:00 start: still one.
+    ("0 2,3 * * *", "Europe/Berlin", "2025-03-29T12:00:00Z", &["2025-03-30T03:00+02:00", "2025-03-31T02:00+02:00"]),
+    ("30 2 * * sun", "America/New_York", "2025-03-01T00:00:00Z", &["2025-03-02T02:30-05:00", "2025-03-09T03:00-04:00", "2025-03-16T02:30-04:00"]),
+    // Chile springs forward at midnight: 00:00 → 01:00.
+    ("0 0 * * *", "America/Santiago", "2025-09-06T12:00:00Z", &["2025-09-07T01:00-03:00", "2025-09-08T00:00-03:00"]),
+    // Lord Howe moves by half an hour: 02:00 → 02:30.
+    ("15 2 * * *", "Australia/Lord_Howe", "2025-10-04T00:00:00Z", &["2025-10-05T02:30+11:00", "2025-10-06T02:15+11:00"]),
+];
+
+#[rustfmt::skip]
+const OVERLAPS: &[StartsRow] = &[
+    // 02:30 happens twice on 2025-10-26 in Berlin (+02:00, then +01:00): one window, the first.
+    ("30 2 * * *", "Europe/Berlin", "2025-10-25T12:00:00Z", &["2025-10-26T02:30+02:00", "2025-10-27T02:30+01:00"]),
+    // During the repeated hour (the second 02:10, +01:00) the first 02:30 is past: no second window.
+    ("30 2 * * *", "Europe/Berlin", "2025-10-26T01:10:00Z", &["2025-10-27T02:30+01:00"]),
+    // Every 20 minutes: the repeated hour does not fire again.
+    ("*/20 2 26 10 *", "Europe/Berlin", "2025-10-25T12:00:00Z", &["2025-10-26T02:00+02:00", "2025-10-26T02:20+02:00", "2025-10-26T02:40+02:00", "2026-10-26T02:00+01:00"]),
+    ("30 1 * * *", "America/New_York", "2025-11-01T12:00:00Z", &["2025-11-02T01:30-04:00", "2025-11-03T01:30-05:00"]),
+];
+
+#[test]
+fn windows_open_at_the_right_instant() {
+    for (cron, zone, now, expected) in PLAIN {
+        check_starts(cron, zone, now, expected);
+    }
+}
+
+#[test]
+fn daylight_saving_gap_opens_at_the_end_of_the_gap() {
+    for (cron, zone, now, expected) in GAPS {
+        check_starts(cron, zone, now, expected);
+    }
+}
+
+#[test]
+fn daylight_saving_overlap_uses_the_first_occurrence_only() {
+    for (cron, zone, now, expected) in OVERLAPS {
+        check_starts(cron, zone, now, expected);
+    }
+    // The instants themselves, to pin the offsets independently of formatting.
+    let w = window("30 2 * * *", "1h", "Europe/Berlin");
+    assert_eq!(
+        w.next_start(utc("2025-10-25T12:00:00Z")),
+        Some(utc("2025-10-26T00:30:00Z"))
+    );
+    assert_eq!(
+        w.next_start(utc("2025-03-29T12:00:00Z")),
+        Some(utc("2025-03-30T01:00:00Z"))
+    );
+}
+
+#[test]
+fn durations_are_elapsed_time_across_a_change() {
+    // (cron, zone, now, start, end), all local with offsets.
+    let cases = [
+        // Spring: 4 elapsed hours are 5 on the wall clock.
+        (
+            "0 1 * * *",
+            "Europe/Berlin",
+            "2025-03-29T23:30:00Z",
+            "2025-03-30T01:00+01:00",
+            "2025-03-30T06:00+02:00",
+        ),
+        // Autumn: 4 elapsed hours are 3 on the wall clock.
+        (
+            "0 1 * * *",
+            "Europe/Berlin",
+            "2025-10-25T22:30:00Z",
+            "2025-10-26T01:00+02:00",
+            "2025-10-26T04:00+01:00",
+        ),
+        (
+            "0 0 * * *",
+            "America/New_York",
+            "2025-11-02T03:00:00Z",
+            "2025-11-02T00:00-04:00",
+            "2025-11-02T03:00-05:00",
+        ),
+    ];
+    for (cron, zone, now, start, end) in cases {
+        let w = window(cron, "4h", zone);
+        let s = w.next_start(utc(now)).expect("a start");
+        let open = w
+            .open_at(s + TimeDelta::hours(2))
+            .expect("open two hours in");
+        assert_eq!(open.start, s, "{cron} {zone}");
+        assert_eq!(open.end - open.start, TimeDelta::hours(4), "{cron} {zone}");
+        assert_eq!(
+            (local(open.start, zone), local(open.end, zone)),
+            (start.to_string(), end.to_string()),
+            "{cron} {zone}"
+        );
+    }
+}
+
+#[test]
+fn open_at_returns_the_window_containing_now() {
+    // Tuesday 2025-01-07 02:00-06:00 CET = 01:00Z-05:00Z.
+    let w = window("0 2 * * tue", "4h", "Europe/Berlin");
+    let cases = [
+        ("2025-01-07T00:59:59Z", None),
+        (
+            "2025-01-07T01:00:00Z",
+            Some(("2025-01-07T01:00:00Z", "2025-01-07T05:00:00Z")),
+        ),
+        (
+            "2025-01-07T03:30:00Z",
+            Some(("2025-01-07T01:00:00Z", "2025-01-07T05:00:00Z")),
+        ),
+        (
+            "2025-01-07T04:59:59Z",
+            Some(("2025-01-07T01:00:00Z", "2025-01-07T05:00:00Z")),
+        ),
+        ("2025-01-07T05:00:00Z", None),
+        ("2025-01-08T03:00:00Z", None),
+    ];
+    let schedule = Schedule::new(vec![w.clone()]);
+    for (now, expected) in cases {
+        let expected = expected.map(|(s, e)| (utc(s), utc(e)));
+        let got = w.open_at(utc(now)).map(|o| (o.start, o.end));
+        assert_eq!(got, expected, "window at {now}");
+        let span = schedule
+            .open_at(utc(now), &Labels::new())
+            .map(|s| (s.start, s.end));
+        assert_eq!(span, expected, "schedule at {now}");
+    }
+    // The next window after an open one is the following week's.
+    let next = schedule
+        .next_window(utc("2025-01-07T03:30:00Z"), &Labels::new())
+        .expect("next");
+    assert_eq!(next.start, utc("2025-01-14T01:00:00Z"));
+    assert_eq!(next.windows, vec!["w".to_string()]);
+}
+
+#[test]
+fn one_shot_windows() {
+    let spec = WindowSpec {
+        name: Some("emergency".into()),
+        at: Some("2025-03-30T03:00:00+02:00".into()),
+        duration: Some("90m".into()),
+        ..WindowSpec::default()
+    };
+    let w = spec.validate(0).expect("valid");
+    let at = utc("2025-03-30T01:00:00Z");
+    assert_eq!(w.next_start(utc("2025-03-29T00:00:00Z")), Some(at));
+    assert_eq!(w.next_start(at), Some(at));
+    assert_eq!(w.next_start(at + TimeDelta::seconds(1)), None);
+    assert_eq!(
+        w.open_at(at + TimeDelta::minutes(89)).map(|o| o.end),
+        Some(at + TimeDelta::minutes(90))
+    );
+    assert_eq!(w.open_at(at + TimeDelta::minutes(90)), None);
+}
+
+#[test]
+fn per_label_windows() {
+    let rack_a = Window::recurring("rack-a", "0 2 * * tue", "4h", "Europe/Berlin")
+        .expect("valid")
+        .with_labels(&["rack=a"])
+        .expect("selector");
+    let rack_b = Window::recurring("rack-b", "0 2 * * thu", "4h", "Europe/Berlin")
+        .expect("valid")
+        .with_labels(&["rack-b"])
+        .expect("selector");
+    let schedule = Schedule::new(vec![rack_a, rack_b]);
+    let now = utc("2025-01-06T12:00:00Z"); // a Monday
+    let cases = [
+        (
+            labels(&[("rack", "a")]),
+            Some(("2025-01-07T01:00:00Z", "rack-a")),
+        ),
+        // A bare selector matches any label with that value.
+        (
+            labels(&[("rack", "rack-b")]),
+            Some(("2025-01-09T01:00:00Z", "rack-b")),
+        ),
+        (
+            labels(&[("row", "rack-b"), ("rack", "a")]),
+            Some(("2025-01-07T01:00:00Z", "rack-a")),
+        ),
+        // `rack=a` is not `a` under another key.
+        (labels(&[("row", "a")]), None),
+        (labels(&[]), None),
+    ];
+    for (host, expected) in cases {
+        let got = schedule
+            .next_window(now, &host)
+            .map(|s| (s.start, s.windows[0].clone()));
+        assert_eq!(
+            got,
+            expected.map(|(t, n)| (utc(t), n.to_string())),
+            "{host:?}"
+        );
+    }
+}
+
+#[test]
+fn overlapping_and_touching_openings_merge_into_one_span() {
+    let fleet = Window::recurring("fleet", "0 2 * * *", "2h", "UTC").expect("valid");
+    let rack = Window::recurring("rack", "0 3 * * *", "3h", "UTC")
+        .expect("valid")
+        .with_labels(&["rack=a"])
+        .expect("selector");
+    let schedule = Schedule::new(vec![fleet, rack]);
+    let a = labels(&[("rack", "a")]);
+    let b = labels(&[("rack", "b")]);
+    let span = schedule
+        .open_at(utc("2025-01-01T05:00:00Z"), &a)
+        .expect("open");
+    assert_eq!(
+        (span.start, span.end, span.windows.clone()),
+        (
+            utc("2025-01-01T02:00:00Z"),
+            utc("2025-01-01T06:00:00Z"),
+            vec!["fleet".to_string(), "rack".to_string()]
+        )
+    );
+    assert_eq!(schedule.open_at(utc("2025-01-01T05:00:00Z"), &b), None);
+
+    // Hourly one-hour openings touch: one span from 01:00 to 04:00.
+    let touching = Schedule::new(vec![window("0 1-3 * * *", "1h", "UTC")]);
+    let span = touching
+        .open_at(utc("2025-01-01T02:30:00Z"), &Labels::new())
+        .expect("open");
+    assert_eq!(
+        (span.start, span.end),
+        (utc("2025-01-01T01:00:00Z"), utc("2025-01-01T04:00:00Z"))
+    );
+    // A 2h step fits from 02:00 only because the openings are merged.
+    assert!(fits(
+        utc("2025-01-01T02:00:00Z"),
+        span.end,
+        Duration::from_secs(7200)
+    ));
+
+    // Always open: the span is followed for MAX_SPAN each way, no further.
+    let always = Schedule::new(vec![window("* * * * *", "5m", "UTC")]);
+    let now = utc("2025-01-01T00:00:00Z");
+    let span = always.open_at(now, &Labels::new()).expect("open");
+    assert!(
+        span.start >= now - MAX_SPAN - TimeDelta::minutes(5)
+            && span.end <= now + MAX_SPAN + TimeDelta::minutes(5)
+    );
+    assert!(span.end - now >= MAX_SPAN);
+}
+
+#[test]
+fn fits_never_overruns() {
+    let end = utc("2025-01-07T05:00:00Z");
+    let cases = [
+        ("2025-01-07T03:00:00Z", 2 * 3600, true),
+        ("2025-01-07T03:00:01Z", 2 * 3600, false),
+        ("2025-01-07T05:00:00Z", 0, true),
+        ("2025-01-07T01:00:00Z", 5 * 3600, false),
+    ];
+    for (now, secs, expected) in cases {
+        assert_eq!(
+            fits(utc(now), end, Duration::from_secs(secs)),
+            expected,
+            "{now} + {secs}s"
+        );
+    }
+    assert!(!fits(utc("2025-01-07T03:00:00Z"), end, Duration::MAX));
+}
+
+fn bmc() -> ComponentKey {
+    ComponentKey::new(Kind::Bmc, "BMC")
+}
+
+fn bios() -> ComponentKey {
+    ComponentKey::new(Kind::Bios, "BIOS")
+}
+
+fn mins(m: u64) -> Duration {
+    Duration::from_secs(m * 60)
+}
+
+#[test]
+fn estimates_from_history_or_default() {
+    let mut est = Estimates::new(EstimateSettings {
+        default: mins(45),
+        percentile: 90,
+    });
+    assert_eq!(
+        est.estimate(&bmc(), "R650"),
+        Estimate {
+            duration: mins(45),
+            source: EstimateSource::Default
+        }
+    );
+    for m in [30, 10, 20, 100, 40, 50, 60, 70, 80, 90] {
+        est.record(&bmc(), "R650", mins(m));
+    }
+    // p90 of ten samples is the 9th smallest.
+    assert_eq!(
+        est.estimate(&bmc(), "R650"),
+        Estimate {
+            duration: mins(90),
+            source: EstimateSource::History { samples: 10 }
+        }
+    );
+    // Another model or component has no history of its own.
+    assert_eq!(est.estimate(&bmc(), "R750").source, EstimateSource::Default);
+    assert_eq!(
+        est.estimate(&bios(), "R650").source,
+        EstimateSource::Default
+    );
+
+    let cases = [
+        (50, &[7, 1, 5][..], 5),
+        (50, &[1, 2, 3, 4], 2),
+        (100, &[3, 9, 1], 9),
+        (1, &[3, 9, 1], 1),
+        (90, &[12], 12),
+    ];
+    for (percentile, samples, expected) in cases {
+        let mut e = Estimates::new(EstimateSettings {
+            default: mins(60),
+            percentile,
+        });
+        for s in samples {
+            e.record(&bios(), "m", mins(*s));
+        }
+        assert_eq!(
+            e.estimate(&bios(), "m").duration,
+            mins(expected),
+            "p{percentile} of {samples:?}"
+        );
+    }
+
+    let spec: EstimatesSpec = toml::from_str("default = \"1h30m\"\npercentile = 50").expect("toml");
+    assert_eq!(
+        spec.validate(),
+        Ok(EstimateSettings {
+            default: mins(90),
+            percentile: 50
+        })
+    );
+    assert_eq!(
+        EstimatesSpec::default().validate(),
+        Ok(EstimateSettings::default())
+    );
+    let bad = EstimatesSpec {
+        percentile: Some(0),
+        ..EstimatesSpec::default()
+    };
+    assert_eq!(bad.validate().map_err(|e| e.field), Err("percentile"));
+    let zero = EstimatesSpec {
+        default: Some("0s".into()),
+        ..EstimatesSpec::default()
+    };
+    assert_eq!(zero.validate().map_err(|e| e.field), Err("default"));
+}
+
+fn step(host: &str, rack: &str, component: ComponentKey) -> PendingStep {
+    PendingStep {
+        host: host.into(),
+        labels: labels(&[("rack", rack)]),
+        component,
+        model: "R650".into(),
+    }
+}
+
+/// One row per step: `host component -> now|later(reason, next start)`.
+fn check_split(
+    schedule: &Schedule,
+    estimates: &Estimates,
+    now: &str,
+    steps: &[PendingStep],
+    expected: &[&str],
+) {
+    let split = split_steps(schedule, estimates, utc(now), steps);
+    let mut rows: Vec<String> = split
+        .now
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} -> now at {}",
+                r.step.host,
+                r.step.component,
+                r.begin.to_rfc3339()
+            )
+        })
+        .collect();
+    rows.extend(split.later.iter().map(|d| {
+        let reason = match &d.reason {
+            WaitReason::NoWindowForHost => "no-window".to_string(),
+            WaitReason::Closed => "closed".to_string(),
+            WaitReason::WouldOverrun { .. } => "overrun".to_string(),
+            WaitReason::AfterWaitingStep => "queued".to_string(),
+        };
+        let next = d.next_start.map_or("none".to_string(), |t| t.to_rfc3339());
+        format!(
+            "{} {} -> later {reason} {next}",
+            d.step.host, d.step.component
+        )
+    }));
+    assert_eq!(rows, expected, "split at {now}");
+}
+
+#[test]
+fn steps_that_would_overrun_wait_for_the_next_window() {
+    // Rack a: Tuesdays 02:00-06:00 Berlin (01:00Z-05:00Z in January).
+    let schedule = Schedule::new(vec![Window::recurring(
+        "rack-a",
+        "0 2 * * tue",
+        "4h",
+        "Europe/Berlin",
+    )
+    .expect("valid")
+    .with_labels(&["rack=a"])
+    .expect("selector")]);
+    let mut est = Estimates::new(EstimateSettings {
+        default: mins(60),
+        percentile: 90,
+    });
+    est.record(&bios(), "R650", mins(120));
+    let steps = [
+        step("n1", "a", bmc()),  // default 1h
+        step("n1", "a", bios()), // 2h from history: begins 04:30Z, would end 06:30Z
+        step("n1", "a", ComponentKey::new(Kind::Nic, "NIC1")),
+        step("n2", "a", bios()),
+        step("n3", "b", bmc()),
+    ];
+    // 03:30Z: 1h30 left in the window.
+    check_split(
+        &schedule,
+        &est,
+        "2025-01-07T03:30:00Z",
+        &steps,
+        &[
+            "n1 bmc BMC -> now at 2025-01-07T03:30:00+00:00",
+            "n1 bios BIOS -> later overrun 2025-01-14T01:00:00+00:00",
+            "n1 nic NIC1 -> later queued 2025-01-14T01:00:00+00:00",
+            "n2 bios BIOS -> later overrun 2025-01-14T01:00:00+00:00",
+            "n3 bmc BMC -> later no-window none",
+        ],
+    );
+    // At the opening everything of rack a fits, back to back per host.
+    check_split(
+        &schedule,
+        &est,
+        "2025-01-07T01:00:00Z",
+        &steps[..4],
+        &[
+            "n1 bmc BMC -> now at 2025-01-07T01:00:00+00:00",
+            "n1 bios BIOS -> now at 2025-01-07T02:00:00+00:00",
+            "n1 nic NIC1 -> now at 2025-01-07T04:00:00+00:00",
+            "n2 bios BIOS -> now at 2025-01-07T01:00:00+00:00",
+        ],
+    );
+    // Closed: the next window's start.
+    check_split(
+        &schedule,
+        &est,
+        "2025-01-08T00:00:00Z",
+        &steps[..1],
+        &["n1 bmc BMC -> later closed 2025-01-14T01:00:00+00:00"],
+    );
+    // A step longer than the window never fits: no next start to promise.
+    est.record(&bmc(), "R650", mins(300));
+    let split = split_steps(&schedule, &est, utc("2025-01-08T00:00:00Z"), &steps[..1]);
+    assert_eq!(split.later[0].next_start, None);
+    assert_eq!(split.next_start(), None);
+}
+
+/// A valid spec to break one key at a time.
+fn spec() -> WindowSpec {
+    WindowSpec {
+        name: Some("rack-a".into()),
+        cron: Some("0 2 * * tue".into()),
+        duration: Some("4h".into()),
+        timezone: Some("Europe/Berlin".into()),
+        ..WindowSpec::default()
+    }
+}
+
+#[test]
+fn bad_windows_name_the_window_the_key_and_the_fix() {
+    type Edit = fn(&mut WindowSpec);
+    let cases: &[(Edit, &str, &str)] = &[
+        (
+            |s| s.cron = Some("0 25 * * *".into()),
+            "cron",
+            "hour field `25`: 25 is out of range; write 0-23",
+        ),
+        (
+            |s| s.cron = Some("0 2 * *".into()),
+            "cron",
+            "has 4 field(s), expected 5",
+        ),
+        (
+            |s| s.cron = Some("0 2 * * tuesday".into()),
+            "cron",
+            "write 0-7 or sun-sat",
+        ),
+        (
+            |s| s.cron = Some("0 2 * * fri-mon".into()),
+            "cron",
+            "runs backwards",
+        ),
+        (|s| s.cron = Some("*/0 2 * * *".into()), "cron", "step 0"),
+        (
+            |s| s.cron = Some("0 2 31 feb *".into()),
+            "cron",
+            "never matches",
+        ),
+        (
+            |s| s.timezone = Some("Europe/Berlinn".into()),
+            "timezone",
+            "not a known time zone",
+        ),
+        (
+            |s| s.timezone = Some("europe/berlin".into()),
+            "timezone",
+            "did you mean timezone = \"Europe/Berlin\"",
+        ),
+        (|s| s.timezone = None, "timezone", "is missing"),
+        (|s| s.duration = Some("0m".into()), "duration", "is zero"),
+        (
+            |s| s.duration = Some("4 hours".into()),
+            "duration",
+            "unknown unit",
+        ),
+        (
+            |s| s.duration = Some("32d".into()),
+            "duration",
+            "longer than 31d",
+        ),
+        (
+            |s| s.duration = Some("30m1h".into()),
+            "duration",
+            "out of order",
+        ),
+        (
+            |s| s.duration = Some("90".into()),
+            "duration",
+            "has no unit",
+        ),
+        (|s| s.duration = None, "duration", "is missing"),
+        (|s| s.name = None, "name", "is missing"),
+        (|s| s.cron = None, "cron", "is missing (and so is at)"),
+        (
+            |s| s.at = Some("2025-03-30T01:00:00Z".into()),
+            "at",
+            "together with cron",
+        ),
+        (
+            |s| {
+                s.cron = None;
+                s.at = Some("2025-03-30 01:00".into());
+                s.timezone = None;
+            },
+            "at",
+            "not an RFC 3339 instant",
+        ),
+        (
+            |s| {
+                s.cron = None;
+                s.at = Some("2025-03-30T01:00:00Z".into());
+            },
+            "timezone",
+            "one-shot",
+        ),
+        (|s| s.labels = Some(vec![]), "labels", "empty list"),
+        (
+            |s| s.labels = Some(vec!["rack=".into()]),
+            "labels",
+            "empty side",
+        ),
+    ];
+    for (edit, field, fragment) in cases {
+        let mut s = spec();
+        edit(&mut s);
+        let err = s.validate(3).expect_err(&format!("{s:?} should fail"));
+        assert_eq!((err.field, err.index), (*field, 3), "{err}");
+        assert!(err.message.contains(fragment), "{err:?} lacks {fragment:?}");
+        assert!(
+            err.message.contains("hint:") || err.message.contains("write"),
+            "{err} gives no fix"
+        );
+        let shown = err.to_string();
+        assert!(shown.contains(&format!("windows[3].{field}")), "{shown}");
+        if s.name.is_some() {
+            assert!(shown.starts_with("window 'rack-a'"), "{shown}");
+        }
+    }
+    let dup = Schedule::from_specs(&[spec(), spec()]).expect_err("duplicate");
+    assert_eq!((dup.index, dup.field), (1, "name"));
+}
+
+#[test]
+fn windows_deserialize_from_toml() {
+    #[derive(serde::Deserialize)]
+    struct File {
+        windows: Vec<WindowSpec>,
+    }
+    let text = r#"
+        [[windows]]
+        name = "rack-a"
+        cron = "0 2 * * tue"
+        duration = "4h"
+        timezone = "Europe/Berlin"
+        labels = ["rack=a"]
+
+        [[windows]]
+        name = "rack-b"
+        cron = "0 2 * * thu"
+        duration = "1h30m"
+        timezone = "Europe/Berlin"
+        labels = ["rack-b"]
+
+        [[windows]]
+        name = "hotfix"
+        at = 2025-03-30T01:00:00Z
+        duration = "2h"
+    "#;
+    let file: File = toml::from_str(text).expect("toml");
+    let schedule = Schedule::from_specs(&file.windows).expect("valid");
+    let names: Vec<&str> = schedule.windows().iter().map(Window::name).collect();
+    assert_eq!(names, ["rack-a", "rack-b", "hotfix"]);
+    assert_eq!(schedule.windows()[1].duration(), mins(90));
+    assert_eq!(
+        schedule.windows()[2].recurrence(),
+        &Recurrence::Once(utc("2025-03-30T01:00:00Z"))
+    );
+    assert!(schedule.windows()[2].applies_to(&labels(&[("rack", "x")])));
+    assert_eq!(
+        schedule.windows()[0].to_string(),
+        "rack-a (cron \"0 2 * * tue\" Europe/Berlin, 4h)"
+    );
+
+    let unknown = toml::from_str::<File>("[[windows]]\nname = \"x\"\ncorn = \"0 2 * * *\"");
+    assert!(unknown.is_err(), "unknown keys are errors");
+}
+
+#[test]
+fn durations_parse_and_print() {
+    let cases = [
+        ("4h", 4 * 3600),
+        ("90m", 5400),
+        ("1h30m", 5400),
+        ("1h 30m", 5400),
+        ("2d", 172_800),
+        ("45s", 45),
+        ("1d2h3m4s", 93_784),
+        ("0s", 0),
+    ];
+    for (text, secs) in cases {
+        assert_eq!(
+            parse_duration(text),
+            Ok(Duration::from_secs(secs)),
+            "{text}"
+        );
+    }
+    for bad in ["", "h", "4", "4x", "1m1h", "1h1h", "-1h"] {
+        assert!(parse_duration(bad).is_err(), "{bad:?} should fail");
+    }
+    assert_eq!(fmt_duration(Duration::from_secs(5400)), "1h30m");
+    assert_eq!(fmt_duration(Duration::from_secs(93_784)), "1d2h3m4s");
+}
+
+/// The example and the error shown in docs/CONFIG.md are real.
+#[test]
+fn config_doc_example_is_valid() {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct File {
+        windows: Vec<WindowSpec>,
+        estimates: EstimatesSpec,
+    }
+    let doc = include_str!("../../docs/CONFIG.md");
+    let section = &doc[doc.find("## `[[windows]]`").expect("section")..];
+    let example = section
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("example block");
+    let file: File = toml::from_str(example).expect("example parses");
+    let schedule = Schedule::from_specs(&file.windows).expect("example validates");
+    assert_eq!(schedule.windows().len(), 3);
+    assert_eq!(file.estimates.validate().map(|e| e.default), Ok(mins(45)));
+    let mut bad = spec();
+    bad.cron = Some("0 25 * * tue".into());
+    let shown = bad.validate(0).expect_err("bad hour").to_string();
+    let documented = section
+        .split("```text\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n```").next())
+        .expect("error block");
+    assert_eq!(shown, documented);
+}
