@@ -91,6 +91,27 @@ async fn repository(s: &Setup, on_reset_bios: bool) -> Repository {
     repo
 }
 
+/// One image per model for one component kind, optionally with a method.
+async fn repository_of_kind(
+    s: &Setup,
+    kind: mock_bmc::Kind,
+    bump: mock_bmc::vstyle::Bump,
+    method: Option<Method>,
+) -> Repository {
+    let states = mock_bmc::imagegen::fetch_states(&s.config).await.unwrap();
+    let out = s.dir.path().join("images");
+    let specs = mock_bmc::imagegen::make_images(&states, &out, Some(&[kind]), bump, 4096).unwrap();
+    let mut repo = Repository::create_or_open(s.dir.path().join("repository")).unwrap();
+    let kind: fwfleet::inventory::model::Kind = kind.to_string().parse().unwrap();
+    for sp in specs {
+        let mut add = AddSpec::new(kind, sp.version.clone());
+        add.models = sp.models.clone();
+        add.method = method;
+        repo.add(&out.join(&sp.file), add).unwrap();
+    }
+    repo
+}
+
 async fn run(s: &Setup, opts: ApplyOptions) -> (RolloutReport, Config, Arc<Store>) {
     let cfg = Config::load(&s.config).unwrap();
     let repo = Repository::open(&cfg.repository).unwrap();
@@ -257,23 +278,13 @@ async fn raw_push_where_the_bmc_offers_it() {
     .await;
     // OpenBMC's HttpPushUri takes BMC firmware; the repository entry asks for
     // raw push, which beats the built-in order.
-    let states = mock_bmc::imagegen::fetch_states(&s.config).await.unwrap();
-    let out = s.dir.path().join("images");
-    let specs = mock_bmc::imagegen::make_images(
-        &states,
-        &out,
-        Some(&[mock_bmc::Kind::Bmc]),
+    repository_of_kind(
+        &s,
+        mock_bmc::Kind::Bmc,
         mock_bmc::vstyle::Bump::Minor,
-        4096,
+        Some(Method::RawPush),
     )
-    .unwrap();
-    let mut repo = Repository::create_or_open(s.dir.path().join("repository")).unwrap();
-    for sp in specs {
-        let mut add = AddSpec::new(fwfleet::inventory::model::Kind::Bmc, sp.version.clone());
-        add.models = sp.models.clone();
-        add.method = Some(Method::RawPush);
-        repo.add(&out.join(&sp.file), add).unwrap();
-    }
+    .await;
     let (report, cfg, _) = run(&s, ApplyOptions::default()).await;
     assert!(report.ok(), "{}", apply::render_table(&report));
     for h in &report.hosts {
@@ -404,24 +415,14 @@ async fn each_fault_ends_in_its_outcome_with_a_message_naming_host_component_and
         "max_parallel = 7\ncanary = 0\nfailure_budget = 1.0\ndefault_method = \"simple-update\"\nstep_deadline_secs = 6",
     )
     .await;
-    let states = mock_bmc::imagegen::fetch_states(&s.config).await.unwrap();
-    let out = s.dir.path().join("images");
     // The BMC's own firmware only: one step per host, and the wrong-version fault needs it.
-    let specs = mock_bmc::imagegen::make_images(
-        &states,
-        &out,
-        Some(&[mock_bmc::Kind::Bmc]),
+    let repo = repository_of_kind(
+        &s,
+        mock_bmc::Kind::Bmc,
         mock_bmc::vstyle::Bump::Minor,
-        4096,
+        Some(Method::SimpleUpdate),
     )
-    .unwrap();
-    let mut repo = Repository::create_or_open(s.dir.path().join("repository")).unwrap();
-    for sp in specs {
-        let mut add = AddSpec::new(fwfleet::inventory::model::Kind::Bmc, sp.version.clone());
-        add.models = sp.models.clone();
-        add.method = Some(Method::SimpleUpdate);
-        repo.add(&out.join(&sp.file), add).unwrap();
-    }
+    .await;
     let cfg = Config::load(&s.config).unwrap();
     let store = Arc::new(Store::open(&cfg.state_dir).unwrap());
     let opts = ApplyOptions {
@@ -520,22 +521,8 @@ async fn the_rollout_halts_when_failures_exceed_the_budget() {
         "max_parallel = 1\ncanary = 0\nfailure_budget = 0.1\nstep_deadline_secs = 30",
     )
     .await;
-    let states = mock_bmc::imagegen::fetch_states(&s.config).await.unwrap();
-    let out = s.dir.path().join("images");
-    let specs = mock_bmc::imagegen::make_images(
-        &states,
-        &out,
-        Some(&[mock_bmc::Kind::Nic]),
-        mock_bmc::vstyle::Bump::Patch,
-        4096,
-    )
-    .unwrap();
-    let mut repo = Repository::create_or_open(s.dir.path().join("repository")).unwrap();
-    for sp in specs {
-        let mut add = AddSpec::new(fwfleet::inventory::model::Kind::Nic, sp.version.clone());
-        add.models = sp.models.clone();
-        repo.add(&out.join(&sp.file), add).unwrap();
-    }
+
+    repository_of_kind(&s, mock_bmc::Kind::Nic, mock_bmc::vstyle::Bump::Patch, None).await;
     let (report, _, store) = run(&s, ApplyOptions::default()).await;
     assert_eq!(report.status, "halted", "{}", apply::render_table(&report));
     let why = report.halted_reason.clone().unwrap();
@@ -581,22 +568,13 @@ async fn a_failing_canary_halts_before_the_waves() {
         "max_parallel = 4\ncanary = 1\nfailure_budget = 0.5\nstep_deadline_secs = 30",
     )
     .await;
-    let states = mock_bmc::imagegen::fetch_states(&s.config).await.unwrap();
-    let out = s.dir.path().join("images");
-    let specs = mock_bmc::imagegen::make_images(
-        &states,
-        &out,
-        Some(&[mock_bmc::Kind::Cpld]),
+    repository_of_kind(
+        &s,
+        mock_bmc::Kind::Cpld,
         mock_bmc::vstyle::Bump::Patch,
-        4096,
+        None,
     )
-    .unwrap();
-    let mut repo = Repository::create_or_open(s.dir.path().join("repository")).unwrap();
-    for sp in specs {
-        let mut add = AddSpec::new(fwfleet::inventory::model::Kind::Cpld, sp.version.clone());
-        add.models = sp.models.clone();
-        repo.add(&out.join(&sp.file), add).unwrap();
-    }
+    .await;
     let (report, _, _) = run(&s, ApplyOptions::default()).await;
     assert_eq!(report.status, "halted");
     assert!(report
