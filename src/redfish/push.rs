@@ -55,10 +55,16 @@ fn base_name(p: &Path) -> String {
         .unwrap_or_else(|| "image.bin".into())
 }
 
+/// Bytes read from disk per piece of an upload body. Each piece is one round
+/// trip to tokio's blocking pool, and those round trips, not the copying, were
+/// most of fwfleet's CPU when pushing (docs/BENCHMARKS.md, "Multipart push"):
+/// 256 KiB makes a quarter as many as 64 KiB did, for ≈ 1 MiB held per upload.
+const PIECE: usize = 256 * 1024;
+
 async fn file_part(path: &Path) -> std::io::Result<(reqwest::Body, u64)> {
     let f = tokio::fs::File::open(path).await?;
     let len = f.metadata().await?.len();
-    let stream = tokio_util::io::ReaderStream::with_capacity(f, 64 * 1024);
+    let stream = tokio_util::io::ReaderStream::with_capacity(f, PIECE);
     Ok((reqwest::Body::wrap_stream(stream), len))
 }
 

@@ -429,3 +429,71 @@ fn make_images_says_to_start_the_fleet_when_it_is_not_running() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn serve_with_discard_uploads_answers_pushes_like_a_bmc_and_keeps_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("fleet.toml");
+    let _s = serve(&[
+        "--password",
+        PASSWORD,
+        "--fault",
+        "discard-uploads",
+        "--fleet-out",
+        f.to_str().unwrap(),
+    ]);
+    let url = hosts(&f)[0]["url"].as_str().unwrap().to_string();
+    let before = mock_state(&url).await;
+    // Not an image at all: a BMC that kept or verified it would fail the task.
+    let size = 3 * 1024 * 1024 + 17;
+    let chunks = (0..size / 65536 + 1).map(move |i| {
+        let n = (size - i * 65536).min(65536);
+        Ok::<_, std::io::Error>(vec![0xA5u8; n])
+    });
+    let body = reqwest::Body::wrap_stream(futures::stream::iter(chunks));
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "UpdateParameters",
+            reqwest::multipart::Part::text("{}")
+                .mime_str("application/json")
+                .unwrap(),
+        )
+        .part(
+            "UpdateFile",
+            reqwest::multipart::Part::stream_with_length(body, size as u64).file_name("x.img"),
+        );
+    let c = client();
+    let r = c
+        .post(format!("{url}/redfish/v1/UpdateService/upload"))
+        .basic_auth("admin", Some(PASSWORD))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let monitor = r.headers()["Location"].to_str().unwrap().to_string();
+    let task: Value = r.json().await.unwrap();
+    let task_uri = task["@odata.id"].as_str().unwrap().to_string();
+    let mut fin = Value::Null;
+    for _ in 0..200 {
+        fin = c
+            .get(format!("{url}{task_uri}"))
+            .basic_auth("admin", Some(PASSWORD))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if fin["TaskState"] != "New" && fin["TaskState"] != "Starting" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(fin["TaskState"], "Completed", "{fin}");
+    let counted = format!("Upload of {size} bytes discarded");
+    assert!(fin["Messages"].to_string().contains(&counted), "{fin}");
+    assert!(monitor.starts_with("/redfish/v1/"), "{monitor}");
+    let after = mock_state(&url).await;
+    assert_eq!(before["components"], after["components"], "nothing applied");
+}
