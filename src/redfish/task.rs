@@ -205,8 +205,43 @@ fn retry_after(r: &Reply) -> Duration {
         .clamp(Duration::from_millis(200), Duration::from_secs(10))
 }
 
+/// The shortest wait the progress estimate may choose: it only ever brings a
+/// poll forward, and never closer than this to the previous one.
+const ESTIMATE_FLOOR: Duration = Duration::from_millis(200);
+
+/// When a task moving through `PercentComplete` should end, from the first
+/// percentage seen (`anchor`) and the one just read. None unless it moved
+/// since the previous read: a task that sits at a percentage (flash writes
+/// often hold at 99 %) is polled at the ordinary interval.
+#[derive(Debug, Default)]
+struct Eta {
+    anchor: Option<(Instant, u8)>,
+    last: Option<u8>,
+}
+
+impl Eta {
+    fn observe(&mut self, now: Instant, percent: Option<u8>) -> Option<Duration> {
+        let p = percent.filter(|p| *p < 100)?;
+        let moved = self.last.is_some_and(|l| p > l);
+        // Percentages that restart (download, then install) re-anchor.
+        if self.anchor.is_none() || self.last.is_some_and(|l| p < l) {
+            self.anchor = Some((now, p));
+        }
+        self.last = Some(p);
+        let (since, a) = self.anchor?;
+        if !moved || p <= a {
+            return None;
+        }
+        let rate = f64::from(p - a) / (now - since).as_secs_f64().max(1e-3);
+        Some(Duration::from_secs_f64(f64::from(100 - p) / rate).max(ESTIMATE_FLOOR))
+    }
+}
+
 /// Follow `accepted` until an end state, a held state, or `deadline`.
-/// `poll` is the interval used when the BMC gives no `Retry-After`.
+/// `poll` is the interval used when the BMC gives no `Retry-After`; while
+/// `PercentComplete` advances, the next poll is brought forward to when that
+/// pace says the task ends (never sooner than 200 ms), so a task is seen to end
+/// within a fraction of the interval instead of up to a whole one.
 pub async fn follow(
     client: &BmcClient,
     accepted: &Accepted,
@@ -219,11 +254,12 @@ pub async fn follow(
     let mut monitor = accepted.monitor.clone();
     let mut last: Option<Task> = None;
     let mut seen_task = false;
+    let mut eta = Eta::default();
     loop {
         if t0.elapsed() >= deadline {
             return Ok(Outcome::TimedOut(last));
         }
-        let wait: Duration;
+        let mut wait: Duration;
         if let Some(m) = monitor.clone() {
             let r = client.request(Method::GET, &m, None).await?;
             match r.status {
@@ -236,6 +272,9 @@ pub async fn follow(
                         if let Some(o) = judge(&t, &mut on_progress) {
                             return Ok(o);
                         }
+                        wait = eta
+                            .observe(Instant::now(), t.percent_complete)
+                            .map_or(wait, |e| e.min(wait));
                         last = Some(t);
                     }
                 }
@@ -296,6 +335,9 @@ pub async fn follow(
                     if let Some(o) = judge(&t, &mut on_progress) {
                         return Ok(o);
                     }
+                    wait = eta
+                        .observe(Instant::now(), t.percent_complete)
+                        .map_or(wait, |e| e.min(wait));
                     last = Some(t);
                 }
                 _ => {
@@ -390,6 +432,50 @@ mod tests {
             headers,
             body: bytes::Bytes::from(body.to_string()),
         }
+    }
+
+    #[test]
+    fn polls_come_forward_only_while_the_percentage_moves() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let mut eta = Eta::default();
+        assert_eq!(eta.observe(at(0), None), None, "no percentage");
+        assert_eq!(eta.observe(at(0), Some(0)), None, "first percentage");
+        // 40 % in 1 s: 60 % left is 1.5 s.
+        assert_eq!(
+            eta.observe(at(1000), Some(40)),
+            Some(Duration::from_millis(1500))
+        );
+        // 90 % in 2 s: 10 % left is 222 ms.
+        let left = eta.observe(at(2000), Some(90)).unwrap();
+        assert!(
+            left > Duration::from_millis(220) && left < Duration::from_millis(225),
+            "{left:?}"
+        );
+        assert_eq!(
+            eta.observe(at(2200), Some(90)),
+            None,
+            "stalled: the ordinary interval"
+        );
+        assert_eq!(
+            eta.observe(at(2400), Some(99)),
+            Some(ESTIMATE_FLOOR),
+            "never sooner than the floor"
+        );
+        assert_eq!(
+            eta.observe(at(3000), Some(5)),
+            None,
+            "a restarted percentage re-anchors"
+        );
+        assert_eq!(
+            eta.observe(at(4000), Some(55)),
+            Some(Duration::from_millis(900))
+        );
+        assert_eq!(
+            eta.observe(at(5000), Some(100)),
+            None,
+            "done is not estimated"
+        );
     }
 
     #[test]

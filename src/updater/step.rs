@@ -743,6 +743,20 @@ async fn verify(cx: &Ctx<'_>) -> Result<StepResult, StoreError> {
                 previous = None;
             }
         }
-        tokio::time::sleep(Duration::from_millis(300).min(cx.left())).await;
+        // A BMC that rebooted (its own update) or did not answer gets time to
+        // settle; for other components the BMC never went away, so the
+        // confirming read may follow sooner.
+        let pause = if previous.is_some() && spec.kind != Kind::Bmc {
+            CONFIRM_PAUSE
+        } else {
+            SETTLE_PAUSE
+        };
+        tokio::time::sleep(pause.min(cx.left())).await;
     }
 }
+
+/// Between verification reads while the BMC reboots or does not answer, and
+/// before the confirming read of a BMC update.
+const SETTLE_PAUSE: Duration = Duration::from_millis(300);
+/// Before the confirming read of any other component.
+const CONFIRM_PAUSE: Duration = Duration::from_millis(100);
