@@ -178,8 +178,7 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         .into());
     }
     let rollout = opts.rollout(&cfg.rollout);
-    let (canaries, rest) =
-        crate::updater::rollout::split_canaries(prepared.jobs.clone(), rollout.canary);
+    let canaries = crate::updater::rollout::canary_names(&prepared.jobs, rollout.canary);
     let scan_failed = prepared.inventory.failed();
     if args.format == Format::Text || args.dry_run {
         eprint!("{}", crate::planner::render_table(&prepared.plan));
@@ -187,13 +186,12 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
             "\n{} step(s) on {} host(s): canaries {}, then waves of {} (at most {} at once); failure budget {:.0}%; reset policy {}",
             prepared.steps(),
             prepared.jobs.len(),
-            if canaries.is_empty() { "none".to_string() } else { canaries.iter().map(|j| j.host.name.clone()).collect::<Vec<_>>().join(",") },
+            if canaries.is_empty() { "none".to_string() } else { canaries.join(",") },
             rollout.wave_size.unwrap_or(rollout.max_parallel),
             rollout.max_parallel,
             rollout.failure_budget * 100.0,
             rollout.reset_policy.as_str()
         );
-        let _ = rest;
     }
     if args.dry_run {
         if args.format == Format::Json {

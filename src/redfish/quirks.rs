@@ -29,6 +29,13 @@ pub struct Platform {
     pub redfish_version: Option<String>,
 }
 
+impl Default for Platform {
+    /// A BMC that said nothing about itself: the standard dialect.
+    fn default() -> Self {
+        Platform::classify(None, None, None)
+    }
+}
+
 impl Platform {
     /// Classify from ServiceRoot fields.
     pub fn classify(

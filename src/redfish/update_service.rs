@@ -7,12 +7,17 @@
 
 use crate::redfish::client::BmcClient;
 use crate::redfish::error::RedfishError;
+use crate::redfish::quirks::Platform;
 use reqwest::Method;
 use serde_json::{json, Value};
 
 /// The update capabilities of one BMC, read once per host per run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UpdateCaps {
+    /// The dialect, classified once from the same service root.
+    pub platform: Platform,
+    /// `TaskService`'s `Tasks` collection, for the busy check.
+    pub tasks: Option<String>,
     pub update_service: String,
     /// `#UpdateService.SimpleUpdate` target.
     pub simple_update: Option<String>,
@@ -120,7 +125,21 @@ pub async fn discover(client: &BmcClient) -> Result<UpdateCaps, RedfishError> {
             .or_else(|| us.get("@Redfish.OperationApplyTimeSupport"))
             .and_then(|s| s.get("SupportedValues")),
     );
+    let tasks = match root.get("Tasks").and_then(odata_id) {
+        Some(ts) => client
+            .get::<Value>(&ts)
+            .await
+            .ok()
+            .and_then(|ts| ts.get("Tasks").and_then(odata_id)),
+        None => None,
+    };
     Ok(UpdateCaps {
+        platform: Platform::classify(
+            root.get("Vendor").and_then(Value::as_str),
+            root.get("Product").and_then(Value::as_str),
+            root.get("RedfishVersion").and_then(Value::as_str),
+        ),
+        tasks,
         update_service: us_uri,
         simple_update: action_target(&us, "#UpdateService.SimpleUpdate"),
         protocols,
@@ -201,16 +220,12 @@ pub async fn reset(client: &BmcClient, target: &str, reset_type: &str) -> Result
 /// task still running (vendors with one-at-a-time update engines refuse or,
 /// worse, queue a second flash). Tasks that wait for a reset or `StartUpdate`
 /// do not count: they are the planner's business (`staged-pending`).
-pub async fn busy(client: &BmcClient) -> Result<Option<String>, RedfishError> {
-    let root: Value = client.get("/redfish/v1/").await?;
-    let Some(ts) = root.get("Tasks").and_then(odata_id) else {
+/// `caps` (from [`discover`]) says where the task collection is.
+pub async fn busy(client: &BmcClient, caps: &UpdateCaps) -> Result<Option<String>, RedfishError> {
+    let Some(tasks) = &caps.tasks else {
         return Ok(None);
     };
-    let ts: Value = client.get(&ts).await?;
-    let Some(tasks) = ts.get("Tasks").and_then(odata_id) else {
-        return Ok(None);
-    };
-    let coll: Value = client.get(&tasks).await?;
+    let coll: Value = client.get(tasks).await?;
     for m in coll
         .get("Members")
         .and_then(Value::as_array)

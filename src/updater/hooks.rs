@@ -6,7 +6,27 @@
 use std::collections::BTreeMap;
 use std::process::Stdio;
 use std::time::Duration;
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+/// How much of a hook's output is kept (its end, for the error message).
+const TAIL: usize = 64 * 1024;
+
+/// Read `r` to its end, keeping the last [`TAIL`] bytes.
+async fn tail<R: AsyncRead + Unpin>(r: Option<R>) -> Vec<u8> {
+    let mut kept = Vec::new();
+    let Some(mut r) = r else { return kept };
+    let mut buf = [0u8; 8192];
+    while let Ok(n) = r.read(&mut buf).await {
+        if n == 0 {
+            break;
+        }
+        kept.extend_from_slice(&buf[..n]);
+        if kept.len() > 2 * TAIL {
+            kept.drain(..kept.len() - TAIL);
+        }
+    }
+    kept
+}
 
 /// What a hook is told.
 #[derive(Debug, Clone, Default)]
@@ -59,21 +79,12 @@ pub async fn run(command: &str, env: &HookEnv, timeout: Duration) -> Result<(), 
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| format!("{} hook `{command}` could not start: {e}", env.event))?;
-    let mut out = child.stdout.take();
-    let mut err = child.stderr.take();
-    let collect = async {
-        let mut o = Vec::new();
-        let mut e = Vec::new();
-        if let Some(s) = out.as_mut() {
-            let _ = s.take(64 * 1024).read_to_end(&mut o).await;
-        }
-        if let Some(s) = err.as_mut() {
-            let _ = s.take(64 * 1024).read_to_end(&mut e).await;
-        }
-        (o, e)
-    };
+    let out = child.stdout.take();
+    let err = child.stderr.take();
+    // Both pipes are drained at once and to the end, keeping only their tails:
+    // a chatty hook must never block on a full pipe we stopped reading.
     let result = tokio::time::timeout(timeout, async {
-        let (o, e) = collect.await;
+        let (o, e) = tokio::join!(tail(out), tail(err));
         (child.wait().await, o, e)
     })
     .await;

@@ -122,6 +122,15 @@ fn not_started(s: &PlannedStep, why: &str) -> StepReport {
     }
 }
 
+/// A step that ended before anything was sent (busy BMC, no method, publish failed).
+fn ended_before_transfer(s: &PlannedStep, outcome: &str, message: String) -> StepReport {
+    StepReport {
+        outcome: outcome.into(),
+        message,
+        ..not_started(s, "")
+    }
+}
+
 fn report_of(s: &PlannedStep, method: Option<Method>, r: &StepResult) -> StepReport {
     StepReport {
         component: s.component.clone(),
@@ -246,7 +255,7 @@ impl Runner<'_> {
             Instant::now() + Duration::from_secs(120).min(self.shared.rollout.step_deadline);
         let mut told = false;
         loop {
-            match update_service::busy(&self.client).await {
+            match update_service::busy(&self.client, &self.caps).await {
                 Ok(None) => return Ok(None),
                 Ok(Some(what)) => {
                     if Instant::now() >= until {
@@ -276,11 +285,7 @@ impl Runner<'_> {
         let shared = self.shared;
         let name = self.job.host.name.clone();
         if let Some(busy) = self.wait_not_busy(s).await? {
-            let r = StepReport {
-                outcome: "needs-attention".into(),
-                message: busy,
-                ..not_started(s, "")
-            };
+            let r = ended_before_transfer(s, "needs-attention", busy);
             self.reports.push(r);
             return Ok(false);
         }
@@ -296,11 +301,11 @@ impl Runner<'_> {
         ) {
             Ok(c) => c,
             Err(e) => {
-                self.reports.push(StepReport {
-                    outcome: "failed".into(),
-                    message: format!("{}: {e}", self.who(s)),
-                    ..not_started(s, "")
-                });
+                self.reports.push(ended_before_transfer(
+                    s,
+                    "failed",
+                    format!("{}: {e}", self.who(s)),
+                ));
                 return Ok(false);
             }
         };
@@ -332,15 +337,11 @@ impl Runner<'_> {
                         Transfer::SimpleUpdate { image_uri: uri }
                     }
                     Err(e) => {
-                        self.reports.push(StepReport {
-                            outcome: "failed".into(),
-                            message: format!(
-                                "{}: cannot publish {}: {e}",
-                                self.who(s),
-                                s.image_name
-                            ),
-                            ..not_started(s, "")
-                        });
+                        self.reports.push(ended_before_transfer(
+                            s,
+                            "failed",
+                            format!("{}: cannot publish {}: {e}", self.who(s), s.image_name),
+                        ));
                         return Ok(false);
                     }
                 }

@@ -37,16 +37,33 @@ impl RolloutReport {
     }
 }
 
-/// The canaries: hosts labelled `canary`, else the first `n` in plan order.
+/// Which jobs (plan order) are canaries: hosts labelled `canary` when any
+/// is, else the first `n`.
+fn canary_flags(jobs: &[HostJob], n: usize) -> Vec<bool> {
+    let labelled = jobs.iter().any(|j| j.host.is_canary());
+    jobs.iter()
+        .enumerate()
+        .map(|(i, j)| if labelled { j.host.is_canary() } else { i < n })
+        .collect()
+}
+
+/// The canaries' names, for showing the rollout before it starts.
+pub fn canary_names(jobs: &[HostJob], n: usize) -> Vec<&str> {
+    jobs.iter()
+        .zip(canary_flags(jobs, n))
+        .filter(|(_, c)| *c)
+        .map(|(j, _)| j.host.name.as_str())
+        .collect()
+}
+
+/// The canaries and the rest, both in plan order.
 pub fn split_canaries(jobs: Vec<HostJob>, n: usize) -> (Vec<HostJob>, Vec<HostJob>) {
-    if jobs.iter().any(|j| j.host.is_canary()) {
-        jobs.into_iter().partition(|j| j.host.is_canary())
-    } else {
-        let n = n.min(jobs.len());
-        let mut jobs = jobs;
-        let rest = jobs.split_off(n);
-        (jobs, rest)
-    }
+    let flags = canary_flags(&jobs, n);
+    let (canaries, rest): (Vec<_>, Vec<_>) = jobs.into_iter().zip(flags).partition(|(_, c)| *c);
+    (
+        canaries.into_iter().map(|(j, _)| j).collect(),
+        rest.into_iter().map(|(j, _)| j).collect(),
+    )
 }
 
 struct Gate {

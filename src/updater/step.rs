@@ -359,26 +359,14 @@ pub async fn execute(
             .finish(StepOutcome::Unreachable, format!("{}: {e}", cx.who()), None)
             .await;
     }
-    let root: serde_json::Value = match client.get_public("/redfish/v1/").await {
-        Ok(v) => v,
-        Err(e) => {
-            return cx
-                .finish(StepOutcome::Unreachable, format!("{}: {e}", cx.who()), None)
-                .await
-        }
-    };
-    let platform = Platform::classify(
-        root["Vendor"].as_str(),
-        root["Product"].as_str(),
-        root["RedfishVersion"].as_str(),
-    );
+    let platform = &caps.platform;
     let attempts = spec.attempts.max(1);
     let mut attempt = 0;
-    let (accepted, outcome) = loop {
+    let outcome = loop {
         attempt += 1;
         // Journal first: from here a crash must not lead to a second flash.
         cx.state("submitted", None).await?;
-        let reply = submit(&cx, &platform, caps).await;
+        let reply = submit(&cx, platform, caps).await;
         let refused = match reply {
             Ok(r) if r.status.is_success() => {
                 let accepted = task::parse_accepted(&r);
@@ -388,7 +376,7 @@ pub async fn execute(
                     Ok(Outcome::Failed(t)) if wrote_nothing(t.as_ref()) => {
                         format!("the transfer failed: {}", messages_of(t.as_ref()))
                     }
-                    Ok(o) => break (accepted, o),
+                    Ok(o) => break o,
                     Err(e) => {
                         return cx
                             .finish(
@@ -454,7 +442,6 @@ pub async fn execute(
         .await?;
         tokio::time::sleep(Duration::from_secs(1).min(cx.left())).await;
     };
-    let _ = accepted;
     match &outcome {
         Outcome::Failed(t) => {
             return cx

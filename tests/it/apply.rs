@@ -691,3 +691,70 @@ fn the_apply_and_status_commands() {
         assert_eq!(out.status.code(), Some(2), "{bad:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_pre_reset_hook_keeps_images_staged_and_post_update_hooks_see_each_update() {
+    let logs = tempfile::tempdir().unwrap();
+    let post = logs.path().join("post.log");
+    let s = setup(
+        FleetConfig {
+            count: 2,
+            profile: Profile::Single(Persona::Ilo),
+            timing: timing(),
+            ..FleetConfig::default()
+        },
+        &format!(
+            "max_parallel = 2\ncanary = 0\nfailure_budget = 1.0\nreset_policy = \"graceful\"\nstep_deadline_secs = 60\n\
+             pre_reset = 'test \"$FWFLEET_HOST\" != bmc-0001 || {{ echo \"node busy\" >&2; exit 3; }}'\n\
+             post_update = 'echo \"$FWFLEET_HOST $FWFLEET_KIND $FWFLEET_TO_VERSION\" >> {}'",
+            post.display()
+        ),
+    )
+    .await;
+    repository(&s, true).await;
+    let (report, _, _) = run(&s, ApplyOptions::default()).await;
+    let log = std::fs::read_to_string(&post).unwrap();
+    for (h, b) in report.hosts.iter().zip(&s.fleet.bmcs) {
+        let bios = h
+            .steps
+            .iter()
+            .find(|st| st.kind == fwfleet::inventory::model::Kind::Bios)
+            .unwrap();
+        let st = b.state();
+        let active = st["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["kind"] == "bios" && c["role"] == "active")
+            .unwrap()
+            .clone();
+        if h.name == "bmc-0001" {
+            // The hook refused: no reset, the image stays staged, the host needs a look.
+            assert!(h.failed);
+            assert_eq!(bios.outcome, "needs-attention", "{}", bios.message);
+            assert!(
+                bios.message.contains("pre_reset") && bios.message.contains("node busy"),
+                "{}",
+                bios.message
+            );
+            assert_eq!(active["staged_version"].as_str(), Some(bios.to.as_str()));
+            assert!(
+                !log.contains(&format!("bmc-0001 bios {}", bios.to)),
+                "{log}"
+            );
+        } else {
+            assert_eq!(h.result, "updated", "{}", h.message);
+            assert_eq!(active["version"].as_str(), Some(bios.to.as_str()));
+            assert!(log.contains(&format!("bmc-0002 bios {}", bios.to)), "{log}");
+        }
+        // Every update, staged or not, was announced to the post_update hook exactly once.
+        for st in h.steps.iter().filter(|st| st.outcome == "updated") {
+            let line = format!("{} {} {}", h.name, st.kind.as_str(), st.to);
+            assert_eq!(
+                log.lines().filter(|l| *l == line).count(),
+                1,
+                "{line} in {log}"
+            );
+        }
+    }
+}
