@@ -19,6 +19,12 @@
 //!   `submitted` before the POST that starts a flash, and the task URI the moment
 //!   it arrives. After a crash, or a power loss, what the store says was sent is
 //!   what was sent.
+//! - `durable`: the group commit behind those synced writes. Every write
+//!   commits with `synchronous=NORMAL` under the connection lock; a synced
+//!   one then waits, without the lock, for one fsync of the WAL that covers
+//!   its commit and every other commit made meanwhile. The caller still
+//!   returns only once its write is on disk; a few hundred hosts journaling at
+//!   once share a handful of fsyncs instead of queueing for one each.
 //!
 //! This module is the only SQL in fwfleet. The statements stay portable (numbered
 //! `?N` parameters, `INSERT … RETURNING id`, `COALESCE`, text timestamps in RFC 3339
@@ -33,18 +39,20 @@
 //! redacted values ([`Secret`](crate::secret::Secret) prints as `[redacted]`).
 //!
 //! Calls block on disk I/O: well under a millisecond for a single-row write in WAL
-//! mode, but an fsync (milliseconds) for [`Store::set_step_state`], and a large
+//! mode, but the wait for an fsync (milliseconds, shared with concurrent
+//! writers) for [`Store::set_step_state`], and a large
 //! fleet's [`Store::save_inventory`] writes megabytes. From async code, call the
 //! writes through `tokio::task::spawn_blocking` (share the store through an
 //! `Arc`) so a slow disk does not stall the runtime's worker threads.
 
+mod durable;
 mod journal;
 mod migrations;
 mod snapshots;
 #[cfg(test)]
 mod tests;
 
-pub use journal::{Event, NewStep, Run, Step};
+pub use journal::{Event, NewStep, Run, StateChange, Step};
 pub use snapshots::ScanSummary;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
@@ -70,6 +78,11 @@ pub struct Store {
     /// process's writers in memory instead of making them queue on SQLite's file
     /// lock; other processes are handled by WAL mode and the busy timeout.
     conn: Mutex<Connection>,
+    /// Whether the database is in WAL mode: only then are synced writes made
+    /// durable by [`durable::GroupSync`]; otherwise each commits with FULL.
+    wal: bool,
+    /// The group commit of synced writes (see `durable`).
+    sync: durable::GroupSync,
 }
 
 impl fmt::Debug for Store {
@@ -118,6 +131,19 @@ pub enum StoreError {
     /// The blocking thread that ran a write died (a panic); the write may not have happened.
     #[error("a store write did not finish: {0}")]
     Task(String),
+    /// A synced write was committed but the fsync that should have made it
+    /// durable failed (now or earlier: the first failure is final for the store).
+    #[error(
+        "cannot {op}: the journal could not be written to disk (fsync failed; database {}); \
+         check the disk and restart fwfleet",
+        db.display()
+    )]
+    Sync {
+        db: PathBuf,
+        op: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// What can go wrong inside a transaction, before the store adds the database
@@ -151,10 +177,11 @@ enum Durability {
     /// power. Right for inventory snapshots, which the next scan rewrites anyway,
     /// and for journal rows whose loss cannot make a flash start twice.
     Normal,
-    /// `synchronous=FULL` for this one commit: the WAL (with every earlier commit
-    /// in it) is fsynced before the call returns. Step states need it: a
-    /// `submitted` lost to a power cut after its POST went out would let a
-    /// restarted fwfleet start the same flash again.
+    /// What `synchronous=FULL` gives, by group commit: the WAL (with every
+    /// earlier commit in it) is fsynced before the call returns, by an fsync
+    /// that may cover other writers' commits too (`durable`). Step states need
+    /// it: a `submitted` lost to a power cut after its POST went out would let
+    /// a restarted fwfleet start the same flash again.
     Synced,
 }
 
@@ -182,7 +209,8 @@ impl Store {
         let mode: String = conn
             .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
             .map_err(sql("enable WAL mode"))?;
-        if !mode.eq_ignore_ascii_case("wal") {
+        let wal = mode.eq_ignore_ascii_case("wal");
+        if !wal {
             // Some network file systems cannot share WAL's index; SQLite then
             // keeps its rollback journal, which is slower but just as safe.
             tracing::warn!(db = %path.display(), journal_mode = %mode,
@@ -193,8 +221,10 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(sql("enable foreign keys"))?;
         let store = Store {
+            sync: durable::GroupSync::new(&path),
             path,
             conn: Mutex::new(conn),
+            wal,
         };
         {
             let mut conn = store.lock();
@@ -242,29 +272,63 @@ impl Store {
     /// `BEGIN IMMEDIATE` takes the write lock up front: a deferred transaction that
     /// reads first and writes later can fail at once with `SQLITE_BUSY` when
     /// another process wrote in between, without waiting out the busy timeout.
+    ///
+    /// Each call is its own transaction, so a write that fails rolls back alone
+    /// and its error goes to its caller only. A [`Durability::Synced`] write
+    /// then waits, without the connection lock, until an fsync that covers its
+    /// commit has finished; concurrent synced writes share that fsync (group
+    /// commit, see `durable`).
     fn write<T>(
         &self,
         op: &'static str,
         durability: Durability,
         f: impl FnOnce(&Transaction<'_>) -> Result<T, Fail>,
     ) -> Result<T, StoreError> {
-        let mut conn = self.lock();
-        if durability == Durability::Synced {
-            conn.pragma_update(None, "synchronous", "FULL")
-                .map_err(|e| self.fail(op)(e.into()))?;
+        if durability == Durability::Synced && !self.wal {
+            return self.write_full(op, f);
         }
+        let (value, ticket) = {
+            let mut conn = self.lock();
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(|e| self.fail(op)(e.into()))?;
+            let value = f(&tx).map_err(self.fail(op))?;
+            tx.commit().map_err(|e| self.fail(op)(e.into()))?;
+            (value, self.sync.committed())
+        };
+        if durability == Durability::Synced {
+            self.sync
+                .wait_durable(ticket)
+                .map_err(|source| StoreError::Sync {
+                    db: self.path.clone(),
+                    op,
+                    source,
+                })?;
+        }
+        Ok(value)
+    }
+
+    /// A synced write without WAL (a file system that cannot share WAL's
+    /// index): `synchronous=FULL` for this one commit, under the connection
+    /// lock. Slower, just as safe.
+    fn write_full<T>(
+        &self,
+        op: &'static str,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, Fail>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.lock();
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(|e| self.fail(op)(e.into()))?;
         let result = (|| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let value = f(&tx)?;
             tx.commit()?;
             Ok(value)
         })();
-        if durability == Durability::Synced {
-            // Back to the default even if the transaction failed, so a later
-            // inventory save does not pay for an fsync it does not need.
-            if let Err(e) = conn.pragma_update(None, "synchronous", "NORMAL") {
-                return Err(self.fail(op)(e.into()));
-            }
+        // Back to the default even if the transaction failed, so a later
+        // inventory save does not pay for an fsync it does not need.
+        if let Err(e) = conn.pragma_update(None, "synchronous", "NORMAL") {
+            return Err(self.fail(op)(e.into()));
         }
         result.map_err(self.fail(op))
     }

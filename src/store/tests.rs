@@ -561,3 +561,228 @@ fn concurrent_first_opens_migrate_once() {
         Store::schema_version().to_string()
     );
 }
+
+/// Open `fwfleet.db` with a connection of its own, as a restarted fwfleet would.
+fn steps_on_disk(dir: &tempfile::TempDir) -> Vec<(i64, String)> {
+    let conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT id, state FROM steps ORDER BY id")
+        .unwrap();
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    rows.collect::<Result<_, _>>().unwrap()
+}
+
+#[test]
+fn concurrent_synced_writes_share_fsyncs_and_each_returns_durable() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(open(&dir));
+    let run = store.create_run("running", &serde_json::json!({})).unwrap();
+    const THREADS: usize = 16;
+    const STATES: [&str; 4] = ["submitted", "running", "verifying", "done"];
+    let barrier = Arc::new(std::sync::Barrier::new(THREADS));
+    let threads: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let (store, barrier) = (Arc::clone(&store), Arc::clone(&barrier));
+            std::thread::spawn(move || {
+                let name = format!("bmc-{t}");
+                let id = store.add_step(run, &step(&name, "planned")).unwrap();
+                barrier.wait();
+                for state in STATES {
+                    let change = StateChange {
+                        state,
+                        ..StateChange::default()
+                    };
+                    store
+                        .set_step_state_with_event(run, id, &change, (state, &name))
+                        .unwrap();
+                    // Returned: covered by an fsync that started after the commit.
+                    assert!(store.sync.synced() >= durable::last_ticket());
+                    assert_eq!(store.step(id).unwrap().unwrap().state, state);
+                }
+                id
+            })
+        })
+        .collect();
+    let ids: Vec<i64> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    // 64 synced writes; how many fsyncs depends on scheduling, but never more
+    // than one per write, and each write saw one of its own or a shared one.
+    let fsyncs = store.sync.fsyncs();
+    assert!(
+        (1..=(THREADS * STATES.len()) as u64).contains(&fsyncs),
+        "{fsyncs}"
+    );
+    // Per step, the events are in the order the states were set.
+    let events = store.events(run).unwrap();
+    for id in &ids {
+        let kinds: Vec<&str> = events
+            .iter()
+            .filter(|e| e.step_id == Some(*id))
+            .map(|e| e.kind.as_str())
+            .collect();
+        assert_eq!(kinds, STATES);
+    }
+    // Reopened after a crash (no close, no checkpoint): everything is there.
+    std::mem::forget(Arc::try_unwrap(store).unwrap());
+    let on_disk = steps_on_disk(&dir);
+    assert_eq!(on_disk.len(), THREADS);
+    assert!(on_disk.iter().all(|(_, s)| s == "done"), "{on_disk:?}");
+    assert_eq!(open(&dir).events(run).unwrap().len(), THREADS * 4);
+}
+
+#[test]
+fn writers_that_commit_during_an_fsync_share_the_next_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(open(&dir));
+    let run = store.create_run("running", &serde_json::json!({})).unwrap();
+    let ids: Vec<i64> = (0..9)
+        .map(|i| {
+            store
+                .add_step(run, &step(&format!("bmc-{i}"), "planned"))
+                .unwrap()
+        })
+        .collect();
+    let base = store.sync.commits();
+    let release = store.sync.hold_next_sync();
+    let write = |id: i64| {
+        let store = Arc::clone(&store);
+        std::thread::spawn(move || {
+            store
+                .set_step_state(id, "submitted", None, None, None)
+                .unwrap();
+            assert!(store.sync.synced() >= durable::last_ticket());
+        })
+    };
+    // The first writer leads an fsync that is held on the way to the disk…
+    let first = write(ids[0]);
+    while !store.sync.syncing() {
+        std::thread::yield_now();
+    }
+    assert_eq!(store.sync.commits(), base + 1);
+    // …while eight more commit and wait.
+    let rest: Vec<_> = ids[1..].iter().map(|id| write(*id)).collect();
+    while store.sync.commits() < base + 9 {
+        std::thread::yield_now();
+    }
+    assert_eq!(store.sync.synced(), 0, "nothing returned before its fsync");
+    release.send(()).unwrap();
+    first.join().unwrap();
+    for t in rest {
+        t.join().unwrap();
+    }
+    // One fsync for the first, one for the eight that came while it ran.
+    assert_eq!(store.sync.fsyncs(), 2);
+    assert_eq!(store.steps_in_state(&["submitted"]).unwrap().len(), 9);
+}
+
+#[test]
+fn a_failing_synced_write_fails_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(open(&dir));
+    let run = store.create_run("running", &serde_json::json!({})).unwrap();
+    let good = store.add_step(run, &step("bmc-1", "planned")).unwrap();
+    let barrier = Arc::new(std::sync::Barrier::new(2));
+    let change = |state| StateChange {
+        state,
+        ..StateChange::default()
+    };
+    let writers: Vec<_> = [good, good + 100]
+        .into_iter()
+        .map(|id| {
+            let (store, barrier) = (Arc::clone(&store), Arc::clone(&barrier));
+            std::thread::spawn(move || {
+                barrier.wait();
+                store.set_step_state_with_event(run, id, &change("submitted"), ("submitted", ""))
+            })
+        })
+        .collect();
+    let results: Vec<_> = writers.into_iter().map(|t| t.join().unwrap()).collect();
+    assert!(results[0].is_ok(), "{:?}", results[0]);
+    assert!(
+        matches!(results[1], Err(StoreError::NotFound { id, .. }) if id == good + 100),
+        "{:?}",
+        results[1]
+    );
+    // Neither the state nor the event of the failed write went in.
+    assert_eq!(store.events(run).unwrap().len(), 1);
+    assert_eq!(store.step(good).unwrap().unwrap().state, "submitted");
+    // Later writes go on.
+    store
+        .set_step_state_with_event(run, good, &change("running"), ("running", "/t/1"))
+        .unwrap();
+    assert_eq!(steps_on_disk(&dir), vec![(good, "running".to_string())]);
+}
+
+#[test]
+fn a_failed_fsync_fails_every_later_synced_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let run = store.create_run("running", &serde_json::json!({})).unwrap();
+    let id = store.add_step(run, &step("bmc-1", "planned")).unwrap();
+    store.sync.fail_next_sync();
+    let err = store
+        .set_step_state(id, "submitted", None, None, None)
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Sync { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("fsync failed") && msg.contains("restart fwfleet"),
+        "{msg}"
+    );
+    // A later fsync that "succeeds" proves nothing about the pages the failed
+    // one dropped: synced writes keep failing, so no flash starts unjournaled.
+    assert!(matches!(
+        store.set_step_state(id, "submitted", None, None, None),
+        Err(StoreError::Sync { .. })
+    ));
+    // Writes that promise no fsync and reads go on.
+    store
+        .add_event(run, Some(id), "note", "still here")
+        .unwrap();
+    assert_eq!(store.events(run).unwrap().len(), 1);
+}
+
+#[cfg(unix)]
+#[test]
+fn synced_writes_after_the_wal_was_replaced_or_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let wal = dir.path().join("fwfleet.db-wal");
+    let store = open(&dir);
+    let run = store.create_run("running", &serde_json::json!({})).unwrap();
+    let id = store.add_step(run, &step("bmc-1", "planned")).unwrap();
+    let set = |state| {
+        store.set_step_state(id, state, None, None, None).unwrap();
+        assert!(store.sync.synced() >= durable::last_ticket());
+    };
+    set("submitted");
+    let inode = |p: &std::path::Path| {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(p).unwrap().ino()
+    };
+    let before = inode(&wal);
+    let mode = |m: &str| {
+        let conn = store.lock();
+        let _: String = conn
+            .pragma_update_and_check(None, "journal_mode", m, |r| r.get(0))
+            .unwrap();
+    };
+    // A new WAL file: the store's handle to the old one is replaced. (The old
+    // one's inode cannot be reused while the store holds it open.)
+    mode("DELETE");
+    mode("WAL");
+    set("running");
+    assert_ne!(inode(&wal), before);
+    // No WAL at all (everything checkpointed into the database file): the
+    // database file is what gets the fsync.
+    mode("DELETE");
+    assert!(!wal.exists());
+    set("verifying");
+    mode("WAL");
+    let fsyncs = store.sync.fsyncs();
+    set("done");
+    assert_eq!(store.sync.fsyncs(), fsyncs + 1);
+    // A second store on the file closing does not take the WAL away.
+    drop(open(&dir));
+    set("done");
+    std::mem::forget(store);
+    assert_eq!(steps_on_disk(&dir), vec![(id, "done".to_string())]);
+}

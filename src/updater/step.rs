@@ -13,7 +13,7 @@ use crate::redfish::push::{self, MultipartPush};
 use crate::redfish::quirks::Platform;
 use crate::redfish::task::{self, Accepted, Awaiting, Outcome};
 use crate::redfish::update_service::UpdateCaps;
-use crate::store::{NewStep, Store, StoreError};
+use crate::store::{NewStep, StateChange, Store, StoreError};
 use reqwest::Method;
 use serde::Serialize;
 use serde_json::json;
@@ -234,9 +234,17 @@ impl Ctx<'_> {
     async fn state(&self, state: &'static str, task_uri: Option<String>) -> Result<(), StoreError> {
         let (id, run) = (self.step_id, self.spec.run_id);
         journal(self.store, move |s| {
-            s.set_step_state(id, state, task_uri.as_deref(), None, None)?;
-            s.add_event(run, Some(id), state, task_uri.as_deref().unwrap_or(""))?;
-            Ok(())
+            let change = StateChange {
+                state,
+                task_uri: task_uri.as_deref(),
+                ..StateChange::default()
+            };
+            s.set_step_state_with_event(
+                run,
+                id,
+                &change,
+                (state, task_uri.as_deref().unwrap_or("")),
+            )
         })
         .await?;
         (self.progress)(state, None);
@@ -260,9 +268,13 @@ impl Ctx<'_> {
     ) -> Result<StepResult, StoreError> {
         let (id, run, m) = (self.step_id, self.spec.run_id, message.clone());
         journal(self.store, move |s| {
-            s.set_step_state(id, "done", None, Some(outcome.as_str()), Some(&m))?;
-            s.add_event(run, Some(id), outcome.as_str(), &m)?;
-            Ok(())
+            let change = StateChange {
+                state: "done",
+                outcome: Some(outcome.as_str()),
+                message: Some(&m),
+                ..StateChange::default()
+            };
+            s.set_step_state_with_event(run, id, &change, (outcome.as_str(), &m))
         })
         .await?;
         if outcome.is_success() {
