@@ -31,7 +31,7 @@ use crate::redfish::task::Accepted;
 use crate::redfish::update_service::{self, UpdateCaps};
 use crate::store::{Step, Store, StoreError};
 use crate::updater::lock::UpdateLock;
-use crate::updater::step::{self, Resume, StepOutcome, StepSpec};
+use crate::updater::step::{self, journal, Resume, StepOutcome, StepSpec};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -107,17 +107,6 @@ impl ResumeReport {
     }
 }
 
-/// Blocking store calls off the async threads.
-async fn blocking<T: Send + 'static>(
-    store: &Arc<Store>,
-    f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, StoreError> {
-    let store = store.clone();
-    tokio::task::spawn_blocking(move || f(&store))
-        .await
-        .map_err(|e| StoreError::Task(e.to_string()))?
-}
-
 /// Pick up every step left in flight. `_lock` proves no other process is
 /// updating from this store. Errors are store failures; a BMC problem ends in
 /// a step outcome or an `unresolved` line.
@@ -128,7 +117,7 @@ pub async fn resume(
     cancel: &CancellationToken,
     poll: Duration,
 ) -> Result<ResumeReport, StoreError> {
-    let left = blocking(store, |s| s.steps_in_state(&IN_FLIGHT)).await?;
+    let left = journal(store, |s| s.steps_in_state(&IN_FLIGHT)).await?;
     let mut by_host: BTreeMap<String, Vec<Step>> = BTreeMap::new();
     for s in left {
         by_host.entry(s.host.clone()).or_default().push(s);
@@ -165,9 +154,9 @@ pub async fn resume(
     report.unresolved.sort();
     // Runs whose process stopped: "running" in the journal, yet this process
     // holds the lock and has not started one.
-    for run in blocking(store, |s| s.runs_with_status("running")).await? {
+    for run in journal(store, |s| s.runs_with_status("running")).await? {
         let id = run.id;
-        blocking(store, move |s| {
+        journal(store, move |s| {
             s.finish_run(id, "interrupted")?;
             s.add_event(
                 id,
@@ -444,7 +433,7 @@ fn spec_of(s: &Step, kind: crate::inventory::model::Kind, settings: HostSettings
 async fn event(store: &Arc<Store>, s: &Step, message: String) -> Result<(), StoreError> {
     let (run, id) = (s.run_id, s.id);
     tracing::info!("{message}");
-    blocking(store, move |st| {
+    journal(store, move |st| {
         st.add_event(run, Some(id), "resume", &message).map(|_| ())
     })
     .await

@@ -213,7 +213,7 @@ fn reset_of(t: &redfish_schemas::Task) -> ResetRequest {
 
 /// Blocking store writes (fsynced) run off the async threads so that a few
 /// hundred hosts journaling at once do not stall each other's timers.
-async fn journal<T: Send + 'static>(
+pub(crate) async fn journal<T: Send + 'static>(
     store: &Arc<Store>,
     f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, StoreError> {
@@ -237,7 +237,27 @@ struct Ctx<'a> {
     vanished: bool,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    /// For a step already in the journal (re-verified, resumed).
+    fn existing(
+        client: &'a BmcClient,
+        store: &'a Arc<Store>,
+        spec: &'a StepSpec,
+        step_id: i64,
+        progress: &'a ProgressFn,
+    ) -> Ctx<'a> {
+        Ctx {
+            client,
+            store,
+            spec,
+            step_id,
+            host: client.host().to_string(),
+            t0: Instant::now(),
+            progress,
+            vanished: false,
+        }
+    }
+
     async fn state(&self, state: &'static str, task_uri: Option<String>) -> Result<(), StoreError> {
         let (id, run) = (self.step_id, self.spec.run_id);
         journal(self.store, move |s| {
@@ -646,17 +666,7 @@ pub async fn reverify(
     step_id: i64,
     progress: &ProgressFn,
 ) -> Result<StepResult, StoreError> {
-    let cx = Ctx {
-        client,
-        store,
-        spec,
-        step_id,
-        host: client.host().to_string(),
-        t0: Instant::now(),
-        progress,
-        vanished: false,
-    };
-    verify(&cx).await
+    verify(&Ctx::existing(client, store, spec, step_id, progress)).await
 }
 
 /// Success is the inventory showing the target version as active; after a BMC
@@ -822,16 +832,7 @@ pub async fn resume(
     caps: &UpdateCaps,
     progress: &ProgressFn,
 ) -> Result<StepResult, StoreError> {
-    let cx = Ctx {
-        client,
-        store,
-        spec,
-        step_id,
-        host: client.host().to_string(),
-        t0: Instant::now(),
-        progress,
-        vanished: false,
-    };
+    let cx = Ctx::existing(client, store, spec, step_id, progress);
     match how {
         Resume::Decided(outcome, message) => cx.finish(outcome, message, None).await,
         Resume::Verify => verify(&cx).await,

@@ -38,13 +38,13 @@ fn seed_with_every_persona(count: usize) -> u64 {
         .expect("a seed covering every persona")
 }
 
-struct Setup {
-    dir: tempfile::TempDir,
-    fleet: MockFleet,
-    config: PathBuf,
+pub(crate) struct Setup {
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) fleet: MockFleet,
+    pub(crate) config: PathBuf,
 }
 
-async fn setup(fc: FleetConfig, rollout_toml: &str) -> Setup {
+pub(crate) async fn setup(fc: FleetConfig, rollout_toml: &str) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let fleet = MockFleet::start(fc).await.unwrap();
     let config = dir.path().join("fleet.toml");
@@ -759,6 +759,18 @@ async fn a_failing_pre_reset_hook_keeps_images_staged_and_post_update_hooks_see_
     }
 }
 
+/// A BIOS image one patch newer for every model, rolled out; every host updated.
+async fn bios_rollout(s: &Setup, hosts: usize) -> (RolloutReport, Config, Arc<Store>) {
+    repository_of_kind(s, mock_bmc::Kind::Bios, mock_bmc::vstyle::Bump::Patch, None).await;
+    let (report, cfg, store) = run(s, ApplyOptions::default()).await;
+    assert_eq!(
+        report.hosts_by_result.get("updated"),
+        Some(&hosts),
+        "{report:#?}"
+    );
+    (report, cfg, store)
+}
+
 /// Each host's busy span, from the first to the last event of its steps.
 fn host_spans(store: &Store, run_id: i64) -> BTreeMap<String, (String, String)> {
     let steps = store.steps(run_id).unwrap();
@@ -803,19 +815,7 @@ async fn label_caps_keep_one_host_per_rack_busy_while_racks_run_side_by_side() {
         text = text.replace(&name, &format!("{name}\nlabels = {{ rack = \"{rack}\" }}"));
     }
     std::fs::write(&s.config, text).unwrap();
-    repository_of_kind(
-        &s,
-        mock_bmc::Kind::Bios,
-        mock_bmc::vstyle::Bump::Patch,
-        None,
-    )
-    .await;
-    let (report, cfg, store) = run(&s, ApplyOptions::default()).await;
-    assert_eq!(
-        report.hosts_by_result.get("updated"),
-        Some(&6),
-        "{report:#?}"
-    );
+    let (report, cfg, store) = bios_rollout(&s, 6).await;
     let spans = host_spans(&store, report.run_id);
     let rack = |h: &str| cfg.hosts.iter().find(|x| x.name == h).unwrap().labels["rack"].clone();
     let overlap = |a: &(String, String), b: &(String, String)| a.0 < b.1 && b.0 < a.1;
@@ -885,19 +885,7 @@ async fn a_bmc_busy_with_another_update_is_waited_for_before_the_step_is_sent() 
     .unwrap();
     assert!(foreign.status.is_success(), "{:?}", foreign.status);
     let sent_foreign = std::time::Instant::now();
-    repository_of_kind(
-        &s,
-        mock_bmc::Kind::Bios,
-        mock_bmc::vstyle::Bump::Patch,
-        None,
-    )
-    .await;
-    let (report, cfg, store) = run(&s, ApplyOptions::default()).await;
-    assert_eq!(
-        report.hosts_by_result.get("updated"),
-        Some(&1),
-        "{report:#?}"
-    );
+    let (report, cfg, store) = bios_rollout(&s, 1).await;
     let events = store.events(report.run_id).unwrap();
     let busy = events
         .iter()

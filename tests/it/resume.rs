@@ -4,6 +4,7 @@
 //! and a bandwidth limit) is being updated, restarts it each time, and judges
 //! by the BMCs' own flash counters.
 
+use super::apply::{setup, Setup};
 use fwfleet::config::Config;
 use fwfleet::repository::{AddSpec, Repository};
 use fwfleet::store::{NewStep, Store};
@@ -12,28 +13,13 @@ use fwfleet::updater::lock::UpdateLock;
 use fwfleet::updater::resume::{self, IN_FLIGHT};
 use mock_bmc::bmc::Timing;
 use mock_bmc::faults::{Faults, Scenario};
-use mock_bmc::{FleetConfig, MockFleet, Profile};
+use mock_bmc::{FleetConfig, Profile};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
-
-struct Setup {
-    dir: tempfile::TempDir,
-    fleet: MockFleet,
-    config: PathBuf,
-}
-
-async fn setup(fc: FleetConfig, rollout_toml: &str) -> Setup {
-    let dir = tempfile::tempdir().unwrap();
-    let fleet = MockFleet::start(fc).await.unwrap();
-    let config = dir.path().join("fleet.toml");
-    let text = format!("{}\n[rollout]\n{rollout_toml}\n", fleet.fleet_toml());
-    mock_bmc::fleet::write_private(&config, text.as_bytes()).unwrap();
-    Setup { dir, fleet, config }
-}
 
 /// Images one patch newer than the fleet for these kinds, applied at once.
 async fn repository(s: &Setup, kinds: &[mock_bmc::Kind], size: u64) -> Repository {
@@ -362,40 +348,68 @@ async fn one_host() -> (Setup, Config, String, String, String) {
     (s, cfg, name, identity, version)
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn resume_decides_each_state_from_the_bmc_and_marks_the_old_run_interrupted() {
-    let (_s, cfg, host, identity, version) = one_host().await;
+/// A run that a stopped apply left with these (state, target version) steps
+/// on one component: (store, run id, step ids).
+fn left_behind(
+    cfg: &Config,
+    host: &str,
+    identity: &str,
+    version: &str,
+    steps: &[(&str, &str)],
+) -> (Arc<Store>, i64, Vec<i64>) {
     let store = Arc::new(Store::open(&cfg.state_dir).unwrap());
     let run = store.create_run("running", &serde_json::json!({})).unwrap();
-    let step = |state: &str, to: &str| {
-        store
-            .add_step(
-                run,
-                &NewStep {
-                    host: &host,
-                    component: &identity,
-                    from_version: Some(&version),
-                    to_version: to,
-                    state,
-                },
-            )
-            .unwrap()
-    };
-    // Never sent; sent with no trace on the BMC; already at the target.
-    let planned = step("planned", "9.9.9");
-    let sent = step("submitted", "9.9.9");
-    let there = step("submitted", &version);
+    let ids = steps
+        .iter()
+        .map(|(state, to)| {
+            store
+                .add_step(
+                    run,
+                    &NewStep {
+                        host,
+                        component: identity,
+                        from_version: Some(version),
+                        to_version: to,
+                        state,
+                    },
+                )
+                .unwrap()
+        })
+        .collect();
+    (store, run, ids)
+}
+
+async fn resume_now(cfg: &Config, store: &Arc<Store>) -> resume::ResumeReport {
     let lock = UpdateLock::acquire(&cfg.state_dir).unwrap();
-    let t0 = Instant::now();
-    let report = resume::resume(
-        &cfg,
-        &store,
+    resume::resume(
+        cfg,
+        store,
         &lock,
         &CancellationToken::new(),
         Duration::from_millis(100),
     )
     .await
-    .unwrap();
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resume_decides_each_state_from_the_bmc_and_marks_the_old_run_interrupted() {
+    let (_s, cfg, host, identity, version) = one_host().await;
+    // Never sent; sent with no trace on the BMC; already at the target.
+    let (store, run, ids) = left_behind(
+        &cfg,
+        &host,
+        &identity,
+        &version,
+        &[
+            ("planned", "9.9.9"),
+            ("submitted", "9.9.9"),
+            ("submitted", &version),
+        ],
+    );
+    let (planned, sent, there) = (ids[0], ids[1], ids[2]);
+    let t0 = Instant::now();
+    let report = resume_now(&cfg, &store).await;
     let by_id: BTreeMap<i64, _> = report.steps.iter().map(|r| (r.step_id, r)).collect();
     assert_eq!(by_id[&planned].outcome, "cancelled", "{report:#?}");
     assert!(by_id[&planned].message.contains("before anything was sent"));
@@ -429,30 +443,9 @@ async fn without_retry_a_step_with_no_trace_needs_attention() {
     );
     std::fs::write(&s.config, text).unwrap();
     let cfg = Config::load(&s.config).unwrap();
-    let store = Arc::new(Store::open(&cfg.state_dir).unwrap());
-    let run = store.create_run("running", &serde_json::json!({})).unwrap();
-    let id = store
-        .add_step(
-            run,
-            &NewStep {
-                host: &host,
-                component: &identity,
-                from_version: Some(&version),
-                to_version: "9.9.9",
-                state: "submitted",
-            },
-        )
-        .unwrap();
-    let lock = UpdateLock::acquire(&cfg.state_dir).unwrap();
-    let report = resume::resume(
-        &cfg,
-        &store,
-        &lock,
-        &CancellationToken::new(),
-        Duration::from_millis(100),
-    )
-    .await
-    .unwrap();
+    let (store, _, ids) = left_behind(&cfg, &host, &identity, &version, &[("submitted", "9.9.9")]);
+    let id = ids[0];
+    let report = resume_now(&cfg, &store).await;
     assert_eq!(report.steps[0].step_id, id);
     assert_eq!(report.steps[0].outcome, "needs-attention");
     assert!(report.steps[0].failed());
@@ -464,7 +457,6 @@ async fn a_bmc_that_does_not_answer_keeps_its_steps_in_flight_and_out_of_the_pla
     let (s, _cfg, host, identity, version) = one_host().await;
     // The BMC goes away (as while rebooting), its step was sent.
     let cfg = Config::load(&s.config).unwrap();
-    let store_dir = cfg.state_dir.clone();
     let url = s
         .fleet
         .bmcs
@@ -473,30 +465,9 @@ async fn a_bmc_that_does_not_answer_keeps_its_steps_in_flight_and_out_of_the_pla
         .unwrap()
         .url();
     drop(s.fleet);
-    let store = Arc::new(Store::open(&store_dir).unwrap());
-    let run = store.create_run("running", &serde_json::json!({})).unwrap();
-    let id = store
-        .add_step(
-            run,
-            &NewStep {
-                host: &host,
-                component: &identity,
-                from_version: Some(&version),
-                to_version: "9.9.9",
-                state: "running",
-            },
-        )
-        .unwrap();
-    let lock = UpdateLock::acquire(&cfg.state_dir).unwrap();
-    let report = resume::resume(
-        &cfg,
-        &store,
-        &lock,
-        &CancellationToken::new(),
-        Duration::from_millis(100),
-    )
-    .await
-    .unwrap();
+    let (store, _, ids) = left_behind(&cfg, &host, &identity, &version, &[("running", "9.9.9")]);
+    let id = ids[0];
+    let report = resume_now(&cfg, &store).await;
     assert!(report.steps.is_empty(), "{report:#?}");
     assert_eq!(report.unresolved.len(), 1, "{report:#?}");
     assert!(
