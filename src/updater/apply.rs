@@ -151,7 +151,8 @@ pub async fn prepare(
         .hosts
         .retain(|h| !held_back.iter().any(|b| b.host == h.name));
     let plan = planner::plan(&inventory, &RepoSource(repo), &policy);
-    let jobs = jobs::from_plan(&plan, &inventory, repo, cfg, filter.as_ref())?;
+    let activate = opts.rollout(&cfg.rollout).reset_policy != ResetPolicy::Never;
+    let jobs = jobs::from_plan(&plan, &inventory, repo, cfg, filter.as_ref(), activate)?;
     Ok(Prepared {
         scan_id,
         inventory,

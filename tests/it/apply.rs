@@ -296,7 +296,7 @@ async fn raw_push_where_the_bmc_offers_it() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn staged_images_under_reset_policy_never_are_success_and_stay_staged() {
+async fn staged_images_stay_staged_under_never_and_a_later_run_that_may_reset_activates_them() {
     let s = setup(
         FleetConfig {
             count: 2,
@@ -327,6 +327,50 @@ async fn staged_images_under_reset_policy_never_are_success_and_stay_staged() {
             .unwrap();
         assert_eq!(c["staged_version"].as_str(), Some(bios.to.as_str()));
     }
+    // A later run allowed to reset activates what is staged, sending nothing again.
+    let opts = ApplyOptions {
+        reset_policy: Some(fwfleet::config::ResetPolicy::Graceful),
+        ..ApplyOptions::default()
+    };
+    let (again, cfg, store) = run(&s, opts).await;
+    assert!(again.ok(), "{}", apply::render_table(&again));
+    for h in &again.hosts {
+        assert_eq!(h.result, "updated", "{}", h.message);
+        assert!(
+            h.steps
+                .iter()
+                .all(|st| st.outcome == "updated" && st.method.is_none()),
+            "{:#?}",
+            h.steps
+        );
+    }
+    let events = store.events(again.run_id).unwrap();
+    assert!(events.iter().any(|e| e.kind == "reset"), "{events:#?}");
+    assert!(
+        !events.iter().any(|e| e.kind == "submitted"),
+        "nothing sent: {events:#?}"
+    );
+    for b in &s.fleet.bmcs {
+        let st = b.state();
+        for c in st["components"].as_array().unwrap() {
+            let n = c["flash_count"].as_u64().unwrap();
+            assert!(n <= 1, "{} {} written {n} times", b.name(), c["kind"]);
+            if c["kind"] == "bios" && c["role"] == "active" {
+                assert_eq!(n, 1, "{}: the staged BIOS written once", b.name());
+                assert!(c["staged_version"].is_null());
+            }
+        }
+    }
+    let again_plan = apply::prepare(
+        &cfg,
+        &Repository::open(&cfg.repository).unwrap(),
+        &Store::open(&s.dir.path().join("recheck")).unwrap(),
+        &ApplyOptions::default(),
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert!(again_plan.jobs.is_empty(), "compliant after activation");
 }
 
 fn scenario(hosts: &[(&str, Faults)]) -> Scenario {
