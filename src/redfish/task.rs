@@ -21,6 +21,9 @@ pub struct Accepted {
     pub monitor: Option<String>,
     /// The Task resource URI (always 200 while it exists).
     pub task: Option<String>,
+    /// The 202's `Retry-After`: how long the BMC asked to be left alone
+    /// before the first poll (at most the poll interval is waited).
+    pub retry_after: Option<Duration>,
 }
 
 fn path_of(uri: &str) -> String {
@@ -50,13 +53,13 @@ impl Accepted {
         let p = path_of(uri);
         if looks_like_task(&p) && !looks_like_monitor(&p) {
             Accepted {
-                monitor: None,
                 task: Some(p),
+                ..Accepted::default()
             }
         } else {
             Accepted {
                 monitor: Some(p),
-                task: None,
+                ..Accepted::default()
             }
         }
     }
@@ -65,7 +68,10 @@ impl Accepted {
 /// Find the task of a 202 response: `Location`, body `@odata.id` /
 /// `TaskMonitor`, then any URI in `MessageArgs` (NOTES §7.6).
 pub fn parse_accepted(reply: &Reply) -> Accepted {
-    let mut a = Accepted::default();
+    let mut a = Accepted {
+        retry_after: reply.header("Retry-After").map(|_| retry_after(reply)),
+        ..Accepted::default()
+    };
     if let Some(loc) = reply.header("Location") {
         let p = path_of(loc);
         if looks_like_task(&p) && !looks_like_monitor(&p) {
@@ -216,17 +222,21 @@ pub struct Progress {
     pub percent: Option<u8>,
 }
 
+/// The shortest ordinary wait between polls, whatever `Retry-After` or the
+/// configured interval say.
+const MIN_POLL: Duration = Duration::from_millis(200);
+
 fn retry_after(r: &Reply) -> Duration {
     r.header("Retry-After")
         .and_then(|v| v.trim().parse::<u64>().ok())
         .map(Duration::from_secs)
         .unwrap_or(Duration::from_secs(1))
-        .clamp(Duration::from_millis(200), Duration::from_secs(10))
+        .clamp(MIN_POLL, Duration::from_secs(10))
 }
 
 /// The shortest wait the progress estimate may choose: it only ever brings a
 /// poll forward, and never closer than this to the previous one.
-const ESTIMATE_FLOOR: Duration = Duration::from_millis(200);
+const ESTIMATE_FLOOR: Duration = Duration::from_millis(100);
 
 /// When a task moving through `PercentComplete` should end, from the first
 /// percentage seen (`anchor`) and the one just read. None unless it moved
@@ -252,15 +262,51 @@ impl Eta {
             return None;
         }
         let rate = f64::from(p - a) / (now - since).as_secs_f64().max(1e-3);
-        Some(Duration::from_secs_f64(f64::from(100 - p) / rate).max(ESTIMATE_FLOOR))
+        Some(Duration::from_secs_f64(f64::from(100 - p) / rate))
+    }
+}
+
+/// When to poll next. The ordinary wait (`Retry-After`, at most the poll
+/// interval) holds until the estimate from `PercentComplete` says the task
+/// ends within it. The percentage just read was reached some time before it
+/// was read (up to one of the BMC's progress steps), so the end lies between
+/// now and the estimate: the next poll looks halfway there, and if the task
+/// has not moved by then, the one after looks at the estimate itself. After
+/// that, or when the percentage stalls, the ordinary wait again. Never sooner
+/// than [`ESTIMATE_FLOOR`] after the previous poll: a BMC sees at most a few
+/// polls closer together than its `Retry-After`, all within the last interval
+/// before the estimated end.
+#[derive(Debug, Default)]
+struct Pace {
+    eta: Eta,
+    /// When the latest estimate said the task would end.
+    end: Option<Instant>,
+}
+
+impl Pace {
+    fn next(&mut self, now: Instant, percent: Option<u8>, ordinary: Duration) -> Duration {
+        let fresh = self.eta.observe(now, percent);
+        if let Some(left) = fresh {
+            self.end = Some(now + left);
+        }
+        let Some(left) = self
+            .end
+            .map(|e| e.saturating_duration_since(now))
+            .filter(|l| !l.is_zero() && *l <= ordinary)
+        else {
+            return ordinary;
+        };
+        let wait = if fresh.is_some() { left / 2 } else { left };
+        self.end = self.end.filter(|_| fresh.is_some());
+        wait.max(ESTIMATE_FLOOR).min(ordinary)
     }
 }
 
 /// Follow `accepted` until an end state, a held state, or `deadline`.
 /// `poll` is the interval used when the BMC gives no `Retry-After`; while
-/// `PercentComplete` advances, the next poll is brought forward to when that
-/// pace says the task ends (never sooner than 200 ms), so a task is seen to end
-/// within a fraction of the interval instead of up to a whole one.
+/// `PercentComplete` advances, polls near the estimated end come sooner (see
+/// [`Pace`]), so a task is seen to end within a fraction of the interval
+/// instead of up to a whole one.
 pub async fn follow(
     client: &BmcClient,
     accepted: &Accepted,
@@ -273,7 +319,13 @@ pub async fn follow(
     let mut monitor = accepted.monitor.clone();
     let mut last: Option<Task> = None;
     let mut seen_task = false;
-    let mut eta = Eta::default();
+    let mut pace = Pace::default();
+    // The request that started the task was answered just now: a first poll
+    // at once would only read its start. Wait as the BMC asked (within the
+    // ordinary interval) before reading it.
+    if let Some(first) = accepted.retry_after {
+        tokio::time::sleep(first.min(poll.max(MIN_POLL)).min(deadline)).await;
+    }
     loop {
         if t0.elapsed() >= deadline {
             return Ok(Outcome::TimedOut(last));
@@ -283,7 +335,7 @@ pub async fn follow(
             let r = client.request(Method::GET, &m, None).await?;
             match r.status {
                 StatusCode::ACCEPTED => {
-                    wait = retry_after(&r).min(poll.max(Duration::from_millis(200)));
+                    wait = retry_after(&r).min(poll.max(MIN_POLL));
                     if let Ok(t) = client.decode::<Task>(&m, &r.body) {
                         if task_uri.is_none() {
                             task_uri = Some(t.odata_id.clone());
@@ -291,9 +343,7 @@ pub async fn follow(
                         if let Some(o) = judge(&t, &mut on_progress) {
                             return Ok(o);
                         }
-                        wait = eta
-                            .observe(Instant::now(), t.percent_complete)
-                            .map_or(wait, |e| e.min(wait));
+                        wait = pace.next(Instant::now(), t.percent_complete, wait);
                         last = Some(t);
                     }
                 }
@@ -354,9 +404,7 @@ pub async fn follow(
                     if let Some(o) = judge(&t, &mut on_progress) {
                         return Ok(o);
                     }
-                    wait = eta
-                        .observe(Instant::now(), t.percent_complete)
-                        .map_or(wait, |e| e.min(wait));
+                    wait = pace.next(Instant::now(), t.percent_complete, wait);
                     last = Some(t);
                 }
                 _ => {
@@ -476,10 +524,11 @@ mod tests {
             None,
             "stalled: the ordinary interval"
         );
-        assert_eq!(
-            eta.observe(at(2400), Some(99)),
-            Some(ESTIMATE_FLOOR),
-            "never sooner than the floor"
+        // 99 % in 2.4 s: 1 % left is about 24 ms (the pace floors the wait).
+        let left = eta.observe(at(2400), Some(99)).unwrap();
+        assert!(
+            left > Duration::from_millis(20) && left < Duration::from_millis(30),
+            "{left:?}"
         );
         assert_eq!(
             eta.observe(at(3000), Some(5)),
@@ -495,6 +544,41 @@ mod tests {
             None,
             "done is not estimated"
         );
+    }
+
+    #[test]
+    fn polls_look_halfway_to_the_estimated_end_then_at_it() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let ms = |d: Duration| d.as_millis();
+        let second = Duration::from_secs(1);
+        let mut pace = Pace::default();
+        assert_eq!(
+            ms(pace.next(at(0), Some(0), second)),
+            1000,
+            "nothing to go on"
+        );
+        // 1.5 s left: beyond the interval, so the ordinary wait.
+        assert_eq!(ms(pace.next(at(1000), Some(40), second)), 1000);
+        // 222 ms left: look halfway (111 ms)…
+        assert_eq!(ms(pace.next(at(2000), Some(90), second)), 111);
+        // …still 90 %: look at the estimate itself (2.222 s)…
+        assert_eq!(ms(pace.next(at(2111), Some(90), second)), 111);
+        // …and past it, still 90 %: stalled, the ordinary wait.
+        assert_eq!(ms(pace.next(at(2222), Some(90), second)), 1000);
+        // Never sooner than the floor, never later than the ordinary wait.
+        let mut pace = Pace::default();
+        pace.next(at(0), Some(0), second);
+        assert_eq!(pace.next(at(1000), Some(99), second), ESTIMATE_FLOOR);
+        let short = Duration::from_millis(300);
+        let mut pace = Pace::default();
+        pace.next(at(0), Some(0), short);
+        assert_eq!(pace.next(at(100), Some(10), short), short);
+        // No percentage at all: the ordinary wait throughout.
+        let mut pace = Pace::default();
+        for t in [0, 1000, 2000] {
+            assert_eq!(pace.next(at(t), None, second), second);
+        }
     }
 
     #[test]
