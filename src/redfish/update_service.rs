@@ -84,6 +84,13 @@ fn strings(v: Option<&Value>) -> Vec<String> {
 /// does not list its protocols inline).
 pub async fn discover(client: &BmcClient) -> Result<UpdateCaps, RedfishError> {
     let root: Value = client.get("/redfish/v1/").await?;
+    discover_from(client, &root).await
+}
+
+/// [`discover`] from a service root already read (e.g. without credentials,
+/// while the login is under way). The UpdateService and the TaskService are
+/// read side by side: two requests in flight, the client's default limit.
+pub async fn discover_from(client: &BmcClient, root: &Value) -> Result<UpdateCaps, RedfishError> {
     let us_uri = root
         .get("UpdateService")
         .and_then(odata_id)
@@ -93,7 +100,18 @@ pub async fn discover(client: &BmcClient) -> Result<UpdateCaps, RedfishError> {
                 "the service root has no UpdateService; this BMC cannot be updated over Redfish"
                     .into(),
         })?;
-    let us: Value = client.get(&us_uri).await?;
+    let tasks = async {
+        match root.get("Tasks").and_then(odata_id) {
+            Some(ts) => client
+                .get::<Value>(&ts)
+                .await
+                .ok()
+                .and_then(|ts| ts.get("Tasks").and_then(odata_id)),
+            None => None,
+        }
+    };
+    let (us, tasks) = tokio::join!(client.get::<Value>(&us_uri), tasks);
+    let us = us?;
     let simple = us
         .get("Actions")
         .and_then(|a| a.get("#UpdateService.SimpleUpdate"));
@@ -125,14 +143,6 @@ pub async fn discover(client: &BmcClient) -> Result<UpdateCaps, RedfishError> {
             .or_else(|| us.get("@Redfish.OperationApplyTimeSupport"))
             .and_then(|s| s.get("SupportedValues")),
     );
-    let tasks = match root.get("Tasks").and_then(odata_id) {
-        Some(ts) => client
-            .get::<Value>(&ts)
-            .await
-            .ok()
-            .and_then(|ts| ts.get("Tasks").and_then(odata_id)),
-        None => None,
-    };
     Ok(UpdateCaps {
         platform: Platform::classify(
             root.get("Vendor").and_then(Value::as_str),

@@ -190,10 +190,15 @@ async fn run_inner(job: &HostJob, shared: &Shared) -> Result<HostReport, StoreEr
         Ok(c) => c,
         Err(e) => return Ok(host_failure(job, "failed", e.to_string())),
     };
-    if let Err(e) = client.login().await {
+    // The service root needs no session: read it while logging in.
+    let (login, root) = tokio::join!(
+        client.login(),
+        client.get_public::<serde_json::Value>("/redfish/v1/")
+    );
+    if let Err(e) = login {
         return Ok(host_failure(job, "unreachable", e.to_string()));
     }
-    let caps = match update_service::discover(&client).await {
+    let caps = match async { update_service::discover_from(&client, &root?).await }.await {
         Ok(c) => c,
         Err(e) => {
             return Ok(host_failure(

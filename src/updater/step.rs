@@ -148,7 +148,9 @@ fn sha256_file(path: &std::path::Path) -> std::io::Result<String> {
     use std::io::Read;
     let mut f = std::fs::File::open(path)?;
     let mut h = Sha256::new();
-    let mut buf = vec![0u8; 256 * 1024];
+    // 64 KiB: under glibc's mmap threshold, so a step's hash does not map,
+    // zero and unmap a fresh buffer.
+    let mut buf = vec![0u8; 64 * 1024];
     loop {
         let n = f.read(&mut buf)?;
         if n == 0 {
@@ -345,8 +347,11 @@ pub async fn execute(
         spec.from.clone(),
         spec.to.clone(),
     );
-    let step_id = journal(store, move |s| {
-        s.add_step(
+    let image = spec.image.clone();
+    // One trip to the blocking pool for both: the step row, and the
+    // pre-flight hash (the image is still the one the plan chose).
+    let (step_id, hashed) = journal(store, move |s| {
+        let id = s.add_step(
             run,
             &NewStep {
                 host: &h,
@@ -355,7 +360,8 @@ pub async fn execute(
                 to_version: &t,
                 state: "planned",
             },
-        )
+        )?;
+        Ok((id, sha256_file(&image)))
     })
     .await?;
     let cx = Ctx {
@@ -368,8 +374,7 @@ pub async fn execute(
         progress,
         vanished: false,
     };
-    // Pre-flight: the image is still the one the plan chose.
-    match sha256_of(spec.image.clone()).await {
+    match hashed {
         Ok(h) if h.eq_ignore_ascii_case(&spec.sha256) => {}
         Ok(_) => {
             return cx
