@@ -566,3 +566,52 @@ fn retry_after(r: &Reply) -> Option<Duration> {
     let secs = (when.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_seconds();
     Some(Duration::from_secs(secs.max(0) as u64))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client() -> BmcClient {
+        BmcClient::new(&HostConfig {
+            name: "bmc-1".into(),
+            url: "http://127.0.0.1:9".into(),
+            username: "admin".into(),
+            password: Secret::new("pw"),
+            tls: TlsSetting::Verify { ca_file: None },
+            auth: AuthMode::Session,
+            proxy: None,
+            labels: Default::default(),
+            limits: Limits::default(),
+            tls_repin_after_bmc_update: false,
+            pre_reset: None,
+            post_update: None,
+        })
+        .unwrap()
+    }
+
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    struct Task {
+        #[serde(rename = "PercentComplete")]
+        percent: Option<u8>,
+    }
+
+    #[test]
+    fn a_body_that_does_not_decode_names_the_json_path() {
+        let c = client();
+        assert_eq!(
+            c.decode::<Task>("/t/1", br#"{"PercentComplete": 40}"#)
+                .unwrap(),
+            Task { percent: Some(40) }
+        );
+        let err = c
+            .decode::<Task>("/t/1", br#"{"PercentComplete": "forty"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("PercentComplete") && err.contains("/t/1") && err.contains("bmc-1"),
+            "{err}"
+        );
+        let err = c.decode::<Task>("/t/1", b"{").unwrap_err().to_string();
+        assert!(err.contains("/t/1"), "{err}");
+    }
+}
