@@ -6,6 +6,7 @@
 mod apply;
 mod import;
 mod repo_plan;
+mod serve;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -40,6 +41,8 @@ pub enum Command {
     Apply(Box<apply::ApplyArgs>),
     /// Show update runs, or one run's steps and events, from the state store.
     Status(apply::StatusArgs),
+    /// Run as a service: maintenance windows, HTTP API, Prometheus metrics.
+    Serve(serve::ServeArgs),
     /// Write a fleet config from an existing inventory (an Ansible INI or YAML file).
     Import(import::ImportArgs),
     /// Judge version A relative to version B: older, same, newer or unknown.
@@ -222,6 +225,7 @@ pub fn main() -> ExitCode {
             Command::Apply(args) => apply::apply(*args).await,
             Command::Status(args) => apply::status(args).await,
             Command::Import(args) => import::run(args),
+            Command::Serve(args) => serve::serve(args).await,
         }
     });
     finish(result)

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-fn timing() -> Timing {
+pub(crate) fn timing() -> Timing {
     Timing {
         update: Duration::from_millis(150),
         reboot: Duration::from_millis(500),
@@ -38,13 +38,13 @@ fn seed_with_every_persona(count: usize) -> u64 {
         .expect("a seed covering every persona")
 }
 
-struct Setup {
-    dir: tempfile::TempDir,
-    fleet: MockFleet,
-    config: PathBuf,
+pub(crate) struct Setup {
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) fleet: MockFleet,
+    pub(crate) config: PathBuf,
 }
 
-async fn setup(fc: FleetConfig, rollout_toml: &str) -> Setup {
+pub(crate) async fn setup(fc: FleetConfig, rollout_toml: &str) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let fleet = MockFleet::start(fc).await.unwrap();
     let config = dir.path().join("fleet.toml");
@@ -92,7 +92,7 @@ async fn repository(s: &Setup, on_reset_bios: bool) -> Repository {
 }
 
 /// One image per model for one component kind, optionally with a method.
-async fn repository_of_kind(
+pub(crate) async fn repository_of_kind(
     s: &Setup,
     kind: mock_bmc::Kind,
     bump: mock_bmc::vstyle::Bump,
