@@ -7,6 +7,7 @@ mod demo;
 mod inventory;
 mod plan;
 mod plan_snapshot;
+mod resume;
 mod task_follow;
 mod update_step;
 mod version_cmp;
