@@ -22,6 +22,8 @@ pub enum DaemonError {
         #[source]
         source: RepoError,
     },
+    #[error(transparent)]
+    Lock(#[from] crate::updater::lock::LockError),
     #[error("the HTTP server failed: {0}")]
     Serve(#[source] std::io::Error),
     /// A blocking task (store, planner) panicked; what it did is unknown.

@@ -3,7 +3,8 @@
 //! Module map:
 //!
 //! - `mod.rs` (this file): [`Daemon`] (what the API and the scheduler share)
-//!   and [`serve`], the startup order and the shutdown.
+//!   and [`serve`]: the startup order (store, update lock, resume of steps a
+//!   crash left in flight, then API and scheduler) and the shutdown.
 //! - [`auth`]: the API's bearer token, kept as a digest; the middleware.
 //! - [`error`]: [`DaemonError`] and the API's JSON errors ([`ApiError`]).
 //! - [`runs`]: one rollout at a time; a run from a request or a window:
@@ -33,9 +34,12 @@ pub use error::{ApiError, DaemonError};
 
 use crate::config::Config;
 use crate::store::{Store, StoreError};
+use crate::updater::lock::UpdateLock;
+use crate::updater::resume;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -52,7 +56,13 @@ pub struct Daemon {
     pub shutdown: CancellationToken,
     /// The scheduler and the runs, so that shutdown can wait for them.
     tasks: TaskTracker,
+    /// Held until the process ends (see `Daemon::start`).
+    _lock: UpdateLock,
 }
+
+/// Task poll interval of resumed steps when the BMC sends no `Retry-After`
+/// (the same as `apply`'s).
+const RESUME_POLL: Duration = Duration::from_secs(1);
 
 impl fmt::Debug for Daemon {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -75,14 +85,27 @@ async fn blocking<T: Send + 'static>(
 
 impl Daemon {
     /// Everything that must happen before the API answers or a window fires.
-    async fn start(cfg: Config, token: auth::Token) -> Result<Arc<Daemon>, DaemonError> {
+    async fn start(
+        cfg: Config,
+        token: auth::Token,
+        shutdown: CancellationToken,
+    ) -> Result<Arc<Daemon>, DaemonError> {
         // 1. The store: the journal is the service's memory.
         let dir = cfg.state_dir.clone();
         let store = Arc::new(blocking(move || Store::open(&dir)).await??);
-        // 2. Steps a crash left in flight are resumed (re-attached to their
-        //    tasks, or decided from the inventory, never sent again) before
-        //    anything else touches a BMC: `crate::updater::resume`.
-        // 3. Only then may the API and the scheduler start runs.
+        // 2. One updating process per state directory, held for the
+        //    service's whole life: an `apply` started beside it would
+        //    otherwise take the service's live steps for left-overs.
+        let dir = cfg.state_dir.clone();
+        let lock = blocking(move || UpdateLock::acquire(&dir)).await??;
+        // 3. Steps a crash left in flight are decided (their task followed,
+        //    or judged from the BMC, never sent again) before anything else
+        //    touches a BMC. SIGTERM interrupts this too.
+        let resumed = resume::resume(&cfg, &store, &lock, &shutdown, RESUME_POLL).await?;
+        for line in resumed.render().lines() {
+            tracing::warn!("{line}");
+        }
+        // 4. Only then may the API and the scheduler start runs.
         Ok(Arc::new(Daemon {
             cfg: Arc::new(cfg),
             store,
@@ -90,8 +113,9 @@ impl Daemon {
             runs: runs::Runs::default(),
             metrics: Arc::new(metrics::Metrics::default()),
             views: views::Views::default(),
-            shutdown: CancellationToken::new(),
+            shutdown,
             tasks: TaskTracker::new(),
+            _lock: lock,
         }))
     }
 
@@ -118,12 +142,21 @@ pub async fn serve<F>(
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    let d = Daemon::start(cfg, token).await?;
-    let stop = d.shutdown.clone();
-    let signal = tokio::spawn(async move {
-        shutdown.await;
-        stop.cancel();
-    });
+    let stop = CancellationToken::new();
+    let signal = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            shutdown.await;
+            stop.cancel();
+        })
+    };
+    let d = match Daemon::start(cfg, token, stop).await {
+        Ok(d) => d,
+        Err(e) => {
+            signal.abort();
+            return Err(e);
+        }
+    };
     if d.cfg.daemon.scheduler && !d.cfg.schedule.is_empty() {
         d.tasks.spawn(scheduler::run(d.clone()));
     } else {

@@ -273,6 +273,17 @@ impl Daemon {
                 )
                 .await;
         }
+        for b in &prepared.held_back {
+            self.event(
+                run_id,
+                "held-back",
+                format!(
+                    "{}: step {} of run {} ({}) is still {}; the host is not planned until it is decided (restart the service to resume it)",
+                    b.host, b.step_id, b.run_id, b.component, b.state
+                ),
+            )
+            .await?;
+        }
         let scanned = prepared.inventory.hosts.len();
         let failed = prepared.inventory.failed();
         let mut jobs = prepared.jobs;

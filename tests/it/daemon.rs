@@ -223,6 +223,30 @@ fn error_code(v: &Value) -> &str {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn startup_resumes_what_a_stopped_process_left_and_holds_the_update_lock() {
+    let s = setup(generic_fleet(1, timing()), "").await;
+    // A run a killed process left "running".
+    let cfg = Config::load(&s.config).unwrap();
+    let left = {
+        let store = fwfleet::store::Store::open(&cfg.state_dir).unwrap();
+        store
+            .create_run("running", &json!({"command": "apply"}))
+            .unwrap()
+    };
+    let svc = start_service(&s.config).await;
+    let (_, v) = svc.json("GET", &format!("/api/v1/runs/{left}"), None).await;
+    assert_eq!(v["run"]["status"], "interrupted", "{v:#}");
+    // While the service runs, no other process may update from its store.
+    let e = fwfleet::updater::lock::UpdateLock::acquire(&cfg.state_dir)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("another fwfleet"), "{e}");
+    svc.shutdown().await;
+    // Released with the service.
+    fwfleet::updater::lock::UpdateLock::acquire(&cfg.state_dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn auth_healthz_and_json_errors() {
     let s = setup(generic_fleet(1, timing()), "").await;
     let svc = start_service(&s.config).await;
