@@ -100,3 +100,116 @@ pub fn when(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let left = (t - now).to_std().unwrap_or_default();
     format!("{} (in {})", t.to_rfc3339(), fmt_duration(left))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::inventory::model::{BmcInfo, HostInventory, Kind, SystemInfo};
+    use crate::schedule::{EstimateSettings, Window};
+    use crate::updater::host::PlannedStep;
+    use std::time::Duration;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn step(kind: Kind, identity: &str) -> PlannedStep {
+        PlannedStep {
+            component: identity.into(),
+            identity: identity.into(),
+            kind,
+            from: Some("1".into()),
+            to: "2".into(),
+            image: "img".into(),
+            target: None,
+            image_name: "img".into(),
+            sha256: String::new(),
+            size: 0,
+            method: None,
+            apply_time: None,
+            force: false,
+            activate_only: false,
+        }
+    }
+
+    #[test]
+    fn a_windows_jobs_keep_the_steps_that_fit_and_say_why_the_others_wait() {
+        let cfg = Config::parse(
+            std::path::Path::new("/f/fleet.toml"),
+            "[[hosts]]\nname = \"a1\"\nurl = \"https://a1\"\nusername = \"u\"\npassword = \"p\"\nlabels = { rack = \"a\" }\n\
+             [[hosts]]\nname = \"b1\"\nurl = \"https://b1\"\nusername = \"u\"\npassword = \"p\"\nlabels = { rack = \"b\" }\n",
+        )
+        .unwrap();
+        // Rack a: daily 01:00-03:00 UTC; rack b has no window.
+        let schedule = Schedule::new(vec![Window::recurring("rack-a", "0 1 * * *", "2h", "UTC")
+            .unwrap()
+            .with_labels(&["rack=a"])
+            .unwrap()]);
+        let mut est = Estimates::new(EstimateSettings {
+            default: Duration::from_secs(3600),
+            percentile: 90,
+        });
+        // A BIOS on this model took 90 minutes before.
+        est.record(
+            &ComponentKey::new(Kind::Bios, "BIOS"),
+            "R1",
+            Duration::from_secs(5400),
+        );
+        let jobs = vec![
+            HostJob {
+                host: cfg.hosts[0].clone(),
+                steps: vec![step(Kind::Bmc, "BMC"), step(Kind::Bios, "BIOS")],
+            },
+            HostJob {
+                host: cfg.hosts[1].clone(),
+                steps: vec![step(Kind::Bmc, "BMC")],
+            },
+        ];
+        let inv = Inventory {
+            scanned_at: String::new(),
+            hosts: ["a1", "b1"]
+                .iter()
+                .map(|n| HostInventory {
+                    name: n.to_string(),
+                    url: String::new(),
+                    ok: true,
+                    error: None,
+                    system: SystemInfo {
+                        model: Some("R1".into()),
+                        ..SystemInfo::default()
+                    },
+                    bmc: BmcInfo::default(),
+                    components: Vec::new(),
+                    software: Vec::new(),
+                    duration_ms: 0,
+                })
+                .collect(),
+        };
+        // At the opening the BMC step (1h) fits; the BIOS after it (90m)
+        // would end at 03:30, after the close.
+        let f = fit(&schedule, &est, utc("2025-01-07T01:00:00Z"), jobs, &inv);
+        assert_eq!(f.jobs.len(), 1);
+        assert_eq!(f.jobs[0].host.name, "a1");
+        let kept: Vec<&str> = f.jobs[0]
+            .steps
+            .iter()
+            .map(|s| s.identity.as_str())
+            .collect();
+        assert_eq!(kept, ["BMC"]);
+        assert_eq!(f.last_start, Some(utc("2025-01-07T02:00:00Z")));
+        assert_eq!(f.deferred.len(), 2, "{:#?}", f.deferred);
+        assert!(
+            f.deferred[0].starts_with("a1 bios BIOS waits: it would not finish")
+                && f.deferred[0].contains("1h30m (from 1 earlier step(s))")
+                && f.deferred[0].contains("next window 2025-01-08T01:00:00+00:00"),
+            "{}",
+            f.deferred[0]
+        );
+        assert!(
+            f.deferred[1].starts_with("b1 bmc BMC waits: no window applies to the host"),
+            "{}",
+            f.deferred[1]
+        );
+    }
+}
