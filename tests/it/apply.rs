@@ -57,10 +57,20 @@ pub(crate) async fn setup(fc: FleetConfig, rollout_toml: &str) -> Setup {
 /// are `OnReset` where the BMC family accepts it, so a coordinated reset must
 /// activate them.
 async fn repository(s: &Setup, on_reset_bios: bool) -> Repository {
+    repository_with(s, None, 4096, on_reset_bios).await
+}
+
+/// [`repository`] for some kinds only, with images of `size` bytes.
+pub(crate) async fn repository_with(
+    s: &Setup,
+    kinds: Option<&[mock_bmc::Kind]>,
+    size: u64,
+    on_reset_bios: bool,
+) -> Repository {
     let states = mock_bmc::imagegen::fetch_states(&s.config).await.unwrap();
     let out = s.dir.path().join("images");
     let specs =
-        mock_bmc::imagegen::make_images(&states, &out, None, mock_bmc::vstyle::Bump::Patch, 4096)
+        mock_bmc::imagegen::make_images(&states, &out, kinds, mock_bmc::vstyle::Bump::Patch, size)
             .unwrap();
     let persona_of_model: BTreeMap<String, String> = states
         .iter()

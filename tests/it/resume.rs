@@ -4,9 +4,9 @@
 //! and a bandwidth limit) is being updated, restarts it each time, and judges
 //! by the BMCs' own flash counters.
 
-use super::apply::{setup, Setup};
+use super::apply::{repository_with, setup, Setup};
 use fwfleet::config::Config;
-use fwfleet::repository::{AddSpec, Repository};
+use fwfleet::repository::Repository;
 use fwfleet::store::{NewStep, Store};
 use fwfleet::updater::apply::{self, ApplyOptions};
 use fwfleet::updater::lock::UpdateLock;
@@ -20,28 +20,6 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
-
-/// Images one patch newer than the fleet for these kinds, applied at once.
-async fn repository(s: &Setup, kinds: &[mock_bmc::Kind], size: u64) -> Repository {
-    let states = mock_bmc::imagegen::fetch_states(&s.config).await.unwrap();
-    let out = s.dir.path().join("images");
-    let specs = mock_bmc::imagegen::make_images(
-        &states,
-        &out,
-        Some(kinds),
-        mock_bmc::vstyle::Bump::Patch,
-        size,
-    )
-    .unwrap();
-    let mut repo = Repository::create_or_open(s.dir.path().join("repository")).unwrap();
-    for sp in specs {
-        let kind: fwfleet::inventory::model::Kind = sp.component.to_string().parse().unwrap();
-        let mut add = AddSpec::new(kind, sp.version.clone());
-        add.models = sp.models.clone();
-        repo.add(&out.join(&sp.file), add).unwrap();
-    }
-    repo
-}
 
 /// What a scan and plan say now: (host → steps planned).
 async fn planned(cfg: &Config, dir: &Path) -> BTreeMap<String, usize> {
@@ -172,10 +150,18 @@ async fn sigkill_at_ten_moments_then_restart_flashes_every_step_exactly_once() {
             state_dir: Some(state_dir.path().to_path_buf()),
             ..FleetConfig::default()
         },
-        "max_parallel = 10\ncanary = 0\nfailure_budget = 1.0\nstep_deadline_secs = 120\nresume_quiet_secs = 1\nresume_wait_secs = 30",
+        "max_parallel = 10\ncanary = 0\nfailure_budget = 1.0\nstep_deadline_secs = 120\nresume_quiet_secs = 1\nresume_wait_secs = 30\nreset_policy = \"graceful\"",
     )
     .await;
-    repository(&s, &[mock_bmc::Kind::Bmc, mock_bmc::Kind::Bios], 4 << 20).await;
+    // BIOS images wait for a reset (except Supermicro's), which the
+    // graceful reset policy makes: kills also land between staging and reset.
+    repository_with(
+        &s,
+        Some(&[mock_bmc::Kind::Bmc, mock_bmc::Kind::Bios]),
+        4 << 20,
+        true,
+    )
+    .await;
     let cfg = Config::load(&s.config).unwrap();
     let before = planned(&cfg, &s.dir.path().join("before")).await;
     let total: usize = before.values().sum();
