@@ -57,12 +57,12 @@ pub struct Daemon {
     /// The scheduler and the runs, so that shutdown can wait for them.
     tasks: TaskTracker,
     /// Held until the process ends (see `Daemon::start`).
-    _lock: UpdateLock,
+    lock: UpdateLock,
 }
 
 /// Task poll interval of resumed steps when the BMC sends no `Retry-After`
 /// (the same as `apply`'s).
-const RESUME_POLL: Duration = Duration::from_secs(1);
+pub(crate) const RESUME_POLL: Duration = Duration::from_secs(1);
 
 impl fmt::Debug for Daemon {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -115,7 +115,7 @@ impl Daemon {
             views: views::Views::default(),
             shutdown,
             tasks: TaskTracker::new(),
-            _lock: lock,
+            lock,
         }))
     }
 

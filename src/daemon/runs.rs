@@ -19,6 +19,7 @@ use crate::config::Config;
 use crate::repository::Repository;
 use crate::schedule::DueGroup;
 use crate::updater::apply::{self, ApplyOptions};
+use crate::updater::resume;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::HashSet;
@@ -261,6 +262,24 @@ impl Daemon {
                 g.span.end.to_rfc3339()
             ),
         };
+        // Steps still in flight (a BMC that did not answer when the service
+        // started) are asked again before planning.
+        let store = self.store.clone();
+        let left = super::blocking(move || store.steps_in_state(&resume::IN_FLIGHT)).await??;
+        if !left.is_empty() {
+            let report = resume::resume_during(
+                &self.cfg,
+                &self.store,
+                &self.lock,
+                cancel,
+                super::RESUME_POLL,
+                run_id,
+            )
+            .await?;
+            for line in report.render().lines() {
+                self.event(run_id, "resume", line.to_string()).await?;
+            }
+        }
         self.event(run_id, "scan", format!("{scope}: scanning and planning"))
             .await?;
         let prepared = apply::prepare(&cfg, &repo, &self.store, opts, cancel).await?;
@@ -278,7 +297,7 @@ impl Daemon {
                 run_id,
                 "held-back",
                 format!(
-                    "{}: step {} of run {} ({}) is still {}; the host is not planned until it is decided (restart the service to resume it)",
+                    "{}: step {} of run {} ({}) is still {}; the host is not planned until it is decided (its BMC did not answer; the next run asks again)",
                     b.host, b.step_id, b.run_id, b.component, b.state
                 ),
             )

@@ -506,3 +506,26 @@ async fn apply_refuses_while_another_process_holds_the_state_directory() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resume_during_a_run_leaves_that_run_running() {
+    let (_s, cfg, host, identity, version) = one_host().await;
+    let (store, old, ids) = left_behind(&cfg, &host, &identity, &version, &[("planned", "9.9.9")]);
+    let current = store.create_run("running", &serde_json::json!({})).unwrap();
+    let lock = UpdateLock::acquire(&cfg.state_dir).unwrap();
+    let report = resume::resume_during(
+        &cfg,
+        &store,
+        &lock,
+        &CancellationToken::new(),
+        Duration::from_millis(100),
+        current,
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.steps.len(), 1);
+    assert_eq!(report.steps[0].step_id, ids[0]);
+    assert_eq!(report.interrupted_runs, vec![old]);
+    assert_eq!(store.run(current).unwrap().unwrap().status, "running");
+    assert_eq!(store.run(old).unwrap().unwrap().status, "interrupted");
+}
