@@ -288,7 +288,7 @@ async fn kill_test(driver: Driver) {
             state_dir: Some(state_dir.path().to_path_buf()),
             ..FleetConfig::default()
         },
-        "max_parallel = 10\ncanary = 0\nfailure_budget = 1.0\nstep_deadline_secs = 120\nresume_quiet_secs = 1\nresume_wait_secs = 30\nreset_policy = \"graceful\"",
+        "max_parallel = 8\ncanary = 0\nfailure_budget = 1.0\nstep_deadline_secs = 120\nresume_quiet_secs = 1\nresume_wait_secs = 30\nreset_policy = \"graceful\"",
     )
     .await;
     // BIOS images wait for a reset (except Supermicro's), which the
@@ -315,17 +315,19 @@ async fn kill_test(driver: Driver) {
         .collect();
     let store = Store::open(&cfg.state_dir).unwrap();
     let log = s.dir.path().join("apply.log");
+    // The moments that only some steps pass through come first, while most
+    // hosts still have work left; transfers and monitoring happen until the end.
     let plan = [
-        Moment::Transfer,
-        Moment::Monitoring,
         Moment::BmcReboot,
         Moment::BetweenSteps,
         Moment::Transfer,
         Moment::Monitoring,
         Moment::BmcReboot,
         Moment::BetweenSteps,
+        Moment::Transfer,
         Moment::Monitoring,
         Moment::Transfer,
+        Moment::Monitoring,
     ];
     let mut kills: Vec<(Moment, Duration)> = Vec::new();
     if driver == Driver::Serve {
@@ -432,7 +434,10 @@ async fn kill_test(driver: Driver) {
     }
     // How the restarts decided what each kill left in flight.
     let mut resumed = BTreeMap::<String, usize>::new();
-    for line in log_text.lines().filter_map(|l| l.find("resumed step").map(|i| &l[i..])) {
+    for line in log_text
+        .lines()
+        .filter_map(|l| l.find("resumed step").map(|i| &l[i..]))
+    {
         let outcome = line.split("): ").nth(1).and_then(|r| r.split(' ').next());
         *resumed
             .entry(outcome.unwrap_or("?").to_string())
