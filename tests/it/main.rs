@@ -4,6 +4,7 @@
 mod apply;
 mod demo;
 mod inventory;
+mod mock_versions;
 mod plan;
 mod plan_snapshot;
 mod task_follow;
