@@ -3,6 +3,7 @@
 
 mod apply;
 mod demo;
+mod docs;
 mod inventory;
 mod mock_versions;
 mod plan;
