@@ -138,6 +138,34 @@ pub struct Rollout {
     /// Deadline of one step, transfer to verified version.
     pub step_deadline: Duration,
     pub hooks: Hooks,
+    /// How a restart treats steps a stopped fwfleet left in flight.
+    pub resume: ResumeSettings,
+}
+
+/// How a restarted fwfleet decides a step that was sent (or about to be)
+/// when the process stopped, and the BMC shows no trace of it (docs/APPLY.md).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ResumeSettings {
+    /// How long the BMC must show neither the new version nor an update task
+    /// before the step is judged never to have arrived (a BMC may take a
+    /// while to turn an accepted request into a visible task).
+    pub quiet_period: Duration,
+    /// Then: plan the update again (`true`, nothing was written), or stop
+    /// with `needs-attention` for the operator to look first.
+    pub retry: bool,
+    /// How long to wait for a BMC that does not answer (rebooting after its
+    /// own update) before leaving its steps in flight for the next start.
+    pub wait: Duration,
+}
+
+impl Default for ResumeSettings {
+    fn default() -> Self {
+        ResumeSettings {
+            quiet_period: Duration::from_secs(30),
+            retry: true,
+            wait: Duration::from_secs(600),
+        }
+    }
 }
 
 impl Default for Rollout {
@@ -157,6 +185,7 @@ impl Default for Rollout {
                 post_update: None,
                 timeout: Duration::from_secs(600),
             },
+            resume: ResumeSettings::default(),
         }
     }
 }
@@ -288,6 +317,9 @@ struct RawRollout {
     pre_reset: Option<String>,
     post_update: Option<String>,
     hook_timeout_secs: Option<f64>,
+    resume_quiet_secs: Option<f64>,
+    resume_retry: Option<bool>,
+    resume_wait_secs: Option<f64>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -614,6 +646,15 @@ fn rollout_of(r: &RawRollout, err: &ErrFn<'_>) -> Result<Rollout, ConfigError> {
             pre_reset: r.pre_reset.clone(),
             post_update: r.post_update.clone(),
             timeout: secs("hook_timeout_secs", r.hook_timeout_secs, d.hooks.timeout)?,
+        },
+        resume: ResumeSettings {
+            quiet_period: secs(
+                "resume_quiet_secs",
+                r.resume_quiet_secs,
+                d.resume.quiet_period,
+            )?,
+            retry: r.resume_retry.unwrap_or(d.resume.retry),
+            wait: secs("resume_wait_secs", r.resume_wait_secs, d.resume.wait)?,
         },
     })
 }

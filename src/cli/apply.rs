@@ -5,12 +5,15 @@ use crate::config::ResetPolicy;
 use crate::repository::Repository;
 use crate::store::Store;
 use crate::updater::apply::{self, ApplyOptions};
+use crate::updater::lock::UpdateLock;
 use crate::updater::progress::{Bars, Lines, ProgressSink};
+use crate::updater::resume::{self, ResumeReport};
 use anyhow::Context;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, clap::Args)]
@@ -69,6 +72,26 @@ pub struct StatusArgs {
     pub format: Format,
 }
 
+/// Ctrl-C or SIGTERM (systemd's stop, `kill`): both mean "stop starting
+/// steps, record, exit".
+pub(super) async fn stop_requested() -> bool {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut term) = signal(SignalKind::terminate()) else {
+            return tokio::signal::ctrl_c().await.is_ok();
+        };
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.is_ok(),
+            r = term.recv() => r.is_some(),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.is_ok()
+    }
+}
+
 fn confirm(prompt: &str) -> anyhow::Result<bool> {
     eprint!("{prompt} [y/N] ");
     std::io::stderr().flush()?;
@@ -121,14 +144,27 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     let cancel = CancellationToken::new();
     let on_signal = cancel.clone();
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
+        if stop_requested().await {
             eprintln!("apply: interrupted; no new step starts, running steps finish and are recorded (Ctrl-C again to abort)");
             on_signal.cancel();
-            if tokio::signal::ctrl_c().await.is_ok() {
+            if stop_requested().await {
                 std::process::exit(130);
             }
         }
     });
+    // One updating process per store, then the steps a stopped one left in
+    // flight are decided before anything new is planned.
+    let mut resumed = ResumeReport::default();
+    let _lock = if args.dry_run {
+        None
+    } else {
+        let lock = UpdateLock::acquire(&cfg.state_dir)?;
+        resumed = resume::resume(&cfg, &store, &lock, &cancel, Duration::from_secs(1)).await?;
+        if !resumed.is_empty() {
+            eprint!("{}", resumed.render());
+        }
+        Some(lock)
+    };
     if let Some(at) = at {
         let now = chrono::Utc::now();
         if let Some(w) = window {
@@ -169,6 +205,22 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         poll: None,
     };
     let prepared = apply::prepare(&cfg, &repo, &store, &opts, &cancel).await?;
+    for b in &prepared.held_back {
+        eprintln!(
+            "{}: left out of this run: step {} ({}, run {}) is still {}; {}",
+            b.host,
+            b.step_id,
+            b.component,
+            b.run_id,
+            b.state,
+            if args.dry_run {
+                "a real apply resumes it first"
+            } else {
+                "its BMC did not answer; the next apply decides it"
+            }
+        );
+    }
+    let resume_failed = resumed.steps.iter().any(|s| s.failed()) || !prepared.held_back.is_empty();
     if prepared.inventory.hosts.is_empty() {
         return Err(UsageError(format!(
             "no host in {} matches {}",
@@ -208,10 +260,10 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         if args.format == Format::Json {
             println!(
                 "{}",
-                serde_json::json!({"run_id": null, "status": "nothing-to-do", "hosts": [], "failed_hosts": scan_failed})
+                serde_json::json!({"run_id": null, "status": "nothing-to-do", "hosts": [], "failed_hosts": scan_failed, "resumed": resumed, "held_back": prepared.held_back})
             );
         }
-        return Ok(if scan_failed == 0 {
+        return Ok(if scan_failed == 0 && !resume_failed {
             ExitCode::SUCCESS
         } else {
             ExitCode::from(1)
@@ -232,13 +284,19 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     } else {
         Arc::new(Lines::default())
     };
+    let held_back = prepared.held_back.clone();
     let report =
         apply::execute(&cfg, prepared.jobs, &opts, store.clone(), cancel, progress).await?;
     match args.format {
         Format::Text => print!("{}", apply::render_table(&report)),
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        Format::Json => {
+            let mut v = serde_json::to_value(&report)?;
+            v["resumed"] = serde_json::to_value(&resumed)?;
+            v["held_back"] = serde_json::to_value(&held_back)?;
+            println!("{}", serde_json::to_string_pretty(&v)?)
+        }
     }
-    Ok(if report.ok() && scan_failed == 0 {
+    Ok(if report.ok() && scan_failed == 0 && !resume_failed {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -157,6 +157,26 @@ pub struct HostInventory {
     pub duration_ms: u64,
 }
 
+impl HostInventory {
+    /// A host not read yet: the shape [`crate::inventory::scan::read`] fills in.
+    pub fn unread(name: &str, url: &str) -> HostInventory {
+        HostInventory {
+            name: name.to_string(),
+            url: url.to_string(),
+            ok: false,
+            error: None,
+            system: SystemInfo::default(),
+            bmc: BmcInfo {
+                platform: "unknown".into(),
+                ..BmcInfo::default()
+            },
+            components: Vec::new(),
+            software: Vec::new(),
+            duration_ms: 0,
+        }
+    }
+}
+
 /// A whole scan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Inventory {

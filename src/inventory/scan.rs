@@ -75,20 +75,7 @@ pub async fn scan_host(
     cancel: &tokio_util::sync::CancellationToken,
 ) -> HostInventory {
     let t0 = Instant::now();
-    let mut inv = HostInventory {
-        name: h.name.clone(),
-        url: h.url.clone(),
-        ok: false,
-        error: None,
-        system: SystemInfo::default(),
-        bmc: BmcInfo {
-            platform: "unknown".into(),
-            ..BmcInfo::default()
-        },
-        components: Vec::new(),
-        software: Vec::new(),
-        duration_ms: 0,
-    };
+    let mut inv = HostInventory::unread(&h.name, &h.url);
     let result = match BmcClient::new(h) {
         Err(e) => Err(e),
         Ok(client) => {
@@ -128,6 +115,14 @@ fn expand_supported(root: &ServiceRoot) -> bool {
         .as_ref()
         .and_then(|p| p.expand_query.as_ref())
         .is_some_and(|e| e.no_links == Some(true) || e.expand_all == Some(true))
+}
+
+/// Read the host's firmware now, as the updater does between and after steps
+/// (no software inventory, no deadline of its own).
+pub async fn read_now(client: &BmcClient) -> Result<HostInventory, RedfishError> {
+    let mut inv = HostInventory::unread(client.host(), client.base_url());
+    read(client, false, &mut inv).await?;
+    Ok(inv)
 }
 
 /// Read one host's identity and inventory with an existing (logged-in or not) client.

@@ -61,6 +61,45 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 /// How long 503s are waited out in all, beyond the configured retries.
 const MAX_503_WAIT: Duration = Duration::from_secs(60);
 
+/// When a failed exchange is tried again, shared by every request path.
+#[derive(Debug, Default)]
+struct Patience {
+    attempt: u32,
+    waited_503: Duration,
+}
+
+impl Patience {
+    /// How long to wait before trying again, or `None` to give `result` to
+    /// the caller. A 503 storm (BMC busy, rebooting its web server) is waited
+    /// out after its `Retry-After` for up to a minute, however many 503s it
+    /// takes, for any method (the BMC said nothing was done); transient
+    /// failures are retried with backoff only for idempotent methods.
+    fn wait_before_retry(
+        &mut self,
+        result: &Result<Reply, RedfishError>,
+        idempotent: bool,
+        retries: u32,
+    ) -> Option<Duration> {
+        self.attempt += 1;
+        match result {
+            Ok(r)
+                if r.status == StatusCode::SERVICE_UNAVAILABLE
+                    && (self.attempt <= retries || self.waited_503 < MAX_503_WAIT) =>
+            {
+                let wait = retry_after(r)
+                    .unwrap_or(Duration::from_secs(1))
+                    .clamp(Duration::from_millis(250), MAX_RETRY_AFTER);
+                self.waited_503 += wait;
+                Some(wait)
+            }
+            Err(e) if idempotent && e.is_transient() && self.attempt <= retries => {
+                Some(Duration::from_millis(200 * 2u64.pow(self.attempt - 1)))
+            }
+            _ => None,
+        }
+    }
+}
+
 impl BmcClient {
     /// Build the client; no I/O yet.
     pub fn new(h: &HostConfig) -> Result<BmcClient, RedfishError> {
@@ -224,17 +263,12 @@ impl BmcClient {
     ) -> Result<Reply, RedfishError> {
         let idempotent = matches!(method, Method::GET | Method::HEAD);
         let mut relogged = false;
-        let mut waited_503 = Duration::ZERO;
-        let mut attempt = 0u32;
+        let mut patience = Patience::default();
         loop {
-            attempt += 1;
             let auth = self.auth.lock().await.clone();
             let result = self.exchange(method.clone(), uri, &auth, body).await;
-            match result {
-                Ok(r)
-                    if r.status == StatusCode::UNAUTHORIZED
-                        && !relogged
-                        && !matches!(auth, Auth::None) =>
+            if let Ok(r) = &result {
+                if r.status == StatusCode::UNAUTHORIZED && !relogged && !matches!(auth, Auth::None)
                 {
                     // Sessions vanish (BMC reboot, expiry): log in again, once.
                     relogged = true;
@@ -243,28 +277,13 @@ impl BmcClient {
                     self.login().await?;
                     continue;
                 }
-                // A 503 storm (BMC busy, rebooting its web server) is waited out
-                // for up to a minute, however many 503s it takes.
-                Ok(r)
-                    if r.status == StatusCode::SERVICE_UNAVAILABLE
-                        && (attempt <= self.limits.retries || waited_503 < MAX_503_WAIT) =>
-                {
-                    let wait = retry_after(&r)
-                        .unwrap_or(Duration::from_secs(1))
-                        .clamp(Duration::from_millis(250), MAX_RETRY_AFTER);
-                    waited_503 += wait;
-                    tracing::debug!(host = %self.host, uri, ?wait, "503: retrying after Retry-After");
+            }
+            match patience.wait_before_retry(&result, idempotent, self.limits.retries) {
+                Some(wait) => {
+                    tracing::debug!(host = %self.host, uri, ?wait, "retrying");
                     tokio::time::sleep(wait).await;
-                    continue;
                 }
-                Ok(r) => return Ok(r),
-                Err(e) if idempotent && e.is_transient() && attempt <= self.limits.retries => {
-                    let wait = Duration::from_millis(200 * 2u64.pow(attempt - 1));
-                    tracing::debug!(host = %self.host, uri, error = %e, ?wait, "retrying");
-                    tokio::time::sleep(wait).await;
-                    continue;
-                }
-                Err(e) => return Err(e),
+                None => return result,
             }
         }
     }
@@ -312,27 +331,12 @@ impl BmcClient {
 
     /// GET without credentials (service root).
     pub async fn get_public<T: DeserializeOwned>(&self, uri: &str) -> Result<T, RedfishError> {
-        let mut attempt = 0u32;
-        let mut waited_503 = Duration::ZERO;
+        let mut patience = Patience::default();
         let r = loop {
-            attempt += 1;
-            match self.exchange(Method::GET, uri, &Auth::None, None).await {
-                // A 503 storm (BMC busy, rebooting its web server) is waited out
-                // for up to a minute, however many 503s it takes.
-                Ok(r)
-                    if r.status == StatusCode::SERVICE_UNAVAILABLE
-                        && (attempt <= self.limits.retries || waited_503 < MAX_503_WAIT) =>
-                {
-                    let wait = retry_after(&r)
-                        .unwrap_or(Duration::from_secs(1))
-                        .clamp(Duration::from_millis(250), MAX_RETRY_AFTER);
-                    waited_503 += wait;
-                    tokio::time::sleep(wait).await;
-                }
-                Err(e) if e.is_transient() && attempt <= self.limits.retries => {
-                    tokio::time::sleep(Duration::from_millis(200 * 2u64.pow(attempt - 1))).await;
-                }
-                other => break other?,
+            let result = self.exchange(Method::GET, uri, &Auth::None, None).await;
+            match patience.wait_before_retry(&result, true, self.limits.retries) {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None => break result?,
             }
         };
         if !r.status.is_success() {

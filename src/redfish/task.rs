@@ -43,6 +43,25 @@ fn looks_like_monitor(uri: &str) -> bool {
         || uri.contains("/taskmon/")
 }
 
+impl Accepted {
+    /// Rebuild what a step journaled (`steps.task_uri`, the task when the BMC
+    /// named one, else the monitor) so a restarted fwfleet follows the same task.
+    pub fn from_stored(uri: &str) -> Accepted {
+        let p = path_of(uri);
+        if looks_like_task(&p) && !looks_like_monitor(&p) {
+            Accepted {
+                monitor: None,
+                task: Some(p),
+            }
+        } else {
+            Accepted {
+                monitor: Some(p),
+                task: None,
+            }
+        }
+    }
+}
+
 /// Find the task of a 202 response: `Location`, body `@odata.id` /
 /// `TaskMonitor`, then any URI in `MessageArgs` (NOTES §7.6).
 pub fn parse_accepted(reply: &Reply) -> Accepted {

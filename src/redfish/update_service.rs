@@ -222,6 +222,26 @@ pub async fn reset(client: &BmcClient, target: &str, reset_type: &str) -> Result
 /// do not count: they are the planner's business (`staged-pending`).
 /// `caps` (from [`discover`]) says where the task collection is.
 pub async fn busy(client: &BmcClient, caps: &UpdateCaps) -> Result<Option<String>, RedfishError> {
+    Ok(running_task(client, caps)
+        .await?
+        .map(|t| format!("{} ({}) is {}", t.name, t.uri, t.state)))
+}
+
+/// A task the BMC is still working on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunningTask {
+    pub uri: String,
+    pub name: String,
+    pub state: String,
+}
+
+/// The first task still running on the BMC (see [`busy`] for what counts). A
+/// restarted fwfleet adopts it when its own journal says an update was sent
+/// but no task URI was recorded.
+pub async fn running_task(
+    client: &BmcClient,
+    caps: &UpdateCaps,
+) -> Result<Option<RunningTask>, RedfishError> {
     let Some(tasks) = &caps.tasks else {
         return Ok(None);
     };
@@ -257,9 +277,15 @@ pub async fn busy(client: &BmcClient, caps: &UpdateCaps) -> Result<Option<String
                 | "Verifying"
                 | "Interrupted"
         ) {
-            let id = odata_id(&task).unwrap_or_default();
-            let name = task.get("Name").and_then(Value::as_str).unwrap_or("a task");
-            return Ok(Some(format!("{name} ({id}) is {state}")));
+            return Ok(Some(RunningTask {
+                uri: odata_id(&task).unwrap_or_default(),
+                name: task
+                    .get("Name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("a task")
+                    .to_string(),
+                state: state.to_string(),
+            }));
         }
     }
     Ok(None)

@@ -158,6 +158,17 @@ impl Store {
         })
     }
 
+    /// Runs with this status, oldest first (on restart: `running` runs whose
+    /// process stopped).
+    pub fn runs_with_status(&self, status: &str) -> Result<Vec<Run>, StoreError> {
+        self.read("find runs by status", |tx| {
+            let sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE status = ?1 ORDER BY id");
+            let mut stmt = tx.prepare(&sql)?;
+            let rows = stmt.query_map([status], run_from_row)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
     /// Add a step to a run; returns its id.
     pub fn add_step(&self, run_id: i64, step: &NewStep<'_>) -> Result<i64, StoreError> {
         self.write("add a step", Durability::Normal, |tx| {

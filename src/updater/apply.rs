@@ -67,6 +67,17 @@ pub enum ApplyError {
     Glob { glob: String, detail: String },
 }
 
+/// A host left out of the plan because a step of an earlier run is still in
+/// flight on it (see `updater::resume`): planning it could flash twice.
+#[derive(Debug, Clone, Serialize)]
+pub struct HeldBack {
+    pub host: String,
+    pub step_id: i64,
+    pub run_id: i64,
+    pub component: String,
+    pub state: String,
+}
+
 /// What `apply` will do.
 #[derive(Debug)]
 pub struct Prepared {
@@ -74,6 +85,8 @@ pub struct Prepared {
     pub inventory: Inventory,
     pub plan: Plan,
     pub jobs: Vec<HostJob>,
+    /// Hosts with steps still in flight, not planned this time.
+    pub held_back: Vec<HeldBack>,
 }
 
 impl Prepared {
@@ -119,13 +132,33 @@ pub async fn prepare(
         allow_downgrade: opts.allow_downgrade,
         ..planner::Policy::default()
     };
+    // Never plan a host whose earlier update may still be running. Resume
+    // (called first by `apply` and `serve`) decides such steps; what is left
+    // is a BMC that did not answer, or a dry run that resumes nothing.
+    let held_back: Vec<HeldBack> = store
+        .steps_in_state(&crate::updater::resume::IN_FLIGHT)?
+        .into_iter()
+        .filter(|s| inventory.hosts.iter().any(|h| h.name == s.host))
+        .map(|s| HeldBack {
+            host: s.host,
+            step_id: s.id,
+            run_id: s.run_id,
+            component: s.component,
+            state: s.state,
+        })
+        .collect();
+    inventory
+        .hosts
+        .retain(|h| !held_back.iter().any(|b| b.host == h.name));
     let plan = planner::plan(&inventory, &RepoSource(repo), &policy);
-    let jobs = jobs::from_plan(&plan, &inventory, repo, cfg, filter.as_ref())?;
+    let activate = opts.rollout(&cfg.rollout).reset_policy != ResetPolicy::Never;
+    let jobs = jobs::from_plan(&plan, &inventory, repo, cfg, filter.as_ref(), activate)?;
     Ok(Prepared {
         scan_id,
         inventory,
         plan,
         jobs,
+        held_back,
     })
 }
 

@@ -40,6 +40,10 @@ pub struct PlannedStep {
     pub apply_time: Option<String>,
     /// A downgrade the repository or the operator allowed.
     pub force: bool,
+    /// The image is already staged on the BMC (an earlier run under reset
+    /// policy `never`, or one that stopped before its reset): nothing is
+    /// sent, the coordinated reset activates it.
+    pub activate_only: bool,
 }
 
 /// One host and its steps.
@@ -280,10 +284,67 @@ impl Runner<'_> {
         }
     }
 
+    /// An image staged earlier: journaled as staged, activated by the
+    /// coordinated reset with the host's other staged images.
+    async fn staged_earlier(&mut self, i: usize, s: &PlannedStep) -> Result<bool, StoreError> {
+        let shared = self.shared;
+        let spec = StepSpec::resumed(
+            shared.run_id,
+            s.identity.clone(),
+            s.kind,
+            s.from.clone(),
+            s.to.clone(),
+            shared.rollout.step_deadline,
+            shared.poll,
+        );
+        let message = format!(
+            "{}: {} was staged earlier; the coordinated reset activates it (nothing is sent again)",
+            self.who(s),
+            s.to
+        );
+        let (run, host, s2, m) = (
+            shared.run_id,
+            self.job.host.name.clone(),
+            s.clone(),
+            message.clone(),
+        );
+        let step_id = step::journal(&shared.store, move |st| {
+            let id = st.add_step(
+                run,
+                &crate::store::NewStep {
+                    host: &host,
+                    component: &s2.identity,
+                    from_version: s2.from.as_deref(),
+                    to_version: &s2.to,
+                    state: "planned",
+                },
+            )?;
+            st.set_step_state(id, "done", None, Some("staged"), Some(&m))?;
+            st.add_event(run, Some(id), "staged", &m)?;
+            Ok(id)
+        })
+        .await?;
+        let reset = ResetRequest {
+            target: None,
+            reset_type: None,
+        };
+        self.staged.push((i, spec, step_id, reset));
+        self.reports.push(StepReport {
+            outcome: "staged".into(),
+            message,
+            step_id: Some(step_id),
+            ..not_started(s, "")
+        });
+        Ok(true)
+    }
+
     /// One step; returns whether the host may go on.
     async fn step(&mut self, i: usize, s: &PlannedStep) -> Result<bool, StoreError> {
         let shared = self.shared;
         let name = self.job.host.name.clone();
+        if s.activate_only {
+            return self.staged_earlier(i, s).await;
+        }
         if let Some(busy) = self.wait_not_busy(s).await? {
             let r = ended_before_transfer(s, "needs-attention", busy);
             self.reports.push(r);

@@ -17,20 +17,41 @@ use crate::updater::host::{HostJob, PlannedStep};
 pub struct JobsError(pub String);
 
 /// Hosts with something to flash, plan order; `only` filters host names.
+///
+/// With `activate_staged` (a reset policy other than `never`), an image that
+/// is already staged and is the repository's own version for that component
+/// becomes an activation-only step: no transfer, just the coordinated reset
+/// and verification. That finishes what a stopped run or a run under `never`
+/// began, without writing the image a second time. A staged image the
+/// repository does not know stays the operator's business (`staged-pending`).
 pub fn from_plan(
     plan: &Plan,
     inventory: &Inventory,
     repo: &Repository,
     cfg: &Config,
     only: Option<&globset::GlobMatcher>,
+    activate_staged: bool,
 ) -> Result<Vec<HostJob>, JobsError> {
     let mut jobs = Vec::new();
     for hp in &plan.hosts {
         if only.is_some_and(|g| !g.is_match(&hp.name)) {
             continue;
         }
+        let inv = inventory.hosts.iter().find(|h| h.name == hp.name);
+        let mut activations = Vec::new();
+        if activate_staged {
+            for s in hp
+                .steps
+                .iter()
+                .filter(|s| s.action == Action::StagedPending)
+            {
+                if let Some(step) = activation(s, inv, repo) {
+                    activations.push(step);
+                }
+            }
+        }
         let changes: Vec<_> = hp.steps.iter().filter(|s| s.action.is_change()).collect();
-        if changes.is_empty() {
+        if changes.is_empty() && activations.is_empty() {
             continue;
         }
         let host = cfg
@@ -86,14 +107,55 @@ pub fn from_plan(
                 method: entry.method,
                 apply_time: s.apply_time.clone(),
                 force: s.action == Action::Downgrade,
+                activate_only: false,
             });
         }
+        steps.extend(activations);
         jobs.push(HostJob {
             host: host.clone(),
             steps,
         });
     }
     Ok(jobs)
+}
+
+/// The activation-only step for a staged image, when the repository has that
+/// very version for the component.
+fn activation(
+    s: &crate::planner::Step,
+    host: Option<&crate::inventory::model::HostInventory>,
+    repo: &Repository,
+) -> Option<PlannedStep> {
+    let host = host?;
+    let staged = s.to.as_ref()?;
+    let active = host
+        .components
+        .iter()
+        .find(|c| c.identity == s.identity && c.role == Role::Active)?;
+    let entry = repo
+        .candidates(
+            active,
+            host.system.manufacturer.as_deref(),
+            host.system.model.as_deref(),
+        )
+        .into_iter()
+        .find(|e| &e.version == staged)?;
+    Some(PlannedStep {
+        target: Some(active.uri.clone()),
+        component: s.component.clone(),
+        identity: s.identity.clone(),
+        kind: s.kind,
+        from: active.version.clone(),
+        to: staged.clone(),
+        image: repo.path_of(entry),
+        image_name: entry.file.clone(),
+        sha256: entry.sha256.clone(),
+        size: entry.size,
+        method: entry.method,
+        apply_time: s.apply_time.clone(),
+        force: false,
+        activate_only: true,
+    })
 }
 
 /// The repository as the planner sees it.

@@ -12,12 +12,17 @@
 //! - [`jobs`]: a plan and the repository → the host jobs a rollout runs.
 //! - [`apply`]: scan → plan → jobs → image server + journaled rollout.
 //! - [`progress`]: bars on a terminal, lines otherwise.
+//! - [`resume`]: steps a stopped fwfleet left in flight, decided from the
+//!   journal and the BMC before anything new is planned.
+//! - [`lock`]: one updating process per state directory.
 
 pub mod apply;
 pub mod hooks;
 pub mod host;
 pub mod jobs;
+pub mod lock;
 pub mod method;
 pub mod progress;
+pub mod resume;
 pub mod rollout;
 pub mod step;

@@ -6,7 +6,7 @@
 //! says what may have reached the BMC, so a restart re-attaches or decides
 //! from the inventory instead of flashing again.
 
-use crate::inventory::model::{HostInventory, Kind, Role};
+use crate::inventory::model::{Kind, Role};
 use crate::redfish::client::{BmcClient, Reply};
 use crate::redfish::error::RedfishError;
 use crate::redfish::push::{self, MultipartPush};
@@ -30,6 +30,9 @@ pub enum Transfer {
     Multipart,
     /// The bare image to `HttpPushUri`, for BMCs that have nothing better.
     Raw,
+    /// Sent by an earlier fwfleet that stopped before the step ended; a
+    /// resumed step follows or verifies, it never sends again.
+    Resumed,
 }
 
 impl Transfer {
@@ -39,6 +42,7 @@ impl Transfer {
             Transfer::SimpleUpdate { .. } => "simple-update",
             Transfer::Multipart => "multipart",
             Transfer::Raw => "raw-push",
+            Transfer::Resumed => "resumed",
         }
     }
 }
@@ -209,7 +213,7 @@ fn reset_of(t: &redfish_schemas::Task) -> ResetRequest {
 
 /// Blocking store writes (fsynced) run off the async threads so that a few
 /// hundred hosts journaling at once do not stall each other's timers.
-async fn journal<T: Send + 'static>(
+pub(crate) async fn journal<T: Send + 'static>(
     store: &Arc<Store>,
     f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, StoreError> {
@@ -228,9 +232,32 @@ struct Ctx<'a> {
     host: String,
     t0: Instant,
     progress: &'a ProgressFn,
+    /// A resumed step whose task had vanished: the old version then means
+    /// the update never happened, not that the BMC ignored a success.
+    vanished: bool,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    /// For a step already in the journal (re-verified, resumed).
+    fn existing(
+        client: &'a BmcClient,
+        store: &'a Arc<Store>,
+        spec: &'a StepSpec,
+        step_id: i64,
+        progress: &'a ProgressFn,
+    ) -> Ctx<'a> {
+        Ctx {
+            client,
+            store,
+            spec,
+            step_id,
+            host: client.host().to_string(),
+            t0: Instant::now(),
+            progress,
+            vanished: false,
+        }
+    }
+
     async fn state(&self, state: &'static str, task_uri: Option<String>) -> Result<(), StoreError> {
         let (id, run) = (self.step_id, self.spec.run_id);
         journal(self.store, move |s| {
@@ -327,6 +354,7 @@ pub async fn execute(
         host,
         t0: Instant::now(),
         progress,
+        vanished: false,
     };
     // Pre-flight: the image is still the one the plan chose.
     match sha256_of(spec.image.clone()).await {
@@ -442,6 +470,13 @@ pub async fn execute(
         .await?;
         tokio::time::sleep(Duration::from_secs(1).min(cx.left())).await;
     };
+    conclude(&cx, outcome).await
+}
+
+/// What the task's end means for the step; a completed task is verified from
+/// the inventory.
+async fn conclude(cx: &Ctx<'_>, outcome: Outcome) -> Result<StepResult, StoreError> {
+    let spec = cx.spec;
     match &outcome {
         Outcome::Failed(t) => {
             return cx
@@ -512,7 +547,7 @@ pub async fn execute(
         }
         Outcome::Completed(_) | Outcome::Gone(_) => {}
     }
-    verify(&cx).await
+    verify(cx).await
 }
 
 /// Send the request that starts the transfer.
@@ -566,6 +601,10 @@ async fn submit(
             let uri = caps.http_push.clone().ok_or_else(|| none("HttpPushUri"))?;
             push::raw(cx.client, &uri, &spec.image).await
         }
+        Transfer::Resumed => Err(RedfishError::Unsupported {
+            host: cx.host.clone(),
+            detail: "a resumed step is never sent again".into(),
+        }),
     }
 }
 
@@ -627,16 +666,7 @@ pub async fn reverify(
     step_id: i64,
     progress: &ProgressFn,
 ) -> Result<StepResult, StoreError> {
-    let cx = Ctx {
-        client,
-        store,
-        spec,
-        step_id,
-        host: client.host().to_string(),
-        t0: Instant::now(),
-        progress,
-    };
-    verify(&cx).await
+    verify(&Ctx::existing(client, store, spec, step_id, progress)).await
 }
 
 /// Success is the inventory showing the target version as active; after a BMC
@@ -665,19 +695,8 @@ async fn verify(cx: &Ctx<'_>) -> Result<StepResult, StoreError> {
                 )
                 .await;
         }
-        let mut inv = HostInventory {
-            name: cx.host.clone(),
-            url: cx.client.base_url().to_string(),
-            ok: false,
-            error: None,
-            system: Default::default(),
-            bmc: Default::default(),
-            components: Vec::new(),
-            software: Vec::new(),
-            duration_ms: 0,
-        };
-        match crate::inventory::scan::read(cx.client, false, &mut inv).await {
-            Ok(()) => {
+        match crate::inventory::scan::read_now(cx.client).await {
+            Ok(inv) => {
                 let comp = inv
                     .components
                     .iter()
@@ -687,6 +706,14 @@ async fn verify(cx: &Ctx<'_>) -> Result<StepResult, StoreError> {
                     return match now {
                         Some(v) if v == spec.to => {
                             cx.finish(StepOutcome::Updated, format!("{}: now {v}", cx.who()), None).await
+                        }
+                        Some(v) if Some(&v) == spec.from.as_ref() && cx.vanished => {
+                            cx.finish(
+                                StepOutcome::Cancelled,
+                                format!("{}: the task is gone and the BMC still runs {v}: the update did not happen before fwfleet stopped; nothing was written; planned again", cx.who()),
+                                None,
+                            )
+                            .await
                         }
                         Some(v) if Some(&v) == spec.from.as_ref() => {
                             cx.finish(
@@ -747,3 +774,97 @@ async fn verify(cx: &Ctx<'_>) -> Result<StepResult, StoreError> {
 const SETTLE_PAUSE: Duration = Duration::from_millis(300);
 /// Before the confirming read of any other component.
 const CONFIRM_PAUSE: Duration = Duration::from_millis(100);
+
+impl StepSpec {
+    /// What a resumed step needs: the journaled row and the component's kind
+    /// (from a fresh read of the BMC). Nothing is sent again, so there is no
+    /// image and no transfer to choose.
+    #[allow(clippy::too_many_arguments)]
+    pub fn resumed(
+        run_id: i64,
+        identity: String,
+        kind: Kind,
+        from: Option<String>,
+        to: String,
+        deadline: Duration,
+        poll: Duration,
+    ) -> StepSpec {
+        StepSpec {
+            run_id,
+            identity,
+            kind,
+            from,
+            to,
+            image: PathBuf::new(),
+            sha256: String::new(),
+            transfer: Transfer::Resumed,
+            apply_time: None,
+            force: false,
+            targets: Vec::new(),
+            deadline,
+            poll,
+            attempts: 1,
+        }
+    }
+}
+
+/// How a restarted fwfleet carries on with a step that a stopped one left in
+/// flight; `updater::resume` decides which from the journal and the BMC.
+#[derive(Debug, Clone)]
+pub enum Resume {
+    /// Follow this task: the one journaled, or a running update task the BMC
+    /// shows for a step that was sent before its task URI was recorded.
+    Follow(Accepted),
+    /// The update had ended; read the version back (two agreeing reads).
+    Verify,
+    /// Already decided from the BMC; record it.
+    Decided(StepOutcome, String),
+}
+
+/// Carry on with journaled step `step_id` as `how` says, recording every state
+/// change as [`execute`] does. Never sends an update.
+pub async fn resume(
+    client: &BmcClient,
+    store: &Arc<Store>,
+    spec: &StepSpec,
+    step_id: i64,
+    how: Resume,
+    caps: &UpdateCaps,
+    progress: &ProgressFn,
+) -> Result<StepResult, StoreError> {
+    let cx = Ctx::existing(client, store, spec, step_id, progress);
+    match how {
+        Resume::Decided(outcome, message) => cx.finish(outcome, message, None).await,
+        Resume::Verify => verify(&cx).await,
+        Resume::Follow(accepted) => {
+            let uri = accepted.task.clone().or(accepted.monitor.clone());
+            cx.state("running", uri).await?;
+            match follow(&cx, &accepted, caps).await {
+                // The image never arrived (the image server stopped with the
+                // old process): nothing was written, the plan takes it again.
+                Ok(Outcome::Failed(t)) if wrote_nothing(t.as_ref()) => {
+                    cx.finish(
+                        StepOutcome::Cancelled,
+                        format!(
+                            "{}: the transfer ended when fwfleet stopped ({}); nothing was written; planned again",
+                            cx.who(),
+                            messages_of(t.as_ref())
+                        ),
+                        None,
+                    )
+                    .await
+                }
+                Ok(Outcome::Gone(_)) => verify(&Ctx { vanished: true, ..cx }).await,
+                Ok(o) => conclude(&cx, o).await,
+                Err(e) => {
+                    cx.finish(
+                        StepOutcome::Unreachable,
+                        format!("{}: lost the task while following it again: {e}; the inventory decides on the next run", cx.who()),
+                        None,
+                    )
+                    .await
+                }
+            }
+        }
+    }
+}

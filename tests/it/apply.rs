@@ -38,13 +38,13 @@ fn seed_with_every_persona(count: usize) -> u64 {
         .expect("a seed covering every persona")
 }
 
-struct Setup {
-    dir: tempfile::TempDir,
-    fleet: MockFleet,
-    config: PathBuf,
+pub(crate) struct Setup {
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) fleet: MockFleet,
+    pub(crate) config: PathBuf,
 }
 
-async fn setup(fc: FleetConfig, rollout_toml: &str) -> Setup {
+pub(crate) async fn setup(fc: FleetConfig, rollout_toml: &str) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let fleet = MockFleet::start(fc).await.unwrap();
     let config = dir.path().join("fleet.toml");
@@ -57,10 +57,20 @@ async fn setup(fc: FleetConfig, rollout_toml: &str) -> Setup {
 /// are `OnReset` where the BMC family accepts it, so a coordinated reset must
 /// activate them.
 async fn repository(s: &Setup, on_reset_bios: bool) -> Repository {
+    repository_with(s, None, 4096, on_reset_bios).await
+}
+
+/// [`repository`] for some kinds only, with images of `size` bytes.
+pub(crate) async fn repository_with(
+    s: &Setup,
+    kinds: Option<&[mock_bmc::Kind]>,
+    size: u64,
+    on_reset_bios: bool,
+) -> Repository {
     let states = mock_bmc::imagegen::fetch_states(&s.config).await.unwrap();
     let out = s.dir.path().join("images");
     let specs =
-        mock_bmc::imagegen::make_images(&states, &out, None, mock_bmc::vstyle::Bump::Patch, 4096)
+        mock_bmc::imagegen::make_images(&states, &out, kinds, mock_bmc::vstyle::Bump::Patch, size)
             .unwrap();
     let persona_of_model: BTreeMap<String, String> = states
         .iter()
@@ -296,7 +306,7 @@ async fn raw_push_where_the_bmc_offers_it() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn staged_images_under_reset_policy_never_are_success_and_stay_staged() {
+async fn staged_images_stay_staged_under_never_and_a_later_run_that_may_reset_activates_them() {
     let s = setup(
         FleetConfig {
             count: 2,
@@ -327,6 +337,50 @@ async fn staged_images_under_reset_policy_never_are_success_and_stay_staged() {
             .unwrap();
         assert_eq!(c["staged_version"].as_str(), Some(bios.to.as_str()));
     }
+    // A later run allowed to reset activates what is staged, sending nothing again.
+    let opts = ApplyOptions {
+        reset_policy: Some(fwfleet::config::ResetPolicy::Graceful),
+        ..ApplyOptions::default()
+    };
+    let (again, cfg, store) = run(&s, opts).await;
+    assert!(again.ok(), "{}", apply::render_table(&again));
+    for h in &again.hosts {
+        assert_eq!(h.result, "updated", "{}", h.message);
+        assert!(
+            h.steps
+                .iter()
+                .all(|st| st.outcome == "updated" && st.method.is_none()),
+            "{:#?}",
+            h.steps
+        );
+    }
+    let events = store.events(again.run_id).unwrap();
+    assert!(events.iter().any(|e| e.kind == "reset"), "{events:#?}");
+    assert!(
+        !events.iter().any(|e| e.kind == "submitted"),
+        "nothing sent: {events:#?}"
+    );
+    for b in &s.fleet.bmcs {
+        let st = b.state();
+        for c in st["components"].as_array().unwrap() {
+            let n = c["flash_count"].as_u64().unwrap();
+            assert!(n <= 1, "{} {} written {n} times", b.name(), c["kind"]);
+            if c["kind"] == "bios" && c["role"] == "active" {
+                assert_eq!(n, 1, "{}: the staged BIOS written once", b.name());
+                assert!(c["staged_version"].is_null());
+            }
+        }
+    }
+    let again_plan = apply::prepare(
+        &cfg,
+        &Repository::open(&cfg.repository).unwrap(),
+        &Store::open(&s.dir.path().join("recheck")).unwrap(),
+        &ApplyOptions::default(),
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert!(again_plan.jobs.is_empty(), "compliant after activation");
 }
 
 fn scenario(hosts: &[(&str, Faults)]) -> Scenario {
@@ -757,4 +811,220 @@ async fn a_failing_pre_reset_hook_keeps_images_staged_and_post_update_hooks_see_
             );
         }
     }
+}
+
+/// A BIOS image one patch newer for every model, rolled out; every host updated.
+async fn bios_rollout(s: &Setup, hosts: usize) -> (RolloutReport, Config, Arc<Store>) {
+    repository_of_kind(s, mock_bmc::Kind::Bios, mock_bmc::vstyle::Bump::Patch, None).await;
+    let (report, cfg, store) = run(s, ApplyOptions::default()).await;
+    assert_eq!(
+        report.hosts_by_result.get("updated"),
+        Some(&hosts),
+        "{report:#?}"
+    );
+    (report, cfg, store)
+}
+
+/// Each host's busy span, from the first to the last event of its steps.
+fn host_spans(store: &Store, run_id: i64) -> BTreeMap<String, (String, String)> {
+    let steps = store.steps(run_id).unwrap();
+    let mut spans: BTreeMap<String, (String, String)> = BTreeMap::new();
+    for e in store.events(run_id).unwrap() {
+        let Some(step) = e.step_id.and_then(|id| steps.iter().find(|s| s.id == id)) else {
+            continue;
+        };
+        let span = spans
+            .entry(step.host.clone())
+            .or_insert_with(|| (e.at.clone(), e.at.clone()));
+        if e.at < span.0 {
+            span.0 = e.at.clone();
+        }
+        if e.at > span.1 {
+            span.1 = e.at.clone();
+        }
+    }
+    spans
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn label_caps_keep_one_host_per_rack_busy_while_racks_run_side_by_side() {
+    let s = setup(
+        FleetConfig {
+            count: 6,
+            profile: Profile::Single(Persona::Generic),
+            timing: Timing {
+                update: Duration::from_millis(400),
+                ..timing()
+            },
+            ..FleetConfig::default()
+        },
+        "canary = 0\nmax_parallel = 6\nlabel_caps = { rack = 1 }\nstep_deadline_secs = 60",
+    )
+    .await;
+    // Hosts 1-3 in rack a, 4-6 in rack b.
+    let mut text = std::fs::read_to_string(&s.config).unwrap();
+    for i in 1..=6 {
+        let name = format!("name = \"bmc-{i:04}\"");
+        let rack = if i <= 3 { "a" } else { "b" };
+        text = text.replace(&name, &format!("{name}\nlabels = {{ rack = \"{rack}\" }}"));
+    }
+    std::fs::write(&s.config, text).unwrap();
+    let (report, cfg, store) = bios_rollout(&s, 6).await;
+    let spans = host_spans(&store, report.run_id);
+    let rack = |h: &str| cfg.hosts.iter().find(|x| x.name == h).unwrap().labels["rack"].clone();
+    let overlap = |a: &(String, String), b: &(String, String)| a.0 < b.1 && b.0 < a.1;
+    let names: Vec<&String> = spans.keys().collect();
+    let mut across = 0;
+    for (i, a) in names.iter().enumerate() {
+        for b in &names[i + 1..] {
+            let both = overlap(&spans[*a], &spans[*b]);
+            if rack(a) == rack(b) {
+                assert!(
+                    !both,
+                    "{a} and {b} share a rack and ran at once: {spans:#?}"
+                );
+            } else if both {
+                across += 1;
+            }
+        }
+    }
+    assert!(across > 0, "the two racks ran side by side: {spans:#?}");
+    assert_compliant_and_flashed_once(&s, &report, &cfg).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bmc_busy_with_another_update_is_waited_for_before_the_step_is_sent() {
+    let s = setup(
+        FleetConfig {
+            count: 1,
+            profile: Profile::Single(Persona::Generic),
+            timing: Timing {
+                update: Duration::from_millis(2500),
+                ..timing()
+            },
+            ..FleetConfig::default()
+        },
+        "canary = 0\nstep_deadline_secs = 60",
+    )
+    .await;
+    // Someone else's NIC update is running on the BMC when fwfleet comes.
+    let states = mock_bmc::imagegen::fetch_states(&s.config).await.unwrap();
+    let other = s.dir.path().join("other");
+    let nic = mock_bmc::imagegen::make_images(
+        &states,
+        &other,
+        Some(&[mock_bmc::Kind::Nic]),
+        mock_bmc::vstyle::Bump::Patch,
+        4096,
+    )
+    .unwrap();
+    let cfg = Config::load(&s.config).unwrap();
+    let client = fwfleet::redfish::client::BmcClient::new(&cfg.hosts[0]).unwrap();
+    client.login().await.unwrap();
+    let caps = fwfleet::redfish::update_service::discover(&client)
+        .await
+        .unwrap();
+    let foreign = fwfleet::redfish::push::multipart(
+        &client,
+        &caps.platform,
+        &fwfleet::redfish::push::MultipartPush {
+            uri: caps.multipart.clone().unwrap(),
+            file: other.join(&nic[0].file),
+            targets: Vec::new(),
+            apply_time: None,
+            force: false,
+        },
+    )
+    .await
+    .unwrap();
+    assert!(foreign.status.is_success(), "{:?}", foreign.status);
+    let sent_foreign = std::time::Instant::now();
+    let (report, cfg, store) = bios_rollout(&s, 1).await;
+    let events = store.events(report.run_id).unwrap();
+    let busy = events
+        .iter()
+        .find(|e| e.kind == "busy")
+        .expect("a busy event");
+    assert!(
+        busy.message.contains("bmc-0001") && busy.message.contains("busy"),
+        "{}",
+        busy.message
+    );
+    let submitted = events.iter().position(|e| e.kind == "submitted").unwrap();
+    assert!(
+        events.iter().position(|e| e.kind == "busy").unwrap() < submitted,
+        "waited before sending"
+    );
+    assert!(
+        sent_foreign.elapsed() >= Duration::from_millis(2500),
+        "the other update ran its course first"
+    );
+    // The foreign NIC update and fwfleet's BIOS update: one flash each.
+    let st = s.fleet.bmcs[0].state();
+    let flashed: Vec<_> = st["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["flash_count"] == 1)
+        .map(|c| c["kind"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(flashed.len(), 2, "{flashed:?}");
+    assert!(flashed.contains(&"bios".to_string()) && flashed.contains(&"nic".to_string()));
+    let _ = cfg;
+}
+
+#[test]
+fn apply_at_waits_for_the_time_and_runs_inside_the_window() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let s = rt.block_on(setup(
+        FleetConfig {
+            count: 2,
+            profile: Profile::Single(Persona::Generic),
+            timing: timing(),
+            ..FleetConfig::default()
+        },
+        "canary = 0\nstep_deadline_secs = 60",
+    ));
+    rt.block_on(repository_of_kind(
+        &s,
+        mock_bmc::Kind::Bios,
+        mock_bmc::vstyle::Bump::Patch,
+        None,
+    ));
+    let at = chrono::Utc::now() + chrono::Duration::seconds(3);
+    let t0 = std::time::Instant::now();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_fwfleet"))
+        .args(["apply", "--yes", "--format", "json", "--at"])
+        .arg(at.to_rfc3339())
+        .args(["--window", "10m", "--config"])
+        .arg(&s.config)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("waiting until"), "{err}");
+    assert!(t0.elapsed() >= Duration::from_millis(2500), "it waited");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["hosts_by_result"]["updated"], 2, "{v:#}");
+    // Every step started after the time point.
+    let cfg = Config::load(&s.config).unwrap();
+    let store = Store::open(&cfg.state_dir).unwrap();
+    let run = v["run_id"].as_i64().unwrap();
+    for e in store.events(run).unwrap() {
+        let when = chrono::DateTime::parse_from_rfc3339(&e.at).unwrap();
+        assert!(when >= at, "{} at {} before {at}", e.kind, e.at);
+    }
+    // A window already over is a usage error.
+    let past = chrono::Utc::now() - chrono::Duration::hours(2);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_fwfleet"))
+        .args(["apply", "--yes", "--at"])
+        .arg(past.to_rfc3339())
+        .args(["--window", "1h", "--config"])
+        .arg(&s.config)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already over"));
 }

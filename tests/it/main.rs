@@ -8,6 +8,7 @@ mod inventory;
 mod mock_versions;
 mod plan;
 mod plan_snapshot;
+mod resume;
 mod task_follow;
 mod update_step;
 mod version_cmp;
