@@ -268,6 +268,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         } else {
             Arc::new(HostLines)
         };
+        // One updating process per state dir, as `fwfleet apply` holds it.
+        let _lock = crate::updater::lock::UpdateLock::acquire(&cfg.state_dir)?;
         let r = apply::execute(
             &cfg,
             prepared.jobs,

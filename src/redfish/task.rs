@@ -314,8 +314,9 @@ pub async fn follow(
                         None => None,
                     };
                     return Ok(match t.or(last) {
-                        Some(t) => judge(&t, &mut on_progress)
-                            .unwrap_or_else(|| Outcome::Completed(Some(t))),
+                        Some(t) => {
+                            judge(&t, &mut on_progress).unwrap_or(Outcome::Completed(Some(t)))
+                        }
                         None => Outcome::Completed(None),
                     });
                 }
