@@ -7,6 +7,7 @@ mod apply;
 mod completions;
 mod import;
 mod repo_plan;
+mod serve;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -41,6 +42,8 @@ pub enum Command {
     Apply(Box<apply::ApplyArgs>),
     /// Show update runs, or one run's steps and events, from the state store.
     Status(apply::StatusArgs),
+    /// Run as a service: maintenance windows, HTTP API, Prometheus metrics.
+    Serve(serve::ServeArgs),
     /// Write a fleet config from an existing inventory (an Ansible INI or YAML file).
     Import(import::ImportArgs),
     /// Judge version A relative to version B: older, same, newer or unknown.
@@ -245,6 +248,7 @@ pub fn main() -> ExitCode {
             Command::Import(args) => import::run(args),
             Command::Completions(args) => completions::completions(args),
             Command::Man(args) => completions::man(args),
+            Command::Serve(args) => serve::serve(args).await,
         }
     });
     finish(result)
