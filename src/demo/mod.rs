@@ -17,7 +17,8 @@
 //! Everything lands in one directory (a new temporary one, or `--dir`): the
 //! fleet file, `state/fwfleet.db`, `repository/`, `images/` and
 //! `demo-report.json`, so `fwfleet status --config DIR/fleet.toml` works
-//! afterwards (with `--keep-running`, so do `inventory`, `plan`, `apply`).
+//! afterwards (with `--keep-running`, so do `inventory`, `plan`, `apply`;
+//! with `--serve`, the service runs against the fleet until Ctrl-C).
 //!
 //! Submodule: `summary` (the report and its text, pure).
 
@@ -56,6 +57,10 @@ pub struct DemoArgs {
     /// Keep the fleet running after the demo until Ctrl-C, so other tools can talk to it.
     #[arg(long)]
     pub keep_running: bool,
+    /// After the demo, run `fwfleet serve` against the fleet (API and metrics on a free
+    /// loopback port, token in DIR/api.token) until Ctrl-C; the fleet keeps running.
+    #[arg(long)]
+    pub serve: bool,
 }
 
 /// Images the demo writes are this big: enough that transfers are real
@@ -93,6 +98,12 @@ pub fn rollout_toml(count: usize) -> String {
          failure_budget = 0.1\nreset_policy = \"graceful\"\n"
     )
 }
+
+/// The demo's `[daemon]`: the API on a free loopback port (it is printed),
+/// the token beside the fleet file (docs/API.md).
+const DAEMON_TOML: &str =
+    "\n# For `fwfleet serve --config` on this directory (docs/API.md).\n[daemon]\n\
+     bind = \"127.0.0.1:0\"\ntoken_file = \"api.token\"\n";
 
 /// Progress when stderr is not a terminal: one line per rollout note and per
 /// finished host (per-step lines for 50 hosts would drown the summary).
@@ -157,7 +168,20 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     .await
     .context("starting the mock fleet")?;
     let fleet_file = dir.join("fleet.toml");
-    let text = format!("{}{}", fleet.fleet_toml(), rollout_toml(args.count));
+    // A fresh API token, so `fwfleet serve --config DIR/fleet.toml` (or
+    // `--serve`) works on the demo's directory as it is.
+    let token_file = dir.join("api.token");
+    mock_bmc::fleet::write_private(
+        &token_file,
+        format!("{}\n", mock_bmc::state::random_token()).as_bytes(),
+    )
+    .with_context(|| format!("writing {}", token_file.display()))?;
+    let text = format!(
+        "{}{}{}",
+        fleet.fleet_toml(),
+        rollout_toml(args.count),
+        DAEMON_TOML
+    );
     mock_bmc::fleet::write_private(&fleet_file, text.as_bytes())
         .with_context(|| format!("writing {}", fleet_file.display()))?;
     let states: Vec<serde_json::Value> = fleet.bmcs.iter().map(|b| b.state()).collect();
@@ -329,7 +353,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     out.flush()?;
     drop(out);
 
-    if args.keep_running {
+    if args.serve {
+        serve(&cfg, &token_file).await?;
+    } else if args.keep_running {
         eprintln!(
             "fleet running; try `fwfleet status --config {0}` or `fwfleet plan --config {0}`; press Ctrl-C to stop",
             fleet_file.display()
@@ -343,6 +369,30 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `--serve`: `fwfleet serve` in this process against the demo's fleet, until
+/// Ctrl-C. The demo's rollout has released the update lock, which the service
+/// takes for its lifetime.
+async fn serve(cfg: &Config, token_file: &Path) -> anyhow::Result<()> {
+    let token = crate::daemon::auth::Token::load(&cfg.daemon)?;
+    let listener = tokio::net::TcpListener::bind(cfg.daemon.bind)
+        .await
+        .with_context(|| format!("listening on {}", cfg.daemon.bind))?;
+    let addr = listener.local_addr().context("reading the bound address")?;
+    // The same stable line as `fwfleet serve`, for scripts and tests.
+    eprintln!("fwfleet serve: listening on http://{addr}");
+    eprintln!(
+        "  try: curl -s -H \"Authorization: Bearer $(cat {})\" http://{addr}/api/v1/hosts\n  \
+         metrics: http://{addr}/metrics; the fleet keeps running; press Ctrl-C to stop",
+        token_file.display()
+    );
+    crate::daemon::serve(cfg.clone(), token, listener, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    eprintln!("fwfleet serve: stopped");
+    Ok(())
 }
 
 /// The mock BMCs' flash counters, and any component written more than once.

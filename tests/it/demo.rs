@@ -106,3 +106,89 @@ fn usage_errors_exit_2() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
     }
 }
+
+/// One HTTP/1.1 GET over a plain socket; returns (status, body).
+fn http_get(addr: &str, path: &str, token: Option<&str>) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    let status = resp
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = resp.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    (status, body.to_string())
+}
+
+#[cfg(unix)]
+#[test]
+fn demo_serve_hands_the_fleet_to_the_service_until_interrupted() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fwfleet"))
+        .args(["demo", "--count", "3", "--serve", "--dir"])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(url) = line.strip_prefix("fwfleet serve: listening on http://") {
+                let _ = tx.send(url.to_string());
+            }
+            seen.push(line);
+        }
+        seen
+    });
+    let addr = match rx.recv_timeout(std::time::Duration::from_secs(180)) {
+        Ok(a) => a,
+        Err(_) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("no listening line: {:?}", reader.join().unwrap());
+        }
+    };
+    let token = std::fs::read_to_string(dir.path().join("api.token")).unwrap();
+    let token = token.trim();
+    assert_eq!(http_get(&addr, "/healthz", None).0, 200);
+    assert_eq!(http_get(&addr, "/api/v1/hosts", None).0, 401);
+    let (status, body) = http_get(&addr, "/api/v1/hosts", Some(token));
+    assert_eq!(status, 200, "{body}");
+    let hosts: Value = serde_json::from_str(body.trim()).unwrap_or_else(|e| panic!("{e}: {body}"));
+    // The service sees what the demo left: every host compliant.
+    assert_eq!(hosts["summary"]["hosts"], 3, "{hosts}");
+    assert_eq!(hosts["summary"]["by_compliance"]["compliant"], 3, "{hosts}");
+    // Ctrl-C (SIGINT to this child, by its id) stops it cleanly.
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    let lines = reader.join().unwrap();
+    assert!(status.success(), "{status:?}: {lines:?}");
+    assert!(
+        lines.iter().any(|l| l == "fwfleet serve: stopped"),
+        "{lines:?}"
+    );
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
+    assert!(out.contains("compliant: 3/3 hosts"), "{out}");
+}

@@ -352,6 +352,11 @@ fn the_sample_config_loads_without_warnings() {
     let text = std::fs::read_to_string(root().join("examples/fleet.toml")).unwrap();
     std::fs::create_dir_all(dir.path().join("secrets")).unwrap();
     std::fs::write(dir.path().join("secrets/bmc-password"), "example\n").unwrap();
+    std::fs::write(
+        dir.path().join("secrets/api-token"),
+        "an-example-token-of-32-characters\n",
+    )
+    .unwrap();
     let path = dir.path().join("fleet.toml");
     std::fs::write(&path, &text).unwrap();
     // The variable the sample's first host reads; set here only.
@@ -361,4 +366,7 @@ fn the_sample_config_loads_without_warnings() {
     assert_eq!(cfg.hosts.len(), 2);
     assert_eq!(cfg.rollout.wave_size, Some(25));
     assert_eq!(cfg.schedule.windows().len(), 2);
+    assert_eq!(cfg.daemon.bind.to_string(), "127.0.0.1:8470");
+    // The token it names is one `fwfleet serve` accepts.
+    fwfleet::daemon::auth::Token::load(&cfg.daemon).unwrap();
 }

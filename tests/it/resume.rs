@@ -432,7 +432,10 @@ async fn kill_test(driver: Driver) {
     }
     // How the restarts decided what each kill left in flight.
     let mut resumed = BTreeMap::<String, usize>::new();
-    for line in log_text.lines().filter_map(|l| l.find("resumed step").map(|i| &l[i..])) {
+    for line in log_text
+        .lines()
+        .filter_map(|l| l.find("resumed step").map(|i| &l[i..]))
+    {
         let outcome = line.split("): ").nth(1).and_then(|r| r.split(' ').next());
         *resumed
             .entry(outcome.unwrap_or("?").to_string())
