@@ -4,6 +4,7 @@
 //! before any I/O, so a usage error exits 2 without touching a BMC.
 
 mod apply;
+mod completions;
 mod import;
 mod repo_plan;
 mod serve;
@@ -47,9 +48,13 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Judge version A relative to version B: older, same, newer or unknown.
     VersionCmp(VersionCmpArgs),
-    /// Start a bundled mock BMC fleet in a temporary directory and show what it runs.
+    /// The whole job on a bundled mock fleet: inventory, repository, plan, apply (canary, waves), verify.
     #[cfg(feature = "demo")]
     Demo(crate::demo::DemoArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(completions::CompletionsArgs),
+    /// Print the man page, or write one per subcommand with --out DIR.
+    Man(completions::ManArgs),
 }
 
 /// Output format of a report command.
@@ -175,11 +180,15 @@ fn version_cmp(args: VersionCmpArgs) -> anyhow::Result<ExitCode> {
 #[error("{0}")]
 pub struct UsageError(pub String);
 
-fn init_logging(format: LogFormat) {
+/// `default` is the level when RUST_LOG is unset; colours only on a terminal,
+/// so piped logs stay plain text.
+fn init_logging(format: LogFormat, default: &str) {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),
@@ -200,10 +209,22 @@ pub fn main() -> ExitCode {
             };
         }
     };
-    init_logging(cli.log_format);
-    if let Command::VersionCmp(args) = cli.command {
-        return finish(version_cmp(args));
-    }
+    // The demo narrates its own phases; per-image and per-step logs would bury them.
+    #[cfg(feature = "demo")]
+    let level = if matches!(cli.command, Command::Demo(_)) {
+        "warn"
+    } else {
+        "info"
+    };
+    #[cfg(not(feature = "demo"))]
+    let level = "info";
+    init_logging(cli.log_format, level);
+    let cli = match cli.command {
+        Command::VersionCmp(args) => return finish(version_cmp(args)),
+        Command::Completions(args) => return finish(completions::completions(args)),
+        Command::Man(args) => return finish(completions::man(args)),
+        command => Cli { command, ..cli },
+    };
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -225,6 +246,8 @@ pub fn main() -> ExitCode {
             Command::Apply(args) => apply::apply(*args).await,
             Command::Status(args) => apply::status(args).await,
             Command::Import(args) => import::run(args),
+            Command::Completions(args) => completions::completions(args),
+            Command::Man(args) => completions::man(args),
             Command::Serve(args) => serve::serve(args).await,
         }
     });

@@ -4,7 +4,9 @@
 mod apply;
 mod daemon;
 mod demo;
+mod docs;
 mod inventory;
+mod mock_versions;
 mod plan;
 mod plan_snapshot;
 mod resume;
