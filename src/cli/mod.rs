@@ -198,6 +198,7 @@ fn init_logging(format: LogFormat, default: &str) {
 
 /// The binary's whole life: parse, run, exit code.
 pub fn main() -> ExitCode {
+    quiet_on_closed_stdout();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -252,6 +253,25 @@ pub fn main() -> ExitCode {
         }
     });
     finish(result)
+}
+
+/// `fwfleet status --format json | head`: the reader went away, which is not
+/// an error of ours. Rust ignores SIGPIPE, so `println!` panics instead; end
+/// quietly with the status a shell gives a process killed by SIGPIPE (141).
+fn quiet_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let text = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if text.contains("failed printing to stdout") && text.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
 }
 
 fn finish(result: anyhow::Result<ExitCode>) -> ExitCode {
