@@ -212,6 +212,39 @@ impl Default for ImageServerSettings {
     }
 }
 
+/// `fwfleet serve` (docs/CONFIG.md `[daemon]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DaemonSettings {
+    /// Where the HTTP API listens. Loopback by default: the API can start
+    /// firmware updates, so exposing it is the operator's explicit choice.
+    pub bind: std::net::SocketAddr,
+    /// A file holding the API's bearer token (first line).
+    pub token_file: Option<PathBuf>,
+    /// An environment variable holding the API's bearer token.
+    pub token_env: Option<String>,
+    /// Largest request body the API reads.
+    pub max_body_bytes: usize,
+    /// Whether `[[windows]]` start rollouts; off leaves only the API.
+    pub scheduler: bool,
+}
+
+impl DaemonSettings {
+    /// The documented default port, 8470, on loopback.
+    pub const DEFAULT_BIND: ([u8; 4], u16) = ([127, 0, 0, 1], 8470);
+}
+
+impl Default for DaemonSettings {
+    fn default() -> Self {
+        DaemonSettings {
+            bind: std::net::SocketAddr::from(Self::DEFAULT_BIND),
+            token_file: None,
+            token_env: None,
+            max_body_bytes: 64 * 1024,
+            scheduler: true,
+        }
+    }
+}
+
 /// One BMC, validated.
 #[derive(Debug, Clone)]
 pub struct HostConfig {
@@ -257,6 +290,8 @@ pub struct Config {
     pub schedule: crate::schedule::Schedule,
     /// How step durations are estimated for window fitting (`[estimates]`).
     pub estimates: crate::schedule::EstimateSettings,
+    /// `fwfleet serve`: API address, token source, limits (`[daemon]`).
+    pub daemon: DaemonSettings,
     /// Warnings found while loading (printed by the CLI).
     pub warnings: Vec<String>,
 }
@@ -331,6 +366,16 @@ struct RawImageServer {
     tls_key: Option<PathBuf>,
 }
 
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDaemon {
+    bind: Option<String>,
+    token_file: Option<PathBuf>,
+    token_env: Option<String>,
+    max_body_bytes: Option<usize>,
+    scheduler: Option<bool>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
@@ -348,6 +393,8 @@ struct RawConfig {
     #[serde(default)]
     windows: Vec<crate::schedule::WindowSpec>,
     estimates: Option<crate::schedule::EstimatesSpec>,
+    #[serde(default)]
+    daemon: RawDaemon,
 }
 
 impl Config {
@@ -556,6 +603,7 @@ impl Config {
                 .validate()
                 .map_err(|e| err(Some(format!("estimates.{}", e.field)), e.message.clone()))?,
         };
+        let daemon = daemon_of(&raw.daemon, &err, &rel)?;
         Ok(Config {
             path: path.to_path_buf(),
             state_dir: rel(raw.state_dir.unwrap_or_else(|| PathBuf::from("state"))),
@@ -568,6 +616,7 @@ impl Config {
             image_server,
             schedule,
             estimates,
+            daemon,
             warnings,
         })
     }
@@ -696,6 +745,60 @@ fn image_server_of(
     })
 }
 
+/// The largest `daemon.max_body_bytes`: request bodies are small JSON
+/// documents, and the limit exists so that nobody can make the service
+/// buffer megabytes.
+const MAX_BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+fn daemon_of(
+    r: &RawDaemon,
+    err: &ErrFn<'_>,
+    rel: &dyn Fn(PathBuf) -> PathBuf,
+) -> Result<DaemonSettings, ConfigError> {
+    let d = DaemonSettings::default();
+    let key = |k: &str| Some(format!("daemon.{k}"));
+    let bind = match &r.bind {
+        None => d.bind,
+        Some(b) => b.parse().map_err(|_| {
+            err(
+                key("bind"),
+                format!("'{b}' is not IP:PORT\n  hint: e.g. 127.0.0.1:8470 (the default), or 0.0.0.0:8470 to listen on every interface"),
+            )
+        })?,
+    };
+    if r.token_file.is_some() && r.token_env.is_some() {
+        return Err(err(
+            key("token_env"),
+            "is set together with token_file; keep one source for the API token".into(),
+        ));
+    }
+    if let Some(v) = &r.token_env {
+        if v.trim().is_empty() || v.contains('=') {
+            return Err(err(
+                key("token_env"),
+                format!("'{v}' is not an environment variable name\n  hint: e.g. token_env = \"FWFLEET_API_TOKEN\""),
+            ));
+        }
+    }
+    let max_body_bytes = match r.max_body_bytes {
+        None => d.max_body_bytes,
+        Some(n) if (1024..=MAX_BODY_LIMIT).contains(&n) => n,
+        Some(n) => {
+            return Err(err(
+                key("max_body_bytes"),
+                format!("{n} is not between 1024 and {MAX_BODY_LIMIT}"),
+            ))
+        }
+    };
+    Ok(DaemonSettings {
+        bind,
+        token_file: r.token_file.clone().map(rel),
+        token_env: r.token_env.clone(),
+        max_body_bytes,
+        scheduler: r.scheduler.unwrap_or(d.scheduler),
+    })
+}
+
 /// A config with inline passwords must not be readable by others.
 fn world_readable_warning(path: &Path) -> Option<String> {
     #[cfg(unix)]
@@ -782,6 +885,45 @@ mod tests {
             "concurrency",
             &["at least 1"],
         );
+    }
+
+    #[test]
+    fn daemon_table_defaults_and_errors_name_the_key() {
+        let c = parse(ONE).unwrap();
+        assert_eq!(c.daemon, DaemonSettings::default());
+        assert_eq!(c.daemon.bind.to_string(), "127.0.0.1:8470");
+        let c = parse(&format!(
+            "[daemon]\nbind = \"0.0.0.0:9000\"\ntoken_file = \"api.token\"\nmax_body_bytes = 4096\nscheduler = false\n{ONE}"
+        ))
+        .unwrap();
+        assert_eq!(c.daemon.bind.to_string(), "0.0.0.0:9000");
+        assert_eq!(
+            c.daemon.token_file,
+            Some(PathBuf::from("/etc/fwfleet/api.token"))
+        );
+        assert_eq!(c.daemon.max_body_bytes, 4096);
+        assert!(!c.daemon.scheduler);
+        check_err(
+            &format!("[daemon]\nbind = \"localhost\"\n{ONE}"),
+            "daemon.bind",
+            &["IP:PORT"],
+        );
+        check_err(
+            &format!("[daemon]\ntoken_file = \"t\"\ntoken_env = \"T\"\n{ONE}"),
+            "daemon.token_env",
+            &["one source"],
+        );
+        check_err(
+            &format!("[daemon]\ntoken_env = \"\"\n{ONE}"),
+            "daemon.token_env",
+            &["hint"],
+        );
+        check_err(
+            &format!("[daemon]\nmax_body_bytes = 10\n{ONE}"),
+            "daemon.max_body_bytes",
+            &["between"],
+        );
+        check_err(&format!("[daemon]\nport = 1\n{ONE}"), "line", &["port"]);
     }
 
     #[test]

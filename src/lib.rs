@@ -6,6 +6,9 @@
 //! - [`cli`] parses the command line into validated commands and owns exit codes.
 //! - `demo` (feature `demo`, on by default) runs fwfleet against a bundled
 //!   mock BMC fleet; it is the only production code that links `mock-bmc`.
+//! - [`daemon`] is `fwfleet serve`: the scheduler loop over maintenance
+//!   windows, the HTTP API (bearer token) and Prometheus metrics, on top of
+//!   the same apply flow as the CLI.
 //! - [`config`] reads the fleet config (TOML) into validated hosts and settings.
 //! - [`import`] turns an Ansible inventory (INI or YAML) into fleet config
 //!   TOML: group hierarchy and variable precedence resolved, variables mapped
@@ -31,6 +34,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod daemon;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod imageserver;

@@ -328,13 +328,12 @@ fn templates(p: Persona, model_idx: usize) -> Vec<Template> {
                 Kind::Bios,
                 "bios",
                 "Host image",
-                if second { "F09_3A18" } else { "F0E_3A12" },
-                VersionStyle::Opaque {
-                    prefix: if second {
-                        "F09_3A".into()
-                    } else {
-                        "F0E_3A".into()
-                    },
+                // AMI's letter-and-revision BIOS codes (`C27`, NOTES §7.7). OCP
+                // boards also show codes such as `F0E_3A12`, which no rule can
+                // order: fwfleet would never update them (`version-unknown`).
+                if second { "C18" } else { "F12" },
+                VersionStyle::LetterRev {
+                    letter: if second { 'C' } else { 'F' },
                 },
                 "AMI",
                 3,
@@ -466,12 +465,12 @@ fn templates(p: Persona, model_idx: usize) -> Vec<Template> {
                 Kind::Psu,
                 "PS1 Status",
                 "Power supply",
-                "00.1D.7D",
-                VersionStyle::Opaque {
-                    prefix: "00.1D.7D".into(),
-                },
+                // Dell PSU firmware is `00.XX.YY`; the all-decimal releases order
+                // as dotted numbers (hex-looking ones such as `00.1D.7D` do not).
+                "00.24.33",
+                dotted(&[2, 2, 2]),
                 "Dell Inc.",
-                0,
+                1,
             ),
         ],
         Persona::Ilo => vec![
@@ -552,11 +551,11 @@ fn templates(p: Persona, model_idx: usize) -> Vec<Template> {
                 Kind::Drive,
                 "Drive 1I:1:1",
                 "Drive",
-                "HPK3",
-                VersionStyle::Opaque {
-                    prefix: "HPK".into(),
-                },
-                "HPE",
+                // HPE's own drive codes (`HPK3`, `HPG1`) cannot be ordered by any
+                // rule; this drive reports its maker's four-digit revision.
+                "0106",
+                dotted(&[4]),
+                "KIOXIA",
                 1,
             ),
             t(
@@ -626,12 +625,12 @@ fn templates(p: Persona, model_idx: usize) -> Vec<Template> {
                 Kind::Drive,
                 "Disk.Bay.0",
                 "Drive",
-                "GDC5902Q",
-                VersionStyle::Opaque {
-                    prefix: "GDC5902Q".into(),
-                },
-                "Samsung",
-                0,
+                // Samsung codes (`GDC5902Q`) cannot be ordered by any rule; a
+                // four-digit revision can.
+                "0108",
+                dotted(&[4]),
+                "KIOXIA",
+                1,
             ),
             t(
                 "psu1",
@@ -725,9 +724,7 @@ fn templates(p: Persona, model_idx: usize) -> Vec<Template> {
                 "Disk_0",
                 "Drive",
                 "4104",
-                VersionStyle::Opaque {
-                    prefix: "410".into(),
-                },
+                dotted(&[4]),
                 "Intel",
                 1,
             ),

@@ -55,6 +55,9 @@ pub enum VersionStyle {
     /// A letter and a revision number (`A17`).
     LetterRev { letter: char },
     /// An opaque vendor code whose trailing digit counts revisions (`HPK3`).
+    /// The mock can order these, a client without vendor knowledge cannot
+    /// (fwfleet says `version-unknown`), so no persona ships one by default:
+    /// a fleet whose images can never be planned proves nothing.
     Opaque { prefix: String },
 }
 
@@ -243,21 +246,15 @@ impl VersionStyle {
                 let count: u64 = count.parse().map_err(|_| err())?;
                 let hash = hash.strip_prefix('g').ok_or_else(err)?;
                 let new_hash = next_hash(hash);
-                match bump {
-                    Bump::Patch => Ok(format!(
-                        "{}-{tag}-{}-g{new_hash}",
-                        render_parts(&parts, &[]),
-                        count + 23
-                    )),
-                    b => {
-                        bump_parts(&mut parts, b);
-                        Ok(format!(
-                            "{}-{tag}-{}-g{new_hash}",
-                            render_parts(&parts, &[]),
-                            count % 50 + 3
-                        ))
-                    }
-                }
+                // A newer build is a build after a newer tag. More commits
+                // after the same tag would not do: two such builds may sit on
+                // different branches, so git (and fwfleet) cannot order them.
+                bump_parts(&mut parts, bump);
+                Ok(format!(
+                    "{}-{tag}-{}-g{new_hash}",
+                    render_parts(&parts, &[]),
+                    count % 50 + 3
+                ))
             }
             VersionStyle::BuildPrefixed { prefix } => {
                 let rest = version
@@ -535,7 +532,7 @@ mod tests {
         let g = VersionStyle::GitDescribe
             .bump("2.15.0-dev-686-g100c36de90", Bump::Patch)
             .unwrap();
-        assert!(g.starts_with("2.15.0-dev-709-g"), "{g}");
+        assert!(g.starts_with("2.15.1-dev-39-g"), "{g}");
         let g = VersionStyle::GitDescribe
             .bump("2.15.0-dev-686-g100c36de90", Bump::Minor)
             .unwrap();

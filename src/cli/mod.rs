@@ -4,8 +4,10 @@
 //! before any I/O, so a usage error exits 2 without touching a BMC.
 
 mod apply;
+mod completions;
 mod import;
 mod repo_plan;
+mod serve;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -40,13 +42,19 @@ pub enum Command {
     Apply(Box<apply::ApplyArgs>),
     /// Show update runs, or one run's steps and events, from the state store.
     Status(apply::StatusArgs),
+    /// Run as a service: maintenance windows, HTTP API, Prometheus metrics.
+    Serve(serve::ServeArgs),
     /// Write a fleet config from an existing inventory (an Ansible INI or YAML file).
     Import(import::ImportArgs),
     /// Judge version A relative to version B: older, same, newer or unknown.
     VersionCmp(VersionCmpArgs),
-    /// Start a bundled mock BMC fleet in a temporary directory and show what it runs.
+    /// The whole job on a bundled mock fleet: inventory, repository, plan, apply (canary, waves), verify.
     #[cfg(feature = "demo")]
     Demo(crate::demo::DemoArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(completions::CompletionsArgs),
+    /// Print the man page, or write one per subcommand with --out DIR.
+    Man(completions::ManArgs),
 }
 
 /// Output format of a report command.
@@ -172,11 +180,15 @@ fn version_cmp(args: VersionCmpArgs) -> anyhow::Result<ExitCode> {
 #[error("{0}")]
 pub struct UsageError(pub String);
 
-fn init_logging(format: LogFormat) {
+/// `default` is the level when RUST_LOG is unset; colours only on a terminal,
+/// so piped logs stay plain text.
+fn init_logging(format: LogFormat, default: &str) {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),
@@ -186,6 +198,7 @@ fn init_logging(format: LogFormat) {
 
 /// The binary's whole life: parse, run, exit code.
 pub fn main() -> ExitCode {
+    quiet_on_closed_stdout();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -197,10 +210,22 @@ pub fn main() -> ExitCode {
             };
         }
     };
-    init_logging(cli.log_format);
-    if let Command::VersionCmp(args) = cli.command {
-        return finish(version_cmp(args));
-    }
+    // The demo narrates its own phases; per-image and per-step logs would bury them.
+    #[cfg(feature = "demo")]
+    let level = if matches!(cli.command, Command::Demo(_)) {
+        "warn"
+    } else {
+        "info"
+    };
+    #[cfg(not(feature = "demo"))]
+    let level = "info";
+    init_logging(cli.log_format, level);
+    let cli = match cli.command {
+        Command::VersionCmp(args) => return finish(version_cmp(args)),
+        Command::Completions(args) => return finish(completions::completions(args)),
+        Command::Man(args) => return finish(completions::man(args)),
+        command => Cli { command, ..cli },
+    };
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -222,9 +247,31 @@ pub fn main() -> ExitCode {
             Command::Apply(args) => apply::apply(*args).await,
             Command::Status(args) => apply::status(args).await,
             Command::Import(args) => import::run(args),
+            Command::Completions(args) => completions::completions(args),
+            Command::Man(args) => completions::man(args),
+            Command::Serve(args) => serve::serve(args).await,
         }
     });
     finish(result)
+}
+
+/// `fwfleet status --format json | head`: the reader went away, which is not
+/// an error of ours. Rust ignores SIGPIPE, so `println!` panics instead; end
+/// quietly with the status a shell gives a process killed by SIGPIPE (141).
+fn quiet_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let text = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if text.contains("failed printing to stdout") && text.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
 }
 
 fn finish(result: anyhow::Result<ExitCode>) -> ExitCode {

@@ -356,12 +356,19 @@ pub async fn follow(
                     continue;
                 }
                 StatusCode::NO_CONTENT => {
-                    // bmcweb's final 204: the operation succeeded; read the task for messages.
+                    // bmcweb's final 204: the operation ended; the task's messages
+                    // say whether it installed or staged for a reset
+                    // (`AwaitToActivate`), so judge it like any finished task.
                     let t = match &task_uri {
                         Some(u) => client.get::<Task>(u).await.ok(),
                         None => None,
                     };
-                    return Ok(Outcome::Completed(t.or(last)));
+                    return Ok(match t.or(last) {
+                        Some(t) => {
+                            judge(&t, &mut on_progress).unwrap_or(Outcome::Completed(Some(t)))
+                        }
+                        None => Outcome::Completed(None),
+                    });
                 }
                 s if s.is_success() => {
                     if let Ok(t) = client.decode::<Task>(&m, &r.body) {

@@ -19,12 +19,16 @@
 //!   configured default ([`Estimates`]).
 //! - `split`: [`fits`], and [`split_steps`], which divides pending steps into
 //!   those that run in the window open now and those left for a later one.
+//! - `due`: the service's scheduler decisions: which hosts have a window
+//!   open that was not acted on yet ([`due`]), when to look again, and the
+//!   last instant a rollout may start a step ([`last_start`]).
 //!
 //! Architecture invariant: this module knows nothing about Redfish, the
 //! store or the config file; the caller hands in validated specs, recorded
 //! durations and `now`.
 
 mod cron;
+mod due;
 mod duration;
 mod estimate;
 mod spans;
@@ -35,6 +39,7 @@ mod window;
 mod tests;
 
 pub use cron::{Cron, CronError};
+pub use due::{due, last_start, Due, DueGroup};
 pub use duration::{fmt_duration, parse_duration, HumanDuration};
 pub use estimate::{
     ComponentKey, Estimate, EstimateSettings, EstimateSource, Estimates, EstimatesError,

@@ -782,3 +782,306 @@ fn config_doc_example_is_valid() {
         .expect("error block");
     assert_eq!(shown, documented);
 }
+
+/// The scheduler's view at `now`: `span start..end: hosts` per due group,
+/// then `next <instant>`.
+fn check_due(
+    schedule: &Schedule,
+    now: &str,
+    hosts: &[(&str, Labels)],
+    handled: &[(&str, &str)],
+    expected: &[&str],
+) {
+    let handled: std::collections::HashMap<String, DateTime<Utc>> = handled
+        .iter()
+        .map(|(h, t)| (h.to_string(), utc(t)))
+        .collect();
+    let d = due(
+        schedule,
+        utc(now),
+        hosts.iter().map(|(n, l)| (*n, l)),
+        &handled,
+    );
+    let mut rows: Vec<String> = d
+        .groups
+        .iter()
+        .map(|g| {
+            format!(
+                "{}..{}: {}",
+                g.span.start.to_rfc3339(),
+                g.span.end.to_rfc3339(),
+                g.hosts.join(",")
+            )
+        })
+        .collect();
+    rows.push(format!(
+        "next {}",
+        d.next_start.map_or("none".into(), |t| t.to_rfc3339())
+    ));
+    assert_eq!(rows, expected, "due at {now}");
+}
+
+fn rack_hosts() -> Vec<(&'static str, Labels)> {
+    vec![
+        ("n1", labels(&[("rack", "a")])),
+        ("n2", labels(&[("rack", "a")])),
+        ("n3", labels(&[("rack", "b")])),
+        ("n4", labels(&[])),
+    ]
+}
+
+#[test]
+fn a_window_opens_and_a_rollout_starts_once_per_opening() {
+    // Rack a: Tuesdays 02:00-06:00 Berlin = 01:00Z-05:00Z in January.
+    let schedule = Schedule::new(vec![Window::recurring(
+        "rack-a",
+        "0 2 * * tue",
+        "4h",
+        "Europe/Berlin",
+    )
+    .expect("valid")
+    .with_labels(&["rack=a"])
+    .expect("selector")]);
+    let hosts = rack_hosts();
+    // A second before: nothing due, wake at the opening.
+    check_due(
+        &schedule,
+        "2025-01-07T00:59:59Z",
+        &hosts,
+        &[],
+        &["next 2025-01-07T01:00:00+00:00"],
+    );
+    // At the opening: rack a's hosts, not rack b's nor the unlabelled one.
+    check_due(
+        &schedule,
+        "2025-01-07T01:00:00Z",
+        &hosts,
+        &[],
+        &[
+            "2025-01-07T01:00:00+00:00..2025-01-07T05:00:00+00:00: n1,n2",
+            "next 2025-01-14T01:00:00+00:00",
+        ],
+    );
+    // Once a rollout started for them in this opening, they are not due
+    // again in it; a host not acted on yet (it waited behind another run) is.
+    check_due(
+        &schedule,
+        "2025-01-07T03:00:00Z",
+        &hosts,
+        &[
+            ("n1", "2025-01-07T01:00:00Z"),
+            ("n2", "2025-01-07T01:00:00Z"),
+        ],
+        &["next 2025-01-14T01:00:00+00:00"],
+    );
+    check_due(
+        &schedule,
+        "2025-01-07T03:00:00Z",
+        &hosts,
+        &[("n1", "2025-01-07T01:00:00Z")],
+        &[
+            "2025-01-07T01:00:00+00:00..2025-01-07T05:00:00+00:00: n2",
+            "next 2025-01-14T01:00:00+00:00",
+        ],
+    );
+    // Handled last week does not count this week.
+    check_due(
+        &schedule,
+        "2025-01-14T01:00:00Z",
+        &hosts,
+        &[
+            ("n1", "2025-01-07T01:00:00Z"),
+            ("n2", "2025-01-07T01:00:00Z"),
+        ],
+        &[
+            "2025-01-14T01:00:00+00:00..2025-01-14T05:00:00+00:00: n1,n2",
+            "next 2025-01-21T01:00:00+00:00",
+        ],
+    );
+    // No windows: nothing is ever due.
+    check_due(
+        &Schedule::default(),
+        "2025-01-07T01:00:00Z",
+        &hosts,
+        &[],
+        &["next none"],
+    );
+}
+
+#[test]
+fn windows_of_different_labels_are_due_as_separate_groups_tightest_first() {
+    let fleet = Window::recurring("fleet", "0 1 * * *", "6h", "UTC").expect("valid");
+    let rack = Window::recurring("rack-b", "0 2 * * *", "1h", "UTC")
+        .expect("valid")
+        .with_labels(&["rack=b"])
+        .expect("selector");
+    let schedule = Schedule::new(vec![fleet, rack]);
+    let hosts = rack_hosts();
+    // 02:30: the fleet window (01:00-07:00) is open for everyone; rack b's
+    // hosts are inside both, merged into one span 01:00-07:00 as well.
+    check_due(
+        &schedule,
+        "2025-01-07T02:30:00Z",
+        &hosts,
+        &[],
+        &[
+            "2025-01-07T01:00:00+00:00..2025-01-07T07:00:00+00:00: n1,n2,n3,n4",
+            "next 2025-01-08T01:00:00+00:00",
+        ],
+    );
+    // Rack b alone at 00:30 with its own window: a separate, shorter span
+    // that comes first.
+    let early = Window::recurring("rack-b-early", "0 0 * * *", "1h", "UTC")
+        .expect("valid")
+        .with_labels(&["rack=b"])
+        .expect("selector");
+    let late = Window::recurring("all", "30 0 * * *", "4h", "UTC").expect("valid");
+    let schedule = Schedule::new(vec![late, early]);
+    let two: Vec<(&str, Labels)> = vec![
+        ("n1", labels(&[("rack", "a")])),
+        ("n3", labels(&[("rack", "b")])),
+    ];
+    check_due(
+        &schedule,
+        "2025-01-07T00:45:00Z",
+        &two,
+        &[],
+        &[
+            "2025-01-07T00:00:00+00:00..2025-01-07T04:30:00+00:00: n3",
+            "2025-01-07T00:30:00+00:00..2025-01-07T04:30:00+00:00: n1",
+            "next 2025-01-08T00:00:00+00:00",
+        ],
+    );
+}
+
+#[test]
+fn a_window_in_the_daylight_saving_gap_is_due_at_the_end_of_the_gap() {
+    // 02:30 does not exist in Berlin on 2025-03-30 (02:00 → 03:00 CEST).
+    let schedule = Schedule::new(vec![window("30 2 * * *", "1h", "Europe/Berlin")]);
+    let hosts = vec![("n1", Labels::new())];
+    check_due(
+        &schedule,
+        "2025-03-30T00:59:59Z",
+        &hosts,
+        &[],
+        &["next 2025-03-30T01:00:00+00:00"],
+    );
+    check_due(
+        &schedule,
+        "2025-03-30T01:00:00Z",
+        &hosts,
+        &[],
+        &[
+            "2025-03-30T01:00:00+00:00..2025-03-30T02:00:00+00:00: n1",
+            "next 2025-03-31T00:30:00+00:00",
+        ],
+    );
+}
+
+#[test]
+fn a_window_in_the_repeated_hour_is_due_once() {
+    // 02:30 occurs twice in Berlin on 2025-10-26: 00:30Z (CEST) and 01:30Z (CET).
+    let schedule = Schedule::new(vec![window("30 2 * * *", "30m", "Europe/Berlin")]);
+    let hosts = vec![("n1", Labels::new())];
+    check_due(
+        &schedule,
+        "2025-10-26T00:30:00Z",
+        &hosts,
+        &[],
+        &[
+            "2025-10-26T00:30:00+00:00..2025-10-26T01:00:00+00:00: n1",
+            "next 2025-10-27T01:30:00+00:00",
+        ],
+    );
+    // The second 02:30 opens nothing, handled or not.
+    for handled in [&[][..], &[("n1", "2025-10-26T00:30:00Z")][..]] {
+        check_due(
+            &schedule,
+            "2025-10-26T01:30:00Z",
+            &hosts,
+            handled,
+            &["next 2025-10-27T01:30:00+00:00"],
+        );
+    }
+}
+
+#[test]
+fn a_one_shot_window_is_due_once_then_never_again() {
+    let spec = WindowSpec {
+        name: Some("now-ish".into()),
+        at: Some("2025-06-01T12:00:05Z".into()),
+        duration: Some("10m".into()),
+        ..WindowSpec::default()
+    };
+    let schedule = Schedule::new(vec![spec.validate(0).expect("valid")]);
+    let hosts = vec![("n1", Labels::new())];
+    check_due(
+        &schedule,
+        "2025-06-01T12:00:04Z",
+        &hosts,
+        &[],
+        &["next 2025-06-01T12:00:05+00:00"],
+    );
+    check_due(
+        &schedule,
+        "2025-06-01T12:00:05Z",
+        &hosts,
+        &[],
+        &[
+            "2025-06-01T12:00:05+00:00..2025-06-01T12:10:05+00:00: n1",
+            "next none",
+        ],
+    );
+    check_due(
+        &schedule,
+        "2025-06-01T12:01:00Z",
+        &hosts,
+        &[("n1", "2025-06-01T12:00:05Z")],
+        &["next none"],
+    );
+}
+
+#[test]
+fn a_step_that_would_overrun_is_not_started() {
+    // Tuesdays 01:00Z-05:00Z.
+    let schedule = Schedule::new(vec![window("0 2 * * tue", "4h", "Europe/Berlin")]);
+    let mut est = Estimates::new(EstimateSettings {
+        default: mins(60),
+        percentile: 90,
+    });
+    est.record(&bios(), "R650", mins(120));
+    let steps = [
+        step("n1", "a", bmc()),  // 1h (default)
+        step("n1", "a", bios()), // 2h (history)
+        step("n2", "a", bios()), // 2h
+    ];
+    // At the opening all fit; the rollout may start steps until 03:00Z,
+    // when a 2h step still ends exactly at the close.
+    let open = utc("2025-01-07T01:00:00Z");
+    let end = utc("2025-01-07T05:00:00Z");
+    let split = split_steps(&schedule, &est, open, &steps);
+    assert_eq!(split.now.len(), 3);
+    let last = last_start(&split.now).expect("admitted");
+    assert_eq!(last, utc("2025-01-07T03:00:00Z"));
+    assert!(fits(last, end, mins(120)));
+    assert!(!fits(last + TimeDelta::seconds(1), end, mins(120)));
+    // Every admitted step begun at or before `last` ends inside the window,
+    // whatever its host's position in the rollout.
+    for r in &split.now {
+        assert!(fits(last, r.window.end, r.estimate.duration), "{r:?}");
+    }
+    // 1h30 before the close only the BMC step is admitted; the BIOS steps
+    // wait, and the last start is 04:00Z.
+    let split = split_steps(&schedule, &est, utc("2025-01-07T03:30:00Z"), &steps);
+    let admitted: Vec<String> = split
+        .now
+        .iter()
+        .map(|r| format!("{} {}", r.step.host, r.step.component))
+        .collect();
+    assert_eq!(admitted, ["n1 bmc BMC"]);
+    assert_eq!(last_start(&split.now), Some(utc("2025-01-07T04:00:00Z")));
+    // Nothing admitted: no rollout.
+    let split = split_steps(&schedule, &est, utc("2025-01-07T04:30:00Z"), &steps);
+    assert!(split.now.is_empty());
+    assert_eq!(last_start(&split.now), None);
+}

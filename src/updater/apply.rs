@@ -197,21 +197,39 @@ pub async fn execute(
     cancel: CancellationToken,
     progress: Arc<dyn ProgressSink>,
 ) -> Result<RolloutReport, ApplyError> {
+    execute_in(cfg, jobs, opts, store, None, cancel, progress).await
+}
+
+/// [`execute`] into a run the caller created already (`run`), or a new one.
+/// The service creates its run when a request arrives, before the scan, so
+/// that it can answer with the run's id at once.
+pub async fn execute_in(
+    cfg: &Config,
+    jobs: Vec<HostJob>,
+    opts: &ApplyOptions,
+    store: Arc<Store>,
+    run: Option<i64>,
+    cancel: CancellationToken,
+    progress: Arc<dyn ProgressSink>,
+) -> Result<RolloutReport, ApplyError> {
     let stop = CancellationToken::new();
     let images = image_server(cfg, stop.clone()).await?;
     let rollout = opts.rollout(&cfg.rollout);
-    let run_id = store.create_run(
-        "running",
-        &serde_json::json!({
-            "command": "apply",
-            "options": opts,
-            "max_parallel": rollout.max_parallel,
-            "canary": rollout.canary,
-            "failure_budget": rollout.failure_budget,
-            "reset_policy": rollout.reset_policy.as_str(),
-            "hosts": jobs.len(),
-        }),
-    )?;
+    let run_id = match run {
+        Some(id) => id,
+        None => store.create_run(
+            "running",
+            &serde_json::json!({
+                "command": "apply",
+                "options": opts,
+                "max_parallel": rollout.max_parallel,
+                "canary": rollout.canary,
+                "failure_budget": rollout.failure_budget,
+                "reset_policy": rollout.reset_policy.as_str(),
+                "hosts": jobs.len(),
+            }),
+        )?,
+    };
     store.add_event(
         run_id,
         None,

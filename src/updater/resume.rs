@@ -113,9 +113,34 @@ impl ResumeReport {
 pub async fn resume(
     cfg: &Config,
     store: &Arc<Store>,
+    lock: &UpdateLock,
+    cancel: &CancellationToken,
+    poll: Duration,
+) -> Result<ResumeReport, StoreError> {
+    resume_inner(cfg, store, lock, cancel, poll, None).await
+}
+
+/// [`resume`] from inside a process's own run `current` (the service, before
+/// each rollout: a BMC that did not answer at startup is asked again). That
+/// run is the only `running` one that is not left over.
+pub async fn resume_during(
+    cfg: &Config,
+    store: &Arc<Store>,
+    lock: &UpdateLock,
+    cancel: &CancellationToken,
+    poll: Duration,
+    current: i64,
+) -> Result<ResumeReport, StoreError> {
+    resume_inner(cfg, store, lock, cancel, poll, Some(current)).await
+}
+
+async fn resume_inner(
+    cfg: &Config,
+    store: &Arc<Store>,
     _lock: &UpdateLock,
     cancel: &CancellationToken,
     poll: Duration,
+    current: Option<i64>,
 ) -> Result<ResumeReport, StoreError> {
     let left = journal(store, |s| s.steps_in_state(&IN_FLIGHT)).await?;
     let mut by_host: BTreeMap<String, Vec<Step>> = BTreeMap::new();
@@ -156,6 +181,9 @@ pub async fn resume(
     // holds the lock and has not started one.
     for run in journal(store, |s| s.runs_with_status("running")).await? {
         let id = run.id;
+        if Some(id) == current {
+            continue;
+        }
         journal(store, move |s| {
             s.finish_run(id, "interrupted")?;
             s.add_event(

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-fn timing() -> Timing {
+pub(crate) fn timing() -> Timing {
     Timing {
         update: Duration::from_millis(150),
         reboot: Duration::from_millis(500),
@@ -102,7 +102,7 @@ pub(crate) async fn repository_with(
 }
 
 /// One image per model for one component kind, optionally with a method.
-async fn repository_of_kind(
+pub(crate) async fn repository_of_kind(
     s: &Setup,
     kind: mock_bmc::Kind,
     bump: mock_bmc::vstyle::Bump,

@@ -2,8 +2,11 @@
 //! over real sockets on 127.0.0.1.
 
 mod apply;
+mod daemon;
 mod demo;
+mod docs;
 mod inventory;
+mod mock_versions;
 mod plan;
 mod plan_snapshot;
 mod resume;

@@ -44,21 +44,147 @@ fn fwfleet() -> Command {
     Command::new(env!("CARGO_BIN_EXE_fwfleet"))
 }
 
-fn start_apply(config: &Path, log: &Path) -> Child {
-    let log = std::fs::OpenOptions::new()
+fn log_file(log: &Path) -> std::fs::File {
+    std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(log)
-        .unwrap();
-    fwfleet()
-        .args(["apply", "--yes", "--format", "json", "--config"])
-        .arg(config)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
         .unwrap()
+}
+
+/// What the kill test kills: `fwfleet apply` re-run after each kill, or
+/// `fwfleet serve` restarted and asked for a run through its API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Driver {
+    Apply,
+    Serve,
+}
+
+const TOKEN: &str = "kill-test-token-0123456789abcdef";
+
+/// One started fwfleet process.
+struct Proc {
+    child: Child,
+    /// `serve`: where it listens and the run it was asked for.
+    api: Option<(String, i64)>,
+}
+
+impl Proc {
+    async fn start(driver: Driver, config: &Path, log: &Path) -> Proc {
+        match driver {
+            Driver::Apply => Proc {
+                child: fwfleet()
+                    .args(["apply", "--yes", "--format", "json", "--config"])
+                    .arg(config)
+                    .env("RUST_LOG", "warn")
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(log_file(log))
+                    .spawn()
+                    .unwrap(),
+                api: None,
+            },
+            Driver::Serve => {
+                use std::io::{BufRead, BufReader, Write};
+                let mut child = fwfleet()
+                    .args(["serve", "--bind", "127.0.0.1:0", "--config"])
+                    .arg(config)
+                    .env("RUST_LOG", "warn")
+                    .env("FWFLEET_KILL_TEST_TOKEN", TOKEN)
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                let (tx, rx) = std::sync::mpsc::channel::<String>();
+                let stderr = child.stderr.take().unwrap();
+                let mut out = log_file(log);
+                std::thread::spawn(move || {
+                    for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                        let _ = writeln!(out, "{line}");
+                        if let Some(a) = line.strip_prefix("fwfleet serve: listening on ") {
+                            let _ = tx.send(a.to_string());
+                        }
+                    }
+                });
+                let base = tokio::task::spawn_blocking(move || {
+                    rx.recv_timeout(Duration::from_secs(90))
+                        .expect("the service says where it listens")
+                })
+                .await
+                .unwrap();
+                let mut p = Proc {
+                    child,
+                    api: Some((base, 0)),
+                };
+                p.next_run().await;
+                p
+            }
+        }
+    }
+
+    /// `serve`: ask for a run (the API answers once resume is done).
+    async fn next_run(&mut self) {
+        let (base, run) = self.api.as_mut().unwrap();
+        let r = reqwest::Client::new()
+            .post(format!("{base}/api/v1/runs"))
+            .bearer_auth(TOKEN)
+            .json(&serde_json::json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 202, "{:?}", r.text().await);
+        let v: serde_json::Value = r.json().await.unwrap();
+        *run = v["run_id"].as_i64().unwrap();
+    }
+
+    /// Whether the process (apply) or its run (serve) has ended on its own.
+    async fn ended(&mut self) -> bool {
+        match &self.api {
+            None => self.child.try_wait().unwrap().is_some(),
+            Some((base, run)) => {
+                let v: serde_json::Value = reqwest::Client::new()
+                    .get(format!("{base}/api/v1/runs/{run}"))
+                    .bearer_auth(TOKEN)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                v["run"]["status"] != "running"
+            }
+        }
+    }
+
+    /// Carry on after an end on its own: a new apply, or a new run.
+    async fn again(self, driver: Driver, config: &Path, log: &Path) -> Proc {
+        match driver {
+            Driver::Apply => Proc::start(driver, config, log).await,
+            Driver::Serve => {
+                let mut p = self;
+                p.next_run().await;
+                p
+            }
+        }
+    }
+
+    fn sigkill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// Wait for the end on its own.
+    async fn finish(&mut self) {
+        let t0 = Instant::now();
+        while !self.ended().await {
+            assert!(
+                t0.elapsed() < Duration::from_secs(300),
+                "the run never ended"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
 }
 
 /// The moments the kill test aims at, each recognised from the store (and,
@@ -126,7 +252,19 @@ fn observed(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sigkill_at_ten_moments_then_restart_flashes_every_step_exactly_once() {
+async fn sigkill_apply_at_ten_moments_then_rerun_flashes_every_step_exactly_once() {
+    kill_test(Driver::Apply).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigkill_serve_at_ten_moments_then_restart_flashes_every_step_exactly_once() {
+    kill_test(Driver::Serve).await;
+}
+
+/// A 50-BMC mixed fleet with a state dir and 2 MiB/s transfers; the process
+/// is SIGKILLed at 10 moments seen in the store and the BMCs, and started
+/// again each time.
+async fn kill_test(driver: Driver) {
     let state_dir = tempfile::tempdir().unwrap();
     let throttle = Faults {
         download_bandwidth: Some(2 << 20),
@@ -150,7 +288,7 @@ async fn sigkill_at_ten_moments_then_restart_flashes_every_step_exactly_once() {
             state_dir: Some(state_dir.path().to_path_buf()),
             ..FleetConfig::default()
         },
-        "max_parallel = 10\ncanary = 0\nfailure_budget = 1.0\nstep_deadline_secs = 120\nresume_quiet_secs = 1\nresume_wait_secs = 30\nreset_policy = \"graceful\"",
+        "max_parallel = 8\ncanary = 0\nfailure_budget = 1.0\nstep_deadline_secs = 120\nresume_quiet_secs = 1\nresume_wait_secs = 30\nreset_policy = \"graceful\"",
     )
     .await;
     // BIOS images wait for a reset (except Supermicro's), which the
@@ -177,21 +315,28 @@ async fn sigkill_at_ten_moments_then_restart_flashes_every_step_exactly_once() {
         .collect();
     let store = Store::open(&cfg.state_dir).unwrap();
     let log = s.dir.path().join("apply.log");
+    // The moments that only some steps pass through come first, while most
+    // hosts still have work left; transfers and monitoring happen until the end.
     let plan = [
-        Moment::Transfer,
-        Moment::Monitoring,
         Moment::BmcReboot,
         Moment::BetweenSteps,
         Moment::Transfer,
         Moment::Monitoring,
         Moment::BmcReboot,
         Moment::BetweenSteps,
+        Moment::Transfer,
         Moment::Monitoring,
         Moment::Transfer,
+        Moment::Monitoring,
     ];
     let mut kills: Vec<(Moment, Duration)> = Vec::new();
+    if driver == Driver::Serve {
+        let text = std::fs::read_to_string(&s.config).unwrap();
+        let text = format!("[daemon]\ntoken_env = \"FWFLEET_KILL_TEST_TOKEN\"\n\n{text}");
+        mock_bmc::fleet::write_private(&s.config, text.as_bytes()).unwrap();
+    }
     let mut after_run = last_run(&store);
-    let mut child = start_apply(&s.config, &log);
+    let mut child = Proc::start(driver, &s.config, &log).await;
     let mut started = Instant::now();
     let t0 = Instant::now();
     for moment in plan {
@@ -203,16 +348,16 @@ async fn sigkill_at_ten_moments_then_restart_flashes_every_step_exactly_once() {
             .collect();
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                // It ran to the end before this moment came: start another
-                // (there may be nothing left, then the loop below ends).
-                eprintln!("apply ended on its own ({status}) before {moment:?}");
+            if child.ended().await {
+                // It ran to the end before this moment came: carry on with
+                // another run while there is work left.
+                eprintln!("{driver:?} ended on its own before {moment:?}");
                 assert!(
                     !planned(&cfg, &s.dir.path().join("probe")).await.is_empty(),
                     "the rollout ended before {moment:?}: kills so far {kills:?}"
                 );
                 after_run = last_run(&store);
-                child = start_apply(&s.config, &log);
+                child = child.again(driver, &s.config, &log).await;
                 started = Instant::now();
             }
             // Let each start make some progress of its own before aiming.
@@ -228,35 +373,35 @@ async fn sigkill_at_ten_moments_then_restart_flashes_every_step_exactly_once() {
             );
             tokio::time::sleep(Duration::from_millis(15)).await;
         }
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
+        child.sigkill();
         kills.push((moment, t0.elapsed()));
         eprintln!(
             "SIGKILL at {moment:?} after {:.1}s",
             t0.elapsed().as_secs_f64()
         );
         after_run = last_run(&store);
-        child = start_apply(&s.config, &log);
+        child = Proc::start(driver, &s.config, &log).await;
         started = Instant::now();
     }
     // The last start runs to its end; then runs follow until nothing is left.
-    let mut exits = Vec::new();
+    let mut rounds = 0;
     for _ in 0..4 {
-        let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
-            .await
-            .unwrap();
-        exits.push(status.code());
+        child.finish().await;
+        rounds += 1;
         let left = planned(&cfg, &s.dir.path().join("check")).await;
         if left.is_empty() {
             break;
         }
-        child = start_apply(&s.config, &log);
+        child = child.again(driver, &s.config, &log).await;
+    }
+    if driver == Driver::Serve {
+        child.sigkill();
     }
     let log_text = std::fs::read_to_string(&log).unwrap_or_default();
     assert_eq!(kills.len(), 10, "{kills:?}");
     assert!(
         planned(&cfg, &s.dir.path().join("after")).await.is_empty(),
-        "every host at the repository's versions; exits {exits:?}; log:\n{log_text}"
+        "every host at the repository's versions after {rounds} more run(s); log:\n{log_text}"
     );
     // Every step has a final outcome, and no run is left "running".
     let store = Store::open(&cfg.state_dir).unwrap();
@@ -289,14 +434,17 @@ async fn sigkill_at_ten_moments_then_restart_flashes_every_step_exactly_once() {
     }
     // How the restarts decided what each kill left in flight.
     let mut resumed = BTreeMap::<String, usize>::new();
-    for line in log_text.lines().filter(|l| l.starts_with("resumed step")) {
+    for line in log_text
+        .lines()
+        .filter_map(|l| l.find("resumed step").map(|i| &l[i..]))
+    {
         let outcome = line.split("): ").nth(1).and_then(|r| r.split(' ').next());
         *resumed
             .entry(outcome.unwrap_or("?").to_string())
             .or_default() += 1;
     }
     eprintln!(
-        "kill test: 10 SIGKILLs at {kills:?}; {total} steps on {} hosts; resumed steps by outcome {resumed:?}; exits after: {exits:?}; {:.1}s",
+        "kill test ({driver:?}): 10 SIGKILLs at {kills:?}; {total} steps on {} hosts; resumed steps by outcome {resumed:?}; {rounds} run(s) after the last kill; {:.1}s",
         before.len(),
         t0.elapsed().as_secs_f64()
     );
@@ -505,4 +653,27 @@ async fn apply_refuses_while_another_process_holds_the_state_directory() {
         err.contains("another fwfleet") && err.contains(&std::process::id().to_string()),
         "{err}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resume_during_a_run_leaves_that_run_running() {
+    let (_s, cfg, host, identity, version) = one_host().await;
+    let (store, old, ids) = left_behind(&cfg, &host, &identity, &version, &[("planned", "9.9.9")]);
+    let current = store.create_run("running", &serde_json::json!({})).unwrap();
+    let lock = UpdateLock::acquire(&cfg.state_dir).unwrap();
+    let report = resume::resume_during(
+        &cfg,
+        &store,
+        &lock,
+        &CancellationToken::new(),
+        Duration::from_millis(100),
+        current,
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.steps.len(), 1);
+    assert_eq!(report.steps[0].step_id, ids[0]);
+    assert_eq!(report.interrupted_runs, vec![old]);
+    assert_eq!(store.run(current).unwrap().unwrap().status, "running");
+    assert_eq!(store.run(old).unwrap().unwrap().status, "interrupted");
 }

@@ -52,3 +52,18 @@ fn a_bad_scheme_is_a_usage_error_listing_the_choices() {
     assert_eq!(code, Some(2));
     assert!(err.contains("bogus") && err.contains("semver"), "{err}");
 }
+
+#[test]
+fn a_reader_that_went_away_ends_quietly_instead_of_a_panic() {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_fwfleet"))
+        .args(["version-cmp", "1.0", "2.0", "--format", "json"])
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.code(), Some(141), "{err}");
+}

@@ -1,0 +1,103 @@
+//! What can stop the service ([`DaemonError`]) and what the API answers when
+//! a request fails ([`ApiError`], always `{"error": {"code", "message"}}`).
+
+use crate::repository::RepoError;
+use crate::store::StoreError;
+use crate::updater::apply::ApplyError;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+/// Why the service could not start, or a run could not go on.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Token(#[from] super::auth::TokenError),
+    #[error(transparent)]
+    Apply(#[from] ApplyError),
+    #[error("cannot open the image repository {}: {source}", path.display())]
+    Repository {
+        path: std::path::PathBuf,
+        #[source]
+        source: RepoError,
+    },
+    #[error(transparent)]
+    Lock(#[from] crate::updater::lock::LockError),
+    #[error("the HTTP server failed: {0}")]
+    Serve(#[source] std::io::Error),
+    /// A blocking task (store, planner) panicked; what it did is unknown.
+    #[error("a background task did not finish: {0}")]
+    Task(String),
+}
+
+/// A failed API request: the status, a stable machine-readable `code`, and a
+/// message for people that says what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad-request", message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "not-found", message)
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::CONFLICT, code, message)
+    }
+
+    pub fn internal(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
+    }
+}
+
+impl From<DaemonError> for ApiError {
+    fn from(e: DaemonError) -> ApiError {
+        // Store and repository errors name files, never credentials: the
+        // store holds none and the token is only ever kept as a digest.
+        tracing::error!("API request failed: {e}");
+        ApiError::internal(e.to_string())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        DaemonError::from(e).into()
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({
+            "error": {"code": self.code, "message": self.message}
+        });
+        let mut resp = (
+            self.status,
+            [(header::CONTENT_TYPE, "application/json")],
+            body.to_string(),
+        )
+            .into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer realm=\"fwfleet\""),
+            );
+        }
+        resp
+    }
+}

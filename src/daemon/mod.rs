@@ -1,0 +1,191 @@
+//! `fwfleet serve`: the service that keeps the fleet up to date unattended.
+//!
+//! Module map:
+//!
+//! - `mod.rs` (this file): [`Daemon`] (what the API and the scheduler share)
+//!   and [`serve`]: the startup order (store, update lock, resume of steps a
+//!   crash left in flight, then API and scheduler) and the shutdown.
+//! - [`auth`]: the API's bearer token, kept as a digest; the middleware.
+//! - [`error`]: [`DaemonError`] and the API's JSON errors ([`ApiError`]).
+//! - [`runs`]: one rollout at a time; a run from a request or a window:
+//!   scan and plan, fit into the window, roll out, scan again.
+//! - [`window`]: which of a window's steps fit before it closes (pure).
+//! - [`history`]: step duration estimates from the journal.
+//! - [`scheduler`]: the timer loop over `[[windows]]`.
+//! - [`views`]: every host with its latest scan and plan, cached per scan.
+//! - [`metrics`]: counters fed by the rollout's progress; the Prometheus text.
+//! - [`api`]: the axum router.
+//!
+//! The scan → plan → rollout flow is `crate::updater::apply`'s, shared with
+//! the `apply` command; this module adds when (windows), who may ask (the
+//! API) and what is shown (views, metrics).
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod history;
+pub mod metrics;
+pub mod runs;
+pub mod scheduler;
+pub mod views;
+pub mod window;
+
+pub use error::{ApiError, DaemonError};
+
+use crate::config::Config;
+use crate::store::{Store, StoreError};
+use crate::updater::lock::UpdateLock;
+use crate::updater::resume;
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// What the API handlers, the scheduler and the runs share.
+pub struct Daemon {
+    pub cfg: Arc<Config>,
+    pub store: Arc<Store>,
+    token: auth::Token,
+    runs: runs::Runs,
+    pub metrics: Arc<metrics::Metrics>,
+    views: views::Views,
+    /// SIGTERM / Ctrl-C: parent of every run's cancel token.
+    pub shutdown: CancellationToken,
+    /// The scheduler and the runs, so that shutdown can wait for them.
+    tasks: TaskTracker,
+    /// Held until the process ends (see `Daemon::start`).
+    lock: UpdateLock,
+}
+
+/// Task poll interval of resumed steps when the BMC sends no `Retry-After`
+/// (the same as `apply`'s).
+pub(crate) const RESUME_POLL: Duration = Duration::from_secs(1);
+
+impl fmt::Debug for Daemon {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Daemon")
+            .field("config", &self.cfg.path)
+            .field("store", &self.store.path())
+            .field("active_run", &self.active_run())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Run a blocking closure (store, planner) off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, DaemonError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| DaemonError::Task(e.to_string()))
+}
+
+impl Daemon {
+    /// Everything that must happen before the API answers or a window fires.
+    async fn start(
+        cfg: Config,
+        token: auth::Token,
+        shutdown: CancellationToken,
+    ) -> Result<Arc<Daemon>, DaemonError> {
+        // 1. The store: the journal is the service's memory.
+        let dir = cfg.state_dir.clone();
+        let store = Arc::new(blocking(move || Store::open(&dir)).await??);
+        // 2. One updating process per state directory, held for the
+        //    service's whole life: an `apply` started beside it would
+        //    otherwise take the service's live steps for left-overs.
+        let dir = cfg.state_dir.clone();
+        let lock = blocking(move || UpdateLock::acquire(&dir)).await??;
+        // 3. Steps a crash left in flight are decided (their task followed,
+        //    or judged from the BMC, never sent again) before anything else
+        //    touches a BMC. SIGTERM interrupts this too.
+        let resumed = resume::resume(&cfg, &store, &lock, &shutdown, RESUME_POLL).await?;
+        for line in resumed.render().lines() {
+            tracing::warn!("{line}");
+        }
+        // 4. Only then may the API and the scheduler start runs.
+        Ok(Arc::new(Daemon {
+            cfg: Arc::new(cfg),
+            store,
+            token,
+            runs: runs::Runs::default(),
+            metrics: Arc::new(metrics::Metrics::default()),
+            views: views::Views::default(),
+            shutdown,
+            tasks: TaskTracker::new(),
+            lock,
+        }))
+    }
+
+    /// A store call off the async threads.
+    pub async fn db<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, DaemonError> {
+        let store = self.store.clone();
+        Ok(blocking(move || f(&store)).await??)
+    }
+}
+
+/// Serve the API on `listener` and run the scheduler until `shutdown`
+/// completes; then start no new step, let running steps reach a recorded
+/// state, finish the run record, and return. The API keeps answering while
+/// the run drains, so an operator can watch it end.
+pub async fn serve<F>(
+    cfg: Config,
+    token: auth::Token,
+    listener: TcpListener,
+    shutdown: F,
+) -> Result<(), DaemonError>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let stop = CancellationToken::new();
+    let signal = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            shutdown.await;
+            stop.cancel();
+        })
+    };
+    let d = match Daemon::start(cfg, token, stop).await {
+        Ok(d) => d,
+        Err(e) => {
+            signal.abort();
+            return Err(e);
+        }
+    };
+    if d.cfg.daemon.scheduler && !d.cfg.schedule.is_empty() {
+        d.tasks.spawn(scheduler::run(d.clone()));
+    } else {
+        tracing::info!("no scheduler: no [[windows]] configured or daemon.scheduler = false; runs start through the API only");
+    }
+    let drained = {
+        let d = d.clone();
+        async move {
+            d.shutdown.cancelled().await;
+            if let Some(a) = d.active_run() {
+                tracing::info!(
+                    run = a.run_id,
+                    "shutting down: no new step starts; waiting for running steps to be recorded"
+                );
+            } else {
+                tracing::info!("shutting down");
+            }
+            d.tasks.close();
+            d.tasks.wait().await;
+        }
+    };
+    let served = axum::serve(listener, api::router(d.clone()))
+        .with_graceful_shutdown(drained)
+        .await
+        .map_err(DaemonError::Serve);
+    signal.abort();
+    // If the server failed on its own, stop what runs and wait for it too.
+    d.shutdown.cancel();
+    d.tasks.close();
+    d.tasks.wait().await;
+    served
+}

@@ -1,0 +1,440 @@
+//! One rollout at a time: the run slot, and what a run does.
+//!
+//! A run is created in the store the moment it is asked for (by the API or
+//! a window), so the caller gets its id at once; then it scans and plans
+//! (`updater::apply::prepare`), for a window keeps the steps that fit
+//! (`window::fit`) and stops starting steps at the last safe instant, rolls
+//! out (`updater::apply::execute_in`), and scans its hosts again so that
+//! `/api/v1/hosts` and `/metrics` show the versions it left behind.
+//!
+//! Cancelling (the API, SIGTERM, the window's last start) goes through the
+//! run's `CancellationToken`, a child of the service's shutdown token: no
+//! new host or step starts, running steps reach a recorded state, and the
+//! run's final status is stored before the slot is free again.
+
+use super::error::DaemonError;
+use super::metrics::MetricsSink;
+use super::{history, window, Daemon};
+use crate::config::Config;
+use crate::repository::Repository;
+use crate::schedule::DueGroup;
+use crate::updater::apply::{self, ApplyOptions};
+use crate::updater::resume;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::HashSet;
+use std::sync::Arc;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+/// At most this many "waits" events per window run; the rest are counted.
+const MAX_DEFERRED_EVENTS: usize = 50;
+
+/// Who asked for a run.
+#[derive(Debug, Clone)]
+pub enum Trigger {
+    /// `POST /api/v1/runs`.
+    Api,
+    /// A maintenance window opened for these hosts.
+    Window(DueGroup),
+}
+
+impl Trigger {
+    pub fn describe(&self) -> String {
+        match self {
+            Trigger::Api => "api".into(),
+            Trigger::Window(g) => format!("window {}", g.span.windows.join(",")),
+        }
+    }
+}
+
+/// The run in progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActiveRun {
+    pub run_id: i64,
+    pub trigger: String,
+    pub started_at: DateTime<Utc>,
+}
+
+/// The slot. The async mutex is held while the run record is created, so
+/// two requests arriving together cannot both start a rollout; the watch
+/// channel lets readers (`/metrics`, the scheduler) see the slot without it.
+#[derive(Debug)]
+pub struct Runs {
+    slot: tokio::sync::Mutex<Option<(ActiveRun, CancellationToken)>>,
+    seen: watch::Sender<Option<ActiveRun>>,
+}
+
+impl Default for Runs {
+    fn default() -> Self {
+        Runs {
+            slot: tokio::sync::Mutex::new(None),
+            seen: watch::Sender::new(None),
+        }
+    }
+}
+
+/// Why a run did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("run {} is active (started by {} at {}); cancel it with POST /api/v1/runs/{}/cancel or wait for it to end", .0.run_id, .0.trigger, .0.started_at.to_rfc3339(), .0.run_id)]
+    Busy(ActiveRun),
+    #[error("the service is shutting down; no new run starts")]
+    ShuttingDown,
+    #[error(transparent)]
+    Failed(#[from] DaemonError),
+}
+
+/// Why a cancel request did nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum CancelError {
+    #[error("no run {0}; GET /api/v1/runs lists them")]
+    NotFound(i64),
+    #[error("run {id} is not active (status {status}); only the active run can be cancelled")]
+    NotActive { id: i64, status: String },
+    #[error(transparent)]
+    Failed(#[from] DaemonError),
+}
+
+impl Daemon {
+    /// The run in progress, if any.
+    pub fn active_run(&self) -> Option<ActiveRun> {
+        self.runs.seen.borrow().clone()
+    }
+
+    /// Wait until no run is active.
+    pub async fn wait_idle(&self) {
+        let mut rx = self.runs.seen.subscribe();
+        let _ = rx.wait_for(Option::is_none).await;
+    }
+
+    /// Start a rollout in the background; its id once it is recorded.
+    pub async fn start_run(
+        self: &Arc<Self>,
+        opts: ApplyOptions,
+        trigger: Trigger,
+    ) -> Result<i64, StartError> {
+        let mut slot = self.runs.slot.lock().await;
+        if self.shutdown.is_cancelled() {
+            return Err(StartError::ShuttingDown);
+        }
+        if let Some((active, _)) = &*slot {
+            return Err(StartError::Busy(active.clone()));
+        }
+        let rollout = opts.rollout(&self.cfg.rollout);
+        let mut options = serde_json::json!({
+            "command": "serve",
+            "trigger": trigger.describe(),
+            "options": &opts,
+            "max_parallel": rollout.max_parallel,
+            "canary": rollout.canary,
+            "failure_budget": rollout.failure_budget,
+            "reset_policy": rollout.reset_policy.as_str(),
+        });
+        if let Trigger::Window(g) = &trigger {
+            options["window"] = serde_json::json!({
+                "windows": g.span.windows,
+                "start": g.span.start.to_rfc3339(),
+                "end": g.span.end.to_rfc3339(),
+                "hosts": g.hosts.len(),
+            });
+        }
+        let run_id = self.db(move |s| s.create_run("running", &options)).await?;
+        let cancel = self.shutdown.child_token();
+        let active = ActiveRun {
+            run_id,
+            trigger: trigger.describe(),
+            started_at: Utc::now(),
+        };
+        *slot = Some((active.clone(), cancel.clone()));
+        self.runs.seen.send_replace(Some(active));
+        drop(slot);
+        tracing::info!(run = run_id, trigger = %trigger.describe(), "run started");
+        // The run is driven by `Handle::block_on` on a blocking thread rather
+        // than spawned: the compiler cannot prove `inventory::scan`'s future
+        // `Send` (a higher-ranked lifetime in its stream closure), and this
+        // way the future never moves between threads while the host runners
+        // it spawns still run on the runtime's workers. One thread per run,
+        // and there is one run at a time.
+        let d = self.clone();
+        let handle = tokio::runtime::Handle::current();
+        self.tasks.spawn_blocking(move || {
+            handle.block_on(d.drive(run_id, opts, trigger, cancel));
+        });
+        Ok(run_id)
+    }
+
+    /// Cancel the active run if it is `id`.
+    pub async fn cancel_run(&self, id: i64, why: &str) -> Result<(), CancelError> {
+        let slot = self.runs.slot.lock().await;
+        if let Some((active, cancel)) = &*slot {
+            if active.run_id == id {
+                cancel.cancel();
+                drop(slot);
+                let msg = format!("cancel requested ({why}): no new step starts; running steps finish and are recorded");
+                tracing::info!(run = id, "{msg}");
+                self.db(move |s| s.add_event(id, None, "cancel", &msg))
+                    .await?;
+                return Ok(());
+            }
+        }
+        drop(slot);
+        match self.db(move |s| s.run(id)).await? {
+            None => Err(CancelError::NotFound(id)),
+            Some(r) => Err(CancelError::NotActive {
+                id,
+                status: r.status,
+            }),
+        }
+    }
+
+    /// The run's whole life, then the slot is freed.
+    async fn drive(
+        self: Arc<Self>,
+        run_id: i64,
+        opts: ApplyOptions,
+        trigger: Trigger,
+        cancel: CancellationToken,
+    ) {
+        let status = match self.rollout(run_id, &opts, &trigger, &cancel).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(run = run_id, "the run failed: {e}");
+                let msg = e.to_string();
+                let stored = self
+                    .db(move |s| {
+                        s.add_event(run_id, None, "error", &msg)?;
+                        s.finish_run(run_id, "failed")
+                    })
+                    .await;
+                if let Err(e) = stored {
+                    tracing::error!(run = run_id, "cannot record the run's failure: {e}");
+                }
+                "failed".to_string()
+            }
+        };
+        self.metrics.run_finished(&status);
+        tracing::info!(run = run_id, status = %status, "run finished");
+        *self.runs.slot.lock().await = None;
+        self.runs.seen.send_replace(None);
+    }
+
+    async fn event(&self, run_id: i64, kind: &'static str, msg: String) -> Result<(), DaemonError> {
+        tracing::info!(run = run_id, kind, "{msg}");
+        self.db(move |s| s.add_event(run_id, None, kind, &msg).map(|_| ()))
+            .await
+    }
+
+    async fn finish(
+        &self,
+        run_id: i64,
+        status: &'static str,
+        msg: String,
+    ) -> Result<String, DaemonError> {
+        self.event(run_id, status, msg).await?;
+        self.db(move |s| s.finish_run(run_id, status)).await?;
+        Ok(status.to_string())
+    }
+
+    /// Scan → plan → (window fit) → rollout → rescan; the final status.
+    async fn rollout(
+        &self,
+        run_id: i64,
+        opts: &ApplyOptions,
+        trigger: &Trigger,
+        cancel: &CancellationToken,
+    ) -> Result<String, DaemonError> {
+        let cfg: Arc<Config> = match trigger {
+            Trigger::Api => self.cfg.clone(),
+            Trigger::Window(g) => Arc::new(only_hosts(&self.cfg, g.hosts.iter())),
+        };
+        let dir = cfg.repository.clone();
+        let repo = super::blocking(move || {
+            Repository::open(&dir).map_err(|source| DaemonError::Repository { path: dir, source })
+        })
+        .await??;
+        let scope = match trigger {
+            Trigger::Api => format!("hosts matching {}", opts.hosts.as_deref().unwrap_or("*")),
+            Trigger::Window(g) => format!(
+                "window {} for {} host(s), open until {}",
+                g.span.windows.join(","),
+                g.hosts.len(),
+                g.span.end.to_rfc3339()
+            ),
+        };
+        // Steps still in flight (a BMC that did not answer when the service
+        // started) are asked again before planning.
+        let store = self.store.clone();
+        let left = super::blocking(move || store.steps_in_state(&resume::IN_FLIGHT)).await??;
+        if !left.is_empty() {
+            let report = resume::resume_during(
+                &self.cfg,
+                &self.store,
+                &self.lock,
+                cancel,
+                super::RESUME_POLL,
+                run_id,
+            )
+            .await?;
+            for line in report.render().lines() {
+                self.event(run_id, "resume", line.to_string()).await?;
+            }
+        }
+        self.event(run_id, "scan", format!("{scope}: scanning and planning"))
+            .await?;
+        let prepared = apply::prepare(&cfg, &repo, &self.store, opts, cancel).await?;
+        if cancel.is_cancelled() {
+            return self
+                .finish(
+                    run_id,
+                    "cancelled",
+                    "cancelled before any step started".into(),
+                )
+                .await;
+        }
+        for b in &prepared.held_back {
+            self.event(
+                run_id,
+                "held-back",
+                format!(
+                    "{}: step {} of run {} ({}) is still {}; the host is not planned until it is decided (its BMC did not answer; the next run asks again)",
+                    b.host, b.step_id, b.run_id, b.component, b.state
+                ),
+            )
+            .await?;
+        }
+        let scanned = prepared.inventory.hosts.len();
+        let failed = prepared.inventory.failed();
+        let mut jobs = prepared.jobs;
+        let planned = jobs.len();
+        let mut last_start = None;
+        if let Trigger::Window(_) = trigger {
+            let (store, settings, inv) = (
+                self.store.clone(),
+                cfg.estimates,
+                prepared.inventory.clone(),
+            );
+            let est = super::blocking(move || history::estimates(&store, settings, &inv)).await??;
+            let now = Utc::now();
+            let fitted = window::fit(&cfg.schedule, &est, now, jobs, &prepared.inventory);
+            for line in fitted.deferred.iter().take(MAX_DEFERRED_EVENTS) {
+                self.event(run_id, "deferred", line.clone()).await?;
+            }
+            if fitted.deferred.len() > MAX_DEFERRED_EVENTS {
+                self.event(
+                    run_id,
+                    "deferred",
+                    format!(
+                        "and {} more step(s) wait for a later window",
+                        fitted.deferred.len() - MAX_DEFERRED_EVENTS
+                    ),
+                )
+                .await?;
+            }
+            jobs = fitted.jobs;
+            last_start = fitted.last_start;
+            if jobs.is_empty() && planned > 0 {
+                return self
+                    .finish(
+                        run_id,
+                        "deferred",
+                        format!("{planned} host(s) have steps to flash, but none fits before the window closes; they wait for a later window"),
+                    )
+                    .await;
+            }
+            if let Some(t) = last_start {
+                self.event(
+                    run_id,
+                    "window",
+                    format!(
+                        "{} host(s), {} step(s) fit; no step starts after {}",
+                        jobs.len(),
+                        jobs.iter().map(|j| j.steps.len()).sum::<usize>(),
+                        window::when(t, now)
+                    ),
+                )
+                .await?;
+            }
+        }
+        if jobs.is_empty() {
+            return self
+                .finish(
+                    run_id,
+                    "nothing-to-do",
+                    format!("{scanned} host(s) scanned, {failed} failed; nothing to flash"),
+                )
+                .await;
+        }
+        let guard = last_start.map(|t| {
+            let (cancel, store) = (cancel.clone(), self.store.clone());
+            tokio::spawn(async move {
+                let wait = (t - Utc::now()).to_std().unwrap_or_default();
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = cancel.cancelled() => return,
+                }
+                let msg = format!("the window's last start {} has passed: no new step starts; what is left waits for the next window", t.to_rfc3339());
+                tracing::info!(run = run_id, "{msg}");
+                let _ = tokio::task::spawn_blocking(move || store.add_event(run_id, None, "window", &msg)).await;
+                cancel.cancel();
+            })
+        });
+        let hosts: Vec<String> = jobs.iter().map(|j| j.host.name.clone()).collect();
+        let sink = Arc::new(MetricsSink::new(self.metrics.clone(), run_id));
+        let report = apply::execute_in(
+            &cfg,
+            jobs,
+            opts,
+            self.store.clone(),
+            Some(run_id),
+            cancel.clone(),
+            sink.clone(),
+        )
+        .await;
+        if let Some(g) = guard {
+            g.abort();
+        }
+        let report = report?;
+        sink.count_the_rest(&report);
+        self.rescan(&cfg, &hosts, run_id).await;
+        Ok(report.status)
+    }
+
+    /// Scan the run's hosts again and save it, so that the fleet view shows
+    /// what the run left. Failures are logged: the run itself is recorded.
+    async fn rescan(&self, cfg: &Config, hosts: &[String], run_id: i64) {
+        if self.shutdown.is_cancelled() {
+            return;
+        }
+        let cfg = only_hosts(cfg, hosts.iter());
+        let opts = crate::inventory::scan::ScanOptions {
+            hosts: None,
+            software: false,
+            progress: false,
+            cancel: self.shutdown.child_token(),
+        };
+        let inv = crate::inventory::scan::scan(&cfg, &opts).await;
+        let msg = format!(
+            "{} host(s) scanned after the run, {} failed",
+            inv.hosts.len(),
+            inv.failed()
+        );
+        let saved = self
+            .db(move |s| {
+                s.save_inventory(&inv)?;
+                s.add_event(run_id, None, "rescan", &msg).map(|_| ())
+            })
+            .await;
+        if let Err(e) = saved {
+            tracing::warn!(run = run_id, "cannot save the scan after the run: {e}");
+        }
+    }
+}
+
+/// `cfg` with only the named hosts.
+fn only_hosts<'a>(cfg: &Config, names: impl Iterator<Item = &'a String>) -> Config {
+    let keep: HashSet<&str> = names.map(String::as_str).collect();
+    let mut c = cfg.clone();
+    c.hosts.retain(|h| keep.contains(h.name.as_str()));
+    c
+}

@@ -1,0 +1,191 @@
+//! The fleet as the API and `/metrics` show it: every configured host with
+//! its latest scan (whichever scan last included it: windows scan only
+//! their own hosts) and its plan against the repository as it is now.
+//!
+//! Building the view reads one row per host and plans the fleet, which for
+//! thousands of hosts is too much per scrape; the view is cached until a new
+//! scan is saved or the repository's manifest changes.
+
+use super::error::DaemonError;
+use crate::config::Config;
+use crate::inventory::model::{HostInventory, Inventory};
+use crate::planner::{self, HostPlan};
+use crate::repository::Repository;
+use crate::store::{ScanSummary, Store};
+use crate::updater::jobs::RepoSource;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+/// How a host stands against the repository.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Compliance {
+    /// Nothing to flash and nothing to look at ([`HostPlan::is_compliant`]).
+    Compliant,
+    /// Something to flash, or blocked, or a version no rule can order.
+    NonCompliant,
+    /// The host's latest scan failed.
+    Failed,
+    /// Never scanned.
+    Unscanned,
+    /// Scanned, but there is no readable repository to plan against.
+    Unknown,
+}
+
+impl Compliance {
+    pub const ALL: [Compliance; 5] = [
+        Compliance::Compliant,
+        Compliance::NonCompliant,
+        Compliance::Failed,
+        Compliance::Unscanned,
+        Compliance::Unknown,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Compliance::Compliant => "compliant",
+            Compliance::NonCompliant => "non-compliant",
+            Compliance::Failed => "failed",
+            Compliance::Unscanned => "unscanned",
+            Compliance::Unknown => "unknown",
+        }
+    }
+}
+
+/// One configured host.
+#[derive(Debug, Clone, Serialize)]
+pub struct HostView {
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    pub compliance: Compliance,
+    pub inventory: Option<HostInventory>,
+    pub plan: Option<HostPlan>,
+}
+
+/// Every configured host, in config order.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FleetView {
+    /// The latest saved scan (of any hosts).
+    pub scan: Option<ScanSummary>,
+    /// Why nothing could be planned (no repository, unreadable manifest).
+    pub repository_error: Option<String>,
+    pub hosts: Vec<HostView>,
+}
+
+/// What the cached view was built from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Key {
+    scan_id: Option<i64>,
+    manifest: Option<SystemTime>,
+}
+
+/// The cache.
+#[derive(Debug, Default)]
+pub struct Views {
+    cache: Mutex<Option<(Key, Arc<FleetView>)>>,
+}
+
+impl Views {
+    /// The view, rebuilt if a scan was saved or the manifest changed since.
+    pub async fn get(
+        &self,
+        cfg: &Arc<Config>,
+        store: &Arc<Store>,
+    ) -> Result<Arc<FleetView>, DaemonError> {
+        let (cfg2, store2) = (cfg.clone(), store.clone());
+        let key = blocking(move || key_of(&cfg2, &store2)).await??;
+        if let Some((k, v)) = &*self.cache.lock().unwrap_or_else(|e| e.into_inner()) {
+            if *k == key {
+                return Ok(v.clone());
+            }
+        }
+        let (cfg2, store2) = (cfg.clone(), store.clone());
+        let view = Arc::new(blocking(move || build(&cfg2, &store2)).await??);
+        *self.cache.lock().unwrap_or_else(|e| e.into_inner()) = Some((key, view.clone()));
+        Ok(view)
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, DaemonError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| DaemonError::Task(e.to_string()))
+}
+
+fn manifest_time(cfg: &Config) -> Option<SystemTime> {
+    std::fs::metadata(cfg.repository.join("manifest.toml"))
+        .and_then(|m| m.modified())
+        .ok()
+}
+
+fn key_of(cfg: &Config, store: &Store) -> Result<Key, DaemonError> {
+    Ok(Key {
+        scan_id: store.list_scans(1)?.first().map(|s| s.id),
+        manifest: manifest_time(cfg),
+    })
+}
+
+fn build(cfg: &Config, store: &Store) -> Result<FleetView, DaemonError> {
+    let scan = store.list_scans(1)?.into_iter().next();
+    let mut latest = Vec::new();
+    for h in &cfg.hosts {
+        latest.push(store.latest_host(&h.name)?);
+    }
+    let scanned = Inventory {
+        scanned_at: scan
+            .as_ref()
+            .map(|s| s.scanned_at.clone())
+            .unwrap_or_default(),
+        hosts: latest.iter().flatten().cloned().collect(),
+    };
+    let (plan, repository_error) = match Repository::open(&cfg.repository) {
+        Ok(repo) => (
+            Some(planner::plan(
+                &scanned,
+                &RepoSource(&repo),
+                &planner::Policy::default(),
+            )),
+            None,
+        ),
+        Err(e) => (
+            None,
+            Some(format!(
+                "cannot open the image repository {}: {e}",
+                cfg.repository.display()
+            )),
+        ),
+    };
+    let hosts = cfg
+        .hosts
+        .iter()
+        .zip(latest)
+        .map(|(h, inv)| {
+            let host_plan = plan
+                .as_ref()
+                .and_then(|p| p.hosts.iter().find(|p| p.name == h.name).cloned());
+            let compliance = match (&inv, &host_plan) {
+                (None, _) => Compliance::Unscanned,
+                (Some(i), _) if !i.ok => Compliance::Failed,
+                (Some(_), None) => Compliance::Unknown,
+                (Some(_), Some(p)) if p.is_compliant() => Compliance::Compliant,
+                (Some(_), Some(_)) => Compliance::NonCompliant,
+            };
+            HostView {
+                name: h.name.clone(),
+                labels: h.labels.clone(),
+                compliance,
+                inventory: inv,
+                plan: host_plan,
+            }
+        })
+        .collect();
+    Ok(FleetView {
+        scan,
+        repository_error,
+        hosts,
+    })
+}
