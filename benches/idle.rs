@@ -9,6 +9,9 @@
 //! measured stretch, which begins after start-up and a first scrape. Exits 1
 //! when a target is missed. Linux only (procfs).
 
+mod common;
+use common::status_kib;
+
 use mock_bmc::{FleetConfig, MockFleet, Persona, Profile};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
@@ -26,14 +29,8 @@ fn env_num(name: &str, default: u64) -> u64 {
 
 /// (VmRSS, VmHWM) in KiB.
 fn memory(pid: u32) -> Option<(u64, u64)> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let field = |name: &str| {
-        text.lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-    };
-    Some((field("VmRSS:")?, field("VmHWM:")?))
+    let pid = pid.to_string();
+    Some((status_kib(&pid, "VmRSS:")?, status_kib(&pid, "VmHWM:")?))
 }
 
 /// utime + stime in clock ticks.

@@ -10,51 +10,21 @@
 //! the system in parallel; FirmwareInventory expanded; logout) × latency ×
 //! ceil(hosts / concurrency).
 
+mod common;
+use common::*;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn arg(args: &[String], name: &str, default: u64) -> u64 {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-/// Peak resident set (VmHWM) of a running process, in KiB.
-fn vm_hwm_kib(pid: u32) -> Option<u64> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// The mock-bmc binary: `$MOCK_BMC_BIN`, else beside this bench's target dir.
-fn mock_bin() -> std::path::PathBuf {
-    if let Ok(p) = std::env::var("MOCK_BMC_BIN") {
-        return p.into();
-    }
-    let exe = std::env::current_exe().expect("current exe");
-    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
-    let p = dir.join("mock-bmc");
-    if !p.exists() {
-        eprintln!(
-            "{} not found: run `cargo build --release -p mock-bmc` first (or set MOCK_BMC_BIN)",
-            p.display()
-        );
-        std::process::exit(2);
-    }
-    p
-}
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.iter().any(|a| a == "--list") {
         return;
     }
-    let hosts = arg(&args, "--hosts", 1000);
-    let latency = arg(&args, "--latency-ms", 50);
-    let concurrency = arg(&args, "--concurrency", 64);
+    let hosts: u64 = num(&args, "--hosts", 1000);
+    let latency: u64 = num(&args, "--latency-ms", 50);
+    let concurrency: u64 = num(&args, "--concurrency", 64);
     let dir = tempfile::tempdir().expect("tempdir");
     let fleet = dir.path().join("fleet.toml");
     // 127.3.0.1 … : one address per BMC, like a real fleet.
@@ -119,7 +89,7 @@ fn main() {
         s
     });
     loop {
-        if let Some(k) = vm_hwm_kib(pid) {
+        if let Some(k) = status_kib(&pid.to_string(), "VmHWM:") {
             peak = peak.max(k);
         }
         if let Ok(Some(_)) = child.try_wait() {

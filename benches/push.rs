@@ -12,6 +12,9 @@
 //! the client's. Every push must be answered 202 with a task that reports the
 //! full image size, or the bench fails.
 
+mod common;
+use common::*;
+
 use fwfleet::config::Config;
 use fwfleet::redfish::client::BmcClient;
 use fwfleet::redfish::push::{self, MultipartPush};
@@ -19,26 +22,11 @@ use fwfleet::redfish::quirks::Platform;
 use fwfleet::redfish::task::parse_accepted;
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const MIB: u64 = 1024 * 1024;
-
-fn arg(args: &[String], name: &str, default: u64) -> u64 {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-/// A `VmHWM:`/`VmRSS:` figure of a process, in KiB.
-fn status_kib(pid: &str, key: &str) -> Option<u64> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = s.lines().find(|l| l.starts_with(key))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
 
 /// Reset this process's peak RSS to its current RSS (Linux ≥ 4.0), so VmHWM
 /// afterwards is the peak of what follows, not of the setup.
@@ -59,24 +47,6 @@ fn cpu_secs() -> (f64, f64) {
     // rest[0] is field 3 (state): utime = 14, stime = 15, cutime = 16, cstime = 17.
     let at = |field: usize| f.get(field - 3).copied().unwrap_or(0) as f64 / 100.0;
     (at(14) + at(15), at(16) + at(17))
-}
-
-/// The mock-bmc binary: `$MOCK_BMC_BIN`, else beside this bench's target dir.
-fn mock_bin() -> PathBuf {
-    if let Ok(p) = std::env::var("MOCK_BMC_BIN") {
-        return p.into();
-    }
-    let exe = std::env::current_exe().expect("current exe");
-    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
-    let p = dir.join("mock-bmc");
-    if !p.exists() {
-        eprintln!(
-            "{} not found: run `cargo build --release -p mock-bmc` first (or set MOCK_BMC_BIN)",
-            p.display()
-        );
-        std::process::exit(2);
-    }
-    p
 }
 
 /// A sparse file of `size` zero bytes, then read once so both clients find
@@ -367,8 +337,8 @@ fn main() {
     if args.iter().any(|a| a == "--list") {
         return;
     }
-    let bmcs = arg(&args, "--bmcs", 16);
-    let size_mib = arg(&args, "--size-mib", 512);
+    let bmcs: u64 = num(&args, "--bmcs", 16);
+    let size_mib: u64 = num(&args, "--size-mib", 512);
     let size = size_mib * MIB;
     let dir = tempfile::tempdir().expect("tempdir");
     let fleet = dir.path().join("fleet.toml");

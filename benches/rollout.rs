@@ -13,6 +13,9 @@
 //!     [--update-secs 2] [--components bios] [--poll-ms MS] [--canary 0]
 //!     [--profile generic] [--bmc-reboot-secs 5] [--state-dir DIR]
 
+mod common;
+use common::*;
+
 use fwfleet::config::Config;
 use fwfleet::repository::{import_index, Repository};
 use fwfleet::store::{Event, Step, Store};
@@ -26,30 +29,6 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
-
-fn arg<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map(String::as_str)
-}
-
-fn num<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
-    match arg(args, name) {
-        None => default,
-        Some(v) => v.parse().unwrap_or_else(|_| {
-            eprintln!("{name} {v}: not a number");
-            std::process::exit(2)
-        }),
-    }
-}
-
-/// Peak resident set (VmHWM) of this process, in KiB.
-fn vm_hwm_kib() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
 
 /// The soft and hard limits on open files of this process.
 fn nofile() -> Option<(u64, u64)> {
@@ -83,24 +62,6 @@ fn raise_nofile(want: u64) {
             "warning: open-file limit is {now}, the bench wants {want}; raise it with `ulimit -n {want}` if connections fail"
         );
     }
-}
-
-/// The mock-bmc binary: `$MOCK_BMC_BIN`, else beside this bench's target dir.
-fn mock_bin() -> PathBuf {
-    if let Ok(p) = std::env::var("MOCK_BMC_BIN") {
-        return p.into();
-    }
-    let exe = std::env::current_exe().expect("current exe");
-    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
-    let p = dir.join("mock-bmc");
-    if !p.exists() {
-        eprintln!(
-            "{} not found: run `cargo build --release -p mock-bmc` first (or set MOCK_BMC_BIN)",
-            p.display()
-        );
-        std::process::exit(2);
-    }
-    p
 }
 
 /// Kills the mock fleet however the bench ends.
@@ -408,7 +369,7 @@ async fn main() {
     println!(
         "  wall_s={wall:.2} ideal_s={ideal:.2} ({n_waves} waves x {per_host:.1}s) ratio={:.2} peak_rss_mib={:.1}",
         wall / ideal,
-        vm_hwm_kib().unwrap_or(0) as f64 / 1024.0
+        status_kib("self", "VmHWM:").unwrap_or(0) as f64 / 1024.0
     );
     println!(
         "  step_s mean={step_mean:.2} p95={step_p95:.2}  host_s mean={host_mean:.2} p95={host_p95:.2}"
