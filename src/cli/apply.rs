@@ -1,6 +1,6 @@
 //! `fwfleet apply` and `fwfleet status`.
 
-use super::{load_config, Format, UsageError};
+use super::{load_config, stop_requested, Format, UsageError};
 use crate::config::ResetPolicy;
 use crate::repository::Repository;
 use crate::store::Store;
@@ -70,26 +70,6 @@ pub struct StatusArgs {
     /// table or json.
     #[arg(long, default_value = "table")]
     pub format: Format,
-}
-
-/// Ctrl-C or SIGTERM (systemd's stop, `kill`): both mean "stop starting
-/// steps, record, exit".
-pub(super) async fn stop_requested() -> bool {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let Ok(mut term) = signal(SignalKind::terminate()) else {
-            return tokio::signal::ctrl_c().await.is_ok();
-        };
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => r.is_ok(),
-            r = term.recv() => r.is_some(),
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c().await.is_ok()
-    }
 }
 
 fn confirm(prompt: &str) -> anyhow::Result<bool> {

@@ -175,6 +175,30 @@ fn version_cmp(args: VersionCmpArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Ctrl-C or SIGTERM (systemd's stop, `kill`): both mean "stop starting
+/// steps, record, exit".
+pub(crate) async fn stop_requested() -> bool {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!("cannot listen for SIGTERM ({e}); only Ctrl-C stops fwfleet");
+                return tokio::signal::ctrl_c().await.is_ok();
+            }
+        };
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.is_ok(),
+            r = term.recv() => r.is_some(),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.is_ok()
+    }
+}
+
 /// An error in what the user asked for (exit 2), as opposed to a failure while doing it.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]

@@ -1,6 +1,6 @@
 //! `fwfleet serve`: the service (scheduler, HTTP API, metrics); docs/API.md.
 
-use super::{load_config, UsageError};
+use super::{load_config, stop_requested, UsageError};
 use anyhow::Context;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -18,34 +18,13 @@ pub struct ServeArgs {
 
 /// Resolves on the first SIGTERM or Ctrl-C; a second one exits at once (130).
 async fn signalled() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut term = match signal(SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!("cannot listen for SIGTERM ({e}); only Ctrl-C stops the service");
-                let _ = tokio::signal::ctrl_c().await;
-                return;
-            }
-        };
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = tokio::signal::ctrl_c() => {}
-        }
-        eprintln!("fwfleet serve: stopping; no new step starts, running steps finish and are recorded (signal again to abort)");
-        tokio::spawn(async move {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
+    stop_requested().await;
+    eprintln!("fwfleet serve: stopping; no new step starts, running steps finish and are recorded (signal again to abort)");
+    tokio::spawn(async {
+        if stop_requested().await {
             std::process::exit(130);
-        });
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
+        }
+    });
 }
 
 /// `fwfleet serve`: exit 0 after a clean shutdown, 2 on configuration errors.

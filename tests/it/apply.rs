@@ -1028,3 +1028,71 @@ fn apply_at_waits_for_the_time_and_runs_inside_the_window() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("already over"));
 }
+
+#[test]
+fn sigterm_stops_apply_starting_steps_and_records_the_running_ones() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let s = rt.block_on(setup(
+        FleetConfig {
+            count: 4,
+            profile: Profile::Single(Persona::Generic),
+            timing: Timing {
+                update: Duration::from_millis(1500),
+                ..timing()
+            },
+            ..FleetConfig::default()
+        },
+        "canary = 0\nmax_parallel = 1\nstep_deadline_secs = 60",
+    ));
+    rt.block_on(repository_of_kind(
+        &s,
+        mock_bmc::Kind::Bios,
+        mock_bmc::vstyle::Bump::Patch,
+        None,
+    ));
+    let cfg = Config::load(&s.config).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_fwfleet"))
+        .args(["apply", "--yes", "--format", "json", "--config"])
+        .arg(&s.config)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // SIGTERM once the first host's step is under way.
+    let store = Store::open(&cfg.state_dir).unwrap();
+    let t0 = std::time::Instant::now();
+    while store.steps_in_state(&["running"]).unwrap().is_empty() {
+        assert!(t0.elapsed() < Duration::from_secs(60), "no step started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = {
+        let status = child.wait().unwrap();
+        let mut stdout = String::new();
+        std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut stdout).unwrap();
+        (status, stdout)
+    };
+    let v: Value = serde_json::from_str(&out.1).unwrap();
+    assert_eq!(v["status"], "cancelled", "{v:#}");
+    // The running step ended in a recorded state; the other hosts never started.
+    assert!(store
+        .steps_in_state(&fwfleet::updater::resume::IN_FLIGHT)
+        .unwrap()
+        .is_empty());
+    assert_eq!(v["hosts_by_result"]["updated"], 1, "{v:#}");
+    let flashed: u64 = s
+        .fleet
+        .bmcs
+        .iter()
+        .flat_map(|b| b.state()["components"].as_array().unwrap().clone())
+        .map(|c| c["flash_count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(flashed, 1);
+    let runs = store.list_runs(1).unwrap();
+    assert_eq!(runs[0].status, "cancelled");
+}
