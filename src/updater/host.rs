@@ -324,8 +324,13 @@ impl Runner<'_> {
                     state: "planned",
                 },
             )?;
-            st.set_step_state(id, "done", None, Some("staged"), Some(&m))?;
-            st.add_event(run, Some(id), "staged", &m)?;
+            let change = crate::store::StateChange {
+                state: "done",
+                outcome: Some("staged"),
+                message: Some(&m),
+                ..Default::default()
+            };
+            st.set_step_state_with_event(run, id, &change, ("staged", &m))?;
             Ok(id)
         })
         .await?;
