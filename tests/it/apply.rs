@@ -53,6 +53,20 @@ pub(crate) async fn setup(fc: FleetConfig, rollout_toml: &str) -> Setup {
     Setup { dir, fleet, config }
 }
 
+/// `count` BMCs of one persona with the tests' short timings.
+async fn persona_fleet(persona: Persona, count: usize, rollout_toml: &str) -> Setup {
+    setup(
+        FleetConfig {
+            count,
+            profile: Profile::Single(persona),
+            timing: timing(),
+            ..FleetConfig::default()
+        },
+        rollout_toml,
+    )
+    .await
+}
+
 /// Images one patch newer than the fleet for every (model, kind); BIOS images
 /// are `OnReset` where the BMC family accepts it, so a coordinated reset must
 /// activate them.
@@ -276,13 +290,9 @@ async fn mixed_fleet_over_https_by_multipart_push() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn raw_push_where_the_bmc_offers_it() {
-    let s = setup(
-        FleetConfig {
-            count: 2,
-            profile: Profile::Single(Persona::Openbmc),
-            timing: timing(),
-            ..FleetConfig::default()
-        },
+    let s = persona_fleet(
+        Persona::Openbmc,
+        2,
         "max_parallel = 2\nstep_deadline_secs = 60",
     )
     .await;
@@ -307,13 +317,9 @@ async fn raw_push_where_the_bmc_offers_it() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn staged_images_stay_staged_under_never_and_a_later_run_that_may_reset_activates_them() {
-    let s = setup(
-        FleetConfig {
-            count: 2,
-            profile: Profile::Single(Persona::Ilo),
-            timing: timing(),
-            ..FleetConfig::default()
-        },
+    let s = persona_fleet(
+        Persona::Ilo,
+        2,
         "max_parallel = 2\ncanary = 0\nstep_deadline_secs = 60",
     )
     .await;
@@ -644,13 +650,9 @@ async fn a_failing_canary_halts_before_the_waves() {
 #[test]
 fn the_apply_and_status_commands() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let s = rt.block_on(setup(
-        FleetConfig {
-            count: 2,
-            profile: Profile::Single(Persona::Xcc),
-            timing: timing(),
-            ..FleetConfig::default()
-        },
+    let s = rt.block_on(persona_fleet(
+        Persona::Xcc,
+        2,
         "canary = 0\nstep_deadline_secs = 60",
     ));
     rt.block_on(repository(&s, false));
@@ -976,13 +978,9 @@ async fn a_bmc_busy_with_another_update_is_waited_for_before_the_step_is_sent() 
 #[test]
 fn apply_at_waits_for_the_time_and_runs_inside_the_window() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let s = rt.block_on(setup(
-        FleetConfig {
-            count: 2,
-            profile: Profile::Single(Persona::Generic),
-            timing: timing(),
-            ..FleetConfig::default()
-        },
+    let s = rt.block_on(persona_fleet(
+        Persona::Generic,
+        2,
         "canary = 0\nstep_deadline_secs = 60",
     ));
     rt.block_on(repository_of_kind(
