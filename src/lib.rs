@@ -37,6 +37,7 @@ pub mod config;
 pub mod daemon;
 #[cfg(feature = "demo")]
 pub mod demo;
+pub mod digest;
 pub mod imageserver;
 pub mod import;
 pub mod inventory;
@@ -48,3 +49,4 @@ pub mod secret;
 pub mod store;
 pub mod updater;
 pub mod version;
+pub mod vocab;

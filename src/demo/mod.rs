@@ -234,7 +234,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
 
     // 3. Inventory + plan.
     let t = Instant::now();
-    let store = Arc::new(Store::open(&cfg.state_dir)?);
+    let store = Store::open(&cfg.state_dir).await?;
     let cancel = CancellationToken::new();
     let on_signal = cancel.clone();
     tokio::spawn(async move {

@@ -79,13 +79,15 @@ mod manifest;
 #[cfg(test)]
 mod tests;
 
-pub use entry::{AddSpec, ApplyTime, Entry, Method, Prerequisite};
+pub use crate::vocab::{ApplyTime, Method};
+pub use entry::{AddSpec, Entry, Prerequisite};
 pub use error::{ManifestError, ProblemKind, RepoError, VerifyProblem};
 pub use index::{import_index, IndexError};
 
+use crate::digest::{copy_hashing, hash_file, CopyError};
 use crate::inventory::model::Component;
 use entry::{file_path, normalise_file, FieldError};
-use files::{copy_hashing, hash_file, write_atomic, CopyError, TempFile};
+use files::{write_atomic, TempFile};
 use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};

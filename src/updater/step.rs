@@ -13,12 +13,12 @@ use crate::redfish::push::{self, MultipartPush};
 use crate::redfish::quirks::Platform;
 use crate::redfish::task::{self, Accepted, Awaiting, Outcome};
 use crate::redfish::update_service::UpdateCaps;
-use crate::store::{NewStep, StateChange, Store, StoreError};
+use crate::store::{NewStep, StepJournal, Store, StoreError};
+pub use crate::vocab::StepOutcome;
+use crate::vocab::StepState;
 use reqwest::Method;
-use serde::Serialize;
 use serde_json::json;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How the image reaches the BMC.
@@ -74,49 +74,6 @@ pub struct StepSpec {
     pub poll: Duration,
 }
 
-/// How a step ended (issue 6 outcome classes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum StepOutcome {
-    Updated,
-    Staged,
-    NoChange,
-    UnexpectedVersion,
-    Failed,
-    Unreachable,
-    TimedOut,
-    Cancelled,
-    NeedsAttention,
-}
-
-impl StepOutcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StepOutcome::Updated => "updated",
-            StepOutcome::Staged => "staged",
-            StepOutcome::NoChange => "no-change",
-            StepOutcome::UnexpectedVersion => "unexpected-version",
-            StepOutcome::Failed => "failed",
-            StepOutcome::Unreachable => "unreachable",
-            StepOutcome::TimedOut => "timed-out",
-            StepOutcome::Cancelled => "cancelled",
-            StepOutcome::NeedsAttention => "needs-attention",
-        }
-    }
-
-    /// Whether the step reached what was asked (staged counts when nothing
-    /// more was asked: the caller decides under its reset policy).
-    pub fn is_success(self) -> bool {
-        matches!(self, StepOutcome::Updated | StepOutcome::Staged)
-    }
-}
-
-impl std::fmt::Display for StepOutcome {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.pad(self.as_str())
-    }
-}
-
 /// A reset the BMC asked for to activate a staged image.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResetRequest {
@@ -142,31 +99,6 @@ pub struct StepResult {
 
 /// Live progress for a step: a phase word and a percentage when the BMC gives one.
 pub type ProgressFn = dyn Fn(&str, Option<u8>) + Send + Sync;
-
-fn sha256_file(path: &std::path::Path) -> std::io::Result<String> {
-    use sha2::{Digest, Sha256};
-    use std::io::Read;
-    let mut f = std::fs::File::open(path)?;
-    let mut h = Sha256::new();
-    // 64 KiB: under glibc's mmap threshold, so a step's hash does not map,
-    // zero and unmap a fresh buffer.
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(hex::encode(h.finalize()))
-}
-
-/// Hash a file off the async threads: a large image takes seconds.
-pub async fn sha256_of(path: PathBuf) -> std::io::Result<String> {
-    tokio::task::spawn_blocking(move || sha256_file(&path))
-        .await
-        .map_err(std::io::Error::other)?
-}
 
 fn messages_of(t: Option<&redfish_schemas::Task>) -> String {
     t.map(|t| {
@@ -213,24 +145,11 @@ fn reset_of(t: &redfish_schemas::Task) -> ResetRequest {
     }
 }
 
-/// Blocking store writes (fsynced) run off the async threads so that a few
-/// hundred hosts journaling at once do not stall each other's timers.
-pub(crate) async fn journal<T: Send + 'static>(
-    store: &Arc<Store>,
-    f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, StoreError> {
-    let store = store.clone();
-    tokio::task::spawn_blocking(move || f(&store))
-        .await
-        .map_err(|e| StoreError::Task(e.to_string()))?
-}
-
 /// Everything `execute` keeps between phases.
 struct Ctx<'a> {
     client: &'a BmcClient,
-    store: &'a Arc<Store>,
+    journal: StepJournal,
     spec: &'a StepSpec,
-    step_id: i64,
     host: String,
     t0: Instant,
     progress: &'a ProgressFn,
@@ -240,19 +159,16 @@ struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    /// For a step already in the journal (re-verified, resumed).
-    fn existing(
+    fn new(
         client: &'a BmcClient,
-        store: &'a Arc<Store>,
+        journal: StepJournal,
         spec: &'a StepSpec,
-        step_id: i64,
         progress: &'a ProgressFn,
     ) -> Ctx<'a> {
         Ctx {
             client,
-            store,
+            journal,
             spec,
-            step_id,
             host: client.host().to_string(),
             t0: Instant::now(),
             progress,
@@ -260,33 +176,15 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    async fn state(&self, state: &'static str, task_uri: Option<String>) -> Result<(), StoreError> {
-        let (id, run) = (self.step_id, self.spec.run_id);
-        journal(self.store, move |s| {
-            let change = StateChange {
-                state,
-                task_uri: task_uri.as_deref(),
-                ..StateChange::default()
-            };
-            s.set_step_state_with_event(
-                run,
-                id,
-                &change,
-                (state, task_uri.as_deref().unwrap_or("")),
-            )
-        })
-        .await?;
-        (self.progress)(state, None);
+    async fn state(&self, state: StepState, task_uri: Option<String>) -> Result<(), StoreError> {
+        self.journal.enter(state, task_uri.as_deref()).await?;
+        (self.progress)(state.as_str(), None);
         Ok(())
     }
 
     async fn event(&self, kind: &'static str, message: String) -> Result<(), StoreError> {
-        let (id, run) = (self.step_id, self.spec.run_id);
         tracing::debug!(host = %self.host, component = %self.spec.identity, "{message}");
-        journal(self.store, move |s| {
-            s.add_event(run, Some(id), kind, &message).map(|_| ())
-        })
-        .await
+        self.journal.event(kind, &message).await
     }
 
     async fn finish(
@@ -295,17 +193,7 @@ impl<'a> Ctx<'a> {
         message: String,
         reset: Option<ResetRequest>,
     ) -> Result<StepResult, StoreError> {
-        let (id, run, m) = (self.step_id, self.spec.run_id, message.clone());
-        journal(self.store, move |s| {
-            let change = StateChange {
-                state: "done",
-                outcome: Some(outcome.as_str()),
-                message: Some(&m),
-                ..StateChange::default()
-            };
-            s.set_step_state_with_event(run, id, &change, (outcome.as_str(), &m))
-        })
-        .await?;
+        self.journal.finish(outcome, &message).await?;
         if outcome.is_success() {
             tracing::debug!(host = %self.host, component = %self.spec.identity, outcome = %outcome, "{message}");
         } else {
@@ -313,7 +201,7 @@ impl<'a> Ctx<'a> {
         }
         (self.progress)(outcome.as_str(), None);
         Ok(StepResult {
-            step_id: self.step_id,
+            step_id: self.journal.step_id(),
             outcome,
             message,
             reset,
@@ -334,48 +222,30 @@ impl<'a> Ctx<'a> {
 /// Run one step. Every state change is journaled in `store` before the next action.
 pub async fn execute(
     client: &BmcClient,
-    store: &Arc<Store>,
+    store: &Store,
     spec: &StepSpec,
     caps: &UpdateCaps,
     progress: &ProgressFn,
 ) -> Result<StepResult, StoreError> {
     let host = client.host().to_string();
-    let (run, h, c, f, t) = (
-        spec.run_id,
-        host.clone(),
-        spec.identity.clone(),
-        spec.from.clone(),
-        spec.to.clone(),
-    );
-    let image = spec.image.clone();
-    // One trip to the blocking pool for both: the step row, and the
-    // pre-flight hash (the image is still the one the plan chose).
-    let (step_id, hashed) = journal(store, move |s| {
-        let id = s.add_step(
-            run,
-            &NewStep {
-                host: &h,
-                component: &c,
-                from_version: f.as_deref(),
-                to_version: &t,
-                state: "planned",
+    // The step row and the pre-flight hash (the image is still the one the
+    // plan chose) side by side: both run on the blocking pool.
+    let (journal, hashed) = tokio::join!(
+        StepJournal::begin(
+            store,
+            spec.run_id,
+            NewStep {
+                host: &host,
+                component: &spec.identity,
+                from_version: spec.from.as_deref(),
+                to_version: &spec.to,
             },
-        )?;
-        Ok((id, sha256_file(&image)))
-    })
-    .await?;
-    let cx = Ctx {
-        client,
-        store,
-        spec,
-        step_id,
-        host,
-        t0: Instant::now(),
-        progress,
-        vanished: false,
-    };
+        ),
+        crate::digest::hash_file_async(spec.image.clone())
+    );
+    let cx = Ctx::new(client, journal?, spec, progress);
     match hashed {
-        Ok(h) if h.eq_ignore_ascii_case(&spec.sha256) => {}
+        Ok(d) if d.sha256.eq_ignore_ascii_case(&spec.sha256) => {}
         Ok(_) => {
             return cx
                 .finish(
@@ -410,13 +280,13 @@ pub async fn execute(
     let outcome = loop {
         attempt += 1;
         // Journal first: from here a crash must not lead to a second flash.
-        cx.state("submitted", None).await?;
+        cx.state(StepState::Submitted, None).await?;
         let reply = submit(&cx, platform, caps).await;
         let refused = match reply {
             Ok(r) if r.status.is_success() => {
                 let accepted = task::parse_accepted(&r);
                 let task_uri = accepted.task.clone().or(accepted.monitor.clone());
-                cx.state("running", task_uri).await?;
+                cx.state(StepState::Running, task_uri).await?;
                 match follow(&cx, &accepted, caps).await {
                     Ok(Outcome::Failed(t)) if wrote_nothing(t.as_ref()) => {
                         format!("the transfer failed: {}", messages_of(t.as_ref()))
@@ -678,19 +548,20 @@ async fn follow(
 /// re-pin of a BMC that came back from its own update with a new certificate.
 pub async fn reverify(
     client: &BmcClient,
-    store: &Arc<Store>,
+    store: &Store,
     spec: &StepSpec,
     step_id: i64,
     progress: &ProgressFn,
 ) -> Result<StepResult, StoreError> {
-    verify(&Ctx::existing(client, store, spec, step_id, progress)).await
+    let journal = StepJournal::of(store, spec.run_id, step_id);
+    verify(&Ctx::new(client, journal, spec, progress)).await
 }
 
 /// Success is the inventory showing the target version as active; after a BMC
 /// reboot wait until logins work and two consecutive reads agree (FIELD-NOTES B2.12).
 async fn verify(cx: &Ctx<'_>) -> Result<StepResult, StoreError> {
     let spec = cx.spec;
-    cx.state("verifying", None).await?;
+    cx.state(StepState::Verifying, None).await?;
     let mut previous: Option<Option<String>> = None;
     let mut last_error = String::new();
     loop {
@@ -842,20 +713,25 @@ pub enum Resume {
 /// change as [`execute`] does. Never sends an update.
 pub async fn resume(
     client: &BmcClient,
-    store: &Arc<Store>,
+    store: &Store,
     spec: &StepSpec,
     step_id: i64,
     how: Resume,
     caps: &UpdateCaps,
     progress: &ProgressFn,
 ) -> Result<StepResult, StoreError> {
-    let cx = Ctx::existing(client, store, spec, step_id, progress);
+    let cx = Ctx::new(
+        client,
+        StepJournal::of(store, spec.run_id, step_id),
+        spec,
+        progress,
+    );
     match how {
         Resume::Decided(outcome, message) => cx.finish(outcome, message, None).await,
         Resume::Verify => verify(&cx).await,
         Resume::Follow(accepted) => {
             let uri = accepted.task.clone().or(accepted.monitor.clone());
-            cx.state("running", uri).await?;
+            cx.state(StepState::Running, uri).await?;
             match follow(&cx, &accepted, caps).await {
                 // The image never arrived (the image server stopped with the
                 // old process): nothing was written, the plan takes it again.
