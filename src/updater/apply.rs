@@ -220,7 +220,7 @@ pub async fn prepare(
         .retain(|h| !held_back.iter().any(|b| b.host == h.name));
     let plan = planner::plan(&inventory, &RepoSource(repo), &opts.policy());
     let activate = opts.rollout(&cfg.rollout).reset_policy != ResetPolicy::Never;
-    let jobs = jobs::from_plan(&plan, &inventory, repo, cfg, filter.as_ref(), activate)?;
+    let jobs = jobs::from_plan(&plan, cfg, filter.as_ref(), activate)?;
     Ok(Prepared {
         scan_id,
         inventory,
