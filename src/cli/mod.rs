@@ -257,7 +257,10 @@ pub fn main() -> ExitCode {
     let result = rt.block_on(async move {
         match cli.command {
             #[cfg(feature = "demo")]
-            Command::Demo(args) => crate::demo::run(args).await,
+            Command::Demo(args) => {
+                args.check().map_err(UsageError)?;
+                crate::demo::run(args).await
+            }
             Command::VersionCmp(args) => version_cmp(args),
             Command::Inventory(args) => inventory(*args).await,
             Command::Repo(args) => repo_plan::repo(args).await,

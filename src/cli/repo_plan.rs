@@ -2,9 +2,9 @@
 //! that compares it with the fleet.
 
 use super::{load_config, Format, UsageError};
-use crate::inventory::model::Kind;
 use crate::planner;
 use crate::repository::{AddSpec, ApplyTime, Method, Repository};
+use crate::vocab::Kind;
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

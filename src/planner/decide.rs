@@ -1,8 +1,9 @@
 //! The planning rules: one component's outcome, then a host's prerequisites
 //! and order. See the module docs in `mod.rs` for the rules in prose.
 
-use crate::inventory::model::{Component, HostInventory, Inventory, Kind, Role};
+use crate::inventory::model::{Component, HostInventory, Inventory};
 use crate::version::{judge, parse, Judgement, Verdict, VersionScheme};
+use crate::vocab::{Kind, Role};
 
 use super::model::{
     Action, Execution, HostPlan, ImageRef, ImageSource, Plan, Policy, Step, Summary,

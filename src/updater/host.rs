@@ -5,17 +5,15 @@
 
 use crate::config::{HostConfig, ResetPolicy, Rollout, TlsSetting};
 use crate::imageserver::ImageServer;
-use crate::inventory::model::Kind;
 use crate::redfish::client::BmcClient;
 use crate::redfish::update_service::{self, ResetTarget, UpdateCaps};
-use crate::repository::Method;
 use crate::store::{NewStep, StepJournal, Store, StoreError};
 use crate::updater::hooks::{self, HookEnv};
 use crate::updater::method;
 use crate::updater::progress::ProgressSink;
 pub use crate::updater::report::{HostReport, ReportOutcome, StepReport};
 use crate::updater::step::{self, ResetRequest, StepResult, StepSpec, Transfer};
-use crate::vocab::StepOutcome;
+use crate::vocab::{Kind, Method, StepOutcome};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

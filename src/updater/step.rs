@@ -6,7 +6,6 @@
 //! says what may have reached the BMC, so a restart re-attaches or decides
 //! from the inventory instead of flashing again.
 
-use crate::inventory::model::{Kind, Role};
 use crate::redfish::client::{BmcClient, Reply};
 use crate::redfish::error::RedfishError;
 use crate::redfish::push::{self, MultipartPush};
@@ -15,7 +14,7 @@ use crate::redfish::task::{self, Accepted, Awaiting, Outcome};
 use crate::redfish::update_service::UpdateCaps;
 use crate::store::{NewStep, StepJournal, Store, StoreError};
 pub use crate::vocab::StepOutcome;
-use crate::vocab::StepState;
+use crate::vocab::{Kind, Role, StepState};
 use reqwest::Method;
 use serde_json::json;
 use std::path::PathBuf;
