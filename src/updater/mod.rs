@@ -1,6 +1,6 @@
 //! The update engine: execute plan steps against BMCs.
 //!
-//! - [`step`]: one step on one host, journal first: stored as `submitted`
+//! - [`step`]: one step on one host (`send`, `verify`, `resume`), journal first: stored as `submitted`
 //!   before the request that starts the flash, the task URI stored the moment
 //!   it arrives, then followed, then verified from the inventory. Success means
 //!   the inventory shows the target version as active.
