@@ -2,6 +2,7 @@
 //! over real sockets on 127.0.0.1.
 
 mod apply;
+mod architecture;
 mod daemon;
 mod demo;
 mod docs;
