@@ -18,34 +18,44 @@ use super::{Store, StoreError};
 use crate::vocab::{RunStatus, StepOutcome, StepState};
 use serde::Serialize;
 
-/// One update run (a plan being carried out). Serialises as the run row
-/// does (`fwfleet status --format json`, `/api/v1/runs/{id}`).
+/// One update run (a plan being carried out), as `fwfleet status --format
+/// json` and `/api/v1/runs/{id}` show it. `Status` is [`RunStatus`]; the
+/// SQLite backend's rows ([`sqlite::RunRow`]) carry the column's text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Run {
+pub struct Run<Status = RunStatus> {
     pub id: i64,
     pub started_at: String,
     pub finished_at: Option<String>,
-    pub status: RunStatus,
+    pub status: Status,
     /// The options the run was started with, as the JSON stored with it
     /// (`updater::apply::RunOptions` for runs of this fwfleet).
     pub options_json: String,
 }
 
-/// One journaled step.
+/// One journaled step. `State` and `Outcome` are [`StepState`] and
+/// [`StepOutcome`]; the SQLite backend's rows ([`sqlite::StepRow`]) carry
+/// the columns' text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Step {
+pub struct Step<State = StepState, Outcome = StepOutcome> {
     pub id: i64,
     pub run_id: i64,
     pub host: String,
     pub component: String,
     pub from_version: Option<String>,
     pub to_version: String,
-    pub state: StepState,
+    pub state: State,
     /// The Redfish task monitor or task URI, once the BMC gave one.
     pub task_uri: Option<String>,
-    pub outcome: Option<StepOutcome>,
+    pub outcome: Option<Outcome>,
     pub message: Option<String>,
     pub updated_at: String,
+}
+
+impl<S> Run<S> {
+    /// The run's options, decoded into the caller's type.
+    pub fn options<T: serde::de::DeserializeOwned>(&self) -> serde_json::Result<T> {
+        serde_json::from_str(&self.options_json)
+    }
 }
 
 /// Something that happened in a run, for the operator. `kind` is free text:
@@ -61,15 +71,18 @@ pub struct Event {
     pub message: String,
 }
 
-/// A step to add to a run. Every step starts [`StepState::Planned`].
+/// A step to add to a run. Steps begin [`StepState::Planned`]; the SQLite
+/// backend's [`sqlite::NewStep`] takes the state as text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NewStep<'a> {
+pub struct NewStep<'a, State = StepState> {
     pub host: &'a str,
     /// The component's identity (`Component::identity`).
     pub component: &'a str,
     /// The running version, when the inventory knows it.
     pub from_version: Option<&'a str>,
     pub to_version: &'a str,
+    /// The first state.
+    pub state: State,
 }
 
 const READ_RUN: &str = "read a run";
@@ -217,12 +230,15 @@ pub struct StepJournal {
 }
 
 impl StepJournal {
-    /// Add `step` to run `run_id` as [`StepState::Planned`].
+    /// Add `step` to run `run_id` in its first state (`planned`: a step
+    /// that ends at once still goes through [`StepJournal::finish`]).
     pub async fn begin(
         store: &Store,
         run_id: i64,
         step: NewStep<'_>,
     ) -> Result<StepJournal, StoreError> {
+        debug_assert!(step.state.is_in_flight(), "a step ends through finish");
+        let state = step.state;
         let (host, component, from, to) = (
             step.host.to_string(),
             step.component.to_string(),
@@ -238,7 +254,7 @@ impl StepJournal {
                         component: &component,
                         from_version: from.as_deref(),
                         to_version: &to,
-                        state: StepState::Planned.as_str(),
+                        state: state.as_str(),
                     },
                 )
             })

@@ -13,7 +13,7 @@ use crate::updater::method;
 use crate::updater::progress::ProgressSink;
 pub use crate::updater::report::{HostReport, ReportOutcome, StepReport};
 use crate::updater::step::{self, ResetRequest, StepResult, StepSpec, Transfer};
-use crate::vocab::{Kind, Method, StepOutcome};
+use crate::vocab::{Kind, Method, StepOutcome, StepState};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -279,6 +279,7 @@ impl Runner<'_> {
                 component: &s.identity,
                 from_version: s.from.as_deref(),
                 to_version: &s.to,
+                state: StepState::Planned,
             },
         )
         .await?;

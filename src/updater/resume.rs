@@ -360,7 +360,7 @@ async fn resume_step(
             StepOutcome::NeedsAttention,
             format!("{who}: a step of run {} was in flight, and the BMC no longer lists this component; check the BMC before planning it again", s.run_id),
         );
-        return finish(client, store, &spec, s.id, how, caps)
+        return step::resume(client, store, &spec, s.id, how, caps, &|_, _| {})
             .await
             .map(Some);
     };
@@ -417,7 +417,7 @@ async fn resume_step(
             s.task_uri.as_deref().unwrap_or_default(),
         ))
     });
-    finish(client, store, &spec, s.id, how, caps)
+    step::resume(client, store, &spec, s.id, how, caps, &|_, _| {})
         .await
         .map(Some)
 }
@@ -471,15 +471,4 @@ async fn event(store: &Store, s: &Step, message: String) -> Result<(), StoreErro
     StepJournal::of(store, s.run_id, s.id)
         .event("resume", &message)
         .await
-}
-
-async fn finish(
-    client: &BmcClient,
-    store: &Store,
-    spec: &StepSpec,
-    step_id: i64,
-    how: Resume,
-    caps: &UpdateCaps,
-) -> Result<step::StepResult, StoreError> {
-    step::resume(client, store, spec, step_id, how, caps, &|_, _| {}).await
 }

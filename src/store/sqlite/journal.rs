@@ -21,40 +21,18 @@
 //! one transaction, so the updater pays one wait per state, not two writes.
 
 use super::{now, sql_int, Durability, Fail, SqliteStore, StoreError};
-use crate::store::Event;
+use crate::store::{Event, Run, Step};
 use rusqlite::{params, params_from_iter, OptionalExtension, Row};
 use serde::Serialize;
 
-/// One update run (a plan being carried out), as its row holds it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RunRow {
-    pub id: i64,
-    pub started_at: String,
-    pub finished_at: Option<String>,
-    pub status: String,
-    /// The options the run was started with, as JSON; read with [`Run::options`].
-    pub options_json: String,
-}
+/// A run as its row holds it: the status as text.
+pub type RunRow = Run<String>;
 
-impl RunRow {
-    /// The run's options, decoded into the caller's type.
-    pub fn options<T: serde::de::DeserializeOwned>(&self) -> serde_json::Result<T> {
-        serde_json::from_str(&self.options_json)
-    }
-}
+/// A step as its row holds it: state and outcome as text.
+pub type StepRow = Step<String, String>;
 
-/// A step to add to a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NewStep<'a> {
-    pub host: &'a str,
-    /// The component's identity (`Component::identity`).
-    pub component: &'a str,
-    /// The running version, when the inventory knows it.
-    pub from_version: Option<&'a str>,
-    pub to_version: &'a str,
-    /// The first state (e.g. `planned`).
-    pub state: &'a str,
-}
+/// A step to add, its first state as text.
+pub type NewStep<'a> = crate::store::NewStep<'a, &'a str>;
 
 /// A step's new state, as [`SqliteStore::set_step_state_with_event`] takes it; a
 /// `None` leaves that column as it was.
@@ -64,23 +42,6 @@ pub struct StateChange<'a> {
     pub task_uri: Option<&'a str>,
     pub outcome: Option<&'a str>,
     pub message: Option<&'a str>,
-}
-
-/// One journaled step, as its row holds it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct StepRow {
-    pub id: i64,
-    pub run_id: i64,
-    pub host: String,
-    pub component: String,
-    pub from_version: Option<String>,
-    pub to_version: String,
-    pub state: String,
-    /// The Redfish task monitor or task URI, once the BMC gave one.
-    pub task_uri: Option<String>,
-    pub outcome: Option<String>,
-    pub message: Option<String>,
-    pub updated_at: String,
 }
 
 const STEP_COLUMNS: &str = "id, run_id, host, component, from_version, to_version, state, \

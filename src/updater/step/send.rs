@@ -37,6 +37,7 @@ pub async fn execute(
                 component: &spec.identity,
                 from_version: spec.from.as_deref(),
                 to_version: &spec.to,
+                state: StepState::Planned,
             },
         ),
         crate::digest::hash_file_async(spec.image.clone())
