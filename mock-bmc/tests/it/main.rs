@@ -1,5 +1,6 @@
 //! mock-bmc integration tests: real servers on 127.0.0.1, real HTTP(S) clients.
 
+mod catalogue;
 mod cli;
 mod faults;
 mod personas;
