@@ -86,7 +86,7 @@ fn bad(key: &str, args: &[&str]) -> RedfishError {
 /// Map a `Targets` URI to inventory keys, or refuse it.
 pub fn resolve_target(st: &BmcState, uri: &str, action: &str) -> Result<Vec<String>, RedfishError> {
     let uri = uri.trim_end_matches('/');
-    let p = st.machine.persona;
+    let paths = crate::http::tree::Paths::of_machine(&st.machine);
     let fw = crate::http::tree::FIRMWARE;
     let active = |kind: Kind| -> Vec<String> {
         st.machine
@@ -102,11 +102,9 @@ pub fn resolve_target(st: &BmcState, uri: &str, action: &str) -> Result<Vec<Stri
         }
     } else if uri == fw {
         return Ok(Vec::new());
-    } else if uri == format!("/redfish/v1/Systems/{}", p.system_id())
-        || uri == format!("/redfish/v1/Systems/{}/Bios", p.system_id())
-    {
+    } else if uri == paths.system || uri == format!("{}/Bios", paths.system) {
         return Ok(active(Kind::Bios));
-    } else if uri == format!("/redfish/v1/Managers/{}", p.manager_id()) {
+    } else if uri == paths.manager {
         return Ok(active(Kind::Bmc));
     }
     Err(bad(
@@ -430,7 +428,7 @@ async fn install(bmc: Arc<Bmc>, held: HeldUpdate, duration: Duration) {
 fn stage(bmc: &Arc<Bmc>, held: HeldUpdate) {
     let mut st = bmc.lock();
     let persona = st.machine.persona;
-    let paths = crate::http::tree::Paths::of(persona);
+    let paths = crate::http::tree::Paths::of_machine(&st.machine);
     let bmc_class = held.keys.iter().any(|k| {
         st.machine
             .components

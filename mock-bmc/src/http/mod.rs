@@ -394,7 +394,7 @@ fn post(
     body: &Bytes,
     peer: SocketAddr,
 ) -> Result<Response, RedfishError> {
-    let paths = tree::Paths::of(st.machine.persona);
+    let paths = tree::Paths::of_machine(&st.machine);
     if path == SESSIONS || path == "/redfish/v1/SessionService/Sessions/Members" {
         return login(bmc, st, body, peer);
     }

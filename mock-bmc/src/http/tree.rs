@@ -7,7 +7,7 @@
 use super::error::RedfishError;
 use crate::bmc::Bmc;
 use crate::machine::{Component, Kind, Role};
-use crate::persona::Persona;
+use crate::persona::{Persona, Variant};
 use crate::state::BmcState;
 use serde_json::{json, Value};
 
@@ -52,15 +52,37 @@ pub struct Paths {
     pub system: String,
     pub manager: String,
     pub chassis: String,
+    pub system_id: &'static str,
+    pub manager_id: &'static str,
+    pub chassis_id: &'static str,
 }
 
 impl Paths {
     pub fn of(p: Persona) -> Paths {
+        Self::of_variant(p, Variant::Standard)
+    }
+
+    /// The AMI-based Lenovo variant names everything `Self`, as AMI MegaRAC does
+    /// (lenovo/python-redfish-lenovo `lenovo_update_firmware.py` targets
+    /// `/redfish/v1/Managers/Self`).
+    pub fn of_variant(p: Persona, v: Variant) -> Paths {
+        let (system_id, manager_id, chassis_id) = if v == Variant::Ami {
+            ("Self", "Self", "Self")
+        } else {
+            (p.system_id(), p.manager_id(), p.chassis_id())
+        };
         Paths {
-            system: format!("/redfish/v1/Systems/{}", p.system_id()),
-            manager: format!("/redfish/v1/Managers/{}", p.manager_id()),
-            chassis: format!("/redfish/v1/Chassis/{}", p.chassis_id()),
+            system: format!("/redfish/v1/Systems/{system_id}"),
+            manager: format!("/redfish/v1/Managers/{manager_id}"),
+            chassis: format!("/redfish/v1/Chassis/{chassis_id}"),
+            system_id,
+            manager_id,
+            chassis_id,
         }
+    }
+
+    pub fn of_machine(m: &crate::machine::Machine) -> Paths {
+        Self::of_variant(m.persona, m.variant)
     }
 }
 
@@ -75,7 +97,7 @@ pub const START_UPDATE: &str = "/redfish/v1/UpdateService/Actions/UpdateService.
 /// Resolve `path` (normalised: no trailing slash, root is `/redfish/v1`) to a resource.
 pub fn resolve(bmc: &Bmc, st: &BmcState, path: &str) -> Result<Resource, RedfishError> {
     let persona = st.machine.persona;
-    let paths = Paths::of(persona);
+    let paths = Paths::of_machine(&st.machine);
     let rest = path
         .strip_prefix(ROOT)
         .ok_or_else(|| RedfishError::not_found(path))?;
@@ -202,8 +224,8 @@ pub fn resolve(bmc: &Bmc, st: &BmcState, path: &str) -> Result<Resource, Redfish
             "Computer System Collection",
             vec![paths.system.clone()],
         )),
-        ["Systems", id] if *id == persona.system_id() => ok(system(st, &paths)),
-        ["Systems", id, "ResetActionInfo"] if *id == persona.system_id() => ok(reset_info(
+        ["Systems", id] if *id == paths.system_id => ok(system(st, &paths)),
+        ["Systems", id, "ResetActionInfo"] if *id == paths.system_id => ok(reset_info(
             &format!("{}/ResetActionInfo", paths.system),
             &[
                 "On",
@@ -220,8 +242,8 @@ pub fn resolve(bmc: &Bmc, st: &BmcState, path: &str) -> Result<Resource, Redfish
             "Manager Collection",
             vec![paths.manager.clone()],
         )),
-        ["Managers", id] if *id == persona.manager_id() => ok(manager(st, &paths)),
-        ["Managers", id, "ResetActionInfo"] if *id == persona.manager_id() => ok(reset_info(
+        ["Managers", id] if *id == paths.manager_id => ok(manager(st, &paths)),
+        ["Managers", id, "ResetActionInfo"] if *id == paths.manager_id => ok(reset_info(
             &format!("{}/ResetActionInfo", paths.manager),
             &["GracefulRestart", "ForceRestart"],
         )),
@@ -231,7 +253,7 @@ pub fn resolve(bmc: &Bmc, st: &BmcState, path: &str) -> Result<Resource, Redfish
             "Chassis Collection",
             vec![paths.chassis.clone()],
         )),
-        ["Chassis", id] if *id == persona.chassis_id() => ok(chassis(st, &paths)),
+        ["Chassis", id] if *id == paths.chassis_id => ok(chassis(st, &paths)),
         ["UpdateService"] => ok(update_service(st)),
         ["UpdateService", "SimpleUpdateActionInfo"] => ok(simple_update_info(persona)),
         ["UpdateService", "FirmwareInventory"] => {
@@ -397,7 +419,7 @@ fn system(st: &BmcState, paths: &Paths) -> Value {
     json!({
         "@odata.id": paths.system,
         "@odata.type": "#ComputerSystem.v1_27_0.ComputerSystem",
-        "Id": m.persona.system_id(),
+        "Id": paths.system_id,
         "Name": "System",
         "SystemType": "Physical",
         "Manufacturer": m.manufacturer,
@@ -427,7 +449,7 @@ fn manager(st: &BmcState, paths: &Paths) -> Value {
     json!({
         "@odata.id": paths.manager,
         "@odata.type": "#Manager.v1_24_0.Manager",
-        "Id": m.persona.manager_id(),
+        "Id": paths.manager_id,
         "Name": "Manager",
         "ManagerType": "BMC",
         "Manufacturer": m.persona.vendor(),
@@ -455,7 +477,7 @@ fn chassis(st: &BmcState, paths: &Paths) -> Value {
     json!({
         "@odata.id": paths.chassis,
         "@odata.type": "#Chassis.v1_28_0.Chassis",
-        "Id": m.persona.chassis_id(),
+        "Id": paths.chassis_id,
         "Name": "Computer System Chassis",
         "ChassisType": "RackMount",
         "Manufacturer": m.manufacturer,

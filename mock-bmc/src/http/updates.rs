@@ -2,7 +2,7 @@
 //! and task monitors — with each persona's request rules and 202 shapes.
 
 use super::error::RedfishError;
-use super::{authenticate, json_response};
+use super::{authenticate, json_response, tree};
 use crate::bmc::Bmc;
 use crate::image::ImageVerifier;
 use crate::persona::Persona;
@@ -366,11 +366,7 @@ async fn push_inner(
             source: source_of(up),
             targets: {
                 let st = bmc.lock();
-                update::resolve_target(
-                    &st,
-                    &format!("/redfish/v1/Managers/{}", persona.manager_id()),
-                    what,
-                )?
+                update::resolve_target(&st, &tree::Paths::of_machine(&st.machine).manager, what)?
             },
             apply_time: ApplyTime::Immediate,
             force: false,
