@@ -135,7 +135,7 @@ pub fn accept(bmc: &Arc<Bmc>, st: &mut BmcState, req: UpdateRequest) -> String {
 }
 
 /// Update the task under the lock; returns false when the task is gone or cancelled.
-fn with_task(bmc: &Bmc, id: &str, f: impl FnOnce(&mut Task)) -> bool {
+pub(crate) fn with_task(bmc: &Bmc, id: &str, f: impl FnOnce(&mut Task)) -> bool {
     let mut st = bmc.lock();
     match st.tasks.get_mut(id) {
         Some(t) if t.state == TaskState::Cancelling => {
@@ -306,13 +306,13 @@ async fn run(bmc: Arc<Bmc>, id: String, req: UpdateRequest) {
     }
 }
 
-enum Plan {
+pub(crate) enum Plan {
     Apply(Vec<String>),
     SameVersion(String),
 }
 
 /// Which components the image goes to, or why it does not: (Update message key, target).
-fn plan_targets(
+pub(crate) fn plan_targets(
     st: &BmcState,
     header: &ImageHeader,
     req: &UpdateRequest,
@@ -521,7 +521,7 @@ pub fn activate_staged(bmc: &Arc<Bmc>, st: &mut BmcState, bmc_class: bool) -> bo
 }
 
 /// Download `url` into the BMC's work dir, verifying while it streams.
-async fn download(
+pub(crate) async fn download(
     bmc: &Arc<Bmc>,
     task_id: &str,
     url: &str,

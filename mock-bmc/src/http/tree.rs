@@ -20,22 +20,22 @@ pub struct Resource {
 
 const GET_ONLY: &str = "GET, HEAD";
 
-fn ok(body: Value) -> Result<Resource, RedfishError> {
+pub(super) fn ok(body: Value) -> Result<Resource, RedfishError> {
     Ok(Resource {
         body,
         allow: GET_ONLY,
     })
 }
 
-fn link(uri: &str) -> Value {
+pub(super) fn link(uri: &str) -> Value {
     json!({ "@odata.id": uri })
 }
 
-fn status_ok() -> Value {
+pub(super) fn status_ok() -> Value {
     json!({"State": "Enabled", "Health": "OK"})
 }
 
-fn collection(uri: &str, odata_type: &str, name: &str, members: Vec<String>) -> Value {
+pub(super) fn collection(uri: &str, odata_type: &str, name: &str, members: Vec<String>) -> Value {
     let members: Vec<Value> = members.iter().map(|m| link(m)).collect();
     json!({
         "@odata.id": uri,
@@ -102,6 +102,11 @@ pub fn resolve(bmc: &Bmc, st: &BmcState, path: &str) -> Result<Resource, Redfish
         .strip_prefix(ROOT)
         .ok_or_else(|| RedfishError::not_found(path))?;
     let segs: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    if bmc.config.is_field() {
+        if let Some(r) = super::field_tree::before(bmc, st, &paths, path, &segs) {
+            return r;
+        }
+    }
     match segs.as_slice() {
         [] => ok(service_root(bmc, st)),
         ["SessionService"] => Ok(Resource {
@@ -224,7 +229,7 @@ pub fn resolve(bmc: &Bmc, st: &BmcState, path: &str) -> Result<Resource, Redfish
             "Computer System Collection",
             vec![paths.system.clone()],
         )),
-        ["Systems", id] if *id == paths.system_id => ok(system(st, &paths)),
+        ["Systems", id] if *id == paths.system_id => ok(system(bmc, st, &paths)),
         ["Systems", id, "ResetActionInfo"] if *id == paths.system_id => ok(reset_info(
             &format!("{}/ResetActionInfo", paths.system),
             &[
@@ -253,8 +258,8 @@ pub fn resolve(bmc: &Bmc, st: &BmcState, path: &str) -> Result<Resource, Redfish
             "Chassis Collection",
             vec![paths.chassis.clone()],
         )),
-        ["Chassis", id] if *id == paths.chassis_id => ok(chassis(st, &paths)),
-        ["UpdateService"] => ok(update_service(st)),
+        ["Chassis", id] if *id == paths.chassis_id => ok(chassis(bmc, st, &paths)),
+        ["UpdateService"] => update_service(bmc, st),
         ["UpdateService", "SimpleUpdateActionInfo"] => ok(simple_update_info(persona)),
         ["UpdateService", "FirmwareInventory"] => {
             let mut members: Vec<String> = st
@@ -360,11 +365,12 @@ pub fn resolve(bmc: &Bmc, st: &BmcState, path: &str) -> Result<Resource, Redfish
                 allow: "GET, HEAD, DELETE",
             })
         }
+        _ if bmc.config.is_field() => super::field_tree::resolve(bmc, st, &paths, path, &segs),
         _ => Err(RedfishError::not_found(path)),
     }
 }
 
-fn service_root(bmc: &Bmc, st: &BmcState) -> Value {
+pub(super) fn service_root(bmc: &Bmc, st: &BmcState) -> Value {
     let p = st.machine.persona;
     json!({
         "@odata.id": "/redfish/v1/",
@@ -414,7 +420,31 @@ fn reset_info(uri: &str, values: &[&str]) -> Value {
     })
 }
 
-fn system(st: &BmcState, paths: &Paths) -> Value {
+/// `PowerState`: the field host walks through `PoweringOn` during POST.
+fn power_state(bmc: &Bmc, st: &BmcState) -> &'static str {
+    if bmc.config.is_field() {
+        st.field.host.power
+    } else if st.power_on {
+        "On"
+    } else {
+        "Off"
+    }
+}
+
+fn system(bmc: &Bmc, st: &BmcState, paths: &Paths) -> Value {
+    let mut v = system_body(bmc, st, paths);
+    if bmc.config.is_field() {
+        let h = &st.field.host;
+        let mut bp = json!({"LastState": h.boot});
+        if let Some(oem) = h.oem_boot {
+            bp["OemLastState"] = json!(oem);
+        }
+        v["BootProgress"] = bp;
+    }
+    v
+}
+
+fn system_body(bmc: &Bmc, st: &BmcState, paths: &Paths) -> Value {
     let m = &st.machine;
     json!({
         "@odata.id": paths.system,
@@ -429,7 +459,7 @@ fn system(st: &BmcState, paths: &Paths) -> Value {
         "UUID": m.uuid,
         "HostName": m.name,
         "BiosVersion": m.bios_version(),
-        "PowerState": if st.power_on { "On" } else { "Off" },
+        "PowerState": power_state(bmc, st),
         "Status": status_ok(),
         "Actions": {
             "#ComputerSystem.Reset": {
@@ -472,7 +502,7 @@ fn manager(st: &BmcState, paths: &Paths) -> Value {
     })
 }
 
-fn chassis(st: &BmcState, paths: &Paths) -> Value {
+fn chassis(bmc: &Bmc, st: &BmcState, paths: &Paths) -> Value {
     let m = &st.machine;
     json!({
         "@odata.id": paths.chassis,
@@ -484,7 +514,7 @@ fn chassis(st: &BmcState, paths: &Paths) -> Value {
         "Model": m.model,
         "SerialNumber": m.serial,
         "SKU": m.sku,
-        "PowerState": if st.power_on { "On" } else { "Off" },
+        "PowerState": power_state(bmc, st),
         "Status": status_ok(),
         "Links": {
             "ComputerSystems": [link(&paths.system)],
@@ -493,7 +523,16 @@ fn chassis(st: &BmcState, paths: &Paths) -> Value {
     })
 }
 
-fn update_service(st: &BmcState) -> Value {
+fn update_service(bmc: &Bmc, st: &BmcState) -> Result<Resource, RedfishError> {
+    let mut v = update_service_body(st);
+    let mut allow = GET_ONLY;
+    if bmc.config.is_field() {
+        super::field_tree::update_service(bmc, st, &mut v, &mut allow);
+    }
+    Ok(Resource { body: v, allow })
+}
+
+fn update_service_body(st: &BmcState) -> Value {
     let p = st.machine.persona;
     let apply = json!({ "SupportedValues": p.apply_times() });
     let mut v = json!({
@@ -545,7 +584,7 @@ fn simple_update_info(p: Persona) -> Value {
     })
 }
 
-fn quirks(st: &BmcState) -> bool {
+pub(super) fn quirks(st: &BmcState) -> bool {
     crate::faults::Faults::on(st.faults.schema_quirks)
 }
 
@@ -565,7 +604,7 @@ pub fn staged_id(c: &Component, persona: Persona) -> String {
 }
 
 /// An image written but not active: `Staged: true`, `Active: false` (v1_12).
-fn staged_item(c: &Component, persona: Persona) -> Value {
+pub(super) fn staged_item(c: &Component, persona: Persona) -> Value {
     let mut v = firmware_item(c, persona, false);
     let id = staged_id(c, persona);
     v["@odata.id"] = json!(format!("{FIRMWARE}/{id}"));
