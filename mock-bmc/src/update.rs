@@ -547,7 +547,9 @@ pub(crate) async fn download(
     if !resp.status().is_success() {
         return Err(format!("GET {url}: HTTP {}", resp.status()));
     }
-    let path = bmc.work_dir().join(format!("download-{task_id}.img"));
+    let path = bmc
+        .work_dir()
+        .join(format!("download-{}.img", crate::state::random_token()));
     let mut file = tokio::fs::File::create(&path)
         .await
         .map_err(|e| format!("{}: {e}", path.display()))?;
@@ -567,7 +569,8 @@ pub(crate) async fn download(
             .await
             .map_err(|e| format!("{}: {e}", path.display()))?;
         throttle(started, total, total_len).await;
-        if !with_task(bmc, task_id, |_| {}) {
+        // An empty id: a download without a task (iLO legacy).
+        if !task_id.is_empty() && !with_task(bmc, task_id, |_| {}) {
             return Err("cancelled".into());
         }
     }

@@ -477,7 +477,7 @@ impl Run {
                 self.task(|t| {
                     t.push(Registry::Update, "TransferringToComponent", &[&name, "BMC"]);
                 });
-                let task_key = self.id.clone().unwrap_or_else(crate::state::random_token);
+                let task_key = self.id.clone().unwrap_or_default();
                 match update::download(
                     &self.bmc,
                     &task_key,
@@ -615,7 +615,11 @@ impl Run {
             reboot_time(&self.bmc, &st)
         };
         self.bmc.persist();
-        self.bmc.request_reboot_for(d);
+        let (bmc, delay) = (self.bmc.clone(), field(&self.bmc).reboot_delay);
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            bmc.request_reboot_for(d);
+        });
     }
 
     /// generic, openbmc, xcc: as the requested apply time.

@@ -43,7 +43,11 @@ const REFERENCES: &[(&str, &[&str])] = &[
     ("ChassisCollection", &["ChassisCollection"]),
     (
         "UpdateService",
-        &["UpdateService", "UpdateService.v1_2_0", "UpdateService.v1_17_0"],
+        &[
+            "UpdateService",
+            "UpdateService.v1_2_0",
+            "UpdateService.v1_17_0",
+        ],
     ),
     (
         "SoftwareInventory",

@@ -3,6 +3,7 @@
 mod catalogue;
 mod cli;
 mod faults;
+mod field;
 mod personas;
 mod redfish_tree;
 mod sessions;
