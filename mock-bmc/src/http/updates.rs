@@ -561,6 +561,16 @@ async fn push_inner(
                 .and_then(Value::as_str)
                 .map(str::to_string),
         };
+        if variant == crate::persona::Variant::Ami {
+            // AMI Lenovo: FlashType picks the firmware; Targets is always the
+            // manager (lenovo_update_firmware.py sends Managers/Self for both).
+            let paths = tree::Paths::of_machine(&st.machine);
+            let uri = match extra.flash_type.as_deref() {
+                Some("UEFIUpdate") => paths.system,
+                _ => paths.manager,
+            };
+            req.targets = update::resolve_target(&st, &uri, what)?;
+        }
         let id = flow::accept(bmc, &mut st, req, Via::Multipart, extra);
         return Ok(field_response(&st, id.as_deref()));
     }
