@@ -612,7 +612,12 @@ async fn idrac9_immediate_reboots_the_host_itself() {
 /// firmware_update_part3.md).
 #[tokio::test]
 async fn ilo_progress_is_in_oem_hpe_and_ilo_resets_after_its_flash() {
-    let bmc = field_bmc(Persona::Ilo, Variant::Standard, &[("bmc-flash", 1.0)]).await;
+    let bmc = field_bmc(
+        Persona::Ilo,
+        Variant::Standard,
+        &[("bmc-flash", 1.0), ("transfer", 1.0)],
+    )
+    .await;
     let (url, v) = image(&bmc, "bmc", "ilo5_250.bin").await;
     let r = post(&bmc, SU, json!({"ImageURI": url})).await;
     assert_eq!(r.status(), StatusCode::ACCEPTED);
@@ -1177,4 +1182,58 @@ async fn legacy_layout_lists_firmware_under_software_inventory() {
         (b["Version"] == v.as_str()).then_some(())
     })
     .await;
+}
+
+/// The library API a fleet test uses: `FleetConfig::field(scale)`, a fleet-wide
+/// variant and per-host settings.
+#[tokio::test]
+async fn a_fleet_starts_in_field_mode_with_variants_and_per_host_settings() {
+    use mock_bmc::faults::{HostSettings, HostSettingsFile};
+    use mock_bmc::{Behaviour, FleetConfig, MockFleet, Profile};
+    let mut hosts = std::collections::BTreeMap::new();
+    hosts.insert(
+        "bmc-0002".to_string(),
+        HostSettings {
+            behaviour: Some(Behaviour::Ideal),
+            variant: Some(Variant::Standard),
+        },
+    );
+    let fleet = MockFleet::start(
+        FleetConfig {
+            count: 3,
+            profile: Profile::Single(Persona::Ilo),
+            variant: Variant::Legacy,
+            host_settings: HostSettingsFile {
+                default: HostSettings::default(),
+                hosts,
+            },
+            ..FleetConfig::default()
+        }
+        .field(600.0),
+    )
+    .await
+    .unwrap();
+    let s: Vec<(String, String)> = fleet
+        .bmcs
+        .iter()
+        .map(|b| {
+            let st = b.state();
+            (
+                st["behaviour"].as_str().unwrap().into(),
+                st["variant"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(s[0], ("field".to_string(), "legacy".to_string()));
+    assert_eq!(s[1], ("ideal".to_string(), "standard".to_string()));
+    assert_eq!(s[2], ("field".to_string(), "legacy".to_string()));
+    let bad = MockFleet::start(FleetConfig {
+        profile: Profile::Single(Persona::Idrac),
+        variant: Variant::Ami,
+        ..FleetConfig::default()
+    })
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(bad.contains("belongs to persona 'xcc'"), "{bad}");
 }
