@@ -137,7 +137,16 @@ pub fn before_transfer(st: &BmcState, via: Via) -> Result<(), RedfishError> {
             }
         }
     }
-    if matches!(p, Persona::Openbmc | Persona::Ilo) && update::busy(st) {
+    // One update at a time; a staged image (bmcweb `Stopping`) no longer holds
+    // the service (bmcweb clears fwUpdateInProgress once the image exists).
+    let running = st.tasks.values().any(|t| {
+        !t.state.is_terminal()
+            && !matches!(
+                t.state,
+                TaskState::Pending | TaskState::Stopping | TaskState::Starting
+            )
+    });
+    if matches!(p, Persona::Openbmc | Persona::Ilo) && running {
         return Err(RedfishError::unavailable(30));
     }
     Ok(())
@@ -1025,19 +1034,18 @@ pub fn manager_reset(bmc: &Arc<Bmc>, st: &mut BmcState) -> Duration {
         }
         st.field.on_boot.push(s);
     }
-    for c in st.machine.components.iter_mut() {
-        if c.kind == Kind::Bmc && c.role == Role::Active {
-            c.field.resets_received += 1;
-        }
-    }
     st.field.manager_resets += 1;
-    let _ = bmc;
     reboot_time(bmc, st)
 }
 
 /// Going down for a reboot: sessions and every task are gone (bmcweb keeps
 /// tasks in memory: `task.hpp`); the Dell job queue stays.
 pub fn going_down(st: &mut BmcState) {
+    for c in st.machine.components.iter_mut() {
+        if c.kind == Kind::Bmc && c.role == Role::Active {
+            c.field.resets_received += 1;
+        }
+    }
     st.sessions.clear();
     st.tasks.clear();
     st.task_order.clear();
@@ -1068,11 +1076,6 @@ pub fn back_up(bmc: &Bmc) {
     if config_reset {
         st.field.credentials_reset = true;
     }
-    for c in st.machine.components.iter_mut() {
-        if !activations.is_empty() && c.kind == Kind::Bmc && c.role == Role::Active {
-            c.field.resets_received += 1;
-        }
-    }
     for jid in std::mem::take(&mut st.field.on_boot_jobs) {
         if let Some(j) = st.field.jobs.get_mut(&jid) {
             j.set(
@@ -1082,9 +1085,7 @@ pub fn back_up(bmc: &Bmc) {
             );
         }
     }
-    if !st.field.aborted || activations.is_empty() {
-        st.field.aborted = false;
-    }
+    st.field.aborted = false;
     if persona == Persona::Ilo {
         st.field.hpe = HpeState::default();
     }

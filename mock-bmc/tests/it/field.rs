@@ -295,7 +295,7 @@ async fn openbmc_multipart_defaults_to_on_reset_and_activates_after_manager_rese
     let c = component(&bmc.state(), "bmc").clone();
     assert_eq!(
         (c["flash_count"].as_u64(), c["resets_received"].as_u64()),
-        (Some(1), Some(2)),
+        (Some(1), Some(1)),
         "{c}"
     );
 }
@@ -1236,4 +1236,80 @@ async fn a_fleet_starts_in_field_mode_with_variants_and_per_host_settings() {
     .unwrap_err()
     .to_string();
     assert!(bad.contains("belongs to persona 'xcc'"), "{bad}");
+}
+
+/// Row "OnStartUpdateRequest holds the update (task `Pending`, `Update.AwaitToUpdate`)
+/// until `UpdateService.StartUpdate`, then it runs as Immediate" (UpdateService v1_11
+/// `StartUpdate`, Settings `OnStartUpdateRequest`, DSP8010).
+#[tokio::test]
+async fn on_start_update_request_waits_for_start_update_then_runs() {
+    let bmc = field_bmc(Persona::Generic, Variant::Standard, &[]).await;
+    let (url, v) = image(&bmc, "bmc", "bmc.img").await;
+    let r = post(
+        &bmc,
+        SU,
+        json!({"ImageURI": url, "@Redfish.OperationApplyTime": "OnStartUpdateRequest"}),
+    )
+    .await;
+    let task = json(r).await.1["@odata.id"].as_str().unwrap().to_string();
+    let (_, t) = until("Pending", || async {
+        let (s, t) = try_get(&bmc, &task).await?;
+        (t["TaskState"] == "Pending").then_some((s, t))
+    })
+    .await;
+    assert!(
+        message_keys(&t).contains(&"Update.AwaitToUpdate".to_string()),
+        "{t}"
+    );
+    assert_eq!(component(&bmc.state(), "bmc")["flash_count"], 0);
+    let r = post(
+        &bmc,
+        "/redfish/v1/UpdateService/Actions/UpdateService.StartUpdate",
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    until("the new BMC", || async {
+        (version(&bmc, "bmc") == v && try_get(&bmc, "/redfish/v1").await.is_some()).then_some(())
+    })
+    .await;
+    let c = component(&bmc.state(), "bmc").clone();
+    assert_eq!(
+        (
+            c["start_update_calls"].as_u64(),
+            c["resets_received"].as_u64()
+        ),
+        (Some(1), Some(1)),
+        "{c}"
+    );
+}
+
+/// Row "one update at a time (503, Retry-After 30) while one runs; a staged image no
+/// longer holds the service" (bmcweb monitorForSoftwareAvailable `fwUpdateInProgress`,
+/// cleared by cleanUp once the image exists).
+#[tokio::test]
+async fn openbmc_refuses_a_second_update_while_one_runs_but_not_once_it_is_staged() {
+    let bmc = field_bmc(Persona::Openbmc, Variant::Standard, &[("bmc-flash", 2.0)]).await;
+    let (file, _) = img(&bmc, "bmc");
+    let uri = "/redfish/v1/UpdateService/update-multipart";
+    let r = push(&bmc, uri, form(json!({}), file.clone())).await;
+    let task = json(r).await.1["@odata.id"].as_str().unwrap().to_string();
+    until("Running", || async {
+        (task_probe(&bmc, &task).await == "Running").then_some(())
+    })
+    .await;
+    let r = push(&bmc, uri, form(json!({}), file.clone())).await;
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.headers()["Retry-After"], "30");
+    until("Stopping", || async {
+        (task_probe(&bmc, &task).await == "Stopping").then_some(())
+    })
+    .await;
+    let (bios, _) = img(&bmc, "bios");
+    let r = push(&bmc, uri, form(json!({}), bios)).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::ACCEPTED,
+        "a staged image does not block"
+    );
 }
