@@ -138,6 +138,9 @@ pub struct ServeArgs {
     /// MaxImageSizeBytes: larger uploads get 413.
     #[arg(long, default_value_t = crate::bmc::DEFAULT_MAX_IMAGE_SIZE)]
     pub max_image_size: u64,
+    /// Serve a fleet-wide control plane here (/mock/bmcs/NAME/state), readable while a BMC reboots.
+    #[arg(long, value_name = "ADDR")]
+    pub control: Option<std::net::SocketAddr>,
     /// Keep each BMC's firmware state in DIR/NAME.json across restarts of the mock.
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
@@ -337,6 +340,22 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             )?,
         }
     }
+    let _control = match args.control {
+        Some(addr) => {
+            let l = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("--control {addr}: cannot listen"))?;
+            let local = l.local_addr()?;
+            let app = crate::http::control::fleet_routes(
+                fleet.bmcs.iter().map(|b| b.bmc().clone()).collect(),
+            );
+            writeln!(out, "control http://{local}/mock/bmcs")?;
+            Some(tokio::spawn(async move {
+                let _ = axum::serve(l, app).await;
+            }))
+        }
+        None => None,
+    };
     writeln!(out, "ready {}", fleet.bmcs.len())?;
     out.flush()?;
     drop(out);

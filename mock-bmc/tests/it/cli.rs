@@ -602,3 +602,76 @@ fn wrong_behaviour_settings_are_refused_with_what_to_do() {
     let e = serve_error(&["--faults", scenario.to_str().unwrap()]);
     assert!(e.contains("transient-task-state must be"), "{e}");
 }
+
+#[tokio::test]
+async fn the_fleet_control_plane_answers_while_a_bmc_reboots() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("fleet.toml");
+    let s = serve(&[
+        "--behaviour",
+        "field",
+        "--time-scale",
+        "600",
+        "--field-duration",
+        "bmc-reboot=3",
+        "--control",
+        "127.0.0.1:0",
+        "--password",
+        PASSWORD,
+        "--fleet-out",
+        f.to_str().unwrap(),
+    ]);
+    let control = s
+        .lines
+        .iter()
+        .find_map(|l| l.strip_prefix("control "))
+        .expect("a control line before ready")
+        .to_string();
+    let url = hosts(&f)[0]["url"].as_str().unwrap().to_string();
+    let r = client()
+        .post(format!(
+            "{url}/redfish/v1/Managers/BMC/Actions/Manager.Reset"
+        ))
+        .basic_auth("admin", Some(PASSWORD))
+        .json(&serde_json::json!({"ResetType": "GracefulRestart"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let start = std::time::Instant::now();
+    loop {
+        let own = client().get(format!("{url}/mock/state")).send().await;
+        let fleet: Value = client()
+            .get(format!("{control}/bmc-0001/state"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if own.is_err() {
+            assert_eq!(fleet["rebooting"], true, "{fleet}");
+            break;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "the BMC never went down"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let list: Value = client()
+        .get(&control)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list[0]["name"], "bmc-0001");
+    let missing = client()
+        .get(format!("{control}/nope/state"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+}
