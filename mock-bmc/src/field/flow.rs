@@ -127,15 +127,29 @@ pub fn before_transfer(st: &BmcState, via: Via) -> Result<(), RedfishError> {
         return Err(e);
     }
     if p == Persona::Xcc && st.machine.variant == Variant::Standard {
-        if let Some((busy_via, _)) = &st.field.push_busy {
+        if let Some((busy_via, task)) = &st.field.push_busy {
             let other = matches!(
                 (busy_via, via),
                 (Via::RawPush, Via::Multipart) | (Via::Multipart, Via::RawPush)
             );
-            if other {
+            // Only while that push's task still runs (not once it is staged or done).
+            let runs = st.tasks.get(task).is_some_and(|t| {
+                !t.state.is_terminal()
+                    && !matches!(t.state, TaskState::Pending | TaskState::Stopping)
+            });
+            if other && runs {
                 return Err(RedfishError::unavailable(30));
             }
         }
+    }
+    if p == Persona::Ilo
+        && matches!(
+            st.field.hpe.state,
+            "Uploading" | "Verifying" | "Writing" | "Updating"
+        )
+    {
+        // iLO refuses another flash while one runs (iLO.2.15.FirmwareFlashAlreadyInProgress).
+        return Err(RedfishError::unavailable(30));
     }
     // One update at a time; a staged image (bmcweb `Stopping`) no longer holds
     // the service (bmcweb clears fwUpdateInProgress once the image exists).
