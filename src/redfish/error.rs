@@ -62,7 +62,7 @@ pub enum RedfishError {
         uri: String,
         why: String,
     },
-    #[error("{host}: {method} {uri} was redirected (HTTP {status}) to {location}: {why}\n  hint: set hosts[].url to the address the BMC answers on itself, with the scheme it serves")]
+    #[error("{host}: {method} {uri} was redirected (HTTP {status}); its redirect Location {location} is not followed: {why}\n  hint: set hosts[].url to the address the BMC answers on itself, with the scheme it serves")]
     Redirect {
         host: String,
         method: String,

@@ -90,8 +90,8 @@ enum Mode {
         status: u16,
         to: String,
     },
-    /// The session POST answers 307 with `Location: to`.
-    RedirectLogin { to: String },
+    /// The session POST answers `status` with `Location: to`.
+    RedirectLogin { status: u16, to: String },
 }
 
 struct ProxyState {
@@ -163,8 +163,8 @@ async fn forward(State(p): State<Arc<ProxyState>>, req: Request) -> Response {
         Mode::RedirectGet { from, status, to } if method == Method::GET && path == *from => {
             return redirect(*status, to)
         }
-        Mode::RedirectLogin { to } if method == Method::POST && path == SESSIONS => {
-            return redirect(307, to)
+        Mode::RedirectLogin { status, to } if method == Method::POST && path == SESSIONS => {
+            return redirect(*status, to)
         }
         _ => {}
     }
@@ -762,17 +762,20 @@ async fn a_same_origin_get_redirect_is_followed_a_bounded_number_of_times() {
 async fn a_redirected_session_post_never_re_sends_the_password() {
     let other = Recorder::start().await;
     let b = bmc(Persona::Generic).await;
-    for to in [
-        format!("{}{SESSIONS}", other.origin("http")),
+    for (status, to) in [
+        (307, format!("{}{SESSIONS}", other.origin("http"))),
+        (302, format!("{}{SESSIONS}", other.origin("http"))),
         // Not even to the same origin: a POST is never re-sent.
-        SESSIONS.to_string(),
+        (307, SESSIONS.to_string()),
     ] {
-        let p = proxy(&b, other.origin("http"), Mode::RedirectLogin { to }, false).await;
+        let mode = Mode::RedirectLogin { status, to };
+        let p = proxy(&b, other.origin("http"), mode, false).await;
         let c = client_of(&p);
         let e = c.login().await.unwrap_err().to_string();
         assert!(
             e.contains("hostile-bmc")
-                && e.contains("HTTP 307")
+                && e.contains(&format!("HTTP {status}"))
+                && e.contains("redirect Location")
                 && e.contains("never re-sends a POST"),
             "{e}"
         );
@@ -786,24 +789,35 @@ async fn a_redirected_session_post_never_re_sends_the_password() {
 async fn a_redirect_from_https_to_http_is_refused() {
     let other = Recorder::start().await;
     let b = bmc(Persona::Generic).await;
-    let mode = Mode::RedirectGet {
-        from: "/redfish/v1/Systems",
-        status: 302,
-        to: format!("{}/redfish/v1/Systems", other.origin("http")),
-    };
-    let p = proxy(&b, other.origin("http"), mode, true).await;
-    let c = client_of(&p);
-    c.login().await.unwrap();
-    let e = c
-        .get::<Value>("/redfish/v1/Systems")
-        .await
-        .unwrap_err()
-        .to_string();
-    assert!(
-        e.contains("hostile-bmc") && e.contains("redirect Location") && e.contains("https to http"),
-        "{e}"
-    );
-    c.logout().await;
+    for status in [302, 307] {
+        let mode = Mode::RedirectGet {
+            from: "/redfish/v1/Systems",
+            status,
+            to: format!("{}/redfish/v1/Systems", other.origin("http")),
+        };
+        let p = proxy(&b, other.origin("http"), mode, true).await;
+        let c = client_of(&p);
+        c.login().await.unwrap();
+        let e = c
+            .get::<Value>("/redfish/v1/Systems")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("hostile-bmc")
+                && e.contains("redirect Location")
+                && e.contains("https to http"),
+            "{e}"
+        );
+        // The same BMC named over http on its own address: refused too.
+        let own = p.url.replace("https://", "http://") + "/redfish/v1/Systems";
+        let e = c
+            .bind(&own, origin::Field::LOCATION)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("https to http") && e.contains("Location"), "{e}");
+        c.logout().await;
+    }
     assert_eq!(other.count(), 0);
 }
 
