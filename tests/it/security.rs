@@ -17,7 +17,6 @@ use fwfleet::redfish::origin;
 use fwfleet::redfish::task::{self, Outcome};
 use fwfleet::redfish::update_service;
 use fwfleet::secret::Secret;
-use mock_bmc::image::ImageBuilder;
 use mock_bmc::{BmcConfig, Kind, MockBmc, Persona};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -354,30 +353,6 @@ fn fields(c: &BmcClient) -> Vec<&'static str> {
     c.foreign_origins().iter().map(|s| s.field).collect()
 }
 
-/// Serve one BIOS image newer than the BMC's, on 127.0.0.1.
-async fn image_url(b: &MockBmc, version: &str) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("fw.img");
-    let model = b.state()["model"].as_str().unwrap().to_string();
-    ImageBuilder::new(Kind::Bios, version)
-        .models([model])
-        .payload_size(4096)
-        .write_file(&path)
-        .unwrap();
-    let bytes = std::fs::read(&path).unwrap();
-    let app = axum::Router::new().route(
-        "/fw.img",
-        axum::routing::get(move || {
-            let b = bytes.clone();
-            async move { b }
-        }),
-    );
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
-    format!("http://{addr}/fw.img")
-}
-
 fn bios(b: &MockBmc) -> (String, Value) {
     let st = b.state();
     let c = st["components"]
@@ -401,7 +376,7 @@ fn newer(b: &MockBmc) -> String {
 async fn update_bios(c: &BmcClient, b: &MockBmc) -> Result<Outcome, RedfishError> {
     let caps = update_service::discover(c).await?;
     let target = caps.simple_update.clone().expect("SimpleUpdate");
-    let url = image_url(b, &newer(b)).await;
+    let url = crate::task_follow::image_url(b, Kind::Bios, &newer(b)).await;
     let r = c
         .request(Method::POST, &target, Some(&json!({"ImageURI": url})))
         .await?;
