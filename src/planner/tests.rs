@@ -292,6 +292,31 @@ fn missing_or_placeholder_version_is_version_unknown() {
 }
 
 #[test]
+fn a_version_with_control_characters_is_kept_raw_and_version_unknown() {
+    // Issue 16 item 7: iLO reported `"0\x14"` for a drive (Cray XL675d
+    // capture). Cleaned it would read as `0`, and `1.2.3\n` as `1.2.3`:
+    // an upgrade and an up-to-date decided on a version nobody reported.
+    check(
+        vec![comp("27", Drive, "0\u{14}"), comp("psu", Psu, "1.2.3\n")],
+        &[
+            img("drive-1.bin", Drive, "1"),
+            img("psu-1.2.3.bin", Psu, "1.2.3"),
+        ],
+        Policy::default(),
+        &[
+            (
+                "27 version-unknown 0\u{14} -> 1 [drive-1.bin]",
+                "a is not a version: contains control characters",
+            ),
+            (
+                "psu version-unknown 1.2.3\n -> 1.2.3 [psu-1.2.3.bin]",
+                "a is not a version: contains control characters",
+            ),
+        ],
+    );
+}
+
+#[test]
 fn idrac_newer_than_repository_is_not_downgraded() {
     check(
         vec![comp("iDRAC.Embedded.1", Bmc, "7.00.00.00")],

@@ -17,7 +17,7 @@
 //! | `identity` | 1. Dell Id `<State>-<ComponentID>-<Version>[__<FQDD>]` → `dell:<ComponentID>`; ComponentID `0` → `dell:0:<FQDD>`, else `dell:0:<name>` | Dell |
 //! | | 2. `SoftwareId` unless a placeholder (`0`, `N/A`, all-zero GUID, …) | DMTF, Lenovo, Supermicro |
 //! | | 3. the Id without role decorations (`-Backup`, `-Primary`, `_running`, `-Staged`), lower-cased; an opaque Id (numeric, hex hash) → the Name, else the Description, likewise cleaned | Lenovo, Supermicro, HPE, OpenBMC |
-//! | `version` | control characters removed, trimmed, empty → `None`; `N/A` kept (the version module calls it unknown); Dell: the Id's version when `Version` is missing | HPE `"0\x14"`, Dell |
+//! | `version` | kept exactly as sent, control characters included (the version module judges such a string unknown; removing them would turn iLO's `"0\x14"` into `0`); empty or only whitespace → `None`; `N/A` kept; Dell: the Id's version when `Version` is missing. `lowest_supported_version` likewise | HPE `"0\x14"` (Cray XL675d capture), Dell |
 //! | `updateable` | `Updateable`, missing → `true` (see [`normalize`]) | older iLO 5 |
 //!
 //! Module map, one file per column of the table: `kind`, `role`,
@@ -38,9 +38,9 @@ mod role;
 mod tests;
 mod words;
 
-use words::clean;
 #[cfg(test)]
 use words::tokens;
+use words::{clean, raw_version};
 
 /// The host facts that help read its inventory members. Every field is
 /// optional: the rules key on the member's own shape first, because
@@ -77,8 +77,8 @@ pub fn normalize(item: &SoftwareInventory, ctx: &Context<'_>) -> Component {
     let version = item
         .version
         .as_deref()
-        .and_then(clean)
-        .or_else(|| dell.as_ref().and_then(|d| clean(d.version)));
+        .and_then(raw_version)
+        .or_else(|| dell.as_ref().and_then(|d| raw_version(d.version)));
     Component {
         id: item.id.clone(),
         kind: kind::kind_of(item, dell.as_ref(), ctx),
@@ -89,7 +89,10 @@ pub fn normalize(item: &SoftwareInventory, ctx: &Context<'_>) -> Component {
         updateable: item.updateable.unwrap_or(true),
         software_id: item.software_id.as_deref().and_then(clean),
         uri: item.odata_id.clone(),
-        lowest_supported_version: item.lowest_supported_version.as_deref().and_then(clean),
+        lowest_supported_version: item
+            .lowest_supported_version
+            .as_deref()
+            .and_then(raw_version),
         version_scheme: item.version_scheme.as_ref().map(|s| s.as_str().to_string()),
         manufacturer: item.manufacturer.as_deref().and_then(clean),
         write_protected: item.write_protected.unwrap_or(false),

@@ -568,19 +568,27 @@ fn dell_id_grammar_only_for_dell_or_unknown_vendors() {
 }
 
 #[test]
-fn versions_are_cleaned_but_never_interpreted() {
+fn versions_are_kept_raw_and_never_interpreted() {
+    // Issue 16 item 7: a version with control characters is kept raw (the
+    // version module judges it unknown), never trimmed into another version:
+    // iLO's `"0\x14"` (Cray XL675d capture) is not `0`.
     let cases = [
         (
             r##""Version": "  2.46 May 11 2021\r\n""##,
-            Some("2.46 May 11 2021"),
+            Some("  2.46 May 11 2021\r\n"),
         ),
-        (r##""Version": "0\u0014""##, Some("0")),
+        (r##""Version": "0\u0014""##, Some("0\u{14}")),
+        (
+            r##""Version": " 2.46 May 11 2021 ""##,
+            Some(" 2.46 May 11 2021 "),
+        ),
         (r##""Version": "N/A""##, Some("N/A")),
         (
             r##""Version": "A43 v2.52 (10/29/2021)""##,
             Some("A43 v2.52 (10/29/2021)"),
         ),
         (r##""Version": "   ""##, None),
+        (r##""Version": "\t\r\n""##, None),
         (r##""Version": """##, None),
         (r##""Version": null"##, None),
     ];
@@ -613,7 +621,8 @@ fn other_fields_are_carried_over() {
     assert_eq!(c.name, "Contoso BIOS Firmware");
     assert_eq!(c.uri, "/redfish/v1/UpdateService/FirmwareInventory/BIOS");
     assert_eq!(c.version_scheme.as_deref(), Some("DotIntegerNotation"));
-    assert_eq!(c.lowest_supported_version.as_deref(), Some("1.40.0"));
+    // Kept raw like a version (issue 16 item 7): junk states no minimum.
+    assert_eq!(c.lowest_supported_version.as_deref(), Some("1.40.0\u{0}"));
     assert_eq!(c.manufacturer.as_deref(), Some("Contoso"));
     assert_eq!(c.software_id.as_deref(), Some("CX22-BIOS"));
     assert!(c.write_protected);
