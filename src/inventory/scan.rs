@@ -194,10 +194,7 @@ pub async fn read(
     })?;
     let use_expand = expand && !platform.expand_may_drop_fields();
     let items = read_collection(client, &fw_uri, use_expand).await?;
-    inv.components = items
-        .iter()
-        .map(|i| normalize::normalize(i, &ctx))
-        .collect();
+    inv.components = normalize::normalize_all(&items, &ctx);
     inv.bmc.firmware_version = inv
         .components
         .iter()
@@ -210,10 +207,7 @@ pub async fn read(
             "UpdateService.SoftwareInventory",
         )? {
             let items = read_collection(client, &sw, use_expand).await?;
-            inv.software = items
-                .iter()
-                .map(|i| normalize::normalize(i, &ctx))
-                .collect();
+            inv.software = normalize::normalize_all(&items, &ctx);
         }
     }
     Ok(())

@@ -777,3 +777,241 @@ fn agrees_with_the_mock_bmc_for_every_persona() {
     }
     assert!(checked > 6 * 4 * 3 * 7, "only {checked} members checked");
 }
+
+// --- identical devices on one host (issue 16 item 7) ------------------------
+
+/// Normalises `members` as one host's FirmwareInventory, the way the scan
+/// does, and returns (kind, role, identity) per member.
+fn host_of(vendor: Option<&str>, members: &[String]) -> Vec<Component> {
+    let items: Vec<SoftwareInventory> = members
+        .iter()
+        .map(|json| decode(json.as_bytes()).unwrap_or_else(|e| panic!("{e}: {json}")))
+        .collect();
+    let ctx = Context {
+        vendor,
+        system_uri: Some("/redfish/v1/Systems"),
+        manager_uri: None,
+    };
+    normalize_all(&items, &ctx)
+}
+
+/// An iLO member as the Cray-HPE captures show it: numeric Id, the device in
+/// `Oem.Hpe.DeviceContext`.
+fn ilo_member(id: usize, name: &str, description: &str, version: &str, context: &str) -> String {
+    serde_json::json!({
+        "@odata.id": format!("/redfish/v1/UpdateService/FirmwareInventory/{id}"),
+        "@odata.type": "#SoftwareInventory.v1_2_0.SoftwareInventory",
+        "Id": id.to_string(), "Name": name, "Description": description, "Version": version,
+        "Oem": {"Hpe": {"DeviceContext": context, "DeviceClass": null}},
+    })
+    .to_string()
+}
+
+#[test]
+fn hpe_identical_devices_each_get_an_identity_of_their_own() {
+    // Cray-HPE csm-redfish-interface-emulator mockups/XL675d_A100: four
+    // "Power Supply Firmware" (Bay 1-4), eight identical A100 GPUs, two
+    // "Network Controller" NICs, both System ROMs on the System Board.
+    let mut members = vec![
+        ilo_member(1, "iLO 5", "SystemBMC", "2.70 May 16 2022", "System Board"),
+        ilo_member(
+            2,
+            "System ROM",
+            "SystemRomActive",
+            "A47 v2.58 (05/19/2022)",
+            "System Board",
+        ),
+        ilo_member(
+            10,
+            "Redundant System ROM",
+            "SystemRomBackup",
+            "A47 v2.58 (05/19/2022)",
+            "System Board",
+        ),
+    ];
+    for (n, v) in ["3.11", "2.03", "1.00", "238.00"].iter().enumerate() {
+        members.push(ilo_member(
+            5 + n,
+            "Power Supply Firmware",
+            "PowerSupplies",
+            v,
+            &format!("Bay {}", n + 1),
+        ));
+    }
+    for slot in [18, 20] {
+        members.push(ilo_member(
+            slot - 7,
+            "Network Controller",
+            "15b3101715b30006",
+            "N/A",
+            &format!("PCI-E Slot {slot}"),
+        ));
+    }
+    for n in 1..=8 {
+        members.push(ilo_member(
+            15 + n,
+            "NVIDIA A100-SXM4-40GB",
+            "10de20b010de134f",
+            "92.00.19.00.10",
+            &format!("PCI-E Slot {n}"),
+        ));
+    }
+    let got = host_of(HPE, &members);
+    assert_eq!(got.len(), members.len(), "every device is reported");
+    let ids: Vec<(&str, Kind, Role, &str)> = got
+        .iter()
+        .map(|c| (c.id.as_str(), c.kind, c.role, c.identity.as_str()))
+        .collect();
+    assert_eq!(
+        &ids[..3],
+        [
+            ("1", Bmc, Active, "ilo 5"),
+            ("2", Bios, Active, "system rom"),
+            ("10", Bios, Backup, "system rom"),
+        ]
+    );
+    assert_eq!(
+        &ids[3..7],
+        [
+            ("5", Psu, Active, "power supply firmware @ bay 1"),
+            ("6", Psu, Active, "power supply firmware @ bay 2"),
+            ("7", Psu, Active, "power supply firmware @ bay 3"),
+            ("8", Psu, Active, "power supply firmware @ bay 4"),
+        ]
+    );
+    assert_eq!(
+        &ids[7..9],
+        [
+            ("11", Nic, Active, "network controller @ pci-e slot 18"),
+            ("13", Nic, Active, "network controller @ pci-e slot 20"),
+        ]
+    );
+    for (n, c) in got[9..].iter().enumerate() {
+        assert_eq!(
+            c.identity,
+            format!("nvidia a100-sxm4-40gb @ pci-e slot {}", n + 1)
+        );
+        assert_eq!(c.version.as_deref(), Some("92.00.19.00.10"));
+    }
+    // Each PSU keeps its own version: nothing collapsed or swapped.
+    let psus: Vec<&str> = got[3..7]
+        .iter()
+        .filter_map(|c| c.version.as_deref())
+        .collect();
+    assert_eq!(psus, ["3.11", "2.03", "1.00", "238.00"]);
+}
+
+#[test]
+fn identical_drives_of_one_software_id_are_told_apart_by_related_item() {
+    // DMTF public-tower lists 16 drives of model "SAS 18000"; a standard BMC
+    // gives their firmware one SoftwareId and a RelatedItem each.
+    let members: Vec<String> = (0..8)
+        .map(|n| {
+            serde_json::json!({
+                "@odata.id": format!("/redfish/v1/UpdateService/FirmwareInventory/Drive{n}"),
+                "Id": format!("Drive{n}"), "Name": "SAS 18000 Firmware", "SoftwareId": "SAS18000-FW",
+                "Version": "4.2.1", "Updateable": true,
+                "RelatedItem": [{"@odata.id": format!("/redfish/v1/Chassis/Tower/Drives/Disk-1-{n}")}],
+            })
+            .to_string()
+        })
+        .collect();
+    let got = host_of(DMTF, &members);
+    assert_eq!(got.len(), 8);
+    for (n, c) in got.iter().enumerate() {
+        assert_eq!((c.kind, c.role), (Drive, Active));
+        assert_eq!(
+            c.identity,
+            format!("SAS18000-FW @ /redfish/v1/chassis/tower/drives/disk-1-{n}")
+        );
+        assert_eq!(
+            c.uri,
+            format!("/redfish/v1/UpdateService/FirmwareInventory/Drive{n}")
+        );
+    }
+}
+
+#[test]
+fn identical_devices_with_backup_images_stay_paired_per_device() {
+    // Two NICs of one model, each with a primary and a backup image, all
+    // linked to the chassis: the Id (role words removed) tells them apart
+    // and pairs each backup with its own NIC.
+    let member = |id: &str| {
+        serde_json::json!({
+            "@odata.id": format!("/redfish/v1/UpdateService/FirmwareInventory/{id}"),
+            "Id": id, "Name": "Ethernet Adapter 25GbE", "SoftwareId": "MLX-CX6",
+            "Version": "22.31.6", "RelatedItem": [{"@odata.id": "/redfish/v1/Chassis/1"}],
+        })
+        .to_string()
+    };
+    let members = ["NIC1-Primary", "NIC1-Backup", "NIC2-Primary", "NIC2-Backup"].map(member);
+    let got: Vec<(Role, String)> = host_of(DMTF, &members)
+        .into_iter()
+        .map(|c| (c.role, c.identity))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (Active, "MLX-CX6 @ nic1".to_owned()),
+            (Backup, "MLX-CX6 @ nic1".to_owned()),
+            (Active, "MLX-CX6 @ nic2".to_owned()),
+            (Backup, "MLX-CX6 @ nic2".to_owned()),
+        ]
+    );
+}
+
+#[test]
+fn identical_devices_with_nothing_stable_to_tell_them_apart_are_numbered() {
+    // OpenBMC-style hash Ids change with every image, so they are no
+    // qualifier; one RelatedItem for both: numbered in collection order.
+    let member = |id: &str| {
+        serde_json::json!({
+            "@odata.id": format!("/redfish/v1/UpdateService/FirmwareInventory/{id}"),
+            "Id": id, "Name": "Software Inventory", "Description": "Drive image",
+            "Version": "2.2.0", "RelatedItem": [{"@odata.id": "/redfish/v1/Chassis/chassis"}],
+        })
+        .to_string()
+    };
+    let got: Vec<String> = host_of(OPENBMC, &["5d0869c4", "e4013534"].map(member))
+        .into_iter()
+        .map(|c| c.identity)
+        .collect();
+    assert_eq!(got, ["drive image @ #1", "drive image @ #2"]);
+}
+
+#[test]
+fn dell_identical_disks_share_their_component_id_and_distinct_members_are_left_alone() {
+    // iDRAC lists identical disks once per distinct version, under a random
+    // FQDD, and one Dell Update Package updates them all
+    // (dell/iDRAC-Redfish-Scripting#80): `dell:<ComponentID>` stays shared.
+    let members = [
+        r##"{"@odata.id": "/redfish/v1/UpdateService/FirmwareInventory/Installed-103049-A07__Disk.Bay.0:Enclosure.Internal.0-1:RAID.SL.3-1",
+            "Id": "Installed-103049-A07__Disk.Bay.0:Enclosure.Internal.0-1:RAID.SL.3-1", "Name": "Disk 0 in Backplane 1 of RAID Controller in Slot 1",
+            "SoftwareId": "103049", "Version": "A07"}"##,
+        r##"{"@odata.id": "/redfish/v1/UpdateService/FirmwareInventory/Installed-103049-A08__Disk.Bay.5:Enclosure.Internal.0-1:RAID.SL.3-1",
+            "Id": "Installed-103049-A08__Disk.Bay.5:Enclosure.Internal.0-1:RAID.SL.3-1", "Name": "Disk 5 in Backplane 1 of RAID Controller in Slot 1",
+            "SoftwareId": "103049", "Version": "A08"}"##,
+        r##"{"@odata.id": "/redfish/v1/UpdateService/FirmwareInventory/Installed-159-2.20.1__BIOS.Setup.1-1",
+            "Id": "Installed-159-2.20.1__BIOS.Setup.1-1", "Name": "BIOS", "SoftwareId": "159", "Version": "2.20.1"}"##,
+    ]
+    .map(str::to_owned);
+    let got: Vec<String> = host_of(DELL, &members)
+        .into_iter()
+        .map(|c| c.identity)
+        .collect();
+    assert_eq!(got, ["dell:103049", "dell:103049", "dell:159"]);
+    // Lenovo's primary and backup BMC images: one device, left paired.
+    let xcc = ["BMC-Primary", "BMC-Backup"].map(|id| {
+        serde_json::json!({"@odata.id": format!("/redfish/v1/UpdateService/FirmwareInventory/{id}"),
+                           "Id": id, "Name": "XCC", "Version": "TGBT58A-3.10"})
+        .to_string()
+    });
+    let got: Vec<(Role, String)> = host_of(LENOVO, &xcc)
+        .into_iter()
+        .map(|c| (c.role, c.identity))
+        .collect();
+    assert_eq!(
+        got,
+        [(Active, "bmc".to_owned()), (Backup, "bmc".to_owned())]
+    );
+}
