@@ -15,15 +15,18 @@
 //! planner's staged check, the updater's verification, the daemon's
 //! estimates) would confuse one device with another.
 //!
-//! Rule: when two members of one identity also share a role, they are
-//! different devices, and every member of that identity gets a qualifier,
-//! `<identity> @ <qualifier>`, from the first source that tells the devices
-//! of each role apart: the HPE device context (`bay 2`, `pci-e slot 1`),
-//! the `RelatedItem` links, the Id without role words (iLO's `15`, `Disk_1`),
-//! and as a last resort the member's place among its role (`#1`, `#2`, in
-//! collection order). An Id that is a hash is skipped: OpenBMC's change
-//! with every image. Images of one device keep sharing their qualifier
-//! (both ROMs of an iLO are on the `System Board`), so they stay paired.
+//! Rule: when two *active* members share an identity, they are different
+//! devices (one device runs one image), and every member of that identity
+//! gets a qualifier, `<identity> @ <qualifier>`, from the first source that
+//! is present on every member and tells the active ones apart: the HPE
+//! device context (`bay 2`, `pci-e slot 1`), the `RelatedItem` links, the Id
+//! without role words (iLO's `15`, `Disk_1`), and as a last resort the
+//! member's place among its role (`#1`, `#2`, in collection order). An Id
+//! that is a hash is skipped: OpenBMC's change with every image. The other
+//! images of a device share its qualifier (both ROMs of an iLO are on the
+//! `System Board`), so they stay paired; several backup or staged images of
+//! one identity with a single active one are one device's images, left
+//! alone.
 //!
 //! Dell is left alone: identical disks share a ComponentID because one
 //! Dell Update Package updates them together, and iDRAC lists them once per
@@ -59,7 +62,7 @@ pub(super) fn distinguish(components: &mut [Component], hints: &[Hints]) {
     }
     let qualified: Vec<(usize, String)> = groups
         .into_values()
-        .filter(|members| shares_a_role(components, members))
+        .filter(|members| several_active(components, members))
         .flat_map(|members| {
             let names = qualifiers(components, hints, &members);
             members.into_iter().zip(names)
@@ -71,16 +74,16 @@ pub(super) fn distinguish(components: &mut [Component], hints: &[Hints]) {
     }
 }
 
-fn shares_a_role(components: &[Component], members: &[usize]) -> bool {
-    members.iter().enumerate().any(|(n, &i)| {
-        members[n + 1..]
-            .iter()
-            .any(|&j| components[i].role == components[j].role)
-    })
+fn several_active(components: &[Component], members: &[usize]) -> bool {
+    members
+        .iter()
+        .filter(|&&i| components[i].role == Role::Active)
+        .nth(1)
+        .is_some()
 }
 
 /// One qualifier per member, from the first source that is present on every
-/// member and unique within each role.
+/// member and unique among the active ones.
 fn qualifiers(components: &[Component], hints: &[Hints], members: &[usize]) -> Vec<String> {
     let sources: [&dyn Fn(usize) -> Option<String>; 3] = [
         &|i| hints[i].context.as_deref().map(identity_text),
@@ -93,7 +96,7 @@ fn qualifiers(components: &[Component], hints: &[Hints], members: &[usize]) -> V
     for source in sources {
         let names: Option<Vec<String>> = members.iter().map(|&i| source(i)).collect();
         if let Some(names) = names {
-            if unique_per_role(components, members, &names) {
+            if unique_among_active(components, members, &names) {
                 return names;
             }
         }
@@ -109,10 +112,11 @@ fn qualifiers(components: &[Component], hints: &[Hints], members: &[usize]) -> V
         .collect()
 }
 
-fn unique_per_role(components: &[Component], members: &[usize], names: &[String]) -> bool {
+fn unique_among_active(components: &[Component], members: &[usize], names: &[String]) -> bool {
     let mut seen = HashSet::new();
     members
         .iter()
         .zip(names)
-        .all(|(&i, name)| seen.insert((components[i].role, name.as_str())))
+        .filter(|(&i, _)| components[i].role == Role::Active)
+        .all(|(_, name)| seen.insert(name.as_str()))
 }

@@ -17,7 +17,7 @@
 //! | `identity` | 1. Dell Id `<State>-<ComponentID>-<Version>[__<FQDD>]` → `dell:<ComponentID>`; ComponentID `0` → `dell:0:<FQDD>`, else `dell:0:<name>` | Dell |
 //! | | 2. `SoftwareId` unless a placeholder (`0`, `N/A`, all-zero GUID, …) | DMTF, Lenovo, Supermicro |
 //! | | 3. the Id without role decorations (`-Backup`, `-Primary`, `_running`, `-Staged`), lower-cased; an opaque Id (numeric, hex hash) → the Name, else the Description, likewise cleaned | Lenovo, Supermicro, HPE, OpenBMC |
-//! | | 4. (whole host, [`normalize_all`]) several members of one identity *and* role are identical devices: each gets `<identity> @ <qualifier>`, the qualifier from `Oem.Hpe.DeviceContext`, else `RelatedItem`, else the Id (not a hash), else `#n`; not for Dell | HPE XL675d (4 PSUs, 8 GPUs), DMTF public-tower (16 drives) |
+//! | | 4. (whole host, [`normalize_all`]) several *active* members of one identity are identical devices: every member of it gets `<identity> @ <qualifier>`, the qualifier from `Oem.Hpe.DeviceContext`, else `RelatedItem`, else the Id (not a hash), else `#n`; not for Dell | HPE XL675d (4 PSUs, 8 GPUs), DMTF public-tower (16 drives) |
 //! | `version` | kept exactly as sent, control characters included (the version module judges such a string unknown; removing them would turn iLO's `"0\x14"` into `0`); empty or only whitespace → `None`; `N/A` kept; Dell: the Id's version when `Version` is missing. `lowest_supported_version` likewise | HPE `"0\x14"` (Cray XL675d capture), Dell |
 //! | `updateable` | `Updateable`, missing → `true` (see [`normalize`]) | older iLO 5 |
 //!
@@ -103,9 +103,9 @@ pub fn normalize(item: &SoftwareInventory, ctx: &Context<'_>) -> Component {
 }
 
 /// Turns one host's inventory collection into components: [`normalize`]
-/// per member, then identical devices (several members of one identity and
-/// role: iLO's four "Power Supply Firmware", eight identical GPUs, drives of
-/// one SoftwareId) get an identity each, `<identity> @ <device>` (see
+/// per member, then identical devices (several active members of one
+/// identity: iLO's four "Power Supply Firmware", eight identical GPUs,
+/// drives of one SoftwareId) get an identity each, `<identity> @ <device>` (see
 /// `devices`), so no two devices are ever taken for one.
 pub fn normalize_all(items: &[SoftwareInventory], ctx: &Context<'_>) -> Vec<Component> {
     let mut components: Vec<Component> = items.iter().map(|i| normalize(i, ctx)).collect();

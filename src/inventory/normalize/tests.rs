@@ -1,7 +1,7 @@
 use super::*;
 use mock_bmc::bmc::Bmc;
 use mock_bmc::http::tree;
-use mock_bmc::{BmcConfig, Persona};
+use mock_bmc::{BmcConfig, Persona, Variant};
 use redfish_schemas::decode;
 use Kind::*;
 use Role::{Active, Backup, Previous, Staged};
@@ -687,95 +687,114 @@ fn mock_role(r: mock_bmc::machine::Role) -> Role {
     }
 }
 
-/// The mock's own kind and role for every component of every persona (both
-/// models, with and without schema quirks), and a staged image of every
-/// component read through the mock's FirmwareInventory: 100% agreement.
-/// Identities: the backup/previous/staged images of a component share the
-/// identity of its active image; active identities are unique per host.
+/// The mock's own kind and role for every component of every persona and
+/// variant (both models, with and without schema quirks), and a staged
+/// image of every component read through the mock's FirmwareInventory: 100%
+/// agreement. Identities, read host-wide as the scan does
+/// ([`normalize_all`]): the backup/previous/staged images of a component
+/// share the identity of its active image; active identities are unique per
+/// host, also with identical devices (the `apollo` iLO's four power
+/// supplies and eight GPUs).
 #[test]
 fn agrees_with_the_mock_bmc_for_every_persona() {
     let mut checked = 0;
     for persona in Persona::ALL {
-        for index in 0..4 {
-            let bmc = Bmc::new(BmcConfig::new("h", persona, 1, index, "pw"));
-            let mut st = bmc.lock();
-            let ctx = Context {
-                vendor: Some(persona.vendor()),
-                system_uri: Some("/redfish/v1/Systems"),
-                manager_uri: None,
-            };
-            let read = |body: &serde_json::Value| -> Component {
-                let item: SoftwareInventory = redfish_schemas::decode_value(body)
-                    .unwrap_or_else(|e| panic!("{persona}: {e}: {body:#}"));
-                normalize(&item, &ctx)
-            };
-            let mut ours = Vec::new();
-            for quirks in [false, true] {
-                for c in &st.machine.components {
-                    let body = tree::firmware_item(c, persona, quirks);
-                    let got = read(&body);
-                    assert_eq!(
-                        (got.kind, got.role),
-                        (mock_kind(c.kind), mock_role(c.role)),
-                        "{persona} quirks={quirks}: {body:#}"
-                    );
-                    checked += 1;
-                    if !quirks {
-                        ours.push(got);
-                    }
-                }
-            }
-            let active: Vec<&Component> = ours.iter().filter(|c| c.role == Active).collect();
-            let mut ids: Vec<&str> = active.iter().map(|c| c.identity.as_str()).collect();
-            ids.sort_unstable();
-            ids.dedup();
-            assert_eq!(ids.len(), active.len(), "{persona}: {ids:?}");
-            for other in ours.iter().filter(|c| c.role != Active) {
-                assert!(
-                    active
-                        .iter()
-                        .any(|a| a.kind == other.kind && a.identity == other.identity),
-                    "{persona}: {} ({}) pairs with no active image",
-                    other.id,
-                    other.identity
-                );
-            }
-
-            for c in st.machine.components.iter_mut() {
-                c.staged_version = Some(format!("{}9", c.version));
-            }
-            let listing = tree::resolve(&bmc, &st, tree::FIRMWARE).unwrap().body;
-            let members = listing["Members"].as_array().unwrap();
-            assert_eq!(members.len(), 2 * st.machine.components.len());
-            for m in members {
-                let uri = m["@odata.id"].as_str().unwrap();
-                let got = read(&tree::resolve(&bmc, &st, uri).unwrap().body);
-                let last = uri.rsplit('/').next().unwrap();
-                let (i, staged) = match st.machine.components.iter().position(|c| c.id == last) {
-                    Some(i) => (i, false),
-                    None => {
-                        let i = st
-                            .machine
-                            .components
-                            .iter()
-                            .position(|c| tree::staged_id(c, persona) == last)
-                            .unwrap();
-                        (i, true)
-                    }
-                };
-                let c = &st.machine.components[i];
-                let role = if staged { Staged } else { mock_role(c.role) };
-                assert_eq!(
-                    (got.kind, got.role),
-                    (mock_kind(c.kind), role),
-                    "{persona}: {uri}"
-                );
-                assert_eq!(got.identity, ours[i].identity, "{persona}: {uri}");
-                checked += 1;
+        for variant in Variant::of(persona) {
+            for index in 0..4 {
+                checked += agrees_with_one_mock_bmc(persona, variant, index);
             }
         }
     }
     assert!(checked > 6 * 4 * 3 * 7, "only {checked} members checked");
+}
+
+fn agrees_with_one_mock_bmc(persona: Persona, variant: Variant, index: usize) -> usize {
+    let mut checked = 0;
+    let bmc = Bmc::new(BmcConfig::new_variant(
+        "h", persona, variant, 1, index, "pw",
+    ));
+    let mut st = bmc.lock();
+    let ctx = Context {
+        vendor: Some(persona.vendor()),
+        system_uri: Some("/redfish/v1/Systems"),
+        manager_uri: None,
+    };
+    let item = |body: &serde_json::Value| -> SoftwareInventory {
+        redfish_schemas::decode_value(body)
+            .unwrap_or_else(|e| panic!("{persona}/{variant}: {e}: {body:#}"))
+    };
+    let mut items = Vec::new();
+    for quirks in [false, true] {
+        for c in &st.machine.components {
+            let body = tree::firmware_item(c, persona, quirks);
+            let got = normalize(&item(&body), &ctx);
+            assert_eq!(
+                (got.kind, got.role),
+                (mock_kind(c.kind), mock_role(c.role)),
+                "{persona}/{variant} quirks={quirks}: {body:#}"
+            );
+            checked += 1;
+            if !quirks {
+                items.push(item(&body));
+            }
+        }
+    }
+    let ours = normalize_all(&items, &ctx);
+    let active: Vec<&Component> = ours.iter().filter(|c| c.role == Active).collect();
+    let mut ids: Vec<&str> = active.iter().map(|c| c.identity.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), active.len(), "{persona}/{variant}: {ids:?}");
+    for other in ours.iter().filter(|c| c.role != Active) {
+        assert!(
+            active
+                .iter()
+                .any(|a| a.kind == other.kind && a.identity == other.identity),
+            "{persona}/{variant}: {} ({}) pairs with no active image",
+            other.id,
+            other.identity
+        );
+    }
+
+    for c in st.machine.components.iter_mut() {
+        c.staged_version = Some(format!("{}9", c.version));
+    }
+    let listing = tree::resolve(&bmc, &st, tree::FIRMWARE).unwrap().body;
+    let members = listing["Members"].as_array().unwrap();
+    assert_eq!(members.len(), 2 * st.machine.components.len());
+    let uris: Vec<&str> = members
+        .iter()
+        .map(|m| m["@odata.id"].as_str().unwrap())
+        .collect();
+    let bodies: Vec<SoftwareInventory> = uris
+        .iter()
+        .map(|uri| item(&tree::resolve(&bmc, &st, uri).unwrap().body))
+        .collect();
+    for (uri, got) in uris.iter().zip(normalize_all(&bodies, &ctx)) {
+        let last = uri.rsplit('/').next().unwrap();
+        let (i, staged) = match st.machine.components.iter().position(|c| c.id == last) {
+            Some(i) => (i, false),
+            None => {
+                let i = st
+                    .machine
+                    .components
+                    .iter()
+                    .position(|c| tree::staged_id(c, persona) == last)
+                    .unwrap();
+                (i, true)
+            }
+        };
+        let c = &st.machine.components[i];
+        let role = if staged { Staged } else { mock_role(c.role) };
+        assert_eq!(
+            (got.kind, got.role),
+            (mock_kind(c.kind), role),
+            "{persona}/{variant}: {uri}"
+        );
+        assert_eq!(got.identity, ours[i].identity, "{persona}/{variant}: {uri}");
+        checked += 1;
+    }
+    checked
 }
 
 // --- identical devices on one host (issue 16 item 7) ------------------------
@@ -887,6 +906,8 @@ fn hpe_identical_devices_each_get_an_identity_of_their_own() {
         ]
     );
     for (n, c) in got[9..].iter().enumerate() {
+        // A GPU, not a NIC for its `40GB`.
+        assert_eq!((c.kind, c.role), (Other, Active));
         assert_eq!(
             c.identity,
             format!("nvidia a100-sxm4-40gb @ pci-e slot {}", n + 1)
