@@ -483,11 +483,7 @@ impl Repository {
         // An entry its BMC cannot apply is never offered for flashing: an
         // iLO takes a UEFI-only package with 200 OK and then does nothing
         // (NOTES §7.2). `vendor_tool_candidates` lists them for reporting.
-        self.entries
-            .iter()
-            .filter(|e| e.needs_vendor_tool.is_none())
-            .filter(|e| e.applies_to(component, manufacturer, model))
-            .collect()
+        self.fitting(component, manufacturer, model, false)
     }
 
     /// The entries that fit `component` but only a host agent or the
@@ -498,9 +494,19 @@ impl Repository {
         manufacturer: Option<&str>,
         model: Option<&str>,
     ) -> Vec<&Entry> {
+        self.fitting(component, manufacturer, model, true)
+    }
+
+    fn fitting(
+        &self,
+        component: &Component,
+        manufacturer: Option<&str>,
+        model: Option<&str>,
+        vendor_tool: bool,
+    ) -> Vec<&Entry> {
         self.entries
             .iter()
-            .filter(|e| e.needs_vendor_tool.is_some())
+            .filter(|e| e.needs_vendor_tool.is_some() == vendor_tool)
             .filter(|e| e.applies_to(component, manufacturer, model))
             .collect()
     }
