@@ -86,10 +86,16 @@ pub async fn import_catalog(a: ImportCatalogArgs) -> anyhow::Result<ExitCode> {
     let (_, inv) = inventory_for(&cfg, &store, a.rescan).await?;
     let hosts = host_facts(&inv);
     let dir = repo_dir(&a.at)?;
-    let mut repo = if a.dry_run {
-        Repository::open(&dir).or_else(|_| Repository::create_or_open(&dir))?
-    } else {
-        Repository::create_or_open(&dir)?
+    // A dry run changes nothing, not even by creating the repository: with
+    // none yet it compares against an empty one in a scratch directory.
+    let scratch = std::env::temp_dir().join(format!("fwfleet-dry-run-{}", std::process::id()));
+    let mut repo = match (a.dry_run, Repository::open(&dir)) {
+        (_, Ok(r)) => r,
+        (true, Err(crate::repository::RepoError::NoManifest { .. })) => {
+            Repository::create_or_open(&scratch)?
+        }
+        (true, Err(e)) => return Err(e.into()),
+        (false, Err(_)) => Repository::create_or_open(&dir)?,
     };
     let label = a
         .catalog
@@ -105,6 +111,7 @@ pub async fn import_catalog(a: ImportCatalogArgs) -> anyhow::Result<ExitCode> {
         progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
     };
     let report = import_dell(&mut repo, &catalog, &hosts, &opts).await;
+    let _ = std::fs::remove_dir_all(&scratch);
     match a.format {
         ReportFormat::Text => print!("{}", report.render_text()),
         ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),

@@ -339,6 +339,8 @@ async fn import_catalog_and_compliance_run_against_a_mock_fleet() {
     assert_eq!(r["packages_in_catalog"], 1);
     assert_eq!(r["not_needed"], 1);
     assert_eq!(r["hosts_without_system_id"].as_array().unwrap().len(), 3);
+    let repo_files = list(&cfg).len();
+    assert_eq!(repo_files, 1, "a dry run adds nothing");
     let (code, _, err) = fwfleet(&[
         "repo",
         "import-catalog",
