@@ -21,6 +21,11 @@
 //! - [`store`] is the embedded SQLite state (inventory snapshots, runs, steps).
 //! - [`repository`] is the local image repository: images, `manifest.toml`
 //!   (what each image is and where it applies), checksums.
+//! - [`catalog`] reads vendor catalogs and packages (Dell `Catalog.xml`, HPE
+//!   `.fwpkg`) and fills the repository from them with the packages the
+//!   fleet needs, fetched from the operator's mirror and verified.
+//! - [`compliance`] judges every host and component against the plan (ok,
+//!   warning, critical, downgrade, unknown) and rolls it up; pure.
 //! - [`imageserver`] streams published repository images to BMCs over HTTP(S)
 //!   for SimpleUpdate, behind unguessable per-run URLs, re-checking each hash.
 //! - [`planner`] turns an inventory, repository images and a policy into a
@@ -32,7 +37,9 @@
 //! - [`version`] parses vendor version strings and compares them; it does no I/O
 //!   and never guesses: two strings it cannot order compare as `Unknown`.
 
+pub mod catalog;
 pub mod cli;
+pub mod compliance;
 pub mod config;
 pub mod daemon;
 #[cfg(feature = "demo")]

@@ -2,6 +2,7 @@
 //! over real sockets on 127.0.0.1.
 
 mod apply;
+mod catalog;
 mod daemon;
 mod demo;
 mod docs;
