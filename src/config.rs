@@ -272,14 +272,14 @@ impl ProxyUrl {
 
     /// The password in the URL, if any (for the redactor).
     fn password(&self) -> Option<Secret> {
-        let u = reqwest::Url::parse(self.expose()).ok()?;
+        let u = url::Url::parse(self.expose()).ok()?;
         u.password().map(Secret::new)
     }
 }
 
 impl fmt::Display for ProxyUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match reqwest::Url::parse(self.expose()) {
+        match url::Url::parse(self.expose()) {
             Ok(u) => {
                 let auth = if u.username().is_empty() && u.password().is_none() {
                     ""
@@ -1027,7 +1027,7 @@ fn password_command(argv: &[String], dir: &Path, timeout: Duration) -> Result<Se
 /// hold credentials).
 fn check_proxy(p: &ProxyUrl) -> Result<(), String> {
     let bad = "is not an http:// or https:// proxy URL (the value is not shown: it may hold credentials)\n  hint: e.g. proxy = \"http://mgmt-proxy.example:3128\"";
-    let u = reqwest::Url::parse(p.expose()).map_err(|_| bad.to_string())?;
+    let u = url::Url::parse(p.expose()).map_err(|_| bad.to_string())?;
     if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none_or(str::is_empty) {
         return Err(bad.into());
     }
@@ -1037,7 +1037,7 @@ fn check_proxy(p: &ProxyUrl) -> Result<(), String> {
 /// Whether a BMC URL names this machine (the mock): plain http there
 /// crosses no network.
 fn is_loopback_url(url: &str) -> bool {
-    let Some(host) = reqwest::Url::parse(url)
+    let Some(host) = url::Url::parse(url)
         .ok()
         .and_then(|u| u.host_str().map(str::to_string))
     else {

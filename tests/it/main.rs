@@ -13,6 +13,5 @@ mod plan_snapshot;
 mod resume;
 mod security;
 mod store_compat;
-mod task_follow;
 mod update_step;
 mod version_cmp;
