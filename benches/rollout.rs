@@ -283,7 +283,7 @@ async fn main() {
         // e.g. a tmpfs, to see what the journal's fsyncs cost.
         cfg.state_dir = d.join(format!("rollout-bench-{}", std::process::id()));
     }
-    let store = Arc::new(Store::open(&cfg.state_dir).expect("open the store"));
+    let store = Store::open(&cfg.state_dir).await.expect("open the store");
     let opts = ApplyOptions {
         poll,
         ..ApplyOptions::default()
@@ -351,8 +351,8 @@ async fn main() {
     let host_ms: Vec<u64> = report.hosts.iter().map(|h| h.duration_ms).collect();
     let (step_mean, step_p95) = mean_p95(step_ms);
     let (host_mean, host_p95) = mean_p95(host_ms);
-    let events = store.events(report.run_id).expect("read the journal");
-    let journal_steps = store.steps(report.run_id).expect("read the journal");
+    let events = store.events(report.run_id).await.expect("read the journal");
+    let journal_steps = store.steps(report.run_id).await.expect("read the journal");
     if state_dir.is_some() {
         let _ = std::fs::remove_dir_all(&cfg.state_dir);
     }

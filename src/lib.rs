@@ -18,7 +18,8 @@
 //! - [`redfish`] is the only code that speaks HTTP to BMCs.
 //! - [`inventory`] scans the fleet: identity and normalised firmware components.
 //! - [`updater`] executes plan steps: journal first, transfer, follow the task, verify.
-//! - [`store`] is the embedded SQLite state (inventory snapshots, runs, steps).
+//! - [`store`] is the state (inventory snapshots, runs, steps, events)
+//!   behind one async handle, [`store::Store`]; SQLite is its first backend.
 //! - [`repository`] is the local image repository: images, `manifest.toml`
 //!   (what each image is and where it applies), checksums.
 //! - [`catalog`] reads vendor catalogs and packages (Dell `Catalog.xml`, HPE
@@ -36,6 +37,11 @@
 //!   open now; pure, `now` is always an argument.
 //! - [`version`] parses vendor version strings and compares them; it does no I/O
 //!   and never guesses: two strings it cannot order compare as `Unknown`.
+//! - [`vocab`] is the shared vocabulary, a leaf: component kinds and roles,
+//!   update methods and apply times, and the journal's step states, step
+//!   outcomes and run statuses, each with its one spelling.
+//! - [`digest`] is the one SHA-256 of image files (copy-and-hash, hash,
+//!   hash off the async threads).
 
 pub mod catalog;
 pub mod cli;
@@ -44,6 +50,7 @@ pub mod config;
 pub mod daemon;
 #[cfg(feature = "demo")]
 pub mod demo;
+pub mod digest;
 pub mod imageserver;
 pub mod import;
 pub mod inventory;
@@ -55,3 +62,4 @@ pub mod secret;
 pub mod store;
 pub mod updater;
 pub mod version;
+pub mod vocab;

@@ -8,6 +8,7 @@ use crate::updater::apply::{self, ApplyOptions};
 use crate::updater::lock::UpdateLock;
 use crate::updater::progress::{Bars, Lines, ProgressSink};
 use crate::updater::resume::{self, ResumeReport};
+use crate::vocab::{RunStatus, StepOutcome};
 use anyhow::Context;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -120,7 +121,7 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     let cfg = load_config(&args.config)?;
     let repo = Repository::open(&cfg.repository)
         .with_context(|| format!("opening the image repository {}", cfg.repository.display()))?;
-    let store = Arc::new(Store::open(&cfg.state_dir)?);
+    let store = Store::open(&cfg.state_dir).await?;
     let cancel = CancellationToken::new();
     let on_signal = cancel.clone();
     tokio::spawn(async move {
@@ -240,7 +241,7 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         if args.format == Format::Json {
             println!(
                 "{}",
-                serde_json::json!({"run_id": null, "status": "nothing-to-do", "hosts": [], "failed_hosts": scan_failed, "resumed": resumed, "held_back": prepared.held_back})
+                serde_json::json!({"run_id": null, "status": RunStatus::NothingToDo, "hosts": [], "failed_hosts": scan_failed, "resumed": resumed, "held_back": prepared.held_back})
             );
         }
         return Ok(if scan_failed == 0 && !resume_failed {
@@ -286,10 +287,10 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
 /// `fwfleet status`: runs, or one run's steps and events, from the store.
 pub async fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
     let cfg = load_config(&args.config)?;
-    let store = Store::open(&cfg.state_dir)?;
+    let store = Store::open(&cfg.state_dir).await?;
     match args.run {
         None => {
-            let runs = store.list_runs(args.limit)?;
+            let runs = store.list_runs(args.limit).await?;
             match args.format {
                 Format::Json => println!(
                     "{}",
@@ -301,10 +302,10 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
                         "RUN", "STARTED", "FINISHED", "STATUS"
                     );
                     for r in &runs {
-                        let steps = store.steps(r.id)?;
-                        let mut by = std::collections::BTreeMap::<String, usize>::new();
+                        let steps = store.steps(r.id).await?;
+                        let mut by = std::collections::BTreeMap::<&str, usize>::new();
                         for s in &steps {
-                            *by.entry(s.outcome.clone().unwrap_or_else(|| s.state.clone()))
+                            *by.entry(s.outcome.map_or(s.state.as_str(), StepOutcome::as_str))
                                 .or_default() += 1;
                         }
                         let by = by
@@ -327,15 +328,15 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
             }
         }
         Some(id) => {
-            let run = store.run(id)?.ok_or_else(|| {
+            let run = store.run(id).await?.ok_or_else(|| {
                 UsageError(format!(
                     "no run {id} in {}; `fwfleet status --config {}` lists them",
                     store.path().display(),
                     args.config.display()
                 ))
             })?;
-            let steps = store.steps(id)?;
-            let events = store.events(id)?;
+            let steps = store.steps(id).await?;
+            let events = store.events(id).await?;
             match args.format {
                 Format::Json => println!(
                     "{}",
@@ -364,7 +365,7 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
                             s.from_version.as_deref().unwrap_or("-"),
                             s.to_version,
                             s.state,
-                            s.outcome.as_deref().unwrap_or("-")
+                            s.outcome.map_or("-", StepOutcome::as_str)
                         );
                     }
                     println!("\nevents:");

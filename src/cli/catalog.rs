@@ -59,7 +59,7 @@ async fn inventory_for(
     rescan: bool,
 ) -> anyhow::Result<(i64, Inventory)> {
     if !rescan {
-        if let Some((id, inv)) = store.latest_inventory()? {
+        if let Some((id, inv)) = store.latest_inventory().await? {
             tracing::info!(scan = id, scanned_at = %inv.scanned_at, "using the stored inventory");
             return Ok((id, inv));
         }
@@ -69,7 +69,7 @@ async fn inventory_for(
         ..Default::default()
     };
     let inv = crate::inventory::scan::scan(cfg, &opts).await;
-    let id = store.save_inventory(&inv)?;
+    let id = store.save_inventory(&inv).await?;
     Ok((id, inv))
 }
 
@@ -82,7 +82,7 @@ pub async fn import_catalog(a: ImportCatalogArgs) -> anyhow::Result<ExitCode> {
             .map_err(|e| UsageError(e.to_string()))?,
     };
     let cfg = load_config(&a.at.config)?;
-    let store = Store::open(&cfg.state_dir)?;
+    let store = Store::open(&cfg.state_dir).await?;
     let (_, inv) = inventory_for(&cfg, &store, a.rescan).await?;
     let hosts = host_facts(&inv);
     let dir = repo_dir(&a.at)?;
@@ -167,7 +167,7 @@ pub async fn compliance(a: ComplianceArgs) -> anyhow::Result<ExitCode> {
         ),
         None => None,
     };
-    let store = Store::open(&cfg.state_dir)?;
+    let store = Store::open(&cfg.state_dir).await?;
     let (latest_id, latest) = inventory_for(&cfg, &store, a.rescan).await?;
     // The last good inventory of each host: the latest scan, and for a
     // host that failed there, the newest earlier scan that read it.
@@ -187,11 +187,11 @@ pub async fn compliance(a: ComplianceArgs) -> anyhow::Result<ExitCode> {
             Some(s) => s,
             None => {
                 let mut list = Vec::new();
-                for s in store.list_scans(LOOKBACK_SCANS)? {
+                for s in store.list_scans(LOOKBACK_SCANS).await? {
                     if s.id == latest_id {
                         continue;
                     }
-                    if let Some(inv) = store.inventory(s.id)? {
+                    if let Some(inv) = store.inventory(s.id).await? {
                         list.push((inv.scanned_at.clone(), inv));
                     }
                 }

@@ -114,14 +114,8 @@ pub fn load_config(path: &std::path::Path) -> anyhow::Result<crate::config::Conf
 /// `fwfleet inventory`: exit 0 when every host answered, 1 when some failed.
 async fn inventory(args: InventoryArgs) -> anyhow::Result<ExitCode> {
     let cfg = load_config(&args.config)?;
-    let hosts = match &args.hosts {
-        Some(g) => Some(
-            globset::Glob::new(g)
-                .map_err(|e| UsageError(format!("--hosts '{g}': {e}")))?
-                .compile_matcher(),
-        ),
-        None => None,
-    };
+    let hosts = crate::updater::apply::host_filter(args.hosts.as_deref())
+        .map_err(|e| UsageError(e.to_string()))?;
     let cancel = tokio_util::sync::CancellationToken::new();
     let on_signal = cancel.clone();
     tokio::spawn(async move {
@@ -146,8 +140,8 @@ async fn inventory(args: InventoryArgs) -> anyhow::Result<ExitCode> {
         .into());
     }
     if !args.no_save {
-        let store = crate::store::Store::open(&cfg.state_dir)?;
-        let id = store.save_inventory(&inv)?;
+        let store = crate::store::Store::open(&cfg.state_dir).await?;
+        let id = store.save_inventory(&inv).await?;
         tracing::info!(scan = id, state = %cfg.state_dir.display(), "inventory saved");
     }
     match args.format {
@@ -266,7 +260,10 @@ pub fn main() -> ExitCode {
     let result = rt.block_on(async move {
         match cli.command {
             #[cfg(feature = "demo")]
-            Command::Demo(args) => crate::demo::run(args).await,
+            Command::Demo(args) => {
+                args.check().map_err(UsageError)?;
+                crate::demo::run(args).await
+            }
             Command::VersionCmp(args) => version_cmp(args),
             Command::Inventory(args) => inventory(*args).await,
             Command::Repo(args) => repo_plan::repo(args).await,

@@ -2,9 +2,9 @@
 //! that compares it with the fleet.
 
 use super::{load_config, Format, UsageError};
-use crate::inventory::model::Kind;
 use crate::planner;
 use crate::repository::{AddSpec, ApplyTime, Method, Repository};
+use crate::vocab::Kind;
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -509,17 +509,11 @@ pub async fn plan(args: PlanArgs) -> anyhow::Result<ExitCode> {
     let cfg = load_config(&args.config)?;
     let repo_dir = args.repo.clone().unwrap_or_else(|| cfg.repository.clone());
     let repo = Repository::open(&repo_dir).context("opening the image repository")?;
-    let hosts = match &args.hosts {
-        Some(g) => Some(
-            globset::Glob::new(g)
-                .map_err(|e| UsageError(format!("--hosts '{g}': {e}")))?
-                .compile_matcher(),
-        ),
-        None => None,
-    };
-    let store = crate::store::Store::open(&cfg.state_dir)?;
+    let hosts = crate::updater::apply::host_filter(args.hosts.as_deref())
+        .map_err(|e| UsageError(e.to_string()))?;
+    let store = crate::store::Store::open(&cfg.state_dir).await?;
     let mut inv = if args.cached {
-        let (id, inv) = store.latest_inventory()?.ok_or_else(|| {
+        let (id, inv) = store.latest_inventory().await?.ok_or_else(|| {
             UsageError(format!(
                 "no stored inventory in {}; run `fwfleet inventory --config {}` first, or drop --cached",
                 cfg.state_dir.display(),
@@ -535,16 +529,17 @@ pub async fn plan(args: PlanArgs) -> anyhow::Result<ExitCode> {
             ..Default::default()
         };
         let inv = crate::inventory::scan::scan(&cfg, &opts).await;
-        store.save_inventory(&inv)?;
+        store.save_inventory(&inv).await?;
         inv
     };
     if let Some(g) = &hosts {
         inv.hosts.retain(|h| g.is_match(&h.name));
     }
-    let policy = planner::Policy {
+    let policy = crate::updater::apply::ApplyOptions {
         allow_downgrade: args.allow_downgrade,
-        ..planner::Policy::default()
-    };
+        ..Default::default()
+    }
+    .policy();
     let plan = planner::plan(&inv, &crate::updater::jobs::RepoSource(&repo), &policy);
     match args.format {
         PlanFormat::Table => print!("{}", planner::render_table(&plan)),

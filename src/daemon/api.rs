@@ -10,9 +10,10 @@ use super::runs::{CancelError, StartError, Trigger};
 use super::views::{Compliance, HostView};
 use super::Daemon;
 use crate::config::ResetPolicy;
-use crate::inventory::model::Role;
 use crate::store::Run;
 use crate::updater::apply::{self, ApplyOptions};
+use crate::vocab::Role;
+use crate::vocab::StepOutcome;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
@@ -205,20 +206,15 @@ async fn runs(
             "limit {limit} is not between 1 and {MAX_RUNS_LISTED}"
         )));
     }
-    let list = d
-        .db(move |s| {
-            s.list_runs(limit)?
-                .into_iter()
-                .map(|r| {
-                    let mut by: BTreeMap<String, usize> = BTreeMap::new();
-                    for st in s.steps(r.id)? {
-                        *by.entry(st.outcome.unwrap_or(st.state)).or_default() += 1;
-                    }
-                    Ok((r, by))
-                })
-                .collect::<Result<Vec<_>, crate::store::StoreError>>()
-        })
-        .await?;
+    let mut list = Vec::new();
+    for r in d.store.list_runs(limit).await? {
+        let mut by: BTreeMap<&str, usize> = BTreeMap::new();
+        for st in d.store.steps(r.id).await? {
+            *by.entry(st.outcome.map_or(st.state.as_str(), StepOutcome::as_str))
+                .or_default() += 1;
+        }
+        list.push((r, by));
+    }
     let active = d.active_run();
     let id = active.as_ref().map(|a| a.run_id);
     let runs: Vec<Value> = list
@@ -242,14 +238,11 @@ async fn run(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = run_id(&id)?;
-    let found = d
-        .db(move |s| {
-            let Some(r) = s.run(id)? else { return Ok(None) };
-            Ok(Some((r, s.steps(id)?, s.events(id)?)))
-        })
-        .await?;
-    let (r, steps, events) = found
-        .ok_or_else(|| ApiError::not_found(format!("no run {id}; GET /api/v1/runs lists them")))?;
+    let r =
+        d.store.run(id).await?.ok_or_else(|| {
+            ApiError::not_found(format!("no run {id}; GET /api/v1/runs lists them"))
+        })?;
+    let (steps, events) = (d.store.steps(id).await?, d.store.events(id).await?);
     let active = d.active_run().map(|a| a.run_id);
     Ok(Json(json!({
         "run": run_json(&r, active),

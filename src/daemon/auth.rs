@@ -8,6 +8,7 @@
 //! The token never reaches a log line, an error or a `Debug` output.
 
 use super::error::ApiError;
+pub use super::error::TokenError;
 use super::Daemon;
 use crate::config::DaemonSettings;
 use axum::extract::{Request, State};
@@ -16,30 +17,11 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use std::fmt;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Shorter tokens are refused: anyone who can reach the API and guess the
 /// token can flash the fleet.
 pub const MIN_TOKEN_LEN: usize = 16;
-
-/// Why no token could be loaded. Messages name the config key and never
-/// contain the token.
-#[derive(Debug, thiserror::Error)]
-pub enum TokenError {
-    #[error("no API token is configured: set daemon.token_file or daemon.token_env\n  hint: e.g. `openssl rand -hex 32 > api.token; chmod 600 api.token` and token_file = \"api.token\" under [daemon]")]
-    Missing,
-    #[error("daemon.token_file: cannot read {}: {source}", path.display())]
-    File {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("daemon.token_env: the environment variable {var} is not set (or not UTF-8)")]
-    Env { var: String },
-    #[error("{origin}: the token is {len} character(s); use at least {MIN_TOKEN_LEN}\n  hint: `openssl rand -hex 32` writes a good one")]
-    TooShort { origin: String, len: usize },
-}
 
 /// The API token, kept as its digest.
 #[derive(Clone)]
@@ -59,6 +41,7 @@ impl Token {
         let text = text.trim();
         if text.chars().count() < MIN_TOKEN_LEN {
             return Err(TokenError::TooShort {
+                min: MIN_TOKEN_LEN,
                 origin: origin.to_string(),
                 len: text.chars().count(),
             });

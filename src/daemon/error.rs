@@ -6,6 +6,7 @@ use crate::store::StoreError;
 use crate::updater::apply::ApplyError;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+use std::path::PathBuf;
 
 /// Why the service could not start, or a run could not go on.
 #[derive(Debug, thiserror::Error)]
@@ -13,7 +14,7 @@ pub enum DaemonError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
-    Token(#[from] super::auth::TokenError),
+    Token(#[from] TokenError),
     #[error(transparent)]
     Apply(#[from] ApplyError),
     #[error("cannot open the image repository {}: {source}", path.display())]
@@ -29,6 +30,28 @@ pub enum DaemonError {
     /// A blocking task (store, planner) panicked; what it did is unknown.
     #[error("a background task did not finish: {0}")]
     Task(String),
+}
+
+/// Why no token could be loaded. Messages name the config key and never
+/// contain the token.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("no API token is configured: set daemon.token_file or daemon.token_env\n  hint: e.g. `openssl rand -hex 32 > api.token; chmod 600 api.token` and token_file = \"api.token\" under [daemon]")]
+    Missing,
+    #[error("daemon.token_file: cannot read {}: {source}", path.display())]
+    File {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("daemon.token_env: the environment variable {var} is not set (or not UTF-8)")]
+    Env { var: String },
+    #[error("{origin}: the token is {len} character(s); use at least {min}\n  hint: `openssl rand -hex 32` writes a good one")]
+    TooShort {
+        origin: String,
+        len: usize,
+        min: usize,
+    },
 }
 
 /// A failed API request: the status, a stable machine-readable `code`, and a

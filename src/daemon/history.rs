@@ -8,9 +8,10 @@
 //! (component kind and identity, server model); the journal has the host and
 //! identity, and the host's latest scan supplies model and kind.
 
-use crate::inventory::model::{HostInventory, Inventory, Kind, Role};
+use crate::inventory::model::{HostInventory, Inventory};
 use crate::schedule::{ComponentKey, EstimateSettings, Estimates};
 use crate::store::{Store, StoreError};
+use crate::vocab::{Kind, Role, StepOutcome};
 use chrono::DateTime;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -42,7 +43,7 @@ impl HostFacts {
 /// Estimates from the durations of the updated steps of the latest
 /// [`RUNS_READ`] runs. `inventory` (the scan just made) answers for its
 /// hosts; other hosts are looked up in their latest saved scan.
-pub fn estimates(
+pub async fn estimates(
     store: &Store,
     settings: EstimateSettings,
     inventory: &Inventory,
@@ -54,17 +55,17 @@ pub fn estimates(
         .filter(|h| h.ok)
         .map(|h| (h.name.clone(), Some(HostFacts::of(h))))
         .collect();
-    for run in store.list_runs(RUNS_READ)? {
-        let steps = store.steps(run.id)?;
+    for run in store.list_runs(RUNS_READ).await? {
+        let steps = store.steps(run.id).await?;
         if !steps
             .iter()
-            .any(|s| s.outcome.as_deref() == Some("updated"))
+            .any(|s| s.outcome == Some(StepOutcome::Updated))
         {
             continue;
         }
         // First and last event of each step.
         let mut span: HashMap<i64, (String, String)> = HashMap::new();
-        for e in store.events(run.id)? {
+        for e in store.events(run.id).await? {
             let Some(step) = e.step_id else { continue };
             span.entry(step)
                 .and_modify(|(first, last)| {
@@ -79,7 +80,7 @@ pub fn estimates(
         }
         for s in steps
             .iter()
-            .filter(|s| s.outcome.as_deref() == Some("updated"))
+            .filter(|s| s.outcome == Some(StepOutcome::Updated))
         {
             let Some((first, last)) = span.get(&s.id) else {
                 continue;
@@ -93,7 +94,8 @@ pub fn estimates(
             let Ok(took) = (b - a).to_std() else { continue };
             if !facts.contains_key(&s.host) {
                 let f = store
-                    .latest_host(&s.host)?
+                    .latest_host(&s.host)
+                    .await?
                     .filter(|h| h.ok)
                     .map(|h| HostFacts::of(&h));
                 facts.insert(s.host.clone(), f);

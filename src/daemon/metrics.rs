@@ -9,10 +9,10 @@
 //! an idle daemon that must stay small.
 
 use super::views::{Compliance, FleetView};
-use crate::inventory::model::Role;
-use crate::updater::host::HostReport;
 use crate::updater::progress::ProgressSink;
+use crate::updater::report::HostReport;
 use crate::updater::rollout::RolloutReport;
+use crate::vocab::Role;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
@@ -56,7 +56,9 @@ impl Metrics {
     pub fn record_host(&self, report: &HostReport) {
         let mut c = self.counters();
         for s in &report.steps {
-            *c.steps_by_outcome.entry(s.outcome.clone()).or_default() += 1;
+            *c.steps_by_outcome
+                .entry(s.outcome.as_str().to_string())
+                .or_default() += 1;
             if s.step_id.is_none() {
                 continue; // never started: no duration to speak of
             }

@@ -33,7 +33,7 @@ pub mod window;
 pub use error::{ApiError, DaemonError};
 
 use crate::config::Config;
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 use crate::updater::lock::UpdateLock;
 use crate::updater::resume;
 use std::fmt;
@@ -47,7 +47,7 @@ use tokio_util::task::TaskTracker;
 /// What the API handlers, the scheduler and the runs share.
 pub struct Daemon {
     pub cfg: Arc<Config>,
-    pub store: Arc<Store>,
+    pub store: Store,
     token: auth::Token,
     runs: runs::Runs,
     pub metrics: Arc<metrics::Metrics>,
@@ -74,15 +74,6 @@ impl fmt::Debug for Daemon {
     }
 }
 
-/// Run a blocking closure (store, planner) off the async threads.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, DaemonError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| DaemonError::Task(e.to_string()))
-}
-
 impl Daemon {
     /// Everything that must happen before the API answers or a window fires.
     async fn start(
@@ -91,13 +82,11 @@ impl Daemon {
         shutdown: CancellationToken,
     ) -> Result<Arc<Daemon>, DaemonError> {
         // 1. The store: the journal is the service's memory.
-        let dir = cfg.state_dir.clone();
-        let store = Arc::new(blocking(move || Store::open(&dir)).await??);
+        let store = Store::open(&cfg.state_dir).await?;
         // 2. One updating process per state directory, held for the
         //    service's whole life: an `apply` started beside it would
         //    otherwise take the service's live steps for left-overs.
-        let dir = cfg.state_dir.clone();
-        let lock = blocking(move || UpdateLock::acquire(&dir)).await??;
+        let lock = UpdateLock::acquire(&cfg.state_dir)?;
         // 3. Steps a crash left in flight are decided (their task followed,
         //    or judged from the BMC, never sent again) before anything else
         //    touches a BMC. SIGTERM interrupts this too.
@@ -117,15 +106,6 @@ impl Daemon {
             tasks: TaskTracker::new(),
             lock,
         }))
-    }
-
-    /// A store call off the async threads.
-    pub async fn db<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
-    ) -> Result<T, DaemonError> {
-        let store = self.store.clone();
-        Ok(blocking(move || f(&store)).await??)
     }
 }
 
@@ -187,5 +167,7 @@ where
     d.shutdown.cancel();
     d.tasks.close();
     d.tasks.wait().await;
+    // Every run has drained: no step can start any more.
+    d.lock.release();
     served
 }

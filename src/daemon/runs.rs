@@ -18,8 +18,9 @@ use super::{history, window, Daemon};
 use crate::config::Config;
 use crate::repository::Repository;
 use crate::schedule::DueGroup;
-use crate::updater::apply::{self, ApplyOptions};
+use crate::updater::apply::{self, ApplyOptions, RunCommand, RunOptions, WindowRun};
 use crate::updater::resume;
+use crate::vocab::RunStatus;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::HashSet;
@@ -91,7 +92,7 @@ pub enum CancelError {
     #[error("no run {0}; GET /api/v1/runs lists them")]
     NotFound(i64),
     #[error("run {id} is not active (status {status}); only the active run can be cancelled")]
-    NotActive { id: i64, status: String },
+    NotActive { id: i64, status: RunStatus },
     #[error(transparent)]
     Failed(#[from] DaemonError),
 }
@@ -122,24 +123,24 @@ impl Daemon {
             return Err(StartError::Busy(active.clone()));
         }
         let rollout = opts.rollout(&self.cfg.rollout);
-        let mut options = serde_json::json!({
-            "command": "serve",
-            "trigger": trigger.describe(),
-            "options": &opts,
-            "max_parallel": rollout.max_parallel,
-            "canary": rollout.canary,
-            "failure_budget": rollout.failure_budget,
-            "reset_policy": rollout.reset_policy.as_str(),
-        });
-        if let Trigger::Window(g) = &trigger {
-            options["window"] = serde_json::json!({
-                "windows": g.span.windows,
-                "start": g.span.start.to_rfc3339(),
-                "end": g.span.end.to_rfc3339(),
-                "hosts": g.hosts.len(),
-            });
-        }
-        let run_id = self.db(move |s| s.create_run("running", &options)).await?;
+        let options = RunOptions {
+            trigger: Some(trigger.describe()),
+            window: match &trigger {
+                Trigger::Window(g) => Some(WindowRun {
+                    windows: g.span.windows.clone(),
+                    start: g.span.start.to_rfc3339(),
+                    end: g.span.end.to_rfc3339(),
+                    hosts: g.hosts.len(),
+                }),
+                Trigger::Api => None,
+            },
+            ..RunOptions::new(RunCommand::Serve, &opts, &rollout)
+        };
+        let run_id = self
+            .store
+            .create_run(&options)
+            .await
+            .map_err(DaemonError::from)?;
         let cancel = self.shutdown.child_token();
         let active = ActiveRun {
             run_id,
@@ -173,13 +174,15 @@ impl Daemon {
                 drop(slot);
                 let msg = format!("cancel requested ({why}): no new step starts; running steps finish and are recorded");
                 tracing::info!(run = id, "{msg}");
-                self.db(move |s| s.add_event(id, None, "cancel", &msg))
-                    .await?;
+                self.store
+                    .add_event(id, None, "cancel", &msg)
+                    .await
+                    .map_err(DaemonError::from)?;
                 return Ok(());
             }
         }
         drop(slot);
-        match self.db(move |s| s.run(id)).await? {
+        match self.store.run(id).await.map_err(DaemonError::from)? {
             None => Err(CancelError::NotFound(id)),
             Some(r) => Err(CancelError::NotActive {
                 id,
@@ -200,20 +203,20 @@ impl Daemon {
             Ok(s) => s,
             Err(e) => {
                 tracing::error!(run = run_id, "the run failed: {e}");
-                let msg = e.to_string();
-                let stored = self
-                    .db(move |s| {
-                        s.add_event(run_id, None, "error", &msg)?;
-                        s.finish_run(run_id, "failed")
-                    })
-                    .await;
+                let stored = async {
+                    self.store
+                        .add_event(run_id, None, "error", &e.to_string())
+                        .await?;
+                    self.store.finish_run(run_id, RunStatus::Failed).await
+                }
+                .await;
                 if let Err(e) = stored {
                     tracing::error!(run = run_id, "cannot record the run's failure: {e}");
                 }
-                "failed".to_string()
+                RunStatus::Failed
             }
         };
-        self.metrics.run_finished(&status);
+        self.metrics.run_finished(status.as_str());
         tracing::info!(run = run_id, status = %status, "run finished");
         *self.runs.slot.lock().await = None;
         self.runs.seen.send_replace(None);
@@ -221,19 +224,18 @@ impl Daemon {
 
     async fn event(&self, run_id: i64, kind: &'static str, msg: String) -> Result<(), DaemonError> {
         tracing::info!(run = run_id, kind, "{msg}");
-        self.db(move |s| s.add_event(run_id, None, kind, &msg).map(|_| ()))
-            .await
+        Ok(self.store.add_event(run_id, None, kind, &msg).await?)
     }
 
     async fn finish(
         &self,
         run_id: i64,
-        status: &'static str,
+        status: RunStatus,
         msg: String,
-    ) -> Result<String, DaemonError> {
-        self.event(run_id, status, msg).await?;
-        self.db(move |s| s.finish_run(run_id, status)).await?;
-        Ok(status.to_string())
+    ) -> Result<RunStatus, DaemonError> {
+        self.event(run_id, status.as_str(), msg).await?;
+        self.store.finish_run(run_id, status).await?;
+        Ok(status)
     }
 
     /// Scan → plan → (window fit) → rollout → rescan; the final status.
@@ -243,16 +245,21 @@ impl Daemon {
         opts: &ApplyOptions,
         trigger: &Trigger,
         cancel: &CancellationToken,
-    ) -> Result<String, DaemonError> {
+    ) -> Result<RunStatus, DaemonError> {
         let cfg: Arc<Config> = match trigger {
             Trigger::Api => self.cfg.clone(),
             Trigger::Window(g) => Arc::new(only_hosts(&self.cfg, g.hosts.iter())),
         };
         let dir = cfg.repository.clone();
-        let repo = super::blocking(move || {
-            Repository::open(&dir).map_err(|source| DaemonError::Repository { path: dir, source })
-        })
-        .await??;
+        // The manifest is read from disk: off the async threads.
+        let opened = {
+            let dir = dir.clone();
+            tokio::task::spawn_blocking(move || Repository::open(&dir))
+        };
+        let repo = opened
+            .await
+            .map_err(|e| DaemonError::Task(e.to_string()))?
+            .map_err(|source| DaemonError::Repository { path: dir, source })?;
         let scope = match trigger {
             Trigger::Api => format!("hosts matching {}", opts.hosts.as_deref().unwrap_or("*")),
             Trigger::Window(g) => format!(
@@ -264,8 +271,7 @@ impl Daemon {
         };
         // Steps still in flight (a BMC that did not answer when the service
         // started) are asked again before planning.
-        let store = self.store.clone();
-        let left = super::blocking(move || store.steps_in_state(&resume::IN_FLIGHT)).await??;
+        let left = self.store.steps_in_flight().await?;
         if !left.is_empty() {
             let report = resume::resume_during(
                 &self.cfg,
@@ -287,7 +293,7 @@ impl Daemon {
             return self
                 .finish(
                     run_id,
-                    "cancelled",
+                    RunStatus::Cancelled,
                     "cancelled before any step started".into(),
                 )
                 .await;
@@ -309,12 +315,7 @@ impl Daemon {
         let planned = jobs.len();
         let mut last_start = None;
         if let Trigger::Window(_) = trigger {
-            let (store, settings, inv) = (
-                self.store.clone(),
-                cfg.estimates,
-                prepared.inventory.clone(),
-            );
-            let est = super::blocking(move || history::estimates(&store, settings, &inv)).await??;
+            let est = history::estimates(&self.store, cfg.estimates, &prepared.inventory).await?;
             let now = Utc::now();
             let fitted = window::fit(&cfg.schedule, &est, now, jobs, &prepared.inventory);
             for line in fitted.deferred.iter().take(MAX_DEFERRED_EVENTS) {
@@ -337,7 +338,7 @@ impl Daemon {
                 return self
                     .finish(
                         run_id,
-                        "deferred",
+                        RunStatus::Deferred,
                         format!("{planned} host(s) have steps to flash, but none fits before the window closes; they wait for a later window"),
                     )
                     .await;
@@ -360,7 +361,7 @@ impl Daemon {
             return self
                 .finish(
                     run_id,
-                    "nothing-to-do",
+                    RunStatus::NothingToDo,
                     format!("{scanned} host(s) scanned, {failed} failed; nothing to flash"),
                 )
                 .await;
@@ -375,7 +376,7 @@ impl Daemon {
                 }
                 let msg = format!("the window's last start {} has passed: no new step starts; what is left waits for the next window", t.to_rfc3339());
                 tracing::info!(run = run_id, "{msg}");
-                let _ = tokio::task::spawn_blocking(move || store.add_event(run_id, None, "window", &msg)).await;
+                let _ = store.add_event(run_id, None, "window", &msg).await;
                 cancel.cancel();
             })
         });
@@ -419,12 +420,11 @@ impl Daemon {
             inv.hosts.len(),
             inv.failed()
         );
-        let saved = self
-            .db(move |s| {
-                s.save_inventory(&inv)?;
-                s.add_event(run_id, None, "rescan", &msg).map(|_| ())
-            })
-            .await;
+        let saved = async {
+            self.store.save_inventory(&inv).await?;
+            self.store.add_event(run_id, None, "rescan", &msg).await
+        }
+        .await;
         if let Err(e) = saved {
             tracing::warn!(run = run_id, "cannot save the scan after the run: {e}");
         }

@@ -12,6 +12,7 @@ use crate::inventory::model::{HostInventory, Inventory};
 use crate::planner::{self, HostPlan};
 use crate::repository::Repository;
 use crate::store::{ScanSummary, Store};
+use crate::updater::apply::ApplyOptions;
 use crate::updater::jobs::RepoSource;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -92,49 +93,35 @@ impl Views {
     pub async fn get(
         &self,
         cfg: &Arc<Config>,
-        store: &Arc<Store>,
+        store: &Store,
     ) -> Result<Arc<FleetView>, DaemonError> {
-        let (cfg2, store2) = (cfg.clone(), store.clone());
-        let key = blocking(move || key_of(&cfg2, &store2)).await??;
+        let key = Key {
+            scan_id: store.list_scans(1).await?.first().map(|s| s.id),
+            manifest: manifest_time(cfg).await,
+        };
         if let Some((k, v)) = &*self.cache.lock().unwrap_or_else(|e| e.into_inner()) {
             if *k == key {
                 return Ok(v.clone());
             }
         }
-        let (cfg2, store2) = (cfg.clone(), store.clone());
-        let view = Arc::new(blocking(move || build(&cfg2, &store2)).await??);
+        let view = Arc::new(build(cfg, store).await?);
         *self.cache.lock().unwrap_or_else(|e| e.into_inner()) = Some((key, view.clone()));
         Ok(view)
     }
 }
 
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, DaemonError> {
-    tokio::task::spawn_blocking(f)
+async fn manifest_time(cfg: &Config) -> Option<SystemTime> {
+    tokio::fs::metadata(cfg.repository.join("manifest.toml"))
         .await
-        .map_err(|e| DaemonError::Task(e.to_string()))
-}
-
-fn manifest_time(cfg: &Config) -> Option<SystemTime> {
-    std::fs::metadata(cfg.repository.join("manifest.toml"))
         .and_then(|m| m.modified())
         .ok()
 }
 
-fn key_of(cfg: &Config, store: &Store) -> Result<Key, DaemonError> {
-    Ok(Key {
-        scan_id: store.list_scans(1)?.first().map(|s| s.id),
-        manifest: manifest_time(cfg),
-    })
-}
-
-fn build(cfg: &Config, store: &Store) -> Result<FleetView, DaemonError> {
-    let scan = store.list_scans(1)?.into_iter().next();
-    let mut latest = Vec::new();
-    for h in &cfg.hosts {
-        latest.push(store.latest_host(&h.name)?);
-    }
+async fn build(cfg: &Arc<Config>, store: &Store) -> Result<FleetView, DaemonError> {
+    let scan = store.list_scans(1).await?.into_iter().next();
+    let latest = store
+        .latest_hosts(cfg.hosts.iter().map(|h| h.name.clone()).collect())
+        .await?;
     let scanned = Inventory {
         scanned_at: scan
             .as_ref()
@@ -142,23 +129,30 @@ fn build(cfg: &Config, store: &Store) -> Result<FleetView, DaemonError> {
             .unwrap_or_default(),
         hosts: latest.iter().flatten().cloned().collect(),
     };
-    let (plan, repository_error) = match Repository::open(&cfg.repository) {
-        Ok(repo) => (
-            Some(planner::plan(
-                &scanned,
-                &RepoSource(&repo),
-                &planner::Policy::default(),
-            )),
-            None,
-        ),
-        Err(e) => (
-            None,
-            Some(format!(
-                "cannot open the image repository {}: {e}",
-                cfg.repository.display()
-            )),
-        ),
-    };
+    // Reading the manifest and planning thousands of hosts: off the async threads.
+    let dir = cfg.repository.clone();
+    let (plan, repository_error) = tokio::task::spawn_blocking(move || {
+        match Repository::open(&dir) {
+            Ok(repo) => (
+                Some(planner::plan(
+                    &scanned,
+                    &RepoSource(&repo),
+                    // What a run with no options plans (`apply`, `POST /api/v1/runs {}`).
+                    &ApplyOptions::default().policy(),
+                )),
+                None,
+            ),
+            Err(e) => (
+                None,
+                Some(format!(
+                    "cannot open the image repository {}: {e}",
+                    dir.display()
+                )),
+            ),
+        }
+    })
+    .await
+    .map_err(|e| DaemonError::Task(e.to_string()))?;
     let hosts = cfg
         .hosts
         .iter()

@@ -105,9 +105,10 @@ pub fn when(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::inventory::model::{BmcInfo, HostInventory, Kind, SystemInfo};
+    use crate::inventory::model::{BmcInfo, HostInventory, SystemInfo};
     use crate::schedule::{EstimateSettings, Window};
     use crate::updater::host::PlannedStep;
+    use crate::vocab::Kind;
     use std::time::Duration;
 
     fn utc(s: &str) -> DateTime<Utc> {

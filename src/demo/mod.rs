@@ -63,6 +63,19 @@ pub struct DemoArgs {
     pub serve: bool,
 }
 
+impl DemoArgs {
+    /// What is wrong with the arguments (a usage error, exit 2), if anything.
+    pub fn check(&self) -> Result<(), String> {
+        if self.count == 0 || self.count > MAX_COUNT {
+            return Err(format!(
+                "--count {}: the demo runs 1 to {MAX_COUNT} mock BMCs",
+                self.count
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Images the demo writes are this big: enough that transfers are real
 /// streams, small enough that 50 BMCs × 8 components stay quick.
 const IMAGE_SIZE: u64 = 64 * 1024;
@@ -133,14 +146,8 @@ fn ms(since: Instant) -> u64 {
 
 /// `fwfleet demo`: exit 0 when every host ended compliant and no component
 /// was flashed twice, 1 otherwise, 2 on usage errors.
+/// Call [`DemoArgs::check`] first: the arguments are checked before any I/O.
 pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
-    if args.count == 0 || args.count > MAX_COUNT {
-        return Err(crate::cli::UsageError(format!(
-            "--count {}: the demo runs 1 to {MAX_COUNT} mock BMCs",
-            args.count
-        ))
-        .into());
-    }
     let t0 = Instant::now();
     let dir = match &args.dir {
         Some(d) => {
@@ -234,7 +241,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
 
     // 3. Inventory + plan.
     let t = Instant::now();
-    let store = Arc::new(Store::open(&cfg.state_dir)?);
+    let store = Store::open(&cfg.state_dir).await?;
     let cancel = CancellationToken::new();
     let on_signal = cancel.clone();
     tokio::spawn(async move {

@@ -243,7 +243,7 @@ fn content_range(range: Option<(u64, u64)>, len: u64) -> HeaderValue {
 /// caught by [`Tracked`], which hashes full downloads as they go out.
 async fn open_verified(image: &Image) -> Result<tokio::fs::File, StatusCode> {
     let path = &image.path;
-    let mut file = tokio::fs::File::open(path).await.map_err(|e| {
+    let file = tokio::fs::File::open(path).await.map_err(|e| {
         tracing::error!(path = %path.display(), label = %image.label, error = %e,
             "cannot open published image; was it removed from the repository?");
         StatusCode::INTERNAL_SERVER_ERROR
@@ -260,21 +260,26 @@ async fn open_verified(image: &Image) -> Result<tokio::fs::File, StatusCode> {
     if *verified == Some(stamp) {
         return Ok(file);
     }
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; CHUNK];
-    let mut total = 0u64;
-    loop {
-        let n = file.read(&mut buf).await.map_err(|e| {
-            tracing::error!(path = %path.display(), error = %e, "cannot read published image");
-            StatusCode::INTERNAL_SERVER_ERROR
-        })?;
-        if n == 0 {
-            break;
-        }
-        total += n as u64;
-        hasher.update(&buf[..n]);
-    }
-    let sha256 = hex::encode(hasher.finalize());
+    // Hashed on the blocking pool through the same handle, then handed back.
+    let std_file = file.into_std().await;
+    let (std_file, digest) = tokio::task::spawn_blocking(move || {
+        let mut f = std_file;
+        let d = crate::digest::hash_reader(&mut f);
+        (f, d)
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!(path = %path.display(), error = %e, "cannot hash published image");
+        StatusCode::INTERNAL_SERVER_ERROR
+    })?;
+    let mut file = tokio::fs::File::from_std(std_file);
+    let crate::digest::Digest {
+        sha256,
+        size: total,
+    } = digest.map_err(|e| {
+        tracing::error!(path = %path.display(), error = %e, "cannot read published image");
+        StatusCode::INTERNAL_SERVER_ERROR
+    })?;
     if total != image.size || !sha256.eq_ignore_ascii_case(&image.sha256) {
         image.mark_bad();
         tracing::error!(

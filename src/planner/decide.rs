@@ -1,10 +1,13 @@
 //! The planning rules: one component's outcome, then a host's prerequisites
 //! and order. See the module docs in `mod.rs` for the rules in prose.
 
-use crate::inventory::model::{Component, HostInventory, Inventory, Kind, Role};
+use crate::inventory::model::{Component, HostInventory, Inventory};
 use crate::version::{judge, parse, Judgement, Verdict, VersionScheme};
+use crate::vocab::{Kind, Role};
 
-use super::model::{Action, HostPlan, ImageRef, ImageSource, Plan, Policy, Step, Summary};
+use super::model::{
+    Action, Execution, HostPlan, ImageRef, ImageSource, Plan, Policy, Step, Summary,
+};
 
 /// Plans every host of `inventory`, in inventory order.
 pub fn plan<S: ImageSource + ?Sized>(inventory: &Inventory, source: &S, policy: &Policy) -> Plan {
@@ -82,12 +85,15 @@ enum State {
     Confirmed(Change, Vec<String>),
 }
 
-/// A single non-executable row (or a blocked change).
+/// A single non-executable row (or a blocked change); a `staged-pending`
+/// row may still carry the activation of its staged image.
 struct Row {
     action: Action,
     reason: String,
     to: Option<String>,
     image: Option<String>,
+    /// Boxed: most rows have none, and `Row` is the error of every check.
+    exec: Option<Box<Execution>>,
 }
 
 /// An upgrade path (one or more hops) or a downgrade (one hop).
@@ -128,6 +134,7 @@ impl Change {
             reason,
             to: self.target().map(|t| t.version.clone()),
             image: self.target().map(|t| t.file.clone()),
+            exec: None,
         }
     }
 }
@@ -139,6 +146,7 @@ impl Row {
             reason: reason.into(),
             to: None,
             image: None,
+            exec: None,
         }
     }
 
@@ -163,6 +171,7 @@ impl Unit<'_> {
             image: row.image,
             method: None,
             apply_time: None,
+            exec: row.exec.map(|e| *e),
         };
         match self.state {
             State::Done(row) => vec![step(c.version.clone(), row)],
@@ -187,14 +196,27 @@ fn change_steps(c: &Component, change: Change, notes: &[String]) -> Vec<Step> {
             identity: c.identity.clone(),
             kind: c.kind,
             from: Some(hop.from),
-            to: Some(hop.image.version),
+            to: Some(hop.image.version.clone()),
             action: change.action,
             reason: format!("{}{suffix}", hop.reason),
+            exec: execution(c, &hop.image, false),
             image: Some(hop.image.file),
-            method: hop.image.method,
+            method: hop.image.method.map(|m| m.as_str().to_owned()),
             apply_time: hop.image.apply_time,
         })
         .collect()
+}
+
+/// What flashing (or, `activate_only`, activating) `image` on `c` needs,
+/// when the source gave the image's file.
+fn execution(c: &Component, image: &ImageRef, activate_only: bool) -> Option<Execution> {
+    Some(Execution {
+        entry: image.file.clone(),
+        image: image.facts.clone()?,
+        target: c.uri.clone(),
+        method: image.method,
+        activate_only,
+    })
 }
 
 /// The scheme a comparison involving `image` (or, without one, the bare
@@ -245,6 +267,17 @@ fn decide(
             ),
         );
         row.to = staged.version.clone();
+        // The repository's own image for that very version: the updater may
+        // activate it (under a reset policy that resets) without sending it
+        // again. A staged image the repository does not know stays the
+        // operator's business.
+        row.exec = staged.version.as_ref().and_then(|v| {
+            candidates
+                .iter()
+                .find(|i| &i.version == v)
+                .and_then(|i| execution(c, i, true))
+                .map(Box::new)
+        });
         return State::Done(row);
     }
     if !c.updateable {

@@ -48,5 +48,7 @@ mod render;
 mod tests;
 
 pub use decide::{plan, plan_host};
-pub use model::{Action, HostPlan, ImageRef, ImageSource, Plan, Policy, Step, Summary};
+pub use model::{
+    Action, Execution, HostPlan, ImageFacts, ImageRef, ImageSource, Plan, Policy, Step, Summary,
+};
 pub use render::{render_csv, render_table, CSV_HEADER, CSV_SCAN_FAILED};

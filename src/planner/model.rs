@@ -9,17 +9,20 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::inventory::model::{Component, Kind};
+use crate::inventory::model::Component;
 use crate::version::VersionScheme;
+use crate::vocab::{Kind, Method};
+use std::path::PathBuf;
 
 /// What the planner needs to know about one repository image.
 ///
 /// The planner takes this small view instead of the repository's `Entry` so
 /// that the two modules can change independently; whoever wires them maps an
-/// entry to an `ImageRef` (method and apply time as their manifest spelling).
+/// entry to an `ImageRef` (apply time as its manifest spelling).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageRef {
-    /// The image's path in the repository; names the image in plans.
+    /// The image's path in the repository: the entry's id, and how plans
+    /// name the image.
     pub file: String,
     pub kind: Kind,
     pub software_id: Option<String>,
@@ -36,11 +39,42 @@ pub struct ImageRef {
     pub prerequisites: Vec<(Kind, String)>,
     /// Whether this image may replace a newer version. Never implied.
     pub allow_downgrade: bool,
-    /// Manifest spelling (`simple-update`, `multipart`, `raw-push`); `None`
-    /// lets the updater choose.
-    pub method: Option<String>,
+    /// How the image must reach the BMC; `None` lets the updater choose.
+    pub method: Option<Method>,
     /// Redfish `OperationApplyTime` spelling (`Immediate`, `OnReset`, …).
     pub apply_time: Option<String>,
+    /// The file itself, for the step that flashes it; `None` for a source
+    /// that only answers what applies (its plans cannot be executed).
+    pub facts: Option<ImageFacts>,
+}
+
+/// The image file as the repository verified it: what a step sends and
+/// checks before sending. Facts, not I/O: the planner only carries them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageFacts {
+    pub path: PathBuf,
+    /// Lowercase hex.
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// What carrying out one plan row needs, decided by the planner so that no
+/// one joins the plan with the repository or the inventory again: the
+/// image, the component it goes to, and whether it is only activated.
+/// Not part of the plan JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Execution {
+    /// The repository entry's id ([`ImageRef::file`]).
+    pub entry: String,
+    pub image: ImageFacts,
+    /// The active component's inventory URI (multipart `Targets`).
+    pub target: String,
+    pub method: Option<Method>,
+    /// The image is already staged on the BMC (an earlier run under reset
+    /// policy `never`, or one that stopped before its reset) and is the
+    /// repository's own version: nothing is sent, the coordinated reset
+    /// activates it. Only on `staged-pending` rows.
+    pub activate_only: bool,
 }
 
 /// Where the planner gets the images that apply to a component.
@@ -217,6 +251,10 @@ pub struct Step {
     pub image: Option<String>,
     pub method: Option<String>,
     pub apply_time: Option<String>,
+    /// For the rows the updater may run (`upgrade`, `downgrade`, and a
+    /// `staged-pending` image the repository has): what it needs.
+    #[serde(skip)]
+    pub exec: Option<Execution>,
 }
 
 /// One host's plan. A host whose scan failed has `ok == false`, the scan's

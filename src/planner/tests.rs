@@ -55,6 +55,7 @@ fn img(file: &str, kind: Kind, version: &str) -> ImageRef {
         allow_downgrade: false,
         method: None,
         apply_time: None,
+        facts: None,
     }
 }
 
@@ -176,7 +177,7 @@ fn allow_downgrade() -> Policy {
 #[test]
 fn ilo_upgrade_carries_method_and_apply_time() {
     let image = ImageRef {
-        method: Some("simple-update".to_owned()),
+        method: Some(crate::vocab::Method::SimpleUpdate),
         apply_time: Some("Immediate".to_owned()),
         ..img("ilo5_255.fwpkg", Bmc, "2.55 Oct 01 2021")
     };
@@ -910,4 +911,88 @@ fn policy_reads_from_toml_with_defaults() {
     assert!(!p.allow_downgrade);
     assert_eq!(p.scheme_overrides.get(&Psu), Some(&VersionScheme::Hex));
     assert_eq!(toml::from_str::<Policy>("").unwrap(), Policy::default());
+}
+
+// --- what execution needs --------------------------------------------------
+
+fn with_facts(i: ImageRef) -> ImageRef {
+    ImageRef {
+        facts: Some(ImageFacts {
+            path: format!("/repo/{}", i.file).into(),
+            sha256: "ab".repeat(32),
+            size: 4096,
+        }),
+        ..i
+    }
+}
+
+#[test]
+fn a_change_carries_its_image_and_component_for_the_updater() {
+    let image = with_facts(ImageRef {
+        method: Some(crate::vocab::Method::Multipart),
+        ..img("ilo5_255.fwpkg", Bmc, "2.55 Oct 01 2021")
+    });
+    let plan = plan_host(
+        &host("h1", vec![comp("1", Bmc, "2.46 May 11 2021")]),
+        &source(std::slice::from_ref(&image)),
+        &Policy::default(),
+    );
+    let exec = plan.steps[0]
+        .exec
+        .clone()
+        .expect("an upgrade is executable");
+    assert_eq!(
+        exec,
+        Execution {
+            entry: "ilo5_255.fwpkg".into(),
+            image: image.facts.clone().unwrap(),
+            target: "/redfish/v1/UpdateService/FirmwareInventory/1".into(),
+            method: Some(crate::vocab::Method::Multipart),
+            activate_only: false,
+        }
+    );
+    // The plan JSON does not change: execution is not part of it.
+    let json = serde_json::to_string(&plan).unwrap();
+    assert!(!json.contains("exec") && !json.contains("/repo/"), "{json}");
+}
+
+#[test]
+fn a_staged_image_the_repository_has_is_activated_not_sent_again() {
+    let bios = comp("BIOS", Bios, "U46 v1.56 (11/29/2021)");
+    let staged = copy(&bios, "BIOS-Staged", Role::Staged, "U46 v2.72 (03/10/2023)");
+    let known = with_facts(img("U46_2.72.fwpkg", Bios, "U46 v2.72 (03/10/2023)"));
+    let plan = plan_host(
+        &host("h1", vec![bios.clone(), staged.clone()]),
+        &source(std::slice::from_ref(&known)),
+        &Policy::default(),
+    );
+    let s = &plan.steps[0];
+    assert_eq!(s.action, Action::StagedPending);
+    let exec = s
+        .exec
+        .as_ref()
+        .expect("the repository has the staged version");
+    assert!(exec.activate_only);
+    assert_eq!(exec.entry, "U46_2.72.fwpkg");
+    assert_eq!(exec.target, bios.uri);
+    // A staged version the repository does not have stays the operator's.
+    let other = with_facts(img("U46_2.74.fwpkg", Bios, "U46 v2.74 (05/01/2023)"));
+    let plan = plan_host(
+        &host("h1", vec![bios, staged]),
+        &source(&[other]),
+        &Policy::default(),
+    );
+    assert_eq!(plan.steps[0].action, Action::StagedPending);
+    assert!(plan.steps[0].exec.is_none());
+}
+
+#[test]
+fn without_the_file_a_plan_row_is_not_executable() {
+    let plan = plan_host(
+        &host("h1", vec![comp("1", Bmc, "2.46 May 11 2021")]),
+        &source(&[img("ilo5_255.fwpkg", Bmc, "2.55 Oct 01 2021")]),
+        &Policy::default(),
+    );
+    assert_eq!(plan.steps[0].action, Action::Upgrade);
+    assert!(plan.steps[0].exec.is_none());
 }

@@ -6,122 +6,18 @@
 //! readable under its scheme) cannot hold for one path and not the other.
 
 use super::provenance::{check_digest, Criticality, HashKind};
-use crate::inventory::model::{Component, Kind};
+use crate::inventory::model::Component;
 use crate::inventory::pci::PciIds;
 use crate::version::VersionScheme;
+use crate::vocab::{ApplyTime, Kind, Method};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use regex_automata::meta::Regex;
 use regex_automata::util::syntax;
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 use std::fmt;
 use std::path::{Component as PathPart, Path, PathBuf};
-use std::str::FromStr;
 
 use super::MANIFEST;
-
-/// How an image reaches the BMC. `None` on an entry lets the updater pick from
-/// what the BMC offers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Method {
-    /// `UpdateService.SimpleUpdate`: the BMC pulls the image from fwfleet's
-    /// image server.
-    SimpleUpdate,
-    /// `multipart/form-data` POST to `MultipartHttpPushUri`.
-    Multipart,
-    /// The image as the body of a POST to the deprecated `HttpPushUri`.
-    RawPush,
-}
-
-impl Method {
-    pub const ALL: [Method; 3] = [Method::SimpleUpdate, Method::Multipart, Method::RawPush];
-
-    /// The manifest spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::SimpleUpdate => "simple-update",
-            Method::Multipart => "multipart",
-            Method::RawPush => "raw-push",
-        }
-    }
-}
-
-/// When the BMC applies an image: the Redfish `OperationApplyTime` values an
-/// update can use, spelled as Redfish spells them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ApplyTime {
-    Immediate,
-    /// Staged now, applied at the next host reset (BIOS on most vendors).
-    OnReset,
-    /// Staged until `UpdateService.StartUpdate` (Supermicro and others).
-    OnStartUpdateRequest,
-}
-
-impl ApplyTime {
-    pub const ALL: [ApplyTime; 3] = [
-        ApplyTime::Immediate,
-        ApplyTime::OnReset,
-        ApplyTime::OnStartUpdateRequest,
-    ];
-
-    /// The manifest (and Redfish) spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ApplyTime::Immediate => "Immediate",
-            ApplyTime::OnReset => "OnReset",
-            ApplyTime::OnStartUpdateRequest => "OnStartUpdateRequest",
-        }
-    }
-}
-
-/// Parses one of `names`, ignoring case and treating `-` and `_` alike, so
-/// `OnReset`, `onreset` and `simple_update` are all accepted.
-fn parse_named<T: Copy>(s: &str, all: &[T], name: fn(T) -> &'static str) -> Option<T> {
-    let squash = |t: &str| -> String {
-        t.trim()
-            .chars()
-            .filter(|c| *c != '-' && *c != '_')
-            .flat_map(char::to_lowercase)
-            .collect()
-    };
-    let want = squash(s);
-    all.iter().copied().find(|v| squash(name(*v)) == want)
-}
-
-fn expected<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> String {
-    all.iter().map(|v| name(*v)).collect::<Vec<_>>().join(", ")
-}
-
-macro_rules! text_enum {
-    ($t:ty, $what:literal) => {
-        impl fmt::Display for $t {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.pad(self.as_str())
-            }
-        }
-
-        impl FromStr for $t {
-            type Err = String;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                parse_named(s, &<$t>::ALL, <$t>::as_str).ok_or_else(|| {
-                    format!(
-                        concat!("unknown ", $what, " `{}`; expected one of {}"),
-                        s.trim(),
-                        expected(&<$t>::ALL, <$t>::as_str)
-                    )
-                })
-            }
-        }
-
-        impl Serialize for $t {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.as_str())
-            }
-        }
-    };
-}
-
-text_enum!(Method, "update method");
-text_enum!(ApplyTime, "apply time");
 
 /// Another component that must be at a version before this image may be
 /// applied, e.g. a BMC at least 5.10 before a BIOS that relies on it.

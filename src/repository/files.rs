@@ -1,70 +1,20 @@
-//! File plumbing: streaming SHA-256, temp files that clean up after
-//! themselves, and atomic replacement.
+//! File plumbing: temp files that clean up after themselves, and atomic
+//! replacement (hashing is [`crate::digest`]'s).
 //!
 //! Images run to hundreds of MiB and the daemon has a memory budget of tens
 //! of MiB, so nothing here holds a whole file: every pass reads fixed
-//! [`CHUNK`]s. Anything that ends up under a final name is first written to a
+//! chunks ([`crate::digest::CHUNK`]). Anything that ends up under a final name is first written to a
 //! temp file in the same directory and renamed, so a crash leaves either the
 //! old file or the new one, never half of one.
 
-use sha2::{Digest as _, Sha256};
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-
-/// Read size for hashing and copying: large enough that syscalls are not the
-/// cost, small enough to be irrelevant to the memory budget.
-pub(crate) const CHUNK: usize = 64 * 1024;
 
 /// Marks temp files as ours, so an operator who finds one after a crash knows
 /// it is safe to delete.
 pub(crate) const TEMP_MARKER: &str = ".fwfleet-tmp-";
-
-/// What hashing a stream found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Digest {
-    /// Lowercase hex.
-    pub sha256: String,
-    pub size: u64,
-}
-
-/// Which side of a copy failed, so the error can name the right path.
-#[derive(Debug)]
-pub(crate) enum CopyError {
-    Read(io::Error),
-    Write(io::Error),
-}
-
-/// Hashes `src` while writing it to `dst`, one chunk at a time.
-pub(crate) fn copy_hashing(src: &mut impl Read, dst: &mut impl Write) -> Result<Digest, CopyError> {
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; CHUNK];
-    let mut size = 0u64;
-    loop {
-        let n = match src.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(CopyError::Read(e)),
-        };
-        hasher.update(&buf[..n]);
-        dst.write_all(&buf[..n]).map_err(CopyError::Write)?;
-        size += n as u64;
-    }
-    Ok(Digest {
-        sha256: hex::encode(hasher.finalize()),
-        size,
-    })
-}
-
-/// Hashes a file without keeping it.
-pub(crate) fn hash_file(path: &Path) -> io::Result<Digest> {
-    let mut file = File::open(path)?;
-    copy_hashing(&mut file, &mut io::sink()).map_err(|e| match e {
-        CopyError::Read(e) | CopyError::Write(e) => e,
-    })
-}
 
 /// A file under a temporary name that is deleted on drop unless persisted.
 #[derive(Debug)]

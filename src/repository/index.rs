@@ -4,7 +4,7 @@
 //! image.
 
 use super::{AddSpec, Repository};
-use crate::inventory::model::Kind;
+use crate::vocab::Kind;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 

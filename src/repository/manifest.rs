@@ -7,8 +7,8 @@
 
 use super::entry::{AddSpec, Entry, FieldError, Key, Prerequisite};
 use super::error::ManifestError;
-use crate::inventory::model::Kind;
 use crate::version::VersionScheme;
+use crate::vocab::Kind;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::ops::Range;

@@ -98,18 +98,17 @@ mod provenance;
 #[cfg(test)]
 mod tests;
 
+pub use crate::vocab::{ApplyTime, Method};
 pub use edit::Edit;
-pub use entry::{
-    device_matches, is_placeholder_id, system_id_hex, AddSpec, ApplyTime, Entry, Method,
-    Prerequisite,
-};
+pub use entry::{device_matches, is_placeholder_id, system_id_hex, AddSpec, Entry, Prerequisite};
 pub use error::{ManifestError, ProblemKind, RepoError, VerifyProblem};
 pub use index::{import_index, IndexError};
 pub use provenance::{check_digest, Criticality, HashKind};
 
+use crate::digest::{copy_hashing, hash_file, CopyError};
 use crate::inventory::model::Component;
 use entry::{file_path, normalise_file, FieldError};
-use files::{copy_hashing, hash_file, write_atomic, CopyError, TempFile};
+use files::{write_atomic, TempFile};
 use md5::Digest as _;
 use std::fs::{self, File};
 use std::io::{self, Write};

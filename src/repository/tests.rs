@@ -1,5 +1,5 @@
 use super::*;
-use crate::inventory::model::{Kind, Role};
+use crate::vocab::{Kind, Role};
 use sha2::{Digest as _, Sha256};
 use std::io::Write;
 use tempfile::TempDir;

@@ -11,7 +11,7 @@
 //! the next will fit into the last minutes of a window.
 
 use super::duration::{parse_duration, HumanDuration};
-use crate::inventory::model::Kind;
+use crate::vocab::Kind;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;

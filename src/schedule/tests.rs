@@ -5,7 +5,7 @@
 //! America/New_York 2025-03-09 (02:00 → 03:00) and 2025-11-02 (02:00 → 01:00).
 
 use super::*;
-use crate::inventory::model::Kind;
+use crate::vocab::Kind;
 use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 use std::time::Duration;

@@ -1,88 +1,66 @@
-//! The update engine's journal: runs, their steps (one component of one host
-//! moving from one version to another) and events (what happened, for people).
+//! The update engine's journal through the handle: runs, their steps (one
+//! component of one host moving from one version to another) and events
+//! (what happened, for people), with states, outcomes and statuses typed.
 //!
-//! States, statuses, outcomes and event kinds are the updater's vocabulary, kept
-//! here as plain text so that the store does not change when the updater learns a
-//! new state.
+//! A step's state changes only through [`StepJournal`], which the step
+//! executor, the activation of staged images and resume share: a state is
+//! stored (fsynced) *before* the action it announces, together with the
+//! event that reports it, and a step ends with `done` and its outcome in one
+//! synced write. That is what the "never flash twice" invariant rests on
+//! (docs/ARCHITECTURE.md).
 //!
-//! Every write is committed when the call returns, so it survives a crash of
-//! fwfleet. [`Store::set_step_state`] goes further and fsyncs (see
-//! `Durability::Synced`), so that a state change also survives a power cut: it is
-//! the call the "record before you act" invariant rests on (`submitted` before the
-//! POST, the task URI the moment it arrives). The other writes (runs, new steps,
-//! events) skip the fsync: losing them to a power cut loses no flash, and because
-//! the WAL is append-only, the next synced state change makes them durable too.
-//! An fsync costs milliseconds on ordinary disks (4.5 ms against 0.07 ms without,
-//! measured on the 2-core dev VM), so synced writes share them: each commits
-//! on its own, then waits for an fsync that covers its commit and those of
-//! every other writer that committed meanwhile (group commit, `durable`).
-//! [`Store::set_step_state_with_event`] puts a state change and its event in
-//! one transaction, so the updater pays one wait per state, not two writes.
+//! Runs, new steps and events are committed but not fsynced: losing them to
+//! a power cut loses no flash, and the next synced write makes them durable
+//! too (see `sqlite::journal`).
 
-use super::{now, sql_int, Durability, Fail, Store, StoreError};
-use rusqlite::{params, params_from_iter, OptionalExtension, Row};
-use serde::de::DeserializeOwned;
+use super::sqlite::{self, RunRow, StepRow};
+use super::{Store, StoreError};
+use crate::vocab::{RunStatus, StepOutcome, StepState};
 use serde::Serialize;
 
-/// One update run (a plan being carried out).
+/// One update run (a plan being carried out), as `fwfleet status --format
+/// json` and `/api/v1/runs/{id}` show it. `Status` is [`RunStatus`]; the
+/// SQLite backend's rows ([`sqlite::RunRow`]) carry the column's text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Run {
+pub struct Run<Status = RunStatus> {
     pub id: i64,
     pub started_at: String,
     pub finished_at: Option<String>,
-    pub status: String,
-    /// The options the run was started with, as JSON; read with [`Run::options`].
+    pub status: Status,
+    /// The options the run was started with, as the JSON stored with it
+    /// (`updater::apply::RunOptions` for runs of this fwfleet).
     pub options_json: String,
 }
 
-impl Run {
-    /// The run's options, decoded into the updater's own type.
-    pub fn options<T: DeserializeOwned>(&self) -> serde_json::Result<T> {
-        serde_json::from_str(&self.options_json)
-    }
-}
-
-/// A step to add to a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NewStep<'a> {
-    pub host: &'a str,
-    /// The component's identity (`Component::identity`).
-    pub component: &'a str,
-    /// The running version, when the inventory knows it.
-    pub from_version: Option<&'a str>,
-    pub to_version: &'a str,
-    /// The first state (e.g. `planned`).
-    pub state: &'a str,
-}
-
-/// A step's new state, as [`Store::set_step_state_with_event`] takes it; a
-/// `None` leaves that column as it was.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct StateChange<'a> {
-    pub state: &'a str,
-    pub task_uri: Option<&'a str>,
-    pub outcome: Option<&'a str>,
-    pub message: Option<&'a str>,
-}
-
-/// One journaled step.
+/// One journaled step. `State` and `Outcome` are [`StepState`] and
+/// [`StepOutcome`]; the SQLite backend's rows ([`sqlite::StepRow`]) carry
+/// the columns' text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Step {
+pub struct Step<State = StepState, Outcome = StepOutcome> {
     pub id: i64,
     pub run_id: i64,
     pub host: String,
     pub component: String,
     pub from_version: Option<String>,
     pub to_version: String,
-    pub state: String,
+    pub state: State,
     /// The Redfish task monitor or task URI, once the BMC gave one.
     pub task_uri: Option<String>,
-    pub outcome: Option<String>,
+    pub outcome: Option<Outcome>,
     pub message: Option<String>,
     pub updated_at: String,
 }
 
-/// Something that happened in a run, for the operator.
+impl<S> Run<S> {
+    /// The run's options, decoded into the caller's type.
+    pub fn options<T: serde::de::DeserializeOwned>(&self) -> serde_json::Result<T> {
+        serde_json::from_str(&self.options_json)
+    }
+}
+
+/// Something that happened in a run, for the operator. `kind` is free text:
+/// a state or outcome spelling for a step's changes, a word of its own
+/// (`method`, `retry`, `reset`, …) otherwise.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Event {
     pub id: i64,
@@ -93,260 +71,267 @@ pub struct Event {
     pub message: String,
 }
 
-const STEP_COLUMNS: &str = "id, run_id, host, component, from_version, to_version, state, \
-                            task_uri, outcome, message, updated_at";
-
-fn step_from_row(row: &Row<'_>) -> rusqlite::Result<Step> {
-    Ok(Step {
-        id: row.get(0)?,
-        run_id: row.get(1)?,
-        host: row.get(2)?,
-        component: row.get(3)?,
-        from_version: row.get(4)?,
-        to_version: row.get(5)?,
-        state: row.get(6)?,
-        task_uri: row.get(7)?,
-        outcome: row.get(8)?,
-        message: row.get(9)?,
-        updated_at: row.get(10)?,
-    })
+/// A step to add to a run. Steps begin [`StepState::Planned`]; the SQLite
+/// backend's [`sqlite::NewStep`] takes the state as text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewStep<'a, State = StepState> {
+    pub host: &'a str,
+    /// The component's identity (`Component::identity`).
+    pub component: &'a str,
+    /// The running version, when the inventory knows it.
+    pub from_version: Option<&'a str>,
+    pub to_version: &'a str,
+    /// The first state.
+    pub state: State,
 }
 
-const RUN_COLUMNS: &str = "id, started_at, finished_at, status, options_json";
-
-fn run_from_row(row: &Row<'_>) -> rusqlite::Result<Run> {
-    Ok(Run {
-        id: row.get(0)?,
-        started_at: row.get(1)?,
-        finished_at: row.get(2)?,
-        status: row.get(3)?,
-        options_json: row.get(4)?,
-    })
-}
+const READ_RUN: &str = "read a run";
+const READ_STEP: &str = "read a step";
 
 impl Store {
-    /// Start a run with this status and options; returns its id.
-    pub fn create_run<T: Serialize + ?Sized>(
-        &self,
-        status: &str,
-        options: &T,
-    ) -> Result<i64, StoreError> {
-        const OP: &str = "create a run";
-        let options = serde_json::to_string(options).map_err(|e| self.fail(OP)(e.into()))?;
-        self.write(OP, Durability::Normal, |tx| {
-            Ok(tx.query_row(
-                "INSERT INTO runs (started_at, status, options_json) VALUES (?1, ?2, ?3) \
-                 RETURNING id",
-                params![now(), status, options],
-                |row| row.get(0),
-            )?)
+    fn run_of(&self, op: &'static str, r: RunRow) -> Result<Run, StoreError> {
+        Ok(Run {
+            status: RunStatus::parse(&r.status).map_err(self.word(op, "run", r.id))?,
+            id: r.id,
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+            options_json: r.options_json,
         })
+    }
+
+    fn step_of(&self, op: &'static str, s: StepRow) -> Result<Step, StoreError> {
+        let word = self.word(op, "step", s.id);
+        Ok(Step {
+            state: StepState::parse(&s.state).map_err(&word)?,
+            outcome: s
+                .outcome
+                .as_deref()
+                .map(StepOutcome::parse)
+                .transpose()
+                .map_err(&word)?,
+            id: s.id,
+            run_id: s.run_id,
+            host: s.host,
+            component: s.component,
+            from_version: s.from_version,
+            to_version: s.to_version,
+            task_uri: s.task_uri,
+            message: s.message,
+            updated_at: s.updated_at,
+        })
+    }
+
+    fn runs_of(&self, op: &'static str, rows: Vec<RunRow>) -> Result<Vec<Run>, StoreError> {
+        rows.into_iter().map(|r| self.run_of(op, r)).collect()
+    }
+
+    fn steps_of(&self, op: &'static str, rows: Vec<StepRow>) -> Result<Vec<Step>, StoreError> {
+        rows.into_iter().map(|s| self.step_of(op, s)).collect()
+    }
+
+    /// Start a run (status `running`) with these options, stored as JSON;
+    /// returns its id.
+    pub async fn create_run<T: Serialize + ?Sized>(&self, options: &T) -> Result<i64, StoreError> {
+        let options = serde_json::to_value(options).map_err(|source| StoreError::Json {
+            db: self.path().to_path_buf(),
+            op: "create a run",
+            source,
+        })?;
+        self.sqlite_call(move |db| db.create_run(RunStatus::Running.as_str(), &options))
+            .await
     }
 
     /// Record that a run ended, with its final status.
-    pub fn finish_run(&self, run_id: i64, status: &str) -> Result<(), StoreError> {
-        self.write("finish a run", Durability::Normal, |tx| {
-            let n = tx.execute(
-                "UPDATE runs SET status = ?2, finished_at = ?3 WHERE id = ?1",
-                params![run_id, status, now()],
-            )?;
-            expect_one(n, "run", run_id)
+    pub async fn finish_run(&self, run_id: i64, status: RunStatus) -> Result<(), StoreError> {
+        self.sqlite_call(move |db| db.finish_run(run_id, status.as_str()))
+            .await
+    }
+
+    /// Mark a run whose process stopped `interrupted`, with the event that
+    /// says why, in one trip.
+    pub async fn interrupt_run(&self, run_id: i64, why: &str) -> Result<(), StoreError> {
+        let why = why.to_string();
+        self.sqlite_call(move |db| {
+            db.finish_run(run_id, RunStatus::Interrupted.as_str())?;
+            db.add_event(run_id, None, RunStatus::Interrupted.as_str(), &why)
+                .map(|_| ())
         })
+        .await
     }
 
     /// The run with this id.
-    pub fn run(&self, id: i64) -> Result<Option<Run>, StoreError> {
-        self.read("read a run", |tx| {
-            let sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = ?1");
-            Ok(tx.query_row(&sql, [id], run_from_row).optional()?)
-        })
+    pub async fn run(&self, id: i64) -> Result<Option<Run>, StoreError> {
+        let row = self.sqlite_call(move |db| db.run(id)).await?;
+        row.map(|r| self.run_of(READ_RUN, r)).transpose()
     }
 
     /// The latest `limit` runs, newest first.
-    pub fn list_runs(&self, limit: usize) -> Result<Vec<Run>, StoreError> {
-        self.read("list the runs", |tx| {
-            let sql = format!("SELECT {RUN_COLUMNS} FROM runs ORDER BY id DESC LIMIT ?1");
-            let mut stmt = tx.prepare(&sql)?;
-            let rows = stmt.query_map([sql_int(limit)], run_from_row)?;
-            Ok(rows.collect::<Result<_, _>>()?)
-        })
+    pub async fn list_runs(&self, limit: usize) -> Result<Vec<Run>, StoreError> {
+        let rows = self.sqlite_call(move |db| db.list_runs(limit)).await?;
+        self.runs_of("list the runs", rows)
     }
 
     /// Runs with this status, oldest first (on restart: `running` runs whose
     /// process stopped).
-    pub fn runs_with_status(&self, status: &str) -> Result<Vec<Run>, StoreError> {
-        self.read("find runs by status", |tx| {
-            let sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE status = ?1 ORDER BY id");
-            let mut stmt = tx.prepare(&sql)?;
-            let rows = stmt.query_map([status], run_from_row)?;
-            Ok(rows.collect::<Result<_, _>>()?)
-        })
-    }
-
-    /// Add a step to a run; returns its id.
-    pub fn add_step(&self, run_id: i64, step: &NewStep<'_>) -> Result<i64, StoreError> {
-        self.write("add a step", Durability::Normal, |tx| {
-            Ok(tx.query_row(
-                "INSERT INTO steps (run_id, host, component, from_version, to_version, state, \
-                 updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
-                params![
-                    run_id,
-                    step.host,
-                    step.component,
-                    step.from_version,
-                    step.to_version,
-                    step.state,
-                    now()
-                ],
-                |row| row.get(0),
-            )?)
-        })
-    }
-
-    /// Move a step to `state`. A `None` leaves that column as it was, so that a
-    /// task URI stored the moment it arrived is not lost by a later state change
-    /// that does not repeat it. When this returns, the change is on disk (fsynced,
-    /// so it survives a power cut as well as a crash): the updater calls it
-    /// *before* the action the state announces.
-    pub fn set_step_state(
-        &self,
-        step_id: i64,
-        state: &str,
-        task_uri: Option<&str>,
-        outcome: Option<&str>,
-        message: Option<&str>,
-    ) -> Result<(), StoreError> {
-        self.write("set the state of a step", Durability::Synced, |tx| {
-            let n = tx.execute(
-                "UPDATE steps SET state = ?2, task_uri = COALESCE(?3, task_uri), \
-                 outcome = COALESCE(?4, outcome), message = COALESCE(?5, message), \
-                 updated_at = ?6 WHERE id = ?1",
-                params![step_id, state, task_uri, outcome, message, now()],
-            )?;
-            expect_one(n, "step", step_id)
-        })
-    }
-
-    /// [`Store::set_step_state`] and [`Store::add_event`] in one transaction:
-    /// the state change and the event that reports it are durable together,
-    /// for the price of one synced write. The event is for `run_id` and this
-    /// step; a step id that matches no row writes neither.
-    pub fn set_step_state_with_event(
-        &self,
-        run_id: i64,
-        step_id: i64,
-        change: &StateChange<'_>,
-        event: (&str, &str),
-    ) -> Result<(), StoreError> {
-        let (kind, text) = event;
-        self.write("set the state of a step", Durability::Synced, |tx| {
-            let n = tx.execute(
-                "UPDATE steps SET state = ?2, task_uri = COALESCE(?3, task_uri), \
-                 outcome = COALESCE(?4, outcome), message = COALESCE(?5, message), \
-                 updated_at = ?6 WHERE id = ?1",
-                params![
-                    step_id,
-                    change.state,
-                    change.task_uri,
-                    change.outcome,
-                    change.message,
-                    now()
-                ],
-            )?;
-            expect_one(n, "step", step_id)?;
-            tx.execute(
-                "INSERT INTO events (run_id, step_id, at, kind, message) \
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![run_id, step_id, now(), kind, text],
-            )?;
-            Ok(())
-        })
+    pub async fn runs_with_status(&self, status: RunStatus) -> Result<Vec<Run>, StoreError> {
+        let rows = self
+            .sqlite_call(move |db| db.runs_with_status(status.as_str()))
+            .await?;
+        self.runs_of("find runs by status", rows)
     }
 
     /// The step with this id.
-    pub fn step(&self, id: i64) -> Result<Option<Step>, StoreError> {
-        self.read("read a step", |tx| {
-            let sql = format!("SELECT {STEP_COLUMNS} FROM steps WHERE id = ?1");
-            Ok(tx.query_row(&sql, [id], step_from_row).optional()?)
-        })
+    pub async fn step(&self, id: i64) -> Result<Option<Step>, StoreError> {
+        let row = self.sqlite_call(move |db| db.step(id)).await?;
+        row.map(|s| self.step_of(READ_STEP, s)).transpose()
     }
 
     /// The steps of a run, in the order they were added.
-    pub fn steps(&self, run_id: i64) -> Result<Vec<Step>, StoreError> {
-        self.read("read the steps of a run", |tx| {
-            let sql = format!("SELECT {STEP_COLUMNS} FROM steps WHERE run_id = ?1 ORDER BY id");
-            let mut stmt = tx.prepare(&sql)?;
-            let rows = stmt.query_map([run_id], step_from_row)?;
-            Ok(rows.collect::<Result<_, _>>()?)
-        })
+    pub async fn steps(&self, run_id: i64) -> Result<Vec<Step>, StoreError> {
+        let rows = self.sqlite_call(move |db| db.steps(run_id)).await?;
+        self.steps_of("read the steps of a run", rows)
     }
 
-    /// Every step, of any run, in one of `states`, oldest first. On restart the
-    /// updater asks for its in-flight states to re-attach to their tasks.
-    pub fn steps_in_state(&self, states: &[&str]) -> Result<Vec<Step>, StoreError> {
-        if states.is_empty() {
-            return Ok(Vec::new());
-        }
-        self.read("find steps by state", |tx| {
-            let placeholders = (1..=states.len())
-                .map(|i| format!("?{i}"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let sql = format!(
-                "SELECT {STEP_COLUMNS} FROM steps WHERE state IN ({placeholders}) ORDER BY id"
-            );
-            let mut stmt = tx.prepare(&sql)?;
-            let rows = stmt.query_map(params_from_iter(states), step_from_row)?;
-            Ok(rows.collect::<Result<_, _>>()?)
-        })
+    /// Every step, of any run, that has not ended ([`StepState::IN_FLIGHT`]),
+    /// oldest first: on restart each is decided before anything is planned.
+    pub async fn steps_in_flight(&self) -> Result<Vec<Step>, StoreError> {
+        let rows = self
+            .sqlite_call(|db| db.steps_in_state(&StepState::IN_FLIGHT.map(StepState::as_str)))
+            .await?;
+        self.steps_of("find steps by state", rows)
     }
 
-    /// Record an event of a run (and of one of its steps); returns its id.
-    pub fn add_event(
+    /// Record an event of a run (and of one of its steps).
+    pub async fn add_event(
         &self,
         run_id: i64,
         step_id: Option<i64>,
         kind: &str,
         message: &str,
-    ) -> Result<i64, StoreError> {
-        self.write("add an event", Durability::Normal, |tx| {
-            Ok(tx.query_row(
-                "INSERT INTO events (run_id, step_id, at, kind, message) \
-                 VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
-                params![run_id, step_id, now(), kind, message],
-                |row| row.get(0),
-            )?)
-        })
+    ) -> Result<(), StoreError> {
+        let (kind, message) = (kind.to_string(), message.to_string());
+        self.sqlite_call(move |db| db.add_event(run_id, step_id, &kind, &message).map(|_| ()))
+            .await
     }
 
     /// The events of a run, oldest first.
-    pub fn events(&self, run_id: i64) -> Result<Vec<Event>, StoreError> {
-        self.read("read the events of a run", |tx| {
-            let mut stmt = tx.prepare(
-                "SELECT id, run_id, step_id, at, kind, message FROM events \
-                 WHERE run_id = ?1 ORDER BY id",
-            )?;
-            let rows = stmt.query_map([run_id], |row| {
-                Ok(Event {
-                    id: row.get(0)?,
-                    run_id: row.get(1)?,
-                    step_id: row.get(2)?,
-                    at: row.get(3)?,
-                    kind: row.get(4)?,
-                    message: row.get(5)?,
-                })
-            })?;
-            Ok(rows.collect::<Result<_, _>>()?)
-        })
+    pub async fn events(&self, run_id: i64) -> Result<Vec<Event>, StoreError> {
+        self.sqlite_call(move |db| db.events(run_id)).await
     }
 }
 
-/// An update that matched no row names a missing id: silently doing nothing
-/// would let the updater believe a state was journaled when it was not.
-fn expect_one(changed: usize, what: &'static str, id: i64) -> Result<(), Fail> {
-    if changed == 0 {
-        Err(Fail::Missing { what, id })
-    } else {
-        Ok(())
+/// The journal of one step: every change of its state goes through here,
+/// stored before the action it announces.
+#[derive(Debug, Clone)]
+pub struct StepJournal {
+    store: Store,
+    run_id: i64,
+    step_id: i64,
+}
+
+impl StepJournal {
+    /// Add `step` to run `run_id` in its first state (`planned`: a step
+    /// that ends at once still goes through [`StepJournal::finish`]).
+    pub async fn begin(
+        store: &Store,
+        run_id: i64,
+        step: NewStep<'_>,
+    ) -> Result<StepJournal, StoreError> {
+        debug_assert!(step.state.is_in_flight(), "a step ends through finish");
+        let state = step.state;
+        let (host, component, from, to) = (
+            step.host.to_string(),
+            step.component.to_string(),
+            step.from_version.map(str::to_string),
+            step.to_version.to_string(),
+        );
+        let step_id = store
+            .sqlite_call(move |db| {
+                db.add_step(
+                    run_id,
+                    &sqlite::NewStep {
+                        host: &host,
+                        component: &component,
+                        from_version: from.as_deref(),
+                        to_version: &to,
+                        state: state.as_str(),
+                    },
+                )
+            })
+            .await?;
+        Ok(StepJournal {
+            store: store.clone(),
+            run_id,
+            step_id,
+        })
+    }
+
+    /// The journal of a step stored already (resumed, verified again).
+    pub fn of(store: &Store, run_id: i64, step_id: i64) -> StepJournal {
+        StepJournal {
+            store: store.clone(),
+            run_id,
+            step_id,
+        }
+    }
+
+    pub fn step_id(&self) -> i64 {
+        self.step_id
+    }
+
+    pub fn run_id(&self) -> i64 {
+        self.run_id
+    }
+
+    /// Move the step to `state` (one of [`StepState::IN_FLIGHT`]; a step
+    /// ends through [`StepJournal::finish`]), with the task URI when the BMC
+    /// just gave one, and the event `(state, task URI or "")`. On disk
+    /// (fsynced) when this returns.
+    pub async fn enter(&self, state: StepState, task_uri: Option<&str>) -> Result<(), StoreError> {
+        debug_assert!(state.is_in_flight(), "a step ends through finish");
+        let task_uri = task_uri.map(str::to_string);
+        self.change(state, task_uri, None).await
+    }
+
+    /// End the step: `done` with `outcome` and `message`, and the event
+    /// `(outcome, message)`. On disk (fsynced) when this returns.
+    pub async fn finish(&self, outcome: StepOutcome, message: &str) -> Result<(), StoreError> {
+        self.change(StepState::Done, None, Some((outcome, message.to_string())))
+            .await
+    }
+
+    async fn change(
+        &self,
+        state: StepState,
+        task_uri: Option<String>,
+        end: Option<(StepOutcome, String)>,
+    ) -> Result<(), StoreError> {
+        let (run, id) = (self.run_id, self.step_id);
+        self.store
+            .sqlite_call(move |db| {
+                let (outcome, message) = match &end {
+                    Some((o, m)) => (Some(o.as_str()), Some(m.as_str())),
+                    None => (None, None),
+                };
+                let change = sqlite::StateChange {
+                    state: state.as_str(),
+                    task_uri: task_uri.as_deref(),
+                    outcome,
+                    message,
+                };
+                let event = match (outcome, message) {
+                    (Some(o), Some(m)) => (o, m),
+                    _ => (state.as_str(), task_uri.as_deref().unwrap_or("")),
+                };
+                db.set_step_state_with_event(run, id, &change, event)
+            })
+            .await
+    }
+
+    /// An event of this step, for people (committed, not fsynced).
+    pub async fn event(&self, kind: &str, message: &str) -> Result<(), StoreError> {
+        self.store
+            .add_event(self.run_id, Some(self.step_id), kind, message)
+            .await
     }
 }

@@ -13,6 +13,7 @@ use crate::updater::host::{HostJob, Shared};
 use crate::updater::jobs::{self, RepoSource};
 use crate::updater::progress::ProgressSink;
 use crate::updater::rollout::{self, RolloutReport};
+use crate::vocab::{RunStatus, StepState};
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -35,6 +36,16 @@ pub struct ApplyOptions {
 }
 
 impl ApplyOptions {
+    /// The planner's policy for these options: the one place a run, a dry
+    /// run and the service's fleet view decide it, so their compliance
+    /// cannot disagree.
+    pub fn policy(&self) -> planner::Policy {
+        planner::Policy {
+            allow_downgrade: self.allow_downgrade,
+            ..planner::Policy::default()
+        }
+    }
+
     /// The config's rollout settings with the command's overrides.
     pub fn rollout(&self, base: &Rollout) -> Rollout {
         let mut r = base.clone();
@@ -67,6 +78,66 @@ pub enum ApplyError {
     Glob { glob: String, detail: String },
 }
 
+/// Which command started a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunCommand {
+    Apply,
+    Serve,
+}
+
+/// The window a service run was started for.
+#[derive(Debug, Clone, Serialize)]
+pub struct WindowRun {
+    pub windows: Vec<String>,
+    /// RFC 3339.
+    pub start: String,
+    /// RFC 3339.
+    pub end: String,
+    pub hosts: usize,
+}
+
+/// What a run was started with: stored as the run's options JSON
+/// (`fwfleet status`, `/api/v1/runs`). The store writes it with its keys
+/// sorted, as earlier fwfleet wrote it, so old and new runs read alike.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunOptions {
+    pub command: RunCommand,
+    /// Who asked (`api`, `window …`), for service runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trigger: Option<String>,
+    /// What the operator asked for on top of the config.
+    pub options: ApplyOptions,
+    /// The rollout settings in force (config + options).
+    pub max_parallel: usize,
+    pub canary: usize,
+    pub failure_budget: f64,
+    pub reset_policy: ResetPolicy,
+    /// Hosts with steps, when the run was created after planning (`apply`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hosts: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window: Option<WindowRun>,
+}
+
+impl RunOptions {
+    /// The options of a run of `command` under `rollout` (the config's
+    /// settings with `opts` applied).
+    pub fn new(command: RunCommand, opts: &ApplyOptions, rollout: &Rollout) -> RunOptions {
+        RunOptions {
+            command,
+            trigger: None,
+            options: opts.clone(),
+            max_parallel: rollout.max_parallel,
+            canary: rollout.canary,
+            failure_budget: rollout.failure_budget,
+            reset_policy: rollout.reset_policy,
+            hosts: None,
+            window: None,
+        }
+    }
+}
+
 /// A host left out of the plan because a step of an earlier run is still in
 /// flight on it (see `updater::resume`): planning it could flash twice.
 #[derive(Debug, Clone, Serialize)]
@@ -75,7 +146,7 @@ pub struct HeldBack {
     pub step_id: i64,
     pub run_id: i64,
     pub component: String,
-    pub state: String,
+    pub state: StepState,
 }
 
 /// What `apply` will do.
@@ -124,19 +195,16 @@ pub async fn prepare(
         cancel: cancel.clone(),
     };
     let mut inventory = crate::inventory::scan::scan(cfg, &scan_opts).await;
-    let scan_id = store.save_inventory(&inventory)?;
+    let scan_id = store.save_inventory(&inventory).await?;
     if let Some(g) = &filter {
         inventory.hosts.retain(|h| g.is_match(&h.name));
     }
-    let policy = planner::Policy {
-        allow_downgrade: opts.allow_downgrade,
-        ..planner::Policy::default()
-    };
     // Never plan a host whose earlier update may still be running. Resume
     // (called first by `apply` and `serve`) decides such steps; what is left
     // is a BMC that did not answer, or a dry run that resumes nothing.
     let held_back: Vec<HeldBack> = store
-        .steps_in_state(&crate::updater::resume::IN_FLIGHT)?
+        .steps_in_flight()
+        .await?
         .into_iter()
         .filter(|s| inventory.hosts.iter().any(|h| h.name == s.host))
         .map(|s| HeldBack {
@@ -150,9 +218,9 @@ pub async fn prepare(
     inventory
         .hosts
         .retain(|h| !held_back.iter().any(|b| b.host == h.name));
-    let plan = planner::plan(&inventory, &RepoSource(repo), &policy);
+    let plan = planner::plan(&inventory, &RepoSource(repo), &opts.policy());
     let activate = opts.rollout(&cfg.rollout).reset_policy != ResetPolicy::Never;
-    let jobs = jobs::from_plan(&plan, &inventory, repo, cfg, filter.as_ref(), activate)?;
+    let jobs = jobs::from_plan(&plan, cfg, filter.as_ref(), activate)?;
     Ok(Prepared {
         scan_id,
         inventory,
@@ -193,7 +261,7 @@ pub async fn execute(
     cfg: &Config,
     jobs: Vec<HostJob>,
     opts: &ApplyOptions,
-    store: Arc<Store>,
+    store: Store,
     cancel: CancellationToken,
     progress: Arc<dyn ProgressSink>,
 ) -> Result<RolloutReport, ApplyError> {
@@ -207,7 +275,7 @@ pub async fn execute_in(
     cfg: &Config,
     jobs: Vec<HostJob>,
     opts: &ApplyOptions,
-    store: Arc<Store>,
+    store: Store,
     run: Option<i64>,
     cancel: CancellationToken,
     progress: Arc<dyn ProgressSink>,
@@ -217,30 +285,27 @@ pub async fn execute_in(
     let rollout = opts.rollout(&cfg.rollout);
     let run_id = match run {
         Some(id) => id,
-        None => store.create_run(
-            "running",
-            &serde_json::json!({
-                "command": "apply",
-                "options": opts,
-                "max_parallel": rollout.max_parallel,
-                "canary": rollout.canary,
-                "failure_budget": rollout.failure_budget,
-                "reset_policy": rollout.reset_policy.as_str(),
-                "hosts": jobs.len(),
-            }),
-        )?,
+        None => {
+            let options = RunOptions {
+                hosts: Some(jobs.len()),
+                ..RunOptions::new(RunCommand::Apply, opts, &rollout)
+            };
+            store.create_run(&options).await?
+        }
     };
-    store.add_event(
-        run_id,
-        None,
-        "started",
-        &format!(
-            "{} host(s), {} step(s); image server {}",
-            jobs.len(),
-            jobs.iter().map(|j| j.steps.len()).sum::<usize>(),
-            images.base_url()
-        ),
-    )?;
+    store
+        .add_event(
+            run_id,
+            None,
+            "started",
+            &format!(
+                "{} host(s), {} step(s); image server {}",
+                jobs.len(),
+                jobs.iter().map(|j| j.steps.len()).sum::<usize>(),
+                images.base_url()
+            ),
+        )
+        .await?;
     let shared = Arc::new(Shared {
         store: store.clone(),
         images: Some(Arc::new(images)),
@@ -252,16 +317,18 @@ pub async fn execute_in(
     });
     let result = rollout::run(jobs, shared.clone()).await;
     let status = match &result {
-        Ok(r) => r.status.clone(),
-        Err(_) => "failed".into(),
+        Ok(r) => r.status,
+        Err(_) => RunStatus::Failed,
     };
-    store.finish_run(run_id, &status)?;
+    store.finish_run(run_id, status).await?;
     if let Ok(r) = &result {
         let line = match &r.halted_reason {
             Some(why) => format!("halted: {why}"),
             None => format!("{}: {} host(s) failed", r.status, r.failed_hosts),
         };
-        store.add_event(run_id, None, &r.status, &line)?;
+        store
+            .add_event(run_id, None, r.status.as_str(), &line)
+            .await?;
     }
     stop.cancel();
     Ok(result?)

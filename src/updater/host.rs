@@ -5,16 +5,15 @@
 
 use crate::config::{HostConfig, ResetPolicy, Rollout, TlsSetting};
 use crate::imageserver::ImageServer;
-use crate::inventory::model::Kind;
 use crate::redfish::client::BmcClient;
-use crate::redfish::update_service::{self, ResetTarget, UpdateCaps};
-use crate::repository::Method;
-use crate::store::{Store, StoreError};
+use crate::redfish::update_service::{self, NotReady, ResetTarget, UpdateCaps};
+use crate::store::{NewStep, StepJournal, Store, StoreError};
 use crate::updater::hooks::{self, HookEnv};
 use crate::updater::method;
 use crate::updater::progress::ProgressSink;
-use crate::updater::step::{self, ResetRequest, StepOutcome, StepResult, StepSpec, Transfer};
-use serde::Serialize;
+pub use crate::updater::report::{HostReport, ReportOutcome, StepReport};
+use crate::updater::step::{self, ResetRequest, StepResult, StepSpec, Transfer};
+use crate::vocab::{Kind, Method, StepOutcome, StepState};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -56,7 +55,7 @@ pub struct HostJob {
 /// What every host runner shares.
 #[derive(Debug)]
 pub struct Shared {
-    pub store: Arc<Store>,
+    pub store: Store,
     pub images: Option<Arc<ImageServer>>,
     pub run_id: i64,
     pub rollout: Rollout,
@@ -67,42 +66,12 @@ pub struct Shared {
     pub poll: Duration,
 }
 
-/// How one step of a host ended, for reports.
-#[derive(Debug, Clone, Serialize)]
-pub struct StepReport {
-    pub component: String,
-    pub identity: String,
-    pub kind: Kind,
-    pub from: Option<String>,
-    pub to: String,
-    pub method: Option<String>,
-    /// A [`StepOutcome`] spelling, or `not-started`.
-    pub outcome: String,
-    pub message: String,
-    pub step_id: Option<i64>,
-    pub duration_ms: u64,
-}
-
-/// How one host ended.
-#[derive(Debug, Clone, Serialize)]
-pub struct HostReport {
-    pub name: String,
-    /// `updated`, `staged`, a failing step's outcome, `skipped` (pre-reset
-    /// hook failed), `not-started` (halted or interrupted before it began).
-    pub result: String,
-    /// Whether this host counts against the failure budget and the exit code.
-    pub failed: bool,
-    pub message: String,
-    pub steps: Vec<StepReport>,
-    pub duration_ms: u64,
-}
-
 impl HostReport {
     /// A host the rollout never started (halted, interrupted).
     pub fn not_started(job: &HostJob, why: &str) -> HostReport {
         HostReport {
             name: job.host.name.clone(),
-            result: "not-started".into(),
+            result: ReportOutcome::NotStarted,
             failed: false,
             message: format!("{}: not started: {why}", job.host.name),
             steps: job.steps.iter().map(|s| not_started(s, why)).collect(),
@@ -119,7 +88,7 @@ fn not_started(s: &PlannedStep, why: &str) -> StepReport {
         from: s.from.clone(),
         to: s.to.clone(),
         method: None,
-        outcome: "not-started".into(),
+        outcome: ReportOutcome::NotStarted,
         message: why.to_string(),
         step_id: None,
         duration_ms: 0,
@@ -127,7 +96,7 @@ fn not_started(s: &PlannedStep, why: &str) -> StepReport {
 }
 
 /// A step that ended before anything was sent (busy BMC, no method, publish failed).
-fn ended_before_transfer(s: &PlannedStep, outcome: &str, message: String) -> StepReport {
+fn ended_before_transfer(s: &PlannedStep, outcome: StepOutcome, message: String) -> StepReport {
     StepReport {
         outcome: outcome.into(),
         message,
@@ -143,7 +112,7 @@ fn report_of(s: &PlannedStep, method: Option<Method>, r: &StepResult) -> StepRep
         from: s.from.clone(),
         to: s.to.clone(),
         method: method.map(|m| m.as_str().to_string()),
-        outcome: r.outcome.as_str().to_string(),
+        outcome: r.outcome.into(),
         message: r.message.clone(),
         step_id: Some(r.step_id),
         duration_ms: r.duration.as_millis() as u64,
@@ -172,7 +141,7 @@ pub async fn run(job: &HostJob, shared: &Shared) -> Result<HostReport, StoreErro
     Ok(report)
 }
 
-fn host_failure(job: &HostJob, result: &str, message: String) -> HostReport {
+fn host_failure(job: &HostJob, result: StepOutcome, message: String) -> HostReport {
     let why = format!("not started: {message}");
     HostReport {
         name: job.host.name.clone(),
@@ -188,22 +157,21 @@ async fn run_inner(job: &HostJob, shared: &Shared) -> Result<HostReport, StoreEr
     let name = &job.host.name;
     let client = match BmcClient::new(&job.host) {
         Ok(c) => c,
-        Err(e) => return Ok(host_failure(job, "failed", e.to_string())),
+        Err(e) => return Ok(host_failure(job, StepOutcome::Failed, e.to_string())),
     };
-    // The service root needs no session: read it while logging in.
-    let (login, root) = tokio::join!(
-        client.login(),
-        client.get_public::<serde_json::Value>("/redfish/v1/")
-    );
-    if let Err(e) = login {
-        return Ok(host_failure(job, "unreachable", e.to_string()));
-    }
-    let caps = match async { update_service::discover_from(&client, &root?).await }.await {
+    // The service root needs no session: read while logging in.
+    let caps = match update_service::login_and_discover(&client)
+        .await
+        .map_err(|e| *e)
+    {
         Ok(c) => c,
-        Err(e) => {
+        Err(NotReady::Login(e)) => {
+            return Ok(host_failure(job, StepOutcome::Unreachable, e.to_string()));
+        }
+        Err(NotReady::Discover(e)) => {
             return Ok(host_failure(
                 job,
-                "unreachable",
+                StepOutcome::Unreachable,
                 format!("{name}: cannot read the UpdateService: {e}"),
             ))
         }
@@ -246,16 +214,11 @@ impl Runner<'_> {
     }
 
     async fn event(&self, kind: &str, message: &str) -> Result<(), StoreError> {
-        let (store, run, kind, message) = (
-            self.shared.store.clone(),
-            self.shared.run_id,
-            kind.to_string(),
-            message.to_string(),
-        );
         tracing::debug!(host = %self.job.host.name, "{message}");
-        tokio::task::spawn_blocking(move || store.add_event(run, None, &kind, &message).map(|_| ()))
+        self.shared
+            .store
+            .add_event(self.shared.run_id, None, kind, message)
             .await
-            .map_err(|e| StoreError::Task(e.to_string()))?
     }
 
     /// Wait until no other update runs on the BMC (a few minutes at most).
@@ -307,40 +270,27 @@ impl Runner<'_> {
             self.who(s),
             s.to
         );
-        let (run, host, s2, m) = (
+        let journal = StepJournal::begin(
+            &shared.store,
             shared.run_id,
-            self.job.host.name.clone(),
-            s.clone(),
-            message.clone(),
-        );
-        let step_id = step::journal(&shared.store, move |st| {
-            let id = st.add_step(
-                run,
-                &crate::store::NewStep {
-                    host: &host,
-                    component: &s2.identity,
-                    from_version: s2.from.as_deref(),
-                    to_version: &s2.to,
-                    state: "planned",
-                },
-            )?;
-            let change = crate::store::StateChange {
-                state: "done",
-                outcome: Some("staged"),
-                message: Some(&m),
-                ..Default::default()
-            };
-            st.set_step_state_with_event(run, id, &change, ("staged", &m))?;
-            Ok(id)
-        })
+            NewStep {
+                host: &self.job.host.name,
+                component: &s.identity,
+                from_version: s.from.as_deref(),
+                to_version: &s.to,
+                state: StepState::Planned,
+            },
+        )
         .await?;
+        journal.finish(StepOutcome::Staged, &message).await?;
+        let step_id = journal.step_id();
         let reset = ResetRequest {
             target: None,
             reset_type: None,
         };
         self.staged.push((i, spec, step_id, reset));
         self.reports.push(StepReport {
-            outcome: "staged".into(),
+            outcome: StepOutcome::Staged.into(),
             message,
             step_id: Some(step_id),
             ..not_started(s, "")
@@ -356,7 +306,7 @@ impl Runner<'_> {
             return self.staged_earlier(i, s).await;
         }
         if let Some(busy) = self.wait_not_busy(s).await? {
-            let r = ended_before_transfer(s, "needs-attention", busy);
+            let r = ended_before_transfer(s, StepOutcome::NeedsAttention, busy);
             self.reports.push(r);
             return Ok(false);
         }
@@ -374,7 +324,7 @@ impl Runner<'_> {
             Err(e) => {
                 self.reports.push(ended_before_transfer(
                     s,
-                    "failed",
+                    StepOutcome::Failed,
                     format!("{}: {e}", self.who(s)),
                 ));
                 return Ok(false);
@@ -410,7 +360,7 @@ impl Runner<'_> {
                     Err(e) => {
                         self.reports.push(ended_before_transfer(
                             s,
-                            "failed",
+                            StepOutcome::Failed,
                             format!("{}: cannot publish {}: {e}", self.who(s), s.image_name),
                         ));
                         return Ok(false);
@@ -546,7 +496,7 @@ impl Runner<'_> {
                         .iter_mut()
                         .find(|r| r.identity == self.job.steps[*i].identity)
                     {
-                        r.outcome = "needs-attention".into();
+                        r.outcome = StepOutcome::NeedsAttention.into();
                         r.message = msg.clone();
                     }
                 }
@@ -603,7 +553,7 @@ impl Runner<'_> {
                         .iter_mut()
                         .find(|r| r.identity == self.job.steps[*i].identity)
                     {
-                        r.outcome = "failed".into();
+                        r.outcome = StepOutcome::Failed.into();
                         r.message = msg.clone();
                     }
                 }
@@ -616,7 +566,7 @@ impl Runner<'_> {
                 .reports
                 .iter()
                 .position(|r| r.identity == s.identity && r.to == s.to);
-            if idx.is_some_and(|x| self.reports[x].outcome != "staged") {
+            if idx.is_some_and(|x| self.reports[x].outcome != StepOutcome::Staged) {
                 continue;
             }
             let progress = shared.progress.clone();
@@ -641,20 +591,26 @@ impl Runner<'_> {
 
     fn finish(self) -> HostReport {
         let policy = self.shared.rollout.reset_policy;
-        let bad = |o: &str| match o {
-            "updated" => false,
-            "staged" => policy != ResetPolicy::Never,
-            "not-started" => false,
-            _ => true,
+        let bad = |o: ReportOutcome| match o {
+            ReportOutcome::Ended(StepOutcome::Updated) => false,
+            ReportOutcome::Ended(StepOutcome::Staged) => policy != ResetPolicy::Never,
+            ReportOutcome::NotStarted => false,
+            ReportOutcome::Ended(_) => true,
         };
-        let first_bad = self.reports.iter().find(|r| bad(&r.outcome));
-        let any_staged = self.reports.iter().any(|r| r.outcome == "staged");
-        let interrupted = self.reports.iter().any(|r| r.outcome == "not-started")
+        let first_bad = self.reports.iter().find(|r| bad(r.outcome));
+        let any_staged = self
+            .reports
+            .iter()
+            .any(|r| r.outcome == StepOutcome::Staged);
+        let interrupted = self
+            .reports
+            .iter()
+            .any(|r| r.outcome == ReportOutcome::NotStarted)
             && self.shared.cancel.is_cancelled();
         let (result, failed, message) = match first_bad {
-            Some(r) => (r.outcome.clone(), true, r.message.clone()),
+            Some(r) => (r.outcome, true, r.message.clone()),
             None if interrupted => (
-                "cancelled".to_string(),
+                StepOutcome::Cancelled.into(),
                 false,
                 format!(
                     "{}: interrupted; steps not started were left for the next run",
@@ -662,7 +618,7 @@ impl Runner<'_> {
                 ),
             ),
             None if any_staged => (
-                "staged".to_string(),
+                StepOutcome::Staged.into(),
                 false,
                 format!(
                     "{}: staged, active after the next reset (reset policy never)",
@@ -670,7 +626,7 @@ impl Runner<'_> {
                 ),
             ),
             None => (
-                "updated".to_string(),
+                StepOutcome::Updated.into(),
                 false,
                 format!(
                     "{}: {} step(s) updated",

@@ -3,7 +3,7 @@
 //! choice and its explanation are tested without a BMC.
 
 use crate::redfish::update_service::UpdateCaps;
-use crate::repository::Method;
+use crate::vocab::Method;
 
 /// The built-in order when nothing else decides: SimpleUpdate lets the BMC
 /// pull at its own pace and verify the download itself; multipart is the

@@ -1,6 +1,6 @@
 //! The update engine: execute plan steps against BMCs.
 //!
-//! - [`step`]: one step on one host, journal first: stored as `submitted`
+//! - [`step`]: one step on one host (`send`, `verify`, `resume`), journal first: stored as `submitted`
 //!   before the request that starts the flash, the task URI stored the moment
 //!   it arrives, then followed, then verified from the inventory. Success means
 //!   the inventory shows the target version as active.
@@ -12,6 +12,8 @@
 //! - [`jobs`]: a plan and the repository → the host jobs a rollout runs.
 //! - [`apply`]: scan → plan → jobs → image server + journaled rollout.
 //! - [`progress`]: bars on a terminal, lines otherwise.
+//! - [`report`]: what a rollout reports per host and step (the JSON of
+//!   `apply --format json`), below both `host` and `progress`.
 //! - [`resume`]: steps a stopped fwfleet left in flight, decided from the
 //!   journal and the BMC before anything new is planned.
 //! - [`lock`]: one updating process per state directory.
@@ -23,6 +25,7 @@ pub mod jobs;
 pub mod lock;
 pub mod method;
 pub mod progress;
+pub mod report;
 pub mod resume;
 pub mod rollout;
 pub mod step;

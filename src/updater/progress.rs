@@ -2,7 +2,7 @@
 //! lines (one per state change) when stderr is a pipe or a log, nothing in
 //! tests and benchmarks.
 
-use crate::updater::host::HostReport;
+use crate::updater::report::HostReport;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -24,22 +24,32 @@
 //! every in-flight row belongs to a process that is gone.
 
 use crate::config::{Config, HostConfig};
-use crate::inventory::model::{Component, HostInventory, Role};
+use crate::inventory::model::{Component, HostInventory};
 use crate::redfish::client::BmcClient;
 use crate::redfish::error::RedfishError;
 use crate::redfish::task::Accepted;
 use crate::redfish::update_service::{self, UpdateCaps};
-use crate::store::{Step, Store, StoreError};
+use crate::store::{Step, StepJournal, Store, StoreError};
 use crate::updater::lock::UpdateLock;
-use crate::updater::step::{self, journal, Resume, StepOutcome, StepSpec};
+use crate::updater::step::{self, Resume, StepSpec};
+use crate::vocab::Role;
+use crate::vocab::{Kind, RunStatus, StepOutcome, StepState};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
-/// The journal states of a step that has not ended.
-pub const IN_FLIGHT: [&str; 4] = ["planned", "submitted", "running", "verifying"];
+/// The text of [`StepState::IN_FLIGHT`] as the store's `state` column
+/// holds it, for tools and tests that read the SQLite file directly
+/// ([`crate::store::SqliteStore::steps_in_state`]); fwfleet itself asks
+/// [`Store::steps_in_flight`].
+pub const IN_FLIGHT: [&str; 4] = [
+    StepState::IN_FLIGHT[0].as_str(),
+    StepState::IN_FLIGHT[1].as_str(),
+    StepState::IN_FLIGHT[2].as_str(),
+    StepState::IN_FLIGHT[3].as_str(),
+];
 
 /// How one left-over step ended.
 #[derive(Debug, Clone, Serialize)]
@@ -51,8 +61,8 @@ pub struct ResumedStep {
     pub from: Option<String>,
     pub to: String,
     /// The journal state it was found in.
-    pub found: String,
-    pub outcome: String,
+    pub found: StepState,
+    pub outcome: StepOutcome,
     pub message: String,
 }
 
@@ -61,7 +71,10 @@ impl ResumedStep {
     /// should, or its state is unknown. `cancelled` is not a failure here: it
     /// means nothing was written and the plan takes the update again.
     pub fn failed(&self) -> bool {
-        !matches!(self.outcome.as_str(), "updated" | "staged" | "cancelled")
+        !matches!(
+            self.outcome,
+            StepOutcome::Updated | StepOutcome::Staged | StepOutcome::Cancelled
+        )
     }
 }
 
@@ -112,7 +125,7 @@ impl ResumeReport {
 /// a step outcome or an `unresolved` line.
 pub async fn resume(
     cfg: &Config,
-    store: &Arc<Store>,
+    store: &Store,
     lock: &UpdateLock,
     cancel: &CancellationToken,
     poll: Duration,
@@ -125,7 +138,7 @@ pub async fn resume(
 /// run is the only `running` one that is not left over.
 pub async fn resume_during(
     cfg: &Config,
-    store: &Arc<Store>,
+    store: &Store,
     lock: &UpdateLock,
     cancel: &CancellationToken,
     poll: Duration,
@@ -136,13 +149,13 @@ pub async fn resume_during(
 
 async fn resume_inner(
     cfg: &Config,
-    store: &Arc<Store>,
+    store: &Store,
     _lock: &UpdateLock,
     cancel: &CancellationToken,
     poll: Duration,
     current: Option<i64>,
 ) -> Result<ResumeReport, StoreError> {
-    let left = journal(store, |s| s.steps_in_state(&IN_FLIGHT)).await?;
+    let left = store.steps_in_flight().await?;
     let mut by_host: BTreeMap<String, Vec<Step>> = BTreeMap::new();
     for s in left {
         by_host.entry(s.host.clone()).or_default().push(s);
@@ -179,22 +192,17 @@ async fn resume_inner(
     report.unresolved.sort();
     // Runs whose process stopped: "running" in the journal, yet this process
     // holds the lock and has not started one.
-    for run in journal(store, |s| s.runs_with_status("running")).await? {
+    for run in store.runs_with_status(RunStatus::Running).await? {
         let id = run.id;
         if Some(id) == current {
             continue;
         }
-        journal(store, move |s| {
-            s.finish_run(id, "interrupted")?;
-            s.add_event(
+        store
+            .interrupt_run(
                 id,
-                None,
-                "interrupted",
                 "the process running this run stopped; its steps in flight were resumed by a later start",
-            )?;
-            Ok(())
-        })
-        .await?;
+            )
+            .await?;
         report.interrupted_runs.push(id);
     }
     Ok(report)
@@ -217,7 +225,7 @@ async fn resume_host(
     name: String,
     host: Option<HostConfig>,
     steps: Vec<Step>,
-    store: Arc<Store>,
+    store: Store,
     settings: HostSettings,
     cancel: CancellationToken,
 ) -> Result<HostResult, StoreError> {
@@ -264,7 +272,7 @@ async fn resume_host(
             ));
             continue;
         }
-        let found = s.state.clone();
+        let found = s.state;
         match resume_step(&client, &store, &caps, &s, settings, &cancel).await? {
             Some(r) => out.steps.push(ResumedStep {
                 run_id: s.run_id,
@@ -274,7 +282,7 @@ async fn resume_host(
                 from: s.from_version.clone(),
                 to: s.to_version.clone(),
                 found,
-                outcome: r.outcome.as_str().to_string(),
+                outcome: r.outcome,
                 message: r.message,
             }),
             None => out.unresolved.push(format!(
@@ -335,7 +343,7 @@ fn seen(inv: &HostInventory, identity: &str) -> Seen {
 /// stopped answering before it could be decided (the step stays in flight).
 async fn resume_step(
     client: &BmcClient,
-    store: &Arc<Store>,
+    store: &Store,
     caps: &UpdateCaps,
     s: &Step,
     settings: HostSettings,
@@ -347,12 +355,12 @@ async fn resume_step(
     };
     let mut now = seen(&inv, &s.component);
     let Some(active) = now.active.clone() else {
-        let spec = spec_of(s, crate::inventory::model::Kind::Other, settings);
+        let spec = spec_of(s, Kind::Other, settings);
         let how = Resume::Decided(
             StepOutcome::NeedsAttention,
             format!("{who}: a step of run {} was in flight, and the BMC no longer lists this component; check the BMC before planning it again", s.run_id),
         );
-        return finish(client, store, &spec, s.id, how, caps)
+        return step::resume(client, store, &spec, s.id, how, caps, &|_, _| {})
             .await
             .map(Some);
     };
@@ -409,7 +417,7 @@ async fn resume_step(
             s.task_uri.as_deref().unwrap_or_default(),
         ))
     });
-    finish(client, store, &spec, s.id, how, caps)
+    step::resume(client, store, &spec, s.id, how, caps, &|_, _| {})
         .await
         .map(Some)
 }
@@ -425,13 +433,13 @@ fn version_of(now: &Seen) -> String {
 /// followed or looked for.
 fn decide(s: &Step, now: &Seen, who: &str) -> Option<Resume> {
     let active = now.active.as_ref().and_then(|c| c.version.as_deref());
-    if s.state == "planned" && active != Some(s.to_version.as_str()) {
+    if s.state == StepState::Planned && active != Some(s.to_version.as_str()) {
         return Some(Resume::Decided(
             StepOutcome::Cancelled,
             format!("{who}: fwfleet stopped before anything was sent; planned again"),
         ));
     }
-    if active == Some(s.to_version.as_str()) || s.state == "verifying" {
+    if active == Some(s.to_version.as_str()) || s.state == StepState::Verifying {
         return Some(Resume::Verify);
     }
     if now.staged.as_deref() == Some(s.to_version.as_str()) {
@@ -446,7 +454,7 @@ fn decide(s: &Step, now: &Seen, who: &str) -> Option<Resume> {
     None
 }
 
-fn spec_of(s: &Step, kind: crate::inventory::model::Kind, settings: HostSettings) -> StepSpec {
+fn spec_of(s: &Step, kind: Kind, settings: HostSettings) -> StepSpec {
     StepSpec::resumed(
         s.run_id,
         s.component.clone(),
@@ -458,22 +466,9 @@ fn spec_of(s: &Step, kind: crate::inventory::model::Kind, settings: HostSettings
     )
 }
 
-async fn event(store: &Arc<Store>, s: &Step, message: String) -> Result<(), StoreError> {
-    let (run, id) = (s.run_id, s.id);
+async fn event(store: &Store, s: &Step, message: String) -> Result<(), StoreError> {
     tracing::info!("{message}");
-    journal(store, move |st| {
-        st.add_event(run, Some(id), "resume", &message).map(|_| ())
-    })
-    .await
-}
-
-async fn finish(
-    client: &BmcClient,
-    store: &Arc<Store>,
-    spec: &StepSpec,
-    step_id: i64,
-    how: Resume,
-    caps: &UpdateCaps,
-) -> Result<step::StepResult, StoreError> {
-    step::resume(client, store, spec, step_id, how, caps, &|_, _| {}).await
+    StepJournal::of(store, s.run_id, s.id)
+        .event("resume", &message)
+        .await
 }

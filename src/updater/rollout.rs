@@ -5,6 +5,7 @@
 
 use crate::store::StoreError;
 use crate::updater::host::{self, HostJob, HostReport, Shared};
+use crate::vocab::RunStatus;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -16,7 +17,7 @@ use tokio::sync::Semaphore;
 pub struct RolloutReport {
     pub run_id: i64,
     /// `completed`, `halted` (canary failure or failure budget) or `cancelled`.
-    pub status: String,
+    pub status: RunStatus,
     pub halted_reason: Option<String>,
     /// Plan order.
     pub hosts: Vec<HostReport>,
@@ -33,7 +34,7 @@ pub struct RolloutReport {
 impl RolloutReport {
     /// Exit 0 only when nothing failed and nothing was halted.
     pub fn ok(&self) -> bool {
-        self.failed_hosts == 0 && self.status != "halted"
+        self.failed_hosts == 0 && self.status != RunStatus::Halted
     }
 }
 
@@ -163,11 +164,11 @@ pub async fn run(jobs: Vec<HostJob>, shared: Arc<Shared>) -> Result<RolloutRepor
     let failed_hosts = reports.iter().filter(|h| h.failed).count();
     let halted_reason = gate.halted();
     let status = if halted_reason.is_some() {
-        "halted"
+        RunStatus::Halted
     } else if shared.cancel.is_cancelled() {
-        "cancelled"
+        RunStatus::Cancelled
     } else {
-        "completed"
+        RunStatus::Completed
     };
     if let Some(why) = &halted_reason {
         shared.progress.note(&format!("rollout halted: {why}"));
@@ -175,14 +176,18 @@ pub async fn run(jobs: Vec<HostJob>, shared: Arc<Shared>) -> Result<RolloutRepor
     let mut hosts_by_result = BTreeMap::new();
     let mut steps_by_outcome = BTreeMap::new();
     for h in &reports {
-        *hosts_by_result.entry(h.result.clone()).or_insert(0) += 1;
+        *hosts_by_result
+            .entry(h.result.as_str().to_string())
+            .or_insert(0) += 1;
         for s in &h.steps {
-            *steps_by_outcome.entry(s.outcome.clone()).or_insert(0) += 1;
+            *steps_by_outcome
+                .entry(s.outcome.as_str().to_string())
+                .or_insert(0) += 1;
         }
     }
     Ok(RolloutReport {
         run_id: shared.run_id,
-        status: status.into(),
+        status,
         halted_reason,
         hosts: reports,
         hosts_by_result,

@@ -4,7 +4,7 @@
 
 use fwfleet::config::Config;
 use fwfleet::repository::{AddSpec, ApplyTime, Method, Repository};
-use fwfleet::store::Store;
+use fwfleet::store::{SqliteStore, Store};
 use fwfleet::updater::apply::{self, ApplyOptions};
 use fwfleet::updater::progress::Silent;
 use fwfleet::updater::rollout::RolloutReport;
@@ -136,32 +136,26 @@ pub(crate) async fn repository_of_kind(
     repo
 }
 
-async fn run(s: &Setup, opts: ApplyOptions) -> (RolloutReport, Config, Arc<Store>) {
+async fn run(s: &Setup, opts: ApplyOptions) -> (RolloutReport, Config, Arc<SqliteStore>) {
     let cfg = Config::load(&s.config).unwrap();
     let repo = Repository::open(&cfg.repository).unwrap();
-    let store = Arc::new(Store::open(&cfg.state_dir).unwrap());
+    let store = Arc::new(SqliteStore::open(&cfg.state_dir).unwrap());
+    let handle = Store::sqlite(store.clone());
     let cancel = CancellationToken::new();
     let opts = ApplyOptions {
         poll: Some(Duration::from_millis(150)),
         ..opts
     };
-    let prepared = apply::prepare(&cfg, &repo, &store, &opts, &cancel)
+    let prepared = apply::prepare(&cfg, &repo, &handle, &opts, &cancel)
         .await
         .unwrap();
     assert!(
         !prepared.jobs.is_empty(),
         "the repository is newer than the fleet"
     );
-    let report = apply::execute(
-        &cfg,
-        prepared.jobs,
-        &opts,
-        store.clone(),
-        cancel,
-        Arc::new(Silent),
-    )
-    .await
-    .unwrap();
+    let report = apply::execute(&cfg, prepared.jobs, &opts, handle, cancel, Arc::new(Silent))
+        .await
+        .unwrap();
     (report, cfg, store)
 }
 
@@ -169,7 +163,7 @@ async fn run(s: &Setup, opts: ApplyOptions) -> (RolloutReport, Config, Arc<Store
 /// flashed exactly as many times as the report has steps for it.
 async fn assert_compliant_and_flashed_once(s: &Setup, report: &RolloutReport, cfg: &Config) {
     let repo = Repository::open(&cfg.repository).unwrap();
-    let store = Store::open(&s.dir.path().join("recheck")).unwrap();
+    let store = Store::open(&s.dir.path().join("recheck")).await.unwrap();
     let again = apply::prepare(
         cfg,
         &repo,
@@ -380,7 +374,7 @@ async fn staged_images_stay_staged_under_never_and_a_later_run_that_may_reset_ac
     let again_plan = apply::prepare(
         &cfg,
         &Repository::open(&cfg.repository).unwrap(),
-        &Store::open(&s.dir.path().join("recheck")).unwrap(),
+        &Store::open(&s.dir.path().join("recheck")).await.unwrap(),
         &ApplyOptions::default(),
         &CancellationToken::new(),
     )
@@ -484,13 +478,14 @@ async fn each_fault_ends_in_its_outcome_with_a_message_naming_host_component_and
     )
     .await;
     let cfg = Config::load(&s.config).unwrap();
-    let store = Arc::new(Store::open(&cfg.state_dir).unwrap());
+    let store = Arc::new(SqliteStore::open(&cfg.state_dir).unwrap());
+    let handle = Store::sqlite(store.clone());
     let opts = ApplyOptions {
         poll: Some(Duration::from_millis(150)),
         ..ApplyOptions::default()
     };
     let cancel = CancellationToken::new();
-    let prepared = apply::prepare(&cfg, &repo, &store, &opts, &cancel)
+    let prepared = apply::prepare(&cfg, &repo, &handle, &opts, &cancel)
         .await
         .unwrap();
     assert_eq!(prepared.jobs.len(), faults.len());
@@ -502,16 +497,9 @@ async fn each_fault_ends_in_its_outcome_with_a_message_naming_host_component_and
         .send()
         .await
         .unwrap();
-    let report = apply::execute(
-        &cfg,
-        prepared.jobs,
-        &opts,
-        store.clone(),
-        cancel,
-        Arc::new(Silent),
-    )
-    .await
-    .unwrap();
+    let report = apply::execute(&cfg, prepared.jobs, &opts, handle, cancel, Arc::new(Silent))
+        .await
+        .unwrap();
     for (host, _, want, cause) in &faults {
         let h = report
             .hosts
@@ -816,7 +804,7 @@ async fn a_failing_pre_reset_hook_keeps_images_staged_and_post_update_hooks_see_
 }
 
 /// A BIOS image one patch newer for every model, rolled out; every host updated.
-async fn bios_rollout(s: &Setup, hosts: usize) -> (RolloutReport, Config, Arc<Store>) {
+async fn bios_rollout(s: &Setup, hosts: usize) -> (RolloutReport, Config, Arc<SqliteStore>) {
     repository_of_kind(s, mock_bmc::Kind::Bios, mock_bmc::vstyle::Bump::Patch, None).await;
     let (report, cfg, store) = run(s, ApplyOptions::default()).await;
     assert_eq!(
@@ -828,7 +816,7 @@ async fn bios_rollout(s: &Setup, hosts: usize) -> (RolloutReport, Config, Arc<St
 }
 
 /// Each host's busy span, from the first to the last event of its steps.
-fn host_spans(store: &Store, run_id: i64) -> BTreeMap<String, (String, String)> {
+fn host_spans(store: &SqliteStore, run_id: i64) -> BTreeMap<String, (String, String)> {
     let steps = store.steps(run_id).unwrap();
     let mut spans: BTreeMap<String, (String, String)> = BTreeMap::new();
     for e in store.events(run_id).unwrap() {
@@ -926,13 +914,12 @@ async fn a_bmc_busy_with_another_update_is_waited_for_before_the_step_is_sent() 
     let caps = fwfleet::redfish::update_service::discover(&client)
         .await
         .unwrap();
-    let foreign = fwfleet::redfish::push::multipart(
+    let foreign = fwfleet::redfish::update::push_multipart(
         &client,
-        &caps.platform,
-        &fwfleet::redfish::push::MultipartPush {
-            uri: caps.multipart.clone().unwrap(),
-            file: other.join(&nic[0].file),
-            targets: Vec::new(),
+        &caps,
+        &fwfleet::redfish::update::Push {
+            file: &other.join(&nic[0].file),
+            targets: &[],
             apply_time: None,
             force: false,
         },
@@ -1007,7 +994,7 @@ fn apply_at_waits_for_the_time_and_runs_inside_the_window() {
     assert_eq!(v["hosts_by_result"]["updated"], 2, "{v:#}");
     // Every step started after the time point.
     let cfg = Config::load(&s.config).unwrap();
-    let store = Store::open(&cfg.state_dir).unwrap();
+    let store = SqliteStore::open(&cfg.state_dir).unwrap();
     let run = v["run_id"].as_i64().unwrap();
     for e in store.events(run).unwrap() {
         let when = chrono::DateTime::parse_from_rfc3339(&e.at).unwrap();
@@ -1058,7 +1045,7 @@ fn sigterm_stops_apply_starting_steps_and_records_the_running_ones() {
         .spawn()
         .unwrap();
     // SIGTERM once the first host's step is under way.
-    let store = Store::open(&cfg.state_dir).unwrap();
+    let store = SqliteStore::open(&cfg.state_dir).unwrap();
     let t0 = std::time::Instant::now();
     while store.steps_in_state(&["running"]).unwrap().is_empty() {
         assert!(t0.elapsed() < Duration::from_secs(60), "no step started");

@@ -228,7 +228,7 @@ async fn startup_resumes_what_a_stopped_process_left_and_holds_the_update_lock()
     // A run a killed process left "running".
     let cfg = Config::load(&s.config).unwrap();
     let left = {
-        let store = fwfleet::store::Store::open(&cfg.state_dir).unwrap();
+        let store = fwfleet::store::SqliteStore::open(&cfg.state_dir).unwrap();
         store
             .create_run("running", &json!({"command": "apply"}))
             .unwrap()
@@ -852,7 +852,7 @@ async fn the_serve_binary_exits_0_on_sigterm_after_recording_the_running_step() 
     );
     // The run is recorded as cancelled, with its running step done.
     let cfg = Config::load(&s.config).unwrap();
-    let store = fwfleet::store::Store::open(&cfg.state_dir).unwrap();
+    let store = fwfleet::store::SqliteStore::open(&cfg.state_dir).unwrap();
     let run = store.run(id).unwrap().unwrap();
     assert_eq!(run.status, "cancelled", "{log}");
     assert!(run.finished_at.is_some());

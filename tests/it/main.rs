@@ -2,6 +2,7 @@
 //! over real sockets on 127.0.0.1.
 
 mod apply;
+mod architecture;
 mod catalog;
 mod daemon;
 mod demo;
@@ -12,6 +13,6 @@ mod plan;
 mod plan_snapshot;
 mod resume;
 mod security;
-mod task_follow;
+mod store_compat;
 mod update_step;
 mod version_cmp;

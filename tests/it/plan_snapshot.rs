@@ -35,6 +35,7 @@ fn image(file: &str, kind: Kind, version: &str) -> ImageRef {
         allow_downgrade: false,
         method: None,
         apply_time: None,
+        facts: None,
     }
 }
 

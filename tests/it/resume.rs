@@ -7,7 +7,8 @@
 use super::apply::{repository_with, setup, Setup};
 use fwfleet::config::Config;
 use fwfleet::repository::Repository;
-use fwfleet::store::{NewStep, Store};
+use fwfleet::store::sqlite::NewStep;
+use fwfleet::store::{SqliteStore, Store};
 use fwfleet::updater::apply::{self, ApplyOptions};
 use fwfleet::updater::lock::UpdateLock;
 use fwfleet::updater::resume::{self, IN_FLIGHT};
@@ -24,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 /// What a scan and plan say now: (host → steps planned).
 async fn planned(cfg: &Config, dir: &Path) -> BTreeMap<String, usize> {
     let repo = Repository::open(&cfg.repository).unwrap();
-    let store = Store::open(dir).unwrap();
+    let store = Store::open(dir).await.unwrap();
     let p = apply::prepare(
         cfg,
         &repo,
@@ -212,14 +213,14 @@ fn refuses(url: &str) -> bool {
 }
 
 /// The newest run's id: steps of later runs belong to the process just started.
-fn last_run(store: &Store) -> i64 {
+fn last_run(store: &SqliteStore) -> i64 {
     store.list_runs(1).unwrap().first().map_or(0, |r| r.id)
 }
 
 /// Whether `moment` is happening in the current process's run (rows that an
 /// earlier process left, still waiting to be resumed, do not count).
 fn observed(
-    store: &Store,
+    store: &SqliteStore,
     moment: Moment,
     urls: &BTreeMap<String, String>,
     done_before: &BTreeSet<i64>,
@@ -313,7 +314,7 @@ async fn kill_test(driver: Driver) {
         .iter()
         .map(|b| (b.name().to_string(), b.url()))
         .collect();
-    let store = Store::open(&cfg.state_dir).unwrap();
+    let store = SqliteStore::open(&cfg.state_dir).unwrap();
     let log = s.dir.path().join("apply.log");
     // The moments that only some steps pass through come first, while most
     // hosts still have work left; transfers and monitoring happen until the end.
@@ -404,7 +405,7 @@ async fn kill_test(driver: Driver) {
         "every host at the repository's versions after {rounds} more run(s); log:\n{log_text}"
     );
     // Every step has a final outcome, and no run is left "running".
-    let store = Store::open(&cfg.state_dir).unwrap();
+    let store = SqliteStore::open(&cfg.state_dir).unwrap();
     let flying = store.steps_in_state(&IN_FLIGHT).unwrap();
     assert!(flying.is_empty(), "in flight at the end: {flying:#?}");
     let runs = store.list_runs(100).unwrap();
@@ -490,8 +491,8 @@ fn left_behind(
     identity: &str,
     version: &str,
     steps: &[(&str, &str)],
-) -> (Arc<Store>, i64, Vec<i64>) {
-    let store = Arc::new(Store::open(&cfg.state_dir).unwrap());
+) -> (Arc<SqliteStore>, i64, Vec<i64>) {
+    let store = Arc::new(SqliteStore::open(&cfg.state_dir).unwrap());
     let run = store.create_run("running", &serde_json::json!({})).unwrap();
     let ids = steps
         .iter()
@@ -513,11 +514,11 @@ fn left_behind(
     (store, run, ids)
 }
 
-async fn resume_now(cfg: &Config, store: &Arc<Store>) -> resume::ResumeReport {
+async fn resume_now(cfg: &Config, store: &Arc<SqliteStore>) -> resume::ResumeReport {
     let lock = UpdateLock::acquire(&cfg.state_dir).unwrap();
     resume::resume(
         cfg,
-        store,
+        &Store::sqlite(store.clone()),
         &lock,
         &CancellationToken::new(),
         Duration::from_millis(100),
@@ -615,7 +616,7 @@ async fn a_bmc_that_does_not_answer_keeps_its_steps_in_flight_and_out_of_the_pla
     let p = apply::prepare(
         &cfg,
         &repo,
-        &store,
+        &Store::sqlite(store.clone()),
         &ApplyOptions::default(),
         &CancellationToken::new(),
     )
@@ -663,7 +664,7 @@ async fn resume_during_a_run_leaves_that_run_running() {
     let lock = UpdateLock::acquire(&cfg.state_dir).unwrap();
     let report = resume::resume_during(
         &cfg,
-        &store,
+        &Store::sqlite(store.clone()),
         &lock,
         &CancellationToken::new(),
         Duration::from_millis(100),

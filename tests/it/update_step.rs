@@ -1,7 +1,9 @@
 //! `updater::step::execute` against mock BMCs: journaled, followed, verified.
 
+use fwfleet::config::{AuthMode, HostConfig, Limits, TlsSetting};
 use fwfleet::redfish::client::BmcClient;
-use fwfleet::store::Store;
+use fwfleet::secret::Secret;
+use fwfleet::store::{SqliteStore, Store};
 use fwfleet::updater::step::{StepOutcome, StepResult, StepSpec, Transfer};
 use mock_bmc::image::ImageBuilder;
 use mock_bmc::{BmcConfig, Kind, MockBmc, Persona};
@@ -20,8 +22,27 @@ async fn bmc(persona: Persona) -> MockBmc {
     MockBmc::start(c).await.unwrap()
 }
 
+/// A session-auth client for a mock BMC on plain HTTP .
+fn client_with(b: &MockBmc, password: &str) -> BmcClient {
+    BmcClient::new(&HostConfig {
+        name: b.name().to_string(),
+        url: b.url(),
+        username: "admin".into(),
+        password: Secret::new(password),
+        tls: TlsSetting::Verify { ca_file: None },
+        auth: AuthMode::Session,
+        proxy: None,
+        labels: Default::default(),
+        limits: Limits::default(),
+        tls_repin_after_bmc_update: false,
+        pre_reset: None,
+        post_update: None,
+    })
+    .unwrap()
+}
+
 fn client(b: &MockBmc) -> BmcClient {
-    crate::task_follow::client_with(b, PW)
+    client_with(b, PW)
 }
 
 fn active<'a>(st: &'a Value, kind: &str) -> &'a Value {
@@ -101,12 +122,12 @@ async fn serve_file(path: PathBuf) -> String {
 /// `step::execute` with the BMC's discovered capabilities and no progress output.
 async fn execute(
     c: &BmcClient,
-    store: &Arc<Store>,
+    store: &Arc<SqliteStore>,
     spec: &StepSpec,
 ) -> Result<StepResult, fwfleet::store::StoreError> {
     c.login().await.unwrap();
     let caps = fwfleet::redfish::update_service::discover(c).await.unwrap();
-    fwfleet::updater::step::execute(c, store, spec, &caps, &|_, _| {}).await
+    fwfleet::updater::step::execute(c, &Store::sqlite(store.clone()), spec, &caps, &|_, _| {}).await
 }
 
 fn spec(
@@ -139,7 +160,7 @@ fn spec(
 #[tokio::test(flavor = "multi_thread")]
 async fn steps_are_journaled_followed_and_verified() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(&dir.path().join("state")).unwrap());
+    let store = Arc::new(SqliteStore::open(&dir.path().join("state")).unwrap());
     let run = store.create_run("running", &json!({})).unwrap();
 
     // SimpleUpdate of a BIOS on a generic BMC.
@@ -217,7 +238,7 @@ async fn steps_are_journaled_followed_and_verified() {
 #[tokio::test(flavor = "multi_thread")]
 async fn faults_lead_to_the_right_outcome() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(&dir.path().join("state")).unwrap());
+    let store = Arc::new(SqliteStore::open(&dir.path().join("state")).unwrap());
     let run = store.create_run("running", &json!({})).unwrap();
     let http = reqwest::Client::new();
     for (fault, kind, mk, want) in [

@@ -1,7 +1,9 @@
+use super::SqliteStore as Store;
 use super::*;
 use crate::inventory::model::{
     BmcInfo, Component, HostInventory, Inventory, Kind, Role, SystemInfo,
 };
+use crate::store::ScanSummary;
 use std::sync::Arc;
 
 fn component(kind: Kind, id: &str, version: Option<&str>) -> Component {

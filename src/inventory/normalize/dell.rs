@@ -1,0 +1,85 @@
+//! Dell's FirmwareInventory Ids, `<State>-<ComponentID>-<Version>[__<FQDD>]`:
+//! the one vendor whose Ids carry the state, the version and the identity.
+
+use super::words::identity_text;
+use super::Context;
+use crate::redfish::quirks::{Family, Platform};
+
+/// The state word of a Dell FirmwareInventory Id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum DellState {
+    /// `Installed-…` and `Current-…`: on the device. Both can be listed with
+    /// different versions while an installed image waits for activation
+    /// (dell/iDRAC-Redfish-Scripting#264); both count as active, so the
+    /// planner sees the disagreement instead of one side of it.
+    Installed,
+    /// `Previous-…`: the rollback image.
+    Previous,
+    /// `Available-…`: uploaded, not installed yet.
+    Available,
+}
+
+/// A Dell Id `<State>-<ComponentID>-<Version>[__<FQDD>]`, e.g.
+/// `Installed-159-2.20.1__BIOS.Setup.1-1`, `Available-159-1.2.71`
+/// (NOTES §3, FIELD-NOTES B5.30).
+#[derive(Debug)]
+pub(super) struct DellId<'a> {
+    pub(super) state: DellState,
+    component_id: &'a str,
+    pub(super) version: &'a str,
+    pub(super) fqdd: Option<&'a str>,
+}
+
+/// Dell's Id grammar, applied where the platform embeds versions in Ids and
+/// to unclassified BMCs (no or an unknown `Vendor`: the grammar is specific
+/// enough), never to another known family.
+pub(super) fn dell_id<'a>(id: &'a str, ctx: &Context<'_>) -> Option<DellId<'a>> {
+    let platform = Platform::classify(ctx.vendor, None, None);
+    if !(platform.inventory_ids_embed_version() || platform.family == Family::Generic) {
+        return None;
+    }
+    let (state, rest) = id.split_once('-')?;
+    let state = match state {
+        "Installed" | "Current" => DellState::Installed,
+        "Previous" => DellState::Previous,
+        "Available" => DellState::Available,
+        _ => return None,
+    };
+    let (component_id, rest) = rest.split_once('-')?;
+    if component_id.is_empty() || !component_id.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // Versions may hold dashes (`52.16.1-4405`); the FQDD follows `__`.
+    let (version, fqdd) = match rest.split_once("__") {
+        Some((v, f)) => (v, Some(f).filter(|f| !f.is_empty())),
+        None => (rest, None),
+    };
+    if version.is_empty() {
+        return None;
+    }
+    Some(DellId {
+        state,
+        component_id,
+        version,
+        fqdd,
+    })
+}
+
+/// Dell (FIELD-NOTES B5.30, dell/iDRAC-Redfish-Scripting #80, #276):
+/// - the ComponentID is what Dell's catalog keys Update Packages by, and the
+///   only part every state of a component shares: `Available-159-1.2.71` and
+///   older `Previous-159-2.7.7` carry no FQDD, and identical disks are listed
+///   once per version under a random one of their FQDDs. So the FQDD is left
+///   out, and Installed/Current/Previous/Available pair on `dell:<id>`.
+/// - ComponentID `0` means "never updated, or Lifecycle data erased": a
+///   placeholder shared by unrelated devices. Those fall back to the FQDD (or
+///   the Name, which carries the port's MAC) to stay distinct.
+pub(super) fn dell_identity(d: &DellId<'_>, name: &str) -> String {
+    if d.component_id.bytes().any(|b| b != b'0') {
+        return format!("dell:{}", d.component_id);
+    }
+    match d.fqdd {
+        Some(fqdd) => format!("dell:0:{fqdd}"),
+        None => format!("dell:0:{}", identity_text(name)),
+    }
+}

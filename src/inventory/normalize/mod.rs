@@ -1,0 +1,105 @@
+//! Redfish `SoftwareInventory` members → fwfleet [`Component`]s. Pure: no I/O,
+//! no clock, no logging. Every vendor names its images differently
+//! (shared/redfish NOTES §3, §7; FIELD-NOTES B5), so this module is the one
+//! place that knows those conventions; everything downstream reads `kind`,
+//! `role` and `identity` and never looks at a Redfish `Id` again.
+//!
+//! | field | rule, first match wins | from |
+//! |---|---|---|
+//! | `kind` | 1. veto words (diagnostics, driver, agent, Lifecycle Controller, iDRAC Service Module, Power Management Controller, …) → `other` | Dell, HPE, Lenovo, host software |
+//! | | 2. `RelatedItem`: `…/Managers/…` or the context's manager → `bmc`; `…/Systems/…/Bios` → `bios`; `…/Drives/…` → `drive`; `…/Storage/…` → `storage`; `…/NetworkAdapters/…` → `nic`; `…/PowerSupplies/…` → `psu` | OpenBMC, DMTF, Supermicro, Lenovo |
+//! | | 3. keywords in Name, then Description, then Id (Dell: the FQDD); in each field the *earliest* keyword decides | all |
+//! | | 4. weak NIC hints (`25Gb`, `2-Port`, `Adapter`, a MAC address) → `nic`; else `other` | Lenovo `Slot_N.Bundle`, Dell NIC names |
+//! | `role` | 1. Dell Id state: `Installed-`/`Current-` → active, `Previous-` → previous, `Available-` → staged | Dell |
+//! | | 2. `Staged: true` or `Links.StagedTargets` without `ActiveTargets` → staged; `Active: true` → active; `Active: false` → backup | SoftwareInventory v1_12 |
+//! | | 3. words: backup/secondary/standby/alternate/inactive/golden, Name starting "Redundant" → backup; active/running/primary → active | HPE, Lenovo, OpenBMC |
+//! | | 4. `Status.State`: `StandbySpare` → backup, `StandbyOffline` → staged; else active | DMTF `Resource.State` |
+//! | `identity` | 1. Dell Id `<State>-<ComponentID>-<Version>[__<FQDD>]` → `dell:<ComponentID>`; ComponentID `0` → `dell:0:<FQDD>`, else `dell:0:<name>` | Dell |
+//! | | 2. `SoftwareId` unless a placeholder (`0`, `N/A`, all-zero GUID, …) | DMTF, Lenovo, Supermicro |
+//! | | 3. the Id without role decorations (`-Backup`, `-Primary`, `_running`, `-Staged`), lower-cased; an opaque Id (numeric, hex hash) → the Name, else the Description, likewise cleaned | Lenovo, Supermicro, HPE, OpenBMC |
+//! | `version` | control characters removed, trimmed, empty → `None`; `N/A` kept (the version module calls it unknown); Dell: the Id's version when `Version` is missing | HPE `"0\x14"`, Dell |
+//! | `updateable` | `Updateable`, missing → `true` (see [`normalize`]) | older iLO 5 |
+//!
+//! Module map, one file per column of the table: `kind`, `role`,
+//! `identity`; `dell` (the one vendor whose Ids carry state, version and
+//! identity, read once and handed to the three); `words` (names split into
+//! words, cleaned text); `tests` (one `check` per vendor).
+
+use crate::redfish::inventory::SoftwareInventory;
+
+use super::model::Component;
+use crate::vocab::{Kind, Role};
+
+mod dell;
+mod identity;
+mod kind;
+mod role;
+#[cfg(test)]
+mod tests;
+mod words;
+
+use words::clean;
+#[cfg(test)]
+use words::tokens;
+
+/// The host facts that help read its inventory members. Every field is
+/// optional: the rules key on the member's own shape first, because
+/// rebranded BMCs report surprising `Vendor`s.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Context<'a> {
+    /// ServiceRoot `Vendor`. Only used to keep Dell's Id grammar to BMCs
+    /// that are Dell or unclassified.
+    pub vendor: Option<&'a str>,
+    /// A ComputerSystem URI or the Systems collection URI: a `RelatedItem`
+    /// under it ending in `/Bios` is the host firmware.
+    pub system_uri: Option<&'a str>,
+    /// The Manager (BMC) URI: a `RelatedItem` equal to it is the BMC image,
+    /// whatever the URI looks like.
+    pub manager_uri: Option<&'a str>,
+}
+
+/// Turns one inventory member into a component.
+///
+/// `updateable` defaults to `true` when the BMC omits `Updateable`: older
+/// iLO 5 omits it on every member (NOTES §7.2), the System ROM and iLO
+/// included, and `false` there would silently exempt whole HPE fleets from
+/// updates. `true` only makes the member a candidate: the planner still needs
+/// a version it can compare and a repository image for this identity, and
+/// the BMC checks the image before flashing, so a wrong `true` ends as a
+/// reported per-host failure, never as a silently outdated server.
+pub fn normalize(item: &SoftwareInventory, ctx: &Context<'_>) -> Component {
+    let dell = dell::dell_id(&item.id, ctx);
+    let name = item
+        .name
+        .as_deref()
+        .and_then(clean)
+        .unwrap_or_else(|| item.id.clone());
+    let version = item
+        .version
+        .as_deref()
+        .and_then(clean)
+        .or_else(|| dell.as_ref().and_then(|d| clean(d.version)));
+    Component {
+        id: item.id.clone(),
+        kind: kind::kind_of(item, dell.as_ref(), ctx),
+        role: role::role_of(item, dell.as_ref()),
+        identity: identity::identity_of(item, dell.as_ref(), &name),
+        name,
+        version,
+        updateable: item.updateable.unwrap_or(true),
+        software_id: item.software_id.as_deref().and_then(clean),
+        uri: item.odata_id.clone(),
+        lowest_supported_version: item.lowest_supported_version.as_deref().and_then(clean),
+        version_scheme: item.version_scheme.as_ref().map(|s| s.as_str().to_string()),
+        manufacturer: item.manufacturer.as_deref().and_then(clean),
+        write_protected: item.write_protected.unwrap_or(false),
+    }
+}
+
+/// The running images of one kind: the only entries ever compared with the
+/// repository (a backup or staged image would hide an outdated server).
+pub fn active_of(components: &[Component], kind: Kind) -> impl Iterator<Item = &Component> {
+    components
+        .iter()
+        .filter(move |c| c.kind == kind && c.role == Role::Active)
+}

@@ -1,0 +1,89 @@
+//! What a step keeps between its phases, and the one way it records them.
+
+use super::{ProgressFn, ResetRequest, StepOutcome, StepResult, StepSpec};
+use crate::redfish::client::BmcClient;
+use crate::store::{StepJournal, StoreError};
+use crate::vocab::StepState;
+use std::time::{Duration, Instant};
+
+/// Everything `execute` keeps between phases.
+pub(super) struct Ctx<'a> {
+    pub(super) client: &'a BmcClient,
+    pub(super) journal: StepJournal,
+    pub(super) spec: &'a StepSpec,
+    pub(super) host: String,
+    pub(super) t0: Instant,
+    pub(super) progress: &'a ProgressFn,
+    /// A resumed step whose task had vanished: the old version then means
+    /// the update never happened, not that the BMC ignored a success.
+    pub(super) vanished: bool,
+}
+
+impl<'a> Ctx<'a> {
+    pub(super) fn new(
+        client: &'a BmcClient,
+        journal: StepJournal,
+        spec: &'a StepSpec,
+        progress: &'a ProgressFn,
+    ) -> Ctx<'a> {
+        Ctx {
+            client,
+            journal,
+            spec,
+            host: client.host().to_string(),
+            t0: Instant::now(),
+            progress,
+            vanished: false,
+        }
+    }
+
+    pub(super) async fn state(
+        &self,
+        state: StepState,
+        task_uri: Option<String>,
+    ) -> Result<(), StoreError> {
+        self.journal.enter(state, task_uri.as_deref()).await?;
+        (self.progress)(state.as_str(), None);
+        Ok(())
+    }
+
+    pub(super) async fn event(
+        &self,
+        kind: &'static str,
+        message: String,
+    ) -> Result<(), StoreError> {
+        tracing::debug!(host = %self.host, component = %self.spec.identity, "{message}");
+        self.journal.event(kind, &message).await
+    }
+
+    pub(super) async fn finish(
+        &self,
+        outcome: StepOutcome,
+        message: String,
+        reset: Option<ResetRequest>,
+    ) -> Result<StepResult, StoreError> {
+        self.journal.finish(outcome, &message).await?;
+        if outcome.is_success() {
+            tracing::debug!(host = %self.host, component = %self.spec.identity, outcome = %outcome, "{message}");
+        } else {
+            tracing::warn!(host = %self.host, component = %self.spec.identity, outcome = %outcome, "{message}");
+        }
+        (self.progress)(outcome.as_str(), None);
+        Ok(StepResult {
+            step_id: self.journal.step_id(),
+            outcome,
+            message,
+            reset,
+            new_certificate: None,
+            duration: self.t0.elapsed(),
+        })
+    }
+
+    pub(super) fn left(&self) -> Duration {
+        self.spec.deadline.saturating_sub(self.t0.elapsed())
+    }
+
+    pub(super) fn who(&self) -> String {
+        format!("{} {}", self.host, self.spec.identity)
+    }
+}

@@ -1,0 +1,26 @@
+//! The words every layer shares, in a leaf module that depends on nothing
+//! else in fwfleet, so that no module has to reach up into another's to
+//! name a component kind or a step state.
+//!
+//! Module map:
+//!
+//! - `component`: [`Kind`] and [`Role`], what a firmware component is and
+//!   which of its images an inventory entry describes (spelled as in the
+//!   inventory JSON, docs/INVENTORY.md).
+//! - `method`: [`Method`] and [`ApplyTime`], how an image reaches the BMC
+//!   and when the BMC applies it (spelled as in `manifest.toml` and Redfish).
+//! - `journal`: [`StepState`], [`StepOutcome`] and [`RunStatus`], the update
+//!   engine's journal. Each has one spelling, used by the store's columns,
+//!   the JSON reports and the text output alike: the table in
+//!   `journal` is the only place it is written.
+//!
+//! Architecture invariant: nothing here does I/O or names another fwfleet
+//! module; the types are plain `Copy` enums with their spellings.
+
+mod component;
+mod journal;
+mod method;
+
+pub use component::{Kind, Role};
+pub use journal::{RunStatus, StepOutcome, StepState, UnknownWord};
+pub use method::{ApplyTime, Method};
