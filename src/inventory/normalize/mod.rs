@@ -27,7 +27,7 @@
 //! pass: identical devices, one identity each); `words` (names split into
 //! words, cleaned text); `tests` (one `check` per vendor).
 
-use redfish_schemas::SoftwareInventory;
+use crate::redfish::inventory::SoftwareInventory;
 
 use super::model::Component;
 use crate::vocab::{Kind, Role};
