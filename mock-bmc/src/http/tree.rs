@@ -660,7 +660,13 @@ pub fn firmware_item(c: &Component, persona: Persona, quirks: bool) -> Value {
             // iLO names the device an entry runs on; identical devices (four
             // "Power Supply Firmware") differ only here and in the Id
             // (Cray-HPE csm-redfish-interface-emulator mockups/XL675d_*).
-            o.insert("Oem".into(), json!({"Hpe": {"DeviceContext": at}}));
+            o.insert(
+                "Oem".into(),
+                json!({"Hpe": {
+                    "@odata.type": "#HpeiLOSoftwareInventory.v2_0_0.HpeiLOSoftwareInventory",
+                    "DeviceContext": at,
+                }}),
+            );
         }
         if quirks {
             // What real BMCs send that the schema forbids (NOTES §7.1, §7.2, §7.6).
