@@ -194,8 +194,23 @@ pub async fn prepare(
         progress: false,
         cancel: cancel.clone(),
     };
-    let mut inventory = crate::inventory::scan::scan(cfg, &scan_opts).await;
+    let inventory = crate::inventory::scan::scan(cfg, &scan_opts).await;
     let scan_id = store.save_inventory(&inventory).await?;
+    prepare_from(cfg, repo, store, opts, inventory, scan_id).await
+}
+
+/// [`prepare`] from an inventory already at hand (`scan_id` names where it
+/// was saved): the schedule preview plans from the stored scans this way,
+/// without touching a BMC.
+pub async fn prepare_from(
+    cfg: &Config,
+    repo: &Repository,
+    store: &Store,
+    opts: &ApplyOptions,
+    mut inventory: Inventory,
+    scan_id: i64,
+) -> Result<Prepared, ApplyError> {
+    let filter = host_filter(opts.hosts.as_deref())?;
     if let Some(g) = &filter {
         inventory.hosts.retain(|h| g.is_match(&h.name));
     }
