@@ -6,7 +6,7 @@
 use crate::config::{HostConfig, ResetPolicy, Rollout, TlsSetting};
 use crate::imageserver::ImageServer;
 use crate::redfish::client::BmcClient;
-use crate::redfish::update_service::{self, ResetTarget, UpdateCaps};
+use crate::redfish::update_service::{self, NotReady, ResetTarget, UpdateCaps};
 use crate::store::{NewStep, StepJournal, Store, StoreError};
 use crate::updater::hooks::{self, HookEnv};
 use crate::updater::method;
@@ -159,17 +159,16 @@ async fn run_inner(job: &HostJob, shared: &Shared) -> Result<HostReport, StoreEr
         Ok(c) => c,
         Err(e) => return Ok(host_failure(job, StepOutcome::Failed, e.to_string())),
     };
-    // The service root needs no session: read it while logging in.
-    let (login, root) = tokio::join!(
-        client.login(),
-        client.get_public::<serde_json::Value>("/redfish/v1/")
-    );
-    if let Err(e) = login {
-        return Ok(host_failure(job, StepOutcome::Unreachable, e.to_string()));
-    }
-    let caps = match async { update_service::discover_from(&client, &root?).await }.await {
+    // The service root needs no session: read while logging in.
+    let caps = match update_service::login_and_discover(&client)
+        .await
+        .map_err(|e| *e)
+    {
         Ok(c) => c,
-        Err(e) => {
+        Err(NotReady::Login(e)) => {
+            return Ok(host_failure(job, StepOutcome::Unreachable, e.to_string()));
+        }
+        Err(NotReady::Discover(e)) => {
             return Ok(host_failure(
                 job,
                 StepOutcome::Unreachable,
@@ -461,7 +460,7 @@ impl Runner<'_> {
             .or_else(|| self.shared.rollout.hooks.post_update.clone());
         if let Some(cmd) = cmd {
             let env = self.hook_env("post_update", &[s]);
-            if let Err(e) = hooks::run(&cmd, &env, self.shared.rollout.hooks.timeout).await {
+            if let Err(e) = hooks::run(&cmd, &env, &self.shared.rollout.hooks).await {
                 // The update is done; a failing notification is reported, not undone.
                 self.event("hook-failed", &format!("{}: {e}", self.who(s)))
                     .await?;
@@ -488,7 +487,7 @@ impl Runner<'_> {
             .or_else(|| shared.rollout.hooks.pre_reset.clone());
         if let Some(cmd) = cmd {
             let env = self.hook_env("pre_reset", &staged);
-            if let Err(e) = hooks::run(&cmd, &env, shared.rollout.hooks.timeout).await {
+            if let Err(e) = hooks::run(&cmd, &env, &shared.rollout.hooks).await {
                 let msg = format!("{name}: reset skipped, images stay staged: {e}");
                 self.event("hook-failed", &msg).await?;
                 for (i, ..) in &self.staged {

@@ -3,15 +3,17 @@
 
 mod apply;
 mod architecture;
+mod catalog;
 mod daemon;
 mod demo;
 mod docs;
 mod inventory;
+mod inventory_edges;
 mod mock_versions;
 mod plan;
 mod plan_snapshot;
 mod resume;
+mod security;
 mod store_compat;
-mod task_follow;
 mod update_step;
 mod version_cmp;
