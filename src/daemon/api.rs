@@ -11,7 +11,7 @@ use super::views::{Compliance, HostView};
 use super::Daemon;
 use crate::config::ResetPolicy;
 use crate::store::Run;
-use crate::updater::apply::{self, ApplyOptions};
+use crate::updater::apply::ApplyOptions;
 use crate::vocab::Role;
 use crate::vocab::StepOutcome;
 use axum::body::Bytes;
@@ -255,7 +255,15 @@ async fn run(
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunRequest {
+    /// Host names or globs, comma-separated (`fwfleet apply --hosts`).
     pub hosts: Option<String>,
+    /// A label selector (`--selector`): `rack=r12,role in (db,web),!canary`.
+    pub selector: Option<String>,
+    /// Host names or globs to leave out (`--exclude`).
+    pub exclude: Option<String>,
+    /// Component kinds to update (`--kinds`); absent or empty: every kind.
+    #[serde(default)]
+    pub kinds: Vec<crate::vocab::Kind>,
     pub canary: Option<usize>,
     pub max_parallel: Option<usize>,
     pub failure_budget: Option<f64>,
@@ -292,26 +300,35 @@ impl RunRequest {
         if req.max_parallel == Some(0) {
             return Err(ApiError::bad_request("max_parallel must be at least 1"));
         }
-        let filter = apply::host_filter(req.hosts.as_deref())
-            .map_err(|e| ApiError::bad_request(e.to_string()))?;
-        if let Some(g) = &filter {
-            if !d.cfg.hosts.iter().any(|h| g.is_match(&h.name)) {
-                return Err(ApiError::bad_request(format!(
-                    "hosts '{}' matches no host in {}",
-                    req.hosts.as_deref().unwrap_or(""),
-                    d.cfg.path.display()
-                )));
-            }
-        }
-        Ok(ApplyOptions {
+        let opts = ApplyOptions {
             hosts: req.hosts,
+            selector: req.selector,
+            exclude: req.exclude,
+            kinds: req.kinds,
             canary: req.canary,
             max_parallel: req.max_parallel,
             failure_budget: req.failure_budget,
             reset_policy: req.reset_policy,
             allow_downgrade: req.allow_downgrade,
-            poll: None,
-        })
+            ..ApplyOptions::default()
+        };
+        let chosen = opts
+            .host_selector(crate::select::Source::Api)
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        if !chosen.is_everything()
+            && !d
+                .cfg
+                .hosts
+                .iter()
+                .any(|h| chosen.matches(&h.name, &h.labels))
+        {
+            return Err(ApiError::bad_request(format!(
+                "{} matches no host in {}",
+                chosen.describe(crate::select::Source::Api),
+                d.cfg.path.display()
+            )));
+        }
+        Ok(opts)
     }
 }
 

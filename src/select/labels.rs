@@ -44,7 +44,7 @@ impl Requirement {
         let get = |k: &String| labels.get(k).map(String::as_str);
         match self {
             Requirement::Flag(k) => get(k).is_some_and(|v| !is_false(v)),
-            Requirement::NotFlag(k) => !get(k).is_some_and(|v| !is_false(v)),
+            Requirement::NotFlag(k) => get(k).is_none_or(is_false),
             Requirement::Equals(k, v) => get(k) == Some(v.as_str()),
             Requirement::NotEquals(k, v) => get(k) != Some(v.as_str()),
             Requirement::In(k, vs) => get(k).is_some_and(|x| vs.iter().any(|v| v == x)),
@@ -189,7 +189,9 @@ impl Parser<'_> {
         if v.is_empty() {
             return Err(self.err(
                 &format!("label `{key}` has no value to compare with"),
-                &format!("write a value, e.g. '{key}=r12'; `{key}` alone asks whether the label is set"),
+                &format!(
+                    "write a value, e.g. '{key}=r12'; `{key}` alone asks whether the label is set"
+                ),
             ));
         }
         Ok(v)
@@ -226,8 +228,12 @@ impl Parser<'_> {
                     _ => {
                         self.i = at;
                         return Err(self.err(
-                            &format!("expected `=`, `!=`, `in` or `notin` after `{k}`, found `{op}`"),
-                            &format!("write '{k} in ({op})', '{k}={op}', or separate terms with commas"),
+                            &format!(
+                                "expected `=`, `!=`, `in` or `notin` after `{k}`, found `{op}`"
+                            ),
+                            &format!(
+                                "write '{k} in ({op})', '{k}={op}', or separate terms with commas"
+                            ),
                         ));
                     }
                 };
@@ -270,7 +276,9 @@ impl Parser<'_> {
                 Some(c) => {
                     return Err(self.err(&format!("unexpected `{c}` in the set of `{key}`"), &hint))
                 }
-                None => return Err(self.err(&format!("the set of `{key}` has no closing `)`"), &hint)),
+                None => {
+                    return Err(self.err(&format!("the set of `{key}` has no closing `)`"), &hint))
+                }
             }
         }
     }

@@ -140,11 +140,7 @@ impl HostSelector {
             ));
         }
         if !self.labels.is_empty() {
-            parts.push(format!(
-                "{} '{}'",
-                source.name(Part::Selector),
-                self.labels
-            ));
+            parts.push(format!("{} '{}'", source.name(Part::Selector), self.labels));
         }
         if !self.exclude.is_empty() {
             parts.push(format!(

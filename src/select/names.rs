@@ -13,7 +13,11 @@ pub struct NamePatterns {
 }
 
 impl NamePatterns {
-    pub fn parse(items: &[String], source: Source, part: Part) -> Result<NamePatterns, SelectError> {
+    pub fn parse(
+        items: &[String],
+        source: Source,
+        part: Part,
+    ) -> Result<NamePatterns, SelectError> {
         let field = source.name(part);
         let joined = items.join(",");
         let mut patterns = Vec::new();
