@@ -240,7 +240,11 @@ pub fn render_rows(plan: &Plan, rows: Rows, width: usize) -> String {
             cells.push((
                 [
                     h.name.clone(),
-                    s.component.clone(),
+                    // The display name every command uses: the identity the
+                    // normaliser gives the component (stable across updates,
+                    // what apply progress and status show); the Redfish Id
+                    // is `component` in the JSON.
+                    s.identity.clone(),
                     s.kind.to_string(),
                     s.from.clone().unwrap_or_else(|| "-".into()),
                     s.to.clone().unwrap_or_else(|| "-".into()),

@@ -618,3 +618,72 @@ async fn a_scan_names_the_silent_bmc_it_waits_for() {
     let _ = child.wait();
     assert!(named, "no progress line named the silent BMC: {seen:#?}");
 }
+
+/// One component, one name: the identity the normaliser gives it is what
+/// the inventory CSV, the plan table, apply's progress and status show
+/// (the Redfish Id, which on a Dell changes with the version, only in JSON).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_component_has_one_display_name_in_inventory_plan_apply_and_status() {
+    let f = MockFleet::start(mock_bmc::FleetConfig {
+        count: 1,
+        profile: Profile::Single(Persona::Idrac),
+        timing: crate::apply::timing(),
+        password: PW.into(),
+        ..mock_bmc::FleetConfig::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = labelled_config(dir.path(), &f, &|_| String::new());
+    let states: Vec<Value> = f.bmcs.iter().map(|b| b.state()).collect();
+    let images = dir.path().join("images");
+    mock_bmc::imagegen::make_images(
+        &states,
+        &images,
+        Some(&[mock_bmc::Kind::Bmc]),
+        mock_bmc::vstyle::Bump::Patch,
+        2048,
+    )
+    .unwrap();
+    let (code, _, err) = run(bin()
+        .args(["repo", "import"])
+        .arg(images.join("images.json"))
+        .arg("--config")
+        .arg(&cfg));
+    assert_eq!(code, Some(0), "{err}");
+    // The inventory's name for the active BMC firmware.
+    let (code, out, err) = run(bin()
+        .args(["inventory", "--format", "csv", "--kinds", "bmc", "--config"])
+        .arg(&cfg));
+    assert_eq!(code, Some(0), "{err}");
+    let row = out
+        .lines()
+        .find(|l| l.contains(",bmc,active,"))
+        .unwrap_or_else(|| panic!("{out}"));
+    let cols: Vec<&str> = row.split(',').collect();
+    let (id, name) = (cols[8], cols[10]);
+    assert!(id.starts_with("Installed-"), "{row}");
+    assert!(name.starts_with("dell:"), "{row}");
+    // The plan table says the same, and not the Redfish Id.
+    let (code, out, err) = run(bin().args(["plan", "--kinds", "bmc", "--config"]).arg(&cfg));
+    assert_eq!(code, Some(0), "{err}");
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("bmc-0001 "))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(line.contains(name) && !line.contains(id), "{line}");
+    // Apply's progress (-v: one line per phase) and status name it so too.
+    let (code, _, err) = run(bin()
+        .args(["-v", "apply", "--yes", "--kinds", "bmc", "--config"])
+        .arg(&cfg));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains(&format!("bmc-0001 {name}: ")), "{err}");
+    assert!(!err.contains(id), "{err}");
+    let (code, out, err) = run(bin().args(["status", "--run", "1", "--config"]).arg(&cfg));
+    assert_eq!(code, Some(0), "{err}");
+    let step = out
+        .lines()
+        .find(|l| l.contains("bmc-0001"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(step.contains(name), "{out}");
+}
