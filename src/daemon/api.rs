@@ -139,17 +139,43 @@ fn host_summary(h: &HostView) -> Value {
     })
 }
 
-async fn hosts(State(d): State<Arc<Daemon>>) -> Result<Json<Value>, ApiError> {
+/// `GET /api/v1/hosts?hosts=…&selector=…&exclude=…`: the CLI's selection.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HostsQuery {
+    hosts: Option<String>,
+    selector: Option<String>,
+    exclude: Option<String>,
+}
+
+async fn hosts(
+    State(d): State<Arc<Daemon>>,
+    query: Result<Query<HostsQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::bad_request(format!("query: {}", e.body_text())))?;
+    let list = |s: &Option<String>| s.iter().cloned().collect::<Vec<_>>();
+    let chosen = crate::select::HostSelector::parse(
+        &list(&q.hosts),
+        q.selector.as_deref(),
+        &list(&q.exclude),
+        crate::select::Source::Api,
+    )
+    .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let view = d.views.get(&d.cfg, &d.store).await?;
+    let shown: Vec<&HostView> = view
+        .hosts
+        .iter()
+        .filter(|h| chosen.matches(&h.name, &h.labels))
+        .collect();
     let mut by: BTreeMap<&str, usize> = Compliance::ALL.iter().map(|c| (c.as_str(), 0)).collect();
-    for h in &view.hosts {
+    for h in &shown {
         *by.entry(h.compliance.as_str()).or_default() += 1;
     }
     Ok(Json(json!({
         "scan": view.scan,
         "repository_error": view.repository_error,
-        "summary": {"hosts": view.hosts.len(), "by_compliance": by},
-        "hosts": view.hosts.iter().map(host_summary).collect::<Vec<_>>(),
+        "summary": {"hosts": shown.len(), "by_compliance": by},
+        "hosts": shown.iter().map(|h| host_summary(h)).collect::<Vec<_>>(),
     })))
 }
 

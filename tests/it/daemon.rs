@@ -554,6 +554,38 @@ async fn an_api_run_takes_a_label_selector_an_exclusion_and_kinds() {
     let id = v["run_id"].as_i64().unwrap();
     let done = svc.wait_run(id).await;
     assert_eq!(done["run"]["status"], "completed", "{done:#}");
+    // The fleet view takes the same selection.
+    let (status, v) = svc
+        .json(
+            "GET",
+            "/api/v1/hosts?selector=rack%3Da&exclude=bmc-0002",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let names: Vec<&str> = v["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["bmc-0001", "bmc-0003"], "{v}");
+    assert_eq!(v["summary"]["hosts"], 2, "{v}");
+    let (status, v) = svc
+        .json("GET", "/api/v1/hosts?selector=rack%3D", None)
+        .await;
+    assert_eq!(
+        (status, error_code(&v)),
+        (StatusCode::BAD_REQUEST, "bad-request"),
+        "{v}"
+    );
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("selector 'rack='"),
+        "{v}"
+    );
     assert_eq!(
         done["run"]["options"]["options"]["selector"], "rack=a",
         "{done:#}"
