@@ -276,10 +276,15 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         eprintln!("nothing flashed");
         return Ok(ExitCode::from(1));
     }
-    // A terminal gets bars; a pipe or a log gets a summary line every 10 s
-    // (and every failure), or one line per change of phase with -v.
+    // A terminal gets a live summary and bars for a screenful of hosts (a
+    // bar and a line per host with -v); a pipe or a log gets a summary line
+    // every 10 s (and every failure), or one line per change of phase with -v.
     let progress: Arc<dyn ProgressSink> = if std::io::stderr().is_terminal() {
-        Arc::new(Bars::default())
+        if super::VERBOSE.load(std::sync::atomic::Ordering::Relaxed) > 0 {
+            Arc::new(Bars::default())
+        } else {
+            Arc::new(super::progress::Live::new(prepared.jobs.len()))
+        }
     } else if super::VERBOSE.load(std::sync::atomic::Ordering::Relaxed) > 0 {
         Arc::new(Lines::default())
     } else {
