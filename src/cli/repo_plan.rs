@@ -178,7 +178,7 @@ pub struct PlanArgs {
     /// Show only what would change or is blocked (no up-to-date rows).
     #[arg(long)]
     pub changes: bool,
-    /// Show every row even when the plan is large (over 60 rows the table shows only what changes or is blocked).
+    /// Show every row even when the plan is large (over 60 rows the table shows the summary and only the rows that need a look).
     #[arg(long, conflicts_with = "changes")]
     pub full: bool,
     /// Group the table's summary by model (default), kind, or label:KEY (e.g. label:rack).
@@ -527,8 +527,9 @@ fn edit(a: RepoEditArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Above this many rows the plan table shows only what changes or is
-/// blocked (and says how many rows it left out).
+/// Above this many rows the plan table shows, after its summary, only the
+/// rows that need a look (blocked, unknown, staged, downgrades, failed
+/// hosts) and says how many it left out.
 const FULL_TABLE_ROWS: usize = 60;
 
 /// Each chosen host's last good inventory from the store, in config order,
@@ -735,8 +736,9 @@ pub async fn plan(args: PlanArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The plan as `plan` and `apply --dry-run` print it: the summary, then the
-/// rows (only the changes with `changes`, or when there are too many rows
-/// and `full` is not asked for), cut to the terminal's width.
+/// rows (only the changes with `changes`; only those needing a look when
+/// there are too many rows and `full` is not asked for), cut to the
+/// terminal's width.
 pub(super) fn render_plan_table(
     plan: &planner::Plan,
     group_by: &planner::view::GroupBy,
@@ -746,20 +748,31 @@ pub(super) fn render_plan_table(
 ) -> String {
     use planner::view::{count_rows, render_rows, render_summary, Rows};
     let all = count_rows(plan, Rows::All);
-    let rows = if changes || (!full && all > FULL_TABLE_ROWS) {
+    let rows = if full {
+        Rows::All
+    } else if changes {
         Rows::Changes
+    } else if all > FULL_TABLE_ROWS {
+        Rows::Attention
     } else {
         Rows::All
     };
     let mut out = render_summary(plan, group_by, group_of);
     out.push('\n');
-    if count_rows(plan, rows) > 0 {
+    let shown = count_rows(plan, rows);
+    if shown > 0 {
         out.push_str(&render_rows(plan, rows, crate::text::terminal_width()));
     }
-    let hidden = all - count_rows(plan, rows);
-    if hidden > 0 && !changes {
+    let hidden = all - shown;
+    if hidden > 0 && rows == Rows::Attention {
+        let upgrades = count_rows(plan, Rows::Changes) - shown;
         out.push_str(&format!(
-            "({hidden} rows with nothing to do not shown; --full shows them, --format json or csv has every field)\n"
+            "({shown} rows need a look; {upgrades} upgrade rows and {} rows with nothing to do are counted above: --changes lists the upgrades, --full every row, --format json or csv every field)\n",
+            hidden - upgrades
+        ));
+    } else if hidden > 0 && rows == Rows::Changes {
+        out.push_str(&format!(
+            "({hidden} rows with nothing to do not shown; --full shows them)\n"
         ));
     }
     out

@@ -203,6 +203,21 @@ pub enum Rows {
     /// What would change or needs a look: every row but up-to-date,
     /// newer-than-repository, no-image and not-updateable, and failed hosts.
     Changes,
+    /// Only what needs a look: blocked, version-unknown, staged-pending and
+    /// downgrade rows, and failed hosts (the default of a large plan: the
+    /// summary counts the upgrades).
+    Attention,
+}
+
+impl Rows {
+    /// Whether a row with this action is shown.
+    pub fn shows(self, a: Action) -> bool {
+        match self {
+            Rows::All => true,
+            Rows::Changes => is_change_or_blocked(a),
+            Rows::Attention => is_change_or_blocked(a) && a != Action::Upgrade,
+        }
+    }
 }
 
 /// Whether a row is shown under [`Rows::Changes`].
@@ -234,7 +249,7 @@ pub fn render_rows(plan: &Plan, rows: Rows, width: usize) -> String {
             continue;
         }
         for s in &h.steps {
-            if rows == Rows::Changes && !is_change_or_blocked(s.action) {
+            if !rows.shows(s.action) {
                 continue;
             }
             cells.push((
@@ -309,10 +324,7 @@ pub fn count_rows(plan: &Plan, rows: Rows) -> usize {
             if !h.ok {
                 1
             } else {
-                h.steps
-                    .iter()
-                    .filter(|s| rows == Rows::All || is_change_or_blocked(s.action))
-                    .count()
+                h.steps.iter().filter(|s| rows.shows(s.action)).count()
             }
         })
         .sum()

@@ -402,6 +402,11 @@ fn the_plan_summary_and_changes_of_a_mixed_thirty_host_fleet_match_their_snapsho
     }
     let json = serde_json::to_string(&plan).unwrap();
     assert!(json.contains("Installed-159-1.2.5__BIOS.Setup.1-1"));
+    // A large plan's default rows: only what needs a look.
+    let attention = render_rows(&plan, Rows::Attention, 120);
+    assert_eq!(attention.lines().count(), 1 + 9 + 1 + 2, "{attention}");
+    assert!(!attention.contains(" upgrade "), "{attention}");
+    assert!(attention.contains("scan-failed") && attention.contains("version-unknown"));
     // --changes has no up-to-date row, the summary is one line per model × kind.
     assert!(!changes.contains("up-to-date"), "{changes}");
     assert_eq!(summary.lines().count(), 1 + 7 + 2, "{summary}");
