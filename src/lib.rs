@@ -40,6 +40,10 @@
 //! - [`vocab`] is the shared vocabulary, a leaf: component kinds and roles,
 //!   update methods and apply times, and the journal's step states, step
 //!   outcomes and run statuses, each with its one spelling.
+//! - [`select`] is the one grammar for choosing hosts (names, globs,
+//!   kubectl-style label selectors, exclusions) and component kinds; pure.
+//! - [`text`] holds what every renderer shares: CSV quoting, control
+//!   characters made visible, cells cut to a column width.
 //! - [`digest`] is the one SHA-256 of image files (copy-and-hash, hash,
 //!   hash off the async threads).
 
@@ -59,7 +63,9 @@ pub mod redfish;
 pub mod repository;
 pub mod schedule;
 pub mod secret;
+pub mod select;
 pub mod store;
+pub mod text;
 pub mod updater;
 pub mod version;
 pub mod vocab;

@@ -19,9 +19,8 @@ use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, clap::Args)]
 pub struct ApplyArgs {
-    /// The fleet config file.
-    #[arg(long, value_name = "FILE")]
-    pub config: PathBuf,
+    #[arg(long, value_name = "FILE", help = super::CONFIG_HELP)]
+    pub config: Option<PathBuf>,
     /// Do not ask before flashing (required when stdin is not a terminal).
     #[arg(long)]
     pub yes: bool,
@@ -37,9 +36,8 @@ pub struct ApplyArgs {
     /// Share of hosts that may fail before the rollout halts, 0.0–1.0 (default: rollout.failure_budget, 0.1).
     #[arg(long, value_name = "SHARE")]
     pub failure_budget: Option<f64>,
-    /// Only hosts whose name matches this glob.
-    #[arg(long, value_name = "GLOB")]
-    pub hosts: Option<String>,
+    #[command(flatten)]
+    pub select: super::SelectArgs,
     /// What to do with images staged for the next reset (default: rollout.reset_policy, never).
     #[arg(long, value_name = "POLICY")]
     pub reset_policy: Option<ResetPolicy>,
@@ -59,18 +57,18 @@ pub struct ApplyArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct StatusArgs {
-    /// The fleet config file (for the state directory).
+    /// The fleet config file, for the state directory (default: $FWFLEET_CONFIG, then ./fleet.toml, then /etc/fwfleet/fleet.toml).
     #[arg(long, value_name = "FILE")]
-    pub config: PathBuf,
+    pub config: Option<PathBuf>,
     /// Show this run's steps and events instead of the list of runs.
     #[arg(long, value_name = "ID")]
     pub run: Option<i64>,
     /// How many runs to list.
     #[arg(long, default_value_t = 20)]
     pub limit: usize,
-    /// table or json.
+    /// table, json or csv.
     #[arg(long, default_value = "table")]
-    pub format: Format,
+    pub format: super::ListFormat,
 }
 
 fn confirm(prompt: &str) -> anyhow::Result<bool> {
@@ -98,7 +96,7 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     if args.max_parallel == Some(0) {
         return Err(UsageError("--max-parallel must be at least 1".into()).into());
     }
-    apply::host_filter(args.hosts.as_deref()).map_err(|e| UsageError(e.to_string()))?;
+    let chosen = args.select.hosts()?;
     let at = match &args.at {
         Some(t) => Some(
             chrono::DateTime::parse_from_rfc3339(t)
@@ -121,6 +119,9 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         return Err(UsageError("refusing to flash without --yes when stdin is not a terminal (use --dry-run to only look)".into()).into());
     }
     let cfg = load_config(&args.config)?;
+    if !cfg.hosts.iter().any(|h| chosen.matches(&h.name, &h.labels)) {
+        return Err(super::no_host_matches(&cfg, &chosen).into());
+    }
     let repo = Repository::open(&cfg.repository)
         .with_context(|| format!("opening the image repository {}", cfg.repository.display()))?;
     let store = Store::open(&cfg.state_dir).await?;
@@ -179,7 +180,11 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let opts = ApplyOptions {
-        hosts: args.hosts.clone(),
+        hosts: args.select.hosts_text(),
+        selector: args.select.selector.clone(),
+        exclude: args.select.exclude_text(),
+        kinds: args.select.kinds(),
+        progress: true,
         canary: args.canary,
         max_parallel: args.max_parallel,
         failure_budget: args.failure_budget,
@@ -204,39 +209,50 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let resume_failed = resumed.steps.iter().any(|s| s.failed()) || !prepared.held_back.is_empty();
-    if prepared.inventory.hosts.is_empty() {
-        return Err(UsageError(format!(
-            "no host in {} matches {}",
-            cfg.path.display(),
-            args.hosts.as_deref().unwrap_or("*")
-        ))
-        .into());
-    }
     let rollout = opts.rollout(&cfg.rollout);
     let canaries = crate::updater::rollout::canary_names(&prepared.jobs, rollout.canary);
     let scan_failed = prepared.inventory.failed();
-    if args.format == Format::Text || args.dry_run {
-        eprint!("{}", crate::planner::render_table(&prepared.plan));
-        eprintln!(
-            "\n{} step(s) on {} host(s): canaries {}, then waves of {} (at most {} at once); failure budget {:.0}%; reset policy {}",
-            prepared.steps(),
-            prepared.jobs.len(),
-            if canaries.is_empty() { "none".to_string() } else { canaries.join(",") },
-            rollout.wave_size.unwrap_or(rollout.max_parallel),
-            rollout.max_parallel,
-            rollout.failure_budget * 100.0,
-            rollout.reset_policy.as_str()
-        );
-    }
+    let how = format!(
+        "{} step(s) on {} host(s): canaries {}, then waves of {} (at most {} at once); failure budget {:.0}% ({} host(s) may fail); reset policy {}",
+        prepared.steps(),
+        prepared.jobs.len(),
+        if canaries.is_empty() { "none".to_string() } else { canaries.join(",") },
+        rollout.wave_size.unwrap_or(rollout.max_parallel),
+        rollout.max_parallel,
+        rollout.failure_budget * 100.0,
+        crate::updater::rollout::budget_hosts(rollout.failure_budget, prepared.jobs.len()),
+        rollout.reset_policy.as_str()
+    );
+    let models: std::collections::HashMap<&str, &str> = prepared
+        .inventory
+        .hosts
+        .iter()
+        .map(|h| (h.name.as_str(), h.system.model.as_deref().unwrap_or("-")))
+        .collect();
+    let by_model = |name: &str| models.get(name).copied().unwrap_or("-").to_string();
+    let table = super::repo_plan::render_plan_table(
+        &prepared.plan,
+        &crate::planner::view::GroupBy::Model,
+        &by_model,
+        false,
+        false,
+    );
     if args.dry_run {
-        if args.format == Format::Json {
-            println!("{}", serde_json::to_string_pretty(&prepared.plan)?);
+        // A dry run's result is the plan: on stdout, like `plan`.
+        match args.format {
+            Format::Json => println!("{}", serde_json::to_string_pretty(&prepared.plan)?),
+            Format::Text => print!("{table}\n{how}\n"),
         }
         return Ok(if scan_failed == 0 {
             ExitCode::SUCCESS
         } else {
             ExitCode::from(1)
         });
+    }
+    if args.format == Format::Text {
+        // What is about to happen, before the question; the run's report is
+        // the result on stdout.
+        eprint!("{table}\n{how}\n");
     }
     if prepared.jobs.is_empty() {
         eprintln!("nothing to flash: every reachable host is compliant or has nothing the repository can update");
@@ -262,10 +278,22 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         eprintln!("nothing flashed");
         return Ok(ExitCode::from(1));
     }
+    // A terminal gets a live summary and bars for a screenful of hosts (a
+    // bar and a line per host with -v); a pipe or a log gets a summary line
+    // every 10 s (and every failure), or one line per change of phase with -v.
     let progress: Arc<dyn ProgressSink> = if std::io::stderr().is_terminal() {
-        Arc::new(Bars::default())
-    } else {
+        if super::VERBOSE.load(std::sync::atomic::Ordering::Relaxed) > 0 {
+            Arc::new(Bars::default())
+        } else {
+            Arc::new(super::progress::Live::new(prepared.jobs.len()))
+        }
+    } else if super::VERBOSE.load(std::sync::atomic::Ordering::Relaxed) > 0 {
         Arc::new(Lines::default())
+    } else {
+        Arc::new(super::progress::Summary::new(
+            prepared.jobs.len(),
+            Duration::from_secs(10),
+        ))
     };
     let held_back = prepared.held_back.clone();
     let report = apply::execute(
@@ -309,35 +337,70 @@ fn exit_code(report: &crate::updater::rollout::RolloutReport, resume_failed: boo
     }
 }
 
+/// A run as `status --format json` shows it: the options as JSON, not as
+/// a string holding JSON (the API's shape too).
+fn run_json(r: &crate::store::Run) -> serde_json::Value {
+    serde_json::json!({
+        "id": r.id,
+        "started_at": r.started_at,
+        "finished_at": r.finished_at,
+        "status": r.status,
+        "options": serde_json::from_str::<serde_json::Value>(&r.options_json)
+            .unwrap_or(serde_json::Value::Null),
+    })
+}
+
 /// `fwfleet status`: runs, or one run's steps and events, from the store.
 pub async fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
+    use super::ListFormat;
     let cfg = load_config(&args.config)?;
     let store = Store::open(&cfg.state_dir).await?;
     match args.run {
         None => {
             let runs = store.list_runs(args.limit).await?;
+            let mut summaries = Vec::with_capacity(runs.len());
+            for r in &runs {
+                let steps = store.steps(r.id).await?;
+                let mut by = std::collections::BTreeMap::<&str, usize>::new();
+                for s in &steps {
+                    *by.entry(s.outcome.map_or(s.state.as_str(), StepOutcome::as_str))
+                        .or_default() += 1;
+                }
+                summaries.push(
+                    by.iter()
+                        .map(|(k, v)| format!("{k} {v}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                );
+            }
             match args.format {
-                Format::Json => println!(
+                ListFormat::Json => println!(
                     "{}",
-                    serde_json::to_string_pretty(&serde_json::json!({"runs": runs}))?
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({"runs": runs.iter().map(run_json).collect::<Vec<_>>()})
+                    )?
                 ),
-                Format::Text => {
+                ListFormat::Csv => {
+                    println!("run,started_at,finished_at,status,steps");
+                    for (r, by) in runs.iter().zip(&summaries) {
+                        print!(
+                            "{}",
+                            crate::text::csv_line(&[
+                                &r.id.to_string(),
+                                &r.started_at,
+                                r.finished_at.as_deref().unwrap_or(""),
+                                r.status.as_str(),
+                                by,
+                            ])
+                        );
+                    }
+                }
+                ListFormat::Table => {
                     println!(
                         "{:>5}  {:<25}  {:<25}  {:<10}  STEPS",
                         "RUN", "STARTED", "FINISHED", "STATUS"
                     );
-                    for r in &runs {
-                        let steps = store.steps(r.id).await?;
-                        let mut by = std::collections::BTreeMap::<&str, usize>::new();
-                        for s in &steps {
-                            *by.entry(s.outcome.map_or(s.state.as_str(), StepOutcome::as_str))
-                                .or_default() += 1;
-                        }
-                        let by = by
-                            .iter()
-                            .map(|(k, v)| format!("{k} {v}"))
-                            .collect::<Vec<_>>()
-                            .join(", ");
+                    for (r, by) in runs.iter().zip(&summaries) {
                         println!(
                             "{:>5}  {:<25}  {:<25}  {:<10}  {by}",
                             r.id,
@@ -357,19 +420,37 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
                 UsageError(format!(
                     "no run {id} in {}; `fwfleet status --config {}` lists them",
                     store.path().display(),
-                    args.config.display()
+                    cfg.path.display()
                 ))
             })?;
             let steps = store.steps(id).await?;
             let events = store.events(id).await?;
             match args.format {
-                Format::Json => println!(
+                ListFormat::Json => println!(
                     "{}",
                     serde_json::to_string_pretty(
-                        &serde_json::json!({"run": run, "steps": steps, "events": events})
+                        &serde_json::json!({"run": run_json(&run), "steps": steps, "events": events})
                     )?
                 ),
-                Format::Text => {
+                ListFormat::Csv => {
+                    println!("step,host,component,from,to,state,outcome,message");
+                    for s in &steps {
+                        print!(
+                            "{}",
+                            crate::text::csv_line(&[
+                                &s.id.to_string(),
+                                &s.host,
+                                &s.component,
+                                s.from_version.as_deref().unwrap_or(""),
+                                &s.to_version,
+                                s.state.as_str(),
+                                s.outcome.map_or("", StepOutcome::as_str),
+                                s.message.as_deref().unwrap_or(""),
+                            ])
+                        );
+                    }
+                }
+                ListFormat::Table => {
                     println!(
                         "run {} ({}), started {}, finished {}",
                         run.id,

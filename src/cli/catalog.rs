@@ -133,9 +133,8 @@ pub enum ComplianceFormat {
 
 #[derive(Debug, clap::Args)]
 pub struct ComplianceArgs {
-    /// The fleet config file.
-    #[arg(long, value_name = "FILE")]
-    pub config: PathBuf,
+    #[arg(long, value_name = "FILE", help = super::CONFIG_HELP)]
+    pub config: Option<PathBuf>,
     /// Use this repository directory instead of the config's.
     #[arg(long, value_name = "DIR")]
     pub repo: Option<PathBuf>,
@@ -145,83 +144,62 @@ pub struct ComplianceArgs {
     /// Scan the fleet first instead of judging the stored inventory.
     #[arg(long)]
     pub rescan: bool,
-    /// Only hosts whose name matches this glob.
-    #[arg(long, value_name = "GLOB")]
-    pub hosts: Option<String>,
+    #[command(flatten)]
+    pub select: super::SelectArgs,
 }
-
-/// How many earlier scans are searched for a host whose latest scan failed.
-const LOOKBACK_SCANS: usize = 50;
 
 /// `fwfleet compliance`: exit 0 whatever the statuses (it is a report; the
 /// JSON's `fleet.status` is what scripts test), 2 for usage errors.
 pub async fn compliance(a: ComplianceArgs) -> anyhow::Result<ExitCode> {
+    let only = a.select.hosts()?;
     let cfg = load_config(&a.config)?;
     let repo_dir = a.repo.clone().unwrap_or_else(|| cfg.repository.clone());
     let repo = Repository::open(&repo_dir).context("opening the image repository")?;
-    let only = match &a.hosts {
-        Some(g) => Some(
-            globset::Glob::new(g)
-                .map_err(|e| UsageError(format!("--hosts '{g}': {e}")))?
-                .compile_matcher(),
-        ),
-        None => None,
-    };
     let store = Store::open(&cfg.state_dir).await?;
-    let (latest_id, latest) = inventory_for(&cfg, &store, a.rescan).await?;
-    // The last good inventory of each host: the latest scan, and for a
-    // host that failed there, the newest earlier scan that read it.
-    let mut hosts = Vec::new();
-    let mut times = Vec::new();
-    let mut earlier: Option<Vec<(String, Inventory)>> = None;
-    for h in &latest.hosts {
-        if only.as_ref().is_some_and(|g| !g.is_match(&h.name)) {
-            continue;
-        }
-        if h.ok {
-            hosts.push(h.clone());
-            times.push(Some(latest.scanned_at.clone()));
-            continue;
-        }
-        let scans = match &mut earlier {
-            Some(s) => s,
-            None => {
-                let mut list = Vec::new();
-                for s in store.list_scans(LOOKBACK_SCANS).await? {
-                    if s.id == latest_id {
-                        continue;
-                    }
-                    if let Some(inv) = store.inventory(s.id).await? {
-                        list.push((inv.scanned_at.clone(), inv));
-                    }
-                }
-                earlier.insert(list)
-            }
+    // Each host's last good inventory (a partial or failed scan does not
+    // hide what an earlier one read), or a fresh scan with --rescan.
+    let (inv, times) = if a.rescan {
+        let opts = crate::inventory::scan::ScanOptions {
+            hosts: only.clone(),
+            progress: true,
+            ..Default::default()
         };
-        match scans.iter().find_map(|(at, inv)| {
-            inv.hosts
+        let inv = crate::inventory::scan::scan(&cfg, &opts).await;
+        store.save_inventory(&inv).await?;
+        let times = inv
+            .hosts
+            .iter()
+            .map(|h| h.ok.then(|| inv.scanned_at.clone()))
+            .collect::<Vec<_>>();
+        (inv, times)
+    } else {
+        let (inv, times) = super::repo_plan::last_good_inventory(&cfg, &store, &only).await?;
+        if times.iter().all(Option::is_none) {
+            // Nothing stored yet: scan once, as before.
+            let opts = crate::inventory::scan::ScanOptions {
+                hosts: only.clone(),
+                progress: true,
+                ..Default::default()
+            };
+            let inv = crate::inventory::scan::scan(&cfg, &opts).await;
+            store.save_inventory(&inv).await?;
+            let times = inv
+                .hosts
                 .iter()
-                .find(|x| x.name == h.name && x.ok)
-                .map(|x| (at, x))
-        }) {
-            Some((at, good)) => {
-                hosts.push(good.clone());
-                times.push(Some(at.clone()));
-            }
-            None => {
-                hosts.push(h.clone());
-                times.push(None);
-            }
+                .map(|h| h.ok.then(|| inv.scanned_at.clone()))
+                .collect::<Vec<_>>();
+            (inv, times)
+        } else {
+            (inv, times)
         }
-    }
-    let inv = Inventory {
-        scanned_at: latest.scanned_at.clone(),
-        hosts,
     };
     let plan = crate::planner::plan(
         &inv,
         &crate::updater::jobs::RepoSource(&repo),
-        &crate::planner::Policy::default(),
+        &crate::planner::Policy {
+            kinds: a.select.kinds(),
+            ..crate::planner::Policy::default()
+        },
     );
     let crit: HashMap<&str, crate::repository::Criticality> = repo
         .list()

@@ -35,6 +35,9 @@ pub struct AnsibleArgs {
     /// from this environment variable.
     #[arg(long, value_name = "VAR")]
     pub password_env: Option<String>,
+    /// Make the label KEY from group names (repeatable): a host in group `KEY_VALUE` or `KEY-VALUE` gets `KEY = "VALUE"` (`--group-label rack`: rack_a → rack = "a"), usable by label_caps.
+    #[arg(long = "group-label", value_name = "KEY")]
+    pub group_labels: Vec<String>,
     /// Replace --output FILE if it exists.
     #[arg(long)]
     pub force: bool,
@@ -57,6 +60,18 @@ fn ansible(a: AnsibleArgs) -> anyhow::Result<ExitCode> {
             .into());
         }
     }
+    for key in &a.group_labels {
+        if key.is_empty()
+            || !key
+                .chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            return Err(UsageError(format!(
+                "--group-label '{key}' is not a label name\n  hint: e.g. --group-label rack, for groups named rack_a, rack_b"
+            ))
+            .into());
+        }
+    }
     if let Some(out) = &a.output {
         if out.exists() && !a.force {
             return Err(UsageError(format!(
@@ -69,6 +84,7 @@ fn ansible(a: AnsibleArgs) -> anyhow::Result<ExitCode> {
     let opts = ImportOptions {
         group: a.group.clone(),
         password_env: a.password_env.clone(),
+        group_labels: a.group_labels.clone(),
     };
     let import = import_file(&a.inventory, &opts).map_err(|e| UsageError(e.to_string()))?;
     for w in &import.warnings {
@@ -126,6 +142,7 @@ mod tests {
                 output,
                 group: None,
                 password_env: None,
+                group_labels: Vec::new(),
                 force,
             }),
         }

@@ -7,6 +7,7 @@ mod apply;
 mod catalog;
 mod completions;
 mod import;
+mod progress;
 mod repo_plan;
 mod schedule;
 mod serve;
@@ -16,14 +17,32 @@ use std::process::ExitCode;
 
 /// Keeps the BIOS and firmware of a server fleet up to date through Redfish BMCs.
 #[derive(Debug, Parser)]
-#[command(name = "fwfleet", version, about)]
+#[command(
+    name = "fwfleet",
+    version,
+    about,
+    before_help = START_HERE,
+    after_help = "The fleet file: --config FILE, else $FWFLEET_CONFIG, else ./fleet.toml, else /etc/fwfleet/fleet.toml.\nThe operator's guide is docs/GUIDE.md; `fwfleet demo` runs the whole job on a bundled mock fleet."
+)]
 pub struct Cli {
-    /// Log format on stderr: text or json (level from RUST_LOG, default info).
+    /// Log format on stderr: text or json.
     #[arg(long, global = true, default_value = "text")]
     pub log_format: LogFormat,
+    /// More log lines on stderr: -v info, -vv debug, -vvv trace (RUST_LOG overrides; default: warnings only, info for `serve`).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// The first lines of `fwfleet --help`: the three commands to start with.
+const START_HERE: &str = "Start here:
+  fwfleet inventory --config fleet.toml   read what every BMC runs
+  fwfleet plan --config fleet.toml        what would be updated, and why (flashes nothing)
+  fwfleet apply --config fleet.toml       update the fleet: canaries, waves, failure budget";
+
+/// `-v` as given, for the commands that print more per host with it.
+pub(crate) static VERBOSE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
 
 /// How log lines look.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -86,28 +105,164 @@ pub struct VersionCmpArgs {
     pub format: Format,
 }
 
+/// `--config`, shared by every command that reads the fleet file.
+pub const CONFIG_HELP: &str = "The fleet config file (default: $FWFLEET_CONFIG, then ./fleet.toml, then /etc/fwfleet/fleet.toml).";
+
+/// Which hosts and component kinds a command acts on: the one grammar of
+/// [`crate::select`], flattened into every command that chooses hosts.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SelectArgs {
+    /// Hosts by name or glob, comma-separated or repeated: 'bmc-0001', 'rack1-*', 'bmc-{a,b}' (default: every host).
+    #[arg(long, value_name = "NAMES")]
+    pub hosts: Vec<String>,
+    /// Hosts by label (comma = and): 'rack=r12', 'rack!=r12', 'role in (db,web)', 'role notin (db)', 'canary', '!canary'.
+    #[arg(long, short = 'l', value_name = "SELECTOR")]
+    pub selector: Option<String>,
+    /// Leave out hosts by name or glob, comma-separated or repeated.
+    #[arg(long, value_name = "NAMES")]
+    pub exclude: Vec<String>,
+    /// Only these component kinds, comma-separated: bios, bmc, cpld, nic, storage, drive, psu, other.
+    #[arg(long, value_name = "KINDS", value_delimiter = ',')]
+    pub kinds: Vec<crate::vocab::Kind>,
+}
+
+impl SelectArgs {
+    /// The host selection, checked before any I/O.
+    pub fn hosts(&self) -> Result<crate::select::HostSelector, UsageError> {
+        crate::select::HostSelector::parse(
+            &self.hosts,
+            self.selector.as_deref(),
+            &self.exclude,
+            crate::select::Source::Cli,
+        )
+        .map_err(|e| UsageError(e.to_string()))
+    }
+
+    /// The kinds asked for (empty: every kind), deduplicated, in kind order.
+    pub fn kinds(&self) -> Vec<crate::vocab::Kind> {
+        let mut k = self.kinds.clone();
+        k.sort();
+        k.dedup();
+        k
+    }
+
+    /// `--hosts` as one comma-separated text (how a run records it).
+    pub fn hosts_text(&self) -> Option<String> {
+        (!self.hosts.is_empty()).then(|| self.hosts.join(","))
+    }
+
+    /// `--exclude` as one comma-separated text.
+    pub fn exclude_text(&self) -> Option<String> {
+        (!self.exclude.is_empty()).then(|| self.exclude.join(","))
+    }
+}
+
+/// "no host in fleet.toml matches --hosts 'x'", with what to do next.
+pub fn no_host_matches(
+    cfg: &crate::config::Config,
+    sel: &crate::select::HostSelector,
+) -> UsageError {
+    UsageError(format!(
+        "no host in {} matches {}
+  hint: `fwfleet inventory --config {}` lists the hosts; labels are the config's `labels` tables",
+        cfg.path.display(),
+        sel.describe(crate::select::Source::Cli),
+        cfg.path.display()
+    ))
+}
+
 #[derive(Debug, clap::Args)]
 pub struct InventoryArgs {
-    /// The fleet config file (`mock-bmc serve --fleet-out` writes one).
-    #[arg(long, value_name = "FILE")]
-    pub config: std::path::PathBuf,
-    /// table or json (`{"hosts":[…]}`, docs/INVENTORY.md).
+    #[arg(long, value_name = "FILE", help = CONFIG_HELP)]
+    pub config: Option<std::path::PathBuf>,
+    /// table, json (`{"hosts":[…]}`, docs/INVENTORY.md) or csv (one row per component).
     #[arg(long, default_value = "table")]
-    pub format: Format,
-    /// Only hosts whose name matches this glob (e.g. 'rack1-*').
-    #[arg(long, value_name = "GLOB")]
-    pub hosts: Option<String>,
+    pub format: ListFormat,
+    #[command(flatten)]
+    pub select: SelectArgs,
     /// Also read SoftwareInventory (host software).
     #[arg(long)]
     pub software: bool,
     /// Do not save the scan in the state store.
     #[arg(long)]
     pub no_save: bool,
+    #[command(flatten)]
+    pub scan: ScanArgs,
 }
 
-/// Load the config or fail with exit 2, printing its warnings.
-pub fn load_config(path: &std::path::Path) -> anyhow::Result<crate::config::Config> {
-    let cfg = crate::config::Config::load(path).map_err(|e| UsageError(e.to_string()))?;
+/// How a scan waits for slow BMCs.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ScanArgs {
+    /// Give up on a host after this long (e.g. 20s, 2m), instead of its scan_deadline_secs (default 120 s).
+    #[arg(long, value_name = "DURATION")]
+    pub host_timeout: Option<String>,
+    /// While hosts are outstanding, print a progress line naming them this often (default 5s).
+    #[arg(long, value_name = "DURATION")]
+    pub progress_interval: Option<String>,
+}
+
+impl ScanArgs {
+    /// The scan options these flags ask for (every host, progress on).
+    pub fn options(&self) -> Result<crate::inventory::scan::ScanOptions, UsageError> {
+        let positive =
+            |flag: &str, v: &Option<String>| -> Result<Option<std::time::Duration>, UsageError> {
+                v.as_deref()
+                    .map(|t| {
+                        crate::schedule::parse_duration(t)
+                            .map_err(|e| UsageError(format!("{flag} {t}: {e}")))
+                            .and_then(|d| {
+                                if d.is_zero() {
+                                    Err(UsageError(format!("{flag} {t}: must be longer than zero")))
+                                } else {
+                                    Ok(d)
+                                }
+                            })
+                    })
+                    .transpose()
+            };
+        Ok(crate::inventory::scan::ScanOptions {
+            deadline: positive("--host-timeout", &self.host_timeout)?,
+            progress_every: positive("--progress-interval", &self.progress_interval)?
+                .unwrap_or_default(),
+            progress: true,
+            ..Default::default()
+        })
+    }
+}
+
+/// `table`, `json` or `csv`: the formats of every listing command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    #[value(alias = "text")]
+    Table,
+    Json,
+    Csv,
+}
+
+/// The config file to read: `--config`, else `$FWFLEET_CONFIG`, else
+/// `./fleet.toml`, else `/etc/fwfleet/fleet.toml` (the first that exists).
+pub fn config_path(given: Option<&std::path::Path>) -> Result<std::path::PathBuf, UsageError> {
+    if let Some(p) = given {
+        return Ok(p.to_path_buf());
+    }
+    if let Some(v) = std::env::var_os("FWFLEET_CONFIG").filter(|v| !v.is_empty()) {
+        return Ok(v.into());
+    }
+    for p in ["fleet.toml", "/etc/fwfleet/fleet.toml"] {
+        if std::path::Path::new(p).is_file() {
+            return Ok(p.into());
+        }
+    }
+    Err(UsageError(
+        "no fleet config: no --config, FWFLEET_CONFIG is unset, and neither ./fleet.toml nor /etc/fwfleet/fleet.toml exists\n  hint: pass --config FILE; `mock-bmc serve --fleet-out fleet.toml` or `fwfleet import ansible hosts.ini --output fleet.toml` writes one".into(),
+    ))
+}
+
+/// Load the config (found as [`config_path`] says) or fail with exit 2,
+/// printing its warnings.
+pub fn load_config(given: &Option<std::path::PathBuf>) -> anyhow::Result<crate::config::Config> {
+    let path = config_path(given.as_deref())?;
+    let cfg = crate::config::Config::load(&path).map_err(|e| UsageError(e.to_string()))?;
     for w in &cfg.warnings {
         tracing::warn!("{w}");
     }
@@ -116,9 +271,13 @@ pub fn load_config(path: &std::path::Path) -> anyhow::Result<crate::config::Conf
 
 /// `fwfleet inventory`: exit 0 when every host answered, 1 when some failed.
 async fn inventory(args: InventoryArgs) -> anyhow::Result<ExitCode> {
+    let hosts = args.select.hosts()?;
+    let base = args.scan.options()?;
+    let kinds = args.select.kinds();
     let cfg = load_config(&args.config)?;
-    let hosts = crate::updater::apply::host_filter(args.hosts.as_deref())
-        .map_err(|e| UsageError(e.to_string()))?;
+    if !cfg.hosts.iter().any(|h| hosts.matches(&h.name, &h.labels)) {
+        return Err(no_host_matches(&cfg, &hosts).into());
+    }
     let cancel = tokio_util::sync::CancellationToken::new();
     let on_signal = cancel.clone();
     tokio::spawn(async move {
@@ -130,26 +289,24 @@ async fn inventory(args: InventoryArgs) -> anyhow::Result<ExitCode> {
     let opts = crate::inventory::scan::ScanOptions {
         hosts,
         software: args.software,
-        progress: cfg.hosts.len() > 20,
         cancel,
+        ..base
     };
-    let inv = crate::inventory::scan::scan(&cfg, &opts).await;
-    if inv.hosts.is_empty() {
-        return Err(UsageError(format!(
-            "no host in {} matches {}",
-            cfg.path.display(),
-            args.hosts.as_deref().unwrap_or("*")
-        ))
-        .into());
-    }
+    let mut inv = crate::inventory::scan::scan(&cfg, &opts).await;
     if !args.no_save {
         let store = crate::store::Store::open(&cfg.state_dir).await?;
         let id = store.save_inventory(&inv).await?;
         tracing::info!(scan = id, state = %cfg.state_dir.display(), "inventory saved");
     }
+    if !kinds.is_empty() {
+        for h in &mut inv.hosts {
+            h.components.retain(|c| kinds.contains(&c.kind));
+        }
+    }
     match args.format {
-        Format::Text => print!("{}", crate::inventory::report::table(&inv)),
-        Format::Json => println!("{}", crate::inventory::report::json(&inv)),
+        ListFormat::Table => print!("{}", crate::inventory::report::table(&inv)),
+        ListFormat::Json => println!("{}", crate::inventory::report::json(&inv)),
+        ListFormat::Csv => print!("{}", crate::inventory::report::csv(&inv)),
     }
     Ok(if inv.failed() == 0 {
         ExitCode::SUCCESS
@@ -234,15 +391,16 @@ pub fn main() -> ExitCode {
             };
         }
     };
-    // The demo narrates its own phases; per-image and per-step logs would bury them.
-    #[cfg(feature = "demo")]
-    let level = if matches!(cli.command, Command::Demo(_)) {
-        "warn"
-    } else {
-        "info"
+    // Commands print their result; logs are for what went wrong, unless
+    // asked (-v) or the service, whose log is its record.
+    VERBOSE.store(cli.verbose, std::sync::atomic::Ordering::Relaxed);
+    let level = match (cli.verbose, &cli.command) {
+        (0, Command::Serve(_)) => "info",
+        (0, _) => "warn",
+        (1, _) => "info",
+        (2, _) => "debug",
+        _ => "trace",
     };
-    #[cfg(not(feature = "demo"))]
-    let level = "info";
     init_logging(cli.log_format, level);
     let cli = match cli.command {
         Command::VersionCmp(args) => return finish(version_cmp(args)),
@@ -284,9 +442,10 @@ pub fn main() -> ExitCode {
     finish(result)
 }
 
-/// `fwfleet status --format json | head`: the reader went away, which is not
-/// an error of ours. Rust ignores SIGPIPE, so `println!` panics instead; end
-/// quietly with the status a shell gives a process killed by SIGPIPE (141).
+/// `fwfleet status --format json | head` (or `2>&1 | head`): the reader went
+/// away, which is not an error of ours. Rust ignores SIGPIPE, so `println!`
+/// and `eprintln!` panic instead; end quietly with the status a shell gives
+/// a process killed by SIGPIPE (141).
 fn quiet_on_closed_stdout() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -296,7 +455,10 @@ fn quiet_on_closed_stdout() {
             .map(String::as_str)
             .or_else(|| info.payload().downcast_ref::<&str>().copied())
             .unwrap_or("");
-        if text.contains("failed printing to stdout") && text.contains("Broken pipe") {
+        if (text.contains("failed printing to stdout")
+            || text.contains("failed printing to stderr"))
+            && text.contains("Broken pipe")
+        {
             std::process::exit(141);
         }
         default(info);

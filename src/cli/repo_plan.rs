@@ -1,7 +1,7 @@
 //! `fwfleet repo …` and `fwfleet plan`: the repository on disk, and the plan
 //! that compares it with the fleet.
 
-use super::{load_config, Format, UsageError};
+use super::{load_config, UsageError};
 use crate::planner;
 use crate::repository::{AddSpec, ApplyTime, Method, Repository};
 use crate::vocab::Kind;
@@ -19,9 +19,8 @@ pub struct RepoArgs {
 /// else `repository/` beside the config.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RepoLocation {
-    /// The fleet config file.
-    #[arg(long, value_name = "FILE")]
-    pub config: PathBuf,
+    #[arg(long, value_name = "FILE", help = super::CONFIG_HELP)]
+    pub config: Option<PathBuf>,
     /// Use this repository directory instead of the config's.
     #[arg(long, value_name = "DIR")]
     pub repo: Option<PathBuf>,
@@ -35,9 +34,9 @@ pub enum RepoCommand {
     List {
         #[command(flatten)]
         at: RepoLocation,
-        /// text or json.
+        /// table, json or csv.
         #[arg(long, default_value = "table")]
-        format: Format,
+        format: super::ListFormat,
     },
     /// Re-hash every image and report mismatches (exit 1 if any).
     Verify {
@@ -163,21 +162,30 @@ pub struct RepoEditArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct PlanArgs {
-    /// The fleet config file.
-    #[arg(long, value_name = "FILE")]
-    pub config: PathBuf,
+    #[arg(long, value_name = "FILE", help = super::CONFIG_HELP)]
+    pub config: Option<PathBuf>,
     /// Use this repository directory instead of the config's.
     #[arg(long, value_name = "DIR")]
     pub repo: Option<PathBuf>,
     /// table, json or csv.
     #[arg(long, default_value = "table")]
     pub format: PlanFormat,
-    /// Plan from the last stored inventory instead of scanning.
+    /// Plan from the stored inventories instead of scanning: each host's last good scan, with its age.
     #[arg(long)]
     pub cached: bool,
-    /// Only hosts whose name matches this glob.
-    #[arg(long, value_name = "GLOB")]
-    pub hosts: Option<String>,
+    #[command(flatten)]
+    pub select: super::SelectArgs,
+    /// Show only what would change or is blocked (no up-to-date rows).
+    #[arg(long)]
+    pub changes: bool,
+    /// Show every row even when the plan is large (over 60 rows the table shows the summary and only the rows that need a look).
+    #[arg(long, conflicts_with = "changes")]
+    pub full: bool,
+    /// Group the table's summary by model (default), kind, or label:KEY (e.g. label:rack).
+    #[arg(long, value_name = "BY", default_value = "model")]
+    pub group_by: String,
+    #[command(flatten)]
+    pub scan: super::ScanArgs,
     /// Allow every downgrade (never implied).
     #[arg(long)]
     pub allow_downgrade: bool,
@@ -196,19 +204,12 @@ pub(super) fn repo_dir(at: &RepoLocation) -> anyhow::Result<PathBuf> {
     if let Some(d) = &at.repo {
         return Ok(d.clone());
     }
-    let text = std::fs::read_to_string(&at.config).map_err(|e| {
-        UsageError(format!(
-            "config {}: cannot read it: {e}",
-            at.config.display()
-        ))
-    })?;
+    let config = super::config_path(at.config.as_deref())?;
+    let text = std::fs::read_to_string(&config)
+        .map_err(|e| UsageError(format!("config {}: cannot read it: {e}", config.display())))?;
     let v: toml::Value = toml::from_str(&text)
-        .map_err(|e| UsageError(format!("config {}: {}", at.config.display(), e.message())))?;
-    let base = at
-        .config
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
+        .map_err(|e| UsageError(format!("config {}: {}", config.display(), e.message())))?;
+    let base = config.parent().map(Path::to_path_buf).unwrap_or_default();
     let dir = match v.get("repository").and_then(|r| r.as_str()) {
         Some(r) => PathBuf::from(r),
         None => PathBuf::from("repository"),
@@ -256,8 +257,31 @@ pub async fn repo(args: RepoArgs) -> anyhow::Result<ExitCode> {
         RepoCommand::List { at, format } => {
             let repo = Repository::open(repo_dir(&at)?)?;
             match format {
-                Format::Json => println!("{}", serde_json::to_string_pretty(repo.list())?),
-                Format::Text => {
+                super::ListFormat::Json => {
+                    println!("{}", serde_json::to_string_pretty(repo.list())?)
+                }
+                super::ListFormat::Csv => {
+                    println!("file,kind,version,models,manufacturers,software_id,criticality,size,sha256");
+                    for e in repo.list() {
+                        let size = e.size.to_string();
+                        let crit = e.criticality.map(|c| c.to_string()).unwrap_or_default();
+                        print!(
+                            "{}",
+                            crate::text::csv_line(&[
+                                &e.file,
+                                e.kind.as_str(),
+                                &e.version,
+                                &e.models.join(";"),
+                                &e.manufacturers.join(";"),
+                                e.software_id.as_deref().unwrap_or(""),
+                                &crit,
+                                &size,
+                                &e.sha256,
+                            ])
+                        );
+                    }
+                }
+                super::ListFormat::Table => {
                     println!(
                         "{:<48} {:<8} {:<28} {:<30} SHA256",
                         "FILE", "KIND", "VERSION", "MODELS"
@@ -503,52 +527,253 @@ fn edit(a: RepoEditArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Above this many rows the plan table shows, after its summary, only the
+/// rows that need a look (blocked, unknown, staged, downgrades, failed
+/// hosts) and says how many it left out.
+const FULL_TABLE_ROWS: usize = 60;
+
+/// Each chosen host's last good inventory from the store, in config order,
+/// with the time of the scan it comes from; a host no scan ever read is
+/// a failed host saying so. What `plan --cached` plans from.
+pub(super) async fn last_good_inventory(
+    cfg: &crate::config::Config,
+    store: &crate::store::Store,
+    hosts: &crate::select::HostSelector,
+) -> anyhow::Result<(crate::inventory::model::Inventory, Vec<Option<String>>)> {
+    let chosen: Vec<&crate::config::HostConfig> = cfg
+        .hosts
+        .iter()
+        .filter(|h| hosts.matches(&h.name, &h.labels))
+        .collect();
+    let found = store
+        .latest_good_hosts(chosen.iter().map(|h| h.name.clone()).collect())
+        .await?;
+    let mut inv = crate::inventory::model::Inventory {
+        scanned_at: String::new(),
+        hosts: Vec::with_capacity(chosen.len()),
+    };
+    // For a host no scan read, the latest attempt says why.
+    let missing: Vec<String> = chosen
+        .iter()
+        .zip(&found)
+        .filter(|(_, f)| f.is_none())
+        .map(|(h, _)| h.name.clone())
+        .collect();
+    let mut attempts: std::collections::HashMap<String, crate::inventory::model::HostInventory> =
+        if missing.is_empty() {
+            Default::default()
+        } else {
+            store
+                .latest_hosts(missing.clone())
+                .await?
+                .into_iter()
+                .zip(missing)
+                .filter_map(|(h, n)| h.map(|h| (n, h)))
+                .collect()
+        };
+    let mut times = Vec::with_capacity(chosen.len());
+    for (h, f) in chosen.iter().zip(found) {
+        match f {
+            Some((host, at)) => {
+                if at > inv.scanned_at {
+                    inv.scanned_at = at.clone();
+                }
+                inv.hosts.push(host);
+                times.push(Some(at));
+            }
+            None if attempts.contains_key(&h.name) => {
+                inv.hosts.push(attempts.remove(&h.name).unwrap_or_else(|| {
+                    crate::inventory::model::HostInventory::unread(&h.name, &h.url)
+                }));
+                times.push(None);
+            }
+            None => {
+                let mut host = crate::inventory::model::HostInventory::unread(&h.name, &h.url);
+                host.error = Some(format!(
+                    "{}: no stored scan read this host; run `fwfleet inventory --hosts {}` or drop --cached",
+                    h.name, h.name
+                ));
+                inv.hosts.push(host);
+                times.push(None);
+            }
+        }
+    }
+    Ok((inv, times))
+}
+
+/// "from scans of 2026-12-07T09:00:00Z (3 h ago) to …": how old a cached
+/// view is.
+pub(super) fn age_line(times: &[Option<String>]) -> String {
+    let now = chrono::Utc::now();
+    let parsed: Vec<chrono::DateTime<chrono::Utc>> = times
+        .iter()
+        .flatten()
+        .filter_map(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .collect();
+    let never = times.iter().filter(|t| t.is_none()).count();
+    let ago = |t: chrono::DateTime<chrono::Utc>| {
+        let s = (now - t).num_seconds().max(0);
+        match s {
+            0..=119 => format!("{s} s ago"),
+            120..=7199 => format!("{} min ago", s / 60),
+            7200..=172_799 => format!("{} h ago", s / 3600),
+            _ => format!("{} days ago", s / 86_400),
+        }
+    };
+    let mut out = match (parsed.iter().min(), parsed.iter().max()) {
+        (Some(old), Some(new)) if old == new => format!(
+            "{} host(s) from the scan of {} ({})",
+            parsed.len(),
+            old.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            ago(*old)
+        ),
+        (Some(old), Some(new)) => format!(
+            "{} host(s) from scans of {} ({}) to {} ({})",
+            parsed.len(),
+            old.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            ago(*old),
+            new.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            ago(*new)
+        ),
+        _ => "no host has a stored scan".to_string(),
+    };
+    if never > 0 && !parsed.is_empty() {
+        out.push_str(&format!("; {never} host(s) never read"));
+    }
+    out
+}
+
 /// `fwfleet plan`: exit 0 when the plan could be made for every host, 1 when a
 /// host could not be scanned.
 pub async fn plan(args: PlanArgs) -> anyhow::Result<ExitCode> {
+    let hosts = args.select.hosts()?;
+    let group_by: planner::view::GroupBy = args.group_by.parse().map_err(UsageError)?;
+    let scan_opts = args.scan.options()?;
     let cfg = load_config(&args.config)?;
+    if !cfg.hosts.iter().any(|h| hosts.matches(&h.name, &h.labels)) {
+        return Err(super::no_host_matches(&cfg, &hosts).into());
+    }
     let repo_dir = args.repo.clone().unwrap_or_else(|| cfg.repository.clone());
     let repo = Repository::open(&repo_dir).context("opening the image repository")?;
-    let hosts = crate::updater::apply::host_filter(args.hosts.as_deref())
-        .map_err(|e| UsageError(e.to_string()))?;
     let store = crate::store::Store::open(&cfg.state_dir).await?;
-    let mut inv = if args.cached {
-        let (id, inv) = store.latest_inventory().await?.ok_or_else(|| {
-            UsageError(format!(
-                "no stored inventory in {}; run `fwfleet inventory --config {}` first, or drop --cached",
+    let inv = if args.cached {
+        let (inv, times) = last_good_inventory(&cfg, &store, &hosts).await?;
+        if times.iter().all(Option::is_none) {
+            return Err(UsageError(format!(
+                "no stored inventory in {} for {}\n  hint: run `fwfleet inventory --config {}` first, or drop --cached",
                 cfg.state_dir.display(),
-                args.config.display()
+                hosts.describe(crate::select::Source::Cli),
+                cfg.path.display()
             ))
-        })?;
-        tracing::info!(scan = id, "planning from the stored inventory");
+            .into());
+        }
+        eprintln!("plan: {}", age_line(&times));
         inv
     } else {
         let opts = crate::inventory::scan::ScanOptions {
             hosts: hosts.clone(),
-            progress: cfg.hosts.len() > 20,
-            ..Default::default()
+            ..scan_opts
         };
         let inv = crate::inventory::scan::scan(&cfg, &opts).await;
         store.save_inventory(&inv).await?;
         inv
     };
-    if let Some(g) = &hosts {
-        inv.hosts.retain(|h| g.is_match(&h.name));
-    }
     let policy = crate::updater::apply::ApplyOptions {
         allow_downgrade: args.allow_downgrade,
+        kinds: args.select.kinds(),
         ..Default::default()
     }
     .policy();
     let plan = planner::plan(&inv, &crate::updater::jobs::RepoSource(&repo), &policy);
     match args.format {
-        PlanFormat::Table => print!("{}", planner::render_table(&plan)),
+        PlanFormat::Table => {
+            let models: std::collections::HashMap<&str, &str> = inv
+                .hosts
+                .iter()
+                .map(|h| (h.name.as_str(), h.system.model.as_deref().unwrap_or("-")))
+                .collect();
+            let labels: std::collections::HashMap<
+                &str,
+                &std::collections::BTreeMap<String, String>,
+            > = cfg
+                .hosts
+                .iter()
+                .map(|h| (h.name.as_str(), &h.labels))
+                .collect();
+            let group_of = |name: &str| -> String {
+                match &group_by {
+                    planner::view::GroupBy::Label(k) => labels
+                        .get(name)
+                        .and_then(|l| l.get(k))
+                        .cloned()
+                        .unwrap_or_else(|| "-".into()),
+                    _ => models.get(name).copied().unwrap_or("-").to_string(),
+                }
+            };
+            print!(
+                "{}",
+                render_plan_table(&plan, &group_by, &group_of, args.changes, args.full)
+            );
+        }
         PlanFormat::Json => println!("{}", serde_json::to_string_pretty(&plan)?),
-        PlanFormat::Csv => print!("{}", planner::render_csv(&plan)),
+        PlanFormat::Csv => {
+            let mut plan = plan;
+            if args.changes {
+                for h in &mut plan.hosts {
+                    h.steps
+                        .retain(|s| planner::view::is_change_or_blocked(s.action));
+                }
+            }
+            print!("{}", planner::render_csv(&plan))
+        }
     }
     Ok(if inv.failed() == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The plan as `plan` and `apply --dry-run` print it: the summary, then the
+/// rows (only the changes with `changes`; only those needing a look when
+/// there are too many rows and `full` is not asked for), cut to the
+/// terminal's width.
+pub(super) fn render_plan_table(
+    plan: &planner::Plan,
+    group_by: &planner::view::GroupBy,
+    group_of: &dyn Fn(&str) -> String,
+    changes: bool,
+    full: bool,
+) -> String {
+    use planner::view::{count_rows, render_rows, render_summary, Rows};
+    let all = count_rows(plan, Rows::All);
+    let rows = if full {
+        Rows::All
+    } else if changes {
+        Rows::Changes
+    } else if all > FULL_TABLE_ROWS {
+        Rows::Attention
+    } else {
+        Rows::All
+    };
+    let mut out = render_summary(plan, group_by, group_of);
+    out.push('\n');
+    let shown = count_rows(plan, rows);
+    if shown > 0 {
+        out.push_str(&render_rows(plan, rows, crate::text::terminal_width()));
+    }
+    let hidden = all - shown;
+    if hidden > 0 && rows == Rows::Attention {
+        let upgrades = count_rows(plan, Rows::Changes) - shown;
+        out.push_str(&format!(
+            "({shown} rows need a look; {upgrades} upgrade rows and {} rows with nothing to do are counted above: --changes lists the upgrades, --full every row, --format json or csv every field)\n",
+            hidden - upgrades
+        ));
+    } else if hidden > 0 && rows == Rows::Changes {
+        out.push_str(&format!(
+            "({hidden} rows with nothing to do not shown; --full shows them)\n"
+        ));
+    }
+    out
 }

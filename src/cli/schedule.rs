@@ -4,21 +4,19 @@ use super::{load_config, Format, UsageError};
 use crate::daemon::preview;
 use crate::repository::Repository;
 use crate::store::Store;
-use crate::updater::apply::{self, ApplyOptions};
+use crate::updater::apply::ApplyOptions;
 use anyhow::Context;
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
 pub struct ScheduleArgs {
-    /// The fleet config file.
-    #[arg(long, value_name = "FILE")]
-    pub config: std::path::PathBuf,
+    #[arg(long, value_name = "FILE", help = super::CONFIG_HELP)]
+    pub config: Option<std::path::PathBuf>,
     /// How many days ahead to look (1–366).
     #[arg(long, default_value_t = 7)]
     pub days: u32,
-    /// Only hosts whose name matches this glob.
-    #[arg(long, value_name = "GLOB")]
-    pub hosts: Option<String>,
+    #[command(flatten)]
+    pub select: super::SelectArgs,
     /// text (a block per host, a line per window) or json (docs/SCHEDULE.md).
     #[arg(long, default_value = "text")]
     pub format: Format,
@@ -35,7 +33,7 @@ pub async fn schedule(args: ScheduleArgs) -> anyhow::Result<ExitCode> {
         ))
         .into());
     }
-    apply::host_filter(args.hosts.as_deref()).map_err(|e| UsageError(e.to_string()))?;
+    args.select.hosts()?;
     let cfg = load_config(&args.config)?;
     if cfg.schedule.is_empty() {
         return Err(UsageError(format!(
@@ -48,7 +46,10 @@ pub async fn schedule(args: ScheduleArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("opening the image repository {}", cfg.repository.display()))?;
     let store = Store::open(&cfg.state_dir).await?;
     let opts = ApplyOptions {
-        hosts: args.hosts.clone(),
+        hosts: args.select.hosts_text(),
+        selector: args.select.selector.clone(),
+        exclude: args.select.exclude_text(),
+        kinds: args.select.kinds(),
         ..ApplyOptions::default()
     };
     let view = preview::view(&cfg, &store, &repo, &opts, chrono::Utc::now(), args.days).await?;
@@ -56,7 +57,7 @@ pub async fn schedule(args: ScheduleArgs) -> anyhow::Result<ExitCode> {
         return Err(UsageError(format!(
             "no stored scan in {}: run `fwfleet inventory --config {}` first (the schedule plans from stored scans and touches no BMC)",
             cfg.state_dir.display(),
-            args.config.display()
+            cfg.path.display()
         ))
         .into());
     }

@@ -8,9 +8,9 @@ use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
-    /// The fleet config file (its [daemon] table configures the service).
+    /// The fleet config file; its [daemon] table configures the service (default: $FWFLEET_CONFIG, then ./fleet.toml, then /etc/fwfleet/fleet.toml).
     #[arg(long, value_name = "FILE")]
-    pub config: PathBuf,
+    pub config: Option<PathBuf>,
     /// Listen here instead of daemon.bind (default 127.0.0.1:8470; port 0 picks a free one).
     #[arg(long, value_name = "ADDR")]
     pub bind: Option<SocketAddr>,

@@ -18,6 +18,7 @@
 //!   them, `password_command`) and how they travel (proxies, plain http).
 
 mod credentials;
+mod lines;
 mod raw;
 mod settings;
 #[cfg(test)]
@@ -94,6 +95,11 @@ impl Config {
             key: None,
             message,
         })?;
-        validate::config(path, raw)
+        validate::config(path, raw).map_err(|mut problems| {
+            if problems.len() == 1 {
+                return problems.remove(0);
+            }
+            lines::all_at_once(path, text, problems)
+        })
     }
 }

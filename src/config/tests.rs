@@ -463,3 +463,31 @@ fn env_passthrough_refuses_secret_variables() {
         "\u{0}",
     );
 }
+
+/// Issue 18: every problem at once, each with its line and key, in file
+/// order; one problem reads as it always did.
+#[test]
+fn every_problem_is_reported_at_once_with_line_and_key() {
+    let text = format!(
+        "concurrency = 0\n\n{}\n[[hosts]]\nname = \"b\"\nurl = \"10.0.0.6\"\nusername = \"root\"\npassword = \"pw\"\n\n[rollout]\nfailure_budget = 2.0\n",
+        ONE
+    );
+    let e = parse(&text).unwrap_err();
+    let s = e.to_string();
+    assert!(
+        s.starts_with("config /etc/fwfleet/fleet.toml: 3 problems"),
+        "{s}"
+    );
+    let at = |needle: &str| s.find(needle).unwrap_or_else(|| panic!("{needle} in {s}"));
+    assert!(
+        at("line 1: key `concurrency`") < at("line 11: key `hosts[1].url`"),
+        "{s}"
+    );
+    assert!(
+        at("line 11: key `hosts[1].url`") < at("line 16: key `rollout.failure_budget`"),
+        "{s}"
+    );
+    // One problem: the message as before, with its key.
+    let one = parse("concurrency = 0\n").unwrap_err();
+    assert_eq!(one.key.as_deref(), Some("concurrency"));
+}

@@ -371,7 +371,11 @@ impl Check<'_> {
 
 /// Validate the raw file read from `path` into a [`Config`], and the facts
 /// `Config::load` checks about the file itself.
-pub(super) fn config(path: &Path, raw: RawConfig) -> Result<(Config, Facts), ConfigError> {
+/// Every problem the file has is reported at once (issue 18): each table
+/// and each host is checked even when an earlier one failed, with the
+/// defaults in place of what could not be read; within one host or table
+/// the first problem is reported.
+pub(super) fn config(path: &Path, raw: RawConfig) -> Result<(Config, Facts), Vec<ConfigError>> {
     let mut cx = Check {
         path,
         base: path.parent().map(Path::to_path_buf).unwrap_or_default(),
@@ -388,31 +392,70 @@ pub(super) fn config(path: &Path, raw: RawConfig) -> Result<(Config, Facts), Con
         key,
         message,
     };
-    let defaults = cx.defaults(&raw.defaults)?;
+    let mut problems: Vec<ConfigError> = Vec::new();
+    fn keep<T>(r: Result<T, ConfigError>, problems: &mut Vec<ConfigError>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(e) => {
+                problems.push(e);
+                None
+            }
+        }
+    }
+    let defaults = keep(cx.defaults(&raw.defaults), &mut problems).unwrap_or(Defaults {
+        raw: &raw.defaults,
+        limits: Limits::default(),
+        command_timeout: Duration::from_secs(30),
+    });
     let concurrency = raw.concurrency.unwrap_or(64);
     if concurrency == 0 {
-        return Err(err(Some("concurrency".into()), "must be at least 1".into()));
+        problems.push(err(Some("concurrency".into()), "must be at least 1".into()));
     }
     let mut hosts = Vec::with_capacity(raw.hosts.len());
     for (i, h) in raw.hosts.into_iter().enumerate() {
-        hosts.push(cx.host(i, h, &defaults)?);
+        if let Some(h) = keep(cx.host(i, h, &defaults), &mut problems) {
+            hosts.push(h);
+        }
     }
     cx.warn_plain_http();
     let base = cx.base.clone();
     let rel = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
-    let daemon = daemon_of(&raw.daemon, &err, &rel)?;
-    cx.token(&daemon)?;
-    let mut rollout = rollout_of(&raw.rollout, &err, &cx.secret_vars)?;
+    let daemon = match keep(daemon_of(&raw.daemon, &err, &rel), &mut problems) {
+        Some(d) => {
+            keep(cx.token(&d), &mut problems);
+            d
+        }
+        None => DaemonSettings::default(),
+    };
+    let mut rollout = keep(
+        rollout_of(&raw.rollout, &err, &cx.secret_vars),
+        &mut problems,
+    )
+    .unwrap_or_default();
     rollout.hooks.redact = cx.redact;
-    let image_server = image_server_of(&raw.image_server, &err, &rel)?;
-    let schedule = crate::schedule::Schedule::from_specs(&raw.windows)
-        .map_err(|e| err(Some(e.key()), e.to_string()))?;
+    let image_server = keep(
+        image_server_of(&raw.image_server, &err, &rel),
+        &mut problems,
+    )
+    .unwrap_or_default();
+    let schedule = keep(
+        crate::schedule::Schedule::from_specs(&raw.windows)
+            .map_err(|e| err(Some(e.key()), e.to_string())),
+        &mut problems,
+    )
+    .unwrap_or_default();
     let estimates = match &raw.estimates {
         None => crate::schedule::EstimateSettings::default(),
-        Some(spec) => spec
-            .validate()
-            .map_err(|e| err(Some(format!("estimates.{}", e.field)), e.message.clone()))?,
+        Some(spec) => keep(
+            spec.validate()
+                .map_err(|e| err(Some(format!("estimates.{}", e.field)), e.message.clone())),
+            &mut problems,
+        )
+        .unwrap_or_default(),
     };
+    if !problems.is_empty() {
+        return Err(problems);
+    }
     Ok((
         Config {
             path: path.to_path_buf(),

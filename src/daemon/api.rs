@@ -12,7 +12,7 @@ use super::Daemon;
 use crate::config::ResetPolicy;
 use crate::repository::Repository;
 use crate::store::Run;
-use crate::updater::apply::{self, ApplyOptions};
+use crate::updater::apply::ApplyOptions;
 use crate::vocab::Role;
 use crate::vocab::StepOutcome;
 use axum::body::Bytes;
@@ -142,17 +142,43 @@ fn host_summary(h: &HostView) -> Value {
     })
 }
 
-async fn hosts(State(d): State<Arc<Daemon>>) -> Result<Json<Value>, ApiError> {
+/// `GET /api/v1/hosts?hosts=…&selector=…&exclude=…`: the CLI's selection.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HostsQuery {
+    hosts: Option<String>,
+    selector: Option<String>,
+    exclude: Option<String>,
+}
+
+async fn hosts(
+    State(d): State<Arc<Daemon>>,
+    query: Result<Query<HostsQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::bad_request(format!("query: {}", e.body_text())))?;
+    let list = |s: &Option<String>| s.iter().cloned().collect::<Vec<_>>();
+    let chosen = crate::select::HostSelector::parse(
+        &list(&q.hosts),
+        q.selector.as_deref(),
+        &list(&q.exclude),
+        crate::select::Source::Api,
+    )
+    .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let view = d.views.get(&d.cfg, &d.store).await?;
+    let shown: Vec<&HostView> = view
+        .hosts
+        .iter()
+        .filter(|h| chosen.matches(&h.name, &h.labels))
+        .collect();
     let mut by: BTreeMap<&str, usize> = Compliance::ALL.iter().map(|c| (c.as_str(), 0)).collect();
-    for h in &view.hosts {
+    for h in &shown {
         *by.entry(h.compliance.as_str()).or_default() += 1;
     }
     Ok(Json(json!({
         "scan": view.scan,
         "repository_error": view.repository_error,
-        "summary": {"hosts": view.hosts.len(), "by_compliance": by},
-        "hosts": view.hosts.iter().map(host_summary).collect::<Vec<_>>(),
+        "summary": {"hosts": shown.len(), "by_compliance": by},
+        "hosts": shown.iter().map(|h| host_summary(h)).collect::<Vec<_>>(),
     })))
 }
 
@@ -216,8 +242,13 @@ async fn schedule(
             super::preview::MAX_DAYS
         )));
     }
-    crate::updater::apply::host_filter(q.hosts.as_deref())
-        .map_err(|e| ApiError::bad_request(format!("hosts: {e}")))?;
+    crate::select::HostSelector::parse(
+        &q.hosts.iter().cloned().collect::<Vec<_>>(),
+        None,
+        &[],
+        crate::select::Source::Api,
+    )
+    .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let dir = d.cfg.repository.clone();
     let repo = tokio::task::spawn_blocking(move || Repository::open(&dir))
         .await
@@ -306,7 +337,15 @@ async fn run(
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunRequest {
+    /// Host names or globs, comma-separated (`fwfleet apply --hosts`).
     pub hosts: Option<String>,
+    /// A label selector (`--selector`): `rack=r12,role in (db,web),!canary`.
+    pub selector: Option<String>,
+    /// Host names or globs to leave out (`--exclude`).
+    pub exclude: Option<String>,
+    /// Component kinds to update (`--kinds`); absent or empty: every kind.
+    #[serde(default)]
+    pub kinds: Vec<crate::vocab::Kind>,
     pub canary: Option<usize>,
     pub max_parallel: Option<usize>,
     pub failure_budget: Option<f64>,
@@ -343,26 +382,35 @@ impl RunRequest {
         if req.max_parallel == Some(0) {
             return Err(ApiError::bad_request("max_parallel must be at least 1"));
         }
-        let filter = apply::host_filter(req.hosts.as_deref())
-            .map_err(|e| ApiError::bad_request(e.to_string()))?;
-        if let Some(g) = &filter {
-            if !d.cfg.hosts.iter().any(|h| g.is_match(&h.name)) {
-                return Err(ApiError::bad_request(format!(
-                    "hosts '{}' matches no host in {}",
-                    req.hosts.as_deref().unwrap_or(""),
-                    d.cfg.path.display()
-                )));
-            }
-        }
-        Ok(ApplyOptions {
+        let opts = ApplyOptions {
             hosts: req.hosts,
+            selector: req.selector,
+            exclude: req.exclude,
+            kinds: req.kinds,
             canary: req.canary,
             max_parallel: req.max_parallel,
             failure_budget: req.failure_budget,
             reset_policy: req.reset_policy,
             allow_downgrade: req.allow_downgrade,
-            poll: None,
-        })
+            ..ApplyOptions::default()
+        };
+        let chosen = opts
+            .host_selector(crate::select::Source::Api)
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        if !chosen.is_everything()
+            && !d
+                .cfg
+                .hosts
+                .iter()
+                .any(|h| chosen.matches(&h.name, &h.labels))
+        {
+            return Err(ApiError::bad_request(format!(
+                "{} matches no host in {}",
+                chosen.describe(crate::select::Source::Api),
+                d.cfg.path.display()
+            )));
+        }
+        Ok(opts)
     }
 }
 

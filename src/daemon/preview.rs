@@ -29,7 +29,7 @@ pub struct ScheduleView {
     /// When the latest stored scan started: the plan is made from each
     /// host's latest scan, so a stale preview says so.
     pub latest_scan: Option<String>,
-    /// Hosts in the config with no stored scan: not in the preview.
+    /// Hosts in the config with no good stored scan: not in the preview.
     pub unscanned: Vec<String>,
     /// `[estimates]` as configured: the default and the percentile.
     pub estimate_default_secs: u64,
@@ -44,20 +44,20 @@ pub struct ScheduleView {
 
 const NOTE: &str = "best case per host: max_parallel, label caps and canaries can start a host later than shown, never earlier";
 
-/// Every configured host's latest stored scan, as one inventory. A run's
+/// Every configured host's last good stored scan, as one inventory. A run's
 /// rescan saves only the run's hosts, so the latest whole scan alone would
-/// drop the rest of the fleet.
+/// drop the rest of the fleet; a failed scan would plan nothing.
 pub async fn stored_inventory(
     cfg: &Config,
     store: &Store,
 ) -> Result<(Inventory, Vec<String>), DaemonError> {
     let names: Vec<String> = cfg.hosts.iter().map(|h| h.name.clone()).collect();
-    let found = store.latest_hosts(names.clone()).await?;
+    let found = store.latest_good_hosts(names.clone()).await?;
     let mut hosts = Vec::new();
     let mut unscanned = Vec::new();
     for (name, h) in names.into_iter().zip(found) {
         match h {
-            Some(h) => hosts.push(h),
+            Some((h, _)) => hosts.push(h),
             None => unscanned.push(name),
         }
     }
@@ -137,7 +137,7 @@ pub fn render(v: &ScheduleView) -> String {
     if let Some(t) = &v.latest_scan {
         let _ = writeln!(
             out,
-            "planned from each host's latest stored scan (latest {t}); {}",
+            "planned from each host's last good stored scan (latest {t}); {}",
             v.note
         );
     }

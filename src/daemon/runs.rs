@@ -261,7 +261,12 @@ impl Daemon {
             .map_err(|e| DaemonError::Task(e.to_string()))?
             .map_err(|source| DaemonError::Repository { path: dir, source })?;
         let scope = match trigger {
-            Trigger::Api => format!("hosts matching {}", opts.hosts.as_deref().unwrap_or("*")),
+            Trigger::Api => format!(
+                "hosts matching {}",
+                opts.host_selector(crate::select::Source::Api)
+                    .map(|h| h.describe(crate::select::Source::Api))
+                    .unwrap_or_else(|_| "*".into())
+            ),
             Trigger::Window(g) => format!(
                 "window {} for {} host(s), open until {}",
                 g.span.windows.join(","),
@@ -410,10 +415,8 @@ impl Daemon {
         }
         let cfg = only_hosts(cfg, hosts.iter());
         let opts = crate::inventory::scan::ScanOptions {
-            hosts: None,
-            software: false,
-            progress: false,
             cancel: self.shutdown.child_token(),
+            ..Default::default()
         };
         let inv = crate::inventory::scan::scan(&cfg, &opts).await;
         let msg = format!(

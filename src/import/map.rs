@@ -110,6 +110,17 @@ impl Notes {
 pub struct MapOptions {
     /// `password_env` for hosts that set neither `bmc_password_env` nor `bmc_password_file`.
     pub password_env: Option<String>,
+    /// `--group-label KEY`: groups named `KEY_VALUE` / `KEY-VALUE` become
+    /// the label `KEY = "VALUE"`.
+    pub group_labels: Vec<String>,
+}
+
+/// The value a group name gives the label `key` under `--group-label`:
+/// `rack_a` and `rack-a` give `a` for key `rack`.
+pub fn group_label_value<'g>(key: &str, group: &'g str) -> Option<&'g str> {
+    let rest = group.strip_prefix(key)?;
+    let value = rest.strip_prefix('_').or_else(|| rest.strip_prefix('-'))?;
+    (!value.is_empty()).then_some(value)
 }
 
 /// Map every host; `Err` holds the problems (each naming its hosts).
@@ -250,7 +261,8 @@ impl Cx<'_> {
             }
         }
         let proxy = self.text("bmc_proxy");
-        let labels = self.labels();
+        let mut labels = self.labels();
+        self.group_labels(&mut labels, &opts.group_labels);
         Some(ImportedHost {
             name: self.host.name.clone(),
             url: url?,
@@ -425,6 +437,33 @@ impl Cx<'_> {
             std::cmp::Ordering::Greater => Some(true),
             std::cmp::Ordering::Less => Some(false),
             std::cmp::Ordering::Equal => None,
+        }
+    }
+
+    /// `--group-label KEY`: the one group `KEY_VALUE` the host is in becomes
+    /// `KEY = "VALUE"`; two such groups are a problem (a cap per rack needs
+    /// one rack per host); `fwfleet_labels` setting KEY wins.
+    fn group_labels(&mut self, labels: &mut BTreeMap<String, String>, keys: &[String]) {
+        let explicit = self.host.vars.contains_key("fwfleet_labels");
+        for key in keys {
+            let values: Vec<&str> = self
+                .host
+                .groups
+                .iter()
+                .filter_map(|g| group_label_value(key, g))
+                .collect();
+            match values.as_slice() {
+                [] => {}
+                [one] => {
+                    if !(explicit && labels.contains_key(key)) {
+                        labels.insert(key.clone(), (*one).to_string());
+                    }
+                }
+                many => self.problem(format!(
+                    "is in groups {} and --group-label {key} needs at most one\n  hint: keep the host in one {key}_* group, or set fwfleet_labels=\"{key}=VALUE\" on it",
+                    many.iter().map(|v| format!("{key}_{v}")).collect::<Vec<_>>().join(", ")
+                )),
+            }
         }
     }
 

@@ -92,6 +92,10 @@ pub struct ImportOptions {
     pub group: Option<String>,
     /// `password_env` for hosts with no `bmc_password_env` / `bmc_password_file`.
     pub password_env: Option<String>,
+    /// Label keys made from group names (`--group-label rack`): a host in
+    /// group `rack_a` (or `rack-a`) gets `rack = "a"`, which `label_caps`,
+    /// selectors and windows can use.
+    pub group_labels: Vec<String>,
 }
 
 /// A finished import.
@@ -179,6 +183,7 @@ pub fn import_text(path: &Path, text: &str, opts: &ImportOptions) -> Result<Impo
     }
     let map_opts = map::MapOptions {
         password_env: opts.password_env.clone(),
+        group_labels: opts.group_labels.clone(),
     };
     let (imported, notes) = map::map_hosts(&hosts, &map_opts).map_err(|problems| {
         let lines = problems.render();

@@ -434,3 +434,35 @@ fn format_is_detected_by_extension_then_content() {
     assert_eq!(d("hosts", "bmc01 a=b"), Format::Ini);
     assert_eq!(d("hosts", "bmc01:623"), Format::Ini);
 }
+
+/// `--group-label rack` (issue 18): groups `rack_a` / `rack-b` become
+/// `rack = "a"` / `"b"` beside the flag labels; two rack groups on one host
+/// are a problem naming both; `fwfleet_labels` wins.
+#[test]
+fn group_label_turns_prefixed_groups_into_one_label() {
+    let opts = ImportOptions {
+        group_labels: vec!["rack".into()],
+        ..Default::default()
+    };
+    let text = "[rack_a]\nh1\nh3 fwfleet_labels=\"rack=z\"\n[rack-b]\nh2\n[racks:children]\nrack_a\nrack-b\n\
+                [all:vars]\nbmc_user=u\nbmc_password_env=P\n";
+    let i = import_text(Path::new("inv"), text, &opts).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        host(&i, "h1").labels,
+        labels(&[("rack", "a"), ("rack_a", "true"), ("racks", "true")])
+    );
+    assert_eq!(host(&i, "h2").labels["rack"], "b");
+    assert_eq!(host(&i, "h3").labels["rack"], "z");
+    assert!(i.toml.contains("rack = \"a\""), "{}", i.toml);
+    let two = "[rack_a]\nh1\n[rack_b]\nh1\n[all:vars]\nbmc_user=u\nbmc_password_env=P\n";
+    let e = import_text(Path::new("inv"), two, &opts)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("host h1: is in groups rack_a, rack_b and --group-label rack needs at most one"),
+        "{e}"
+    );
+    assert_eq!(map::group_label_value("rack", "rack_a1"), Some("a1"));
+    assert_eq!(map::group_label_value("rack", "racks"), None);
+    assert_eq!(map::group_label_value("rack", "rack_"), None);
+}

@@ -15,17 +15,25 @@ use crate::redfish::error::RedfishError;
 use crate::redfish::inventory as firmware;
 use crate::vocab::{Kind, Role};
 use futures::StreamExt;
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 /// What to scan.
 #[derive(Debug, Clone, Default)]
 pub struct ScanOptions {
-    /// Only hosts whose name matches this glob.
-    pub hosts: Option<globset::GlobMatcher>,
+    /// Which hosts (names, globs, labels, exclusions); the default is every host.
+    pub hosts: crate::select::HostSelector,
     /// Also read SoftwareInventory (host software).
     pub software: bool,
-    /// Print progress lines on stderr.
+    /// Print progress on stderr: a line every [`ScanOptions::progress_every`]
+    /// while hosts are outstanding, naming the slowest of them (so one
+    /// silent BMC is visible at any fleet size), and a last line for a
+    /// large or slow scan.
     pub progress: bool,
+    /// How often a progress line is printed; zero means every 5 s.
+    pub progress_every: std::time::Duration,
+    /// Overrides every host's `scan_deadline_secs` (`--host-timeout`).
+    pub deadline: Option<std::time::Duration>,
     /// Cancelled on Ctrl-C: hosts stop reading, log out, and report "interrupted".
     pub cancel: tokio_util::sync::CancellationToken,
 }
@@ -36,30 +44,57 @@ pub async fn scan(cfg: &Config, opts: &ScanOptions) -> Inventory {
     let hosts: Vec<&HostConfig> = cfg
         .hosts
         .iter()
-        .filter(|h| opts.hosts.as_ref().is_none_or(|g| g.is_match(&h.name)))
+        .filter(|h| opts.hosts.matches(&h.name, &h.labels))
         .collect();
     let total = hosts.len();
     let t0 = Instant::now();
     let mut done = 0usize;
     let mut failed = 0usize;
     let mut results: Vec<(usize, HostInventory)> = Vec::with_capacity(total);
+    // Hosts being read now, with when they started: what a progress line names.
+    let running: std::sync::Mutex<BTreeMap<usize, (String, Instant)>> = Default::default();
+    let running = &running;
+    let deadline = opts.deadline;
     let mut stream = futures::stream::iter(hosts.into_iter().enumerate())
-        .map(|(i, h)| async move { (i, scan_host(h, opts.software, &opts.cancel).await) })
+        .map(|(i, h)| async move {
+            running
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(i, (h.name.clone(), Instant::now()));
+            let inv = scan_host_within(h, opts.software, &opts.cancel, deadline).await;
+            running.lock().unwrap_or_else(|e| e.into_inner()).remove(&i);
+            (i, inv)
+        })
         .buffer_unordered(cfg.concurrency);
-    let mut last_report = Instant::now();
-    while let Some((i, inv)) = stream.next().await {
-        done += 1;
-        if !inv.ok {
-            failed += 1;
+    let every = if opts.progress_every.is_zero() {
+        std::time::Duration::from_secs(5)
+    } else {
+        opts.progress_every
+    };
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    let mut printed = false;
+    loop {
+        tokio::select! {
+            next = stream.next() => {
+                let Some((i, inv)) = next else { break };
+                done += 1;
+                if !inv.ok {
+                    failed += 1;
+                }
+                results.push((i, inv));
+            }
+            _ = tick.tick(), if opts.progress => {
+                let waiting = running.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                eprintln!("{}", progress_line(done, total, failed, t0.elapsed(), &waiting));
+                printed = true;
+            }
         }
-        if opts.progress && (last_report.elapsed().as_secs() >= 2 || done == total) {
-            eprintln!(
-                "inventory: {done}/{total} hosts ({failed} failed) in {:.1}s",
-                t0.elapsed().as_secs_f64()
-            );
-            last_report = Instant::now();
-        }
-        results.push((i, inv));
+    }
+    if opts.progress && (printed || total > 20) {
+        eprintln!(
+            "inventory: {done}/{total} hosts ({failed} failed) in {:.1}s",
+            t0.elapsed().as_secs_f64()
+        );
     }
     results.sort_by_key(|(i, _)| *i);
     Inventory {
@@ -68,18 +103,59 @@ pub async fn scan(cfg: &Config, opts: &ScanOptions) -> Inventory {
     }
 }
 
+/// `inventory: 11/12 hosts (0 failed) in 10.0s; waiting for bmc-0007 (10.0s)`:
+/// the hosts read longest first, at most five named.
+fn progress_line(
+    done: usize,
+    total: usize,
+    failed: usize,
+    elapsed: std::time::Duration,
+    running: &BTreeMap<usize, (String, Instant)>,
+) -> String {
+    let mut line = format!(
+        "inventory: {done}/{total} hosts ({failed} failed) in {:.1}s",
+        elapsed.as_secs_f64()
+    );
+    let mut waiting: Vec<&(String, Instant)> = running.values().collect();
+    waiting.sort_by_key(|(name, since)| (*since, name.clone()));
+    if !waiting.is_empty() {
+        let named: Vec<String> = waiting
+            .iter()
+            .take(5)
+            .map(|(name, since)| format!("{name} ({:.0}s)", since.elapsed().as_secs_f64()))
+            .collect();
+        line.push_str("; waiting for ");
+        line.push_str(&named.join(", "));
+        if waiting.len() > 5 {
+            line.push_str(&format!(" and {} more", waiting.len() - 5));
+        }
+    }
+    line
+}
+
 /// Scan one host; never fails, never outlives its deadline, always logs out.
 pub async fn scan_host(
     h: &HostConfig,
     software: bool,
     cancel: &tokio_util::sync::CancellationToken,
 ) -> HostInventory {
+    scan_host_within(h, software, cancel, None).await
+}
+
+/// [`scan_host`] with the deadline `deadline` instead of the host's
+/// `scan_deadline_secs` when given.
+async fn scan_host_within(
+    h: &HostConfig,
+    software: bool,
+    cancel: &tokio_util::sync::CancellationToken,
+    deadline: Option<std::time::Duration>,
+) -> HostInventory {
     let t0 = Instant::now();
     let mut inv = HostInventory::unread(&h.name, &h.url);
     let result = match BmcClient::new(h) {
         Err(e) => Err(e),
         Ok(client) => {
-            let deadline = h.limits.scan_deadline;
+            let deadline = deadline.unwrap_or(h.limits.scan_deadline);
             let r = tokio::select! {
                 r = tokio::time::timeout(deadline, read(&client, software, &mut inv)) => match r {
                     Ok(r) => r,

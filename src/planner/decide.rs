@@ -54,10 +54,20 @@ pub fn plan_host<S: ImageSource + ?Sized>(
             deps: Vec::new(),
         })
         .collect();
+    // A kind outside `--kinds` keeps its version in this plan: its unit is
+    // settled before prerequisites are resolved, so nothing relies on an
+    // update of it, and its row is left out.
+    for u in units
+        .iter_mut()
+        .filter(|u| !policy.covers(u.component.kind))
+    {
+        u.state = State::Done(Row::new(Action::UpToDate, "kind not selected"));
+    }
     resolve_prerequisites(&mut units, policy);
     let steps = order(units, policy)
         .into_iter()
         .flat_map(Unit::into_steps)
+        .filter(|s| policy.covers(s.kind))
         .collect();
     HostPlan {
         name: host.name.clone(),

@@ -39,6 +39,8 @@
 //!   output, whose JSON is a stable interface.
 //! - `decide`: the rules above, prerequisite resolution and step order.
 //! - `render`: [`render_table`] and [`render_csv`].
+//! - `view`: the views that read at fleet scale (a summary per group ×
+//!   kind, only the changes, rows cut to the terminal's width).
 //!
 //! Architecture invariant: this module knows nothing about Redfish, files or
 //! the repository's manifest; the caller adapts the repository to
@@ -47,6 +49,7 @@
 mod decide;
 mod model;
 mod render;
+pub mod view;
 
 #[cfg(test)]
 mod tests;

@@ -124,6 +124,18 @@ pub struct Policy {
     /// both the BMC's `VersionScheme` and the image's: the operator's word
     /// is last.
     pub scheme_overrides: BTreeMap<Kind, VersionScheme>,
+    /// Plan only these component kinds (`--kinds bios,bmc`); empty plans
+    /// every kind. A kind left out is not changed by this plan, so a
+    /// prerequisite that only its update would meet blocks the step that
+    /// needs it.
+    pub kinds: Vec<Kind>,
+}
+
+impl Policy {
+    /// Whether this plan covers components of `kind`.
+    pub fn covers(&self, kind: Kind) -> bool {
+        self.kinds.is_empty() || self.kinds.contains(&kind)
+    }
 }
 
 impl Policy {
@@ -147,6 +159,7 @@ impl Default for Policy {
             order: Self::DEFAULT_ORDER.to_vec(),
             allow_downgrade: false,
             scheme_overrides: BTreeMap::new(),
+            kinds: Vec::new(),
         }
     }
 }

@@ -508,6 +508,47 @@ fn prerequisite_met_by_running_bmc() {
     );
 }
 
+/// `--kinds bios` (issue 18): the BMC row is left out, and the BMC update
+/// the BIOS would need is not planned, so the BIOS is blocked saying why.
+#[test]
+fn kinds_leave_other_kinds_out_and_unplanned() {
+    let policy = Policy {
+        kinds: vec![Bios],
+        ..Policy::default()
+    };
+    check(
+        vec![
+            comp("BIOS", Bios, "2.10.2"),
+            comp("iDRAC", Bmc, "5.10.00.00"),
+        ],
+        &[
+            needs(img("BIOS_2.19.1.exe", Bios, "2.19.1"), Bmc, "6.00.00.00"),
+            img("iDRAC_7.00.00.00.exe", Bmc, "7.00.00.00"),
+        ],
+        policy,
+        &[(
+            "BIOS blocked 2.10.2 -> 2.19.1 [BIOS_2.19.1.exe]",
+            "needs bmc ≥ 6.00.00.00, but bmc runs 5.10.00.00 and the plan does not upgrade it",
+        )],
+    );
+    let only_bmc = Policy {
+        kinds: vec![Bmc],
+        ..Policy::default()
+    };
+    check(
+        vec![
+            comp("BIOS", Bios, "2.10.2"),
+            comp("iDRAC", Bmc, "5.10.00.00"),
+        ],
+        &[img("iDRAC_7.00.00.00.exe", Bmc, "7.00.00.00")],
+        only_bmc,
+        &[(
+            "iDRAC upgrade 5.10.00.00 -> 7.00.00.00 [iDRAC_7.00.00.00.exe]",
+            "newer image",
+        )],
+    );
+}
+
 #[test]
 fn prerequisite_met_by_earlier_bmc_step() {
     // The operator asked for BIOS first; the dependency still puts the BMC

@@ -58,6 +58,18 @@ impl Store {
         self.sqlite_call(move |db| db.latest_host(&name)).await
     }
 
+    /// Each host's last good inventory: for every name, in that order, the
+    /// most recent scan that read it successfully and that scan's start
+    /// time (RFC 3339), or `None` when no scan ever did. What cached views
+    /// show, so that one partial scan does not shrink the fleet.
+    pub async fn latest_good_hosts(
+        &self,
+        names: Vec<String>,
+    ) -> Result<Vec<Option<(HostInventory, String)>>, StoreError> {
+        self.sqlite_call(move |db| db.latest_good_hosts(&names))
+            .await
+    }
+
     /// [`Store::latest_host`] for every name, in that order, in one read.
     pub async fn latest_hosts(
         &self,

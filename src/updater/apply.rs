@@ -23,8 +23,17 @@ use tokio_util::sync::CancellationToken;
 /// What the operator asked for on top of the config's `[rollout]`.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ApplyOptions {
-    /// Only hosts whose name matches this glob.
+    /// Only hosts whose name matches these names or globs (comma-separated).
     pub hosts: Option<String>,
+    /// Only hosts whose labels satisfy this selector (`rack=r12,!canary`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub selector: Option<String>,
+    /// Leave out hosts matching these names or globs (comma-separated).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exclude: Option<String>,
+    /// Only these component kinds; empty is every kind.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub kinds: Vec<crate::vocab::Kind>,
     pub canary: Option<usize>,
     pub max_parallel: Option<usize>,
     pub failure_budget: Option<f64>,
@@ -33,6 +42,9 @@ pub struct ApplyOptions {
     /// Task poll interval when the BMC gives no `Retry-After` (default 1 s).
     #[serde(skip)]
     pub poll: Option<Duration>,
+    /// Print scan progress on stderr (the CLI's choice, not the service's).
+    #[serde(skip)]
+    pub progress: bool,
 }
 
 impl ApplyOptions {
@@ -42,6 +54,7 @@ impl ApplyOptions {
     pub fn policy(&self) -> planner::Policy {
         planner::Policy {
             allow_downgrade: self.allow_downgrade,
+            kinds: self.kinds.clone(),
             ..planner::Policy::default()
         }
     }
@@ -74,8 +87,8 @@ pub enum ApplyError {
     Jobs(#[from] jobs::JobsError),
     #[error("image server: {0}")]
     ImageServer(#[from] crate::imageserver::ImageServerError),
-    #[error("--hosts '{glob}': {detail}")]
-    Glob { glob: String, detail: String },
+    #[error(transparent)]
+    Select(#[from] crate::select::SelectError),
 }
 
 /// Which command started a run.
@@ -166,17 +179,21 @@ impl Prepared {
     }
 }
 
-/// Compile `--hosts`.
-pub fn host_filter(glob: Option<&str>) -> Result<Option<globset::GlobMatcher>, ApplyError> {
-    glob.map(|g| {
-        globset::Glob::new(g)
-            .map(|g| g.compile_matcher())
-            .map_err(|e| ApplyError::Glob {
-                glob: g.to_string(),
-                detail: e.to_string(),
-            })
-    })
-    .transpose()
+impl ApplyOptions {
+    /// The host selection these options make; `source` names the flags
+    /// (CLI) or body fields (API) in an error.
+    pub fn host_selector(
+        &self,
+        source: crate::select::Source,
+    ) -> Result<crate::select::HostSelector, ApplyError> {
+        let list = |s: &Option<String>| s.iter().cloned().collect::<Vec<_>>();
+        Ok(crate::select::HostSelector::parse(
+            &list(&self.hosts),
+            self.selector.as_deref(),
+            &list(&self.exclude),
+            source,
+        )?)
+    }
 }
 
 /// Scan the fleet (saved in the store), plan, and turn the plan into jobs.
@@ -187,13 +204,13 @@ pub async fn prepare(
     opts: &ApplyOptions,
     cancel: &CancellationToken,
 ) -> Result<Prepared, ApplyError> {
-    let filter = host_filter(opts.hosts.as_deref())?;
     let scan_opts = crate::inventory::scan::ScanOptions {
-        hosts: filter.clone(),
-        software: false,
-        progress: false,
+        hosts: opts.host_selector(crate::select::Source::Cli)?,
+        progress: opts.progress,
         cancel: cancel.clone(),
+        ..Default::default()
     };
+    // The scan reads only the chosen hosts.
     let inventory = crate::inventory::scan::scan(cfg, &scan_opts).await;
     let scan_id = store.save_inventory(&inventory).await?;
     prepare_from(cfg, repo, store, opts, inventory, scan_id).await
@@ -201,7 +218,7 @@ pub async fn prepare(
 
 /// [`prepare`] from an inventory already at hand (`scan_id` names where it
 /// was saved): the schedule preview plans from the stored scans this way,
-/// without touching a BMC.
+/// without touching a BMC. Hosts outside the selection are dropped.
 pub async fn prepare_from(
     cfg: &Config,
     repo: &Repository,
@@ -210,9 +227,20 @@ pub async fn prepare_from(
     mut inventory: Inventory,
     scan_id: i64,
 ) -> Result<Prepared, ApplyError> {
-    let filter = host_filter(opts.hosts.as_deref())?;
-    if let Some(g) = &filter {
-        inventory.hosts.retain(|h| g.is_match(&h.name));
+    let selector = opts.host_selector(crate::select::Source::Cli)?;
+    if !selector.is_everything() {
+        let labels: std::collections::HashMap<&str, &std::collections::BTreeMap<String, String>> =
+            cfg.hosts
+                .iter()
+                .map(|h| (h.name.as_str(), &h.labels))
+                .collect();
+        let none = std::collections::BTreeMap::new();
+        inventory.hosts.retain(|h| {
+            selector.matches(
+                &h.name,
+                labels.get(h.name.as_str()).copied().unwrap_or(&none),
+            )
+        });
     }
     // Never plan a host whose earlier update may still be running. Resume
     // (called first by `apply` and `serve`) decides such steps; what is left
@@ -235,7 +263,7 @@ pub async fn prepare_from(
         .retain(|h| !held_back.iter().any(|b| b.host == h.name));
     let plan = planner::plan(&inventory, &RepoSource(repo), &opts.policy());
     let activate = opts.rollout(&cfg.rollout).reset_policy != ResetPolicy::Never;
-    let jobs = jobs::from_plan(&plan, cfg, filter.as_ref(), activate)?;
+    let jobs = jobs::from_plan(&plan, cfg, activate)?;
     Ok(Prepared {
         scan_id,
         inventory,
@@ -403,13 +431,14 @@ pub fn render_table(r: &RolloutReport) -> String {
     };
     let _ = writeln!(
         out,
-        "\nrun {}: {} in {:.1}s; hosts: {}; steps: {}; failed hosts {} (budget {})",
+        "\nrun {}: {} in {:.1}s; hosts: {}; steps: {}; {} of {} host(s) failed (failure budget {} host(s))",
         r.run_id,
         r.status,
         r.duration_ms as f64 / 1000.0,
         by(&r.hosts_by_result),
         by(&r.steps_by_outcome),
         r.failed_hosts,
+        r.hosts.len(),
         r.failure_budget
     );
     if let Some(why) = &r.halted_reason {

@@ -16,7 +16,8 @@ use crate::updater::host::{HostJob, PlannedStep};
 #[error("{0}")]
 pub struct JobsError(pub String);
 
-/// Hosts with something to flash, plan order; `only` filters host names.
+/// Hosts with something to flash, plan order (the plan holds only the
+/// chosen hosts: the scan read no other).
 ///
 /// Every step comes from the plan row's [`Execution`], which the planner
 /// filled in from the repository's answer: nothing is looked up again. With
@@ -29,14 +30,10 @@ pub struct JobsError(pub String);
 pub fn from_plan(
     plan: &Plan,
     cfg: &Config,
-    only: Option<&globset::GlobMatcher>,
     activate_staged: bool,
 ) -> Result<Vec<HostJob>, JobsError> {
     let mut jobs = Vec::new();
     for hp in &plan.hosts {
-        if only.is_some_and(|g| !g.is_match(&hp.name)) {
-            continue;
-        }
         let mut steps = Vec::new();
         let mut activations = Vec::new();
         for s in &hp.steps {

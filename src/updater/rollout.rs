@@ -124,12 +124,19 @@ impl Gate {
     }
 }
 
+/// How many of `total` hosts may fail under a failure budget of `share`
+/// before the rollout halts: the one rule the dry run, the halt message and
+/// the report share.
+pub fn budget_hosts(share: f64, total: usize) -> usize {
+    (share * total as f64 + 1e-9).floor() as usize
+}
+
 /// Run `jobs` (plan order) under the rollout settings in `shared`.
 pub async fn run(jobs: Vec<HostJob>, shared: Arc<Shared>) -> Result<RolloutReport, StoreError> {
     let t0 = Instant::now();
     let r = &shared.rollout;
     let total = jobs.len();
-    let allowed = (r.failure_budget * total as f64 + 1e-9).floor() as usize;
+    let allowed = budget_hosts(r.failure_budget, total);
     let gate = Arc::new(Gate {
         fleet: Arc::new(Semaphore::new(r.max_parallel)),
         labels: Mutex::new(HashMap::new()),
@@ -254,7 +261,7 @@ async fn batch(
                         gate.halt(format!("canary {} failed: {}", rep.name, rep.message));
                     } else if *f > gate.allowed {
                         gate.halt(format!(
-                            "{} host(s) failed, more than the failure budget of {} (last: {})",
+                            "{} host(s) failed, over the failure budget of {} host(s): no new host starts; hosts already running finish and are counted in the report (last: {})",
                             *f, gate.allowed, rep.message
                         ));
                     }

@@ -863,6 +863,48 @@ fn host_spans(store: &SqliteStore, run_id: i64) -> BTreeMap<String, (String, Str
 
 #[tokio::test(flavor = "multi_thread")]
 async fn label_caps_keep_one_host_per_rack_busy_while_racks_run_side_by_side() {
+    // Hosts 1-3 in rack a, 4-6 in rack b.
+    rack_caps_hold(|i| {
+        let rack = if i <= 3 { "a" } else { "b" };
+        format!("labels = {{ rack = \"{rack}\" }}")
+    })
+    .await;
+}
+
+/// Issue 18: Ansible groups `rack_a`/`rack_b`, imported with
+/// `--group-label rack`, become `rack = "a"`/`"b"`, which a per-rack cap uses.
+#[tokio::test(flavor = "multi_thread")]
+async fn ansible_rack_groups_imported_with_group_label_are_usable_as_label_caps() {
+    let ini = "[rack_a]\nbmc-0001\nbmc-0002\nbmc-0003\n[rack_b]\nbmc-0004\nbmc-0005\nbmc-0006\n\
+               [racks:children]\nrack_a\nrack_b\n[all:vars]\nbmc_user=admin\nbmc_password_env=UNUSED\n";
+    let imported = fwfleet::import::import_text(
+        Path::new("hosts.ini"),
+        ini,
+        &fwfleet::import::ImportOptions {
+            group_labels: vec!["rack".into()],
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let labels: BTreeMap<String, BTreeMap<String, String>> = imported
+        .hosts
+        .iter()
+        .map(|h| (h.name.clone(), h.labels.clone()))
+        .collect();
+    assert_eq!(labels["bmc-0002"]["rack"], "a", "{labels:?}");
+    assert_eq!(labels["bmc-0005"]["rack"], "b", "{labels:?}");
+    assert_eq!(labels["bmc-0005"]["rack_b"], "true", "{labels:?}");
+    rack_caps_hold(|i| {
+        let l = &labels[&format!("bmc-{i:04}")];
+        let pairs: Vec<String> = l.iter().map(|(k, v)| format!("{k} = \"{v}\"")).collect();
+        format!("labels = {{ {} }}", pairs.join(", "))
+    })
+    .await;
+}
+
+/// Six generic hosts labelled by `labels_of(1..=6)` under `label_caps = {
+/// rack = 1 }`: hosts of one rack never run at once, the two racks do.
+async fn rack_caps_hold(labels_of: impl Fn(usize) -> String) {
     let s = setup(
         FleetConfig {
             count: 6,
@@ -876,12 +918,10 @@ async fn label_caps_keep_one_host_per_rack_busy_while_racks_run_side_by_side() {
         "canary = 0\nmax_parallel = 6\nlabel_caps = { rack = 1 }\nstep_deadline_secs = 60",
     )
     .await;
-    // Hosts 1-3 in rack a, 4-6 in rack b.
     let mut text = std::fs::read_to_string(&s.config).unwrap();
     for i in 1..=6 {
         let name = format!("name = \"bmc-{i:04}\"");
-        let rack = if i <= 3 { "a" } else { "b" };
-        text = text.replace(&name, &format!("{name}\nlabels = {{ rack = \"{rack}\" }}"));
+        text = text.replace(&name, &format!("{name}\n{}", labels_of(i)));
     }
     std::fs::write(&s.config, text).unwrap();
     let (report, cfg, store) = bios_rollout(&s, 6).await;

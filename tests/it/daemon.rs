@@ -310,6 +310,11 @@ async fn auth_healthz_and_json_errors() {
         (r#"{"reset_policy": "sometimes"}"#, "reset_policy"),
         (r#"{"hosts": "rack9-*"}"#, "matches no host"),
         (r#"{"hosts": "a[b"}"#, "a[b"),
+        (r#"{"selector": "rack="}"#, "selector 'rack='"),
+        (r#"{"selector": "rack=r99"}"#, "matches no host"),
+        (r#"{"hosts": "rack=r1"}"#, "label term"),
+        (r#"{"exclude": "bmc-*"}"#, "matches no host"),
+        (r#"{"kinds": ["gpu"]}"#, "kinds"),
         ("[1, 2]", "body"),
     ];
     for (body, words) in bad {
@@ -514,6 +519,96 @@ async fn a_rollout_started_through_the_api_updates_every_host_and_shows_in_runs_
         (StatusCode::CONFLICT, "run-not-active")
     );
     svc.shutdown().await;
+}
+
+/// Issue 18: the API takes the CLI's selection: a label selector, an
+/// exclusion and component kinds choose what a run touches.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_api_run_takes_a_label_selector_an_exclusion_and_kinds() {
+    let s = fleet_with_bmc_images(4, timing(), "max_parallel = 4").await;
+    // BIOS images too, which `kinds: ["bmc"]` must leave alone.
+    super::apply::repository_of_kind(
+        &s,
+        mock_bmc::Kind::Bios,
+        mock_bmc::vstyle::Bump::Minor,
+        None,
+    )
+    .await;
+    let mut text = std::fs::read_to_string(&s.config).unwrap();
+    for i in 1..=4 {
+        let name = format!("name = \"bmc-{i:04}\"");
+        let rack = if i <= 3 { "a" } else { "b" };
+        text = text.replace(&name, &format!("{name}\nlabels = {{ rack = \"{rack}\" }}"));
+    }
+    std::fs::write(&s.config, text).unwrap();
+    let before = flashes(&s);
+    let svc = start_service(&s.config).await;
+    let (status, v) = svc
+        .json(
+            "POST",
+            "/api/v1/runs",
+            Some(r#"{"selector": "rack=a", "exclude": "bmc-0002", "kinds": ["bmc"]}"#),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+    let id = v["run_id"].as_i64().unwrap();
+    let done = svc.wait_run(id).await;
+    assert_eq!(done["run"]["status"], "completed", "{done:#}");
+    // The fleet view takes the same selection.
+    let (status, v) = svc
+        .json(
+            "GET",
+            "/api/v1/hosts?selector=rack%3Da&exclude=bmc-0002",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let names: Vec<&str> = v["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["bmc-0001", "bmc-0003"], "{v}");
+    assert_eq!(v["summary"]["hosts"], 2, "{v}");
+    let (status, v) = svc
+        .json("GET", "/api/v1/hosts?selector=rack%3D", None)
+        .await;
+    assert_eq!(
+        (status, error_code(&v)),
+        (StatusCode::BAD_REQUEST, "bad-request"),
+        "{v}"
+    );
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("selector 'rack='"),
+        "{v}"
+    );
+    assert_eq!(
+        done["run"]["options"]["options"]["selector"], "rack=a",
+        "{done:#}"
+    );
+    assert_eq!(
+        done["run"]["options"]["options"]["kinds"],
+        json!(["bmc"]),
+        "{done:#}"
+    );
+    // Hosts run in parallel: their steps are journaled in any order.
+    let mut hosts: Vec<&str> = done["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|st| st["host"].as_str().unwrap())
+        .collect();
+    hosts.sort();
+    assert_eq!(hosts, ["bmc-0001", "bmc-0003"], "{done:#}");
+    svc.shutdown().await;
+    // One flash each on the chosen hosts (their BMC), none elsewhere.
+    let after = flashes(&s);
+    let diff: Vec<u64> = after.iter().zip(&before).map(|(a, b)| a - b).collect();
+    assert_eq!(diff, [1, 0, 1, 0], "{done:#}");
 }
 
 fn slow_timing() -> Timing {

@@ -7,6 +7,7 @@ mod catalog;
 mod daemon;
 mod demo;
 mod docs;
+mod ergonomics;
 mod inventory;
 mod inventory_edges;
 mod mock_versions;

@@ -142,6 +142,40 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// For each of `names`, in that order: the most recent scan that read
+    /// the host successfully, with that scan's start time; `None` for a
+    /// host no scan ever read. One read transaction.
+    pub fn latest_good_hosts(
+        &self,
+        names: &[String],
+    ) -> Result<Vec<Option<(HostInventory, String)>>, StoreError> {
+        self.read("read a host's last good inventory", |tx| {
+            names.iter().map(|n| latest_good_of(tx, n)).collect()
+        })
+    }
+}
+
+fn latest_good_of(
+    tx: &Transaction<'_>,
+    name: &str,
+) -> Result<Option<(HostInventory, String)>, Fail> {
+    let row: Option<(String, String)> = tx
+        .query_row(
+            "SELECT h.inventory_json, s.scanned_at FROM scan_hosts h \
+             JOIN scans s ON s.id = h.scan_id \
+             WHERE h.host = ?1 AND h.ok \
+             ORDER BY h.scan_id DESC, h.ordinal DESC LIMIT 1",
+            [name],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    match row {
+        None => Ok(None),
+        Some((json, at)) => Ok(Some((serde_json::from_str(&json)?, at))),
+    }
+}
+
 fn latest_of(tx: &Transaction<'_>, name: &str) -> Result<Option<HostInventory>, Fail> {
     let json: Option<String> = tx
         .query_row(
