@@ -22,7 +22,7 @@ pub struct ScheduleArgs {
     pub format: Format,
 }
 
-/// Plans from each host's latest stored scan: a preview touches no BMC.
+/// Plans from each host's last good stored scan: a preview touches no BMC.
 /// Exit 0; 1 when a window cannot fit any planned step of some host.
 pub async fn schedule(args: ScheduleArgs) -> anyhow::Result<ExitCode> {
     if !(1..=preview::MAX_DAYS).contains(&args.days) {
