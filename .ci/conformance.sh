@@ -1,20 +1,30 @@
 #!/usr/bin/env bash
 # Redfish conformance: runs the DMTF Redfish Service Validator against each mock-bmc persona.
 #
-# Usage: .ci/conformance.sh [PROFILE...]
+# Usage: .ci/conformance.sh [PROFILE[:VARIANT]...]
 #
 #   PROFILE...            personas to check; default: $PROFILES, else "generic"
 #                         e.g. .ci/conformance.sh generic openbmc idrac ilo supermicro xcc
+#                         A persona without :VARIANT also brings its variants (ilo:legacy,
+#                         xcc:ami, generic:legacy-layout) unless CONFORMANCE_VARIANTS=0.
 #
-# For each persona it starts `mock-bmc serve --count 1 --profile P` twice and validates it:
+# For each persona (and variant) it starts `mock-bmc serve --count 1 --profile P [--variant V]
+# --behaviour B` and validates it, for each behaviour B in $CONFORMANCE_BEHAVIOURS:
 #   http-session   plain HTTP, validator logs in with a Redfish session (--authtype Session)
 #   https-basic    --tls (self-signed), validator uses HTTP Basic auth (--authtype Basic)
-# and prints `conformance P <pass>: pass=N warn=N fail=N (...)`. Exit status is non-zero if any
-# pass has a FAIL, the validator errored, checked nothing, or the mock did not come up.
+#   after-update   field only, plain HTTP + session: first an update is left in flight the
+#                  way the vendor runs it (a staged BIOS: tasks, Dell jobs, staged and
+#                  Available- entries, iLO Oem.Hpe results, Supermicro's Verify task and
+#                  update mode), then the validator walks the tree with all of that in it
+# and prints `conformance P[:V] B <pass>: pass=N warn=N fail=N (...)`. Exit status is non-zero
+# if any pass has a FAIL, the validator errored, checked nothing, or the mock did not come up.
 #
 # Environment (all optional):
 #   PROFILES              space-separated persona list (used when no arguments are given)
-#   CONFORMANCE_PASSES    which passes to run; default "http-session https-basic"
+#   CONFORMANCE_PASSES    passes for the field behaviour; default "http-session https-basic after-update"
+#   CONFORMANCE_IDEAL_PASSES passes for the ideal behaviour; default "http-session"
+#   CONFORMANCE_BEHAVIOURS behaviours to check; default "field ideal"
+#   CONFORMANCE_VARIANTS  1 (default): add each persona's variants; 0: only what is named
 #   MOCK_BMC_BIN          prebuilt mock-bmc binary; otherwise `cargo build --release -p mock-bmc`
 #                         (honours CARGO_TARGET_DIR and cargo config)
 #   FWFLEET_CI_CACHE      cache dir for the validator virtualenv; default ~/.cache/fwfleet-ci
@@ -38,15 +48,29 @@ REQ_FILE="$SCRIPT_DIR/validator-requirements.txt"
 CACHE=${FWFLEET_CI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fwfleet-ci}
 WORK=${CONFORMANCE_WORKDIR:-${TMPDIR:-/tmp}/fwfleet-validator}
 CSDL_SRC=${REDFISH_CSDL_DIR:-$REPO/../shared/redfish/csdl}
-PASSES=${CONFORMANCE_PASSES:-http-session https-basic}
+PASSES=${CONFORMANCE_PASSES:-http-session https-basic after-update}
+IDEAL_PASSES=${CONFORMANCE_IDEAL_PASSES:-http-session}
+BEHAVIOURS=${CONFORMANCE_BEHAVIOURS:-field ideal}
 READY_TIMEOUT=${MOCK_READY_TIMEOUT:-60}
 RUN_TIMEOUT=${VALIDATOR_RUN_TIMEOUT:-1200}
 MOCK_USER=admin
 if [ "$#" -gt 0 ]; then
-    PROFILE_LIST="$*"
+    NAMED="$*"
 else
-    PROFILE_LIST=${PROFILES:-generic}
+    NAMED=${PROFILES:-generic}
 fi
+PROFILE_LIST=""
+for p in $NAMED; do
+    PROFILE_LIST="$PROFILE_LIST $p"
+    if [ "${CONFORMANCE_VARIANTS:-1}" = 1 ] && [ "${p#*:}" = "$p" ]; then
+        case "$p" in
+            ilo) PROFILE_LIST="$PROFILE_LIST ilo:legacy" ;;
+            xcc) PROFILE_LIST="$PROFILE_LIST xcc:ami" ;;
+            generic) PROFILE_LIST="$PROFILE_LIST generic:legacy-layout" ;;
+        esac
+    fi
+done
+PROFILE_LIST=${PROFILE_LIST# }
 
 log() { printf '%s\n' "conformance: $*"; }
 die() { printf '%s\n' "conformance: error: $*" >&2; exit 2; }
@@ -340,12 +364,77 @@ def artifact(path, name):
     print(exe)
 
 
+def update_first(url, user, password, mock_bin, work, fleet):
+    """Leave an update in flight the way the persona's vendor runs it: a newer BIOS image
+    staged for the next host reset (Supermicro: uploaded and verified, waiting for
+    StartUpdate), plus a finished NIC update where the persona completes one without a
+    reset. Waits until /mock/state shows it; prints what it left."""
+    import http.server, json, subprocess, threading, time, warnings
+    import requests
+    warnings.filterwarnings("ignore")
+    s = requests.Session()
+    s.trust_env = False
+    s.auth = (user, password)
+    s.verify = False
+
+    def state():
+        return s.get(url + "/mock/state", timeout=10).json()
+
+    st = state()
+    persona, variant, model = st["persona"], st.get("variant", "standard"), st["model"]
+    bios = next(c for c in st["components"] if c["kind"] == "bios" and c["role"] == "active")
+    os.makedirs(work, exist_ok=True)
+    name = "bios.signed.flash" if persona == "ilo" else "bios.img"
+    path = os.path.join(work, name)
+    # A version the mock's own style makes newer: make-images computes it from the fleet.
+    subprocess.run([mock_bin, "make-images", "--fleet", fleet, "--out", work, "--components", "bios"],
+                   check=True, stdout=subprocess.DEVNULL)
+    spec = json.load(open(os.path.join(work, "images.json")))[0]
+    os.replace(os.path.join(work, spec["file"]), path)
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                          lambda *a, **k: Quiet(*a, directory=work, **k))
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    image_url = "http://127.0.0.1:{}/{}".format(srv.server_address[1], name)
+    us = s.get(url + "/redfish/v1/UpdateService", timeout=10).json()
+    if persona == "supermicro":
+        params = {"Targets": ["/redfish/v1/Systems/1/Bios"], "@Redfish.OperationApplyTime": "OnStartUpdateRequest",
+                  "Oem": {"Supermicro": {"BIOS": {"PreserveME": True, "PreserveNVRAM": True, "PreserveSMBIOS": True}}}}
+        files = {"UpdateParameters": (None, json.dumps(params), "application/json"),
+                 "UpdateFile": (name, open(path, "rb"), "application/octet-stream")}
+        r = s.post(url + us["MultipartHttpPushUri"], files=files, timeout=60)
+    else:
+        body = {"ImageURI": image_url}
+        if persona != "ilo":
+            body["@Redfish.OperationApplyTime"] = "OnReset"
+        r = s.post(url + us["Actions"]["#UpdateService.SimpleUpdate"]["target"], json=body, timeout=60)
+    if r.status_code not in (200, 202):
+        sys.exit("update before validation: HTTP {} {}".format(r.status_code, r.text[:300]))
+    deadline = time.time() + 60
+    while True:
+        f = state()["field"]
+        if f["staged_for_host_reset"] or f["update_mode"] or f["hpe_state"] == "Complete":
+            break
+        if time.time() > deadline:
+            sys.exit("update before validation: nothing staged after 60 s: {}".format(json.dumps(f)[:400]))
+        time.sleep(0.1)
+    srv.shutdown()
+    tasks = s.get(url + "/redfish/v1/TaskService/Tasks", timeout=10).json()["Members@odata.count"]
+    print("{} {}: staged BIOS {} (tasks {}, jobs {})".format(persona, variant, spec["version"], tasks,
+                                                           len(state()["field"]["jobs"])))
+
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "summarize":
         summarize(args[0], args[1], args[2] == "1")
     else:
-        {"fleet": fleet, "certfp": certfp, "oem-schemas": oem_schemas, "artifact": artifact}[cmd](*args)
+        {"fleet": fleet, "certfp": certfp, "oem-schemas": oem_schemas, "artifact": artifact,
+         "update-first": update_first}[cmd](*args)
 PYEOF
 
 # --- 2. schema directory: a copy of the DMTF CSDL, used with --skipschema -----------------------
@@ -373,9 +462,13 @@ fi
 
 # Starts the mock; sets MOCK_PID or returns 1 with the reason in $pass_dir/error.txt.
 start_mock() {
-    local profile=$1 tls=$2 pass_dir=$3 password=$4 i rc
-    local -a args=(serve --count 1 --profile "$profile" --username "$MOCK_USER" --password="$password"
-        --fleet-out "$pass_dir/fleet.toml")
+    local profile=$1 tls=$2 pass_dir=$3 password=$4 behaviour=$5 i rc
+    local persona=${profile%%:*} variant=standard
+    [ "$persona" != "$profile" ] && variant=${profile#*:}
+    local -a args=(serve --count 1 --profile "$persona" --variant "$variant" --behaviour "$behaviour"
+        --username "$MOCK_USER" --password="$password" --fleet-out "$pass_dir/fleet.toml")
+    # Field updates at ÷600, so the after-update pass does not wait minutes.
+    [ "$behaviour" = field ] && args+=(--time-scale 600)
     [ "$tls" = 1 ] && args+=(--tls)
     "$MOCK" "${args[@]}" </dev/null >"$pass_dir/mock.stdout" 2>"$pass_dir/mock.stderr" &
     MOCK_PID=$!
@@ -399,21 +492,22 @@ n_ok=0
 n_bad=0
 SUMMARY=()
 run_pass() {
-    local profile=$1 pass=$2 scheme tls authtype pass_dir password rc t0 schemas n_oem
+    local profile=$1 pass=$2 behaviour=$3 scheme tls authtype pass_dir password rc t0 schemas n_oem
     case "$pass" in
-        http-session) scheme=http tls=0 authtype=Session ;;
+        http-session | after-update) scheme=http tls=0 authtype=Session ;;
         https-basic) scheme=https tls=1 authtype=Basic ;;
-        *) die "unknown pass '$pass' (known: http-session https-basic)" ;;
+        *) die "unknown pass '$pass' (known: http-session https-basic after-update)" ;;
     esac
+    [ "$pass" = after-update ] && [ "$behaviour" != field ] && die "after-update runs in field behaviour only"
     t0=$(date +%s)
-    pass_dir="$WORK/$profile-$pass"
+    pass_dir="$WORK/${profile/:/-}-$behaviour-$pass"
     rm -rf -- "$pass_dir"
     mkdir -p -- "$pass_dir"
     password=$("$VPY" -c 'import secrets; print(secrets.token_hex(16))')
-    local label="conformance $profile $pass"
+    local label="conformance $profile $behaviour $pass"
 
     local H_NAME H_URL H_USER H_PASS H_HOST H_PORT H_FP fleet_vars
-    if ! start_mock "$profile" "$tls" "$pass_dir" "$password" ||
+    if ! start_mock "$profile" "$tls" "$pass_dir" "$password" "$behaviour" ||
         ! fleet_vars=$("$VPY" "$HELPER" fleet "$pass_dir/fleet.toml" "$scheme" 2>"$pass_dir/error.txt"); then
         stop_mock
         printf '%s: ERROR mock-bmc did not start: %s\n' "$label" "$(cat "$pass_dir/error.txt")"
@@ -429,6 +523,13 @@ run_pass() {
     if [ "$tls" = 1 ] && ! "$VPY" "$HELPER" certfp "$H_HOST" "$H_PORT" "$H_FP" 2>"$pass_dir/certfp.txt"; then
         extra_err="fleet file vs certificate: $(tail -n1 "$pass_dir/certfp.txt")"
     fi
+
+    if [ "$pass" = after-update ] &&
+        ! "$VPY" "$HELPER" update-first "$H_URL" "$H_USER" "$H_PASS" "$MOCK" "$pass_dir/update" \
+            "$pass_dir/fleet.toml" >"$pass_dir/update.txt" 2>&1; then
+        extra_err="update before validation failed: $(tail -n1 "$pass_dir/update.txt")"
+    fi
+    [ -s "$pass_dir/update.txt" ] && sed 's/^/    update: /' "$pass_dir/update.txt"
 
     # CSDL the mock serves itself (OEM schemas referenced from its $metadata), if any.
     schemas=$SCHEMAS
@@ -478,10 +579,14 @@ run_pass() {
     return 0
 }
 
-log "profiles: $PROFILE_LIST; passes: $PASSES; logs: $WORK"
+log "profiles: $PROFILE_LIST; behaviours: $BEHAVIOURS (field: $PASSES; ideal: $IDEAL_PASSES); logs: $WORK"
 for profile in $PROFILE_LIST; do
-    for pass in $PASSES; do
-        run_pass "$profile" "$pass"
+    for behaviour in $BEHAVIOURS; do
+        passes=$PASSES
+        [ "$behaviour" = ideal ] && passes=$IDEAL_PASSES
+        for pass in $passes; do
+            run_pass "$profile" "$pass" "$behaviour"
+        done
     done
 done
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # A standard Redfish client (DMTF python-redfish-library, from the pinned
-# validator virtualenv) updates a mock BMC by SimpleUpdate and multipart push.
+# validator virtualenv) updates the BMC firmware and BIOS of a field-mode mock BMC
+# of every persona and variant the way each vendor documents (task and job
+# following, host resets, StartUpdate, BMC reboots) and reads the versions back.
 set -euo pipefail
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 REPO=$(cd -- "$SCRIPT_DIR/.." && pwd -P)

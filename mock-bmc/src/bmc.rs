@@ -66,6 +66,12 @@ pub struct BmcConfig {
     pub max_image_size: u64,
     /// Keep firmware state in `DIR/NAME.json` across restarts of the mock.
     pub state_dir: Option<PathBuf>,
+    /// `ideal` (the default for now) or `field` (docs/MOCK-BMC.md "Field behaviour").
+    pub behaviour: crate::field::Behaviour,
+    /// The field durations, scaled by one time scale; `ideal` uses `timing`.
+    pub field: crate::field::FieldTiming,
+    /// Seeds the field behaviour's per-task irregularities (stalls, transient states).
+    pub seed: u64,
 }
 
 impl std::fmt::Debug for BmcConfig {
@@ -78,6 +84,7 @@ impl std::fmt::Debug for BmcConfig {
             .field("username", &self.username)
             .field("password", &"[redacted]")
             .field("latency", &self.latency)
+            .field("behaviour", &self.behaviour)
             .finish()
     }
 }
@@ -86,8 +93,27 @@ impl BmcConfig {
     /// A BMC on 127.0.0.1 port 0 with machine `index` of a `persona` fleet
     /// seeded with `seed`, plain HTTP, user `admin`.
     pub fn new(name: &str, persona: Persona, seed: u64, index: usize, password: &str) -> Self {
+        Self::new_variant(
+            name,
+            persona,
+            crate::persona::Variant::Standard,
+            seed,
+            index,
+            password,
+        )
+    }
+
+    /// [`BmcConfig::new`] for a persona's variant.
+    pub fn new_variant(
+        name: &str,
+        persona: Persona,
+        variant: crate::persona::Variant,
+        seed: u64,
+        index: usize,
+        password: &str,
+    ) -> Self {
         BmcConfig {
-            machine: Machine::generate(name, persona, seed, index),
+            machine: Machine::generate_variant(name, persona, variant, seed, index),
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             tls: TlsMode::Off,
             username: "admin".to_string(),
@@ -99,7 +125,21 @@ impl BmcConfig {
             allow_remote_images: false,
             max_image_size: DEFAULT_MAX_IMAGE_SIZE,
             state_dir: None,
+            behaviour: crate::field::Behaviour::Ideal,
+            field: crate::field::FieldTiming::default(),
+            seed: seed ^ (index as u64).rotate_left(29),
         }
+    }
+
+    /// This BMC in `field` behaviour with field times divided by `time_scale`.
+    pub fn field(mut self, time_scale: f64) -> Self {
+        self.behaviour = crate::field::Behaviour::Field;
+        self.field = crate::field::FieldTiming::at_scale(time_scale);
+        self
+    }
+
+    pub fn is_field(&self) -> bool {
+        self.behaviour == crate::field::Behaviour::Field
     }
 }
 
@@ -137,7 +177,7 @@ pub struct Bmc {
     pub config: BmcConfig,
     pub service_uuid: String,
     state: Mutex<BmcState>,
-    reboot: OnceLock<mpsc::UnboundedSender<()>>,
+    reboot: OnceLock<mpsc::UnboundedSender<Duration>>,
     work: WorkDir,
 }
 
@@ -234,10 +274,22 @@ impl Bmc {
         }
     }
 
-    /// Reboot the BMC: its listener goes away for `timing.reboot`, sessions are lost.
+    /// Reboot the BMC: its listener goes away for `timing.reboot` (field: the
+    /// persona's reboot time), sessions are lost.
     pub fn request_reboot(&self) {
+        let d = if self.config.is_field() {
+            let st = self.lock();
+            crate::field::flow::reboot_time(self, &st)
+        } else {
+            self.config.timing.reboot
+        };
+        self.request_reboot_for(d);
+    }
+
+    /// Reboot the BMC for `d`.
+    pub fn request_reboot_for(&self, d: Duration) {
         if let Some(tx) = self.reboot.get() {
-            let _ = tx.send(());
+            let _ = tx.send(d);
         }
     }
 
@@ -284,6 +336,15 @@ impl Bmc {
         user == self.config.username && pass == self.config.password
     }
 
+    /// The account as it is now: a configuration reset (no-preserve-resets-config)
+    /// brings back the factory `ADMIN`/`ADMIN`.
+    pub fn credentials_ok(&self, st: &BmcState, user: &str, pass: &str) -> bool {
+        if st.field.credentials_reset {
+            return user == "ADMIN" && pass == "ADMIN";
+        }
+        self.credentials_match(user, pass)
+    }
+
     /// What `/mock/state` answers.
     pub fn state_json(&self) -> Value {
         let st = self.lock();
@@ -304,17 +365,41 @@ impl Bmc {
                     "updateable": c.updateable,
                     "flash_count": c.flash_count,
                     "staged_version": c.staged_version,
+                    "active_version": c.version,
+                    "resets_received": c.field.resets_received,
+                    "start_update_calls": c.field.start_update_calls,
+                    "preserve_flags": c.field.preserve_flags,
                 })
             })
             .collect();
+        let f = &st.field;
+        let jobs: Vec<Value> = f.jobs.values().map(|j| j.json()).collect();
+        let field = json!({
+            "time": self.config.field.json(),
+            "boot_progress": f.host.boot,
+            "reboots": f.reboots,
+            "host_resets": f.host_resets,
+            "manager_resets": f.manager_resets,
+            "start_update_calls": f.start_update_calls,
+            "update_mode": f.smc.is_some() || f.smc_running,
+            "config_reset": f.credentials_reset,
+            "staged_for_host_reset": f.staged_host.iter().map(|s| json!({"keys": s.keys, "version": s.version})).collect::<Vec<_>>(),
+            "staged_for_bmc_reset": f.staged_bmc.iter().map(|s| json!({"keys": s.keys, "version": s.version})).collect::<Vec<_>>(),
+            "jobs": jobs,
+            "hpe_state": f.hpe.state,
+        });
         json!({
             "name": m.name,
             "persona": m.persona,
+            "variant": m.variant,
+            "behaviour": self.config.behaviour,
             "manufacturer": m.manufacturer,
             "model": m.model,
             "serial": m.serial,
-            "power_state": if st.power_on { "On" } else { "Off" },
+            "power_state": if self.config.is_field() { st.field.host.power } else if st.power_on { "On" } else { "Off" },
+            "rebooting": st.rebooting,
             "components": components,
+            "field": field,
             "sessions": st.sessions.len(),
             "journal": st.journal.summary,
         })
@@ -476,7 +561,7 @@ async fn supervise(
     first: std::net::TcpListener,
     addr: SocketAddr,
     tls_config: Option<Arc<rustls::ServerConfig>>,
-    mut reboots: mpsc::UnboundedReceiver<()>,
+    mut reboots: mpsc::UnboundedReceiver<Duration>,
     stop: CancellationToken,
 ) {
     let mut listener = Some(first);
@@ -505,10 +590,10 @@ async fn supervise(
                 return;
             }
             r = reboots.recv() => {
-                if r.is_none() {
+                let Some(reboot_for) = r else {
                     handle.shutdown();
                     return;
-                }
+                };
                 // Let the response that caused the reboot leave first.
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 handle.shutdown();
@@ -517,11 +602,17 @@ async fn supervise(
                     let mut st = bmc.lock();
                     st.rebooting = true;
                     st.sessions.clear();
+                    if bmc.config.is_field() {
+                        crate::field::flow::going_down(&mut st);
+                    }
                 }
-                tracing::info!(bmc = %bmc.config.machine.name, "rebooting");
+                tracing::info!(bmc = %bmc.config.machine.name, secs = reboot_for.as_secs_f64(), "rebooting");
                 tokio::select! {
                     _ = stop.cancelled() => return,
-                    _ = tokio::time::sleep(bmc.config.timing.reboot) => {}
+                    _ = tokio::time::sleep(reboot_for) => {}
+                }
+                if bmc.config.is_field() {
+                    crate::field::flow::back_up(&bmc);
                 }
                 let wrong = {
                     let mut st = bmc.lock();

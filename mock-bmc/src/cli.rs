@@ -111,28 +111,43 @@ pub struct ServeArgs {
     /// Write the fleet file (fwfleet's config format, mode 0600) here once every BMC listens.
     #[arg(long, value_name = "FILE")]
     pub fleet_out: Option<PathBuf>,
-    /// Seconds an update's install phase takes (0 works).
-    #[arg(long, default_value_t = 2.0)]
-    pub update_secs: f64,
-    /// Seconds a BMC refuses connections while it reboots after a BMC firmware update or Manager.Reset.
-    #[arg(long, default_value_t = 5.0)]
-    pub bmc_reboot_secs: f64,
-    /// Seconds a finished task stays readable on personas that delete tasks (iDRAC).
-    #[arg(long, default_value_t = 3.0)]
-    pub task_vanish_secs: f64,
+    /// ideal: seconds an update's install phase takes (0 works) [default: 2].
+    #[arg(long)]
+    pub update_secs: Option<f64>,
+    /// ideal: seconds a BMC refuses connections while it reboots after a BMC firmware update or Manager.Reset [default: 5].
+    #[arg(long)]
+    pub bmc_reboot_secs: Option<f64>,
+    /// ideal: seconds a finished task stays readable on personas that delete tasks (iDRAC) [default: 3].
+    #[arg(long)]
+    pub task_vanish_secs: Option<f64>,
+    /// How BMCs run updates: ideal (today's default) or field (each vendor's documented sequence).
+    #[arg(long, default_value = "ideal")]
+    pub behaviour: crate::field::Behaviour,
+    /// A persona variant: legacy (ilo), ami (xcc), legacy-layout (generic); standard by default.
+    #[arg(long, default_value = "standard")]
+    pub variant: crate::persona::Variant,
+    /// field: field durations are divided by this (60: a 5-minute BMC reboot takes 5 s).
+    #[arg(long, default_value_t = crate::field::timing::DEFAULT_TIME_SCALE)]
+    pub time_scale: f64,
+    /// field: set one duration in wall-clock seconds, NAME=SECS (repeatable), e.g. bmc-reboot=3.
+    #[arg(long = "field-duration", value_name = "NAME=SECS")]
+    pub field_durations: Vec<String>,
     /// Let SimpleUpdate download images from non-loopback addresses.
     #[arg(long)]
     pub allow_remote_images: bool,
     /// MaxImageSizeBytes: larger uploads get 413.
     #[arg(long, default_value_t = crate::bmc::DEFAULT_MAX_IMAGE_SIZE)]
     pub max_image_size: u64,
+    /// Serve a fleet-wide control plane here (/mock/bmcs/NAME/state), readable while a BMC reboots.
+    #[arg(long, value_name = "ADDR")]
+    pub control: Option<std::net::SocketAddr>,
     /// Keep each BMC's firmware state in DIR/NAME.json across restarts of the mock.
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
     /// A fault for every BMC: NAME or NAME=VALUE (repeatable), e.g. task-fails, unavailable=5.
     #[arg(long = "fault", value_name = "FAULT")]
     pub faults: Vec<String>,
-    /// A scenario file (TOML or .json) with [default] and [hosts.NAME] fault tables.
+    /// A scenario file (TOML or .json) with [default] and [hosts.NAME] tables of faults, behaviour and variant.
     #[arg(long = "faults", value_name = "FILE")]
     pub scenario: Option<PathBuf>,
 }
@@ -203,9 +218,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         _ if args.tls => TlsMode::SelfSigned,
         _ => TlsMode::Off,
     };
-    let mut scenario = match &args.scenario {
-        Some(p) => Scenario::load(p).map_err(anyhow::Error::msg)?,
-        None => Scenario::default(),
+    let (mut scenario, host_settings) = match &args.scenario {
+        Some(p) => Scenario::load_with_settings(p).map_err(anyhow::Error::msg)?,
+        None => Default::default(),
     };
     for spec in &args.faults {
         let f = Faults::parse_flag(spec).map_err(anyhow::Error::msg)?;
@@ -217,10 +232,53 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
         Ok(Duration::from_secs_f64(v))
     };
+    let field = args.behaviour == crate::field::Behaviour::Field;
+    for (flag, given, name) in [
+        ("update-secs", args.update_secs.is_some(), "bmc-flash"),
+        (
+            "bmc-reboot-secs",
+            args.bmc_reboot_secs.is_some(),
+            "bmc-reboot",
+        ),
+        (
+            "task-vanish-secs",
+            args.task_vanish_secs.is_some(),
+            "task-vanish",
+        ),
+    ] {
+        if field && given {
+            bail!(
+                "--{flag} sets an ideal-mode timing, but --behaviour is field\n\
+                 use --time-scale, or --field-duration {name}=SECS (docs/MOCK-BMC.md, Timing)"
+            );
+        }
+    }
+    if !(args.time_scale.is_finite() && (1.0..=1_000_000.0).contains(&args.time_scale)) {
+        bail!(
+            "--time-scale must be between 1 (real field times) and 1000000, got {}",
+            args.time_scale
+        );
+    }
+    let mut field_timing = crate::field::FieldTiming::at_scale(args.time_scale);
+    for spec in &args.field_durations {
+        field_timing
+            .apply_override(spec)
+            .map_err(anyhow::Error::msg)?;
+    }
+    let d = Timing::default();
     let timing = Timing {
-        update: secs("update-secs", args.update_secs)?,
-        reboot: secs("bmc-reboot-secs", args.bmc_reboot_secs)?,
-        task_vanish: Some(secs("task-vanish-secs", args.task_vanish_secs)?),
+        update: match args.update_secs {
+            Some(v) => secs("update-secs", v)?,
+            None => d.update,
+        },
+        reboot: match args.bmc_reboot_secs {
+            Some(v) => secs("bmc-reboot-secs", v)?,
+            None => d.reboot,
+        },
+        task_vanish: match args.task_vanish_secs {
+            Some(v) => Some(secs("task-vanish-secs", v)?),
+            None => d.task_vanish,
+        },
     };
     let cfg = FleetConfig {
         count: args.count,
@@ -240,6 +298,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         allow_remote_images: args.allow_remote_images,
         max_image_size: args.max_image_size,
         state_dir: args.state_dir.clone(),
+        behaviour: args.behaviour,
+        variant: args.variant,
+        field_timing,
+        host_settings,
     };
     let fleet = MockFleet::start(cfg)
         .await
@@ -278,6 +340,22 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             )?,
         }
     }
+    let _control = match args.control {
+        Some(addr) => {
+            let l = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("--control {addr}: cannot listen"))?;
+            let local = l.local_addr()?;
+            let app = crate::http::control::fleet_routes(
+                fleet.bmcs.iter().map(|b| b.bmc().clone()).collect(),
+            );
+            writeln!(out, "control http://{local}/mock/bmcs")?;
+            Some(tokio::spawn(async move {
+                let _ = axum::serve(l, app).await;
+            }))
+        }
+        None => None,
+    };
     writeln!(out, "ready {}", fleet.bmcs.len())?;
     out.flush()?;
     drop(out);

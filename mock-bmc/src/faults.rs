@@ -50,6 +50,24 @@ pub struct Faults {
     /// Payloads that break the schema the way real BMCs do: invalid `ReleaseDate`,
     /// `Members: null`, missing `Status`, `N/A` versions.
     pub schema_quirks: Option<bool>,
+    /// Field: the BMC reboots in the middle of an install; nothing is written
+    /// and the task is gone when it is back.
+    pub reboot_mid_task: Option<bool>,
+    /// The BMC accepts and flashes, but the connection drops before its response.
+    pub drop_after_accept: Option<bool>,
+    /// The BMC answers 500 although it took the image (bmcweb's timeout path).
+    #[serde(rename = "500_after_accept")]
+    pub error_500_after_accept: Option<bool>,
+    /// Field: after a reboot FirmwareInventory lists only some members for a while.
+    pub inventory_late: Option<bool>,
+    /// Field: BMC reboots take `slow-reboot` instead of the persona's reboot time.
+    pub slow_reboot: Option<bool>,
+    /// Field, Supermicro: a BMC update without `PreserveCfg: true` resets the
+    /// configuration (the account returns to factory `ADMIN`/`ADMIN`).
+    pub no_preserve_resets_config: Option<bool>,
+    /// Field: force the transient task state of every update (`interrupted`,
+    /// `suspended` or `none`) instead of drawing it from the seed.
+    pub transient_task_state: Option<String>,
 }
 
 impl Faults {
@@ -76,7 +94,14 @@ impl Faults {
             download_bandwidth,
             upload_bandwidth,
             discard_uploads,
-            schema_quirks
+            schema_quirks,
+            reboot_mid_task,
+            drop_after_accept,
+            error_500_after_accept,
+            inventory_late,
+            slow_reboot,
+            no_preserve_resets_config,
+            transient_task_state
         );
     }
 
@@ -98,13 +123,26 @@ impl Faults {
             Some(v) => format!("\"{v}\""),
         };
         let doc = format!("{key} = {literal}");
-        toml::from_str::<Faults>(&doc).map_err(|e| {
+        let f = toml::from_str::<Faults>(&doc).map_err(|e| {
             format!(
                 "bad --fault '{spec}': {}\nknown faults: {}",
                 e.message(),
                 FAULT_NAMES.join(", ")
             )
-        })
+        })?;
+        f.check()
+            .map_err(|e| format!("bad --fault '{spec}': {e}"))?;
+        Ok(f)
+    }
+
+    /// Values serde cannot check.
+    pub fn check(&self) -> Result<(), String> {
+        match self.transient_task_state.as_deref() {
+            None | Some("interrupted" | "suspended" | "none") => Ok(()),
+            Some(v) => Err(format!(
+                "transient-task-state must be interrupted, suspended or none, not '{v}'"
+            )),
+        }
     }
 }
 
@@ -128,6 +166,13 @@ pub const FAULT_NAMES: &[&str] = &[
     "upload-bandwidth=BYTES_PER_SEC",
     "discard-uploads",
     "schema-quirks",
+    "reboot-mid-task",
+    "drop-after-accept",
+    "500-after-accept",
+    "inventory-late",
+    "slow-reboot",
+    "no-preserve-resets-config",
+    "transient-task-state=interrupted|suspended|none",
 ];
 
 /// A scenario file: faults for every BMC and per host name.
@@ -148,14 +193,62 @@ pub struct Scenario {
 impl Scenario {
     /// Read a TOML (or, by extension, JSON) scenario file; errors name the file.
     pub fn load(path: &Path) -> Result<Scenario, String> {
+        Self::load_with_settings(path).map(|(s, _)| s)
+    }
+
+    /// Read a scenario file whose `[default]` and `[hosts.NAME]` tables may also
+    /// carry `behaviour = "field"|"ideal"` and `variant = "NAME"` next to faults.
+    pub fn load_with_settings(path: &Path) -> Result<(Scenario, HostSettingsFile), String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read scenario file {}: {e}", path.display()))?;
-        if path.extension().is_some_and(|e| e == "json") {
-            serde_json::from_str(&text)
-                .map_err(|e| format!("scenario file {}: {e}", path.display()))
+        let at = |e: String| format!("scenario file {}: {e}", path.display());
+        let mut v: serde_json::Value = if path.extension().is_some_and(|e| e == "json") {
+            serde_json::from_str(&text).map_err(|e| at(e.to_string()))?
         } else {
-            toml::from_str(&text).map_err(|e| format!("scenario file {}: {e}", path.display()))
+            let t: toml::Value = toml::from_str(&text).map_err(|e| at(e.to_string()))?;
+            serde_json::to_value(t).map_err(|e| at(e.to_string()))?
+        };
+        let mut settings = HostSettingsFile::default();
+        let take =
+            |table: Option<&mut serde_json::Value>, what: &str| -> Result<HostSettings, String> {
+                let Some(obj) = table.and_then(|t| t.as_object_mut()) else {
+                    return Ok(HostSettings::default());
+                };
+                let field = |obj: &mut serde_json::Map<String, serde_json::Value>, k: &str| {
+                    obj.remove(k).map(|v| {
+                        v.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| v.to_string())
+                    })
+                };
+                let behaviour = field(obj, "behaviour")
+                    .map(|b| b.parse::<crate::field::Behaviour>())
+                    .transpose()
+                    .map_err(|e| at(format!("{what}: {e}")))?;
+                let variant = field(obj, "variant")
+                    .map(|b| b.parse::<crate::persona::Variant>())
+                    .transpose()
+                    .map_err(|e| at(format!("{what}: {e}")))?;
+                Ok(HostSettings { behaviour, variant })
+            };
+        settings.default = take(v.get_mut("default"), "[default]")?;
+        if let Some(hosts) = v.get_mut("hosts").and_then(|h| h.as_object_mut()) {
+            for (name, table) in hosts.iter_mut() {
+                let hs = take(Some(table), &format!("[hosts.{name}]"))?;
+                if hs != HostSettings::default() {
+                    settings.hosts.insert(name.clone(), hs);
+                }
+            }
         }
+        let scenario: Scenario = serde_json::from_value(v).map_err(|e| at(e.to_string()))?;
+        scenario
+            .default
+            .check()
+            .map_err(|e| at(format!("[default]: {e}")))?;
+        for (name, f) in &scenario.hosts {
+            f.check().map_err(|e| at(format!("[hosts.{name}]: {e}")))?;
+        }
+        Ok((scenario, settings))
     }
 
     /// The faults of host `name`.
@@ -166,6 +259,20 @@ impl Scenario {
         }
         f
     }
+}
+
+/// Per-host settings a scenario file may carry besides faults.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct HostSettings {
+    pub behaviour: Option<crate::field::Behaviour>,
+    pub variant: Option<crate::persona::Variant>,
+}
+
+/// The settings of a scenario file: for every host and per host name.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct HostSettingsFile {
+    pub default: HostSettings,
+    pub hosts: BTreeMap<String, HostSettings>,
 }
 
 #[cfg(test)]

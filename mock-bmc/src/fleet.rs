@@ -2,8 +2,10 @@
 //! fleet file that tells clients (fwfleet first) how to reach them.
 
 use crate::bmc::{BmcConfig, MockBmc, StartError, Timing, TlsMode, DEFAULT_MAX_IMAGE_SIZE};
-use crate::faults::Scenario;
+use crate::faults::{HostSettingsFile, Scenario};
+use crate::field::{Behaviour, FieldTiming};
 use crate::machine::{host_rng, Machine};
+use crate::persona::Variant;
 use crate::persona::{Persona, Profile};
 use crate::state::{random_token, SessionPolicy};
 use rand::Rng;
@@ -111,6 +113,15 @@ pub struct FleetConfig {
     pub allow_remote_images: bool,
     pub max_image_size: u64,
     pub state_dir: Option<PathBuf>,
+    /// Every BMC's behaviour unless `hosts` says otherwise (default `ideal`).
+    pub behaviour: Behaviour,
+    /// The variant of every BMC whose persona has it (`standard` by default).
+    pub variant: Variant,
+    /// Field durations (one time scale; see [`FieldTiming::at_scale`]).
+    pub field_timing: FieldTiming,
+    /// Per-host behaviour and variant (a scenario file's `[default]` and
+    /// `[hosts.NAME]` `behaviour` / `variant` keys).
+    pub host_settings: HostSettingsFile,
 }
 
 impl std::fmt::Debug for FleetConfig {
@@ -123,6 +134,8 @@ impl std::fmt::Debug for FleetConfig {
             .field("username", &self.username)
             .field("password", &"[redacted]")
             .field("tls", &self.tls)
+            .field("behaviour", &self.behaviour)
+            .field("variant", &self.variant)
             .finish()
     }
 }
@@ -144,7 +157,47 @@ impl Default for FleetConfig {
             allow_remote_images: false,
             max_image_size: DEFAULT_MAX_IMAGE_SIZE,
             state_dir: None,
+            behaviour: Behaviour::Ideal,
+            variant: Variant::Standard,
+            field_timing: FieldTiming::default(),
+            host_settings: HostSettingsFile::default(),
         }
+    }
+}
+
+impl FleetConfig {
+    /// Every BMC in `field` behaviour, field times divided by `time_scale`.
+    pub fn field(mut self, time_scale: f64) -> Self {
+        self.behaviour = Behaviour::Field;
+        self.field_timing = FieldTiming::at_scale(time_scale);
+        self
+    }
+
+    /// The behaviour and variant of host `index` named `name`, or why the
+    /// configuration does not fit that host's persona.
+    pub fn settings_of(
+        &self,
+        name: &str,
+        persona: Persona,
+    ) -> Result<(Behaviour, Variant), String> {
+        let d = self.host_settings.default;
+        let h = self
+            .host_settings
+            .hosts
+            .get(name)
+            .copied()
+            .unwrap_or_default();
+        let behaviour = h.behaviour.or(d.behaviour).unwrap_or(self.behaviour);
+        let variant = match h.variant.or(d.variant) {
+            Some(v) => {
+                v.check(persona).map_err(|e| format!("host {name}: {e}"))?;
+                v
+            }
+            // A fleet-wide variant applies to the hosts whose persona has it.
+            None if self.variant.fits(persona) => self.variant,
+            None => Variant::Standard,
+        };
+        Ok((behaviour, variant))
     }
 }
 
@@ -159,6 +212,8 @@ pub enum FleetError {
     },
     #[error(transparent)]
     Start(#[from] StartError),
+    #[error("{0}\nchoose a variant of that host's persona (docs/MOCK-BMC.md, Variants)")]
+    Settings(String),
 }
 
 /// The name of host `index` in a fleet of `count`.
@@ -221,12 +276,20 @@ impl MockFleet {
                 capacity,
             });
         }
+        if let Profile::Single(p) = cfg.profile {
+            cfg.variant
+                .check(p)
+                .map_err(|e| FleetError::Settings(format!("--variant: {e}")))?;
+        }
         let mut bmcs = Vec::with_capacity(cfg.count);
         for index in 0..cfg.count {
             let name = host_name(index, cfg.count);
             let persona = persona_of(cfg.profile, cfg.seed, index);
+            let (behaviour, variant) = cfg
+                .settings_of(&name, persona)
+                .map_err(FleetError::Settings)?;
             let config = BmcConfig {
-                machine: Machine::generate(&name, persona, cfg.seed, index),
+                machine: Machine::generate_variant(&name, persona, variant, cfg.seed, index),
                 listen: cfg.listen.addr(index),
                 tls: cfg.tls.clone(),
                 username: cfg.username.clone(),
@@ -238,6 +301,9 @@ impl MockFleet {
                 allow_remote_images: cfg.allow_remote_images,
                 max_image_size: cfg.max_image_size,
                 state_dir: cfg.state_dir.clone(),
+                behaviour,
+                field: cfg.field_timing.clone(),
+                seed: cfg.seed ^ (index as u64).rotate_left(29),
             };
             bmcs.push(MockBmc::start(config).await?);
         }

@@ -15,6 +15,8 @@
 //! - [`tasks`]: Redfish tasks and monitors, in each persona's dialect.
 //! - [`update`]: fetching, verifying, applying and staging firmware images.
 //! - [`faults`]: injected misbehaviour (503 storms, dropped connections, stuck tasks, …).
+//! - [`field`]: the `field` behaviour: each vendor's documented update sequence,
+//!   its timings (one time scale), the host's POST and the Dell job queue.
 //! - [`messages`]: Redfish Message objects from the Base/Update/TaskEvent registries.
 //! - [`http`]: the Redfish tree, auth, `$expand`, errors, the `/mock/` control plane.
 //! - [`tls`]: per-BMC self-signed certificates and their fingerprints.
@@ -25,6 +27,7 @@
 pub mod bmc;
 pub mod cli;
 pub mod faults;
+pub mod field;
 pub mod fleet;
 pub mod http;
 pub mod image;
@@ -39,6 +42,7 @@ pub mod update;
 pub mod vstyle;
 
 pub use bmc::{BmcConfig, MockBmc, TlsMode};
+pub use field::{Behaviour, FieldTiming};
 pub use fleet::{FleetConfig, ListenSpec, MockFleet};
 pub use machine::{Kind, Machine};
-pub use persona::{Persona, Profile};
+pub use persona::{Persona, Profile, Variant};

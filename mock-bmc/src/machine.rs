@@ -4,7 +4,7 @@
 //! vendor, each component a few releases apart from host to host. The same
 //! seed always gives the same fleet, so a failing test can be replayed.
 
-use crate::persona::Persona;
+use crate::persona::{Persona, Variant};
 use crate::vstyle::{Bump, VersionStyle};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -110,6 +110,29 @@ pub struct Component {
     /// An image written but not yet activated.
     #[serde(default)]
     pub staged_version: Option<String>,
+    /// What the field behaviour counts for this component (`/mock/state`).
+    #[serde(default, skip_serializing_if = "FieldCounters::is_empty")]
+    pub field: FieldCounters,
+}
+
+/// Per-component counters of the field behaviour: what a client did to it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FieldCounters {
+    /// Resets that reached this component: `Manager.Reset` or a self-reboot for
+    /// BMC firmware, host resets (`ComputerSystem.Reset`) for host firmware.
+    pub resets_received: u32,
+    /// `UpdateService.StartUpdate` calls that started an update of it.
+    pub start_update_calls: u32,
+    /// The vendor preserve flags of the last update that named it
+    /// (Supermicro `Oem.Supermicro.BMC` / `.BIOS`).
+    pub preserve_flags: std::collections::BTreeMap<String, bool>,
+}
+
+impl FieldCounters {
+    pub fn is_empty(&self) -> bool {
+        self == &FieldCounters::default()
+    }
 }
 
 /// Host software listed in `SoftwareInventory`.
@@ -126,6 +149,8 @@ pub struct HostSoftware {
 pub struct Machine {
     pub name: String,
     pub persona: Persona,
+    #[serde(default, skip_serializing_if = "Variant::is_standard")]
+    pub variant: Variant,
     pub manufacturer: String,
     pub model: String,
     pub serial: String,
@@ -135,669 +160,133 @@ pub struct Machine {
     pub host_software: Vec<HostSoftware>,
 }
 
-/// A component template: what a model ships and its oldest release.
-struct Template {
-    key: &'static str,
-    kind: Kind,
-    name: &'static str,
-    description: &'static str,
-    base: &'static str,
-    style: VersionStyle,
-    manufacturer: &'static str,
-    /// For dotted styles: how many patch releases a host may be ahead of base.
-    spread: u32,
-}
+/// The catalogue (`data/personas.toml`), parsed once.
+mod catalogue {
+    use super::Kind;
+    use crate::vstyle::VersionStyle;
+    use serde::Deserialize;
+    use std::collections::BTreeMap;
+    use std::sync::OnceLock;
 
-fn dotted(widths: &[usize]) -> VersionStyle {
-    VersionStyle::Dotted {
-        widths: widths.to_vec(),
+    /// A value per model, or one for both.
+    #[derive(Debug, Clone, Deserialize)]
+    #[serde(untagged)]
+    pub enum PerModel<T> {
+        Both(T),
+        Each([T; 2]),
     }
-}
 
-struct ModelSpec {
-    manufacturer: &'static str,
-    model: &'static str,
-    sku_prefix: &'static str,
-}
-
-fn models(p: Persona) -> [ModelSpec; 2] {
-    let m = |manufacturer, model, sku_prefix| ModelSpec {
-        manufacturer,
-        model,
-        sku_prefix,
-    };
-    match p {
-        Persona::Generic => [
-            m("Contoso", "CX-2200", "CX22"),
-            m("Contoso", "CX-4400", "CX44"),
-        ],
-        Persona::Openbmc => [
-            m("Open Compute Project", "OCP Tioga Pass", "TP"),
-            m("Open Compute Project", "OCP Yosemite V3", "YV3"),
-        ],
-        Persona::Idrac => [
-            m("Dell Inc.", "PowerEdge R650", "0R650"),
-            m("Dell Inc.", "PowerEdge R750", "0R750"),
-        ],
-        Persona::Ilo => [
-            m("HPE", "ProLiant DL380 Gen10 Plus", "P05172"),
-            m("HPE", "ProLiant DL325 Gen10 Plus", "P18606"),
-        ],
-        Persona::Supermicro => [
-            m("Supermicro", "SYS-120U-TNR", "SYS120U"),
-            m("Supermicro", "SYS-620U-TNR", "SYS620U"),
-        ],
-        Persona::Xcc => [
-            m("Lenovo", "ThinkSystem SR650 V2", "7Z73"),
-            m("Lenovo", "ThinkSystem SR630 V2", "7Z71"),
-        ],
-    }
-}
-
-/// The firmware a model of this persona carries. `model_idx` picks model-specific
-/// details (HPE ROM family, Lenovo build ids) so that two models never share an image.
-fn templates(p: Persona, model_idx: usize) -> Vec<Template> {
-    let t = |key, kind, name, description, base, style, manufacturer, spread| Template {
-        key,
-        kind,
-        name,
-        description,
-        base,
-        style,
-        manufacturer,
-        spread,
-    };
-    let second = model_idx % 2 == 1;
-    match p {
-        Persona::Generic => vec![
-            t(
-                "bios",
-                Kind::Bios,
-                "BIOS",
-                "System BIOS",
-                if second { "1.8.2" } else { "2.14.1" },
-                dotted(&[]),
-                "Contoso",
-                3,
-            ),
-            t(
-                "bmc",
-                Kind::Bmc,
-                "BMC Firmware",
-                "Baseboard management controller",
-                "1.45.3",
-                dotted(&[]),
-                "Contoso",
-                3,
-            ),
-            t(
-                "cpld",
-                Kind::Cpld,
-                "System CPLD",
-                "Complex programmable logic device",
-                "1.0.6",
-                dotted(&[]),
-                "Contoso",
-                1,
-            ),
-            t(
-                "nic1",
-                Kind::Nic,
-                "Ethernet Adapter 25GbE",
-                "Network adapter firmware",
-                "22.31.6",
-                dotted(&[]),
-                "Mellanox",
-                2,
-            ),
-            t(
-                "raid1",
-                Kind::Storage,
-                "RAID Controller",
-                "Storage controller firmware",
-                "52.16.3",
-                dotted(&[]),
-                "Broadcom",
-                2,
-            ),
-            t(
-                "drive1",
-                Kind::Drive,
-                "NVMe Drive 0",
-                "Drive firmware",
-                "4.2.1",
-                dotted(&[]),
-                "Samsung",
-                1,
-            ),
-            t(
-                "drive2",
-                Kind::Drive,
-                "NVMe Drive 1",
-                "Drive firmware",
-                "4.2.1",
-                dotted(&[]),
-                "Samsung",
-                1,
-            ),
-            t(
-                "psu1",
-                Kind::Psu,
-                "Power Supply 1",
-                "Power supply firmware",
-                "1.2.0",
-                dotted(&[]),
-                "Delta",
-                1,
-            ),
-            t(
-                "psu2",
-                Kind::Psu,
-                "Power Supply 2",
-                "Power supply firmware",
-                "1.2.0",
-                dotted(&[]),
-                "Delta",
-                1,
-            ),
-            // TPM firmware is listed but cannot be updated over Redfish.
-            t(
-                "tpm",
-                Kind::Other,
-                "TPM Firmware",
-                "Trusted platform module",
-                "7.2.3",
-                dotted(&[]),
-                "Infineon",
-                0,
-            ),
-        ],
-        Persona::Openbmc => vec![
-            t(
-                "bmc",
-                Kind::Bmc,
-                "bmc",
-                "BMC image",
-                "2.15.0-dev-686-g100c36de90",
-                VersionStyle::GitDescribe,
-                "OpenBMC",
-                2,
-            ),
-            t(
-                "bios",
-                Kind::Bios,
-                "bios",
-                "Host image",
-                // AMI's letter-and-revision BIOS codes (`C27`, NOTES §7.7). OCP
-                // boards also show codes such as `F0E_3A12`, which no rule can
-                // order: fwfleet would never update them (`version-unknown`).
-                if second { "C18" } else { "F12" },
-                VersionStyle::LetterRev {
-                    letter: if second { 'C' } else { 'F' },
-                },
-                "AMI",
-                3,
-            ),
-            t(
-                "cpld",
-                Kind::Cpld,
-                "cpld",
-                "CPLD image",
-                "0x0F",
-                VersionStyle::Hex { width: 2 },
-                "Lattice",
-                1,
-            ),
-            t(
-                "nic1",
-                Kind::Nic,
-                "nic0",
-                "NIC image",
-                "16.25.40.62",
-                dotted(&[0, 0, 0, 0]),
-                "Mellanox",
-                2,
-            ),
-            t(
-                "raid1",
-                Kind::Storage,
-                "storage0",
-                "Storage controller image",
-                "1.0.14.1055",
-                dotted(&[]),
-                "Broadcom",
-                2,
-            ),
-            t(
-                "drive1",
-                Kind::Drive,
-                "nvme0",
-                "Drive image",
-                "2.2.0",
-                dotted(&[]),
-                "Micron",
-                1,
-            ),
-            t(
-                "psu1",
-                Kind::Psu,
-                "psu0",
-                "Power supply image",
-                "2.03",
-                dotted(&[0, 2]),
-                "Delta",
-                1,
-            ),
-        ],
-        Persona::Idrac => vec![
-            t(
-                "bios",
-                Kind::Bios,
-                "BIOS",
-                "BIOS",
-                if second { "1.2.4" } else { "2.20.1" },
-                dotted(&[]),
-                "Dell Inc.",
-                3,
-            ),
-            t(
-                "bmc",
-                Kind::Bmc,
-                "Integrated Dell Remote Access Controller",
-                "iDRAC",
-                "7.00.00.00",
-                dotted(&[1, 2, 2, 2]),
-                "Dell Inc.",
-                3,
-            ),
-            t(
-                "bmc-previous",
-                Kind::Bmc,
-                "Integrated Dell Remote Access Controller",
-                "iDRAC rollback image",
-                "6.10.30.00",
-                dotted(&[1, 2, 2, 2]),
-                "Dell Inc.",
-                0,
-            ),
-            t(
-                "cpld",
-                Kind::Cpld,
-                "System CPLD",
-                "CPLD",
-                "1.0.6",
-                dotted(&[]),
-                "Dell Inc.",
-                1,
-            ),
-            t(
-                "nic1",
-                Kind::Nic,
-                "Broadcom Adv. Dual 25Gb Ethernet - 00:0A:F7:00:00:01",
-                "NIC",
-                "21.80.9",
-                dotted(&[]),
-                "Broadcom",
-                2,
-            ),
-            t(
-                "raid1",
-                Kind::Storage,
-                "PERC H755 Front",
-                "RAID controller",
-                "52.16.1-4405",
-                VersionStyle::DottedBuild { widths: vec![] },
-                "Broadcom",
-                2,
-            ),
-            t(
-                "drive1",
-                Kind::Drive,
-                "Disk 0 in Backplane 1 of RAID Controller in Slot 1",
-                "Drive",
-                "A07",
-                VersionStyle::LetterRev { letter: 'A' },
-                "Toshiba",
-                1,
-            ),
-            t(
-                "psu1",
-                Kind::Psu,
-                "PS1 Status",
-                "Power supply",
-                // Dell PSU firmware is `00.XX.YY`; the all-decimal releases order
-                // as dotted numbers (hex-looking ones such as `00.1D.7D` do not).
-                "00.24.33",
-                dotted(&[2, 2, 2]),
-                "Dell Inc.",
-                1,
-            ),
-        ],
-        Persona::Ilo => vec![
-            t(
-                "bmc",
-                Kind::Bmc,
-                "iLO 5",
-                "SystemBMC",
-                "2.46 May 11 2021",
-                VersionStyle::IloDate,
-                "HPE",
-                3,
-            ),
-            t(
-                "bios",
-                Kind::Bios,
-                "System ROM",
-                "SystemRomActive",
-                if second {
-                    "A43 v2.52 (10/29/2021)"
-                } else {
-                    "U46 v2.72 (03/10/2023)"
-                },
-                VersionStyle::HpeRom {
-                    family: if second { "A43".into() } else { "U46".into() },
-                },
-                "HPE",
-                3,
-            ),
-            t(
-                "bios-backup",
-                Kind::Bios,
-                "Redundant System ROM",
-                "SystemRomBackup",
-                if second {
-                    "A43 v2.40 (06/01/2021)"
-                } else {
-                    "U46 v2.60 (11/02/2022)"
-                },
-                VersionStyle::HpeRom {
-                    family: if second { "A43".into() } else { "U46".into() },
-                },
-                "HPE",
-                0,
-            ),
-            t(
-                "cpld",
-                Kind::Cpld,
-                "System Programmable Logic Device",
-                "SystemPLD",
-                "0x0D",
-                VersionStyle::Hex { width: 2 },
-                "HPE",
-                1,
-            ),
-            t(
-                "nic1",
-                Kind::Nic,
-                "Intel(R) Ethernet 1Gb 4-port 366FLR Adapter",
-                "NIC",
-                "1.2839.0",
-                dotted(&[]),
-                "Intel",
-                2,
-            ),
-            t(
-                "raid1",
-                Kind::Storage,
-                "HPE Smart Array P408i-a SR Gen10",
-                "Storage",
-                "5.00",
-                dotted(&[0, 2]),
-                "HPE",
-                2,
-            ),
-            t(
-                "drive1",
-                Kind::Drive,
-                "Drive 1I:1:1",
-                "Drive",
-                // HPE's own drive codes (`HPK3`, `HPG1`) cannot be ordered by any
-                // rule; this drive reports its maker's four-digit revision.
-                "0106",
-                dotted(&[4]),
-                "KIOXIA",
-                1,
-            ),
-            t(
-                "psu1",
-                Kind::Psu,
-                "Power Supply 1",
-                "PowerSupply",
-                "3.11",
-                dotted(&[0, 2]),
-                "HPE",
-                1,
-            ),
-        ],
-        Persona::Supermicro => vec![
-            t(
-                "bios",
-                Kind::Bios,
-                "BIOS",
-                "BIOS",
-                if second { "1.6" } else { "2.4" },
-                dotted(&[]),
-                "American Megatrends",
-                2,
-            ),
-            t(
-                "bmc",
-                Kind::Bmc,
-                "BMC",
-                "BMC",
-                "01.01.10",
-                dotted(&[2, 2, 2]),
-                "Supermicro",
-                3,
-            ),
-            t(
-                "cpld",
-                Kind::Cpld,
-                "CPLD_Motherboard",
-                "CPLD",
-                "3.0.1",
-                dotted(&[]),
-                "Supermicro",
-                1,
-            ),
-            t(
-                "nic1",
-                Kind::Nic,
-                "AOC-S25GC-i2S",
-                "NIC",
-                "1.3082.0",
-                dotted(&[]),
-                "Intel",
-                2,
-            ),
-            t(
-                "raid1",
-                Kind::Storage,
-                "AOC-S3908L-H8IR",
-                "Storage",
-                "52.16.3-3913",
-                VersionStyle::DottedBuild { widths: vec![] },
-                "Broadcom",
-                2,
-            ),
-            t(
-                "drive1",
-                Kind::Drive,
-                "Disk.Bay.0",
-                "Drive",
-                // Samsung codes (`GDC5902Q`) cannot be ordered by any rule; a
-                // four-digit revision can.
-                "0108",
-                dotted(&[4]),
-                "KIOXIA",
-                1,
-            ),
-            t(
-                "psu1",
-                Kind::Psu,
-                "PWS-1K62A-1R",
-                "Power supply",
-                "1.2",
-                dotted(&[]),
-                "Supermicro",
-                1,
-            ),
-        ],
-        Persona::Xcc => vec![
-            t(
-                "bmc",
-                Kind::Bmc,
-                "XCC",
-                "BMC-Primary",
-                "TGBT58A-3.10",
-                VersionStyle::BuildPrefixed {
-                    prefix: "TGBT58A".into(),
-                },
-                "Lenovo",
-                3,
-            ),
-            t(
-                "bmc-backup",
-                Kind::Bmc,
-                "XCC Backup",
-                "BMC-Backup",
-                "TGBT58A-3.02",
-                VersionStyle::BuildPrefixed {
-                    prefix: "TGBT58A".into(),
-                },
-                "Lenovo",
-                0,
-            ),
-            t(
-                "bios",
-                Kind::Bios,
-                "UEFI",
-                "UEFI",
-                if second {
-                    "U8E134J-2.10"
-                } else {
-                    "U8E138K-2.30"
-                },
-                VersionStyle::BuildPrefixed {
-                    prefix: if second {
-                        "U8E134J".into()
-                    } else {
-                        "U8E138K".into()
-                    },
-                },
-                "Lenovo",
-                3,
-            ),
-            t(
-                "cpld",
-                Kind::Cpld,
-                "FPGA",
-                "FPGA",
-                "4.06",
-                dotted(&[0, 2]),
-                "Lenovo",
-                1,
-            ),
-            t(
-                "nic1",
-                Kind::Nic,
-                "Broadcom NX-E PCIe 25Gb 2-Port",
-                "Slot_1.Bundle",
-                "222.1.68.0",
-                dotted(&[]),
-                "Broadcom",
-                2,
-            ),
-            t(
-                "raid1",
-                Kind::Storage,
-                "ThinkSystem RAID 940-8i",
-                "Slot_4.Bundle",
-                "52.16.3-3913",
-                VersionStyle::DottedBuild { widths: vec![] },
-                "Broadcom",
-                2,
-            ),
-            t(
-                "drive1",
-                Kind::Drive,
-                "Disk_0",
-                "Drive",
-                "4104",
-                dotted(&[4]),
-                "Intel",
-                1,
-            ),
-            t(
-                "psu1",
-                Kind::Psu,
-                "PSU1",
-                "Power supply",
-                "6.54",
-                dotted(&[0, 2]),
-                "Lenovo",
-                1,
-            ),
-        ],
-    }
-}
-
-fn redfish_id(p: Persona, t: &Template, index: usize, rng: &mut ChaCha8Rng) -> String {
-    match p {
-        Persona::Generic => t.key.to_ascii_uppercase(),
-        Persona::Openbmc => format!("{:08x}", rng.gen::<u32>()),
-        // Dell ids embed state, component id and version; `id_for_version` rebuilds them.
-        Persona::Idrac => String::new(),
-        Persona::Ilo => (index + 1).to_string(),
-        Persona::Supermicro => match t.key {
-            "bios" => "BIOS",
-            "bmc" => "BMC",
-            "cpld" => "CPLD_Motherboard",
-            "nic1" => "NIC_Slot1",
-            "raid1" => "Storage_Slot2",
-            "drive1" => "Disk_Bay0",
-            _ => "PSU1",
+    impl<T> PerModel<T> {
+        pub fn get(&self, model_idx: usize) -> &T {
+            match self {
+                PerModel::Both(v) => v,
+                PerModel::Each(v) => &v[model_idx % 2],
+            }
         }
-        .to_string(),
-        Persona::Xcc => match t.key {
-            "bmc" => "BMC-Primary",
-            "bmc-backup" => "BMC-Backup",
-            "bios" => "UEFI",
-            "cpld" => "FPGA",
-            "nic1" => "Slot_1.Bundle",
-            "raid1" => "Slot_4.Bundle",
-            "drive1" => "Disk_0",
-            _ => "PSU1",
-        }
-        .to_string(),
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Serial {
+        pub prefix: String,
+        pub length: usize,
+    }
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+    #[serde(rename_all = "kebab-case")]
+    pub enum Ids {
+        KeyUpper,
+        RandomHex,
+        Dell,
+        Index,
+        Explicit,
+    }
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+    #[serde(rename_all = "kebab-case")]
+    pub enum SoftwareIds {
+        SkuKey,
+        Dell,
+        None,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Model {
+        pub manufacturer: String,
+        pub model: String,
+        pub sku_prefix: String,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Dell {
+        pub id: String,
+        pub fqdd: String,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Template {
+        pub key: String,
+        #[serde(default)]
+        pub id: Option<String>,
+        pub kind: Kind,
+        pub name: String,
+        pub description: String,
+        pub base: PerModel<String>,
+        pub style: PerModel<VersionStyle>,
+        pub manufacturer: String,
+        /// For dotted styles: how many patch releases a host may be ahead of base.
+        pub spread: u32,
+        #[serde(default)]
+        pub updateable: Option<bool>,
+        #[serde(default)]
+        pub dell: Option<Dell>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Entry {
+        pub serial: Serial,
+        pub ids: Ids,
+        pub software_ids: SoftwareIds,
+        pub models: [Model; 2],
+        pub components: Vec<Template>,
+    }
+
+    const TEXT: &str = include_str!("../data/personas.toml");
+
+    /// Every entry by name (`ilo`, `ilo-legacy`, ...); the file is part of the
+    /// binary and a unit test parses it, so a broken file never ships.
+    pub fn all() -> &'static BTreeMap<String, Entry> {
+        static CATALOGUE: OnceLock<BTreeMap<String, Entry>> = OnceLock::new();
+        CATALOGUE.get_or_init(|| {
+            toml::from_str(TEXT).unwrap_or_else(|e| panic!("mock-bmc data/personas.toml: {e}"))
+        })
     }
 }
 
-/// The Dell component id (SoftwareId) of a template.
-fn dell_component_id(key: &str) -> &'static str {
-    match key {
-        "bios" => "159",
-        "bmc" | "bmc-previous" => "25227",
-        "cpld" => "27763",
-        "nic1" => "108255",
-        "raid1" => "104298",
-        "drive1" => "103049",
-        "psu1" => "104308",
-        _ => "0",
-    }
+/// The catalogue entry of a persona and variant.
+fn entry(persona: Persona, variant: Variant) -> &'static catalogue::Entry {
+    let name = match variant {
+        Variant::Legacy | Variant::Ami => format!("{}-{}", persona.name(), variant.name()),
+        Variant::Standard | Variant::LegacyLayout => persona.name().to_string(),
+    };
+    catalogue::all()
+        .get(&name)
+        .or_else(|| catalogue::all().get(persona.name()))
+        .unwrap_or_else(|| panic!("mock-bmc data/personas.toml has no [{name}]"))
 }
 
-fn dell_fqdd(key: &str) -> &'static str {
-    match key {
-        "bios" => "BIOS.Setup.1-1",
-        "bmc" | "bmc-previous" => "iDRAC.Embedded.1-1",
-        "cpld" => "CPLD.Embedded.1",
-        "nic1" => "NIC.Integrated.1-1-1",
-        "raid1" => "RAID.SL.3-1",
-        "drive1" => "Disk.Bay.0:Enclosure.Internal.0-1:RAID.SL.3-1",
-        "psu1" => "PSU.Slot.1",
-        _ => "Unknown.1",
-    }
+/// The Dell component id and FQDD of a component key (iDRAC ids embed both).
+fn dell_ids(key: &str) -> (&'static str, &'static str) {
+    entry(Persona::Idrac, Variant::Standard)
+        .components
+        .iter()
+        .find(|t| t.key == key)
+        .and_then(|t| t.dell.as_ref())
+        .map_or(("0", "Unknown.1"), |d| (d.id.as_str(), d.fqdd.as_str()))
 }
 
 impl Component {
@@ -809,12 +298,8 @@ impl Component {
                 Role::Previous => "Previous",
                 _ => "Installed",
             };
-            self.id = format!(
-                "{state}-{}-{}__{}",
-                dell_component_id(&self.key),
-                self.version,
-                dell_fqdd(&self.key)
-            );
+            let (cid, fqdd) = dell_ids(&self.key);
+            self.id = format!("{state}-{cid}-{}__{fqdd}", self.version);
         }
     }
 }
@@ -834,24 +319,37 @@ fn upper_alnum(rng: &mut ChaCha8Rng, n: usize) -> String {
 impl Machine {
     /// Generate machine `index` of a fleet with the given persona from `seed`.
     pub fn generate(name: &str, persona: Persona, seed: u64, index: usize) -> Machine {
+        Self::generate_variant(name, persona, Variant::Standard, seed, index)
+    }
+
+    /// [`Machine::generate`] for a persona's variant (its own models and
+    /// releases where the catalogue has them).
+    pub fn generate_variant(
+        name: &str,
+        persona: Persona,
+        variant: Variant,
+        seed: u64,
+        index: usize,
+    ) -> Machine {
+        use catalogue::{Ids, SoftwareIds};
+        let cat = entry(persona, variant);
         let mut rng = host_rng(seed, index);
         let model_idx = rng.gen_range(0..2usize);
-        let spec = &models(persona)[model_idx];
-        let serial = match persona {
-            Persona::Idrac => upper_alnum(&mut rng, 7),
-            Persona::Ilo => format!("CZ{}", upper_alnum(&mut rng, 8)),
-            Persona::Xcc => format!("J{}", upper_alnum(&mut rng, 7)),
-            _ => format!("S{}", upper_alnum(&mut rng, 11)),
-        };
+        let spec = &cat.models[model_idx];
+        let serial = format!(
+            "{}{}",
+            cat.serial.prefix,
+            upper_alnum(&mut rng, cat.serial.length)
+        );
         let uuid = uuid::Builder::from_random_bytes(rng.gen())
             .into_uuid()
             .to_string();
-        let system_uri = format!("/redfish/v1/Systems/{}", persona.system_id());
-        let manager_uri = format!("/redfish/v1/Managers/{}", persona.manager_id());
-        let chassis_uri = format!("/redfish/v1/Chassis/{}", persona.chassis_id());
+        let ids = crate::http::tree::Paths::of_variant(persona, variant);
         let mut components = Vec::new();
-        for (i, t) in templates(persona, model_idx).iter().enumerate() {
-            let mut version = t.base.to_string();
+        for (i, t) in cat.components.iter().enumerate() {
+            let base = t.base.get(model_idx);
+            let style = t.style.get(model_idx);
+            let mut version = base.clone();
             // Hosts drift apart by a few releases; backups and previous images stay put.
             let steps = if t.spread == 0 {
                 0
@@ -859,7 +357,7 @@ impl Machine {
                 rng.gen_range(0..=t.spread)
             };
             for _ in 0..steps {
-                if let Ok(v) = t.style.bump(&version, Bump::Patch) {
+                if let Ok(v) = style.bump(&version, Bump::Patch) {
                     version = v;
                 }
             }
@@ -871,38 +369,47 @@ impl Machine {
                 Role::Active
             };
             let related = match t.kind {
-                Kind::Bmc => vec![manager_uri.clone()],
-                Kind::Bios | Kind::Cpld => vec![system_uri.clone()],
-                _ => vec![chassis_uri.clone()],
+                Kind::Bmc => vec![ids.manager.clone()],
+                Kind::Bios | Kind::Cpld => vec![ids.system.clone()],
+                _ => vec![ids.chassis.clone()],
             };
-            let software_id = match persona {
-                Persona::Ilo => None,
-                Persona::Idrac => Some(dell_component_id(t.key).to_string()),
-                _ => Some(format!(
+            let software_id = match cat.software_ids {
+                SoftwareIds::None => None,
+                SoftwareIds::Dell => Some(dell_ids(&t.key).0.to_string()),
+                SoftwareIds::SkuKey => Some(format!(
                     "{}-{}",
                     spec.sku_prefix,
                     t.key.trim_end_matches("-backup").to_ascii_uppercase()
                 )),
             };
+            let id = match cat.ids {
+                Ids::KeyUpper => t.key.to_ascii_uppercase(),
+                Ids::RandomHex => format!("{:08x}", rng.gen::<u32>()),
+                // Dell ids embed state, component id and version; `refresh_id` builds them.
+                Ids::Dell => String::new(),
+                Ids::Index => (i + 1).to_string(),
+                Ids::Explicit => t.id.clone().unwrap_or_else(|| t.key.to_ascii_uppercase()),
+            };
             let year = 2021 + (i as i32 % 4);
             let mut c = Component {
-                key: t.key.to_string(),
-                id: redfish_id(persona, t, i, &mut rng),
+                key: t.key.clone(),
+                id,
                 kind: t.kind,
                 role,
-                name: t.name.to_string(),
-                description: t.description.to_string(),
+                name: t.name.clone(),
+                description: t.description.clone(),
                 version,
-                style: t.style.clone(),
+                style: style.clone(),
                 software_id,
-                updateable: role != Role::Previous && t.key != "tpm",
+                updateable: role != Role::Previous && t.updateable.unwrap_or(true),
                 // Vendors forbid going below the first release of a model's line.
-                lowest_supported_version: (role == Role::Active).then(|| t.base.to_string()),
-                manufacturer: t.manufacturer.to_string(),
+                lowest_supported_version: (role == Role::Active).then(|| base.clone()),
+                manufacturer: t.manufacturer.clone(),
                 release_date: format!("{year}-0{}-1{}T00:00:00Z", 1 + i % 9, i % 10),
                 related_item: related,
                 flash_count: 0,
                 staged_version: None,
+                field: FieldCounters::default(),
             };
             c.refresh_id(persona);
             components.push(c);
@@ -918,14 +425,15 @@ impl Machine {
                 id: "os-agent".into(),
                 name: "Management agent".into(),
                 version: format!("3.{}.0", rng.gen_range(0..6)),
-                manufacturer: spec.manufacturer.into(),
+                manufacturer: spec.manufacturer.clone(),
             },
         ];
         Machine {
             name: name.to_string(),
             persona,
-            manufacturer: spec.manufacturer.to_string(),
-            model: spec.model.to_string(),
+            variant,
+            manufacturer: spec.manufacturer.clone(),
+            model: spec.model.clone(),
             serial,
             uuid,
             sku: format!("{}-{}", spec.sku_prefix, upper_alnum(&mut rng, 4)),
@@ -999,6 +507,37 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn every_variant_has_its_own_catalogue_entry_and_every_kind() {
+        assert!(catalogue::all().len() >= 8, "data/personas.toml parses");
+        for p in Persona::ALL {
+            for v in Variant::of(p) {
+                let m = Machine::generate_variant("h", p, v, 5, 1);
+                assert_eq!(m.variant, v);
+                for k in [Kind::Bios, Kind::Bmc, Kind::Nic, Kind::Storage] {
+                    assert!(
+                        m.components.iter().any(|c| c.kind == k),
+                        "{p}/{v} lacks {k}"
+                    );
+                }
+                for c in &m.components {
+                    assert!(
+                        c.style.check(&c.version).is_ok(),
+                        "{p}/{v} {}: {}",
+                        c.key,
+                        c.version
+                    );
+                }
+            }
+        }
+        let legacy = Machine::generate_variant("h", Persona::Ilo, Variant::Legacy, 5, 1);
+        assert!(
+            legacy.bmc_version() < "2.30",
+            "iLO 5 before 2.30: {}",
+            legacy.bmc_version()
+        );
     }
 
     #[test]

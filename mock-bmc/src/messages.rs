@@ -147,6 +147,8 @@ mod tests {
             include_str!("http/expand.rs"),
             include_str!("http/error.rs"),
             include_str!("update.rs"),
+            include_str!("field/flow.rs"),
+            include_str!("http/field_tree.rs"),
         ];
         for src in sources {
             for marker in [

@@ -165,6 +165,105 @@ impl Persona {
     }
 }
 
+/// A persona's variant: the same vendor family in an older or other shape.
+///
+/// Spelled `--variant NAME` with `--profile PERSONA`, `variant = "NAME"` in a
+/// scenario file's `[default]` or `[hosts.NAME]`, and [`Variant`] in
+/// [`crate::BmcConfig`] / [`crate::FleetConfig`]. Each belongs to one persona.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Variant {
+    /// The persona as it ships today.
+    #[default]
+    Standard,
+    /// `ilo` only: iLO 5 before firmware 2.30, whose SimpleUpdate answers
+    /// without a task (progress only in `UpdateService.Oem.Hpe`).
+    Legacy,
+    /// `xcc` only: the AMI-based Lenovo servers (SR635/SR655 class) that want an
+    /// `OemParameters` part with a `FlashType`.
+    Ami,
+    /// `generic` only: an UpdateService of the v1.2 era that lists firmware
+    /// under `SoftwareInventory` and has no `FirmwareInventory`.
+    LegacyLayout,
+}
+
+impl Variant {
+    pub const ALL: [Variant; 4] = [
+        Variant::Standard,
+        Variant::Legacy,
+        Variant::Ami,
+        Variant::LegacyLayout,
+    ];
+
+    pub fn is_standard(&self) -> bool {
+        *self == Variant::Standard
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Variant::Standard => "standard",
+            Variant::Legacy => "legacy",
+            Variant::Ami => "ami",
+            Variant::LegacyLayout => "legacy-layout",
+        }
+    }
+
+    /// The persona this variant belongs to (`None`: every persona has `standard`).
+    pub fn persona(self) -> Option<Persona> {
+        match self {
+            Variant::Standard => None,
+            Variant::Legacy => Some(Persona::Ilo),
+            Variant::Ami => Some(Persona::Xcc),
+            Variant::LegacyLayout => Some(Persona::Generic),
+        }
+    }
+
+    /// Whether `persona` has this variant.
+    pub fn fits(self, persona: Persona) -> bool {
+        self.persona().is_none_or(|p| p == persona)
+    }
+
+    /// Every variant `persona` has, `standard` first.
+    pub fn of(persona: Persona) -> Vec<Variant> {
+        Variant::ALL
+            .into_iter()
+            .filter(|v| v.fits(persona))
+            .collect()
+    }
+
+    /// `persona` with this variant, or an error that names what fits.
+    pub fn check(self, persona: Persona) -> Result<(), String> {
+        if self.fits(persona) {
+            return Ok(());
+        }
+        let names: Vec<&str> = Variant::of(persona).iter().map(|v| v.name()).collect();
+        Err(format!(
+            "variant '{}' belongs to persona '{}', not '{persona}'; {persona} has: {}",
+            self.name(),
+            self.persona().map_or("", |p| p.name()),
+            names.join(", ")
+        ))
+    }
+}
+
+impl fmt::Display for Variant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.name())
+    }
+}
+
+impl FromStr for Variant {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Variant::ALL
+            .into_iter()
+            .find(|v| v.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| {
+                format!("unknown variant '{s}'; expected one of standard, legacy (ilo), ami (xcc), legacy-layout (generic)")
+            })
+    }
+}
+
 impl fmt::Display for Persona {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.pad(self.name())

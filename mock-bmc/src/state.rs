@@ -131,6 +131,84 @@ pub struct BmcState {
     pub rebooting: bool,
     /// A BMC image was just written while `wrong_version_after_reboot` is set.
     pub wrong_version_pending: bool,
+    /// What only the field behaviour keeps.
+    pub field: FieldState,
+}
+
+/// The state of the field behaviour (crate::field).
+#[derive(Debug)]
+pub struct FieldState {
+    pub host: crate::field::host::HostState,
+    /// Host firmware waiting for a host reset (and its POST).
+    pub staged_host: Vec<crate::field::flow::Staged>,
+    /// BMC firmware staged for a `Manager.Reset`.
+    pub staged_bmc: Vec<crate::field::flow::Staged>,
+    /// Activated when the BMC is back from its reboot.
+    pub on_boot: Vec<crate::field::flow::Staged>,
+    /// Dell jobs that report Completed once the iDRAC is back.
+    pub on_boot_jobs: Vec<String>,
+    /// Updates held for `StartUpdate` (generic, XCC).
+    pub awaiting_start: Vec<(crate::field::flow::Staged, bool)>,
+    /// The Dell job queue by JID.
+    pub jobs: BTreeMap<String, crate::field::jobs::Job>,
+    /// Dell `Available-<component>-<version>` packages (downloaded, not
+    /// installed); they stay until DELETEd.
+    pub dell_available: Vec<(String, String)>,
+    /// Dell components flashed during a POST and not yet running: listed as
+    /// `Current-` (running) and `Installed-` (written).
+    pub dell_pending: std::collections::BTreeSet<String>,
+    pub hpe: crate::field::flow::HpeState,
+    /// Supermicro: a verified upload waiting for StartUpdate (update mode).
+    pub smc: Option<crate::field::flow::SmcPending>,
+    /// Supermicro: StartUpdate's install is running (still update mode).
+    pub smc_running: bool,
+    /// XCC: the push kind and task holding the update service.
+    pub push_busy: Option<(crate::field::flow::Via, String)>,
+    /// `HttpPushUriTargets` / `HttpPushUriTargetsBusy` as clients PATCH them (XCC).
+    pub http_push_targets: Vec<String>,
+    pub http_push_targets_busy: bool,
+    /// bmcweb's service-wide `HttpPushUriOptions.HttpPushUriApplyTime.ApplyTime`.
+    pub http_push_apply_time: crate::update::ApplyTime,
+    /// FirmwareInventory lists only some members until then (inventory-late).
+    pub inventory_partial_until: Option<Instant>,
+    /// no-preserve-resets-config: the BMC came back with factory credentials.
+    pub credentials_reset: bool,
+    /// The update in flight was lost to a reboot (reboot-mid-task).
+    pub aborted: bool,
+    pub reboots: u32,
+    pub host_resets: u32,
+    pub manager_resets: u32,
+    pub start_update_calls: u32,
+}
+
+impl Default for FieldState {
+    fn default() -> Self {
+        FieldState {
+            host: Default::default(),
+            staged_host: Vec::new(),
+            staged_bmc: Vec::new(),
+            on_boot: Vec::new(),
+            on_boot_jobs: Vec::new(),
+            awaiting_start: Vec::new(),
+            jobs: BTreeMap::new(),
+            dell_available: Vec::new(),
+            dell_pending: Default::default(),
+            hpe: Default::default(),
+            smc: None,
+            smc_running: false,
+            push_busy: None,
+            http_push_targets: Vec::new(),
+            http_push_targets_busy: false,
+            http_push_apply_time: crate::update::ApplyTime::Immediate,
+            inventory_partial_until: None,
+            credentials_reset: false,
+            aborted: false,
+            reboots: 0,
+            host_resets: 0,
+            manager_resets: 0,
+            start_update_calls: 0,
+        }
+    }
 }
 
 /// Most tasks a BMC keeps (bmcweb keeps 100, evicting the oldest finished).
@@ -160,6 +238,7 @@ impl BmcState {
             faults: Faults::default(),
             rebooting: false,
             wrong_version_pending: false,
+            field: FieldState::default(),
         }
     }
 

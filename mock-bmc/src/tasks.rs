@@ -25,6 +25,12 @@ pub enum TaskState {
     Cancelled,
     /// Supermicro's non-standard state while waiting for `StartUpdate`.
     Scheduled,
+    /// Interrupted, expected to restart (Task.v1_7_4); field tasks pass through it.
+    Interrupted,
+    /// Suspended, resumes later (Task.v1_7_4).
+    Suspended,
+    /// bmcweb: the image is staged and the task waits for the reset.
+    Stopping,
 }
 
 impl TaskState {
@@ -39,6 +45,9 @@ impl TaskState {
             TaskState::Exception => "Exception",
             TaskState::Cancelled => "Cancelled",
             TaskState::Scheduled => "Scheduled",
+            TaskState::Interrupted => "Interrupted",
+            TaskState::Suspended => "Suspended",
+            TaskState::Stopping => "Stopping",
         }
     }
 
@@ -70,6 +79,12 @@ pub struct Task {
     pub committed: bool,
     pub target_uri: String,
     pub persona: Persona,
+    /// Supermicro: `Messages` holds one placeholder with empty strings.
+    pub blank_messages: bool,
+    /// iLO field: progress is in `UpdateService.Oem.Hpe`, not the task.
+    pub hide_percent: bool,
+    /// Field iDRAC: the job's own state, id and message for `Oem.Dell`.
+    pub oem_job: Option<(&'static str, &'static str, String)>,
 }
 
 pub const TASKS: &str = "/redfish/v1/TaskService/Tasks";
@@ -109,6 +124,9 @@ impl Task {
             committed: false,
             target_uri: target_uri.to_string(),
             persona,
+            blank_messages: false,
+            hide_percent: false,
+            oem_job: None,
         };
         t.push(Registry::TaskEvent, "TaskStarted", &[&id]);
         t
@@ -184,6 +202,18 @@ impl Task {
             },
         });
         let o = v.as_object_mut().expect("object literal");
+        if self.blank_messages {
+            // What Supermicro X12 sends (bmclib providers/supermicro/docs/x12.md).
+            o.insert(
+                "Messages".into(),
+                json!([{"MessageId": "", "RelatedProperties": [""], "Message": "", "MessageArgs": [""], "Severity": ""}]),
+            );
+            o.insert("HidePayload".into(), json!(true));
+            o.remove("Payload");
+        }
+        if self.hide_percent {
+            o.remove("PercentComplete");
+        }
         if let Some(end) = self.ended {
             o.insert(
                 "EndTime".into(),
@@ -197,10 +227,26 @@ impl Task {
                 TaskState::New => "New",
                 TaskState::Starting => "Downloading",
                 TaskState::Pending | TaskState::Scheduled => "Scheduled",
-                TaskState::Running | TaskState::Cancelling => "Running",
+                TaskState::Running
+                | TaskState::Cancelling
+                | TaskState::Interrupted
+                | TaskState::Suspended
+                | TaskState::Stopping => "Running",
                 TaskState::Completed => "Completed",
                 TaskState::Exception => "Failed",
                 TaskState::Cancelled => "Failed",
+            };
+            let (job_state, message_id, text) = match &self.oem_job {
+                Some((s, id, text)) => (*s, *id, text.clone()),
+                None => (
+                    job_state,
+                    "IDRAC.2.8.JCP001",
+                    self.messages
+                        .last()
+                        .and_then(|m| m["Message"].as_str())
+                        .unwrap_or("")
+                        .to_string(),
+                ),
             };
             o.insert(
                 "Oem".into(),
@@ -209,8 +255,8 @@ impl Task {
                     "JobState": job_state,
                     "JobType": "FirmwareUpdate",
                     "PercentComplete": self.percent,
-                    "Message": self.messages.last().and_then(|m| m["Message"].as_str()).unwrap_or(""),
-                    "MessageId": "IDRAC.2.8.JCP001",
+                    "Message": text,
+                    "MessageId": message_id,
                     "StartTime": "TIME_NOW",
                     "EndTime": if self.ended.is_some() { "" } else { "TIME_NA" },
                 }}),

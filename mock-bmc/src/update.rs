@@ -86,7 +86,7 @@ fn bad(key: &str, args: &[&str]) -> RedfishError {
 /// Map a `Targets` URI to inventory keys, or refuse it.
 pub fn resolve_target(st: &BmcState, uri: &str, action: &str) -> Result<Vec<String>, RedfishError> {
     let uri = uri.trim_end_matches('/');
-    let p = st.machine.persona;
+    let paths = crate::http::tree::Paths::of_machine(&st.machine);
     let fw = crate::http::tree::FIRMWARE;
     let active = |kind: Kind| -> Vec<String> {
         st.machine
@@ -102,11 +102,9 @@ pub fn resolve_target(st: &BmcState, uri: &str, action: &str) -> Result<Vec<Stri
         }
     } else if uri == fw {
         return Ok(Vec::new());
-    } else if uri == format!("/redfish/v1/Systems/{}", p.system_id())
-        || uri == format!("/redfish/v1/Systems/{}/Bios", p.system_id())
-    {
+    } else if uri == paths.system || uri == format!("{}/Bios", paths.system) {
         return Ok(active(Kind::Bios));
-    } else if uri == format!("/redfish/v1/Managers/{}", p.manager_id()) {
+    } else if uri == paths.manager {
         return Ok(active(Kind::Bmc));
     }
     Err(bad(
@@ -137,7 +135,7 @@ pub fn accept(bmc: &Arc<Bmc>, st: &mut BmcState, req: UpdateRequest) -> String {
 }
 
 /// Update the task under the lock; returns false when the task is gone or cancelled.
-fn with_task(bmc: &Bmc, id: &str, f: impl FnOnce(&mut Task)) -> bool {
+pub(crate) fn with_task(bmc: &Bmc, id: &str, f: impl FnOnce(&mut Task)) -> bool {
     let mut st = bmc.lock();
     match st.tasks.get_mut(id) {
         Some(t) if t.state == TaskState::Cancelling => {
@@ -308,13 +306,13 @@ async fn run(bmc: Arc<Bmc>, id: String, req: UpdateRequest) {
     }
 }
 
-enum Plan {
+pub(crate) enum Plan {
     Apply(Vec<String>),
     SameVersion(String),
 }
 
 /// Which components the image goes to, or why it does not: (Update message key, target).
-fn plan_targets(
+pub(crate) fn plan_targets(
     st: &BmcState,
     header: &ImageHeader,
     req: &UpdateRequest,
@@ -430,7 +428,7 @@ async fn install(bmc: Arc<Bmc>, held: HeldUpdate, duration: Duration) {
 fn stage(bmc: &Arc<Bmc>, held: HeldUpdate) {
     let mut st = bmc.lock();
     let persona = st.machine.persona;
-    let paths = crate::http::tree::Paths::of(persona);
+    let paths = crate::http::tree::Paths::of_machine(&st.machine);
     let bmc_class = held.keys.iter().any(|k| {
         st.machine
             .components
@@ -523,7 +521,7 @@ pub fn activate_staged(bmc: &Arc<Bmc>, st: &mut BmcState, bmc_class: bool) -> bo
 }
 
 /// Download `url` into the BMC's work dir, verifying while it streams.
-async fn download(
+pub(crate) async fn download(
     bmc: &Arc<Bmc>,
     task_id: &str,
     url: &str,
@@ -549,7 +547,9 @@ async fn download(
     if !resp.status().is_success() {
         return Err(format!("GET {url}: HTTP {}", resp.status()));
     }
-    let path = bmc.work_dir().join(format!("download-{task_id}.img"));
+    let path = bmc
+        .work_dir()
+        .join(format!("download-{}.img", crate::state::random_token()));
     let mut file = tokio::fs::File::create(&path)
         .await
         .map_err(|e| format!("{}: {e}", path.display()))?;
@@ -569,7 +569,8 @@ async fn download(
             .await
             .map_err(|e| format!("{}: {e}", path.display()))?;
         throttle(started, total, total_len).await;
-        if !with_task(bmc, task_id, |_| {}) {
+        // An empty id: a download without a task (iLO legacy).
+        if !task_id.is_empty() && !with_task(bmc, task_id, |_| {}) {
             return Err("cancelled".into());
         }
     }

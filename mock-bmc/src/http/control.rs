@@ -81,3 +81,59 @@ async fn journal(State(bmc): State<Arc<Bmc>>) -> Json<Value> {
         "entries": st.journal.entries,
     }))
 }
+
+/// A fleet-wide control listener (`serve --control ADDR`): `/mock/bmcs` lists the
+/// BMCs, `/mock/bmcs/{name}/state` and `/journal` read one, also while that BMC
+/// reboots and its own listener refuses connections.
+pub fn fleet_routes(bmcs: Vec<Arc<Bmc>>) -> Router {
+    use axum::extract::Path;
+    let bmcs = Arc::new(bmcs);
+    let find = |bmcs: &[Arc<Bmc>], name: &str| {
+        bmcs.iter().find(|b| b.config.machine.name == name).cloned()
+    };
+    let b1 = bmcs.clone();
+    let b2 = bmcs.clone();
+    let b3 = bmcs.clone();
+    Router::new()
+        .route(
+            "/mock/bmcs",
+            get(move || {
+                let bmcs = b1.clone();
+                async move {
+                    Json(json!(bmcs
+                        .iter()
+                        .map(|b| json!({"name": b.config.machine.name, "persona": b.config.machine.persona,
+                                        "rebooting": b.lock().rebooting}))
+                        .collect::<Vec<_>>()))
+                }
+            }),
+        )
+        .route(
+            "/mock/bmcs/{name}/state",
+            get(move |Path(name): Path<String>| {
+                let bmcs = b2.clone();
+                async move {
+                    match find(&bmcs, &name) {
+                        Some(b) => Json(b.state_json()).into_response(),
+                        None => (StatusCode::NOT_FOUND, format!("no BMC named {name}\n")).into_response(),
+                    }
+                }
+            }),
+        )
+        .route(
+            "/mock/bmcs/{name}/journal",
+            get(move |Path(name): Path<String>| {
+                let bmcs = b3.clone();
+                async move {
+                    match find(&bmcs, &name) {
+                        Some(b) => {
+                            let st = b.lock();
+                            Json(json!({"summary": st.journal.summary, "entries": st.journal.entries}))
+                                .into_response()
+                        }
+                        None => (StatusCode::NOT_FOUND, format!("no BMC named {name}\n")).into_response(),
+                    }
+                }
+            }),
+        )
+}

@@ -11,7 +11,10 @@ use serde_json::{json, Value};
 /// (schema file stem, namespaces to include). The unversioned namespace holds
 /// the entity type; the versioned one is what `@odata.type` names.
 const REFERENCES: &[(&str, &[&str])] = &[
-    ("ServiceRoot", &["ServiceRoot", "ServiceRoot.v1_20_0"]),
+    (
+        "ServiceRoot",
+        &["ServiceRoot", "ServiceRoot.v1_2_0", "ServiceRoot.v1_20_0"],
+    ),
     (
         "SessionService",
         &["SessionService", "SessionService.v1_2_0"],
@@ -38,11 +41,25 @@ const REFERENCES: &[(&str, &[&str])] = &[
     ("ManagerCollection", &["ManagerCollection"]),
     ("Chassis", &["Chassis", "Chassis.v1_28_0"]),
     ("ChassisCollection", &["ChassisCollection"]),
-    ("UpdateService", &["UpdateService", "UpdateService.v1_17_0"]),
+    (
+        "UpdateService",
+        &[
+            "UpdateService",
+            "UpdateService.v1_2_0",
+            "UpdateService.v1_17_0",
+        ],
+    ),
     (
         "SoftwareInventory",
-        &["SoftwareInventory", "SoftwareInventory.v1_13_0"],
+        &[
+            "SoftwareInventory",
+            "SoftwareInventory.v1_2_0",
+            "SoftwareInventory.v1_13_0",
+        ],
     ),
+    ("JobService", &["JobService", "JobService.v1_0_6"]),
+    ("Job", &["Job", "Job.v1_2_4"]),
+    ("JobCollection", &["JobCollection"]),
     (
         "SoftwareInventoryCollection",
         &["SoftwareInventoryCollection"],

@@ -6,10 +6,12 @@
 //! - [`metadata`] serves `/redfish/v1/$metadata` and `/redfish/v1/odata`.
 //! - [`error`] renders every 4xx/5xx as a Redfish error body.
 //! - [`control`] is the mock's own control plane under `/mock/` (no auth).
+//! - [`field_tree`] is what the `field` behaviour adds to and changes in the tree.
 
 pub mod control;
 pub mod error;
 pub mod expand;
+pub mod field_tree;
 pub mod metadata;
 pub mod tree;
 pub mod updates;
@@ -124,7 +126,7 @@ fn take_fault(st: &mut BmcState) -> Injected {
 }
 
 /// A response whose body fails at once: hyper closes the connection mid-response.
-fn dropped_connection() -> Response {
+pub(crate) fn dropped_connection() -> Response {
     let stream = futures::stream::once(async {
         Err::<Bytes, std::io::Error>(std::io::Error::new(
             std::io::ErrorKind::ConnectionReset,
@@ -267,7 +269,7 @@ fn authenticate(
                 .ok()
                 .and_then(|d| String::from_utf8(d).ok());
             if let Some((u, p)) = decoded.as_deref().and_then(|d| d.split_once(':')) {
-                if bmc.credentials_match(u, p) {
+                if bmc.credentials_ok(st, u, p) {
                     st.journal.summary.basic_auth_requests += 1;
                     return Ok(Principal::Basic);
                 }
@@ -297,11 +299,17 @@ async fn redfish(
 ) -> Response {
     let path = normalise(req.uri().path());
     if req.method() == Method::POST {
-        let persona = bmc.lock().machine.persona;
-        if path == persona.multipart_push_uri() {
+        let (multipart, raw) = {
+            let st = bmc.lock();
+            (
+                updates::multipart_uri(&bmc, &st),
+                updates::raw_push_uri(&bmc, &st),
+            )
+        };
+        if multipart == Some(path.as_str()) {
             return updates::push(bmc, req, true).await;
         }
-        if persona.raw_push_uri() == Some(path.as_str()) {
+        if raw == Some(path.as_str()) {
             return updates::push(bmc, req, false).await;
         }
     }
@@ -394,13 +402,33 @@ fn post(
     body: &Bytes,
     peer: SocketAddr,
 ) -> Result<Response, RedfishError> {
-    let paths = tree::Paths::of(st.machine.persona);
+    let paths = tree::Paths::of_machine(&st.machine);
     if path == SESSIONS || path == "/redfish/v1/SessionService/Sessions/Members" {
         return login(bmc, st, body, peer);
     }
     if path == format!("{}/Actions/ComputerSystem.Reset", paths.system) {
         let v = parse_json(body)?;
         let reset = reset_type(&v, "ComputerSystem.Reset")?;
+        if bmc.config.is_field() {
+            let host = &st.field.host;
+            let off = host.power == "Off";
+            match reset.as_str() {
+                "On" | "ForceOn" if off => crate::field::host::reset(bmc, st, false),
+                "On" | "ForceOn" => {}
+                "ForceOff" | "GracefulShutdown" => crate::field::host::power_off(st),
+                "GracefulRestart" | "ForceRestart" | "PowerCycle" => {
+                    crate::field::host::reset(bmc, st, false)
+                }
+                other => {
+                    return Err(RedfishError::base(
+                        StatusCode::BAD_REQUEST,
+                        "ActionParameterValueNotInList",
+                        &[other, "ResetType", "ComputerSystem.Reset"],
+                    ))
+                }
+            }
+            return Ok(success());
+        }
         match reset.as_str() {
             // The host (re)starts: images staged for it are activated.
             "On" | "ForceOn" => {
@@ -434,6 +462,11 @@ fn post(
                 &[&reset, "ResetType", "Manager.Reset"],
             ));
         }
+        if bmc.config.is_field() {
+            let d = crate::field::flow::manager_reset(bmc, st);
+            bmc.request_reboot_for(d);
+            return Ok(success());
+        }
         // The BMC restarts: staged BMC images become active, then it goes away a while.
         crate::update::activate_staged(bmc, st, true);
         bmc.request_reboot();
@@ -444,6 +477,13 @@ fn post(
         return updates::simple_update(bmc, st, &v);
     }
     if path == tree::START_UPDATE {
+        if bmc.config.is_field() {
+            return Ok(match crate::field::flow::start_update(bmc, st)? {
+                // Supermicro names the new "BMC Update" task as its upload did.
+                Some(id) => updates::accepted(st, &id),
+                None => success(),
+            });
+        }
         crate::update::start_held(bmc, st);
         return Ok(success());
     }
@@ -499,7 +539,7 @@ fn login(
     };
     let user = field("UserName")?;
     let pass = field("Password")?;
-    if !bmc.credentials_match(&user, &pass) {
+    if !bmc.credentials_ok(st, &user, &pass) {
         st.journal.summary.unauthorized += 1;
         return Err(RedfishError::unauthorized(SESSIONS));
     }
@@ -531,6 +571,11 @@ fn delete(
     if let Some(r) = updates::delete_task(st, path) {
         return r;
     }
+    if bmc.config.is_field() {
+        if let Some(r) = field_tree::delete_available(st, path) {
+            return Ok(r);
+        }
+    }
     if let Some(id) = path.strip_prefix(&format!("{SESSIONS}/")) {
         if st.delete_session(id) {
             return Ok(StatusCode::NO_CONTENT.into_response());
@@ -542,6 +587,15 @@ fn delete(
 }
 
 fn patch(bmc: &Bmc, st: &mut BmcState, path: &str, body: &Bytes) -> Result<Response, RedfishError> {
+    if path == "/redfish/v1/UpdateService" && bmc.config.is_field() {
+        let allow = tree::resolve(bmc, st, path)?.allow;
+        if allow.contains("PATCH") {
+            let v = parse_json(body)?;
+            field_tree::patch_update_service(st, &v)?;
+            let Resource { body, allow } = tree::resolve(bmc, st, path)?;
+            return Ok(json_response(StatusCode::OK, &body, Some(allow)));
+        }
+    }
     if path == "/redfish/v1/SessionService" {
         let v = parse_json(body)?;
         let obj = v.as_object().map(|o| o.len()).unwrap_or(0);

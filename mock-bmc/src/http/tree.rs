@@ -7,7 +7,7 @@
 use super::error::RedfishError;
 use crate::bmc::Bmc;
 use crate::machine::{Component, Kind, Role};
-use crate::persona::Persona;
+use crate::persona::{Persona, Variant};
 use crate::state::BmcState;
 use serde_json::{json, Value};
 
@@ -20,22 +20,22 @@ pub struct Resource {
 
 const GET_ONLY: &str = "GET, HEAD";
 
-fn ok(body: Value) -> Result<Resource, RedfishError> {
+pub(super) fn ok(body: Value) -> Result<Resource, RedfishError> {
     Ok(Resource {
         body,
         allow: GET_ONLY,
     })
 }
 
-fn link(uri: &str) -> Value {
+pub(super) fn link(uri: &str) -> Value {
     json!({ "@odata.id": uri })
 }
 
-fn status_ok() -> Value {
+pub(super) fn status_ok() -> Value {
     json!({"State": "Enabled", "Health": "OK"})
 }
 
-fn collection(uri: &str, odata_type: &str, name: &str, members: Vec<String>) -> Value {
+pub(super) fn collection(uri: &str, odata_type: &str, name: &str, members: Vec<String>) -> Value {
     let members: Vec<Value> = members.iter().map(|m| link(m)).collect();
     json!({
         "@odata.id": uri,
@@ -52,15 +52,37 @@ pub struct Paths {
     pub system: String,
     pub manager: String,
     pub chassis: String,
+    pub system_id: &'static str,
+    pub manager_id: &'static str,
+    pub chassis_id: &'static str,
 }
 
 impl Paths {
     pub fn of(p: Persona) -> Paths {
+        Self::of_variant(p, Variant::Standard)
+    }
+
+    /// The AMI-based Lenovo variant names everything `Self`, as AMI MegaRAC does
+    /// (lenovo/python-redfish-lenovo `lenovo_update_firmware.py` targets
+    /// `/redfish/v1/Managers/Self`).
+    pub fn of_variant(p: Persona, v: Variant) -> Paths {
+        let (system_id, manager_id, chassis_id) = if v == Variant::Ami {
+            ("Self", "Self", "Self")
+        } else {
+            (p.system_id(), p.manager_id(), p.chassis_id())
+        };
         Paths {
-            system: format!("/redfish/v1/Systems/{}", p.system_id()),
-            manager: format!("/redfish/v1/Managers/{}", p.manager_id()),
-            chassis: format!("/redfish/v1/Chassis/{}", p.chassis_id()),
+            system: format!("/redfish/v1/Systems/{system_id}"),
+            manager: format!("/redfish/v1/Managers/{manager_id}"),
+            chassis: format!("/redfish/v1/Chassis/{chassis_id}"),
+            system_id,
+            manager_id,
+            chassis_id,
         }
+    }
+
+    pub fn of_machine(m: &crate::machine::Machine) -> Paths {
+        Self::of_variant(m.persona, m.variant)
     }
 }
 
@@ -75,11 +97,16 @@ pub const START_UPDATE: &str = "/redfish/v1/UpdateService/Actions/UpdateService.
 /// Resolve `path` (normalised: no trailing slash, root is `/redfish/v1`) to a resource.
 pub fn resolve(bmc: &Bmc, st: &BmcState, path: &str) -> Result<Resource, RedfishError> {
     let persona = st.machine.persona;
-    let paths = Paths::of(persona);
+    let paths = Paths::of_machine(&st.machine);
     let rest = path
         .strip_prefix(ROOT)
         .ok_or_else(|| RedfishError::not_found(path))?;
     let segs: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    if bmc.config.is_field() {
+        if let Some(r) = super::field_tree::before(bmc, st, &paths, path, &segs) {
+            return r;
+        }
+    }
     match segs.as_slice() {
         [] => ok(service_root(bmc, st)),
         ["SessionService"] => Ok(Resource {
@@ -202,8 +229,8 @@ pub fn resolve(bmc: &Bmc, st: &BmcState, path: &str) -> Result<Resource, Redfish
             "Computer System Collection",
             vec![paths.system.clone()],
         )),
-        ["Systems", id] if *id == persona.system_id() => ok(system(st, &paths)),
-        ["Systems", id, "ResetActionInfo"] if *id == persona.system_id() => ok(reset_info(
+        ["Systems", id] if *id == paths.system_id => ok(system(bmc, st, &paths)),
+        ["Systems", id, "ResetActionInfo"] if *id == paths.system_id => ok(reset_info(
             &format!("{}/ResetActionInfo", paths.system),
             &[
                 "On",
@@ -220,8 +247,8 @@ pub fn resolve(bmc: &Bmc, st: &BmcState, path: &str) -> Result<Resource, Redfish
             "Manager Collection",
             vec![paths.manager.clone()],
         )),
-        ["Managers", id] if *id == persona.manager_id() => ok(manager(st, &paths)),
-        ["Managers", id, "ResetActionInfo"] if *id == persona.manager_id() => ok(reset_info(
+        ["Managers", id] if *id == paths.manager_id => ok(manager(st, &paths)),
+        ["Managers", id, "ResetActionInfo"] if *id == paths.manager_id => ok(reset_info(
             &format!("{}/ResetActionInfo", paths.manager),
             &["GracefulRestart", "ForceRestart"],
         )),
@@ -231,8 +258,8 @@ pub fn resolve(bmc: &Bmc, st: &BmcState, path: &str) -> Result<Resource, Redfish
             "Chassis Collection",
             vec![paths.chassis.clone()],
         )),
-        ["Chassis", id] if *id == persona.chassis_id() => ok(chassis(st, &paths)),
-        ["UpdateService"] => ok(update_service(st)),
+        ["Chassis", id] if *id == paths.chassis_id => ok(chassis(bmc, st, &paths)),
+        ["UpdateService"] => update_service(bmc, st),
         ["UpdateService", "SimpleUpdateActionInfo"] => ok(simple_update_info(persona)),
         ["UpdateService", "FirmwareInventory"] => {
             let mut members: Vec<String> = st
@@ -338,11 +365,12 @@ pub fn resolve(bmc: &Bmc, st: &BmcState, path: &str) -> Result<Resource, Redfish
                 allow: "GET, HEAD, DELETE",
             })
         }
+        _ if bmc.config.is_field() => super::field_tree::resolve(bmc, st, &paths, path, &segs),
         _ => Err(RedfishError::not_found(path)),
     }
 }
 
-fn service_root(bmc: &Bmc, st: &BmcState) -> Value {
+pub(super) fn service_root(bmc: &Bmc, st: &BmcState) -> Value {
     let p = st.machine.persona;
     json!({
         "@odata.id": "/redfish/v1/",
@@ -392,12 +420,36 @@ fn reset_info(uri: &str, values: &[&str]) -> Value {
     })
 }
 
-fn system(st: &BmcState, paths: &Paths) -> Value {
+/// `PowerState`: the field host walks through `PoweringOn` during POST.
+fn power_state(bmc: &Bmc, st: &BmcState) -> &'static str {
+    if bmc.config.is_field() {
+        st.field.host.power
+    } else if st.power_on {
+        "On"
+    } else {
+        "Off"
+    }
+}
+
+fn system(bmc: &Bmc, st: &BmcState, paths: &Paths) -> Value {
+    let mut v = system_body(bmc, st, paths);
+    if bmc.config.is_field() {
+        let h = &st.field.host;
+        let mut bp = json!({"LastState": h.boot});
+        if let Some(oem) = h.oem_boot {
+            bp["OemLastState"] = json!(oem);
+        }
+        v["BootProgress"] = bp;
+    }
+    v
+}
+
+fn system_body(bmc: &Bmc, st: &BmcState, paths: &Paths) -> Value {
     let m = &st.machine;
     json!({
         "@odata.id": paths.system,
         "@odata.type": "#ComputerSystem.v1_27_0.ComputerSystem",
-        "Id": m.persona.system_id(),
+        "Id": paths.system_id,
         "Name": "System",
         "SystemType": "Physical",
         "Manufacturer": m.manufacturer,
@@ -407,7 +459,7 @@ fn system(st: &BmcState, paths: &Paths) -> Value {
         "UUID": m.uuid,
         "HostName": m.name,
         "BiosVersion": m.bios_version(),
-        "PowerState": if st.power_on { "On" } else { "Off" },
+        "PowerState": power_state(bmc, st),
         "Status": status_ok(),
         "Actions": {
             "#ComputerSystem.Reset": {
@@ -427,7 +479,7 @@ fn manager(st: &BmcState, paths: &Paths) -> Value {
     json!({
         "@odata.id": paths.manager,
         "@odata.type": "#Manager.v1_24_0.Manager",
-        "Id": m.persona.manager_id(),
+        "Id": paths.manager_id,
         "Name": "Manager",
         "ManagerType": "BMC",
         "Manufacturer": m.persona.vendor(),
@@ -450,19 +502,19 @@ fn manager(st: &BmcState, paths: &Paths) -> Value {
     })
 }
 
-fn chassis(st: &BmcState, paths: &Paths) -> Value {
+fn chassis(bmc: &Bmc, st: &BmcState, paths: &Paths) -> Value {
     let m = &st.machine;
     json!({
         "@odata.id": paths.chassis,
         "@odata.type": "#Chassis.v1_28_0.Chassis",
-        "Id": m.persona.chassis_id(),
+        "Id": paths.chassis_id,
         "Name": "Computer System Chassis",
         "ChassisType": "RackMount",
         "Manufacturer": m.manufacturer,
         "Model": m.model,
         "SerialNumber": m.serial,
         "SKU": m.sku,
-        "PowerState": if st.power_on { "On" } else { "Off" },
+        "PowerState": power_state(bmc, st),
         "Status": status_ok(),
         "Links": {
             "ComputerSystems": [link(&paths.system)],
@@ -471,7 +523,16 @@ fn chassis(st: &BmcState, paths: &Paths) -> Value {
     })
 }
 
-fn update_service(st: &BmcState) -> Value {
+fn update_service(bmc: &Bmc, st: &BmcState) -> Result<Resource, RedfishError> {
+    let mut v = update_service_body(st);
+    let mut allow = GET_ONLY;
+    if bmc.config.is_field() {
+        super::field_tree::update_service(bmc, st, &mut v, &mut allow);
+    }
+    Ok(Resource { body: v, allow })
+}
+
+fn update_service_body(st: &BmcState) -> Value {
     let p = st.machine.persona;
     let apply = json!({ "SupportedValues": p.apply_times() });
     let mut v = json!({
@@ -523,7 +584,7 @@ fn simple_update_info(p: Persona) -> Value {
     })
 }
 
-fn quirks(st: &BmcState) -> bool {
+pub(super) fn quirks(st: &BmcState) -> bool {
     crate::faults::Faults::on(st.faults.schema_quirks)
 }
 
@@ -543,7 +604,7 @@ pub fn staged_id(c: &Component, persona: Persona) -> String {
 }
 
 /// An image written but not active: `Staged: true`, `Active: false` (v1_12).
-fn staged_item(c: &Component, persona: Persona) -> Value {
+pub(super) fn staged_item(c: &Component, persona: Persona) -> Value {
     let mut v = firmware_item(c, persona, false);
     let id = staged_id(c, persona);
     v["@odata.id"] = json!(format!("{FIRMWARE}/{id}"));

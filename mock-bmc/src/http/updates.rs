@@ -2,8 +2,9 @@
 //! and task monitors — with each persona's request rules and 202 shapes.
 
 use super::error::RedfishError;
-use super::{authenticate, json_response};
+use super::{authenticate, json_response, tree};
 use crate::bmc::Bmc;
+use crate::field::flow::{self, Extra, Via};
 use crate::image::ImageVerifier;
 use crate::persona::Persona;
 use crate::state::BmcState;
@@ -193,11 +194,66 @@ pub fn simple_update(
         force: force_of(v.get("ForceUpdate"), SIMPLE)?,
         via: super::tree::SIMPLE_UPDATE.to_string(),
     };
+    if bmc.config.is_field() {
+        flow::before_transfer(st, Via::SimpleUpdate)?;
+        let id = flow::accept(bmc, st, req, Via::SimpleUpdate, Extra::default());
+        return Ok(field_response(st, id.as_deref()));
+    }
     if update::busy(st) {
         return Err(RedfishError::unavailable(30));
     }
     let id = update::accept(bmc, st, req);
-    Ok(accepted(st, &id))
+    Ok(after_accept(st, accepted(st, &id)))
+}
+
+/// The opt-in faults that spoil the answer to an update the BMC did take.
+fn after_accept(st: &BmcState, resp: Response) -> Response {
+    if crate::faults::Faults::on(st.faults.drop_after_accept) {
+        return super::dropped_connection();
+    }
+    if crate::faults::Faults::on(st.faults.error_500_after_accept) {
+        // bmcweb answers InternalError when its wait for the image times out,
+        // although the image was taken ("FW image may has already been uploaded").
+        return RedfishError::base(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", &[])
+            .into_response();
+    }
+    resp
+}
+
+/// A field BMC's answer: the 202 of its task, or iLO's bare 200 (legacy
+/// variant, refused image types).
+fn field_response(st: &BmcState, id: Option<&str>) -> Response {
+    let resp = match id {
+        Some(id) => accepted(st, id),
+        None => json_response(
+            StatusCode::OK,
+            &json!({"@Message.ExtendedInfo": [crate::messages::message(crate::messages::Registry::Base, "Success", &[])]}),
+            None,
+        ),
+    };
+    after_accept(st, resp)
+}
+
+/// The raw `HttpPushUri` this BMC takes, if any.
+pub fn raw_push_uri(bmc: &Bmc, st: &BmcState) -> Option<&'static str> {
+    use crate::persona::Variant;
+    let m = &st.machine;
+    if bmc.config.is_field() {
+        match (m.persona, m.variant) {
+            (Persona::Xcc, Variant::Standard) => return Some("/fwupdate"),
+            (Persona::Generic, Variant::LegacyLayout) => return Some("/FWUpdate"),
+            _ => {}
+        }
+    }
+    m.persona.raw_push_uri()
+}
+
+/// The `MultipartHttpPushUri` this BMC takes, if any (none in the legacy layout).
+pub fn multipart_uri(bmc: &Bmc, st: &BmcState) -> Option<&'static str> {
+    if bmc.config.is_field() && st.machine.variant == crate::persona::Variant::LegacyLayout {
+        return None;
+    }
+    Some(st.machine.persona.multipart_push_uri())
 }
 
 /// The 202 for a new task, in the persona's shape.
@@ -330,7 +386,14 @@ async fn push_inner(
     {
         let mut st = bmc.lock();
         authenticate(bmc, &mut st, req.headers(), &uri)?;
-        if update::busy(&st) {
+        if bmc.config.is_field() {
+            let via = if multipart {
+                Via::Multipart
+            } else {
+                Via::RawPush
+            };
+            flow::before_transfer(&st, via)?;
+        } else if update::busy(&st) {
             return Err(RedfishError::unavailable(30));
         }
     }
@@ -366,25 +429,38 @@ async fn push_inner(
             source: source_of(up),
             targets: {
                 let st = bmc.lock();
-                update::resolve_target(
-                    &st,
-                    &format!("/redfish/v1/Managers/{}", persona.manager_id()),
-                    what,
-                )?
+                if persona == Persona::Openbmc || !bmc.config.is_field() {
+                    update::resolve_target(
+                        &st,
+                        &tree::Paths::of_machine(&st.machine).manager,
+                        what,
+                    )?
+                } else {
+                    // XCC: the targets a client PATCHed into HttpPushUriTargets, else the image's kind.
+                    let mut keys = Vec::new();
+                    for t in st.field.http_push_targets.clone() {
+                        keys.extend(update::resolve_target(&st, &t, what)?);
+                    }
+                    keys
+                }
             },
             apply_time: ApplyTime::Immediate,
             force: false,
             via: uri.clone(),
         };
         let mut st = bmc.lock();
+        if bmc.config.is_field() {
+            let id = flow::accept(bmc, &mut st, req, Via::RawPush, Extra::default());
+            return Ok(field_response(&st, id.as_deref()));
+        }
         let id = update::accept(bmc, &mut st, req);
-        return Ok(accepted(&st, &id));
+        return Ok(after_accept(&st, accepted(&st, &id)));
     }
     let mut mp = Multipart::from_request(req, &())
         .await
         .map_err(|e| bad("MalformedJSON", &[]).with_detail(&e.to_string()))?;
     let mut params: Option<Value> = None;
-    let mut oem_parameters = false;
+    let mut oem_parameters: Option<Value> = None;
     let mut upload: Option<Upload> = None;
     while let Some(field) = mp.next_field().await.map_err(|e| {
         bad("GeneralError", &[]).with_detail(&format!("reading multipart body: {e}"))
@@ -417,10 +493,12 @@ async fn push_inner(
                 upload = Some(receive(bmc, stream, filename, max).await?);
             }
             n if n.starts_with("Oem") => {
+                let bytes = field.bytes().await.unwrap_or_default();
                 if n == "OemParameters" {
-                    oem_parameters = true;
+                    oem_parameters = Some(
+                        serde_json::from_slice(&bytes).unwrap_or(Value::Object(Default::default())),
+                    );
                 }
-                let _ = field.bytes().await;
             }
             other => return Err(bad("ActionParameterUnknown", &[what, other])),
         }
@@ -430,16 +508,27 @@ async fn push_inner(
     let cleanup = |up: &Upload| {
         let _ = std::fs::remove_file(&up.path);
     };
+    let is_field = bmc.config.is_field();
+    let variant = bmc.config.machine.variant;
     let checked = (|| {
         let st = bmc.lock();
-        persona_rules(persona, &params, oem_parameters)?;
+        if is_field {
+            field_rules(persona, variant, &params, oem_parameters.as_ref())?;
+        } else {
+            persona_rules(persona, &params, oem_parameters.is_some())?;
+        }
+        let apply = match params.get("@Redfish.OperationApplyTime") {
+            // bmcweb defaults multipart pushes to OnReset (updateMultipartContext).
+            None if is_field && persona == Persona::Openbmc => ApplyTime::OnReset,
+            v => apply_time_of(&st, v, what)?,
+        };
         let req = UpdateRequest {
             source: Source::Discarded {
                 bytes: 0,
                 name: String::new(),
             },
             targets: targets_of(&st, params.get("Targets"), what)?,
-            apply_time: apply_time_of(&st, params.get("@Redfish.OperationApplyTime"), what)?,
+            apply_time: apply,
             force: force_of(params.get("ForceUpdate"), what)?,
             via: uri.clone(),
         };
@@ -458,8 +547,79 @@ async fn push_inner(
     }
     req.source = source_of(up);
     let mut st = bmc.lock();
+    if is_field {
+        if persona == Persona::Openbmc && params.get("@Redfish.OperationApplyTime").is_some() {
+            // The multipart apply time is written to the service-wide setting the
+            // raw push follows (bmcweb setApplyTime).
+            st.field.http_push_apply_time = req.apply_time;
+        }
+        let extra = Extra {
+            preserve: preserve_flags(&params),
+            flash_type: oem_parameters
+                .as_ref()
+                .and_then(|o| o.get("FlashType"))
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        };
+        if variant == crate::persona::Variant::Ami {
+            // AMI Lenovo: FlashType picks the firmware; Targets is always the
+            // manager (lenovo_update_firmware.py sends Managers/Self for both).
+            let paths = tree::Paths::of_machine(&st.machine);
+            let uri = match extra.flash_type.as_deref() {
+                Some("UEFIUpdate") => paths.system,
+                _ => paths.manager,
+            };
+            req.targets = update::resolve_target(&st, &uri, what)?;
+        }
+        let id = flow::accept(bmc, &mut st, req, Via::Multipart, extra);
+        return Ok(field_response(&st, id.as_deref()));
+    }
     let id = update::accept(bmc, &mut st, req);
-    Ok(accepted(&st, &id))
+    Ok(after_accept(&st, accepted(&st, &id)))
+}
+
+/// `Oem.Supermicro.BMC` / `.BIOS` booleans of an UpdateParameters part.
+fn preserve_flags(params: &Value) -> std::collections::BTreeMap<String, bool> {
+    let mut out = std::collections::BTreeMap::new();
+    if let Some(smc) = params.pointer("/Oem/Supermicro").and_then(Value::as_object) {
+        for section in smc.values().filter_map(Value::as_object) {
+            for (k, v) in section {
+                if let Some(b) = v.as_bool() {
+                    out.insert(k.clone(), b);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// What each family insists on in a multipart push under the field behaviour.
+fn field_rules(
+    p: Persona,
+    v: crate::persona::Variant,
+    params: &Value,
+    oem_parameters: Option<&Value>,
+) -> Result<(), RedfishError> {
+    match (p, v) {
+        // XCC takes the standard form (lenovo/python-redfish-lenovo update_firmware.py).
+        (Persona::Xcc, crate::persona::Variant::Standard) => Ok(()),
+        // The AMI-based Lenovo servers want OemParameters with a FlashType
+        // (lenovo_update_firmware.py; FIELD-NOTES B4.21).
+        (Persona::Xcc, crate::persona::Variant::Ami) => {
+            let ft = oem_parameters
+                .and_then(|o| o.get("FlashType"))
+                .and_then(Value::as_str);
+            match ft {
+                Some("HPMFwUpdate" | "UEFIUpdate") => Ok(()),
+                Some(other) => Err(bad(
+                    "PropertyValueNotInList",
+                    &[other, "OemParameters/FlashType"],
+                )),
+                None => Err(bad("PropertyMissing", &["OemParameters"])),
+            }
+        }
+        _ => persona_rules(p, params, oem_parameters.is_some()),
+    }
 }
 
 fn source_of(up: Upload) -> Source {

@@ -497,3 +497,181 @@ async fn serve_with_discard_uploads_answers_pushes_like_a_bmc_and_keeps_nothing(
     let after = mock_state(&url).await;
     assert_eq!(before["components"], after["components"], "nothing applied");
 }
+
+/// What `serve` prints and exits with when its arguments are wrong.
+fn serve_error(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_mock-bmc"))
+        .arg("serve")
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .expect("run mock-bmc");
+    assert!(!out.status.success(), "{args:?} should fail");
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+#[tokio::test]
+async fn behaviour_variant_and_time_scale_come_from_flags_and_scenario_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("fleet.toml");
+    let scenario = dir.path().join("hosts.toml");
+    std::fs::write(
+        &scenario,
+        "[hosts.bmc-0002]\nbehaviour = \"ideal\"\nlatency_ms = 1\n",
+    )
+    .unwrap();
+    let _s = serve(&[
+        "--count",
+        "2",
+        "--profile",
+        "ilo",
+        "--variant",
+        "legacy",
+        "--behaviour",
+        "field",
+        "--time-scale",
+        "600",
+        "--field-duration",
+        "bmc-reboot=1.5",
+        "--password",
+        PASSWORD,
+        "--fleet-out",
+        f.to_str().unwrap(),
+        "--faults",
+        scenario.to_str().unwrap(),
+    ]);
+    let hosts = hosts(&f);
+    let one = mock_state(hosts[0]["url"].as_str().unwrap()).await;
+    assert_eq!(
+        (one["behaviour"].as_str(), one["variant"].as_str()),
+        (Some("field"), Some("legacy"))
+    );
+    assert_eq!(one["field"]["time"]["time_scale"], 600.0);
+    let reboot = one["field"]["time"]["durations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "bmc-reboot")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (reboot["field_secs"].as_f64(), reboot["secs"].as_f64()),
+        (Some(300.0), Some(1.5))
+    );
+    let two = mock_state(hosts[1]["url"].as_str().unwrap()).await;
+    assert_eq!(
+        two["behaviour"], "ideal",
+        "the scenario file sets it per host"
+    );
+    assert_eq!(two["variant"], "legacy");
+}
+
+#[test]
+fn wrong_behaviour_settings_are_refused_with_what_to_do() {
+    let e = serve_error(&["--profile", "idrac", "--variant", "ami"]);
+    assert!(
+        e.contains("variant 'ami' belongs to persona 'xcc'") && e.contains("idrac has: standard"),
+        "{e}"
+    );
+    let e = serve_error(&["--behaviour", "field", "--bmc-reboot-secs", "1"]);
+    assert!(e.contains("--field-duration bmc-reboot=SECS"), "{e}");
+    let e = serve_error(&["--behaviour", "field", "--field-duration", "reboot=1"]);
+    assert!(
+        e.contains("unknown field duration 'reboot'") && e.contains("bmc-reboot"),
+        "{e}"
+    );
+    let e = serve_error(&["--behaviour", "sometimes"]);
+    assert!(e.contains("expected field or ideal"), "{e}");
+    let e = serve_error(&["--time-scale", "0.5"]);
+    assert!(e.contains("--time-scale must be between 1"), "{e}");
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("hosts.toml");
+    std::fs::write(&scenario, "[hosts.bmc-0001]\nvariant = \"legacy\"\n").unwrap();
+    let e = serve_error(&[
+        "--profile",
+        "generic",
+        "--faults",
+        scenario.to_str().unwrap(),
+    ]);
+    assert!(
+        e.contains("host bmc-0001") && e.contains("belongs to persona 'ilo'"),
+        "{e}"
+    );
+    std::fs::write(&scenario, "[default]\ntransient_task_state = \"maybe\"\n").unwrap();
+    let e = serve_error(&["--faults", scenario.to_str().unwrap()]);
+    assert!(e.contains("transient-task-state must be"), "{e}");
+}
+
+#[tokio::test]
+async fn the_fleet_control_plane_answers_while_a_bmc_reboots() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("fleet.toml");
+    let s = serve(&[
+        "--behaviour",
+        "field",
+        "--time-scale",
+        "600",
+        "--field-duration",
+        "bmc-reboot=3",
+        "--control",
+        "127.0.0.1:0",
+        "--password",
+        PASSWORD,
+        "--fleet-out",
+        f.to_str().unwrap(),
+    ]);
+    let control = s
+        .lines
+        .iter()
+        .find_map(|l| l.strip_prefix("control "))
+        .expect("a control line before ready")
+        .to_string();
+    let url = hosts(&f)[0]["url"].as_str().unwrap().to_string();
+    let r = client()
+        .post(format!(
+            "{url}/redfish/v1/Managers/BMC/Actions/Manager.Reset"
+        ))
+        .basic_auth("admin", Some(PASSWORD))
+        .json(&serde_json::json!({"ResetType": "GracefulRestart"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let start = std::time::Instant::now();
+    loop {
+        let own = client().get(format!("{url}/mock/state")).send().await;
+        let fleet: Value = client()
+            .get(format!("{control}/bmc-0001/state"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if own.is_err() {
+            assert_eq!(fleet["rebooting"], true, "{fleet}");
+            break;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "the BMC never went down"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let list: Value = client()
+        .get(&control)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list[0]["name"], "bmc-0001");
+    let missing = client()
+        .get(format!("{control}/nope/state"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+}
