@@ -206,6 +206,7 @@ impl Metrics {
                 t.timestamp_millis() as f64 / 1000.0
             );
         }
+        redfish_uri_counters(&mut out);
         header(
             &mut out,
             "fwfleet_next_window_start_timestamp_seconds",
@@ -220,6 +221,37 @@ impl Metrics {
             );
         }
         out
+    }
+}
+
+/// The origin-binding counters of `redfish::origin` (process-wide: the
+/// Redfish client has no metrics handle, and needs none for one add).
+fn redfish_uri_counters(out: &mut String) {
+    header(
+        out,
+        "fwfleet_redfish_foreign_origin_total",
+        "counter",
+        "URIs from BMCs that named another origin than the configured one (used as a path on the configured origin, or refused), by field.",
+    );
+    for (field, n) in crate::redfish::origin::foreign_origin_counts() {
+        let _ = writeln!(
+            out,
+            "fwfleet_redfish_foreign_origin_total{{field=\"{}\"}} {n}",
+            escape(field)
+        );
+    }
+    header(
+        out,
+        "fwfleet_redfish_refused_uri_total",
+        "counter",
+        "URIs from BMCs that were refused (https to http, a path outside /redfish/, a redirect), by field.",
+    );
+    for (field, n) in crate::redfish::origin::refused_counts() {
+        let _ = writeln!(
+            out,
+            "fwfleet_redfish_refused_uri_total{{field=\"{}\"}} {n}",
+            escape(field)
+        );
     }
 }
 

@@ -121,6 +121,13 @@ fn fixtures_round_trip_through_the_config_loader() {
         assert!(i.toml.contains(&format!("{name}: 8 hosts.")), "{}", i.toml);
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("mgmt.pw"), "from-file\n").unwrap();
+        // A password file readable by others is warned about (issue 13).
+        #[cfg(unix)]
+        std::fs::set_permissions(
+            dir.path().join("mgmt.pw"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o600),
+        )
+        .unwrap();
         let path = dir.path().join("fleet.toml");
         std::fs::write(&path, &i.toml).unwrap();
         let cfg = Config::load(&path).unwrap_or_else(|e| panic!("{e}\n{}", i.toml));
@@ -160,7 +167,10 @@ fn insecure_hosts_and_odd_names_round_trip() {
     assert_eq!(h.name, "odd name");
     assert_eq!(h.tls, TlsSetting::Insecure);
     assert_eq!(h.auth, crate::config::AuthMode::Basic);
-    assert_eq!(h.proxy.as_deref(), Some("http://proxy:3128"));
+    assert_eq!(
+        h.proxy.as_ref().map(|p| p.expose()),
+        Some("http://proxy:3128")
+    );
     assert_eq!(
         h.labels,
         labels(&[("a.b", "x \"y\""), ("c", "true"), ("lab", "true")])

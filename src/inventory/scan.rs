@@ -11,6 +11,7 @@ use super::normalize::{self, Context};
 use crate::config::{Config, HostConfig};
 use crate::redfish::client::BmcClient;
 use crate::redfish::error::RedfishError;
+use crate::redfish::origin::Field;
 use crate::redfish::quirks::Platform;
 use futures::StreamExt;
 use redfish_schemas::{Collection, ComputerSystem, ServiceRoot, SoftwareInventory, UpdateService};
@@ -106,8 +107,13 @@ pub async fn scan_host(
     inv
 }
 
-fn link(l: &Option<redfish_schemas::ODataId>) -> Option<String> {
-    l.as_ref().map(|x| x.odata_id.clone())
+/// A navigation link, bound to the host's origin (docs/SECURITY.md).
+fn link(
+    client: &BmcClient,
+    l: &Option<redfish_schemas::ODataId>,
+    field: &'static str,
+) -> Result<Option<String>, RedfishError> {
+    client.bind_opt(l.as_ref().map(|x| x.odata_id.as_str()), Field::named(field))
 }
 
 fn expand_supported(root: &ServiceRoot) -> bool {
@@ -146,11 +152,11 @@ pub async fn read(
     };
     client.login().await?;
     let expand = expand_supported(&root);
-    let us_uri = link(&root.update_service).ok_or_else(|| RedfishError::Unsupported {
+    let us_uri = link(client, &root.update_service, "ServiceRoot.UpdateService")?.ok_or_else(|| RedfishError::Unsupported {
         host: client.host().to_string(),
         detail: "the service root has no UpdateService: this BMC cannot report or update firmware over Redfish".into(),
     })?;
-    let systems_uri = link(&root.systems);
+    let systems_uri = link(client, &root.systems, "ServiceRoot.Systems")?;
     let (us, system) = tokio::join!(client.get::<UpdateService>(&us_uri), async {
         match &systems_uri {
             Some(u) => read_system(client, u, expand).await.map(Some),
@@ -177,7 +183,12 @@ pub async fn read(
         system_uri: system_uri.as_deref(),
         manager_uri: None,
     };
-    let fw_uri = link(&us.firmware_inventory).ok_or_else(|| RedfishError::Unsupported {
+    let fw_uri = link(
+        client,
+        &us.firmware_inventory,
+        "UpdateService.FirmwareInventory",
+    )?
+    .ok_or_else(|| RedfishError::Unsupported {
         host: client.host().to_string(),
         detail: "UpdateService has no FirmwareInventory".into(),
     })?;
@@ -193,7 +204,11 @@ pub async fn read(
         .find(|c| c.kind == super::model::Kind::Bmc && c.role == super::model::Role::Active)
         .and_then(|c: &Component| c.version.clone());
     if software {
-        if let Some(sw) = link(&us.software_inventory) {
+        if let Some(sw) = link(
+            client,
+            &us.software_inventory,
+            "UpdateService.SoftwareInventory",
+        )? {
             let items = read_collection(client, &sw, use_expand).await?;
             inv.software = items
                 .iter()
@@ -218,13 +233,15 @@ async fn read_system(
                 return client.decode(systems_uri, first.to_string().as_bytes());
             }
             if let Some(u) = first.get("@odata.id").and_then(Value::as_str) {
-                return client.get(u).await;
+                return client.get(&client.bind(u, Field::MEMBER)?).await;
             }
         }
     } else {
         let coll: Collection = client.get(systems_uri).await?;
         if let Some(first) = coll.members.first() {
-            return client.get(&first.odata_id).await;
+            return client
+                .get(&client.bind(&first.odata_id, Field::MEMBER)?)
+                .await;
         }
     }
     Err(RedfishError::Unsupported {
@@ -243,12 +260,11 @@ async fn read_collection(
     let mut out = Vec::new();
     let mut todo: Vec<String> = Vec::new();
     if expand {
-        let coll: Collection<Value> = client.get(&format!("{uri}?$expand=.($levels=1)")).await?;
+        let coll: Collection<Value> = client
+            .get_collection(&format!("{uri}?$expand=.($levels=1)"))
+            .await?;
         for m in coll.members {
-            let id = m
-                .get("@odata.id")
-                .and_then(Value::as_str)
-                .map(str::to_string);
+            let id = client.bind_opt(m.get("@odata.id").and_then(Value::as_str), Field::MEMBER)?;
             let complete = m.get("Id").is_some() && m.get("Version").is_some();
             match (complete, id) {
                 (true, _) => out.push(client.decode(uri, m.to_string().as_bytes())?),
@@ -257,8 +273,12 @@ async fn read_collection(
             }
         }
     } else {
-        let coll: Collection = client.get(uri).await?;
-        todo = coll.members.into_iter().map(|m| m.odata_id).collect();
+        let coll: Collection = client.get_collection(uri).await?;
+        todo = coll
+            .members
+            .iter()
+            .map(|m| client.bind(&m.odata_id, Field::MEMBER))
+            .collect::<Result<_, _>>()?;
     }
     let fetched: Vec<Result<SoftwareInventory, RedfishError>> = futures::stream::iter(todo)
         .map(|u| async move { client.get::<SoftwareInventory>(&u).await })

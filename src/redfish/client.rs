@@ -4,8 +4,15 @@
 //! BMCs are small embedded computers with small session tables: the client
 //! keeps one session per BMC, reuses it, re-logs in once on 401, and always
 //! logs out — on success, on error, and on drop.
+//!
+//! A BMC is untrusted input (docs/SECURITY.md): every URI it names goes
+//! through [`origin`](super::origin) to the configured origin only, no
+//! redirect is followed by the HTTP library (a same-origin GET redirect is
+//! followed here, at most [`MAX_REDIRECTS`] times), and every body it sends,
+//! upload replies included, is read under `max_response_bytes`.
 
 use super::error::{chain, redfish_message, RedfishError};
+use super::origin::{self, Bound, Field, Origin, Refusal};
 use super::tls::{self, TlsPolicy};
 use crate::config::{AuthMode, HostConfig, Limits, TlsSetting};
 use crate::secret::Secret;
@@ -39,11 +46,31 @@ impl Reply {
     }
 }
 
+/// A BMC-supplied URI that named another origin (reduced to its path).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sighting {
+    pub field: &'static str,
+    /// The URI as the BMC wrote it (bounded, printable).
+    pub uri: String,
+}
+
+/// Sightings kept per client for [`BmcClient::foreign_origins`]; the
+/// process-wide counters count them all.
+const MAX_SIGHTINGS: usize = 32;
+
+/// Same-origin redirects a GET follows before giving up.
+pub const MAX_REDIRECTS: u32 = 3;
+
+/// Pages of one collection read through `Members@odata.nextLink`: a BMC
+/// that keeps naming next pages (or the same one) must not keep fwfleet reading.
+pub const MAX_PAGES: usize = 100;
+
 /// The Redfish client of one host.
 #[derive(Debug)]
 pub struct BmcClient {
     host: String,
     base: String,
+    origin: Origin,
     http: reqwest::Client,
     username: String,
     password: Secret,
@@ -53,6 +80,8 @@ pub struct BmcClient {
     auth: Mutex<Auth>,
     /// Shared with the drop guard so a forgotten session is still deleted.
     open_session: Arc<std::sync::Mutex<Option<(Secret, String)>>>,
+    /// Foreign origins this BMC named, the first of each field logged.
+    sightings: std::sync::Mutex<Vec<Sighting>>,
 }
 
 /// Longest `Retry-After` the client honours before treating the BMC as down.
@@ -131,17 +160,27 @@ impl BmcClient {
             // Every TLS policy behaves alike (a pinned config speaks HTTP/1.1 only), and
             // BMC web servers are HTTP/1.1 first.
             .http1_only()
+            // Redirects are never followed by the library: it would re-send
+            // `X-Auth-Token` (and a login's password) to wherever the BMC
+            // points. `exchange` follows same-origin GET redirects itself.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("fwfleet/", env!("CARGO_PKG_VERSION")));
         b = match &h.proxy {
-            Some(p) => {
-                b.proxy(reqwest::Proxy::all(p).map_err(|e| setup(format!("proxy {p}: {e}")))?)
-            }
+            // The proxy URL may carry credentials: errors name the key, not the value.
+            Some(p) => b.proxy(reqwest::Proxy::all(p.expose()).map_err(|_| {
+                setup(format!(
+                    "proxy {} is not a usable proxy URL; check hosts[].proxy / defaults.proxy",
+                    p
+                ))
+            })?),
             None => b.no_proxy(),
         };
         let http = b.build().map_err(|e| setup(chain(&e)))?;
+        let origin = Origin::new(&h.url).map_err(setup)?;
         Ok(BmcClient {
             host: h.name.clone(),
             base: h.url.clone(),
+            origin,
             http,
             username: h.username.clone(),
             password: h.password.clone(),
@@ -150,6 +189,7 @@ impl BmcClient {
             in_flight: Semaphore::new(h.limits.max_in_flight.max(1)),
             auth: Mutex::new(Auth::None),
             open_session: Arc::new(std::sync::Mutex::new(None)),
+            sightings: std::sync::Mutex::new(Vec::new()),
         })
     }
 
@@ -161,12 +201,83 @@ impl BmcClient {
         &self.base
     }
 
-    fn url(&self, uri: &str) -> String {
-        if uri.starts_with("http://") || uri.starts_with("https://") {
-            uri.to_string()
-        } else {
-            format!("{}{uri}", self.base)
+    /// Bind a URI the BMC supplied in `field` to the configured origin:
+    /// its path and query, to pass to [`request`](Self::request) or store.
+    /// A foreign origin is counted and logged; a refusal is an error naming
+    /// host, URI and field.
+    pub fn bind(&self, raw: &str, field: Field) -> Result<String, RedfishError> {
+        self.bind_from(raw, field, None).map(|b| b.path_and_query())
+    }
+
+    /// [`bind`](Self::bind) for an optional URI.
+    pub fn bind_opt(
+        &self,
+        raw: Option<&str>,
+        field: Field,
+    ) -> Result<Option<String>, RedfishError> {
+        raw.map(|r| self.bind(r, field)).transpose()
+    }
+
+    fn bind_from(
+        &self,
+        raw: &str,
+        field: Field,
+        from: Option<&reqwest::Url>,
+    ) -> Result<Bound, RedfishError> {
+        match self.origin.bind(raw, field, from) {
+            Ok(b) => {
+                if b.foreign {
+                    self.sighted(raw, field);
+                }
+                Ok(b)
+            }
+            Err(why) => Err(self.refused(raw, field, &why)),
         }
+    }
+
+    fn sighted(&self, raw: &str, field: Field) {
+        origin::count_foreign(field);
+        let mut s = self.sightings.lock().unwrap_or_else(|e| e.into_inner());
+        let first_of_field = !s.iter().any(|x| x.field == field.name());
+        if first_of_field {
+            tracing::warn!(
+                host = %self.host,
+                field = field.name(),
+                uri = %origin::shown(raw),
+                configured = %self.base,
+                "the BMC named another origin; only its path is used, on the configured origin (counted in fwfleet_redfish_foreign_origin_total)"
+            );
+        }
+        if s.len() < MAX_SIGHTINGS {
+            s.push(Sighting {
+                field: field.name(),
+                uri: origin::shown(raw),
+            });
+        }
+    }
+
+    fn refused(&self, raw: &str, field: Field, why: &Refusal) -> RedfishError {
+        origin::count_refused(field);
+        if self.origin.is_foreign(raw) {
+            origin::count_foreign(field);
+        }
+        let e = RedfishError::RefusedUri {
+            host: self.host.clone(),
+            field: field.name(),
+            uri: origin::shown(raw),
+            why: why.why(),
+        };
+        tracing::warn!(host = %self.host, field = field.name(), "{e}");
+        e
+    }
+
+    /// The foreign origins this BMC named so far (the first
+    /// [`MAX_SIGHTINGS`]), for reports and tests.
+    pub fn foreign_origins(&self) -> Vec<Sighting> {
+        self.sightings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     fn connect_error(&self, uri: &str, e: reqwest::Error) -> RedfishError {
@@ -192,7 +303,10 @@ impl BmcClient {
         }
     }
 
-    /// One HTTP exchange, body read under the size cap. No retries, no auth logic.
+    /// One HTTP exchange, body read under the size cap. No retries, no auth
+    /// logic. A GET redirected within the configured origin is followed (at
+    /// most [`MAX_REDIRECTS`] times, credentials kept: it is the same BMC);
+    /// any other redirect is an error, and nothing is sent to its target.
     async fn exchange(
         &self,
         method: Method,
@@ -208,40 +322,104 @@ impl BmcClient {
                 host: self.host.clone(),
                 detail: "client closed".into(),
             })?;
-        let mut rq = self
-            .http
-            .request(method, self.url(uri))
-            .header("Accept", "application/json")
-            .header("OData-Version", "4.0");
-        rq = match auth {
+        let mut url = self.bind_from(uri, Field::REQUEST, None)?.url;
+        let mut hops = 0;
+        loop {
+            let mut rq = self
+                .http
+                .request(method.clone(), url.clone())
+                .header("Accept", "application/json")
+                .header("OData-Version", "4.0");
+            rq = self.authorize(rq, auth);
+            if let Some(b) = body {
+                rq = rq.json(b);
+            }
+            let resp = rq.send().await.map_err(|e| self.connect_error(uri, e))?;
+            let reply = self.read_capped(uri, resp).await?;
+            if !is_redirect(reply.status) {
+                return Ok(reply);
+            }
+            let idempotent = matches!(method, Method::GET | Method::HEAD);
+            url = self.redirect_target(
+                &method,
+                uri,
+                &url,
+                &reply,
+                idempotent && hops < MAX_REDIRECTS,
+            )?;
+            hops += 1;
+            tracing::debug!(host = %self.host, uri, to = %url.path(), "following a same-origin redirect");
+        }
+    }
+
+    /// Where a redirect may be followed to, or why it is not.
+    fn redirect_target(
+        &self,
+        method: &Method,
+        uri: &str,
+        from: &reqwest::Url,
+        reply: &Reply,
+        may_follow: bool,
+    ) -> Result<reqwest::Url, RedfishError> {
+        let location = reply.header("Location").unwrap_or("");
+        if !may_follow {
+            return Err(self.redirect_refused(method, uri, reply));
+        }
+        match self.bind_from(location, Field::REDIRECT, Some(from)) {
+            Ok(b) if !b.foreign => Ok(b.url),
+            // Reduced to a path it would go to the configured origin, but a
+            // redirect means "not here": following it elsewhere is not what
+            // the BMC asked, and across origins never what we allow.
+            Ok(_) => Err(self.refused(location, Field::REDIRECT, &Refusal::CrossOrigin)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A redirect that is not followed at all.
+    fn redirect_refused(&self, method: &Method, uri: &str, reply: &Reply) -> RedfishError {
+        RedfishError::Redirect {
+            host: self.host.clone(),
+            method: method.to_string(),
+            uri: uri.to_string(),
+            status: reply.status.as_u16(),
+            location: origin::shown(reply.header("Location").unwrap_or("")),
+            why: if matches!(*method, Method::GET | Method::HEAD) {
+                format!("more than {MAX_REDIRECTS} redirects in a row")
+            } else {
+                format!("fwfleet never re-sends a {method} to a redirect")
+            },
+        }
+    }
+
+    fn authorize(&self, rq: reqwest::RequestBuilder, auth: &Auth) -> reqwest::RequestBuilder {
+        match auth {
             Auth::Session { token, .. } => rq.header("X-Auth-Token", token.expose()),
             Auth::Basic => rq.basic_auth(&self.username, Some(self.password.expose())),
             Auth::None => rq,
-        };
-        if let Some(b) = body {
-            rq = rq.json(b);
         }
-        let resp = rq.send().await.map_err(|e| self.connect_error(uri, e))?;
+    }
+
+    /// Read a response under `max_response_bytes`: a declared length over the
+    /// cap is refused before reading, an undeclared one when the cap is
+    /// passed, so at most the cap (plus one network chunk) is ever held.
+    async fn read_capped(&self, uri: &str, resp: reqwest::Response) -> Result<Reply, RedfishError> {
         let status = resp.status();
         let headers = resp.headers().clone();
         let limit = self.limits.max_response_bytes;
+        let too_large = || RedfishError::TooLarge {
+            host: self.host.clone(),
+            uri: uri.to_string(),
+            limit,
+        };
         if resp.content_length().is_some_and(|n| n > limit) {
-            return Err(RedfishError::TooLarge {
-                host: self.host.clone(),
-                uri: uri.to_string(),
-                limit,
-            });
+            return Err(too_large());
         }
         let mut body = Vec::new();
         let mut stream = resp.bytes_stream();
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|e| self.connect_error(uri, e))?;
             if body.len() as u64 + chunk.len() as u64 > limit {
-                return Err(RedfishError::TooLarge {
-                    host: self.host.clone(),
-                    uri: uri.to_string(),
-                    limit,
-                });
+                return Err(too_large());
             }
             body.extend_from_slice(&chunk);
         }
@@ -250,6 +428,24 @@ impl BmcClient {
             headers,
             body: Bytes::from(body),
         })
+    }
+
+    /// A success reply's `Location` (a task monitor, a created resource)
+    /// bound to the configured origin in place, so whoever reads it gets a path.
+    fn bind_location(&self, reply: &mut Reply, field: Field) -> Result<(), RedfishError> {
+        let Some(raw) = reply.header("Location").map(str::to_string) else {
+            return Ok(());
+        };
+        let bound = self.bind(&raw, field)?;
+        match reqwest::header::HeaderValue::from_str(&bound) {
+            Ok(v) => {
+                reply.headers.insert(reqwest::header::LOCATION, v);
+            }
+            Err(_) => {
+                reply.headers.remove(reqwest::header::LOCATION);
+            }
+        }
+        Ok(())
     }
 
     /// A request with auth, one re-login on 401, and retries: idempotent
@@ -283,7 +479,11 @@ impl BmcClient {
                     tracing::debug!(host = %self.host, uri, ?wait, "retrying");
                     tokio::time::sleep(wait).await;
                 }
-                None => return result,
+                None => {
+                    let mut r = result?;
+                    self.bind_location(&mut r, Field::LOCATION)?;
+                    return Ok(r);
+                }
             }
         }
     }
@@ -305,6 +505,39 @@ impl BmcClient {
             return Err(self.http_error("GET", uri, &r));
         }
         self.decode(uri, &r.body)
+    }
+
+    /// GET a collection with all its pages: each `Members@odata.nextLink`
+    /// (or `@odata.nextLink`) is bound to the host's origin and followed, at
+    /// most [`MAX_PAGES`] pages in all, never the same page twice.
+    pub async fn get_collection<T: DeserializeOwned>(
+        &self,
+        uri: &str,
+    ) -> Result<redfish_schemas::Collection<T>, RedfishError> {
+        let mut coll: redfish_schemas::Collection<T> = self.get(uri).await?;
+        // Compared as bound (normalised) paths, as the next links are.
+        let mut seen = vec![self.bind(uri, Field::REQUEST)?];
+        while let Some(next) = coll.next_page_uri().map(str::to_string) {
+            let next = self.bind(&next, Field::NEXT_LINK)?;
+            if seen.contains(&next) || seen.len() >= MAX_PAGES {
+                return Err(RedfishError::RefusedUri {
+                    host: self.host.clone(),
+                    field: Field::NEXT_LINK.name(),
+                    uri: origin::shown(&next),
+                    why: if seen.contains(&next) {
+                        "the collection's pages lead back to a page already read".into()
+                    } else {
+                        format!("the collection has more than {MAX_PAGES} pages")
+                    },
+                });
+            }
+            let page: redfish_schemas::Collection<T> = self.get(&next).await?;
+            seen.push(next);
+            coll.members.extend(page.members);
+            coll.next_link = page.next_link;
+            coll.odata_next_link = page.odata_next_link;
+        }
+        Ok(coll)
     }
 
     /// Decode a body, naming host, URI and JSON path on failure.
@@ -378,16 +611,22 @@ impl BmcClient {
                         host: self.host.clone(),
                         detail: "the BMC created a session but sent no X-Auth-Token".into(),
                     })?;
-                let location = r
-                    .header("Location")
-                    .map(|l| l.to_string())
-                    .or_else(|| {
-                        serde_json::from_slice::<serde_json::Value>(&r.body)
-                            .ok()
-                            .and_then(|v| v["@odata.id"].as_str().map(str::to_string))
-                    })
-                    .unwrap_or_default();
                 let token = Secret::new(token);
+                // The logout URI: sent the token later, so bound like any
+                // other URI (a session elsewhere would collect it).
+                let named: Option<(String, Field)> = match r.header("Location") {
+                    Some(l) => Some((l.to_string(), Field::SESSION_LOCATION)),
+                    None => serde_json::from_slice::<serde_json::Value>(&r.body)
+                        .ok()
+                        .and_then(|v| v["@odata.id"].as_str().map(str::to_string))
+                        .map(|id| (id, Field::SESSION_ID)),
+                };
+                let location = match named {
+                    None => String::new(),
+                    // Refused: the session exists, but there is no URI we
+                    // trust to log it out at; it expires on the BMC.
+                    Some((raw, field)) => self.bind(&raw, field)?,
+                };
                 if let Ok(mut g) = self.open_session.lock() {
                     *g = Some((token.clone(), location.clone()));
                 }
@@ -459,7 +698,10 @@ impl Drop for BmcClient {
                 return;
             }
             let http = self.http.clone();
-            let url = self.url(&location);
+            let Ok(url) = self.origin.bind(&location, Field::SESSION_LOCATION, None) else {
+                return;
+            };
+            let url = url.url;
             rt.spawn(async move {
                 let _ = http
                     .delete(url)
@@ -510,12 +752,9 @@ impl BmcClient {
                     host: self.host.clone(),
                     detail: "client closed".into(),
                 })?;
-            let mut rq = self.http.post(self.url(uri)).timeout(timeout);
-            rq = match &auth {
-                Auth::Session { token, .. } => rq.header("X-Auth-Token", token.expose()),
-                Auth::Basic => rq.basic_auth(&self.username, Some(self.password.expose())),
-                Auth::None => rq,
-            };
+            let url = self.bind_from(uri, Field::UPLOAD, None)?.url;
+            let mut rq = self.http.post(url).timeout(timeout);
+            rq = self.authorize(rq, &auth);
             rq = match b {
                 UploadBody::Multipart(form) => rq.multipart(form),
                 UploadBody::Raw(body, len) => rq
@@ -524,15 +763,13 @@ impl BmcClient {
                     .body(body),
             };
             let resp = rq.send().await.map_err(|e| self.connect_error(uri, e))?;
-            let status = resp.status();
-            let headers = resp.headers().clone();
-            let bytes = resp.bytes().await.map_err(|e| self.connect_error(uri, e))?;
+            // The reply is a BMC body like any other: under the cap.
+            let mut r = self.read_capped(uri, resp).await?;
             drop(_permit);
-            let r = Reply {
-                status,
-                headers,
-                body: bytes,
-            };
+            if is_redirect(r.status) {
+                // An image is never pushed twice because a BMC pointed elsewhere.
+                return Err(self.redirect_refused(&Method::POST, uri, &r));
+            }
             if r.status == StatusCode::UNAUTHORIZED && !relogged && !matches!(auth, Auth::None) {
                 relogged = true;
                 self.forget_session().await;
@@ -546,6 +783,7 @@ impl BmcClient {
                 tokio::time::sleep(wait).await;
                 continue;
             }
+            self.bind_location(&mut r, Field::LOCATION)?;
             return Ok(r);
         }
     }
@@ -555,6 +793,11 @@ impl BmcClient {
     pub fn upload_timeout(&self, size: u64) -> Duration {
         self.limits.request_timeout + Duration::from_secs(size / (1024 * 1024) + 1)
     }
+}
+
+/// The statuses that redirect (304 does not: it has no `Location`).
+fn is_redirect(s: StatusCode) -> bool {
+    matches!(s.as_u16(), 301 | 302 | 303 | 307 | 308)
 }
 
 fn retry_after(r: &Reply) -> Option<Duration> {
@@ -572,7 +815,11 @@ mod tests {
     use super::*;
 
     fn client() -> BmcClient {
-        BmcClient::new(&HostConfig {
+        BmcClient::new(&host()).unwrap()
+    }
+
+    fn host() -> HostConfig {
+        HostConfig {
             name: "bmc-1".into(),
             url: "http://127.0.0.1:9".into(),
             username: "admin".into(),
@@ -585,8 +832,72 @@ mod tests {
             tls_repin_after_bmc_update: false,
             pre_reset: None,
             post_update: None,
+        }
+    }
+
+    fn reply_503(retry_after: &str) -> Result<Reply, RedfishError> {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("Retry-After", retry_after.parse().unwrap());
+        Ok(Reply {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            headers,
+            body: Bytes::new(),
         })
-        .unwrap()
+    }
+
+    #[test]
+    fn retry_after_is_clamped_and_503s_are_waited_out_for_a_bounded_time() {
+        let mut p = Patience::default();
+        // A BMC asking for a day gets 30 s; one asking for nothing, 250 ms.
+        assert_eq!(
+            p.wait_before_retry(&reply_503("86400"), false, 3),
+            Some(MAX_RETRY_AFTER)
+        );
+        assert_eq!(
+            p.wait_before_retry(&reply_503("0"), false, 3),
+            Some(Duration::from_millis(250))
+        );
+        // Past the retries, 503s are waited out for at most a minute in all.
+        let mut p = Patience::default();
+        let mut waited = Duration::ZERO;
+        while let Some(w) = p.wait_before_retry(&reply_503("86400"), true, 0) {
+            waited += w;
+        }
+        assert!(waited <= MAX_503_WAIT + MAX_RETRY_AFTER, "{waited:?}");
+    }
+
+    #[test]
+    fn uris_handed_to_the_client_are_bound_to_its_origin() {
+        let c = client();
+        assert_eq!(
+            c.bind("https://10.9.9.9/redfish/v1/Systems?$top=1", Field::MEMBER)
+                .unwrap(),
+            "/redfish/v1/Systems?$top=1"
+        );
+        assert_eq!(
+            c.foreign_origins(),
+            [Sighting {
+                field: "Members[].@odata.id",
+                uri: "https://10.9.9.9/redfish/v1/Systems?$top=1".into()
+            }]
+        );
+        let e = c
+            .bind("/cgi-bin/x", Field::NEXT_LINK)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("bmc-1") && e.contains("/cgi-bin/x") && e.contains("Members@odata.nextLink"),
+            "{e}"
+        );
+        // A proxy URL that is not one is named by key, never shown.
+        let mut h = HostConfig {
+            proxy: Some(crate::config::ProxyUrl::new("::u:s3cr3t@")),
+            ..host()
+        };
+        let e = BmcClient::new(&h).unwrap_err().to_string();
+        assert!(e.contains("proxy") && !e.contains("s3cr3t"), "{e}");
+        h.proxy = None;
+        assert!(BmcClient::new(&h).is_ok());
     }
 
     #[derive(Debug, serde::Deserialize, PartialEq)]

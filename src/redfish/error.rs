@@ -52,6 +52,25 @@ pub enum RedfishError {
     },
     #[error("{host}: {detail}")]
     Unsupported { host: String, detail: String },
+    /// A URI the BMC supplied that fwfleet will not use (docs/SECURITY.md).
+    #[error("{host}: refused the URI {uri} the BMC gave in {field}: {why}\n  hint: a BMC names its own URIs as paths on the address fwfleet reaches it at (hosts[].url); check the BMC and anything between it and fwfleet")]
+    RefusedUri {
+        host: String,
+        /// Where the URI came from (`Members@odata.nextLink`, `session Location`, …).
+        field: &'static str,
+        /// As the BMC wrote it, bounded.
+        uri: String,
+        why: String,
+    },
+    #[error("{host}: {method} {uri} was redirected (HTTP {status}); its redirect Location {location} is not followed: {why}\n  hint: set hosts[].url to the address the BMC answers on itself, with the scheme it serves")]
+    Redirect {
+        host: String,
+        method: String,
+        uri: String,
+        status: u16,
+        location: String,
+        why: String,
+    },
     #[error("{host}: gave up after {secs}s (scan deadline)\n  hint: the BMC answers too slowly; raise defaults.scan_deadline_secs")]
     Deadline { host: String, secs: u64 },
     #[error("{host}: interrupted (Ctrl-C); the session was closed")]

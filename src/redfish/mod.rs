@@ -5,6 +5,8 @@
 //!   (explicitly) none.
 //! - [`client`]: one BMC's client: auth (session, Basic fallback), timeouts,
 //!   retries, size cap, ≤ N requests in flight, logout on drop.
+//! - [`origin`]: every URI a BMC names is bound to the host's configured
+//!   origin (path and query only); foreign origins counted, downgrades refused.
 //! - [`push`]: multipart and raw image pushes streamed from disk, per vendor dialect.
 //! - [`quirks`]: platform classification and named vendor quirks.
 //! - [`task`]: following 202s through task monitors and Task resources, leniently.
@@ -14,6 +16,7 @@
 
 pub mod client;
 pub mod error;
+pub mod origin;
 pub mod push;
 pub mod quirks;
 pub mod task;

@@ -9,6 +9,7 @@
 
 use super::client::{BmcClient, Reply};
 use super::error::RedfishError;
+use super::origin::Field;
 use redfish_schemas::{Message, Task};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -24,6 +25,11 @@ pub struct Accepted {
     /// The 202's `Retry-After`: how long the BMC asked to be left alone
     /// before the first poll (at most the poll interval is waited).
     pub retry_after: Option<Duration>,
+    /// The URIs as the BMC wrote them, with where each came from: [`follow`]
+    /// binds them to the host's origin before its first poll, so a foreign
+    /// origin is counted and a downgrade refused, naming the field. Not
+    /// journaled: a resumed step follows the paths above.
+    pub named: Vec<(Field, String)>,
 }
 
 fn path_of(uri: &str) -> String {
@@ -73,6 +79,7 @@ pub fn parse_accepted(reply: &Reply) -> Accepted {
         ..Accepted::default()
     };
     if let Some(loc) = reply.header("Location") {
+        a.named.push((Field::LOCATION, loc.to_string()));
         let p = path_of(loc);
         if looks_like_task(&p) && !looks_like_monitor(&p) {
             a.task = Some(p);
@@ -84,12 +91,14 @@ pub fn parse_accepted(reply: &Reply) -> Accepted {
     if a.task.is_none() {
         if let Some(id) = body.get("@odata.id").and_then(Value::as_str) {
             if looks_like_task(id) {
+                a.named.push((Field::TASK_ID, id.to_string()));
                 a.task = Some(path_of(id));
             }
         }
     }
     if a.monitor.is_none() {
         if let Some(m) = body.get("TaskMonitor").and_then(Value::as_str) {
+            a.named.push((Field::TASK_MONITOR, m.to_string()));
             a.monitor = Some(path_of(m));
         }
     }
@@ -97,10 +106,10 @@ pub fn parse_accepted(reply: &Reply) -> Accepted {
         // Supermicro: {"Accepted": {"@Message.ExtendedInfo": [{"MessageArgs": ["/redfish/v1/TaskService/Tasks/5"]}]}}
         let mut uris = Vec::new();
         collect_message_args(&body, &mut uris);
-        a.task = uris
-            .into_iter()
-            .find(|u| looks_like_task(u))
-            .map(|u| path_of(&u));
+        a.task = uris.into_iter().find(|u| looks_like_task(u)).map(|u| {
+            a.named.push((Field::MESSAGE_ARGS, u.clone()));
+            path_of(&u)
+        });
     }
     // iDRAC names the Task itself as its monitor: it is a resource (200), not a monitor.
     if a.monitor.is_some() && a.monitor == a.task {
@@ -315,6 +324,16 @@ pub async fn follow(
     mut on_progress: impl FnMut(&Progress),
 ) -> Result<Outcome, RedfishError> {
     let t0 = Instant::now();
+    for (field, raw) in &accepted.named {
+        client.bind(raw, *field)?;
+    }
+    // A monitor body names its Task: bound before anything is sent to it.
+    let bind_task = |t: &Task| -> Result<Option<String>, RedfishError> {
+        if t.odata_id.is_empty() {
+            return Ok(None);
+        }
+        client.bind(&t.odata_id, Field::MONITOR_BODY_ID).map(Some)
+    };
     let mut task_uri = accepted.task.clone();
     let mut monitor = accepted.monitor.clone();
     let mut last: Option<Task> = None;
@@ -338,7 +357,7 @@ pub async fn follow(
                     wait = retry_after(&r).min(poll.max(MIN_POLL));
                     if let Ok(t) = client.decode::<Task>(&m, &r.body) {
                         if task_uri.is_none() {
-                            task_uri = Some(t.odata_id.clone());
+                            task_uri = bind_task(&t)?;
                         }
                         if let Some(o) = judge(&t, &mut on_progress) {
                             return Ok(o);
@@ -375,7 +394,9 @@ pub async fn follow(
                         if let Some(o) = judge(&t, &mut on_progress) {
                             return Ok(o);
                         }
-                        task_uri.get_or_insert(t.odata_id.clone());
+                        if task_uri.is_none() {
+                            task_uri = bind_task(&t)?;
+                        }
                         last = Some(t);
                     }
                     monitor = None;

@@ -4,9 +4,12 @@
 //! `Actions`, `Systems`/`Managers` → `Actions`), never assumed: vendors move
 //! the multipart URI, rename the SimpleUpdate target and differ in what they
 //! accept, and the updater must decide from what this BMC says about itself.
+//! Every URI read here is bound to the host's origin as it is read
+//! ([`BmcClient::bind`]), so what `UpdateCaps` holds are paths.
 
 use crate::redfish::client::BmcClient;
 use crate::redfish::error::RedfishError;
+use crate::redfish::origin::Field;
 use crate::redfish::quirks::Platform;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -55,18 +58,34 @@ impl UpdateCaps {
     }
 }
 
-fn odata_id(v: &Value) -> Option<String> {
-    v.get("@odata.id")
-        .and_then(Value::as_str)
-        .map(str::to_string)
-}
-
 fn action_target(v: &Value, action: &str) -> Option<String> {
     v.get("Actions")
         .and_then(|a| a.get(action))
         .and_then(|a| a.get("target"))
         .and_then(Value::as_str)
         .map(str::to_string)
+}
+
+/// The `@odata.id` of `v`, bound to the host's origin.
+fn link(
+    client: &BmcClient,
+    v: Option<&Value>,
+    field: Field,
+) -> Result<Option<String>, RedfishError> {
+    client.bind_opt(
+        v.and_then(|v| v.get("@odata.id")).and_then(Value::as_str),
+        field,
+    )
+}
+
+/// `Actions[action].target` of `v`, bound to the host's origin.
+fn target(
+    client: &BmcClient,
+    v: &Value,
+    action: &str,
+    field: Field,
+) -> Result<Option<String>, RedfishError> {
+    client.bind_opt(action_target(v, action).as_deref(), field)
 }
 
 fn strings(v: Option<&Value>) -> Vec<String> {
@@ -91,38 +110,42 @@ pub async fn discover(client: &BmcClient) -> Result<UpdateCaps, RedfishError> {
 /// while the login is under way). The UpdateService and the TaskService are
 /// read side by side: two requests in flight, the client's default limit.
 pub async fn discover_from(client: &BmcClient, root: &Value) -> Result<UpdateCaps, RedfishError> {
-    let us_uri = root
-        .get("UpdateService")
-        .and_then(odata_id)
-        .ok_or_else(|| RedfishError::Unsupported {
-            host: client.host().to_string(),
-            detail:
-                "the service root has no UpdateService; this BMC cannot be updated over Redfish"
-                    .into(),
-        })?;
+    let us_uri = link(
+        client,
+        root.get("UpdateService"),
+        Field::named("ServiceRoot.UpdateService"),
+    )?
+    .ok_or_else(|| RedfishError::Unsupported {
+        host: client.host().to_string(),
+        detail: "the service root has no UpdateService; this BMC cannot be updated over Redfish"
+            .into(),
+    })?;
+    let task_service = link(client, root.get("Tasks"), Field::named("ServiceRoot.Tasks"))?;
     let tasks = async {
-        match root.get("Tasks").and_then(odata_id) {
-            Some(ts) => client
-                .get::<Value>(&ts)
-                .await
-                .ok()
-                .and_then(|ts| ts.get("Tasks").and_then(odata_id)),
-            None => None,
+        match task_service {
+            Some(ts) => match client.get::<Value>(&ts).await {
+                Ok(ts) => link(client, ts.get("Tasks"), Field::named("TaskService.Tasks")),
+                Err(_) => Ok(None),
+            },
+            None => Ok(None),
         }
     };
     let (us, tasks) = tokio::join!(client.get::<Value>(&us_uri), tasks);
     let us = us?;
+    let tasks = tasks?;
     let simple = us
         .get("Actions")
         .and_then(|a| a.get("#UpdateService.SimpleUpdate"));
     let mut protocols =
         strings(simple.and_then(|s| s.get("TransferProtocol@Redfish.AllowableValues")));
     if protocols.is_empty() {
-        if let Some(info) = simple
-            .and_then(|s| s.get("@Redfish.ActionInfo"))
-            .and_then(Value::as_str)
-        {
-            if let Ok(info) = client.get::<Value>(info).await {
+        if let Some(info) = client.bind_opt(
+            simple
+                .and_then(|s| s.get("@Redfish.ActionInfo"))
+                .and_then(Value::as_str),
+            Field::named("SimpleUpdate @Redfish.ActionInfo"),
+        )? {
+            if let Ok(info) = client.get::<Value>(&info).await {
                 for p in info
                     .get("Parameters")
                     .and_then(Value::as_array)
@@ -151,17 +174,27 @@ pub async fn discover_from(client: &BmcClient, root: &Value) -> Result<UpdateCap
         ),
         tasks,
         update_service: us_uri,
-        simple_update: action_target(&us, "#UpdateService.SimpleUpdate"),
+        simple_update: target(
+            client,
+            &us,
+            "#UpdateService.SimpleUpdate",
+            Field::named("Actions.#UpdateService.SimpleUpdate.target"),
+        )?,
         protocols,
-        multipart: us
-            .get("MultipartHttpPushUri")
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        http_push: us
-            .get("HttpPushUri")
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        start_update: action_target(&us, "#UpdateService.StartUpdate"),
+        multipart: client.bind_opt(
+            us.get("MultipartHttpPushUri").and_then(Value::as_str),
+            Field::push("MultipartHttpPushUri"),
+        )?,
+        http_push: client.bind_opt(
+            us.get("HttpPushUri").and_then(Value::as_str),
+            Field::push("HttpPushUri"),
+        )?,
+        start_update: target(
+            client,
+            &us,
+            "#UpdateService.StartUpdate",
+            Field::named("Actions.#UpdateService.StartUpdate.target"),
+        )?,
         apply_times,
         max_image_size: us.get("MaxImageSizeBytes").and_then(Value::as_u64),
     })
@@ -178,9 +211,19 @@ pub enum ResetTarget {
 
 /// The first member's reset action target of `Systems` or `Managers`.
 pub async fn reset_target(client: &BmcClient, which: ResetTarget) -> Result<String, RedfishError> {
-    let (coll, action) = match which {
-        ResetTarget::System => ("Systems", "#ComputerSystem.Reset"),
-        ResetTarget::Manager => ("Managers", "#Manager.Reset"),
+    let (coll, action, coll_field, target_field) = match which {
+        ResetTarget::System => (
+            "Systems",
+            "#ComputerSystem.Reset",
+            Field::named("ServiceRoot.Systems"),
+            Field::named("Actions.#ComputerSystem.Reset.target"),
+        ),
+        ResetTarget::Manager => (
+            "Managers",
+            "#Manager.Reset",
+            Field::named("ServiceRoot.Managers"),
+            Field::named("Actions.#Manager.Reset.target"),
+        ),
     };
     let root: Value = client.get("/redfish/v1/").await?;
     let unsupported = |what: &str| RedfishError::Unsupported {
@@ -189,23 +232,26 @@ pub async fn reset_target(client: &BmcClient, which: ResetTarget) -> Result<Stri
             "cannot find {what}; reset the server by hand to activate the staged image"
         ),
     };
-    let coll_uri = root
-        .get(coll)
-        .and_then(odata_id)
-        .ok_or_else(|| unsupported(coll))?;
+    let coll_uri = link(client, root.get(coll), coll_field)?.ok_or_else(|| unsupported(coll))?;
     let members: Value = client.get(&coll_uri).await?;
-    let first = members
-        .get("Members")
-        .and_then(Value::as_array)
-        .and_then(|m| m.first())
-        .and_then(odata_id)
-        .ok_or_else(|| unsupported(&format!("a member of {coll}")))?;
+    let first = link(
+        client,
+        members
+            .get("Members")
+            .and_then(Value::as_array)
+            .and_then(|m| m.first()),
+        Field::MEMBER,
+    )?
+    .ok_or_else(|| unsupported(&format!("a member of {coll}")))?;
     let res: Value = client.get(&first).await?;
-    action_target(&res, action).ok_or_else(|| unsupported(action))
+    target(client, &res, action, target_field)?.ok_or_else(|| unsupported(action))
 }
 
 /// POST a reset; `reset_type` is `GracefulRestart`, `ForceRestart`, ….
+/// `target` may come from a task's `MessageArgs` (`ResetRequired`): it is
+/// bound to the host's origin like every URI a BMC names.
 pub async fn reset(client: &BmcClient, target: &str, reset_type: &str) -> Result<(), RedfishError> {
+    let target = &client.bind(target, Field::named("reset target"))?;
     let r = client
         .request(
             Method::POST,
@@ -265,7 +311,7 @@ pub async fn running_task(
         // Members may be expanded or links; read the task when it is a link.
         let task = if m.get("TaskState").is_some() {
             m.clone()
-        } else if let Some(uri) = odata_id(m) {
+        } else if let Some(uri) = link(client, Some(m), Field::MEMBER)? {
             match client.get::<Value>(&uri).await {
                 Ok(t) => t,
                 // Finished tasks vanish between the list and the read.
@@ -288,7 +334,7 @@ pub async fn running_task(
                 | "Interrupted"
         ) {
             return Ok(Some(RunningTask {
-                uri: odata_id(&task).unwrap_or_default(),
+                uri: link(client, Some(&task), Field::TASK_ID)?.unwrap_or_default(),
                 name: task
                     .get("Name")
                     .and_then(Value::as_str)

@@ -461,7 +461,7 @@ impl Runner<'_> {
             .or_else(|| self.shared.rollout.hooks.post_update.clone());
         if let Some(cmd) = cmd {
             let env = self.hook_env("post_update", &[s]);
-            if let Err(e) = hooks::run(&cmd, &env, self.shared.rollout.hooks.timeout).await {
+            if let Err(e) = hooks::run(&cmd, &env, &self.shared.rollout.hooks).await {
                 // The update is done; a failing notification is reported, not undone.
                 self.event("hook-failed", &format!("{}: {e}", self.who(s)))
                     .await?;
@@ -488,7 +488,7 @@ impl Runner<'_> {
             .or_else(|| shared.rollout.hooks.pre_reset.clone());
         if let Some(cmd) = cmd {
             let env = self.hook_env("pre_reset", &staged);
-            if let Err(e) = hooks::run(&cmd, &env, shared.rollout.hooks.timeout).await {
+            if let Err(e) = hooks::run(&cmd, &env, &shared.rollout.hooks).await {
                 let msg = format!("{name}: reset skipped, images stay staged: {e}");
                 self.event("hook-failed", &msg).await?;
                 for (i, ..) in &self.staged {

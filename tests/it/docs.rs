@@ -357,13 +357,23 @@ fn the_sample_config_loads_without_warnings() {
         "an-example-token-of-32-characters\n",
     )
     .unwrap();
+    // Credential files readable by others are warned about (issue 13).
+    for f in ["secrets/bmc-password", "secrets/api-token"] {
+        std::fs::set_permissions(
+            dir.path().join(f),
+            std::os::unix::fs::PermissionsExt::from_mode(0o600),
+        )
+        .unwrap();
+    }
     let path = dir.path().join("fleet.toml");
     std::fs::write(&path, &text).unwrap();
     // The variable the sample's first host reads; set here only.
     std::env::set_var("BMC_PASSWORD", "example");
     let cfg = fwfleet::config::Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
     assert!(cfg.warnings.is_empty(), "{:?}", cfg.warnings);
-    assert_eq!(cfg.hosts.len(), 2);
+    assert_eq!(cfg.hosts.len(), 3);
+    // The third host's password_command runs in the config's directory.
+    assert_eq!(cfg.hosts[2].password.expose(), "example");
     assert_eq!(cfg.rollout.wave_size, Some(25));
     assert_eq!(cfg.schedule.windows().len(), 2);
     assert_eq!(cfg.daemon.bind.to_string(), "127.0.0.1:8470");

@@ -11,6 +11,7 @@ mod mock_versions;
 mod plan;
 mod plan_snapshot;
 mod resume;
+mod security;
 mod store_compat;
 mod task_follow;
 mod update_step;

@@ -45,7 +45,7 @@ pub fn client_with(b: &MockBmc, password: &str) -> BmcClient {
 }
 
 /// Serve one image for `kind` (newer than the BMC's) on 127.0.0.1.
-async fn image_url(b: &MockBmc, kind: Kind, version: &str) -> String {
+pub(crate) async fn image_url(b: &MockBmc, kind: Kind, version: &str) -> String {
     let dir = tempfile::tempdir().unwrap().keep();
     let path = dir.join("fw.img");
     let model = b.state()["model"].as_str().unwrap().to_string();
