@@ -1,6 +1,6 @@
 //! Push benchmark: one image pushed by multipart to every BMC of a mock fleet
-//! at once, first by fwfleet's own push code (`push::multipart` through
-//! `BmcClient`, in this process), then by one `curl -F` process per BMC.
+//! at once, first by fwfleet's own push code (`update::push_multipart`
+//! through `BmcClient`, in this process), then by one `curl -F` process per BMC.
 //! Reports wall time, aggregate throughput, their ratio, and the peak RSS of
 //! the fwfleet phase (docs/BENCHMARKS.md).
 //!
@@ -18,9 +18,9 @@ use common::*;
 use fwfleet::config::Config;
 use fwfleet::redfish::client::BmcClient;
 use fwfleet::redfish::push::{self, MultipartPush};
-use fwfleet::redfish::quirks::Platform;
-use fwfleet::redfish::task::parse_accepted;
-use serde_json::Value;
+use fwfleet::redfish::task::{self, Accepted, Outcome};
+use fwfleet::redfish::update::{self, Answer, Push, Submitted};
+use fwfleet::redfish::update_service::{self, UpdateCaps};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -59,10 +59,11 @@ fn make_image(path: &Path, size: u64) {
     while f.read(&mut buf).expect("read image") > 0 {}
 }
 
-/// One BMC made ready for a push: logged in, platform and push URI known.
+/// One BMC made ready for a push: logged in, its UpdateService read.
 struct Target {
     client: BmcClient,
-    platform: Platform,
+    caps: UpdateCaps,
+    /// What curl sends (the same parameters as fwfleet's push).
     push: MultipartPush,
 }
 
@@ -71,23 +72,13 @@ async fn prepare(cfg: &Config, image: &Path) -> Vec<Target> {
     for h in &cfg.hosts {
         let client = BmcClient::new(h).expect("client");
         client.login().await.expect("login");
-        let root: Value = client.get_public("/redfish/v1").await.expect("root");
-        let platform = Platform::classify(
-            root["Vendor"].as_str(),
-            root["Product"].as_str(),
-            root["RedfishVersion"].as_str(),
-        );
-        let us: Value = client
-            .get("/redfish/v1/UpdateService")
+        let caps = update_service::discover(&client)
             .await
             .expect("UpdateService");
-        let uri = us["MultipartHttpPushUri"]
-            .as_str()
-            .expect("MultipartHttpPushUri")
-            .to_string();
+        let uri = caps.multipart.clone().expect("MultipartHttpPushUri");
         out.push(Target {
             client,
-            platform,
+            caps,
             push: MultipartPush {
                 uri,
                 file: image.to_path_buf(),
@@ -104,30 +95,29 @@ async fn prepare(cfg: &Config, image: &Path) -> Vec<Target> {
 /// received (the mock's discard message), so every byte is known to have arrived.
 async fn task_counted(client: &BmcClient, uri: &str, size: u64) -> bool {
     let want = format!("Upload of {size} bytes");
-    for _ in 0..100 {
-        let t: Value = match client.get(uri).await {
-            Ok(t) => t,
-            Err(_) => return false,
-        };
-        if t["TaskState"] == "Completed" {
-            return t["Messages"].as_array().is_some_and(|m| {
-                m.iter()
-                    .any(|m| m["Message"].as_str().is_some_and(|s| s.contains(&want)))
-            });
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    let followed = task::follow(
+        client,
+        &Accepted::from_stored(uri),
+        Duration::from_secs(5),
+        Duration::from_millis(50),
+        |_| {},
+    )
+    .await;
+    match followed {
+        Ok(Outcome::Completed(Some(t))) => t
+            .messages
+            .iter()
+            .any(|m| m.message.as_deref().is_some_and(|s| s.contains(&want))),
+        _ => false,
     }
-    false
 }
 
 /// The task of a 202, as a path.
 fn task_of(status: u16, headers: &reqwest::header::HeaderMap, body: &[u8]) -> Option<String> {
-    let reply = fwfleet::redfish::client::Reply {
-        status: reqwest::StatusCode::from_u16(status).ok()?,
-        headers: headers.clone(),
-        body: body.to_vec().into(),
-    };
-    let a = parse_accepted(&reply);
+    if !(200..300).contains(&status) {
+        return None;
+    }
+    let a = Accepted::from_response(headers, body);
     a.task.or(a.monitor)
 }
 
@@ -146,7 +136,13 @@ async fn fwfleet_run(targets: &[Target], size: u64) -> (Run, u64, u64) {
     let base_kib = status_kib("self", "VmRSS:").unwrap_or(0);
     let t = Instant::now();
     let replies = futures::future::join_all(targets.iter().map(|tg| async {
-        let r = push::multipart(&tg.client, &tg.platform, &tg.push).await;
+        let p = Push {
+            file: &tg.push.file,
+            targets: &tg.push.targets,
+            apply_time: None,
+            force: false,
+        };
+        let r = update::push_multipart(&tg.client, &tg.caps, &p).await;
         (r, t.elapsed())
     }))
     .await;
@@ -161,21 +157,23 @@ async fn fwfleet_run(targets: &[Target], size: u64) -> (Run, u64, u64) {
     for (tg, (r, at)) in targets.iter().zip(replies) {
         fastest = fastest.min(at);
         match r {
-            Ok(r) if r.status.as_u16() == 202 => {
-                let task = task_of(202, &r.headers, &r.body);
-                match task {
-                    Some(task) if task_counted(&tg.client, &task, size).await => ok += 1,
-                    _ => eprintln!(
-                        "{}: fwfleet push accepted but the task did not count {size} bytes",
-                        tg.client.host()
-                    ),
-                }
-            }
-            Ok(r) => eprintln!(
-                "{}: fwfleet push got HTTP {}: {}",
+            Ok(Submitted {
+                answer: Answer::Accepted(a),
+                ..
+            }) => match a.task.or(a.monitor) {
+                Some(task) if task_counted(&tg.client, &task, size).await => ok += 1,
+                _ => eprintln!(
+                    "{}: fwfleet push accepted but the task did not count {size} bytes",
+                    tg.client.host()
+                ),
+            },
+            Ok(Submitted {
+                status,
+                answer: Answer::Refused(why),
+            }) => eprintln!(
+                "{}: fwfleet push got HTTP {}: {why}",
                 tg.client.host(),
-                r.status.as_u16(),
-                String::from_utf8_lossy(&r.body)
+                status.as_u16()
             ),
             Err(e) => eprintln!("{}: fwfleet push failed: {e}", tg.client.host()),
         }
@@ -251,7 +249,7 @@ async fn curl_run(cfg: &Config, targets: &[Target], image: &Path, dir: &Path, si
     for (i, (h, tg)) in cfg.hosts.iter().zip(targets).enumerate() {
         let d = dir.join(format!("curl-{i}"));
         std::fs::create_dir_all(&d).expect("curl dir");
-        let (params, extra) = push::parameters(&tg.platform, &tg.push);
+        let (params, extra) = push::parameters(&tg.caps.platform, &tg.push);
         assert!(extra.is_empty(), "the bench pushes to generic BMCs only");
         std::fs::write(d.join("params.json"), params.to_string()).expect("params");
         let (token, location) = curl_login(&h.url, &h.username, h.password.expose(), &d);

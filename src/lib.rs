@@ -22,6 +22,11 @@
 //!   behind one async handle, [`store::Store`]; SQLite is its first backend.
 //! - [`repository`] is the local image repository: images, `manifest.toml`
 //!   (what each image is and where it applies), checksums.
+//! - [`catalog`] reads vendor catalogs and packages (Dell `Catalog.xml`, HPE
+//!   `.fwpkg`) and fills the repository from them with the packages the
+//!   fleet needs, fetched from the operator's mirror and verified.
+//! - [`compliance`] judges every host and component against the plan (ok,
+//!   warning, critical, downgrade, unknown) and rolls it up; pure.
 //! - [`imageserver`] streams published repository images to BMCs over HTTP(S)
 //!   for SimpleUpdate, behind unguessable per-run URLs, re-checking each hash.
 //! - [`planner`] turns an inventory, repository images and a policy into a
@@ -38,7 +43,9 @@
 //! - [`digest`] is the one SHA-256 of image files (copy-and-hash, hash,
 //!   hash off the async threads).
 
+pub mod catalog;
 pub mod cli;
+pub mod compliance;
 pub mod config;
 pub mod daemon;
 #[cfg(feature = "demo")]

@@ -4,6 +4,7 @@
 //! before any I/O, so a usage error exits 2 without touching a BMC.
 
 mod apply;
+mod catalog;
 mod completions;
 mod import;
 mod repo_plan;
@@ -38,6 +39,8 @@ pub enum Command {
     Repo(repo_plan::RepoArgs),
     /// Compare the fleet with the repository: what would be updated, and why.
     Plan(Box<repo_plan::PlanArgs>),
+    /// Per host and component: ok, warning, critical, downgrade or unknown; roll-ups per model and kind.
+    Compliance(Box<catalog::ComplianceArgs>),
     /// Update the fleet: scan, plan, then roll out (canaries, waves, failure budget).
     Apply(Box<apply::ApplyArgs>),
     /// Show update runs, or one run's steps and events, from the state store.
@@ -265,6 +268,7 @@ pub fn main() -> ExitCode {
             Command::Inventory(args) => inventory(*args).await,
             Command::Repo(args) => repo_plan::repo(args).await,
             Command::Plan(args) => repo_plan::plan(*args).await,
+            Command::Compliance(args) => catalog::compliance(*args).await,
             Command::Apply(args) => apply::apply(*args).await,
             Command::Status(args) => apply::status(args).await,
             Command::Import(args) => import::run(args),

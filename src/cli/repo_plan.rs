@@ -51,6 +51,10 @@ pub enum RepoCommand {
         #[command(flatten)]
         at: RepoLocation,
     },
+    /// Change an entry's applicability or notes in place (no re-add).
+    Edit(Box<RepoEditArgs>),
+    /// Fill the repository from a vendor catalog: the packages this fleet needs, fetched from a mirror and verified.
+    ImportCatalog(Box<super::catalog::ImportCatalogArgs>),
     /// Remove an image (manifest entry and file).
     Remove {
         /// The image's file name as `repo list` shows it.
@@ -66,15 +70,27 @@ pub struct RepoAddArgs {
     pub file: PathBuf,
     #[command(flatten)]
     pub at: RepoLocation,
-    /// bios, bmc, cpld, nic, storage, drive, psu or other.
+    /// bios, bmc, cpld, nic, storage, drive, psu or other (read from an HPE .fwpkg when omitted).
     #[arg(long)]
-    pub component: Kind,
-    /// The version the component reports once this image is applied.
+    pub component: Option<Kind>,
+    /// The version the component reports once this image is applied (read from an HPE .fwpkg when omitted).
     #[arg(long)]
-    pub version: String,
-    /// System models it applies to (glob, repeatable); none = any model.
+    pub version: Option<String>,
+    /// System models it applies to (glob, repeatable).
     #[arg(long = "model", value_name = "GLOB")]
     pub models: Vec<String>,
+    /// Accept an image that applies to every model (no model, manufacturer, SoftwareId or --match).
+    #[arg(long)]
+    pub any_model: bool,
+    /// The vendor's SHA-256 of the file: the add is refused if the file differs.
+    #[arg(long, value_name = "HEX")]
+    pub sha256: Option<String>,
+    /// The vendor's urgency: optional, recommended or urgent.
+    #[arg(long)]
+    pub criticality: Option<String>,
+    /// Free text kept in the manifest.
+    #[arg(long)]
+    pub notes: Option<String>,
     /// System manufacturers it applies to (glob, repeatable).
     #[arg(long = "manufacturer", value_name = "GLOB")]
     pub manufacturers: Vec<String>,
@@ -103,6 +119,46 @@ pub struct RepoAddArgs {
     /// (repeatable), e.g. bmc:5.10.
     #[arg(long = "requires", value_name = "KIND:VERSION")]
     pub requires: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RepoEditArgs {
+    /// The entry's file name as `repo list` shows it.
+    pub file: String,
+    #[command(flatten)]
+    pub at: RepoLocation,
+    /// Replace the model globs (repeatable).
+    #[arg(long = "model", value_name = "GLOB")]
+    pub models: Vec<String>,
+    /// Remove every model glob.
+    #[arg(long, conflicts_with = "models")]
+    pub clear_models: bool,
+    /// Replace the manufacturer globs (repeatable).
+    #[arg(long = "manufacturer", value_name = "GLOB")]
+    pub manufacturers: Vec<String>,
+    #[arg(long, conflicts_with = "manufacturers")]
+    pub clear_manufacturers: bool,
+    /// Only components with this SoftwareId.
+    #[arg(long)]
+    pub software_id: Option<String>,
+    #[arg(long, conflicts_with = "software_id")]
+    pub clear_software_id: bool,
+    /// Only components whose name, id or identity matches this regex.
+    #[arg(long = "match", value_name = "REGEX")]
+    pub match_regex: Option<String>,
+    #[arg(long, conflicts_with = "match_regex")]
+    pub clear_match: bool,
+    /// Replace the notes.
+    #[arg(long)]
+    pub notes: Option<String>,
+    #[arg(long, conflicts_with = "notes")]
+    pub clear_notes: bool,
+    /// optional, recommended or urgent.
+    #[arg(long)]
+    pub criticality: Option<String>,
+    /// Accept an entry that applies to every model afterwards.
+    #[arg(long)]
+    pub any_model: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -136,7 +192,7 @@ pub enum PlanFormat {
 
 /// The repository directory of a config without validating its hosts: repository
 /// commands need no BMC credentials.
-fn repo_dir(at: &RepoLocation) -> anyhow::Result<PathBuf> {
+pub(super) fn repo_dir(at: &RepoLocation) -> anyhow::Result<PathBuf> {
     if let Some(d) = &at.repo {
         return Ok(d.clone());
     }
@@ -194,43 +250,9 @@ fn parse_apply_time(s: &str) -> anyhow::Result<ApplyTime> {
 
 pub async fn repo(args: RepoArgs) -> anyhow::Result<ExitCode> {
     match args.command {
-        RepoCommand::Add(a) => {
-            let a = *a;
-            let dir = repo_dir(&a.at)?;
-            let mut spec = AddSpec::new(a.component, a.version.clone());
-            spec.models = a.models;
-            spec.manufacturers = a.manufacturers;
-            spec.software_id = a.software_id;
-            spec.match_regex = a.match_regex;
-            spec.version_scheme = match &a.scheme {
-                Some(s) => Some(
-                    s.parse::<crate::version::VersionScheme>()
-                        .map_err(|e| UsageError(e.to_string()))?,
-                ),
-                None => None,
-            };
-            spec.min_from_version = a.min_from_version;
-            spec.method = a.method.as_deref().map(parse_method).transpose()?;
-            spec.apply_time = a.apply_time.as_deref().map(parse_apply_time).transpose()?;
-            spec.allow_downgrade = a.allow_downgrade;
-            for r in &a.requires {
-                let (kind, version) = r.split_once(':').ok_or_else(|| {
-                    UsageError(format!("--requires {r}: write KIND:VERSION, e.g. bmc:5.10"))
-                })?;
-                let kind: Kind = kind.parse().map_err(UsageError)?;
-                spec.prerequisites.push(crate::repository::Prerequisite {
-                    kind,
-                    min_version: version.to_string(),
-                });
-            }
-            let mut repo = Repository::create_or_open(&dir)?;
-            let e = repo.add(&a.file, spec)?;
-            println!(
-                "added {} ({} {}, sha256 {}, {} bytes)",
-                e.file, e.kind, e.version, e.sha256, e.size
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+        RepoCommand::Add(a) => add(*a),
+        RepoCommand::Edit(a) => edit(*a),
+        RepoCommand::ImportCatalog(a) => super::catalog::import_catalog(*a).await,
         RepoCommand::List { at, format } => {
             let repo = Repository::open(repo_dir(&at)?)?;
             match format {
@@ -290,6 +312,195 @@ pub async fn repo(args: RepoArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn parse_criticality(s: &str) -> anyhow::Result<crate::repository::Criticality> {
+    s.parse()
+        .map_err(|e: String| UsageError(format!("--criticality: {e}")).into())
+}
+
+/// A signature beside `file`: `X.compsig` for `X.fwpkg` (HPE names them
+/// so), or `X.fwpkg.compsig`.
+fn signature_beside(file: &Path) -> Option<PathBuf> {
+    let stem = file.with_extension("compsig");
+    let appended = PathBuf::from(format!("{}.compsig", file.display()));
+    [stem, appended].into_iter().find(|p| p.is_file())
+}
+
+/// `fwfleet repo add`: an HPE `.fwpkg` fills in what the operator leaves
+/// out; anything else needs `--component` and `--version`; an image with
+/// no applicability is refused unless `--any-model`.
+fn add(a: RepoAddArgs) -> anyhow::Result<ExitCode> {
+    let dir = repo_dir(&a.at)?;
+    let is_fwpkg = a
+        .file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("fwpkg"));
+    let inferred = if is_fwpkg {
+        let pkg =
+            crate::catalog::hpe::read_fwpkg(&a.file).map_err(|e| UsageError(e.to_string()))?;
+        Some(crate::catalog::hpe::infer(&pkg))
+    } else {
+        None
+    };
+    let file = a.file.display().to_string();
+    let kind = match (a.component, &inferred) {
+        (Some(k), _) => k,
+        (None, Some(inf)) => inf
+            .kind
+            .clone()
+            .map_err(|e| UsageError(format!("{file}: {e}")))?,
+        (None, None) => {
+            return Err(UsageError(format!(
+                "{file}: give --component (bios, bmc, cpld, nic, storage, drive, psu or other)"
+            ))
+            .into())
+        }
+    };
+    let version = match (&a.version, &inferred) {
+        (Some(v), _) => v.clone(),
+        (None, Some(inf)) => inf
+            .version
+            .clone()
+            .map_err(|e| UsageError(format!("{file}: {e}")))?,
+        (None, None) => {
+            return Err(UsageError(format!(
+                "{file}: give --version, as the BMC reports it after the update"
+            ))
+            .into())
+        }
+    };
+    let mut spec = AddSpec::new(kind, version);
+    spec.models = a.models;
+    spec.manufacturers = a.manufacturers;
+    spec.software_id = a.software_id;
+    spec.match_regex = a.match_regex;
+    spec.notes = a.notes;
+    if let Some(inf) = &inferred {
+        if spec.manufacturers.is_empty() {
+            spec.manufacturers = inf.manufacturers.clone();
+        }
+        if spec.match_regex.is_none() && spec.software_id.is_none() {
+            spec.match_regex = inf.match_regex.clone();
+        }
+        if inf.needs_model && spec.models.is_empty() && !a.any_model {
+            return Err(UsageError(format!(
+                "{file}: an HPE System ROM package is built for one ROM family; give --model for the servers it is for"
+            ))
+            .into());
+        }
+        spec.needs_vendor_tool = inf.needs_vendor_tool.clone();
+        spec.reboot_required = inf.reboot_required;
+        spec.notes.get_or_insert_with(|| inf.notes.clone());
+    } else if spec
+        .manufacturers
+        .iter()
+        .any(|m| m.to_ascii_lowercase().starts_with("hp"))
+    {
+        let name = a.file.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if !crate::catalog::hpe::ilo_accepts_file(name) {
+            spec.needs_vendor_tool = Some(format!(
+                "iLO's update service takes .bin, .signed.flash and .fwpkg files, not {name}; apply it with HPE SUM/SUT"
+            ));
+        }
+    }
+    if !spec.has_applicability() && !a.any_model {
+        return Err(UsageError(format!(
+            "{file}: the image would apply to every {kind} of every model\n  give --model, --manufacturer, --software-id or --match, or --any-model if that is what you mean"
+        ))
+        .into());
+    }
+    spec.version_scheme = match &a.scheme {
+        Some(s) => Some(
+            s.parse::<crate::version::VersionScheme>()
+                .map_err(|e| UsageError(e.to_string()))?,
+        ),
+        None => None,
+    };
+    spec.min_from_version = a.min_from_version;
+    spec.method = a.method.as_deref().map(parse_method).transpose()?;
+    spec.apply_time = a.apply_time.as_deref().map(parse_apply_time).transpose()?;
+    spec.allow_downgrade = a.allow_downgrade;
+    spec.criticality = a
+        .criticality
+        .as_deref()
+        .map(parse_criticality)
+        .transpose()?;
+    if let Some(h) = &a.sha256 {
+        let h = crate::repository::check_digest(crate::repository::HashKind::Sha256, h)
+            .map_err(|e| UsageError(format!("--sha256: {e}")))?;
+        spec.vendor_hash = Some((crate::repository::HashKind::Sha256, h));
+    }
+    spec.signature_src = signature_beside(&a.file);
+    for r in &a.requires {
+        let (kind, version) = r.split_once(':').ok_or_else(|| {
+            UsageError(format!("--requires {r}: write KIND:VERSION, e.g. bmc:5.10"))
+        })?;
+        let kind: Kind = kind.parse().map_err(UsageError)?;
+        spec.prerequisites.push(crate::repository::Prerequisite {
+            kind,
+            min_version: version.to_string(),
+        });
+    }
+    let mut repo = Repository::create_or_open(&dir)?;
+    let e = repo.add(&a.file, spec)?;
+    println!(
+        "added {} ({} {}, sha256 {}, {} bytes)",
+        e.file, e.kind, e.version, e.sha256, e.size
+    );
+    if let Some(sig) = &e.signature {
+        println!("  signature {sig} kept beside it");
+    }
+    if let Some(why) = &e.needs_vendor_tool {
+        println!("  kept, but the planner reports it as needs-vendor-tool: {why}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `fwfleet repo edit`.
+fn edit(a: RepoEditArgs) -> anyhow::Result<ExitCode> {
+    let list = |v: Vec<String>, clear: bool| (clear || !v.is_empty()).then_some(v);
+    let opt = |v: Option<String>, clear: bool| {
+        if clear {
+            Some(None)
+        } else {
+            v.map(Some)
+        }
+    };
+    let criticality = a
+        .criticality
+        .as_deref()
+        .map(parse_criticality)
+        .transpose()?;
+    let edit = crate::repository::Edit {
+        models: list(a.models, a.clear_models),
+        manufacturers: list(a.manufacturers, a.clear_manufacturers),
+        software_id: opt(a.software_id, a.clear_software_id),
+        software_ids: None,
+        match_regex: opt(a.match_regex, a.clear_match),
+        notes: opt(a.notes, a.clear_notes),
+        criticality: criticality.map(Some),
+        any_model: a.any_model,
+    };
+    if edit.is_empty() {
+        return Err(UsageError(format!(
+            "repo edit {}: nothing to change; give --model, --manufacturer, --software-id, --match, --notes or --criticality (or a --clear-… flag)",
+            a.file
+        ))
+        .into());
+    }
+    let mut repo = Repository::open(repo_dir(&a.at)?)?;
+    let e = repo.edit(&a.file, edit)?;
+    let models = if e.models.is_empty() {
+        "*".to_string()
+    } else {
+        e.models.join(",")
+    };
+    println!(
+        "edited {} ({} {}; models {models})",
+        e.file, e.kind, e.version
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `fwfleet plan`: exit 0 when the plan could be made for every host, 1 when a

@@ -167,5 +167,7 @@ where
     d.shutdown.cancel();
     d.tasks.close();
     d.tasks.wait().await;
+    // Every run has drained: no step can start any more.
+    d.lock.release();
     served
 }

@@ -5,8 +5,11 @@
 //!   identity), per vendor convention; pure.
 //! - [`scan`]: the bounded, deadline-guarded fleet scan over [`crate::redfish`].
 //! - [`report`]: table and JSON output.
+//! - [`pci`]: [`pci::PciIds`], the four PCI IDs that name a device when its
+//!   vendor's catalog has no ComponentID for it.
 
 pub mod model;
 pub mod normalize;
+pub mod pci;
 pub mod report;
 pub mod scan;

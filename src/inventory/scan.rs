@@ -3,19 +3,18 @@
 //!
 //! Per host, on the critical path: service root → login → UpdateService and
 //! the ComputerSystem (in parallel) → FirmwareInventory (one `$expand`ed GET
-//! when the BMC advertises it) → logout. A host that fails is a value with a
-//! reason; the scan goes on.
+//! when the BMC advertises it) → logout; the reads are
+//! [`crate::redfish::inventory`]'s, this module records and normalises what
+//! they return. A host that fails is a value with a reason; the scan goes on.
 
 use super::model::{BmcInfo, Component, HostInventory, Inventory, SystemInfo};
 use super::normalize::{self, Context};
 use crate::config::{Config, HostConfig};
 use crate::redfish::client::BmcClient;
 use crate::redfish::error::RedfishError;
-use crate::redfish::origin::Field;
-use crate::redfish::quirks::Platform;
+use crate::redfish::inventory as firmware;
+use crate::vocab::{Kind, Role};
 use futures::StreamExt;
-use redfish_schemas::{Collection, ComputerSystem, ServiceRoot, SoftwareInventory, UpdateService};
-use serde_json::Value;
 use std::time::Instant;
 
 /// What to scan.
@@ -107,22 +106,6 @@ pub async fn scan_host(
     inv
 }
 
-/// A navigation link, bound to the host's origin (docs/SECURITY.md).
-fn link(
-    client: &BmcClient,
-    l: &Option<redfish_schemas::ODataId>,
-    field: &'static str,
-) -> Result<Option<String>, RedfishError> {
-    client.bind_opt(l.as_ref().map(|x| x.odata_id.as_str()), Field::named(field))
-}
-
-fn expand_supported(root: &ServiceRoot) -> bool {
-    root.protocol_features_supported
-        .as_ref()
-        .and_then(|p| p.expand_query.as_ref())
-        .is_some_and(|e| e.no_links == Some(true) || e.expand_all == Some(true))
-}
-
 /// Read the host's firmware now, as the updater does between and after steps
 /// (no software inventory, no deadline of its own).
 pub async fn read_now(client: &BmcClient) -> Result<HostInventory, RedfishError> {
@@ -137,63 +120,31 @@ pub async fn read(
     software: bool,
     inv: &mut HostInventory,
 ) -> Result<(), RedfishError> {
-    let root: ServiceRoot = client.get_public("/redfish/v1/").await?;
-    let platform = Platform::classify(
-        root.vendor.as_deref(),
-        root.product.as_deref(),
-        root.redfish_version.as_deref(),
-    );
+    let root = firmware::root(client).await?;
     inv.bmc = BmcInfo {
-        vendor: root.vendor.clone(),
-        product: root.product.clone(),
-        redfish_version: root.redfish_version.clone(),
-        platform: platform.name().to_string(),
+        vendor: root.vendor().map(str::to_string),
+        product: root.product().map(str::to_string),
+        redfish_version: root.redfish_version().map(str::to_string),
+        platform: root.platform.name().to_string(),
         firmware_version: None,
     };
     client.login().await?;
-    let expand = expand_supported(&root);
-    let us_uri = link(client, &root.update_service, "ServiceRoot.UpdateService")?.ok_or_else(|| RedfishError::Unsupported {
-        host: client.host().to_string(),
-        detail: "the service root has no UpdateService: this BMC cannot report or update firmware over Redfish".into(),
-    })?;
-    let systems_uri = link(client, &root.systems, "ServiceRoot.Systems")?;
-    let (us, system) = tokio::join!(client.get::<UpdateService>(&us_uri), async {
-        match &systems_uri {
-            Some(u) => read_system(client, u, expand).await.map(Some),
-            None => Ok(None),
-        }
-    });
-    let us = us?;
-    if let Some(sys) = system? {
+    let services = firmware::services(client, &root).await?;
+    if let Some(sys) = &services.system {
         inv.system = SystemInfo {
             manufacturer: sys.manufacturer.clone(),
             model: sys.model.clone(),
-            serial: sys.serial_number.clone(),
+            serial: sys.serial.clone(),
             bios_version: sys.bios_version.clone(),
-            power_state: sys
-                .power_state
-                .as_ref()
-                .and_then(|p| serde_json::to_value(p).ok())
-                .and_then(|v| v.as_str().map(str::to_string)),
+            power_state: sys.power_state.clone(),
         };
     }
-    let system_uri = systems_uri.clone();
     let ctx = Context {
-        vendor: root.vendor.as_deref(),
-        system_uri: system_uri.as_deref(),
+        vendor: root.vendor(),
+        system_uri: services.systems_uri.as_deref(),
         manager_uri: None,
     };
-    let fw_uri = link(
-        client,
-        &us.firmware_inventory,
-        "UpdateService.FirmwareInventory",
-    )?
-    .ok_or_else(|| RedfishError::Unsupported {
-        host: client.host().to_string(),
-        detail: "UpdateService has no FirmwareInventory".into(),
-    })?;
-    let use_expand = expand && !platform.expand_may_drop_fields();
-    let items = read_collection(client, &fw_uri, use_expand).await?;
+    let items = firmware::firmware(client, &root, &services).await?;
     inv.components = items
         .iter()
         .map(|i| normalize::normalize(i, &ctx))
@@ -201,15 +152,10 @@ pub async fn read(
     inv.bmc.firmware_version = inv
         .components
         .iter()
-        .find(|c| c.kind == super::model::Kind::Bmc && c.role == super::model::Role::Active)
+        .find(|c| c.kind == Kind::Bmc && c.role == Role::Active)
         .and_then(|c: &Component| c.version.clone());
     if software {
-        if let Some(sw) = link(
-            client,
-            &us.software_inventory,
-            "UpdateService.SoftwareInventory",
-        )? {
-            let items = read_collection(client, &sw, use_expand).await?;
+        if let Some(items) = firmware::software(client, &root, &services).await? {
             inv.software = items
                 .iter()
                 .map(|i| normalize::normalize(i, &ctx))
@@ -217,76 +163,4 @@ pub async fn read(
         }
     }
     Ok(())
-}
-
-async fn read_system(
-    client: &BmcClient,
-    systems_uri: &str,
-    expand: bool,
-) -> Result<ComputerSystem, RedfishError> {
-    if expand {
-        let coll: Collection<Value> = client
-            .get(&format!("{systems_uri}?$expand=.($levels=1)"))
-            .await?;
-        if let Some(first) = coll.members.into_iter().next() {
-            if first.get("Id").is_some() {
-                return client.decode(systems_uri, first.to_string().as_bytes());
-            }
-            if let Some(u) = first.get("@odata.id").and_then(Value::as_str) {
-                return client.get(&client.bind(u, Field::MEMBER)?).await;
-            }
-        }
-    } else {
-        let coll: Collection = client.get(systems_uri).await?;
-        if let Some(first) = coll.members.first() {
-            return client
-                .get(&client.bind(&first.odata_id, Field::MEMBER)?)
-                .await;
-        }
-    }
-    Err(RedfishError::Unsupported {
-        host: client.host().to_string(),
-        detail: format!("{systems_uri} lists no system"),
-    })
-}
-
-/// A SoftwareInventory collection's members: one expanded GET when possible,
-/// member GETs otherwise — also for expanded members missing fields.
-async fn read_collection(
-    client: &BmcClient,
-    uri: &str,
-    expand: bool,
-) -> Result<Vec<SoftwareInventory>, RedfishError> {
-    let mut out = Vec::new();
-    let mut todo: Vec<String> = Vec::new();
-    if expand {
-        let coll: Collection<Value> = client
-            .get_collection(&format!("{uri}?$expand=.($levels=1)"))
-            .await?;
-        for m in coll.members {
-            let id = client.bind_opt(m.get("@odata.id").and_then(Value::as_str), Field::MEMBER)?;
-            let complete = m.get("Id").is_some() && m.get("Version").is_some();
-            match (complete, id) {
-                (true, _) => out.push(client.decode(uri, m.to_string().as_bytes())?),
-                (false, Some(id)) => todo.push(id),
-                (false, None) => {}
-            }
-        }
-    } else {
-        let coll: Collection = client.get_collection(uri).await?;
-        todo = coll
-            .members
-            .iter()
-            .map(|m| client.bind(&m.odata_id, Field::MEMBER))
-            .collect::<Result<_, _>>()?;
-    }
-    let fetched: Vec<Result<SoftwareInventory, RedfishError>> = futures::stream::iter(todo)
-        .map(|u| async move { client.get::<SoftwareInventory>(&u).await })
-        .buffered(4)
-        .collect()
-        .await;
-    for f in fetched {
-        out.push(f?);
-    }
-    Ok(out)
 }

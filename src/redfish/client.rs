@@ -32,16 +32,17 @@ enum Auth {
     Basic,
 }
 
-/// A response read in full (under the size cap).
+/// A response read in full (under the size cap). Only `redfish/` sees
+/// one: everything above it gets typed results.
 #[derive(Debug)]
-pub struct Reply {
+pub(in crate::redfish) struct Reply {
     pub status: StatusCode,
     pub headers: reqwest::header::HeaderMap,
     pub body: Bytes,
 }
 
 impl Reply {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(in crate::redfish) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 }
@@ -202,7 +203,7 @@ impl BmcClient {
     }
 
     /// Bind a URI the BMC supplied in `field` to the configured origin:
-    /// its path and query, to pass to [`request`](Self::request) or store.
+    /// its path and query, to pass to `request` or store.
     /// A foreign origin is counted and logged; a refusal is an error naming
     /// host, URI and field.
     pub fn bind(&self, raw: &str, field: Field) -> Result<String, RedfishError> {
@@ -451,7 +452,7 @@ impl BmcClient {
     /// A request with auth, one re-login on 401, and retries: idempotent
     /// methods retry transient failures with backoff; any method retries a 503
     /// after its `Retry-After` (the BMC said nothing was done).
-    pub async fn request(
+    pub(in crate::redfish) async fn request(
         &self,
         method: Method,
         uri: &str,
@@ -499,7 +500,10 @@ impl BmcClient {
     }
 
     /// GET and decode JSON into `T`; decode errors name the JSON path.
-    pub async fn get<T: DeserializeOwned>(&self, uri: &str) -> Result<T, RedfishError> {
+    pub(in crate::redfish) async fn get<T: DeserializeOwned>(
+        &self,
+        uri: &str,
+    ) -> Result<T, RedfishError> {
         let r = self.request(Method::GET, uri, None).await?;
         if !r.status.is_success() {
             return Err(self.http_error("GET", uri, &r));
@@ -510,7 +514,7 @@ impl BmcClient {
     /// GET a collection with all its pages: each `Members@odata.nextLink`
     /// (or `@odata.nextLink`) is bound to the host's origin and followed, at
     /// most [`MAX_PAGES`] pages in all, never the same page twice.
-    pub async fn get_collection<T: DeserializeOwned>(
+    pub(in crate::redfish) async fn get_collection<T: DeserializeOwned>(
         &self,
         uri: &str,
     ) -> Result<redfish_schemas::Collection<T>, RedfishError> {
@@ -545,7 +549,11 @@ impl BmcClient {
     /// The plain decoder runs first: tracking the path costs a fair share of
     /// the client's CPU on large collections, and only a failure needs it, so a
     /// body that does not decode is decoded once more with it for the message.
-    pub fn decode<T: DeserializeOwned>(&self, uri: &str, body: &[u8]) -> Result<T, RedfishError> {
+    pub(in crate::redfish) fn decode<T: DeserializeOwned>(
+        &self,
+        uri: &str,
+        body: &[u8],
+    ) -> Result<T, RedfishError> {
         if let Ok(v) = serde_json::from_slice(body) {
             return Ok(v);
         }
@@ -570,7 +578,10 @@ impl BmcClient {
     }
 
     /// GET without credentials (service root).
-    pub async fn get_public<T: DeserializeOwned>(&self, uri: &str) -> Result<T, RedfishError> {
+    pub(in crate::redfish) async fn get_public<T: DeserializeOwned>(
+        &self,
+        uri: &str,
+    ) -> Result<T, RedfishError> {
         let mut patience = Patience::default();
         let r = loop {
             let result = self.exchange(Method::GET, uri, &Auth::None, None).await;
@@ -715,7 +726,7 @@ impl Drop for BmcClient {
 
 /// A request body that streams from disk, built afresh for each attempt.
 #[derive(Debug)]
-pub enum UploadBody {
+pub(in crate::redfish) enum UploadBody {
     Multipart(reqwest::multipart::Form),
     /// A raw body (`application/octet-stream`) of known length.
     Raw(reqwest::Body, u64),
@@ -725,7 +736,7 @@ impl BmcClient {
     /// POST an upload. `body` is called again for a retry, so an image is
     /// streamed from disk each time and never held in memory. A 401 re-logs in
     /// once; a 503 (nothing was written) is retried after its `Retry-After`.
-    pub async fn upload<F, Fut>(
+    pub(in crate::redfish) async fn upload<F, Fut>(
         &self,
         uri: &str,
         timeout: Duration,

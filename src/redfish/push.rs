@@ -69,7 +69,7 @@ async fn file_part(path: &Path) -> std::io::Result<(reqwest::Body, u64)> {
 }
 
 /// Multipart push, streamed from disk (memory independent of image size).
-pub async fn multipart(
+pub(in crate::redfish) async fn multipart(
     client: &BmcClient,
     platform: &Platform,
     push: &MultipartPush,
@@ -117,7 +117,11 @@ pub async fn multipart(
 }
 
 /// Raw push to `HttpPushUri` (the image is the body).
-pub async fn raw(client: &BmcClient, uri: &str, file: &Path) -> Result<Reply, RedfishError> {
+pub(in crate::redfish) async fn raw(
+    client: &BmcClient,
+    uri: &str,
+    file: &Path,
+) -> Result<Reply, RedfishError> {
     let size = tokio::fs::metadata(file)
         .await
         .map(|m| m.len())

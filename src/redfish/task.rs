@@ -11,6 +11,7 @@ use super::client::{BmcClient, Reply};
 use super::error::RedfishError;
 use super::origin::Field;
 use redfish_schemas::{Message, Task};
+use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -73,12 +74,29 @@ impl Accepted {
 
 /// Find the task of a 202 response: `Location`, body `@odata.id` /
 /// `TaskMonitor`, then any URI in `MessageArgs` (NOTES §7.6).
-pub fn parse_accepted(reply: &Reply) -> Accepted {
+pub(in crate::redfish) fn parse_accepted(reply: &Reply) -> Accepted {
+    Accepted::from_response(&reply.headers, &reply.body)
+}
+
+fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+impl Accepted {
+    /// The task of a 202 read by another client (the push benchmark's
+    /// `curl`): the same reading as fwfleet's own requests get. The URIs are
+    /// as the BMC wrote them; [`follow`] binds them before it polls.
+    pub fn from_response(headers: &HeaderMap, body: &[u8]) -> Accepted {
+        parse_parts(headers, body)
+    }
+}
+
+fn parse_parts(headers: &HeaderMap, body: &[u8]) -> Accepted {
     let mut a = Accepted {
-        retry_after: reply.header("Retry-After").map(|_| retry_after(reply)),
+        retry_after: header(headers, "Retry-After").map(|_| retry_after_of(headers)),
         ..Accepted::default()
     };
-    if let Some(loc) = reply.header("Location") {
+    if let Some(loc) = header(headers, "Location") {
         a.named.push((Field::LOCATION, loc.to_string()));
         let p = path_of(loc);
         if looks_like_task(&p) && !looks_like_monitor(&p) {
@@ -87,7 +105,7 @@ pub fn parse_accepted(reply: &Reply) -> Accepted {
             a.monitor = Some(p);
         }
     }
-    let body: Value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
+    let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     if a.task.is_none() {
         if let Some(id) = body.get("@odata.id").and_then(Value::as_str) {
             if looks_like_task(id) {
@@ -236,7 +254,11 @@ pub struct Progress {
 const MIN_POLL: Duration = Duration::from_millis(200);
 
 fn retry_after(r: &Reply) -> Duration {
-    r.header("Retry-After")
+    retry_after_of(&r.headers)
+}
+
+fn retry_after_of(headers: &HeaderMap) -> Duration {
+    header(headers, "Retry-After")
         .and_then(|v| v.trim().parse::<u64>().ok())
         .map(Duration::from_secs)
         .unwrap_or(Duration::from_secs(1))

@@ -106,6 +106,27 @@ pub async fn discover(client: &BmcClient) -> Result<UpdateCaps, RedfishError> {
     discover_from(client, &root).await
 }
 
+/// Why [`login_and_discover`] has no capabilities to give.
+#[derive(Debug)]
+pub enum NotReady {
+    /// The login failed: the BMC cannot be reached (or refuses us).
+    Login(RedfishError),
+    /// Logged in, but the UpdateService could not be read.
+    Discover(RedfishError),
+}
+
+/// Log in and, meanwhile, read the service root (it needs no session); then
+/// [`discover_from`] it.
+pub async fn login_and_discover(client: &BmcClient) -> Result<UpdateCaps, Box<NotReady>> {
+    let (login, root) = tokio::join!(client.login(), client.get_public::<Value>("/redfish/v1/"));
+    login.map_err(|e| Box::new(NotReady::Login(e)))?;
+    let discovered = match root {
+        Ok(root) => discover_from(client, &root).await,
+        Err(e) => Err(e),
+    };
+    discovered.map_err(|e| Box::new(NotReady::Discover(e)))
+}
+
 /// [`discover`] from a service root already read (e.g. without credentials,
 /// while the login is under way). The UpdateService and the TaskService are
 /// read side by side: two requests in flight, the client's default limit.

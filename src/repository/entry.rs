@@ -5,7 +5,9 @@
 //! [`Entry::prepare`], so a rule (a glob must compile, a version must be
 //! readable under its scheme) cannot hold for one path and not the other.
 
+use super::provenance::{check_digest, Criticality, HashKind};
 use crate::inventory::model::Component;
+use crate::inventory::pci::PciIds;
 use crate::version::VersionScheme;
 use crate::vocab::{ApplyTime, Kind, Method};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
@@ -67,6 +69,47 @@ pub struct Entry {
     pub allow_downgrade: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
+    /// SoftwareIds the image updates (a Dell package lists every
+    /// ComponentID it is for). When this or `pci_ids` is set, a component
+    /// must be one of these devices: see [`device_matches`].
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub software_ids: Vec<String>,
+    /// The four PCI IDs of devices the image is for, matched when a
+    /// component reports no SoftwareId or Dell's placeholder `0`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pci_ids: Vec<PciIds>,
+    /// Dell SystemIDs (four hex digits, as Dell's catalog writes them) of
+    /// the systems the image is for; see [`Entry::applies_to_host`].
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub system_ids: Vec<String>,
+    /// The vendor's urgency for this update.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub criticality: Option<Criticality>,
+    /// Whether the vendor says applying it reboots (or needs a reboot of)
+    /// the host.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reboot_required: Option<bool>,
+    /// The vendor's release date, `YYYY-MM-DD` when it could be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub release_date: Option<String>,
+    /// The catalog the entry was imported from (file, version, release).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The vendor's published digest the file was checked against on the
+    /// way in, and which kind it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vendor_hash: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vendor_hash_kind: Option<HashKind>,
+    /// A signature file kept beside the image (HPE `.compsig`), relative to
+    /// the repository directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+    /// Why the BMC's update service cannot apply this package (only a host
+    /// agent or the vendor's tool can); the planner reports
+    /// `needs-vendor-tool` for it instead of flashing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub needs_vendor_tool: Option<String>,
     /// Last, because TOML writes arrays of tables after the plain keys.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub prerequisites: Vec<Prerequisite>,
@@ -135,6 +178,21 @@ pub struct AddSpec {
     pub allow_downgrade: bool,
     pub prerequisites: Vec<Prerequisite>,
     pub notes: Option<String>,
+    /// See the [`Entry`] fields of the same names.
+    pub software_ids: Vec<String>,
+    pub pci_ids: Vec<PciIds>,
+    pub system_ids: Vec<String>,
+    pub criticality: Option<Criticality>,
+    pub reboot_required: Option<bool>,
+    pub release_date: Option<String>,
+    pub source: Option<String>,
+    pub needs_vendor_tool: Option<String>,
+    /// A digest the vendor published for the file: `add` computes the same
+    /// kind while copying and refuses the file if they differ.
+    pub vendor_hash: Option<(HashKind, String)>,
+    /// A signature file to keep beside the image (HPE `.compsig`); copied in
+    /// with it and named by the entry's `signature`.
+    pub signature_src: Option<PathBuf>,
 }
 
 impl AddSpec {
@@ -154,7 +212,32 @@ impl AddSpec {
             allow_downgrade: false,
             prerequisites: Vec::new(),
             notes: None,
+            software_ids: Vec::new(),
+            pci_ids: Vec::new(),
+            system_ids: Vec::new(),
+            criticality: None,
+            reboot_required: None,
+            release_date: None,
+            source: None,
+            needs_vendor_tool: None,
+            vendor_hash: None,
+            signature_src: None,
         }
+    }
+
+    /// Whether anything restricts where the image applies: a model,
+    /// manufacturer, SoftwareId (one or a list), PCI IDs, SystemIDs or a
+    /// name pattern. `repo add` refuses an image without (unless the
+    /// operator says `--any-model`), because an image that applies to every
+    /// model puts a BIOS for one board on the plan of every other.
+    pub fn has_applicability(&self) -> bool {
+        !self.models.is_empty()
+            || !self.manufacturers.is_empty()
+            || self.software_id.is_some()
+            || self.match_regex.is_some()
+            || !self.software_ids.is_empty()
+            || !self.pci_ids.is_empty()
+            || !self.system_ids.is_empty()
     }
 
     /// The entry this spec describes for a file already hashed; the manifest
@@ -177,6 +260,17 @@ impl AddSpec {
             apply_time: self.apply_time,
             allow_downgrade: self.allow_downgrade,
             notes: self.notes,
+            software_ids: self.software_ids,
+            pci_ids: self.pci_ids,
+            system_ids: self.system_ids,
+            criticality: self.criticality,
+            reboot_required: self.reboot_required,
+            release_date: self.release_date,
+            source: self.source,
+            vendor_hash_kind: self.vendor_hash.as_ref().map(|(k, _)| *k),
+            vendor_hash: self.vendor_hash.map(|(_, h)| h),
+            signature: None,
+            needs_vendor_tool: self.needs_vendor_tool,
             prerequisites: self.prerequisites,
             matchers: Matchers::default(),
         }
@@ -205,6 +299,49 @@ impl Entry {
                     "empty; omit the key to match any SoftwareId",
                 ));
             }
+        }
+        for (i, id) in self.software_ids.iter_mut().enumerate() {
+            *id = id.trim().to_owned();
+            if id.is_empty() {
+                return Err(bad(
+                    Key::Item("software_ids", i),
+                    "empty; list the SoftwareIds (Dell ComponentIDs) the image is for",
+                ));
+            }
+        }
+        for (i, id) in self.system_ids.iter_mut().enumerate() {
+            *id = normalise_system_id(id).map_err(|m| bad(Key::Item("system_ids", i), m))?;
+        }
+        match (&self.vendor_hash, self.vendor_hash_kind) {
+            (Some(h), Some(kind)) => {
+                self.vendor_hash =
+                    Some(check_digest(kind, h).map_err(|m| bad(Key::Field("vendor_hash"), m))?);
+            }
+            (None, None) => {}
+            (Some(_), None) => {
+                return Err(bad(
+                    Key::Field("vendor_hash"),
+                    "has no `vendor_hash_kind`; say which digest it is (sha256 or md5)",
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(bad(
+                    Key::Field("vendor_hash"),
+                    "missing; `vendor_hash_kind` names the kind of a digest that is not there",
+                ))
+            }
+        }
+        if let Some(date) = &self.release_date {
+            if chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").is_err() {
+                return Err(bad(
+                    Key::Field("release_date"),
+                    format!("`{date}` is not a date; write YYYY-MM-DD"),
+                ));
+            }
+        }
+        if let Some(sig) = &self.signature {
+            self.signature =
+                Some(normalise_file(sig).map_err(|m| bad(Key::Field("signature"), m))?);
         }
         if let Some(pattern) = &self.match_regex {
             self.matchers.regex =
@@ -238,13 +375,64 @@ impl Entry {
     ///
     /// A restricted entry never applies when the system's manufacturer or
     /// model is unknown: flashing a BIOS built for another board bricks it.
+    ///
+    /// `system_ids` are not checked here: the inventory does not carry the
+    /// Dell SystemID yet, so this is [`Entry::applies_to_host`] for a host
+    /// whose SystemID was not read. Catalog imports also restrict `models`
+    /// to the model names whose SystemID they verified, which is what holds
+    /// an imported image to its systems on this path.
     pub fn applies_to(
         &self,
         component: &Component,
         manufacturer: Option<&str>,
         model: Option<&str>,
     ) -> bool {
+        self.applies_to_device(component, None, manufacturer, model)
+    }
+
+    /// [`Entry::applies_to`] with the two facts a Dell catalog keys on: the
+    /// host's SystemID (decimal, as Redfish reports it) and the component's
+    /// PCI IDs. When the entry lists `system_ids`, a host whose SystemID is
+    /// unknown or another is refused: a package for another system is never
+    /// applied on a guess.
+    pub fn applies_to_host(
+        &self,
+        component: &Component,
+        pci: Option<PciIds>,
+        manufacturer: Option<&str>,
+        model: Option<&str>,
+        system_id: Option<u32>,
+    ) -> bool {
+        if !self.system_ids.is_empty() {
+            let Some(id) = system_id else {
+                return false;
+            };
+            let hex = system_id_hex(id);
+            if !self.system_ids.iter().any(|s| s.eq_ignore_ascii_case(&hex)) {
+                return false;
+            }
+        }
+        self.applies_to_device(component, pci, manufacturer, model)
+    }
+
+    fn applies_to_device(
+        &self,
+        component: &Component,
+        pci: Option<PciIds>,
+        manufacturer: Option<&str>,
+        model: Option<&str>,
+    ) -> bool {
         if self.kind != component.kind {
+            return false;
+        }
+        if (!self.software_ids.is_empty() || !self.pci_ids.is_empty())
+            && !device_matches(
+                &self.software_ids,
+                &self.pci_ids,
+                component.software_id.as_deref(),
+                pci,
+            )
+        {
             return false;
         }
         if let (Some(ours), Some(theirs)) = (&self.software_id, &component.software_id) {
@@ -263,6 +451,50 @@ impl Entry {
         glob_allows(self.matchers.manufacturers.as_ref(), manufacturer)
             && glob_allows(self.matchers.models.as_ref(), model)
     }
+}
+
+/// Whether a device with SoftwareId `sid` and PCI IDs `pci` is one of the
+/// devices a package lists, the way Dell's catalog keys them: by SoftwareId
+/// (Dell's ComponentID) when the device reports a real one, and only when it
+/// reports none or the placeholder `0`, by all four PCI IDs. Never by
+/// display name: names are shared by cards whose firmware is not.
+pub fn device_matches(
+    software_ids: &[String],
+    pci_ids: &[PciIds],
+    sid: Option<&str>,
+    pci: Option<PciIds>,
+) -> bool {
+    match sid.map(str::trim).filter(|s| !is_placeholder_id(s)) {
+        Some(sid) => software_ids
+            .iter()
+            .any(|id| id.trim().eq_ignore_ascii_case(sid)),
+        None => pci.is_some_and(|p| pci_ids.contains(&p)),
+    }
+}
+
+/// SoftwareIds that name no device: empty, or Dell's `0` (any number of
+/// zeros).
+pub fn is_placeholder_id(sid: &str) -> bool {
+    let t = sid.trim();
+    t.is_empty() || t.bytes().all(|b| b == b'0')
+}
+
+/// Redfish's decimal `Oem.Dell.DellSystem.SystemID` as the catalog writes
+/// it: four upper-case hex digits (1814 → `0716`).
+pub fn system_id_hex(decimal: u32) -> String {
+    format!("{decimal:04X}")
+}
+
+/// A catalog `systemID` in its canonical form, upper case; it must be hex.
+pub(crate) fn normalise_system_id(id: &str) -> Result<String, String> {
+    let t = id.trim();
+    if t.is_empty() || t.len() > 8 || !t.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!(
+            "`{t}` is not a Dell SystemID; write the four hex digits Dell's catalog uses (e.g. 0716 for 1814)"
+        ));
+    }
+    let v = u32::from_str_radix(t, 16).map_err(|e| e.to_string())?;
+    Ok(system_id_hex(v))
 }
 
 fn glob_allows(set: Option<&GlobSet>, value: Option<&str>) -> bool {

@@ -85,6 +85,23 @@ pub enum RepoError {
         matches: Vec<String>,
     },
 
+    /// The file is not what its vendor published: a corrupt download or a
+    /// replaced file. Nothing was added.
+    #[error("{} does not match the vendor's {kind}: expected {expected}, got {actual}\n  the file is corrupt or not the vendor's; download it again from the vendor or your mirror, nothing was added", src.display())]
+    VendorHashMismatch {
+        src: PathBuf,
+        kind: super::HashKind,
+        expected: String,
+        actual: String,
+    },
+
+    #[error("cannot edit `{file}`: `{key}`: {message}\n  nothing was changed")]
+    InvalidEdit {
+        file: String,
+        key: String,
+        message: String,
+    },
+
     #[error("cannot write the manifest {}: {message}\n  this is a bug in fwfleet; please report it with the manifest", path.display())]
     Render { path: PathBuf, message: String },
 }
@@ -123,6 +140,8 @@ pub enum ProblemKind {
     SizeMismatch { expected: u64, actual: u64 },
     /// Same length, different bytes.
     HashMismatch { expected: String, actual: String },
+    /// The entry names a signature file (`signature`) that is not there.
+    SignatureMissing { signature: String },
 }
 
 impl fmt::Display for VerifyProblem {
@@ -141,6 +160,11 @@ impl fmt::Display for VerifyProblem {
             ProblemKind::SizeMismatch { expected, actual } => write!(
                 f,
                 "{path}: size {actual} bytes, expected {expected}\n  the file was truncated or replaced; copy the right image back, or remove the entry `{}` and add it again",
+                self.file
+            ),
+            ProblemKind::SignatureMissing { signature } => write!(
+                f,
+                "{path}: signature `{signature}` of `{}` is missing\n  copy the signature file back, or remove the entry and add the image with its signature again",
                 self.file
             ),
             ProblemKind::HashMismatch { expected, actual } => write!(

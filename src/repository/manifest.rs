@@ -60,6 +60,28 @@ struct RawEntry {
     allow_downgrade: bool,
     #[serde(default)]
     notes: Option<String>,
+    #[serde(default)]
+    software_ids: Vec<Spanned<String>>,
+    #[serde(default)]
+    pci_ids: Vec<Spanned<String>>,
+    #[serde(default)]
+    system_ids: Vec<Spanned<String>>,
+    #[serde(default)]
+    criticality: Option<Spanned<String>>,
+    #[serde(default)]
+    reboot_required: Option<bool>,
+    #[serde(default)]
+    release_date: Option<Spanned<String>>,
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    vendor_hash: Option<Spanned<String>>,
+    #[serde(default)]
+    vendor_hash_kind: Option<Spanned<String>>,
+    #[serde(default)]
+    signature: Option<Spanned<String>>,
+    #[serde(default)]
+    needs_vendor_tool: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -154,6 +176,25 @@ fn to_entry(r: &RawEntry) -> Result<Entry, FieldError> {
             min_version: p.min_version.get_ref().clone(),
         });
     }
+    let mut pci_ids = Vec::with_capacity(r.pci_ids.len());
+    for (i, p) in r.pci_ids.iter().enumerate() {
+        pci_ids.push(p.get_ref().parse().map_err(|message| FieldError {
+            key: Key::Item("pci_ids", i),
+            message,
+        })?);
+    }
+    let criticality = r
+        .criticality
+        .as_ref()
+        .map(|s| s.get_ref().parse())
+        .transpose()
+        .map_err(field("criticality"))?;
+    let vendor_hash_kind = r
+        .vendor_hash_kind
+        .as_ref()
+        .map(|s| s.get_ref().parse())
+        .transpose()
+        .map_err(field("vendor_hash_kind"))?;
     let strings = |v: &[Spanned<String>]| v.iter().map(|s| s.get_ref().clone()).collect();
     let string = |v: &Option<Spanned<String>>| v.as_ref().map(|s| s.get_ref().clone());
     let spec = AddSpec {
@@ -170,8 +211,24 @@ fn to_entry(r: &RawEntry) -> Result<Entry, FieldError> {
         allow_downgrade: r.allow_downgrade,
         prerequisites,
         notes: r.notes.clone(),
+        software_ids: strings(&r.software_ids),
+        pci_ids,
+        system_ids: strings(&r.system_ids),
+        criticality,
+        reboot_required: r.reboot_required,
+        release_date: string(&r.release_date),
+        source: r.source.clone(),
+        needs_vendor_tool: r.needs_vendor_tool.clone(),
+        vendor_hash: None,
+        signature_src: None,
     };
-    Ok(spec.into_entry(r.file.get_ref().clone(), r.sha256.get_ref().clone(), r.size))
+    let mut entry = spec.into_entry(r.file.get_ref().clone(), r.sha256.get_ref().clone(), r.size);
+    // Set apart from the spec: a manifest may hold one without the other,
+    // which `prepare` reports by key.
+    entry.vendor_hash = string(&r.vendor_hash);
+    entry.vendor_hash_kind = vendor_hash_kind;
+    entry.signature = string(&r.signature);
+    Ok(entry)
 }
 
 /// Where in the text the value behind `key` is.
@@ -188,6 +245,14 @@ fn span_of(r: &RawEntry, key: Key) -> Option<Range<usize>> {
         Key::Field("min_from_version") => opt(&r.min_from_version),
         Key::Field("method") => opt(&r.method),
         Key::Field("apply_time") => opt(&r.apply_time),
+        Key::Field("criticality") => opt(&r.criticality),
+        Key::Field("release_date") => opt(&r.release_date),
+        Key::Field("vendor_hash") => opt(&r.vendor_hash),
+        Key::Field("vendor_hash_kind") => opt(&r.vendor_hash_kind),
+        Key::Field("signature") => opt(&r.signature),
+        Key::Item("software_ids", i) => r.software_ids.get(i).map(Spanned::span),
+        Key::Item("pci_ids", i) => r.pci_ids.get(i).map(Spanned::span),
+        Key::Item("system_ids", i) => r.system_ids.get(i).map(Spanned::span),
         Key::Item("models", i) => r.models.get(i).map(Spanned::span),
         Key::Item("manufacturers", i) => r.manufacturers.get(i).map(Spanned::span),
         Key::Field("models") => r.models.first().map(Spanned::span),

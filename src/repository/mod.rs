@@ -28,8 +28,22 @@
 //! apply_time = "OnReset"                # optional: Immediate, OnReset, OnStartUpdateRequest
 //! allow_downgrade = false               # default false: never replaces a newer version
 //! notes = "needs iDRAC 7.00 or newer"
+//! software_ids = ["159"]                # optional: the devices it is for (Dell ComponentIDs)
+//! pci_ids = ["14E4:165F:1028:08FF"]     # optional: devices with no SoftwareId (Dell's `0`)
+//! system_ids = ["0716"]                 # optional: Dell SystemIDs (hex, as the catalog writes them)
+//! criticality = "recommended"           # optional: optional, recommended, urgent
+//! reboot_required = true                # optional: the vendor's word
+//! release_date = "2024-05-27"           # optional
+//! source = "dell:Catalog.xml.gz version 25.04.28"   # optional: the catalog it came from
+//! vendor_hash = "83ad12b7…"             # optional: the vendor's digest it was checked against
+//! vendor_hash_kind = "md5"              # sha256 or md5: which one that is
+//! signature = "U46_2.72.compsig"        # optional: a signature file kept beside the image
+//! needs_vendor_tool = "Uefi-only package" # optional: kept, but never flashed by the BMC
 //! prerequisites = [{ kind = "bmc", min_version = "7.00.00.00" }]
 //! ```
+//!
+//! Manifests written before a key existed stay readable: every key added
+//! since the first release is optional.
 //!
 //! Rules, and why:
 //!
@@ -68,28 +82,36 @@
 //!   [`Prerequisite`], the entry rules and component matching.
 //! - `manifest`: TOML ⇄ entries, with line numbers for every error.
 //! - `files`: streaming SHA-256, temp files, atomic replacement.
+//! - `provenance`: [`Criticality`], [`HashKind`]: what the vendor says about
+//!   an image (urgency, published digest).
+//! - `edit`: [`Edit`], changing an entry's applicability or notes in place.
 //! - `error`: [`RepoError`], [`ManifestError`], [`VerifyProblem`].
 
+mod edit;
 mod entry;
 mod error;
 mod files;
 mod index;
 mod manifest;
+mod provenance;
 
 #[cfg(test)]
 mod tests;
 
 pub use crate::vocab::{ApplyTime, Method};
-pub use entry::{AddSpec, Entry, Prerequisite};
+pub use edit::Edit;
+pub use entry::{device_matches, is_placeholder_id, system_id_hex, AddSpec, Entry, Prerequisite};
 pub use error::{ManifestError, ProblemKind, RepoError, VerifyProblem};
 pub use index::{import_index, IndexError};
+pub use provenance::{check_digest, Criticality, HashKind};
 
 use crate::digest::{copy_hashing, hash_file, CopyError};
 use crate::inventory::model::Component;
 use entry::{file_path, normalise_file, FieldError};
 use files::{write_atomic, TempFile};
+use md5::Digest as _;
 use std::fs::{self, File};
-use std::io;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 /// The manifest's file name inside the repository directory.
@@ -196,6 +218,19 @@ impl Repository {
         // Placeholder digest: the rules are checked before the copy, so a typo
         // in a glob does not cost a 500 MiB copy.
         let placeholder = "0".repeat(64);
+        let vendor_hash = match &spec.vendor_hash {
+            Some((kind, hex)) => Some((
+                *kind,
+                check_digest(*kind, hex).map_err(|message| {
+                    invalid(FieldError {
+                        key: entry::Key::Field("vendor_hash"),
+                        message,
+                    })
+                })?,
+            )),
+            None => None,
+        };
+        let signature_src = spec.signature_src.clone();
         let entry = spec
             .into_entry(file.clone(), placeholder, 0)
             .prepare()
@@ -205,10 +240,30 @@ impl Repository {
         let mut input = File::open(src).map_err(|e| RepoError::io("read", src, e))?;
         let mut tmp = TempFile::new_in(&self.dir, &file)
             .map_err(|e| RepoError::io("create", &self.dir, e))?;
-        let digest = copy_hashing(&mut input, tmp.file()).map_err(|e| match e {
+        let tmp_path = tmp.path().to_path_buf();
+        let mut tee = Md5Tee {
+            inner: tmp.file(),
+            md5: md5::Md5::new(),
+        };
+        let digest = copy_hashing(&mut input, &mut tee).map_err(|e| match e {
             CopyError::Read(e) => RepoError::io("read", src, e),
-            CopyError::Write(e) => RepoError::io("write", tmp.path(), e),
+            CopyError::Write(e) => RepoError::io("write", &tmp_path, e),
         })?;
+        let md5 = hex::encode(tee.md5.finalize());
+        if let Some((kind, expected)) = &vendor_hash {
+            let actual = match kind {
+                HashKind::Sha256 => &digest.sha256,
+                HashKind::Md5 => &md5,
+            };
+            if actual != expected {
+                return Err(RepoError::VendorHashMismatch {
+                    src: src.to_path_buf(),
+                    kind: *kind,
+                    expected: expected.clone(),
+                    actual: actual.clone(),
+                });
+            }
+        }
 
         if let Some(existing) = self.entries.iter().find(|e| e.sha256 == digest.sha256) {
             return Err(RepoError::AlreadyPresent {
@@ -228,17 +283,38 @@ impl Repository {
             Err(e) if e.kind() == io::ErrorKind::NotFound => false,
             Err(e) => return Err(RepoError::io("read", &dest, e)),
         };
+        let signature = match &signature_src {
+            Some(sig) => Some(self.stage_signature(sig, &file)?),
+            None => None,
+        };
         tmp.persist(&dest)
             .map_err(|e| RepoError::io("write", &dest, e))?;
+        let signature = match signature {
+            Some((name, tmp)) => {
+                let sig_dest = file_path(&self.dir, &name);
+                if let Err(e) = tmp.persist(&sig_dest) {
+                    if !pre_existing {
+                        let _ = fs::remove_file(&dest);
+                    }
+                    return Err(RepoError::io("write", &sig_dest, e));
+                }
+                Some(name)
+            }
+            None => None,
+        };
 
         let mut entry = entry;
         entry.sha256 = digest.sha256;
         entry.size = digest.size;
+        entry.signature = signature;
         self.entries.push(entry);
         if let Err(e) = self.save() {
-            self.entries.pop();
+            let gone = self.entries.pop();
             if !pre_existing {
                 let _ = fs::remove_file(&dest);
+            }
+            if let Some(sig) = gone.and_then(|g| g.signature) {
+                let _ = fs::remove_file(file_path(&self.dir, &sig));
             }
             return Err(e);
         }
@@ -250,18 +326,30 @@ impl Repository {
     /// Re-reads every image and reports those that are missing, unreadable or
     /// differ from the manifest. Empty means the repository is intact.
     pub fn verify(&self) -> Vec<VerifyProblem> {
-        self.entries
-            .iter()
-            .filter_map(|entry| {
-                let path = self.path_of(entry);
-                let kind = check_file(&path, entry)?;
-                Some(VerifyProblem {
+        let mut problems = Vec::new();
+        for entry in &self.entries {
+            let path = self.path_of(entry);
+            if let Some(kind) = check_file(&path, entry) {
+                problems.push(VerifyProblem {
                     file: entry.file.clone(),
                     path,
                     kind,
-                })
-            })
-            .collect()
+                });
+            }
+            if let Some(sig) = &entry.signature {
+                let path = file_path(&self.dir, sig);
+                if !path.is_file() {
+                    problems.push(VerifyProblem {
+                        file: entry.file.clone(),
+                        path,
+                        kind: ProblemKind::SignatureMissing {
+                            signature: sig.clone(),
+                        },
+                    });
+                }
+            }
+        }
+        problems
     }
 
     /// Removes the entry whose `file` is `selector`, or whose file name is
@@ -270,6 +358,59 @@ impl Repository {
     /// The manifest is written first: a crash in between leaves an unlisted
     /// file, which is harmless, rather than an entry without its image.
     pub fn remove(&mut self, selector: &str) -> Result<Entry, RepoError> {
+        let index = self.index_of(selector)?;
+        let entry = self.entries.remove(index);
+        if let Err(e) = self.save() {
+            self.entries.insert(index, entry);
+            return Err(e);
+        }
+        let mut paths = vec![self.path_of(&entry)];
+        if let Some(sig) = &entry.signature {
+            paths.push(file_path(&self.dir, sig));
+        }
+        for path in paths {
+            match fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                // The entry is gone, which is what the caller asked for; the
+                // stray file is only disk space.
+                Err(e) => tracing::warn!(
+                    path = %path.display(),
+                    error = %e,
+                    "entry removed but its file could not be deleted; delete it by hand"
+                ),
+            }
+        }
+        tracing::info!(file = %entry.file, "image removed");
+        Ok(entry)
+    }
+
+    /// Changes the applicability or notes of the entry `selector` names (as
+    /// for [`Repository::remove`]) without copying the image again; returns
+    /// the entry as it is now. The edited entry goes through the same rules
+    /// as a new one, and the manifest is only written if it passes.
+    pub fn edit(&mut self, selector: &str, edit: Edit) -> Result<&Entry, RepoError> {
+        let index = self.index_of(selector)?;
+        let old = self.entries[index].clone();
+        let edited = edit
+            .apply(old.clone())
+            .map_err(|(key, message)| RepoError::InvalidEdit {
+                file: old.file.clone(),
+                key,
+                message,
+            })?;
+        self.entries[index] = edited;
+        if let Err(e) = self.save() {
+            self.entries[index] = old;
+            return Err(e);
+        }
+        tracing::info!(file = %self.entries[index].file, "entry edited");
+        Ok(&self.entries[index])
+    }
+
+    /// The index of the entry whose `file` is `selector`, or whose file name
+    /// is `selector` when that is unambiguous.
+    fn index_of(&self, selector: &str) -> Result<usize, RepoError> {
         let wanted = normalise_file(selector).unwrap_or_else(|_| selector.to_owned());
         let index = match self.entries.iter().position(|e| e.file == wanted) {
             Some(i) => i,
@@ -301,25 +442,32 @@ impl Repository {
                 }
             }
         };
-        let entry = self.entries.remove(index);
-        if let Err(e) = self.save() {
-            self.entries.insert(index, entry);
-            return Err(e);
+        Ok(index)
+    }
+
+    /// Copies a signature file to a temp file beside the image's final
+    /// place; persisted only once the image is.
+    fn stage_signature(&self, sig: &Path, image: &str) -> Result<(String, TempFile), RepoError> {
+        let name = sig
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| normalise_file(n).ok())
+            .ok_or_else(|| RepoError::InvalidSpec {
+                src: sig.to_path_buf(),
+                key: "signature".into(),
+                message: "the signature file name is not usable; rename it".into(),
+            })?;
+        if name == image || self.entries.iter().any(|e| e.file == name) {
+            return Err(RepoError::NameTaken {
+                path: file_path(&self.dir, &name),
+                file: name,
+            });
         }
-        let path = self.path_of(&entry);
-        match fs::remove_file(&path) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            // The entry is gone, which is what the caller asked for; the
-            // stray file is only disk space.
-            Err(e) => tracing::warn!(
-                path = %path.display(),
-                error = %e,
-                "entry removed but its image could not be deleted; delete it by hand"
-            ),
-        }
-        tracing::info!(file = %entry.file, "image removed");
-        Ok(entry)
+        let mut input = File::open(sig).map_err(|e| RepoError::io("read", sig, e))?;
+        let mut tmp = TempFile::new_in(&self.dir, &name)
+            .map_err(|e| RepoError::io("create", &self.dir, e))?;
+        io::copy(&mut input, tmp.file()).map_err(|e| RepoError::io("copy", sig, e))?;
+        Ok((name, tmp))
     }
 
     /// The entries that fit `component` on a system by `manufacturer` of
@@ -331,8 +479,33 @@ impl Repository {
         manufacturer: Option<&str>,
         model: Option<&str>,
     ) -> Vec<&Entry> {
+        // An entry its BMC cannot apply is never offered for flashing: an
+        // iLO takes a UEFI-only package with 200 OK and then does nothing
+        // (NOTES §7.2). `vendor_tool_candidates` lists them for reporting.
+        self.fitting(component, manufacturer, model, false)
+    }
+
+    /// The entries that fit `component` but only a host agent or the
+    /// vendor's tool can apply (`needs_vendor_tool`).
+    pub fn vendor_tool_candidates(
+        &self,
+        component: &Component,
+        manufacturer: Option<&str>,
+        model: Option<&str>,
+    ) -> Vec<&Entry> {
+        self.fitting(component, manufacturer, model, true)
+    }
+
+    fn fitting(
+        &self,
+        component: &Component,
+        manufacturer: Option<&str>,
+        model: Option<&str>,
+        vendor_tool: bool,
+    ) -> Vec<&Entry> {
         self.entries
             .iter()
+            .filter(|e| e.needs_vendor_tool.is_some() == vendor_tool)
             .filter(|e| e.applies_to(component, manufacturer, model))
             .collect()
     }
@@ -345,6 +518,24 @@ impl Repository {
         })?;
         write_atomic(&self.manifest, text.as_bytes())
             .map_err(|e| RepoError::io("write", &self.manifest, e))
+    }
+}
+
+/// Passes writes through and computes their MD5 on the way, for vendor
+/// digests that are only MD5 (older Dell catalog entries).
+struct Md5Tee<'a, W: Write> {
+    inner: &'a mut W,
+    md5: md5::Md5,
+}
+
+impl<W: Write> Write for Md5Tee<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.md5.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
     }
 }
 

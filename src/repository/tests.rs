@@ -101,6 +101,15 @@ fn every_field_survives_a_manifest_round_trip() {
             min_version: "7.00.00.00".into(),
         }],
         notes: Some("needs \"iDRAC\" 7\nsecond line".into()),
+        software_ids: vec!["159".into(), "104298".into()],
+        pci_ids: vec!["14E4:165F:1028:08FF".parse().unwrap()],
+        system_ids: vec!["0716".into()],
+        criticality: Some(crate::repository::Criticality::Urgent),
+        reboot_required: Some(true),
+        release_date: Some("2024-05-27".into()),
+        source: Some("dell:Catalog.xml version 25.04.28".into()),
+        needs_vendor_tool: Some("Uefi-only".into()),
+        vendor_hash: Some((crate::repository::HashKind::Sha256, sha_hex(b"x"))),
         ..bios_spec()
     };
     repo.add(&fx.image("b.bin", b"x"), spec.clone()).unwrap();
@@ -121,6 +130,16 @@ fn every_field_survives_a_manifest_round_trip() {
         allow_downgrade: e.allow_downgrade,
         prerequisites: e.prerequisites.clone(),
         notes: e.notes.clone(),
+        software_ids: e.software_ids.clone(),
+        pci_ids: e.pci_ids.clone(),
+        system_ids: e.system_ids.clone(),
+        criticality: e.criticality,
+        reboot_required: e.reboot_required,
+        release_date: e.release_date.clone(),
+        source: e.source.clone(),
+        needs_vendor_tool: e.needs_vendor_tool.clone(),
+        vendor_hash: e.vendor_hash_kind.zip(e.vendor_hash.clone()),
+        signature_src: None,
     };
     assert_eq!(back, spec, "{text}");
     assert!(text.contains("method = \"multipart\""), "{text}");
@@ -663,4 +682,244 @@ fn candidates_match_kind_globs_software_id_and_regex() {
 
     // other kinds have no candidates
     assert!(files(&component(Kind::Psu, "PSU 1", None), dell, None).is_empty());
+}
+
+// ---- vendor provenance, signatures, edits (issue 19) ---------------------
+
+#[test]
+fn a_vendor_hash_mismatch_is_refused_naming_the_file_and_nothing_is_added() {
+    let fx = Fixture::new();
+    let mut repo = fx.repo();
+    let src = fx.image("BIOS_R750_2.19.1.EXE", b"the bytes we got");
+    let spec = AddSpec {
+        vendor_hash: Some((HashKind::Sha256, sha_hex(b"the bytes Dell published"))),
+        ..bios_spec()
+    };
+    let err = repo.add(&src, spec).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        matches!(
+            err,
+            RepoError::VendorHashMismatch {
+                kind: HashKind::Sha256,
+                ..
+            }
+        ),
+        "{msg}"
+    );
+    assert!(msg.contains("BIOS_R750_2.19.1.EXE"), "{msg}");
+    assert!(msg.contains("nothing was added"), "{msg}");
+    assert!(repo.list().is_empty());
+    assert!(!fx.repo_dir.join("BIOS_R750_2.19.1.EXE").exists());
+    assert!(fx.leftovers().is_empty());
+}
+
+#[test]
+fn an_md5_vendor_hash_is_checked_and_recorded_as_md5() {
+    let fx = Fixture::new();
+    let mut repo = fx.repo();
+    let src = fx.image("old.exe", b"x");
+    // md5("x"), as `md5sum` prints it, in upper case as some catalogs write it.
+    let spec = AddSpec {
+        vendor_hash: Some((HashKind::Md5, "9DD4E461268C8034F5C8564E155C67A6".into())),
+        ..bios_spec()
+    };
+    let e = repo.add(&src, spec).unwrap();
+    assert_eq!(e.vendor_hash_kind, Some(HashKind::Md5));
+    assert_eq!(
+        e.vendor_hash.as_deref(),
+        Some("9dd4e461268c8034f5c8564e155c67a6")
+    );
+    let text = fs::read_to_string(repo.manifest_path()).unwrap();
+    assert!(text.contains("vendor_hash_kind = \"md5\""), "{text}");
+}
+
+#[test]
+fn a_signature_is_kept_beside_its_image_verified_and_removed_with_it() {
+    let fx = Fixture::new();
+    let mut repo = fx.repo();
+    let src = fx.image("U46_2.72.fwpkg", b"zip bytes");
+    let sig = fx.image("U46_2.72.compsig", b"signature");
+    let spec = AddSpec {
+        signature_src: Some(sig),
+        ..bios_spec()
+    };
+    let e = repo.add(&src, spec).unwrap().clone();
+    assert_eq!(e.signature.as_deref(), Some("U46_2.72.compsig"));
+    assert_eq!(
+        fs::read(fx.repo_dir.join("U46_2.72.compsig")).unwrap(),
+        b"signature"
+    );
+    assert_eq!(repo.verify(), vec![]);
+    fs::remove_file(fx.repo_dir.join("U46_2.72.compsig")).unwrap();
+    let problems = repo.verify();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0]
+        .to_string()
+        .contains("signature `U46_2.72.compsig`"));
+    fs::write(fx.repo_dir.join("U46_2.72.compsig"), b"signature").unwrap();
+    repo.remove("U46_2.72.fwpkg").unwrap();
+    assert!(!fx.repo_dir.join("U46_2.72.compsig").exists());
+    assert!(fx.leftovers().is_empty());
+}
+
+#[test]
+fn edit_changes_applicability_and_notes_in_place_and_refuses_a_bad_one() {
+    let fx = Fixture::new();
+    let mut repo = fx.repo();
+    let src = fx.image("BIOS_2.19.1.bin", b"bios");
+    repo.add(&src, bios_spec()).unwrap();
+    let edited = repo
+        .edit(
+            "BIOS_2.19.1.bin",
+            Edit {
+                models: Some(vec!["PowerEdge R750".into()]),
+                notes: Some(Some("only the R750s".into())),
+                ..Edit::default()
+            },
+        )
+        .unwrap()
+        .clone();
+    assert_eq!(edited.models, ["PowerEdge R750"]);
+    assert_eq!(edited.sha256, sha_hex(b"bios"));
+    let reopened = Repository::open(&fx.repo_dir).unwrap();
+    assert_eq!(reopened.list()[0].notes.as_deref(), Some("only the R750s"));
+    let r750 = component(Kind::Bios, "BIOS", None);
+    assert!(reopened.list()[0].applies_to(&r750, Some("Dell Inc."), Some("PowerEdge R750")));
+    assert!(!reopened.list()[0].applies_to(&r750, Some("Dell Inc."), Some("PowerEdge R740")));
+
+    let bad = repo
+        .edit(
+            "BIOS_2.19.1.bin",
+            Edit {
+                models: Some(vec!["R[7".into()]),
+                ..Edit::default()
+            },
+        )
+        .unwrap_err();
+    assert!(bad.to_string().contains("models[0]"), "{bad}");
+    let everywhere = repo
+        .edit(
+            "BIOS_2.19.1.bin",
+            Edit {
+                models: Some(vec![]),
+                manufacturers: Some(vec![]),
+                ..Edit::default()
+            },
+        )
+        .unwrap_err();
+    assert!(
+        everywhere.to_string().contains("--any-model"),
+        "{everywhere}"
+    );
+    // Nothing changed on disk by the refused edits.
+    let reopened = Repository::open(&fx.repo_dir).unwrap();
+    assert_eq!(reopened.list()[0].models, ["PowerEdge R750"]);
+}
+
+#[test]
+fn applicability_is_required_unless_said_otherwise() {
+    assert!(!AddSpec::new(Kind::Bios, "1.0").has_applicability());
+    assert!(bios_spec().has_applicability());
+    let by_ids = AddSpec {
+        software_ids: vec!["159".into()],
+        ..AddSpec::new(Kind::Bios, "1.0")
+    };
+    assert!(by_ids.has_applicability());
+}
+
+#[test]
+fn devices_match_by_component_id_and_by_all_four_pci_ids_only_for_placeholder_ids() {
+    let pci: crate::inventory::pci::PciIds = "14E4:165F:1028:08FF".parse().unwrap();
+    let other: crate::inventory::pci::PciIds = "14E4:165F:14E4:165F".parse().unwrap();
+    let ids = vec!["108255".to_string()];
+    // A real ComponentID decides alone.
+    assert!(device_matches(&ids, &[], Some("108255"), None));
+    assert!(!device_matches(&ids, &[pci], Some("999"), Some(pci)));
+    // Dell's placeholder `0` (or none) falls back to the PCI IDs, all four.
+    assert!(device_matches(&ids, &[pci], Some("0"), Some(pci)));
+    assert!(device_matches(&[], &[pci], None, Some(pci)));
+    assert!(!device_matches(&ids, &[pci], Some("0"), Some(other)));
+    assert!(!device_matches(&ids, &[pci], Some("0"), None));
+
+    let entry = AddSpec {
+        software_ids: ids.clone(),
+        pci_ids: vec![pci],
+        system_ids: vec!["716".into()],
+        models: vec!["PowerEdge R740xd".into()],
+        ..AddSpec::new(Kind::Nic, "22.00.6")
+    }
+    .into_entry("nic.exe".into(), SHA.into(), 1)
+    .prepare()
+    .unwrap();
+    assert_eq!(entry.system_ids, ["0716"]);
+    let nic0 = component(Kind::Nic, "Broadcom Gigabit Ethernet BCM5720", Some("0"));
+    let model = Some("PowerEdge R740xd");
+    assert!(entry.applies_to_host(&nic0, Some(pci), Some("Dell Inc."), model, Some(1814)));
+    assert!(!entry.applies_to_host(&nic0, Some(pci), Some("Dell Inc."), model, Some(1815)));
+    assert!(!entry.applies_to_host(&nic0, Some(pci), Some("Dell Inc."), model, None));
+    assert!(!entry.applies_to_host(&nic0, None, Some("Dell Inc."), model, Some(1814)));
+    // Same name, another ComponentID: never by display name.
+    let nic_other = component(
+        Kind::Nic,
+        "Broadcom Gigabit Ethernet BCM5720",
+        Some("104298"),
+    );
+    assert!(!entry.applies_to_host(&nic_other, Some(pci), Some("Dell Inc."), model, Some(1814)));
+    assert_eq!(system_id_hex(1814), "0716");
+}
+
+#[test]
+fn a_new_key_with_a_bad_value_names_its_line_and_old_manifests_still_open() {
+    check_bad(
+        &entry_toml("a.bin", "criticality = \"soon\""),
+        7,
+        &["images[0].criticality"],
+    );
+    check_bad(
+        &entry_toml("a.bin", "system_ids = [\"R750\"]"),
+        7,
+        &["images[0].system_ids[0]"],
+    );
+    check_bad(
+        &entry_toml("a.bin", "pci_ids = [\"14E4\"]"),
+        7,
+        &["images[0].pci_ids[0]"],
+    );
+    check_bad(
+        &entry_toml("a.bin", "vendor_hash = \"abc\""),
+        7,
+        &["vendor_hash_kind"],
+    );
+    check_bad(
+        &entry_toml("a.bin", "release_date = \"May 27, 2024\""),
+        7,
+        &["release_date"],
+    );
+    // A manifest from before issue 19 (no new key) opens as it did.
+    let fx = Fixture::new();
+    fs::create_dir_all(&fx.repo_dir).unwrap();
+    fs::write(
+        fx.repo_dir.join(MANIFEST),
+        entry_toml("a.bin", "models = [\"X\"]"),
+    )
+    .unwrap();
+    let repo = Repository::open(&fx.repo_dir).unwrap();
+    let e = &repo.list()[0];
+    assert!(e.criticality.is_none() && e.software_ids.is_empty() && e.source.is_none());
+}
+
+#[test]
+fn packages_only_a_vendor_tool_can_apply_are_never_candidates() {
+    let fx = Fixture::new();
+    let mut repo = fx.repo();
+    let spec = AddSpec {
+        needs_vendor_tool: Some("UpdatableBy Uefi only".into()),
+        ..bios_spec()
+    };
+    repo.add(&fx.image("rom.fwpkg", b"r"), spec).unwrap();
+    let bios = component(Kind::Bios, "BIOS", None);
+    let (m, model) = (Some("Dell Inc."), Some("PowerEdge R750"));
+    assert!(repo.candidates(&bios, m, model).is_empty());
+    assert_eq!(repo.vendor_tool_candidates(&bios, m, model).len(), 1);
 }

@@ -21,7 +21,7 @@
 //! handle runs each call on tokio's blocking pool, so a slow disk never
 //! stalls the runtime's workers, and it is the seam where a second backend
 //! goes: the PostgreSQL backend (several instances sharing one database,
-//! DESIGN §8) becomes another [`Backend`] variant with the same methods, so
+//! DESIGN §8) becomes another `Backend` variant with the same methods, so
 //! the statements stay portable (numbered `?N` parameters, `INSERT …
 //! RETURNING id`, `COALESCE`, RFC 3339 UTC text timestamps).
 //!

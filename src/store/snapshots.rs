@@ -41,6 +41,11 @@ impl Store {
         self.sqlite_call(|db| db.latest_inventory()).await
     }
 
+    /// One saved scan by id, or `None` when there is no such scan.
+    pub async fn inventory(&self, scan_id: i64) -> Result<Option<Inventory>, StoreError> {
+        self.sqlite_call(move |db| db.inventory(scan_id)).await
+    }
+
     /// The latest `limit` scans, newest first.
     pub async fn list_scans(&self, limit: usize) -> Result<Vec<ScanSummary>, StoreError> {
         self.sqlite_call(move |db| db.list_scans(limit)).await

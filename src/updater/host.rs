@@ -6,7 +6,7 @@
 use crate::config::{HostConfig, ResetPolicy, Rollout, TlsSetting};
 use crate::imageserver::ImageServer;
 use crate::redfish::client::BmcClient;
-use crate::redfish::update_service::{self, ResetTarget, UpdateCaps};
+use crate::redfish::update_service::{self, NotReady, ResetTarget, UpdateCaps};
 use crate::store::{NewStep, StepJournal, Store, StoreError};
 use crate::updater::hooks::{self, HookEnv};
 use crate::updater::method;
@@ -159,17 +159,16 @@ async fn run_inner(job: &HostJob, shared: &Shared) -> Result<HostReport, StoreEr
         Ok(c) => c,
         Err(e) => return Ok(host_failure(job, StepOutcome::Failed, e.to_string())),
     };
-    // The service root needs no session: read it while logging in.
-    let (login, root) = tokio::join!(
-        client.login(),
-        client.get_public::<serde_json::Value>("/redfish/v1/")
-    );
-    if let Err(e) = login {
-        return Ok(host_failure(job, StepOutcome::Unreachable, e.to_string()));
-    }
-    let caps = match async { update_service::discover_from(&client, &root?).await }.await {
+    // The service root needs no session: read while logging in.
+    let caps = match update_service::login_and_discover(&client)
+        .await
+        .map_err(|e| *e)
+    {
         Ok(c) => c,
-        Err(e) => {
+        Err(NotReady::Login(e)) => {
+            return Ok(host_failure(job, StepOutcome::Unreachable, e.to_string()));
+        }
+        Err(NotReady::Discover(e)) => {
             return Ok(host_failure(
                 job,
                 StepOutcome::Unreachable,

@@ -75,6 +75,16 @@ impl UpdateLock {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// Give the lock up now rather than when the last owner drops it. The
+    /// daemon's lock lives in state shared with connection tasks, whose
+    /// last references can outlive `serve` by a moment; a service that has
+    /// returned must already let the next process in.
+    pub fn release(&self) {
+        if let Err(e) = self._file.unlock() {
+            tracing::warn!(path = %self.path.display(), error = %e, "could not release the update lock");
+        }
+    }
 }
 
 #[cfg(test)]

@@ -914,13 +914,12 @@ async fn a_bmc_busy_with_another_update_is_waited_for_before_the_step_is_sent() 
     let caps = fwfleet::redfish::update_service::discover(&client)
         .await
         .unwrap();
-    let foreign = fwfleet::redfish::push::multipart(
+    let foreign = fwfleet::redfish::update::push_multipart(
         &client,
-        &caps.platform,
-        &fwfleet::redfish::push::MultipartPush {
-            uri: caps.multipart.clone().unwrap(),
-            file: other.join(&nic[0].file),
-            targets: Vec::new(),
+        &caps,
+        &fwfleet::redfish::update::Push {
+            file: &other.join(&nic[0].file),
+            targets: &[],
             apply_time: None,
             force: false,
         },

@@ -3,6 +3,7 @@
 
 mod apply;
 mod architecture;
+mod catalog;
 mod daemon;
 mod demo;
 mod docs;
@@ -13,6 +14,5 @@ mod plan_snapshot;
 mod resume;
 mod security;
 mod store_compat;
-mod task_follow;
 mod update_step;
 mod version_cmp;

@@ -45,6 +45,11 @@ fn add(dir: &Path, cfg: &Path, kind: MockKind, version: &str, extra: &[&str]) {
     let kind_s = kind.to_string();
     args.extend(["--component", kind_s.as_str(), "--version", version]);
     args.extend(extra);
+    // Unless a case names its model, an image for every model is what it
+    // means, and `repo add` wants that said (issue 19).
+    if !extra.contains(&"--model") {
+        args.push("--any-model");
+    }
     let (code, out, err) = fwfleet(&args);
     assert_eq!(code, Some(0), "{out}{err}");
 }

@@ -1,6 +1,8 @@
 //! `updater::step::execute` against mock BMCs: journaled, followed, verified.
 
+use fwfleet::config::{AuthMode, HostConfig, Limits, TlsSetting};
 use fwfleet::redfish::client::BmcClient;
+use fwfleet::secret::Secret;
 use fwfleet::store::{SqliteStore, Store};
 use fwfleet::updater::step::{StepOutcome, StepResult, StepSpec, Transfer};
 use mock_bmc::image::ImageBuilder;
@@ -20,8 +22,27 @@ async fn bmc(persona: Persona) -> MockBmc {
     MockBmc::start(c).await.unwrap()
 }
 
+/// A session-auth client for a mock BMC on plain HTTP .
+fn client_with(b: &MockBmc, password: &str) -> BmcClient {
+    BmcClient::new(&HostConfig {
+        name: b.name().to_string(),
+        url: b.url(),
+        username: "admin".into(),
+        password: Secret::new(password),
+        tls: TlsSetting::Verify { ca_file: None },
+        auth: AuthMode::Session,
+        proxy: None,
+        labels: Default::default(),
+        limits: Limits::default(),
+        tls_repin_after_bmc_update: false,
+        pre_reset: None,
+        post_update: None,
+    })
+    .unwrap()
+}
+
 fn client(b: &MockBmc) -> BmcClient {
-    crate::task_follow::client_with(b, PW)
+    client_with(b, PW)
 }
 
 fn active<'a>(st: &'a Value, kind: &str) -> &'a Value {

@@ -1098,15 +1098,21 @@ async fn inventory_late_lists_part_of_the_inventory_after_a_reboot() {
         json!({"ResetType": "GracefulRestart"}),
     )
     .await;
+    // The reset is counted when it is accepted, before the BMC goes down, so
+    // "whole again" needs the listener to have been seen down first.
+    let went_down = std::sync::atomic::AtomicBool::new(false);
     let seen = timeline(
         "the inventory to be whole again",
         || async {
             match try_get(&bmc, FI).await {
-                None => "down".into(),
+                None => {
+                    went_down.store(true, std::sync::atomic::Ordering::SeqCst);
+                    "down".into()
+                }
                 Some((_, fi)) => fi["Members@odata.count"].to_string(),
             }
         },
-        |o| o != "down" && o == full.to_string() && bmc.state()["field"]["reboots"] == 1,
+        |o| o == full.to_string() && went_down.load(std::sync::atomic::Ordering::SeqCst),
     )
     .await;
     assert!(

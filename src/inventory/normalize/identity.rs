@@ -3,7 +3,7 @@
 
 use super::dell::{dell_identity, DellId};
 use super::words::{clean, identity_text};
-use redfish_schemas::SoftwareInventory;
+use crate::redfish::inventory::SoftwareInventory;
 
 /// See the module table. Several members may share an identity on purpose:
 /// the active, backup, previous and staged images of one component (so the

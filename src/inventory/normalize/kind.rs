@@ -4,8 +4,8 @@
 use super::dell::DellId;
 use super::words::{tokens, Token};
 use super::Context;
+use crate::redfish::inventory::SoftwareInventory;
 use crate::vocab::Kind;
-use redfish_schemas::SoftwareInventory;
 
 /// A keyword: a run of tokens (`#` matches a number, `*` any word) or, for names that
 /// camel case splits oddly (`ConnectX`, `NetXtreme`), a substring of the

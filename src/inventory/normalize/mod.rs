@@ -25,7 +25,7 @@
 //! identity, read once and handed to the three); `words` (names split into
 //! words, cleaned text); `tests` (one `check` per vendor).
 
-use redfish_schemas::SoftwareInventory;
+use crate::redfish::inventory::SoftwareInventory;
 
 use super::model::Component;
 use crate::vocab::{Kind, Role};

@@ -2,8 +2,8 @@
 
 use super::dell::{DellId, DellState};
 use super::words::{tokens, Token};
+use crate::redfish::inventory::{SoftwareInventory, State};
 use crate::vocab::Role;
-use redfish_schemas::{SoftwareInventory, State};
 
 /// See the module table. Dell's Id state comes first because Dell marks its
 /// rollback images `Enabled` like running ones; the standard `Staged`/`Active`

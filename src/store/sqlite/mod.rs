@@ -153,9 +153,7 @@ impl SqliteStore {
             .map_err(sql("set the busy timeout"))?;
         // WAL lets readers (the HTTP API, a CLI command) run while the updater
         // writes, and makes a commit one append instead of two writes.
-        let mode: String = conn
-            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
-            .map_err(sql("enable WAL mode"))?;
+        let mode = enable_wal(&conn).map_err(sql("enable WAL mode"))?;
         let wal = mode.eq_ignore_ascii_case("wal");
         if !wal {
             // Some network file systems cannot share WAL's index; SQLite then
@@ -319,4 +317,26 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder.create(dir)
+}
+
+/// Switch to WAL, waiting out other processes doing the same. The switch
+/// needs an exclusive lock, and SQLite answers `SQLITE_BUSY` for it at once
+/// rather than through the busy handler (waiting there could deadlock two
+/// openers), so several fwfleet commands started together on a new state
+/// directory would fail without this retry.
+fn enable_wal(conn: &Connection) -> rusqlite::Result<String> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    let mut wait = std::time::Duration::from_millis(5);
+    loop {
+        match conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0)) {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(wait);
+                wait = (wait * 2).min(std::time::Duration::from_millis(100));
+            }
+            other => return other,
+        }
+    }
 }

@@ -19,11 +19,8 @@
 //!   read twice; [`reverify`] after a TLS re-pin.
 //! - `resume`: [`resume`], a step a stopped fwfleet left in flight, carried
 //!   on as `updater::resume` decided ([`Resume`]); never sent again.
-//! - `messages`: what a Task's messages say (why it failed, whether
-//!   anything was written, which reset activates a staged image).
 
 mod cx;
-mod messages;
 mod resume;
 mod send;
 mod verify;
@@ -92,13 +89,7 @@ pub struct StepSpec {
 }
 
 /// A reset the BMC asked for to activate a staged image.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResetRequest {
-    /// The reset action target, when the task named it (`ResetRequired` args).
-    pub target: Option<String>,
-    /// The reset type it named.
-    pub reset_type: Option<String>,
-}
+pub use crate::redfish::messages::ResetRequest;
 
 /// The result with a message that names host, component and cause.
 #[derive(Debug, Clone)]

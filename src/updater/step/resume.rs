@@ -1,18 +1,18 @@
 //! Carrying on with a step a stopped fwfleet left in flight.
 
 use super::cx::Ctx;
-use super::messages::{messages_of, wrote_nothing};
 use super::send::{conclude, follow};
 use super::verify::verify;
 use super::{ProgressFn, Resume, StepOutcome, StepResult, StepSpec};
 use crate::redfish::client::BmcClient;
+use crate::redfish::messages;
 use crate::redfish::task::Outcome;
 use crate::redfish::update_service::UpdateCaps;
 use crate::store::{StepJournal, Store, StoreError};
 use crate::vocab::StepState;
 
 /// Carry on with journaled step `step_id` as `how` says, recording every state
-/// change as [`execute`] does. Never sends an update.
+/// change as [`execute`](super::execute) does. Never sends an update.
 pub async fn resume(
     client: &BmcClient,
     store: &Store,
@@ -37,13 +37,13 @@ pub async fn resume(
             match follow(&cx, &accepted, caps).await {
                 // The image never arrived (the image server stopped with the
                 // old process): nothing was written, the plan takes it again.
-                Ok(Outcome::Failed(t)) if wrote_nothing(t.as_ref()) => {
+                Ok(Outcome::Failed(t)) if messages::wrote_nothing(t.as_ref()) => {
                     cx.finish(
                         StepOutcome::Cancelled,
                         format!(
                             "{}: the transfer ended when fwfleet stopped ({}); nothing was written; planned again",
                             cx.who(),
-                            messages_of(t.as_ref())
+                            messages::reasons(t.as_ref())
                         ),
                         None,
                     )

@@ -2,19 +2,16 @@
 //! task followed to its end.
 
 use super::cx::Ctx;
-use super::messages::{messages_of, reset_of, wrote_nothing};
 use super::verify::verify;
 use super::{ProgressFn, StepOutcome, StepResult, StepSpec, Transfer};
-use crate::redfish::client::{BmcClient, Reply};
+use crate::redfish::client::BmcClient;
 use crate::redfish::error::RedfishError;
-use crate::redfish::push::{self, MultipartPush};
-use crate::redfish::quirks::Platform;
+use crate::redfish::messages;
 use crate::redfish::task::{self, Accepted, Awaiting, Outcome};
+use crate::redfish::update::{self, Answer, Push, SimpleUpdate, Submitted};
 use crate::redfish::update_service::UpdateCaps;
 use crate::store::{NewStep, StepJournal, Store, StoreError};
 use crate::vocab::StepState;
-use reqwest::Method;
-use serde_json::json;
 use std::time::{Duration, Instant};
 
 /// Run one step. Every state change is journaled in `store` before the next action.
@@ -73,22 +70,23 @@ pub async fn execute(
             .finish(StepOutcome::Unreachable, format!("{}: {e}", cx.who()), None)
             .await;
     }
-    let platform = &caps.platform;
     let attempts = spec.attempts.max(1);
     let mut attempt = 0;
     let outcome = loop {
         attempt += 1;
         // Journal first: from here a crash must not lead to a second flash.
         cx.state(StepState::Submitted, None).await?;
-        let reply = submit(&cx, platform, caps).await;
+        let reply = submit(&cx, caps).await;
         let refused = match reply {
-            Ok(r) if r.status.is_success() => {
-                let accepted = task::parse_accepted(&r);
+            Ok(Submitted {
+                answer: Answer::Accepted(accepted),
+                ..
+            }) => {
                 let task_uri = accepted.task.clone().or(accepted.monitor.clone());
                 cx.state(StepState::Running, task_uri).await?;
                 match follow(&cx, &accepted, caps).await {
-                    Ok(Outcome::Failed(t)) if wrote_nothing(t.as_ref()) => {
-                        format!("the transfer failed: {}", messages_of(t.as_ref()))
+                    Ok(Outcome::Failed(t)) if messages::wrote_nothing(t.as_ref()) => {
+                        format!("the transfer failed: {}", messages::reasons(t.as_ref()))
                     }
                     Ok(o) => break o,
                     Err(e) => {
@@ -103,10 +101,11 @@ pub async fn execute(
                 }
             }
             // A 503 that outlived the retries, or any 4xx: the BMC took nothing.
-            Ok(r) => {
-                let why = crate::redfish::error::redfish_message(&r.body)
-                    .unwrap_or_else(|| format!("HTTP {}", r.status.as_u16()));
-                if r.status.is_client_error() && r.status.as_u16() != 429 {
+            Ok(Submitted {
+                status,
+                answer: Answer::Refused(why),
+            }) => {
+                if update::refusal_is_final(status) {
                     return cx
                         .finish(
                             StepOutcome::Failed,
@@ -172,7 +171,7 @@ pub(super) async fn conclude(cx: &Ctx<'_>, outcome: Outcome) -> Result<StepResul
                         "{}: update to {} failed: {}",
                         cx.who(),
                         spec.to,
-                        messages_of(t.as_ref())
+                        messages::reasons(t.as_ref())
                     ),
                     None,
                 )
@@ -188,16 +187,7 @@ pub(super) async fn conclude(cx: &Ctx<'_>, outcome: Outcome) -> Result<StepResul
                 .await
         }
         Outcome::TimedOut(t) => {
-            let state = t
-                .as_ref()
-                .map(|t| {
-                    format!(
-                        " (last seen {:?}, {}%)",
-                        t.task_state,
-                        t.percent_complete.unwrap_or(0)
-                    )
-                })
-                .unwrap_or_default();
+            let state = messages::last_seen(t.as_ref());
             return cx
                 .finish(
                     StepOutcome::TimedOut,
@@ -215,7 +205,7 @@ pub(super) async fn conclude(cx: &Ctx<'_>, outcome: Outcome) -> Result<StepResul
                         cx.who(),
                         spec.to
                     ),
-                    Some(reset_of(t)),
+                    Some(messages::reset_requested(t)),
                 )
                 .await
         }
@@ -237,56 +227,25 @@ pub(super) async fn conclude(cx: &Ctx<'_>, outcome: Outcome) -> Result<StepResul
 }
 
 /// Send the request that starts the transfer.
-async fn submit(
-    cx: &Ctx<'_>,
-    platform: &Platform,
-    caps: &UpdateCaps,
-) -> Result<Reply, RedfishError> {
+async fn submit(cx: &Ctx<'_>, caps: &UpdateCaps) -> Result<Submitted, RedfishError> {
     let spec = cx.spec;
-    let none = |what: &str| RedfishError::Unsupported {
-        host: cx.host.clone(),
-        detail: format!("the BMC has no {what}"),
+    let push = Push {
+        file: &spec.image,
+        targets: &spec.targets,
+        apply_time: spec.apply_time.as_deref(),
+        force: spec.force,
     };
     match &spec.transfer {
         Transfer::SimpleUpdate { image_uri } => {
-            let target = caps
-                .simple_update
-                .clone()
-                .ok_or_else(|| none("SimpleUpdate action"))?;
-            let mut body = json!({"ImageURI": image_uri});
-            if let Some((scheme, _)) = image_uri.split_once("://") {
-                if !caps.protocols.is_empty() {
-                    body["TransferProtocol"] = json!(scheme.to_ascii_uppercase());
-                }
-            }
-            if let Some(a) = &spec.apply_time {
-                body["@Redfish.OperationApplyTime"] = json!(a);
-            } else if platform.requires_start_update() {
-                body["@Redfish.OperationApplyTime"] = json!("OnStartUpdateRequest");
-            }
-            if spec.force {
-                body["ForceUpdate"] = json!(true);
-            }
-            cx.client.request(Method::POST, &target, Some(&body)).await
-        }
-        Transfer::Multipart => {
-            let uri = caps
-                .multipart
-                .clone()
-                .ok_or_else(|| none("MultipartHttpPushUri"))?;
-            let p = MultipartPush {
-                uri,
-                file: spec.image.clone(),
-                targets: spec.targets.clone(),
-                apply_time: spec.apply_time.clone(),
+            let req = SimpleUpdate {
+                image_uri,
+                apply_time: spec.apply_time.as_deref(),
                 force: spec.force,
             };
-            push::multipart(cx.client, platform, &p).await
+            update::simple_update(cx.client, caps, &req).await
         }
-        Transfer::Raw => {
-            let uri = caps.http_push.clone().ok_or_else(|| none("HttpPushUri"))?;
-            push::raw(cx.client, &uri, &spec.image).await
-        }
+        Transfer::Multipart => update::push_multipart(cx.client, caps, &push).await,
+        Transfer::Raw => update::push_raw(cx.client, caps, &spec.image).await,
         Transfer::Resumed => Err(RedfishError::Unsupported {
             host: cx.host.clone(),
             detail: "a resumed step is never sent again".into(),
@@ -305,10 +264,6 @@ pub(super) async fn follow(
     if !matches!(o, Outcome::Held(_, Awaiting::StartUpdate)) {
         return Ok(o);
     }
-    let target = caps
-        .start_update
-        .clone()
-        .unwrap_or_else(|| format!("{}/Actions/UpdateService.StartUpdate", caps.update_service));
     // The StartUpdate request is journaled as an event before it is sent.
     let _ = cx
         .event(
@@ -316,19 +271,7 @@ pub(super) async fn follow(
             format!("{}: image held; sending StartUpdate", cx.who()),
         )
         .await;
-    let r = cx
-        .client
-        .request(Method::POST, &target, Some(&json!({})))
-        .await?;
-    if !r.status.is_success() {
-        return Err(RedfishError::Http {
-            host: cx.host.clone(),
-            method: "POST".into(),
-            uri: target,
-            status: r.status.as_u16(),
-            redfish_message: crate::redfish::error::redfish_message(&r.body),
-        });
-    }
+    update::start_update(cx.client, caps).await?;
     // The BMC may still show the task as held for a moment after StartUpdate.
     let held_until = Instant::now() + Duration::from_secs(60);
     loop {

@@ -1,10 +1,10 @@
 //! Following update tasks with `redfish::task::follow` on every persona's
-//! dialect, over real HTTP against the mock.
+//! dialect, over real HTTP against the mock (moved from tests/it: they send
+//! requests below the typed operations).
 
-use fwfleet::config::{AuthMode, HostConfig, Limits, TlsSetting};
-use fwfleet::redfish::client::BmcClient;
-use fwfleet::redfish::task::{follow, parse_accepted, Awaiting, Outcome};
-use fwfleet::secret::Secret;
+use super::{client_with, image_url};
+use crate::redfish::client::BmcClient;
+use crate::redfish::task::{follow, parse_accepted, Awaiting, Outcome};
 use mock_bmc::image::ImageBuilder;
 use mock_bmc::{BmcConfig, Kind, MockBmc, Persona};
 use reqwest::Method;
@@ -25,53 +25,10 @@ fn client(b: &MockBmc) -> BmcClient {
     client_with(b, PW)
 }
 
-/// A session-auth client for a mock BMC on plain HTTP (shared with `update_step`).
-pub fn client_with(b: &MockBmc, password: &str) -> BmcClient {
-    BmcClient::new(&HostConfig {
-        name: b.name().to_string(),
-        url: b.url(),
-        username: "admin".into(),
-        password: Secret::new(password),
-        tls: TlsSetting::Verify { ca_file: None },
-        auth: AuthMode::Session,
-        proxy: None,
-        labels: Default::default(),
-        limits: Limits::default(),
-        tls_repin_after_bmc_update: false,
-        pre_reset: None,
-        post_update: None,
-    })
-    .unwrap()
-}
-
-/// Serve one image for `kind` (newer than the BMC's) on 127.0.0.1.
-pub(crate) async fn image_url(b: &MockBmc, kind: Kind, version: &str) -> String {
-    let dir = tempfile::tempdir().unwrap().keep();
-    let path = dir.join("fw.img");
-    let model = b.state()["model"].as_str().unwrap().to_string();
-    ImageBuilder::new(kind, version)
-        .models([model])
-        .payload_size(4096)
-        .write_file(&path)
-        .unwrap();
-    let bytes = std::fs::read(&path).unwrap();
-    let app = axum::Router::new().route(
-        "/fw.img",
-        axum::routing::get(move || {
-            let b = bytes.clone();
-            async move { b }
-        }),
-    );
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
-    format!("http://{addr}/fw.img")
-}
-
 /// Follow with a 50 ms poll and no progress callback.
 async fn follow_quick(
     c: &BmcClient,
-    acc: &fwfleet::redfish::task::Accepted,
+    acc: &crate::redfish::task::Accepted,
     deadline: Duration,
 ) -> Outcome {
     follow(c, acc, deadline, Duration::from_millis(50), |_| {})
@@ -83,7 +40,7 @@ async fn start_update(
     c: &BmcClient,
     url: &str,
     apply: Option<&str>,
-) -> fwfleet::redfish::task::Accepted {
+) -> crate::redfish::task::Accepted {
     let mut body = json!({"ImageURI": url});
     if let Some(a) = apply {
         body["@Redfish.OperationApplyTime"] = json!(a);
@@ -256,8 +213,8 @@ async fn staged_failed_and_stuck_tasks_are_told_apart() {
 
 #[tokio::test]
 async fn multipart_pushes_streamed_from_disk_work_on_every_persona() {
-    use fwfleet::redfish::push::{self, MultipartPush};
-    use fwfleet::redfish::quirks::Platform;
+    use crate::redfish::push::{self, MultipartPush};
+    use crate::redfish::quirks::Platform;
     for persona in Persona::ALL {
         let b = bmc(persona, Duration::ZERO).await;
         let c = client(&b);
@@ -364,7 +321,7 @@ async fn openbmc_raw_push_updates_the_bmc() {
         .payload_size(50_000)
         .write_file(&file)
         .unwrap();
-    let r = fwfleet::redfish::push::raw(&c, "/redfish/v1/UpdateService/update", &file)
+    let r = crate::redfish::push::raw(&c, "/redfish/v1/UpdateService/update", &file)
         .await
         .unwrap();
     assert_eq!(

@@ -1,8 +1,21 @@
-//! What a Task's messages say, for the step's journal and result.
+//! What a Task's messages say (Redfish `Message` objects, matched by key
+//! without their registry version): why an update failed, whether anything
+//! was written before it did, and which reset activates a staged image.
 
-use super::ResetRequest;
+use redfish_schemas::Task;
 
-pub(super) fn messages_of(t: Option<&redfish_schemas::Task>) -> String {
+/// A reset the BMC asked for to activate a staged image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResetRequest {
+    /// The reset action target, when the task named it (`ResetRequired` args).
+    pub target: Option<String>,
+    /// The reset type it named.
+    pub reset_type: Option<String>,
+}
+
+/// The task's messages for people, `text (Key)` each, progress chatter left
+/// out; "the BMC gave no reason" when there are none.
+pub fn reasons(t: Option<&Task>) -> String {
     t.map(|t| {
         t.messages
             .iter()
@@ -20,7 +33,7 @@ pub(super) fn messages_of(t: Option<&redfish_schemas::Task>) -> String {
 
 /// Whether a failed task failed before anything was written: the image never
 /// arrived or was refused as a file, so another attempt is safe.
-pub(super) fn wrote_nothing(t: Option<&redfish_schemas::Task>) -> bool {
+pub fn wrote_nothing(t: Option<&Task>) -> bool {
     t.is_some_and(|t| {
         t.messages.iter().any(|m| {
             matches!(
@@ -34,7 +47,8 @@ pub(super) fn wrote_nothing(t: Option<&redfish_schemas::Task>) -> bool {
     })
 }
 
-pub(super) fn reset_of(t: &redfish_schemas::Task) -> ResetRequest {
+/// The reset a staged task asks for (`ResetRequired`: target, reset type).
+pub fn reset_requested(t: &Task) -> ResetRequest {
     let m = t
         .messages
         .iter()
@@ -45,4 +59,17 @@ pub(super) fn reset_of(t: &redfish_schemas::Task) -> ResetRequest {
             .filter(|s| s.starts_with('/') || s.contains("://")),
         reset_type: m.and_then(|m| m.message_args.get(1).cloned()),
     }
+}
+
+/// Where a task that timed out was last seen, ` (last seen Running, 40%)`,
+/// or nothing when no Task was read.
+pub fn last_seen(t: Option<&Task>) -> String {
+    t.map(|t| {
+        format!(
+            " (last seen {:?}, {}%)",
+            t.task_state,
+            t.percent_complete.unwrap_or(0)
+        )
+    })
+    .unwrap_or_default()
 }

@@ -1,0 +1,172 @@
+//! The requests that start and release an update, and what the BMC's
+//! answer means: `UpdateService.SimpleUpdate` (the BMC pulls the image), a
+//! multipart or raw push (the image streamed from disk, `push`), and
+//! `UpdateService.StartUpdate` for an update held `OnStartUpdateRequest`.
+//! Targets come from [`UpdateCaps`], found by navigation.
+
+use super::client::{BmcClient, Reply};
+use super::error::{redfish_message, RedfishError};
+use super::push::{self, MultipartPush};
+use super::task::{parse_accepted, Accepted};
+use super::update_service::UpdateCaps;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use std::path::Path;
+
+/// How a BMC answered the request that starts an update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submitted {
+    /// The answer's HTTP status.
+    pub status: StatusCode,
+    pub answer: Answer,
+}
+
+/// What the answer means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// 2xx: the update is under way; follow it.
+    Accepted(Accepted),
+    /// Not taken (a 4xx, or a 503 that outlived the client's retries):
+    /// nothing was written. The Redfish message, else `HTTP <status>`.
+    Refused(String),
+}
+
+impl Submitted {
+    fn of(reply: &Reply) -> Submitted {
+        let answer = if reply.status.is_success() {
+            Answer::Accepted(parse_accepted(reply))
+        } else {
+            Answer::Refused(
+                redfish_message(&reply.body)
+                    .unwrap_or_else(|| format!("HTTP {}", reply.status.as_u16())),
+            )
+        };
+        Submitted {
+            status: reply.status,
+            answer,
+        }
+    }
+}
+
+/// For a refusal: whether trying again cannot help (a client error other
+/// than 429: the request itself is wrong for this BMC).
+pub fn refusal_is_final(status: StatusCode) -> bool {
+    status.is_client_error() && status != StatusCode::TOO_MANY_REQUESTS
+}
+
+fn missing(client: &BmcClient, what: &str) -> RedfishError {
+    RedfishError::Unsupported {
+        host: client.host().to_string(),
+        detail: format!("the BMC has no {what}"),
+    }
+}
+
+/// What a SimpleUpdate asks for.
+#[derive(Debug, Clone, Copy)]
+pub struct SimpleUpdate<'a> {
+    /// Where the BMC pulls the image from (fwfleet's image server).
+    pub image_uri: &'a str,
+    /// Redfish `OperationApplyTime`; without one, a platform that holds
+    /// updates until StartUpdate is asked for `OnStartUpdateRequest`.
+    pub apply_time: Option<&'a str>,
+    /// A downgrade the repository or the operator allowed.
+    pub force: bool,
+}
+
+/// POST `UpdateService.SimpleUpdate`: `ImageURI`, the `TransferProtocol` when
+/// the BMC lists the ones it accepts, the apply time, `ForceUpdate`.
+pub async fn simple_update(
+    client: &BmcClient,
+    caps: &UpdateCaps,
+    req: &SimpleUpdate<'_>,
+) -> Result<Submitted, RedfishError> {
+    let target = caps
+        .simple_update
+        .clone()
+        .ok_or_else(|| missing(client, "SimpleUpdate action"))?;
+    let mut body = json!({"ImageURI": req.image_uri});
+    if let Some((scheme, _)) = req.image_uri.split_once("://") {
+        if !caps.protocols.is_empty() {
+            body["TransferProtocol"] = json!(scheme.to_ascii_uppercase());
+        }
+    }
+    if let Some(a) = req.apply_time {
+        body["@Redfish.OperationApplyTime"] = json!(a);
+    } else if caps.platform.requires_start_update() {
+        body["@Redfish.OperationApplyTime"] = json!("OnStartUpdateRequest");
+    }
+    if req.force {
+        body["ForceUpdate"] = json!(true);
+    }
+    let r = client.request(Method::POST, &target, Some(&body)).await?;
+    Ok(Submitted::of(&r))
+}
+
+/// What a push sends besides the file.
+#[derive(Debug, Clone, Copy)]
+pub struct Push<'a> {
+    pub file: &'a Path,
+    /// The component's inventory URI(s) for multipart `Targets` (vendor
+    /// rules in `push::parameters` decide whether they are sent).
+    pub targets: &'a [String],
+    pub apply_time: Option<&'a str>,
+    pub force: bool,
+}
+
+/// A multipart push to the BMC's `MultipartHttpPushUri`, streamed from disk.
+pub async fn push_multipart(
+    client: &BmcClient,
+    caps: &UpdateCaps,
+    p: &Push<'_>,
+) -> Result<Submitted, RedfishError> {
+    let uri = caps
+        .multipart
+        .clone()
+        .ok_or_else(|| missing(client, "MultipartHttpPushUri"))?;
+    let push = MultipartPush {
+        uri,
+        file: p.file.to_path_buf(),
+        targets: p.targets.to_vec(),
+        apply_time: p.apply_time.map(str::to_string),
+        force: p.force,
+    };
+    let r = push::multipart(client, &caps.platform, &push).await?;
+    Ok(Submitted::of(&r))
+}
+
+/// The bare image to the BMC's `HttpPushUri`, streamed from disk.
+pub async fn push_raw(
+    client: &BmcClient,
+    caps: &UpdateCaps,
+    file: &Path,
+) -> Result<Submitted, RedfishError> {
+    let uri = caps
+        .http_push
+        .clone()
+        .ok_or_else(|| missing(client, "HttpPushUri"))?;
+    let r = push::raw(client, &uri, file).await?;
+    Ok(Submitted::of(&r))
+}
+
+/// POST `UpdateService.StartUpdate`: release updates held
+/// `OnStartUpdateRequest`. The target the UpdateService names, else the
+/// standard one under it.
+pub async fn start_update(client: &BmcClient, caps: &UpdateCaps) -> Result<(), RedfishError> {
+    let target = caps
+        .start_update
+        .clone()
+        .unwrap_or_else(|| format!("{}/Actions/UpdateService.StartUpdate", caps.update_service));
+    let r = client
+        .request(Method::POST, &target, Some(&json!({})))
+        .await?;
+    if !r.status.is_success() {
+        return Err(RedfishError::Http {
+            host: client.host().to_string(),
+            method: "POST".into(),
+            uri: target,
+            status: r.status.as_u16(),
+            redfish_message: redfish_message(&r.body),
+        });
+    }
+    Ok(())
+}
