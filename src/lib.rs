@@ -3,6 +3,8 @@
 //!
 //! Module map (see docs/ARCHITECTURE.md for the invariants):
 //!
+//! - [`audit`] says who is calling (an API token, a local user) and records
+//!   every mutating call in the store before it acts.
 //! - [`cli`] parses the command line into validated commands and owns exit codes.
 //! - `demo` (feature `demo`, on by default) runs fwfleet against a bundled
 //!   mock BMC fleet; it is the only production code that links `mock-bmc`.
@@ -43,6 +45,7 @@
 //! - [`digest`] is the one SHA-256 of image files (copy-and-hash, hash,
 //!   hash off the async threads).
 
+pub mod audit;
 pub mod catalog;
 pub mod cli;
 pub mod compliance;

@@ -88,6 +88,26 @@ impl Config {
         Self::parse_checked(path, text).map(|(c, _)| c)
     }
 
+    /// Where the state store of the config at `path` is, without
+    /// validating the rest (no credential is loaded, no `password_command`
+    /// runs): the audit trail is opened before the command loads its config.
+    pub fn state_dir_of(path: &Path) -> Result<PathBuf, ConfigError> {
+        let err = |message: String| ConfigError {
+            path: path.to_path_buf(),
+            key: None,
+            message,
+        };
+        let text =
+            std::fs::read_to_string(path).map_err(|e| err(format!("cannot read it: {e}")))?;
+        let raw = raw::parse(&text).map_err(err)?;
+        let dir = raw.state_dir.unwrap_or_else(|| PathBuf::from("state"));
+        Ok(if dir.is_absolute() {
+            dir
+        } else {
+            path.parent().unwrap_or(Path::new("")).join(dir)
+        })
+    }
+
     fn parse_checked(path: &Path, text: &str) -> Result<(Config, Facts), ConfigError> {
         let raw = raw::parse(text).map_err(|message| ConfigError {
             path: path.to_path_buf(),
