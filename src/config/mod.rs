@@ -14,9 +14,12 @@
 //! - `validate`: raw → settings, one function per table, in file order.
 //! - `settings`: the validated types the rest of fwfleet reads
 //!   ([`HostConfig`], [`Rollout`], [`Limits`], …).
+//! - `access`: the API's transport and tokens (`[daemon]` TLS, timeouts,
+//!   `[[daemon.tokens]]`), and the pins file `fwfleet trust` writes.
 //! - `credentials`: where credentials come from (files and who may read
 //!   them, `password_command`) and how they travel (proxies, plain http).
 
+mod access;
 mod credentials;
 mod raw;
 mod settings;
@@ -24,6 +27,7 @@ mod settings;
 mod tests;
 mod validate;
 
+pub use access::DEFAULT_TOKEN_NAME;
 pub use settings::*;
 
 use credentials::{exposure, Exposure};

@@ -338,18 +338,38 @@ impl Check<'_> {
     /// The API token's source: never handed to hooks, scrubbed from their
     /// output, and a token file others may write is refused.
     fn token(&mut self, daemon: &DaemonSettings) -> Result<(), ConfigError> {
+        let mut sources: Vec<(String, TokenFrom)> = Vec::new();
         if let Some(var) = &daemon.token_env {
-            self.secret_vars
-                .push((var.clone(), "daemon.token_env".into()));
+            sources.push(("daemon.token_env".into(), TokenFrom::Env(var.clone())));
+        }
+        if let Some(file) = &daemon.token_file {
+            sources.push(("daemon.token_file".into(), TokenFrom::File(file.clone())));
+        }
+        for (i, t) in daemon.tokens.iter().enumerate() {
+            let key = match &t.from {
+                TokenFrom::Env(_) => format!("daemon.tokens[{i}].token_env"),
+                TokenFrom::File(_) => format!("daemon.tokens[{i}].token_file"),
+            };
+            sources.push((key, t.from.clone()));
+        }
+        for (key, from) in sources {
+            self.token_source(key, &from)?;
+        }
+        Ok(())
+    }
+
+    fn token_source(&mut self, key: String, from: &TokenFrom) -> Result<(), ConfigError> {
+        if let TokenFrom::Env(var) = from {
+            self.secret_vars.push((var.clone(), key.clone()));
             if let Ok(t) = std::env::var(var) {
                 self.redact.add(&Secret::new(t.trim()));
             }
         }
-        if let Some(file) = &daemon.token_file {
+        if let TokenFrom::File(file) = from {
             match exposure(file) {
                 Some(Exposure::WorldWritable(mode)) => {
                     return Err(self.err(
-                        Some("daemon.token_file".into()),
+                        Some(key),
                         format!("{} is writable by every user (mode {mode:o}): anyone could set the API token\n  hint: chmod 600 {}", file.display(), file.display()),
                     ))
                 }
@@ -400,6 +420,10 @@ pub(super) fn config(path: &Path, raw: RawConfig) -> Result<(Config, Facts), Con
     cx.warn_plain_http();
     let base = cx.base.clone();
     let rel = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
+    let tls_pins_file = raw.tls_pins_file.clone().map(rel);
+    if let Some(file) = &tls_pins_file {
+        super::access::apply_pins(file, &mut hosts, &err, &mut cx.warnings)?;
+    }
     let daemon = daemon_of(&raw.daemon, &err, &rel)?;
     cx.token(&daemon)?;
     let mut rollout = rollout_of(&raw.rollout, &err, &cx.secret_vars)?;
@@ -427,6 +451,7 @@ pub(super) fn config(path: &Path, raw: RawConfig) -> Result<(Config, Facts), Con
             schedule,
             estimates,
             daemon,
+            tls_pins_file,
             warnings: cx.warnings,
         },
         cx.facts,
@@ -580,6 +605,7 @@ fn image_server_of(
         advertise_url: r.advertise_url.clone(),
         tls_cert: r.tls_cert.clone().map(rel),
         tls_key: r.tls_key.clone().map(rel),
+        bmc_verify_certificate: r.bmc_verify_certificate.unwrap_or(false),
     })
 }
 
@@ -628,11 +654,23 @@ fn daemon_of(
             ))
         }
     };
+    let a = super::access::daemon_access(
+        r,
+        (d.header_timeout, d.idle_timeout, d.max_connections),
+        err,
+        rel,
+    )?;
     Ok(DaemonSettings {
         bind,
         token_file: r.token_file.clone().map(rel),
         token_env: r.token_env.clone(),
         max_body_bytes,
         scheduler: r.scheduler.unwrap_or(d.scheduler),
+        tls_cert: a.tls_cert,
+        tls_key: a.tls_key,
+        header_timeout: a.header_timeout,
+        idle_timeout: a.idle_timeout,
+        max_connections: a.max_connections,
+        tokens: a.tokens,
     })
 }
