@@ -159,6 +159,12 @@ impl Pending {
         self.finish(AuditOutcome::Failed, None, Some(why)).await;
     }
 
+    /// The call was refused before it acted (a role that does not allow
+    /// what the request asked for); `why` goes into the row's detail.
+    pub async fn denied(self, why: String) {
+        self.finish(AuditOutcome::Denied, None, Some(why)).await;
+    }
+
     async fn finish(self, outcome: AuditOutcome, target: Option<String>, detail: Option<String>) {
         // The call has acted by now: a failure to record how it ended is
         // logged, and the `started` row stays as the trace.

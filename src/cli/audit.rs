@@ -33,11 +33,12 @@ pub(super) fn audited(c: &Command) -> Option<Audited> {
     use super::repo_plan::RepoCommand as R;
     let (config, action, target) = match c {
         Command::Apply(a) if !a.dry_run => (&a.config, "apply", a.hosts.clone()),
-        Command::Trust(a) if !a.dry_run => (&a.config, "trust", a.hosts.clone()),
         Command::Repo(r) => match &r.command {
             R::Add(a) => (&a.at.config, "repo.add", Some(a.file.display().to_string())),
             R::Edit(a) => (&a.at.config, "repo.edit", Some(a.file.clone())),
-            R::Import { index, at } => (&at.config, "repo.import", Some(index.display().to_string())),
+            R::Import { index, at } => {
+                (&at.config, "repo.import", Some(index.display().to_string()))
+            }
             R::ImportCatalog(a) if !a.dry_run => (
                 &a.at.config,
                 "repo.import-catalog",
@@ -89,11 +90,19 @@ where
         },
     )
     .await
-    .map_err(|e| UsageError(format!("cannot record this command in the audit trail: {e}")))?;
+    .map_err(|e| {
+        UsageError(format!(
+            "cannot record this command in the audit trail: {e}"
+        ))
+    })?;
     let result = run.await;
     match &result {
         Ok(code) if *code == ExitCode::SUCCESS => pending.ok(None).await,
-        Ok(_) => pending.failed("exited 1: some host or item failed".into()).await,
+        Ok(_) => {
+            pending
+                .failed("exited 1: some host or item failed".into())
+                .await
+        }
         Err(e) => pending.failed(format!("{e:#}")).await,
     }
     result

@@ -31,7 +31,12 @@ pub(super) struct Access {
     pub tokens: Vec<ApiTokenSource>,
 }
 
-fn secs(err: &ErrFn<'_>, key: &str, v: Option<f64>, default: Duration) -> Result<Duration, ConfigError> {
+fn secs(
+    err: &ErrFn<'_>,
+    key: &str,
+    v: Option<f64>,
+    default: Duration,
+) -> Result<Duration, ConfigError> {
     match v {
         None => Ok(default),
         Some(s) if s > 0.0 && s <= 3600.0 => Ok(Duration::from_secs_f64(s)),
@@ -58,7 +63,12 @@ pub(super) fn daemon_access(
             "tls_cert and tls_key go together; set both or neither".into(),
         ));
     }
-    let header_timeout = secs(err, "header_timeout_secs", r.header_timeout_secs, defaults.0)?;
+    let header_timeout = secs(
+        err,
+        "header_timeout_secs",
+        r.header_timeout_secs,
+        defaults.0,
+    )?;
     let idle_timeout = secs(err, "idle_timeout_secs", r.idle_timeout_secs, defaults.1)?;
     let max_connections = match r.max_connections {
         None => defaults.2,
@@ -100,8 +110,7 @@ fn token(
     let key = |k: &str| Some(format!("daemon.tokens[{i}].{k}"));
     let name_ok = !t.name.is_empty()
         && t.name.len() <= 64
-        && t
-            .name
+        && t.name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
     if !name_ok {
@@ -118,7 +127,10 @@ fn token(
         };
         return Err(err(
             key("name"),
-            format!("token name '{}' {why}; names must be unique (the audit trail records who by name)", t.name),
+            format!(
+                "token name '{}' {why}; names must be unique (the audit trail records who by name)",
+                t.name
+            ),
         ));
     }
     let role = ApiRole::parse(&t.role).map_err(|e| err(key("role"), format!("{e}")))?;
@@ -181,7 +193,11 @@ pub(super) fn apply_pins(
     let text = std::fs::read_to_string(file).map_err(|e| {
         err(
             key.clone(),
-            format!("cannot read {}: {e}\n  hint: fwfleet trust --pins-file {} writes it", file.display(), file.display()),
+            format!(
+                "cannot read {}: {e}\n  hint: fwfleet trust --pins-file {} writes it",
+                file.display(),
+                file.display()
+            ),
         )
     })?;
     let raw: RawPins = toml::from_str(&text).map_err(|e| {

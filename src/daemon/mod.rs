@@ -5,7 +5,8 @@
 //! - `mod.rs` (this file): [`Daemon`] (what the API and the scheduler share)
 //!   and [`serve`]: the startup order (store, update lock, resume of steps a
 //!   crash left in flight, then API and scheduler) and the shutdown.
-//! - [`auth`]: the API's bearer token, kept as a digest; the middleware.
+//! - [`auth`]: the API's bearer tokens with their roles, kept as digests;
+//!   the middleware that checks them and names the caller for the audit.
 //! - [`error`]: [`DaemonError`] and the API's JSON errors ([`ApiError`]).
 //! - [`runs`]: one rollout at a time; a run from a request or a window:
 //!   scan and plan, fit into the window, roll out, scan again.
@@ -48,7 +49,7 @@ use tokio_util::task::TaskTracker;
 pub struct Daemon {
     pub cfg: Arc<Config>,
     pub store: Store,
-    token: auth::Token,
+    keys: auth::Keyring,
     runs: runs::Runs,
     pub metrics: Arc<metrics::Metrics>,
     views: views::Views,
@@ -78,7 +79,7 @@ impl Daemon {
     /// Everything that must happen before the API answers or a window fires.
     async fn start(
         cfg: Config,
-        token: auth::Token,
+        keys: auth::Keyring,
         shutdown: CancellationToken,
     ) -> Result<Arc<Daemon>, DaemonError> {
         // 1. The store: the journal is the service's memory.
@@ -98,7 +99,7 @@ impl Daemon {
         Ok(Arc::new(Daemon {
             cfg: Arc::new(cfg),
             store,
-            token,
+            keys,
             runs: runs::Runs::default(),
             metrics: Arc::new(metrics::Metrics::default()),
             views: views::Views::default(),
@@ -115,7 +116,7 @@ impl Daemon {
 /// the run drains, so an operator can watch it end.
 pub async fn serve<F>(
     cfg: Config,
-    token: auth::Token,
+    keys: impl Into<auth::Keyring>,
     listener: TcpListener,
     shutdown: F,
 ) -> Result<(), DaemonError>
@@ -130,7 +131,7 @@ where
             stop.cancel();
         })
     };
-    let d = match Daemon::start(cfg, token, stop).await {
+    let d = match Daemon::start(cfg, keys.into(), stop).await {
         Ok(d) => d,
         Err(e) => {
             signal.abort();
@@ -158,10 +159,13 @@ where
             d.tasks.wait().await;
         }
     };
-    let served = axum::serve(listener, api::router(d.clone()))
-        .with_graceful_shutdown(drained)
-        .await
-        .map_err(DaemonError::Serve);
+    let served = axum::serve(
+        listener,
+        api::router(d.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(drained)
+    .await
+    .map_err(DaemonError::Serve);
     signal.abort();
     // If the server failed on its own, stop what runs and wait for it too.
     d.shutdown.cancel();

@@ -14,5 +14,6 @@ mod plan_snapshot;
 mod resume;
 mod security;
 mod store_compat;
+mod trust;
 mod update_step;
 mod version_cmp;

@@ -56,7 +56,9 @@ impl SqliteStore {
         })
     }
 
-    /// How a recorded call ended; `detail` (when given) replaces the row's.
+    /// How a recorded call ended; `detail` (when given) is added to the
+    /// row's on a line of its own, so the request and why it failed stay
+    /// together.
     pub fn finish_audit(
         &self,
         id: i64,
@@ -67,7 +69,9 @@ impl SqliteStore {
         self.write("finish an audit entry", Durability::Normal, |tx| {
             let n = tx.execute(
                 "UPDATE audit SET finished_at = ?2, outcome = ?3, \
-                 target = COALESCE(?4, target), detail = COALESCE(?5, detail) WHERE id = ?1",
+                 target = COALESCE(?4, target), \
+                 detail = CASE WHEN ?5 IS NULL THEN detail WHEN detail IS NULL THEN ?5 \
+                 ELSE detail || char(10) || ?5 END WHERE id = ?1",
                 params![id, now(), outcome, target, detail],
             )?;
             if n == 0 {

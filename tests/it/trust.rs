@@ -1,0 +1,384 @@
+//! Issue 17, trust you can manage: API tokens with roles, the audit trail
+//! of every mutating call, the API over TLS and its timeouts, `fwfleet
+//! trust`. Real sockets on 127.0.0.1 port 0; certificates generated here.
+
+use super::apply::{repository_of_kind, timing, Setup};
+use fwfleet::config::Config;
+use fwfleet::daemon::api::ROUTES;
+use fwfleet::daemon::auth::Keyring;
+use fwfleet::daemon::DaemonError;
+use mock_bmc::{FleetConfig, MockFleet, Persona, Profile};
+use reqwest::StatusCode;
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::{Duration, Instant};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+const VIEWER: &str = "viewer-token-0123456789abcdef";
+const OPERATOR: &str = "operator-token-0123456789abcdef";
+const ADMIN: &str = "admin-token-0123456789abcdef";
+
+/// A fleet of `count` generic BMCs, a repository one BMC version ahead, and
+/// a config with three named tokens (files, mode 0600) and `daemon_extra`
+/// under `[daemon]`.
+async fn fleet_with_tokens(count: usize, daemon_extra: &str) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = MockFleet::start(FleetConfig {
+        count,
+        profile: Profile::Single(Persona::Generic),
+        timing: timing(),
+        ..FleetConfig::default()
+    })
+    .await
+    .unwrap();
+    for (name, value) in [("viewer", VIEWER), ("operator", OPERATOR)] {
+        mock_bmc::fleet::write_private(&dir.path().join(format!("{name}.token")), value.as_bytes())
+            .unwrap();
+    }
+    let config = dir.path().join("fleet.toml");
+    let text = format!(
+        "{}\n[daemon]\ntoken_env = \"FWFLEET_TEST_TRUST_ADMIN\"\n{daemon_extra}\n\
+         [[daemon.tokens]]\nname = \"grafana\"\nrole = \"viewer\"\ntoken_file = \"viewer.token\"\n\
+         [[daemon.tokens]]\nname = \"oncall\"\nrole = \"operator\"\ntoken_file = \"operator.token\"\n\
+         [rollout]\ncanary = 0\nstep_deadline_secs = 60\n",
+        fleet.fleet_toml()
+    );
+    mock_bmc::fleet::write_private(&config, text.as_bytes()).unwrap();
+    std::env::set_var("FWFLEET_TEST_TRUST_ADMIN", ADMIN);
+    let s = Setup { dir, fleet, config };
+    repository_of_kind(&s, mock_bmc::Kind::Bmc, mock_bmc::vstyle::Bump::Minor, None).await;
+    s
+}
+
+/// A daemon served in-process on 127.0.0.1 port 0.
+struct Service {
+    addr: SocketAddr,
+    scheme: &'static str,
+    stop: CancellationToken,
+    task: JoinHandle<Result<(), DaemonError>>,
+    http: reqwest::Client,
+}
+
+async fn start(config: &Path, http: reqwest::Client) -> Service {
+    let cfg = Config::load(config).unwrap();
+    let keys = Keyring::load(&cfg.daemon).unwrap();
+    let scheme = if cfg.daemon.tls_cert.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let stop = CancellationToken::new();
+    let task = tokio::spawn(fwfleet::daemon::serve(
+        cfg,
+        keys,
+        listener,
+        stop.clone().cancelled_owned(),
+    ));
+    let svc = Service {
+        addr,
+        scheme,
+        stop,
+        task,
+        http,
+    };
+    let t0 = Instant::now();
+    while svc.http.get(svc.url("/healthz")).send().await.is_err() {
+        assert!(t0.elapsed() < Duration::from_secs(20), "no /healthz");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    svc
+}
+
+fn plain_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+impl Service {
+    fn url(&self, path: &str) -> String {
+        format!("{}://{}{path}", self.scheme, self.addr)
+    }
+
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: &str,
+    ) -> (StatusCode, Value) {
+        let mut req = self.http.request(method.parse().unwrap(), self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if method == "POST" {
+            req = req
+                .header("content-type", "application/json")
+                .body(body.to_string());
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        let v = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, v)
+    }
+
+    async fn audit(&self) -> Vec<Value> {
+        let (status, v) = self.call("GET", "/api/v1/audit", Some(ADMIN), "").await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        v["entries"].as_array().unwrap().clone()
+    }
+
+    async fn wait_run(&self, id: i64) {
+        let t0 = Instant::now();
+        loop {
+            let (status, v) = self
+                .call("GET", &format!("/api/v1/runs/{id}"), Some(VIEWER), "")
+                .await;
+            assert_eq!(status, StatusCode::OK, "{v}");
+            if !v["run"]["finished_at"].is_null() && v["run"]["active"] == false {
+                return;
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(90),
+                "run {id} did not finish: {v:#}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn shutdown(self) {
+        self.stop.cancel();
+        tokio::time::timeout(Duration::from_secs(60), self.task)
+            .await
+            .expect("the service stops")
+            .unwrap()
+            .unwrap();
+    }
+}
+
+/// Route paths with a concrete id.
+fn concrete(path: &str) -> String {
+    path.replace("{id}", "1").replace("{name}", "bmc-000")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn roles_gate_every_route_and_every_mutating_call_is_audited() {
+    let s = fleet_with_tokens(1, "").await;
+    let svc = start(&s.config, plain_client()).await;
+
+    // The viewer reads everything but the audit trail and changes nothing.
+    for (method, path) in ROUTES {
+        let (status, v) = svc.call(method, &concrete(path), Some(VIEWER), "{}").await;
+        if method == "GET" && path != "/api/v1/audit" {
+            assert!(
+                status == StatusCode::OK || status == StatusCode::NOT_FOUND,
+                "{method} {path}: {status} {v}"
+            );
+        } else {
+            assert_eq!(status, StatusCode::FORBIDDEN, "viewer {method} {path}: {v}");
+            assert_eq!(v["error"]["code"], "forbidden", "{v}");
+            let msg = v["error"]["message"].as_str().unwrap();
+            assert!(msg.contains("grafana") && msg.contains("viewer"), "{msg}");
+        }
+    }
+    // No token: 401, and nothing in the trail (anyone can send those).
+    let (status, _) = svc.call("POST", "/api/v1/runs", None, "{}").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = svc
+        .call("POST", "/api/v1/runs", Some("not-a-token-0123456789"), "{}")
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // The operator runs, but neither downgrades nor forces resets.
+    for body in [
+        r#"{"allow_downgrade": true}"#,
+        r#"{"reset_policy": "force"}"#,
+    ] {
+        let (status, v) = svc.call("POST", "/api/v1/runs", Some(OPERATOR), body).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}: {v}");
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains("admin"),
+            "{v}"
+        );
+    }
+    let (status, v) = svc.call("GET", "/api/v1/audit", Some(OPERATOR), "").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{v}");
+    let (status, v) = svc
+        .call(
+            "POST",
+            "/api/v1/runs",
+            Some(OPERATOR),
+            "{\"hosts\": \"nothing-*\"}",
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    let (status, v) = svc.call("POST", "/api/v1/runs", Some(OPERATOR), "{}").await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+    let id = v["run_id"].as_i64().unwrap();
+    svc.wait_run(id).await;
+    let (status, v) = svc
+        .call(
+            "POST",
+            &format!("/api/v1/runs/{id}/cancel"),
+            Some(OPERATOR),
+            "",
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{v}");
+    // The admin may ask for a downgrade (nothing to downgrade here).
+    let (status, v) = svc
+        .call(
+            "POST",
+            "/api/v1/runs",
+            Some(ADMIN),
+            r#"{"allow_downgrade": true}"#,
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+    let admin_run = v["run_id"].as_i64().unwrap();
+    svc.wait_run(admin_run).await;
+
+    let entries = svc.audit().await;
+    let rows: Vec<(String, String, String, String)> = entries
+        .iter()
+        .rev()
+        .map(|e| {
+            assert_eq!(e["via"], "api", "{e}");
+            assert!(
+                e["origin"].as_str().unwrap().starts_with("127.0.0.1:"),
+                "{e}"
+            );
+            assert!(!e["at"].as_str().unwrap().is_empty(), "{e}");
+            if e["outcome"] != "denied" {
+                assert!(e["finished_at"].is_string(), "finished: {e}");
+            }
+            (
+                e["who"].as_str().unwrap().to_string(),
+                e["role"].as_str().unwrap().to_string(),
+                e["action"].as_str().unwrap().to_string(),
+                e["outcome"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let row = |who: &str, role: &str, action: &str, outcome: &str| {
+        (
+            who.to_string(),
+            role.to_string(),
+            action.to_string(),
+            outcome.to_string(),
+        )
+    };
+    let mutating = ROUTES.iter().filter(|(m, _)| *m != "GET").count();
+    let mut want = Vec::new();
+    for (method, path) in ROUTES {
+        if method != "GET" {
+            let action = if path.ends_with("cancel") {
+                "runs.cancel"
+            } else {
+                "runs.start"
+            };
+            want.push(row("token:grafana", "viewer", action, "denied"));
+        }
+    }
+    assert_eq!(want.len(), mutating);
+    want.extend([
+        row("token:oncall", "operator", "runs.start", "denied"),
+        row("token:oncall", "operator", "runs.start", "denied"),
+        row("token:oncall", "operator", "runs.start", "failed"),
+        row("token:oncall", "operator", "runs.start", "ok"),
+        row("token:oncall", "operator", "runs.cancel", "failed"),
+        row("token:default", "admin", "runs.start", "ok"),
+    ]);
+    assert_eq!(rows, want, "{entries:#?}");
+    let ok = entries
+        .iter()
+        .find(|e| e["who"] == "token:oncall" && e["outcome"] == "ok")
+        .unwrap();
+    assert_eq!(ok["target"], format!("run {id}"), "{ok}");
+    assert_eq!(ok["detail"], "{}", "{ok}");
+    let denied = entries
+        .iter()
+        .find(|e| {
+            e["outcome"] == "denied"
+                && e["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("allow_downgrade"))
+        })
+        .unwrap();
+    assert_eq!(denied["who"], "token:oncall", "{denied}");
+    // Paging: `before` the newest gives the rest.
+    let newest = entries[0]["id"].as_i64().unwrap();
+    let (_, v) = svc
+        .call(
+            "GET",
+            &format!("/api/v1/audit?limit=2&before={newest}"),
+            Some(ADMIN),
+            "",
+        )
+        .await;
+    let page: Vec<i64> = v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(page, vec![newest - 1, newest - 2]);
+    svc.shutdown().await;
+}
+
+fn fwfleet(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_fwfleet"))
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn cli_commands_that_change_something_are_audited_and_fwfleet_audit_shows_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("fleet.toml");
+    mock_bmc::fleet::write_private(
+        &config,
+        b"[[hosts]]\nname = \"a\"\nurl = \"https://127.0.0.1:9\"\nusername = \"root\"\npassword = \"pw\"\n",
+    )
+    .unwrap();
+    let cfg = config.to_str().unwrap();
+    // A read changes nothing and leaves no row; a removal that fails does.
+    let out = fwfleet(&["repo", "list", "--config", cfg]);
+    let _ = out;
+    let out = fwfleet(&["repo", "remove", "nosuch.bin", "--config", cfg]);
+    assert!(!out.status.success());
+    let out = fwfleet(&["audit", "--config", cfg, "--format", "json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let entries = v["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{v:#}");
+    let e = &entries[0];
+    assert_eq!(e["action"], "repo.remove", "{e}");
+    assert_eq!(e["target"], "nosuch.bin", "{e}");
+    assert_eq!(e["via"], "cli", "{e}");
+    assert_eq!(e["outcome"], "failed", "{e}");
+    assert!(e["role"].is_null(), "{e}");
+    assert!(e["who"].as_str().unwrap().starts_with("user:"), "{e}");
+    assert!(e["origin"].as_str().unwrap().starts_with("local"), "{e}");
+    assert!(e["detail"].as_str().unwrap().contains("nosuch.bin"), "{e}");
+    assert!(e["finished_at"].is_string(), "{e}");
+    let out = fwfleet(&["audit", "--config", cfg]);
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        table.starts_with("ID ") && table.contains("repo.remove") && table.contains("failed"),
+        "{table}"
+    );
+}
