@@ -31,6 +31,8 @@
 //!   warning, critical, downgrade, unknown) and rolls it up; pure.
 //! - [`imageserver`] streams published repository images to BMCs over HTTP(S)
 //!   for SimpleUpdate, behind unguessable per-run URLs, re-checking each hash.
+//! - [`tlsfiles`] makes rustls server configs from the operator's PEM files
+//!   (the image server, the API).
 //! - [`planner`] turns an inventory, repository images and a policy into a
 //!   plan (per component: upgrade, up-to-date, blocked, … with a reason); pure.
 //! - [`schedule`] decides when steps may run: maintenance windows (cron in a
@@ -63,6 +65,7 @@ pub mod repository;
 pub mod schedule;
 pub mod secret;
 pub mod store;
+pub mod tlsfiles;
 pub mod updater;
 pub mod version;
 pub mod vocab;

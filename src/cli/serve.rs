@@ -47,7 +47,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let addr = listener.local_addr().context("reading the bound address")?;
     // A stable line on stderr (not a log record) so that scripts and tests
     // started with port 0 can learn the port.
-    eprintln!("fwfleet serve: listening on http://{addr}");
+    let scheme = if cfg.daemon.tls_cert.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    eprintln!("fwfleet serve: listening on {scheme}://{addr}");
     crate::daemon::serve(cfg, keys, listener, signalled()).await?;
     eprintln!("fwfleet serve: stopped");
     Ok(ExitCode::SUCCESS)

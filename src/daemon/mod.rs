@@ -16,6 +16,8 @@
 //! - [`views`]: every host with its latest scan and plan, cached per scan.
 //! - [`metrics`]: counters fed by the rollout's progress; the Prometheus text.
 //! - [`api`]: the axum router.
+//! - [`listen`]: the accept loop: plain HTTP or TLS, header-read and idle
+//!   timeouts, a connection cap, the peer's address for the audit trail.
 //!
 //! The scan → plan → rollout flow is `crate::updater::apply`'s, shared with
 //! the `apply` command; this module adds when (windows), who may ask (the
@@ -25,6 +27,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod history;
+pub mod listen;
 pub mod metrics;
 pub mod runs;
 pub mod scheduler;
@@ -123,6 +126,28 @@ pub async fn serve<F>(
 where
     F: Future<Output = ()> + Send + 'static,
 {
+    // The TLS files are checked before anything else happens.
+    let tls = match (&cfg.daemon.tls_cert, &cfg.daemon.tls_key) {
+        (Some(cert), Some(key)) => Some(crate::tlsfiles::server_config(
+            cert,
+            key,
+            &[b"h2", b"http/1.1"],
+        )?),
+        _ => None,
+    };
+    if let Ok(addr) = listener.local_addr() {
+        if tls.is_none() && !addr.ip().is_loopback() {
+            tracing::warn!(
+                %addr,
+                "the API listens beyond this machine over plain HTTP: tokens and requests cross the network readable by anyone on the path; set daemon.tls_cert and daemon.tls_key (docs/SECURITY.md#the-api)"
+            );
+        }
+    }
+    let limits = listen::Limits {
+        header_timeout: cfg.daemon.header_timeout,
+        idle_timeout: cfg.daemon.idle_timeout,
+        max_connections: cfg.daemon.max_connections,
+    };
     let stop = CancellationToken::new();
     let signal = {
         let stop = stop.clone();
@@ -159,13 +184,7 @@ where
             d.tasks.wait().await;
         }
     };
-    let served = axum::serve(
-        listener,
-        api::router(d.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(drained)
-    .await
-    .map_err(DaemonError::Serve);
+    listen::serve(listener, api::router(d.clone()), tls, limits, drained).await;
     signal.abort();
     // If the server failed on its own, stop what runs and wait for it too.
     d.shutdown.cancel();
@@ -173,5 +192,5 @@ where
     d.tasks.wait().await;
     // Every run has drained: no step can start any more.
     d.lock.release();
-    served
+    Ok(())
 }

@@ -129,20 +129,8 @@ pub enum ImageServerError {
     NoAdvertiseUrl { addr: SocketAddr },
     #[error("image server advertise_url {url:?} is not an http:// or https:// URL")]
     BadAdvertiseUrl { url: String },
-    #[error("image server cannot read TLS {what} {}: {source}", path.display())]
-    TlsFile {
-        what: &'static str,
-        path: PathBuf,
-        #[source]
-        source: rustls::pki_types::pem::Error,
-    },
-    #[error("image server TLS certificate {} and key {} do not make a server config: {source}", cert.display(), key.display())]
-    TlsConfig {
-        cert: PathBuf,
-        key: PathBuf,
-        #[source]
-        source: rustls::Error,
-    },
+    #[error("image server {0}")]
+    Tls(#[from] crate::tlsfiles::TlsFilesError),
     #[error("image server cannot draw a random token: the system random source failed")]
     Random,
 }
@@ -409,38 +397,12 @@ fn base64(input: &[u8]) -> String {
     out
 }
 
-/// A rustls server config from PEM files, with the ring provider (the one
-/// the workspace builds; no process-wide default is installed).
+/// A rustls server config from the PEM files. HTTP/1.1 only: BMC download
+/// clients are HTTP/1.1, and one protocol is one less thing to go wrong.
 fn tls_config(files: &TlsFiles) -> Result<Arc<rustls::ServerConfig>, ImageServerError> {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let certs = CertificateDer::pem_file_iter(&files.cert)
-        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
-        .map_err(|source| ImageServerError::TlsFile {
-            what: "certificate",
-            path: files.cert.clone(),
-            source,
-        })?;
-    let key =
-        PrivateKeyDer::from_pem_file(&files.key).map_err(|source| ImageServerError::TlsFile {
-            what: "key",
-            path: files.key.clone(),
-            source,
-        })?;
-    let config_err = |source| ImageServerError::TlsConfig {
-        cert: files.cert.clone(),
-        key: files.key.clone(),
-        source,
-    };
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(config_err)?
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .map_err(config_err)?;
-    // HTTP/1.1 only: BMC download clients are HTTP/1.1, and one protocol is
-    // one less thing to go wrong.
-    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(Arc::new(cfg))
+    Ok(crate::tlsfiles::server_config(
+        &files.cert,
+        &files.key,
+        &[b"http/1.1"],
+    )?)
 }

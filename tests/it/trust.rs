@@ -382,3 +382,123 @@ fn cli_commands_that_change_something_are_audited_and_fwfleet_audit_shows_them()
         "{table}"
     );
 }
+
+/// A self-signed certificate for 127.0.0.1, written as PEM into `dir`;
+/// returns the paths and the certificate's PEM.
+fn api_certificate(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf, String) {
+    let ck = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+    let (cert, key) = (dir.join("api.pem"), dir.join("api.key"));
+    std::fs::write(&cert, ck.cert.pem()).unwrap();
+    mock_bmc::fleet::write_private(&key, ck.key_pair.serialize_pem().as_bytes()).unwrap();
+    (cert, key, ck.cert.pem())
+}
+
+/// Read until the server closes the connection; `None` if it did not
+/// within a generous bound (the test then fails).
+async fn read_until_closed(mut s: impl tokio::io::AsyncRead + Unpin) -> Option<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    match tokio::time::timeout(Duration::from_secs(30), s.read_to_end(&mut got)).await {
+        Ok(_) => Some(got),
+        Err(_) => None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_api_serves_tls_with_the_configured_certificate_and_cuts_a_silent_handshake() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key, pem) = api_certificate(dir.path());
+    let s = fleet_with_tokens(
+        1,
+        &format!(
+            "tls_cert = {:?}\ntls_key = {:?}\nheader_timeout_secs = 0.5\n",
+            cert.to_str().unwrap(),
+            key.to_str().unwrap()
+        ),
+    )
+    .await;
+    let trusting = reqwest::Client::builder()
+        .no_proxy()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).unwrap())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let svc = start(&s.config, trusting).await;
+    assert!(svc.url("/").starts_with("https://127.0.0.1:"));
+    let (status, v) = svc.call("GET", "/api/v1/hosts", Some(VIEWER), "").await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let (status, _) = svc.call("GET", "/api/v1/runs", None, "").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // A client that does not trust the certificate gets no answer.
+    let err = plain_client()
+        .get(svc.url("/healthz"))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(format!("{err:?}").contains("UnknownIssuer"), "{err:?}");
+    // Plain HTTP on the TLS port is not served.
+    let err = plain_client()
+        .get(format!("http://{}/healthz", svc.addr))
+        .send()
+        .await;
+    assert!(
+        err.as_ref().map_or(true, |r| !r.status().is_success()),
+        "{err:?}"
+    );
+    // A client that connects and never starts the handshake is cut off.
+    let tcp = tokio::net::TcpStream::connect(svc.addr).await.unwrap();
+    assert!(
+        read_until_closed(tcp).await.is_some(),
+        "the silent TLS client is still connected"
+    );
+    svc.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_half_sent_request_is_closed_after_the_header_timeout() {
+    use tokio::io::AsyncWriteExt;
+    let s = fleet_with_tokens(1, "header_timeout_secs = 0.5\n").await;
+    let svc = start(&s.config, plain_client()).await;
+    let mut tcp = tokio::net::TcpStream::connect(svc.addr).await.unwrap();
+    tcp.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        .await
+        .unwrap();
+    let t0 = Instant::now();
+    let got = read_until_closed(tcp)
+        .await
+        .expect("the half-sent request is still open");
+    assert!(
+        t0.elapsed() >= Duration::from_millis(400),
+        "closed before the timeout: {:?}",
+        t0.elapsed()
+    );
+    let text = String::from_utf8_lossy(&got);
+    assert!(
+        text.is_empty() || text.starts_with("HTTP/1.1 408"),
+        "{text}"
+    );
+    // Meanwhile, and after, whole requests are served.
+    let (status, _) = svc.call("GET", "/healthz", None, "").await;
+    assert_eq!(status, StatusCode::OK);
+    svc.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_idle_kept_alive_connection_is_closed_after_the_idle_timeout() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = fleet_with_tokens(1, "header_timeout_secs = 60\nidle_timeout_secs = 0.5\n").await;
+    let svc = start(&s.config, plain_client()).await;
+    let mut tcp = tokio::net::TcpStream::connect(svc.addr).await.unwrap();
+    tcp.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .await
+        .unwrap();
+    let mut first = [0u8; 12];
+    tcp.read_exact(&mut first).await.unwrap();
+    assert_eq!(&first, b"HTTP/1.1 200");
+    assert!(
+        read_until_closed(tcp).await.is_some(),
+        "the idle connection is still open"
+    );
+    svc.shutdown().await;
+}
