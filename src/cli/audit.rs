@@ -33,6 +33,7 @@ pub(super) fn audited(c: &Command) -> Option<Audited> {
     use super::repo_plan::RepoCommand as R;
     let (config, action, target) = match c {
         Command::Apply(a) if !a.dry_run => (&a.config, "apply", a.hosts.clone()),
+        Command::Trust(a) if !a.dry_run => (&a.config, "trust", a.hosts.clone()),
         Command::Repo(r) => match &r.command {
             R::Add(a) => (&a.at.config, "repo.add", Some(a.file.display().to_string())),
             R::Edit(a) => (&a.at.config, "repo.edit", Some(a.file.clone())),

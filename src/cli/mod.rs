@@ -10,6 +10,7 @@ mod completions;
 mod import;
 mod repo_plan;
 mod serve;
+mod trust;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -48,6 +49,8 @@ pub enum Command {
     Status(apply::StatusArgs),
     /// Show the audit trail: who changed what, when and from where (API and CLI).
     Audit(audit::AuditArgs),
+    /// Show each BMC's TLS certificate and pin the ones not yet trusted (trust on first use).
+    Trust(Box<trust::TrustArgs>),
     /// Run as a service: maintenance windows, HTTP API, Prometheus metrics.
     Serve(serve::ServeArgs),
     /// Write a fleet config from an existing inventory (an Ansible INI or YAML file).
@@ -288,6 +291,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             Command::Apply(args) => apply::apply(*args).await,
             Command::Status(args) => apply::status(args).await,
             Command::Audit(args) => audit::show(args).await,
+            Command::Trust(args) => trust::trust(*args).await,
             Command::Import(args) => import::run(args),
             Command::Completions(args) => completions::completions(args),
             Command::Man(args) => completions::man(args),

@@ -190,6 +190,15 @@ pub(super) fn apply_pins(
     warnings: &mut Vec<String>,
 ) -> Result<(), ConfigError> {
     let key = Some("tls_pins_file".to_string());
+    if !file.exists() {
+        // Named before `fwfleet trust` wrote it: hosts stay verified by CA,
+        // and their TLS errors say how to pin them.
+        warnings.push(format!(
+            "tls_pins_file {} does not exist yet; fwfleet trust --config FILE writes it",
+            file.display()
+        ));
+        return Ok(());
+    }
     let text = std::fs::read_to_string(file).map_err(|e| {
         err(
             key.clone(),

@@ -16,11 +16,14 @@
 //!   ([`HostConfig`], [`Rollout`], [`Limits`], …).
 //! - `access`: the API's transport and tokens (`[daemon]` TLS, timeouts,
 //!   `[[daemon.tokens]]`), and the pins file `fwfleet trust` writes.
+//! - [`pins`]: writing the pins `fwfleet trust` takes, into the config or
+//!   its pins file, keeping the operator's formatting.
 //! - `credentials`: where credentials come from (files and who may read
 //!   them, `password_command`) and how they travel (proxies, plain http).
 
 mod access;
 mod credentials;
+pub mod pins;
 mod raw;
 mod settings;
 #[cfg(test)]

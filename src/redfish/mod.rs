@@ -8,6 +8,8 @@
 //!
 //! - [`tls`]: per-host TLS policy: system roots, a CA file, SHA-256 pinning, or
 //!   (explicitly) none.
+//! - [`probe`]: the certificate a BMC presents (fingerprint, names,
+//!   dates) and whether the host's setting accepts it, for `fwfleet trust`.
 //! - [`client`]: one BMC's client: auth (session, Basic fallback), timeouts,
 //!   retries, size cap, ≤ N requests in flight, logout on drop.
 //! - [`origin`]: every URI a BMC names is bound to the host's configured
@@ -34,6 +36,7 @@ pub mod error;
 pub mod inventory;
 pub mod messages;
 pub mod origin;
+pub mod probe;
 pub mod push;
 pub mod quirks;
 pub mod task;

@@ -502,3 +502,195 @@ async fn an_idle_kept_alive_connection_is_closed_after_the_idle_timeout() {
     );
     svc.shutdown().await;
 }
+
+/// A fleet of `count` self-signed HTTPS BMCs and a config without pins.
+async fn unpinned_tls_fleet(count: usize) -> (tempfile::TempDir, MockFleet, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = MockFleet::start(FleetConfig {
+        count,
+        profile: Profile::Single(Persona::Generic),
+        tls: mock_bmc::TlsMode::SelfSigned,
+        timing: timing(),
+        ..FleetConfig::default()
+    })
+    .await
+    .unwrap();
+    let text: String = fleet
+        .fleet_toml()
+        .lines()
+        .filter(|l| !l.starts_with("tls_fingerprint_sha256"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(!text.contains("tls_fingerprint_sha256"));
+    let config = dir.path().join("fleet.toml");
+    mock_bmc::fleet::write_private(&config, text.as_bytes()).unwrap();
+    (dir, fleet, config)
+}
+
+fn text(out: &std::process::Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn trust_on_a_self_signed_bmc_shows_its_fingerprint_and_writes_a_working_pin() {
+    let (dir, fleet, config) = unpinned_tls_fleet(2).await;
+    let cfg = config.to_str().unwrap().to_string();
+    let fps: Vec<String> = fleet
+        .bmcs
+        .iter()
+        .map(|b| b.tls_fingerprint().unwrap().to_string())
+        .collect();
+    let names: Vec<String> = fleet.bmcs.iter().map(|b| b.name().to_string()).collect();
+    let run = |args: Vec<String>| async move {
+        tokio::task::spawn_blocking(move || {
+            fwfleet(&args.iter().map(String::as_str).collect::<Vec<_>>())
+        })
+        .await
+        .unwrap()
+    };
+    let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+
+    // Unpinned, the TLS error shows the fingerprint and names the command.
+    let out = run(args(&["inventory", "--config", &cfg, "--no-save"])).await;
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains("UnknownIssuer") && t.contains(&fps[0]) && t.contains("fwfleet trust"),
+        "{t}"
+    );
+
+    // Without --yes and no terminal to ask on, nothing is written.
+    let before = std::fs::read_to_string(&config).unwrap();
+    let out = run(args(&["trust", "--config", &cfg])).await;
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{t}");
+    assert!(
+        t.contains(&fps[0]) && t.contains(&fps[1]) && t.contains("--yes"),
+        "{t}"
+    );
+    assert!(t.contains("self-signed") && t.contains("valid"), "{t}");
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), before);
+    let out = run(args(&["trust", "--config", &cfg, "--dry-run"])).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), before);
+
+    // --yes pins both, in place: the rest of the file as it was.
+    let out = run(args(&[
+        "trust", "--config", &cfg, "--yes", "--format", "json",
+    ]))
+    .await;
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["verified"].as_array().unwrap().len(), 2, "{v:#}");
+    assert_eq!(
+        v["hosts"][0]["certificate"]["fingerprint"],
+        fps[0].as_str(),
+        "{v:#}"
+    );
+    let after = std::fs::read_to_string(&config).unwrap();
+    assert!(
+        after.starts_with("# fwfleet fleet file written by mock-bmc"),
+        "{after}"
+    );
+    for fp in &fps {
+        assert!(
+            after.contains(&format!("tls_fingerprint_sha256 = \"{fp}\"")),
+            "{after}"
+        );
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&config).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the config keeps its mode");
+    }
+    let out = run(args(&["inventory", "--config", &cfg, "--no-save"])).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // Again: nothing to do.
+    let out = run(args(&["trust", "--config", &cfg, "--yes"])).await;
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(
+        t.contains("already pinned") && t.contains("nothing to pin"),
+        "{t}"
+    );
+
+    // Into a pins file the config then names.
+    let (_dir2, _fleet2, config2) = {
+        let c = dir.path().join("second.toml");
+        mock_bmc::fleet::write_private(&c, before.as_bytes()).unwrap();
+        (0, 0, c)
+    };
+    let cfg2 = config2.to_str().unwrap().to_string();
+    let pins = dir.path().join("pins.toml");
+    let out = run(args(&[
+        "trust",
+        "--config",
+        &cfg2,
+        "--hosts",
+        &names[0],
+        "--yes",
+        "--pins-file",
+        pins.to_str().unwrap(),
+    ]))
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let pins_text = std::fs::read_to_string(&pins).unwrap();
+    assert!(
+        pins_text.contains(&format!("[hosts.{}]", names[0])) && pins_text.contains(&fps[0]),
+        "{pins_text}"
+    );
+    assert!(std::fs::read_to_string(&config2)
+        .unwrap()
+        .contains("tls_pins_file = \"pins.toml\""));
+    let out = run(args(&[
+        "inventory",
+        "--config",
+        &cfg2,
+        "--no-save",
+        "--hosts",
+        &names[0],
+    ]))
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = run(args(&[
+        "inventory",
+        "--config",
+        &cfg2,
+        "--no-save",
+        "--hosts",
+        &names[1],
+    ]))
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the other host is not pinned: {}",
+        text(&out)
+    );
+
+    // Each trust that wrote is in the audit trail.
+    let out = run(args(&["audit", "--config", &cfg, "--format", "json"])).await;
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let actions: Vec<(&str, &str)> = v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap(),
+                e["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        actions.contains(&("trust", "ok")) && actions.contains(&("trust", "failed")),
+        "{v:#}"
+    );
+}
