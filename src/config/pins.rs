@@ -32,9 +32,11 @@ fn read_doc(path: &Path) -> Result<toml_edit::DocumentMut, ConfigError> {
         .map_err(|e| err(path, None, format!("is not TOML: {e}")))
 }
 
-/// Replace `path` with `text`: a temporary file beside it, the old file's
-/// mode (`mode` for a new file), renamed over it.
-fn replace(path: &Path, text: &str, mode: u32) -> Result<(), ConfigError> {
+/// Replace `path` with `text`: a temporary file beside it, with the old
+/// file's mode, owner and group (for a new file: `mode`, and the group of
+/// `like`, so that a pins file beside a `root:fwfleet 0640` config is
+/// readable by the service as the config is), renamed over it.
+fn replace(path: &Path, text: &str, mode: u32, like: &Path) -> Result<(), ConfigError> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -73,6 +75,23 @@ fn replace(path: &Path, text: &str, mode: u32) -> Result<(), ConfigError> {
         std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode))
             .map_err(|e| fail("set its mode", e))?;
     }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let (uid, gid) = match std::fs::metadata(path) {
+            Ok(m) => (Some(m.uid()), Some(m.gid())),
+            Err(_) => (None, std::fs::metadata(like).ok().map(|m| m.gid())),
+        };
+        let mine = std::fs::metadata(&tmp).map_err(|e| fail("write beside it", e))?;
+        if uid.is_some_and(|u| u != mine.uid()) || gid.is_some_and(|g| g != mine.gid()) {
+            std::os::unix::fs::chown(&tmp, uid, gid).map_err(|e| {
+                fail(
+                    "keep its owner and group (run fwfleet trust as the file's owner or root)",
+                    e,
+                )
+            })?;
+        }
+    }
     std::fs::rename(&tmp, path).map_err(|e| fail("replace it", e))
 }
 
@@ -95,7 +114,7 @@ pub fn write_into_config(path: &Path, pins: &[NewPin]) -> Result<(), ConfigError
         // `insecure` and a pin contradict each other; `trust` never pins an
         // insecure host, so none is here to remove.
     }
-    replace(path, &doc.to_string(), 0o600)
+    replace(path, &doc.to_string(), 0o600, path)
 }
 
 fn host_table<'a>(
@@ -154,7 +173,7 @@ pub fn write_pins_file(
         t.insert("pinned_at", toml_edit::value(now));
         hosts.insert(&pin.host, toml_edit::Item::Table(t));
     }
-    replace(file, &doc.to_string(), 0o640)?;
+    replace(file, &doc.to_string(), 0o640, config)?;
     name_pins_file(config, file)
 }
 
@@ -193,7 +212,7 @@ fn name_pins_file(config: &Path, file: &Path) -> Result<(), ConfigError> {
                 "tls_pins_file",
                 toml_edit::value(shown.to_string_lossy().as_ref()),
             );
-            replace(config, &doc.to_string(), 0o600)
+            replace(config, &doc.to_string(), 0o600, config)
         }
     }
 }
