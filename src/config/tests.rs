@@ -552,3 +552,17 @@ fn api_tls_and_timeouts_are_checked() {
         &["65536"],
     );
 }
+
+#[test]
+fn bmc_verification_of_the_image_server_needs_its_tls() {
+    let c = parse(&format!(
+        "{ONE}[image_server]\ntls_cert = \"i.pem\"\ntls_key = \"i.key\"\nbmc_verify_certificate = true\n"
+    ))
+    .unwrap();
+    assert!(c.image_server.bmc_verify_certificate);
+    check_err(
+        &format!("{ONE}[image_server]\nbmc_verify_certificate = true\n"),
+        "image_server.bmc_verify_certificate",
+        &["tls_cert"],
+    );
+}

@@ -600,6 +600,12 @@ fn image_server_of(
             "tls_cert and tls_key go together; set both or neither".into(),
         ));
     }
+    if r.bmc_verify_certificate == Some(true) && r.tls_cert.is_none() {
+        return Err(err(
+            Some("image_server.bmc_verify_certificate".into()),
+            "needs image_server.tls_cert and tls_key: a BMC can only verify an image server that serves HTTPS".into(),
+        ));
+    }
     Ok(ImageServerSettings {
         bind,
         advertise_url: r.advertise_url.clone(),

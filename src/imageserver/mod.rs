@@ -92,6 +92,9 @@ pub struct ImageServerConfig {
     pub audit_capacity: usize,
     /// How long downloads in flight may continue after shutdown. Default 5 s.
     pub shutdown_grace: Duration,
+    /// With `tls`: BMCs that can verify this server's certificate are asked
+    /// to (`ImageServer::certificate_for_bmcs`). Default off.
+    pub bmc_verify: bool,
 }
 
 impl Default for ImageServerConfig {
@@ -103,6 +106,7 @@ impl Default for ImageServerConfig {
             credentials: None,
             audit_capacity: 10_000,
             shutdown_grace: Duration::from_secs(5),
+            bmc_verify: false,
         }
     }
 }
@@ -159,6 +163,8 @@ pub struct ImageServer {
     base_url: String,
     stop: CancellationToken,
     task: Option<tokio::task::JoinHandle<()>>,
+    /// The certificate chain (PEM) BMCs are to verify this server against.
+    bmc_pem: Option<String>,
 }
 
 impl ImageServer {
@@ -171,6 +177,16 @@ impl ImageServer {
         let tls = match &cfg.tls {
             Some(files) => Some(tls_config(files)?),
             None => None,
+        };
+        let bmc_pem = match (&cfg.tls, cfg.bmc_verify) {
+            (Some(files), true) => Some(std::fs::read_to_string(&files.cert).map_err(|e| {
+                ImageServerError::Tls(crate::tlsfiles::TlsFilesError::File {
+                    what: "certificate",
+                    path: files.cert.clone(),
+                    source: rustls::pki_types::pem::Error::Io(e),
+                })
+            })?),
+            _ => None,
         };
         let bind_err = |source| ImageServerError::Bind {
             addr: cfg.bind,
@@ -242,7 +258,14 @@ impl ImageServer {
             base_url,
             stop,
             task: Some(task),
+            bmc_pem,
         })
+    }
+
+    /// The certificate chain (PEM) BMCs should verify this server against,
+    /// when the operator asked for it (`image_server.bmc_verify_certificate`).
+    pub fn certificate_for_bmcs(&self) -> Option<&str> {
+        self.bmc_pem.as_deref()
     }
 
     /// The bound socket address (the real port when `bind` had port 0).

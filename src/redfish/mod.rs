@@ -23,6 +23,8 @@
 //! - [`messages`]: what a Task's messages say: why it failed, whether
 //!   anything was written, which reset activates a staged image.
 //! - [`push`]: multipart and raw image pushes streamed from disk, per vendor dialect.
+//! - [`remote_certs`]: have the BMC verify the image server's certificate
+//!   (`VerifyRemoteServerCertificate`, `RemoteServerCertificates`), and undo it.
 //! - [`quirks`]: platform classification and named vendor quirks.
 //! - [`task`]: following 202s through task monitors and Task resources, leniently.
 //! - [`update_service`]: what the UpdateService offers (SimpleUpdate, push
@@ -39,6 +41,7 @@ pub mod origin;
 pub mod probe;
 pub mod push;
 pub mod quirks;
+pub mod remote_certs;
 pub mod task;
 #[cfg(test)]
 mod tests;

@@ -699,3 +699,143 @@ async fn trust_on_a_self_signed_bmc_shows_its_fingerprint_and_writes_a_working_p
         "{v:#}"
     );
 }
+
+/// An image-server certificate for `names`, as PEM files in `dir`.
+fn image_server_certificate(dir: &Path, names: &[&str], stem: &str) -> (String, String) {
+    let ck =
+        rcgen::generate_simple_self_signed(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+            .unwrap();
+    let (cert, key) = (
+        dir.join(format!("{stem}.pem")),
+        dir.join(format!("{stem}.key")),
+    );
+    std::fs::write(&cert, ck.cert.pem()).unwrap();
+    mock_bmc::fleet::write_private(&key, ck.key_pair.serialize_pem().as_bytes()).unwrap();
+    (
+        cert.to_str().unwrap().to_string(),
+        key.to_str().unwrap().to_string(),
+    )
+}
+
+/// The mock BMC's UpdateService and its RemoteServerCertificates, read as a client would.
+async fn remote_cert_settings(fleet: &MockFleet) -> (Value, usize) {
+    let b = &fleet.bmcs[0];
+    let http = plain_client();
+    let get = |path: &str| {
+        http.get(format!("{}{path}", b.url()))
+            .basic_auth(b.username(), Some(b.password()))
+            .send()
+    };
+    let us: Value = get("/redfish/v1/UpdateService")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let certs: Value = get("/redfish/v1/UpdateService/RemoteServerCertificates")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (
+        us["VerifyRemoteServerCertificate"].clone(),
+        certs["Members"].as_array().unwrap().len(),
+    )
+}
+
+async fn run_with_image_server(s: &Setup, cert: &str, key: &str) -> Value {
+    let mut text = std::fs::read_to_string(&s.config).unwrap();
+    text.push_str(&format!(
+        "\n[image_server]\ntls_cert = {cert:?}\ntls_key = {key:?}\nbmc_verify_certificate = true\n"
+    ));
+    mock_bmc::fleet::write_private(&s.config, text.as_bytes()).unwrap();
+    let svc = start(&s.config, plain_client()).await;
+    let (status, v) = svc.call("POST", "/api/v1/runs", Some(OPERATOR), "{}").await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+    let id = v["run_id"].as_i64().unwrap();
+    svc.wait_run(id).await;
+    let (_, v) = svc
+        .call("GET", &format!("/api/v1/runs/{id}"), Some(VIEWER), "")
+        .await;
+    svc.shutdown().await;
+    v
+}
+
+fn image_tls_events(run: &Value) -> Vec<String> {
+    run["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "image-tls")
+        .map(|e| e["message"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_bmc_verifies_the_image_servers_certificate_and_is_restored_afterwards() {
+    let s = fleet_with_tokens(1, "").await;
+    assert_eq!(
+        remote_cert_settings(&s.fleet).await,
+        (Value::Bool(false), 0)
+    );
+    let (cert, key) = image_server_certificate(s.dir.path(), &["127.0.0.1"], "images");
+    let run = run_with_image_server(&s, &cert, &key).await;
+    let steps = run["steps"].as_array().unwrap();
+    assert!(!steps.is_empty(), "{run:#}");
+    assert!(steps.iter().all(|st| st["outcome"] == "updated"), "{run:#}");
+    let events = image_tls_events(&run);
+    assert!(
+        events
+            .iter()
+            .any(|e| e.contains("VerifyRemoteServerCertificate was false")),
+        "{events:#?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e.contains("restored VerifyRemoteServerCertificate = false")),
+        "{events:#?}"
+    );
+    assert!(flashes(&s) > 0, "the image was flashed");
+    // The BMC is as it was.
+    assert_eq!(
+        remote_cert_settings(&s.fleet).await,
+        (Value::Bool(false), 0)
+    );
+}
+
+/// Flashes of the fleet's first BMC, every component summed.
+fn flashes(s: &Setup) -> u64 {
+    s.fleet.bmcs[0].state()["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["flash_count"].as_u64().unwrap())
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bmc_that_verifies_refuses_an_image_server_certificate_for_another_name() {
+    let s = fleet_with_tokens(1, "").await;
+    let (cert, key) = image_server_certificate(s.dir.path(), &["images.example.invalid"], "wrong");
+    let run = run_with_image_server(&s, &cert, &key).await;
+    let steps = run["steps"].as_array().unwrap();
+    assert!(!steps.is_empty(), "{run:#}");
+    assert!(
+        steps.iter().all(|st| st["outcome"] == "failed"),
+        "the BMC refused the download: {run:#}"
+    );
+    let events = image_tls_events(&run);
+    assert!(
+        events
+            .iter()
+            .any(|e| e.contains("restored VerifyRemoteServerCertificate = false")),
+        "{events:#?}"
+    );
+    assert_eq!(
+        remote_cert_settings(&s.fleet).await,
+        (Value::Bool(false), 0)
+    );
+    assert_eq!(flashes(&s), 0, "nothing was flashed");
+}
