@@ -9,6 +9,7 @@ mod catalog;
 mod completions;
 mod import;
 mod repo_plan;
+mod schedule;
 mod serve;
 mod trust;
 
@@ -51,6 +52,8 @@ pub enum Command {
     Audit(audit::AuditArgs),
     /// Show each BMC's TLS certificate and pin the ones not yet trusted (trust on first use).
     Trust(Box<trust::TrustArgs>),
+    /// When the maintenance windows will run the planned steps, per host, with the estimates used.
+    Schedule(schedule::ScheduleArgs),
     /// Run as a service: maintenance windows, HTTP API, Prometheus metrics.
     Serve(serve::ServeArgs),
     /// Write a fleet config from an existing inventory (an Ansible INI or YAML file).
@@ -295,6 +298,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             Command::Import(args) => import::run(args),
             Command::Completions(args) => completions::completions(args),
             Command::Man(args) => completions::man(args),
+            Command::Schedule(args) => schedule::schedule(args).await,
             Command::Serve(args) => serve::serve(args).await,
         }
     }
