@@ -425,37 +425,29 @@ impl ServerCertVerifier for PinVerifier {
 /// `io::Error::source()` skips the error it wraps, so each `io::Error` is
 /// also opened with `get_ref()`.
 pub fn pin_mismatch(err: &(dyn std::error::Error + 'static)) -> Option<PinMismatch> {
-    let mut next = Some(err);
-    while let Some(e) = next {
-        if let Some(found) = as_pin_mismatch(e) {
-            return Some(found);
-        }
-        if let Some(inner) = e
-            .downcast_ref::<std::io::Error>()
-            .and_then(std::io::Error::get_ref)
-        {
-            if let Some(found) = pin_mismatch(inner) {
-                return Some(found);
-            }
-        }
-        next = e.source();
-    }
-    None
+    in_chain::<PinMismatch>(err)
 }
 
 /// The refused certificate behind a failed request, if that is why it
-/// failed (see [`pin_mismatch`] for how the chain is walked).
+/// failed (the chain is walked as for [`pin_mismatch`]).
 pub fn untrusted(err: &(dyn std::error::Error + 'static)) -> Option<Untrusted> {
+    in_chain::<Untrusted>(err)
+}
+
+/// The first `T` in `err`'s source chain, `io::Error`s opened too.
+fn in_chain<T: std::error::Error + Clone + 'static>(
+    err: &(dyn std::error::Error + 'static),
+) -> Option<T> {
     let mut next = Some(err);
     while let Some(e) = next {
-        if let Some(found) = as_other::<Untrusted>(e) {
+        if let Some(found) = as_other::<T>(e) {
             return Some(found);
         }
         if let Some(inner) = e
             .downcast_ref::<std::io::Error>()
             .and_then(std::io::Error::get_ref)
         {
-            if let Some(found) = untrusted(inner) {
+            if let Some(found) = in_chain::<T>(inner) {
                 return Some(found);
             }
         }
@@ -474,18 +466,6 @@ fn as_other<T: std::error::Error + Clone + 'static>(
     match e.downcast_ref::<rustls::Error>()? {
         rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(inner))) => {
             inner.downcast_ref::<T>().cloned()
-        }
-        _ => None,
-    }
-}
-
-fn as_pin_mismatch(e: &(dyn std::error::Error + 'static)) -> Option<PinMismatch> {
-    if let Some(m) = e.downcast_ref::<PinMismatch>() {
-        return Some(m.clone());
-    }
-    match e.downcast_ref::<rustls::Error>()? {
-        rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(inner))) => {
-            inner.downcast_ref::<PinMismatch>().cloned()
         }
         _ => None,
     }
