@@ -48,6 +48,11 @@ if command -v systemd-analyze >/dev/null; then
         exit 1
     fi
     echo "packaging: systemd-analyze verify: ok"
+    # The sandbox stays tight (issue 17: at or below 2.0).
+    level=$(systemd-analyze security --offline=yes "$unit" 2>&1 | sed -n 's/.*Overall exposure level for fwfleet.service: \([0-9.]*\).*/\1/p')
+    [ -n "$level" ] || { echo "packaging: systemd-analyze security gave no exposure level" >&2; exit 1; }
+    awk -v l="$level" 'BEGIN { exit !(l <= 2.0) }' || { echo "packaging: exposure level $level is above 2.0" >&2; exit 1; }
+    echo "packaging: systemd-analyze security: exposure $level"
 else
     echo "packaging: systemd-analyze not installed; packaging/fwfleet.service not verified"
 fi

@@ -3,6 +3,8 @@
 //!
 //! Module map (see docs/ARCHITECTURE.md for the invariants):
 //!
+//! - [`audit`] says who is calling (an API token, a local user) and records
+//!   every mutating call in the store before it acts.
 //! - [`cli`] parses the command line into validated commands and owns exit codes.
 //! - `demo` (feature `demo`, on by default) runs fwfleet against a bundled
 //!   mock BMC fleet; it is the only production code that links `mock-bmc`.
@@ -29,6 +31,8 @@
 //!   warning, critical, downgrade, unknown) and rolls it up; pure.
 //! - [`imageserver`] streams published repository images to BMCs over HTTP(S)
 //!   for SimpleUpdate, behind unguessable per-run URLs, re-checking each hash.
+//! - [`tlsfiles`] makes rustls server configs from the operator's PEM files
+//!   (the image server, the API).
 //! - [`planner`] turns an inventory, repository images and a policy into a
 //!   plan (per component: upgrade, up-to-date, blocked, … with a reason); pure.
 //! - [`schedule`] decides when steps may run: maintenance windows (cron in a
@@ -47,6 +51,7 @@
 //! - [`digest`] is the one SHA-256 of image files (copy-and-hash, hash,
 //!   hash off the async threads).
 
+pub mod audit;
 pub mod catalog;
 pub mod cli;
 pub mod compliance;
@@ -66,6 +71,7 @@ pub mod secret;
 pub mod select;
 pub mod store;
 pub mod text;
+pub mod tlsfiles;
 pub mod updater;
 pub mod version;
 pub mod vocab;

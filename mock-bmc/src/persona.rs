@@ -132,6 +132,16 @@ impl Persona {
         }
     }
 
+    /// Whether the UpdateService has `VerifyRemoteServerCertificate` and
+    /// `RemoteServerCertificates` (UpdateService 1.9): the DMTF model
+    /// (generic) and Lenovo XCC (HTTPS SimpleUpdate "may require
+    /// RemoteServerCertificates when VerifyRemoteServerCertificate", Lenovo
+    /// XCC Redfish guide). iDRAC, iLO, Supermicro and OpenBMC (bmcweb) do
+    /// not offer it (docs/MOCK-BMC.md).
+    pub fn remote_server_certificates(self) -> bool {
+        matches!(self, Persona::Generic | Persona::Xcc)
+    }
+
     /// Transfer protocols SimpleUpdate accepts.
     pub fn transfer_protocols(self) -> &'static [&'static str] {
         match self {

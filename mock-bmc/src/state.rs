@@ -133,6 +133,19 @@ pub struct BmcState {
     pub wrong_version_pending: bool,
     /// What only the field behaviour keeps.
     pub field: FieldState,
+    /// UpdateService `VerifyRemoteServerCertificate` and the
+    /// `RemoteServerCertificates` collection (UpdateService 1.9).
+    pub remote_certs: RemoteCerts,
+}
+
+/// How the BMC checks the image server of a SimpleUpdate over HTTPS: with
+/// `verify` on, only against `certs` (PEM, by id); off, not at all (the
+/// schema's default, and what BMCs do).
+#[derive(Debug, Clone, Default)]
+pub struct RemoteCerts {
+    pub verify: bool,
+    pub certs: Vec<(u64, String)>,
+    pub next_id: u64,
 }
 
 /// The state of the field behaviour (crate::field).
@@ -239,6 +252,7 @@ impl BmcState {
             rebooting: false,
             wrong_version_pending: false,
             field: FieldState::default(),
+            remote_certs: RemoteCerts::default(),
         }
     }
 

@@ -533,12 +533,20 @@ pub(crate) async fn download(
         tokio::time::sleep(Duration::from_millis(50)).await;
         return Err("download_fails fault injected".into());
     }
-    let client = reqwest::Client::builder()
-        // BMCs do not verify image servers unless VerifyRemoteServerCertificate is set.
-        .danger_accept_invalid_certs(true)
-        .connect_timeout(Duration::from_secs(10))
-        .build()
-        .map_err(|e| e.to_string())?;
+    // BMCs do not verify image servers unless VerifyRemoteServerCertificate
+    // is set; then only against RemoteServerCertificates (chain, name, dates).
+    let remote = bmc.lock().remote_certs.clone();
+    let mut builder = reqwest::Client::builder().connect_timeout(Duration::from_secs(10));
+    if remote.verify && bmc.lock().machine.persona.remote_server_certificates() {
+        builder = builder.tls_built_in_root_certs(false);
+        for (_, pem) in &remote.certs {
+            let cert = reqwest::Certificate::from_pem(pem.as_bytes()).map_err(|e| e.to_string())?;
+            builder = builder.add_root_certificate(cert);
+        }
+    } else {
+        builder = builder.danger_accept_invalid_certs(true);
+    }
+    let client = builder.build().map_err(|e| e.to_string())?;
     let mut rq = client.get(url);
     if let Some(u) = username {
         rq = rq.basic_auth(u, password);

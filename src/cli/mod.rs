@@ -4,6 +4,7 @@
 //! before any I/O, so a usage error exits 2 without touching a BMC.
 
 mod apply;
+mod audit;
 mod catalog;
 mod completions;
 mod import;
@@ -11,6 +12,7 @@ mod progress;
 mod repo_plan;
 mod schedule;
 mod serve;
+mod trust;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -65,6 +67,10 @@ pub enum Command {
     Apply(Box<apply::ApplyArgs>),
     /// Show update runs, or one run's steps and events, from the state store.
     Status(apply::StatusArgs),
+    /// Show the audit trail: who changed what, when and from where (API and CLI).
+    Audit(audit::AuditArgs),
+    /// Show each BMC's TLS certificate and pin the ones not yet trusted (trust on first use).
+    Trust(Box<trust::TrustArgs>),
     /// When the maintenance windows will run the planned steps, per host, with the estimates used.
     Schedule(schedule::ScheduleArgs),
     /// Run as a service: maintenance windows, HTTP API, Prometheus metrics.
@@ -418,8 +424,21 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let audited = audit::audited(&cli.command);
     let result = rt.block_on(async move {
-        match cli.command {
+        let run = dispatch(cli.command);
+        match audited {
+            Some(a) => audit::run(a, run).await,
+            None => run.await,
+        }
+    });
+    finish(result)
+}
+
+/// Run one command.
+async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
+    {
+        match command {
             #[cfg(feature = "demo")]
             Command::Demo(args) => {
                 args.check().map_err(UsageError)?;
@@ -432,14 +451,15 @@ pub fn main() -> ExitCode {
             Command::Compliance(args) => catalog::compliance(*args).await,
             Command::Apply(args) => apply::apply(*args).await,
             Command::Status(args) => apply::status(args).await,
+            Command::Audit(args) => audit::show(args).await,
+            Command::Trust(args) => trust::trust(*args).await,
             Command::Import(args) => import::run(args),
             Command::Completions(args) => completions::completions(args),
             Command::Man(args) => completions::man(args),
             Command::Schedule(args) => schedule::schedule(args).await,
             Command::Serve(args) => serve::serve(args).await,
         }
-    });
-    finish(result)
+    }
 }
 
 /// `fwfleet status --format json | head` (or `2>&1 | head`): the reader went

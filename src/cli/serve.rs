@@ -33,8 +33,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if let Some(b) = args.bind {
         cfg.daemon.bind = b;
     }
-    let token =
-        crate::daemon::auth::Token::load(&cfg.daemon).map_err(|e| UsageError(e.to_string()))?;
+    let keys =
+        crate::daemon::auth::Keyring::load(&cfg.daemon).map_err(|e| UsageError(e.to_string()))?;
+    tracing::info!("API tokens: {}", keys.describe());
     let listener = tokio::net::TcpListener::bind(cfg.daemon.bind)
         .await
         .map_err(|e| {
@@ -46,8 +47,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let addr = listener.local_addr().context("reading the bound address")?;
     // A stable line on stderr (not a log record) so that scripts and tests
     // started with port 0 can learn the port.
-    eprintln!("fwfleet serve: listening on http://{addr}");
-    crate::daemon::serve(cfg, token, listener, signalled()).await?;
+    let scheme = if cfg.daemon.tls_cert.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    eprintln!("fwfleet serve: listening on {scheme}://{addr}");
+    crate::daemon::serve(cfg, keys, listener, signalled()).await?;
     eprintln!("fwfleet serve: stopped");
     Ok(ExitCode::SUCCESS)
 }

@@ -14,17 +14,24 @@
 //! - `validate`: raw → settings, one function per table, in file order.
 //! - `settings`: the validated types the rest of fwfleet reads
 //!   ([`HostConfig`], [`Rollout`], [`Limits`], …).
+//! - `access`: the API's transport and tokens (`[daemon]` TLS, timeouts,
+//!   `[[daemon.tokens]]`), and the pins file `fwfleet trust` writes.
+//! - [`pins`]: writing the pins `fwfleet trust` takes, into the config or
+//!   its pins file, keeping the operator's formatting.
 //! - `credentials`: where credentials come from (files and who may read
 //!   them, `password_command`) and how they travel (proxies, plain http).
 
+mod access;
 mod credentials;
 mod lines;
+pub mod pins;
 mod raw;
 mod settings;
 #[cfg(test)]
 mod tests;
 mod validate;
 
+pub use access::DEFAULT_TOKEN_NAME;
 pub use settings::*;
 
 use credentials::{exposure, Exposure};
@@ -87,6 +94,26 @@ impl Config {
     /// Validate config text read from `path` (used for relative paths and errors).
     pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         Self::parse_checked(path, text).map(|(c, _)| c)
+    }
+
+    /// Where the state store of the config at `path` is, without
+    /// validating the rest (no credential is loaded, no `password_command`
+    /// runs): the audit trail is opened before the command loads its config.
+    pub fn state_dir_of(path: &Path) -> Result<PathBuf, ConfigError> {
+        let err = |message: String| ConfigError {
+            path: path.to_path_buf(),
+            key: None,
+            message,
+        };
+        let text =
+            std::fs::read_to_string(path).map_err(|e| err(format!("cannot read it: {e}")))?;
+        let raw = raw::parse(&text).map_err(err)?;
+        let dir = raw.state_dir.unwrap_or_else(|| PathBuf::from("state"));
+        Ok(if dir.is_absolute() {
+            dir
+        } else {
+            path.parent().unwrap_or(Path::new("")).join(dir)
+        })
     }
 
     fn parse_checked(path: &Path, text: &str) -> Result<(Config, Facts), ConfigError> {

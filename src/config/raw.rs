@@ -91,6 +91,8 @@ pub(super) struct RawImageServer {
     pub(super) advertise_url: Option<String>,
     pub(super) tls_cert: Option<PathBuf>,
     pub(super) tls_key: Option<PathBuf>,
+    /// Have each BMC verify this server's certificate (issue 17).
+    pub(super) bmc_verify_certificate: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -101,6 +103,24 @@ pub(super) struct RawDaemon {
     pub(super) token_env: Option<String>,
     pub(super) max_body_bytes: Option<usize>,
     pub(super) scheduler: Option<bool>,
+    // The API's transport and who may use it (issue 17; config/access.rs).
+    pub(super) tls_cert: Option<PathBuf>,
+    pub(super) tls_key: Option<PathBuf>,
+    pub(super) header_timeout_secs: Option<f64>,
+    pub(super) idle_timeout_secs: Option<f64>,
+    pub(super) max_connections: Option<usize>,
+    #[serde(default)]
+    pub(super) tokens: Vec<RawToken>,
+}
+
+/// `[[daemon.tokens]]`: a named API token with a role.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawToken {
+    pub(super) name: String,
+    pub(super) role: String,
+    pub(super) token_file: Option<PathBuf>,
+    pub(super) token_env: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -122,6 +142,8 @@ pub(super) struct RawConfig {
     pub(super) estimates: Option<crate::schedule::EstimatesSpec>,
     #[serde(default)]
     pub(super) daemon: RawDaemon,
+    /// Pins written by `fwfleet trust --pins-file` (config/access.rs).
+    pub(super) tls_pins_file: Option<PathBuf>,
 }
 
 /// Keys whose values are credentials: a TOML error on their line is

@@ -189,6 +189,11 @@ pub struct ImageServerSettings {
     /// Serve HTTPS with these PEM files.
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    /// With TLS: have each BMC that can verify the image server's
+    /// certificate against fwfleet's own (UpdateService
+    /// `VerifyRemoteServerCertificate`, docs/SECURITY.md), and restore its
+    /// settings afterwards.
+    pub bmc_verify_certificate: bool,
 }
 
 impl Default for ImageServerSettings {
@@ -198,6 +203,7 @@ impl Default for ImageServerSettings {
             advertise_url: None,
             tls_cert: None,
             tls_key: None,
+            bmc_verify_certificate: false,
         }
     }
 }
@@ -216,6 +222,37 @@ pub struct DaemonSettings {
     pub max_body_bytes: usize,
     /// Whether `[[windows]]` start rollouts; off leaves only the API.
     pub scheduler: bool,
+    /// Serve the API over HTTPS with these PEM files.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// A request's line and headers must arrive within this, counted from
+    /// when the server starts waiting for them (a new connection, or a
+    /// kept-alive one after the previous answer); the TLS handshake too.
+    pub header_timeout: Duration,
+    /// A connection on which nothing moves either way for this long is closed.
+    pub idle_timeout: Duration,
+    /// Connections served at once; more wait in the kernel's backlog.
+    pub max_connections: usize,
+    /// `[[daemon.tokens]]`: named tokens with roles (besides `token_file` /
+    /// `token_env`, which is the `admin` token named `default`).
+    pub tokens: Vec<ApiTokenSource>,
+}
+
+/// A named API token and its role; its value is read by `fwfleet serve`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiTokenSource {
+    pub name: String,
+    pub role: crate::vocab::ApiRole,
+    pub from: TokenFrom,
+}
+
+/// Where a token's value is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenFrom {
+    /// The first line of this file.
+    File(PathBuf),
+    /// This environment variable.
+    Env(String),
 }
 
 impl DaemonSettings {
@@ -231,6 +268,12 @@ impl Default for DaemonSettings {
             token_env: None,
             max_body_bytes: 64 * 1024,
             scheduler: true,
+            tls_cert: None,
+            tls_key: None,
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 256,
+            tokens: Vec::new(),
         }
     }
 }
@@ -332,6 +375,8 @@ pub struct Config {
     pub estimates: crate::schedule::EstimateSettings,
     /// `fwfleet serve`: API address, token source, limits (`[daemon]`).
     pub daemon: DaemonSettings,
+    /// Where `fwfleet trust --pins-file` keeps host pins (`tls_pins_file`).
+    pub tls_pins_file: Option<PathBuf>,
     /// Warnings found while loading (printed by the CLI).
     pub warnings: Vec<String>,
 }

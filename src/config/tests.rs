@@ -491,3 +491,106 @@ fn every_problem_is_reported_at_once_with_line_and_key() {
     let one = parse("concurrency = 0\n").unwrap_err();
     assert_eq!(one.key.as_deref(), Some("concurrency"));
 }
+
+#[test]
+fn named_api_tokens_with_roles_load_and_bad_ones_name_the_key() {
+    let base = format!("{ONE}[daemon]\ntoken_env = \"FWFLEET_ADMIN\"\n");
+    let c = parse(&format!(
+        "{base}[[daemon.tokens]]\nname = \"grafana\"\nrole = \"viewer\"\ntoken_file = \"grafana.token\"\n\
+         [[daemon.tokens]]\nname = \"oncall\"\nrole = \"operator\"\ntoken_env = \"ONCALL\"\n"
+    ))
+    .unwrap();
+    assert_eq!(c.daemon.tokens.len(), 2);
+    assert_eq!(c.daemon.tokens[0].role, crate::vocab::ApiRole::Viewer);
+    assert_eq!(
+        c.daemon.tokens[0].from,
+        TokenFrom::File(PathBuf::from("/etc/fwfleet/grafana.token"))
+    );
+    assert_eq!(c.daemon.tokens[1].from, TokenFrom::Env("ONCALL".into()));
+    let t = |body: &str| format!("{base}[[daemon.tokens]]\n{body}");
+    check_err(
+        &t("name = \"a\"\nrole = \"root\"\ntoken_env = \"X\"\n"),
+        "daemon.tokens[0].role",
+        &["root", "viewer, operator, admin"],
+    );
+    check_err(
+        &t("name = \"default\"\nrole = \"viewer\"\ntoken_env = \"X\"\n"),
+        "daemon.tokens[0].name",
+        &["token_file / token_env"],
+    );
+    check_err(
+        &t("name = \"a b\"\nrole = \"viewer\"\ntoken_env = \"X\"\n"),
+        "daemon.tokens[0].name",
+        &["hint"],
+    );
+    check_err(
+        &t("name = \"a\"\nrole = \"viewer\"\n"),
+        "daemon.tokens[0].token_file",
+        &["no value"],
+    );
+    check_err(
+        &t("name = \"a\"\nrole = \"viewer\"\ntoken_env = \"X\"\ntoken_file = \"f\"\n"),
+        "daemon.tokens[0].token_env",
+        &["one source"],
+    );
+    check_err(
+        &format!(
+            "{}\n[[daemon.tokens]]\nname = \"a\"\nrole = \"viewer\"\ntoken_env = \"X\"\n",
+            t("name = \"a\"\nrole = \"viewer\"\ntoken_env = \"Y\"\n")
+        ),
+        "daemon.tokens[1].name",
+        &["twice"],
+    );
+    // A token variable never reaches a hook.
+    check_err(
+        &format!(
+            "{}[rollout]\nenv_passthrough = [\"ONCALL\"]\n",
+            t("name = \"oncall\"\nrole = \"operator\"\ntoken_env = \"ONCALL\"\n")
+        ),
+        "env_passthrough",
+        &["ONCALL"],
+    );
+}
+
+#[test]
+fn api_tls_and_timeouts_are_checked() {
+    let d = |body: &str| format!("{ONE}[daemon]\n{body}");
+    let c = parse(&d(
+        "tls_cert = \"api.pem\"\ntls_key = \"api.key\"\nheader_timeout_secs = 2.5\n",
+    ))
+    .unwrap();
+    assert_eq!(
+        c.daemon.tls_cert,
+        Some(PathBuf::from("/etc/fwfleet/api.pem"))
+    );
+    assert_eq!(
+        c.daemon.header_timeout,
+        std::time::Duration::from_millis(2500)
+    );
+    assert_eq!(c.daemon.idle_timeout, std::time::Duration::from_secs(60));
+    check_err(&d("tls_cert = \"api.pem\"\n"), "daemon.tls_cert", &["both"]);
+    check_err(
+        &d("header_timeout_secs = 0\n"),
+        "daemon.header_timeout_secs",
+        &["3600"],
+    );
+    check_err(
+        &d("max_connections = 0\n"),
+        "daemon.max_connections",
+        &["65536"],
+    );
+}
+
+#[test]
+fn bmc_verification_of_the_image_server_needs_its_tls() {
+    let c = parse(&format!(
+        "{ONE}[image_server]\ntls_cert = \"i.pem\"\ntls_key = \"i.key\"\nbmc_verify_certificate = true\n"
+    ))
+    .unwrap();
+    assert!(c.image_server.bmc_verify_certificate);
+    check_err(
+        &format!("{ONE}[image_server]\nbmc_verify_certificate = true\n"),
+        "image_server.bmc_verify_certificate",
+        &["tls_cert"],
+    );
+}

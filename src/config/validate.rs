@@ -338,18 +338,38 @@ impl Check<'_> {
     /// The API token's source: never handed to hooks, scrubbed from their
     /// output, and a token file others may write is refused.
     fn token(&mut self, daemon: &DaemonSettings) -> Result<(), ConfigError> {
+        let mut sources: Vec<(String, TokenFrom)> = Vec::new();
         if let Some(var) = &daemon.token_env {
-            self.secret_vars
-                .push((var.clone(), "daemon.token_env".into()));
+            sources.push(("daemon.token_env".into(), TokenFrom::Env(var.clone())));
+        }
+        if let Some(file) = &daemon.token_file {
+            sources.push(("daemon.token_file".into(), TokenFrom::File(file.clone())));
+        }
+        for (i, t) in daemon.tokens.iter().enumerate() {
+            let key = match &t.from {
+                TokenFrom::Env(_) => format!("daemon.tokens[{i}].token_env"),
+                TokenFrom::File(_) => format!("daemon.tokens[{i}].token_file"),
+            };
+            sources.push((key, t.from.clone()));
+        }
+        for (key, from) in sources {
+            self.token_source(key, &from)?;
+        }
+        Ok(())
+    }
+
+    fn token_source(&mut self, key: String, from: &TokenFrom) -> Result<(), ConfigError> {
+        if let TokenFrom::Env(var) = from {
+            self.secret_vars.push((var.clone(), key.clone()));
             if let Ok(t) = std::env::var(var) {
                 self.redact.add(&Secret::new(t.trim()));
             }
         }
-        if let Some(file) = &daemon.token_file {
+        if let TokenFrom::File(file) = from {
             match exposure(file) {
                 Some(Exposure::WorldWritable(mode)) => {
                     return Err(self.err(
-                        Some("daemon.token_file".into()),
+                        Some(key),
                         format!("{} is writable by every user (mode {mode:o}): anyone could set the API token\n  hint: chmod 600 {}", file.display(), file.display()),
                     ))
                 }
@@ -420,6 +440,13 @@ pub(super) fn config(path: &Path, raw: RawConfig) -> Result<(Config, Facts), Vec
     cx.warn_plain_http();
     let base = cx.base.clone();
     let rel = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
+    let tls_pins_file = raw.tls_pins_file.clone().map(rel);
+    if let Some(file) = &tls_pins_file {
+        keep(
+            super::access::apply_pins(file, &mut hosts, &err, &mut cx.warnings),
+            &mut problems,
+        );
+    }
     let daemon = match keep(daemon_of(&raw.daemon, &err, &rel), &mut problems) {
         Some(d) => {
             keep(cx.token(&d), &mut problems);
@@ -470,6 +497,7 @@ pub(super) fn config(path: &Path, raw: RawConfig) -> Result<(Config, Facts), Vec
             schedule,
             estimates,
             daemon,
+            tls_pins_file,
             warnings: cx.warnings,
         },
         cx.facts,
@@ -618,11 +646,18 @@ fn image_server_of(
             "tls_cert and tls_key go together; set both or neither".into(),
         ));
     }
+    if r.bmc_verify_certificate == Some(true) && r.tls_cert.is_none() {
+        return Err(err(
+            Some("image_server.bmc_verify_certificate".into()),
+            "needs image_server.tls_cert and tls_key: a BMC can only verify an image server that serves HTTPS".into(),
+        ));
+    }
     Ok(ImageServerSettings {
         bind,
         advertise_url: r.advertise_url.clone(),
         tls_cert: r.tls_cert.clone().map(rel),
         tls_key: r.tls_key.clone().map(rel),
+        bmc_verify_certificate: r.bmc_verify_certificate.unwrap_or(false),
     })
 }
 
@@ -671,11 +706,23 @@ fn daemon_of(
             ))
         }
     };
+    let a = super::access::daemon_access(
+        r,
+        (d.header_timeout, d.idle_timeout, d.max_connections),
+        err,
+        rel,
+    )?;
     Ok(DaemonSettings {
         bind,
         token_file: r.token_file.clone().map(rel),
         token_env: r.token_env.clone(),
         max_body_bytes,
         scheduler: r.scheduler.unwrap_or(d.scheduler),
+        tls_cert: a.tls_cert,
+        tls_key: a.tls_key,
+        header_timeout: a.header_timeout,
+        idle_timeout: a.idle_timeout,
+        max_connections: a.max_connections,
+        tokens: a.tokens,
     })
 }

@@ -2,22 +2,26 @@
 //! handlers. Every answer is JSON except `/metrics`; every error is
 //! `{"error": {"code", "message"}}` ([`ApiError`]), unknown routes, wrong
 //! methods, bad bodies and oversized bodies included. Everything but
-//! `/healthz` needs the bearer token (`auth::require`).
+//! `/healthz` needs a bearer token whose role the route allows
+//! (`auth::require`); every mutating call is recorded in the audit trail
+//! before it acts (`crate::audit`).
 
 use super::auth;
 use super::error::ApiError;
 use super::runs::{CancelError, StartError, Trigger};
 use super::views::{Compliance, HostView};
 use super::Daemon;
+use crate::audit::{self, Call, Caller};
 use crate::config::ResetPolicy;
 use crate::repository::Repository;
 use crate::store::Run;
 use crate::updater::apply::ApplyOptions;
+use crate::vocab::ApiRole;
 use crate::vocab::Role;
 use crate::vocab::StepOutcome;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Extension, Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -29,7 +33,7 @@ use std::sync::Arc;
 
 /// Every route the router serves, as (method, path in OpenAPI spelling).
 /// docs/openapi.yaml must describe each; a test holds both to it.
-pub const ROUTES: [(&str, &str); 9] = [
+pub const ROUTES: [(&str, &str); 10] = [
     ("GET", "/healthz"),
     ("GET", "/metrics"),
     ("GET", "/api/v1/hosts"),
@@ -39,7 +43,21 @@ pub const ROUTES: [(&str, &str); 9] = [
     ("GET", "/api/v1/runs/{id}"),
     ("POST", "/api/v1/runs/{id}/cancel"),
     ("GET", "/api/v1/schedule"),
+    ("GET", AUDIT_ROUTE),
 ];
+
+/// The audit trail (admin only).
+pub const AUDIT_ROUTE: &str = "/api/v1/audit";
+
+/// The audit trail's name for a mutating route (`None` for reads).
+pub fn action_of(method: &axum::http::Method, route: &str) -> Option<&'static str> {
+    match (method.as_str(), route) {
+        ("POST", "/api/v1/runs") => Some("runs.start"),
+        ("POST", "/api/v1/runs/{id}/cancel") => Some("runs.cancel"),
+        ("GET" | "HEAD", _) => None,
+        _ => Some("api.other"),
+    }
+}
 
 /// The service's router; tests drive it through a real listener.
 pub fn router(d: Arc<Daemon>) -> Router {
@@ -52,6 +70,7 @@ pub fn router(d: Arc<Daemon>) -> Router {
         .route(ROUTES[6].1, get(run))
         .route(ROUTES[7].1, post(cancel_run))
         .route(ROUTES[8].1, get(schedule))
+        .route(ROUTES[9].1, get(audit_trail))
         .route_layer(middleware::from_fn_with_state(d.clone(), auth::require));
     Router::new()
         .route(ROUTES[0].1, get(healthz))
@@ -426,21 +445,85 @@ fn body_error(e: BytesRejection) -> ApiError {
     }
 }
 
+/// The body as the audit trail keeps it: bounded, control characters out
+/// (the API takes no secret in a body).
+fn body_detail(body: &[u8]) -> String {
+    String::from_utf8_lossy(body)
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(1000)
+        .collect()
+}
+
+/// What a run request needs beyond `operator`: downgrades and forced resets
+/// are the admin's.
+fn run_role(opts: &ApplyOptions) -> (ApiRole, &'static str) {
+    if opts.allow_downgrade {
+        (ApiRole::Admin, "allow_downgrade")
+    } else if opts.reset_policy == Some(ResetPolicy::Force) {
+        (ApiRole::Admin, "reset_policy force")
+    } else {
+        (ApiRole::Operator, "a run")
+    }
+}
+
 async fn start_run(
     State(d): State<Arc<Daemon>>,
+    Extension(caller): Extension<Caller>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let body = body.map_err(body_error)?;
-    let opts = RunRequest::parse(&body, &d)?;
-    let id = d.start_run(opts, Trigger::Api).await.map_err(|e| match e {
-        StartError::Busy(_) => ApiError::conflict("run-active", e.to_string()),
-        StartError::ShuttingDown => ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "shutting-down",
-            e.to_string(),
-        ),
-        StartError::Failed(e) => e.into(),
-    })?;
+    let text = match &body {
+        Ok(b) => body_detail(b),
+        Err(e) => format!("unreadable body: {}", e.body_text()),
+    };
+    let pending = audit::begin(
+        &d.store,
+        &caller,
+        Call {
+            action: "runs.start",
+            target: None,
+            detail: Some(&text),
+        },
+    )
+    .await?;
+    let opts = match body
+        .map_err(body_error)
+        .and_then(|b| RunRequest::parse(&b, &d))
+    {
+        Ok(o) => o,
+        Err(e) => {
+            pending.failed(e.message.clone()).await;
+            return Err(e);
+        }
+    };
+    let (needed, what) = run_role(&opts);
+    if !auth::need(&caller, needed) {
+        pending.denied(format!("{what} needs role {needed}")).await;
+        let role = caller.role.unwrap_or(ApiRole::Viewer);
+        return Ok(auth::forbidden(
+            caller.who.trim_start_matches("token:"),
+            role,
+            needed,
+            &format!("POST /api/v1/runs with {what}"),
+        ));
+    }
+    let id = match d.start_run(opts, Trigger::Api).await {
+        Ok(id) => id,
+        Err(e) => {
+            let e = match e {
+                StartError::Busy(_) => ApiError::conflict("run-active", e.to_string()),
+                StartError::ShuttingDown => ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "shutting-down",
+                    e.to_string(),
+                ),
+                StartError::Failed(e) => e.into(),
+            };
+            pending.failed(e.message.clone()).await;
+            return Err(e);
+        }
+    };
+    pending.ok(Some(format!("run {id}"))).await;
     let location = format!("/api/v1/runs/{id}");
     Ok((
         StatusCode::ACCEPTED,
@@ -452,16 +535,42 @@ async fn start_run(
 
 async fn cancel_run(
     State(d): State<Arc<Daemon>>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let id = run_id(&id)?;
-    d.cancel_run(id, "POST /api/v1/runs/{id}/cancel")
-        .await
-        .map_err(|e| match e {
-            CancelError::NotFound(_) => ApiError::not_found(e.to_string()),
-            CancelError::NotActive { .. } => ApiError::conflict("run-not-active", e.to_string()),
-            CancelError::Failed(e) => e.into(),
-        })?;
+    let target = format!("run {}", body_detail(id.as_bytes()));
+    let pending = audit::begin(
+        &d.store,
+        &caller,
+        Call {
+            action: "runs.cancel",
+            target: Some(&target),
+            detail: None,
+        },
+    )
+    .await?;
+    let result = match run_id(&id) {
+        Ok(id) => d
+            .cancel_run(id, "POST /api/v1/runs/{id}/cancel")
+            .await
+            .map(|()| id)
+            .map_err(|e| match e {
+                CancelError::NotFound(_) => ApiError::not_found(e.to_string()),
+                CancelError::NotActive { .. } => {
+                    ApiError::conflict("run-not-active", e.to_string())
+                }
+                CancelError::Failed(e) => e.into(),
+            }),
+        Err(e) => Err(e),
+    };
+    let id = match result {
+        Ok(id) => id,
+        Err(e) => {
+            pending.failed(e.message.clone()).await;
+            return Err(e);
+        }
+    };
+    pending.ok(None).await;
     Ok((
         StatusCode::ACCEPTED,
         Json(
@@ -469,4 +578,30 @@ async fn cancel_run(
         ),
     )
         .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditQuery {
+    limit: Option<usize>,
+    before: Option<i64>,
+}
+
+/// The largest `limit` of `GET /api/v1/audit`.
+const MAX_AUDIT_LISTED: usize = 10_000;
+
+/// `GET /api/v1/audit`: newest first; page with `before` (the last id seen).
+async fn audit_trail(
+    State(d): State<Arc<Daemon>>,
+    query: Result<Query<AuditQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::bad_request(format!("query: {}", e.body_text())))?;
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=MAX_AUDIT_LISTED).contains(&limit) {
+        return Err(ApiError::bad_request(format!(
+            "limit {limit} is not between 1 and {MAX_AUDIT_LISTED}"
+        )));
+    }
+    let entries = d.store.audit(limit, q.before).await?;
+    Ok(Json(json!({ "entries": entries })))
 }

@@ -25,6 +25,8 @@ pub enum DaemonError {
     },
     #[error(transparent)]
     Lock(#[from] crate::updater::lock::LockError),
+    #[error("daemon.tls_cert / tls_key: {0}\n  hint: both are PEM files: the certificate chain (server first) and its private key")]
+    Tls(#[from] crate::tlsfiles::TlsFilesError),
     #[error("the HTTP server failed: {0}")]
     Serve(#[source] std::io::Error),
     /// A blocking task (store, planner) panicked; what it did is unknown.
@@ -36,16 +38,19 @@ pub enum DaemonError {
 /// contain the token.
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
-    #[error("no API token is configured: set daemon.token_file or daemon.token_env\n  hint: e.g. `openssl rand -hex 32 > api.token; chmod 600 api.token` and token_file = \"api.token\" under [daemon]")]
+    #[error("no API token is configured: set daemon.token_file or daemon.token_env (the admin token), or add [[daemon.tokens]]\n  hint: e.g. `openssl rand -hex 32 > api.token; chmod 600 api.token` and token_file = \"api.token\" under [daemon]")]
     Missing,
-    #[error("daemon.token_file: cannot read {}: {source}", path.display())]
+    #[error("{key}: cannot read {}: {source}", path.display())]
     File {
+        key: String,
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("daemon.token_env: the environment variable {var} is not set (or not UTF-8)")]
-    Env { var: String },
+    #[error("{key}: the environment variable {var} is not set (or not UTF-8)")]
+    Env { key: String, var: String },
+    #[error("{second} holds the same token as {first}: the audit trail could not tell them apart\n  hint: give every token its own value (`openssl rand -hex 32`)")]
+    Shared { first: String, second: String },
     #[error("{origin}: the token is {len} character(s); use at least {min}\n  hint: `openssl rand -hex 32` writes a good one")]
     TooShort {
         origin: String,

@@ -5,7 +5,8 @@
 //! - `mod.rs` (this file): [`Daemon`] (what the API and the scheduler share)
 //!   and [`serve`]: the startup order (store, update lock, resume of steps a
 //!   crash left in flight, then API and scheduler) and the shutdown.
-//! - [`auth`]: the API's bearer token, kept as a digest; the middleware.
+//! - [`auth`]: the API's bearer tokens with their roles, kept as digests;
+//!   the middleware that checks them and names the caller for the audit.
 //! - [`error`]: [`DaemonError`] and the API's JSON errors ([`ApiError`]).
 //! - [`runs`]: one rollout at a time; a run from a request or a window:
 //!   scan and plan, fit into the window, roll out, scan again.
@@ -15,6 +16,8 @@
 //! - [`views`]: every host with its latest scan and plan, cached per scan.
 //! - [`metrics`]: counters fed by the rollout's progress; the Prometheus text.
 //! - [`api`]: the axum router.
+//! - [`listen`]: the accept loop: plain HTTP or TLS, header-read and idle
+//!   timeouts, a connection cap, the peer's address for the audit trail.
 //!
 //! The scan → plan → rollout flow is `crate::updater::apply`'s, shared with
 //! the `apply` command; this module adds when (windows), who may ask (the
@@ -24,6 +27,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod history;
+pub mod listen;
 pub mod metrics;
 pub mod preview;
 pub mod runs;
@@ -50,7 +54,7 @@ use tokio_util::task::TaskTracker;
 pub struct Daemon {
     pub cfg: Arc<Config>,
     pub store: Store,
-    token: auth::Token,
+    keys: auth::Keyring,
     runs: runs::Runs,
     pub metrics: Arc<metrics::Metrics>,
     views: views::Views,
@@ -80,7 +84,7 @@ impl Daemon {
     /// Everything that must happen before the API answers or a window fires.
     async fn start(
         cfg: Config,
-        token: auth::Token,
+        keys: auth::Keyring,
         shutdown: CancellationToken,
     ) -> Result<Arc<Daemon>, DaemonError> {
         // 1. The store: the journal is the service's memory.
@@ -100,7 +104,7 @@ impl Daemon {
         Ok(Arc::new(Daemon {
             cfg: Arc::new(cfg),
             store,
-            token,
+            keys,
             runs: runs::Runs::default(),
             metrics: Arc::new(metrics::Metrics::default()),
             views: views::Views::default(),
@@ -117,13 +121,35 @@ impl Daemon {
 /// the run drains, so an operator can watch it end.
 pub async fn serve<F>(
     cfg: Config,
-    token: auth::Token,
+    keys: impl Into<auth::Keyring>,
     listener: TcpListener,
     shutdown: F,
 ) -> Result<(), DaemonError>
 where
     F: Future<Output = ()> + Send + 'static,
 {
+    // The TLS files are checked before anything else happens.
+    let tls = match (&cfg.daemon.tls_cert, &cfg.daemon.tls_key) {
+        (Some(cert), Some(key)) => Some(crate::tlsfiles::server_config(
+            cert,
+            key,
+            &[b"h2", b"http/1.1"],
+        )?),
+        _ => None,
+    };
+    if let Ok(addr) = listener.local_addr() {
+        if tls.is_none() && !addr.ip().is_loopback() {
+            tracing::warn!(
+                %addr,
+                "the API listens beyond this machine over plain HTTP: tokens and requests cross the network readable by anyone on the path; set daemon.tls_cert and daemon.tls_key (docs/SECURITY.md#the-api)"
+            );
+        }
+    }
+    let limits = listen::Limits {
+        header_timeout: cfg.daemon.header_timeout,
+        idle_timeout: cfg.daemon.idle_timeout,
+        max_connections: cfg.daemon.max_connections,
+    };
     let stop = CancellationToken::new();
     let signal = {
         let stop = stop.clone();
@@ -132,7 +158,7 @@ where
             stop.cancel();
         })
     };
-    let d = match Daemon::start(cfg, token, stop).await {
+    let d = match Daemon::start(cfg, keys.into(), stop).await {
         Ok(d) => d,
         Err(e) => {
             signal.abort();
@@ -161,10 +187,7 @@ where
             d.tasks.wait().await;
         }
     };
-    let served = axum::serve(listener, api::router(d.clone()))
-        .with_graceful_shutdown(drained)
-        .await
-        .map_err(DaemonError::Serve);
+    listen::serve(listener, api::router(d.clone()), tls, limits, drained).await;
     signal.abort();
     // If the server failed on its own, stop what runs and wait for it too.
     d.shutdown.cancel();
@@ -172,7 +195,7 @@ where
     d.tasks.wait().await;
     // Every run has drained: no step can start any more.
     d.lock.release();
-    served
+    Ok(())
 }
 
 /// A window shorter than the estimate of a host's first planned step runs

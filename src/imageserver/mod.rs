@@ -92,6 +92,9 @@ pub struct ImageServerConfig {
     pub audit_capacity: usize,
     /// How long downloads in flight may continue after shutdown. Default 5 s.
     pub shutdown_grace: Duration,
+    /// With `tls`: BMCs that can verify this server's certificate are asked
+    /// to (`ImageServer::certificate_for_bmcs`). Default off.
+    pub bmc_verify: bool,
 }
 
 impl Default for ImageServerConfig {
@@ -103,6 +106,7 @@ impl Default for ImageServerConfig {
             credentials: None,
             audit_capacity: 10_000,
             shutdown_grace: Duration::from_secs(5),
+            bmc_verify: false,
         }
     }
 }
@@ -129,20 +133,8 @@ pub enum ImageServerError {
     NoAdvertiseUrl { addr: SocketAddr },
     #[error("image server advertise_url {url:?} is not an http:// or https:// URL")]
     BadAdvertiseUrl { url: String },
-    #[error("image server cannot read TLS {what} {}: {source}", path.display())]
-    TlsFile {
-        what: &'static str,
-        path: PathBuf,
-        #[source]
-        source: rustls::pki_types::pem::Error,
-    },
-    #[error("image server TLS certificate {} and key {} do not make a server config: {source}", cert.display(), key.display())]
-    TlsConfig {
-        cert: PathBuf,
-        key: PathBuf,
-        #[source]
-        source: rustls::Error,
-    },
+    #[error("image server {0}")]
+    Tls(#[from] crate::tlsfiles::TlsFilesError),
     #[error("image server cannot draw a random token: the system random source failed")]
     Random,
 }
@@ -171,6 +163,8 @@ pub struct ImageServer {
     base_url: String,
     stop: CancellationToken,
     task: Option<tokio::task::JoinHandle<()>>,
+    /// The certificate chain (PEM) BMCs are to verify this server against.
+    bmc_pem: Option<String>,
 }
 
 impl ImageServer {
@@ -183,6 +177,16 @@ impl ImageServer {
         let tls = match &cfg.tls {
             Some(files) => Some(tls_config(files)?),
             None => None,
+        };
+        let bmc_pem = match (&cfg.tls, cfg.bmc_verify) {
+            (Some(files), true) => Some(std::fs::read_to_string(&files.cert).map_err(|e| {
+                ImageServerError::Tls(crate::tlsfiles::TlsFilesError::File {
+                    what: "certificate",
+                    path: files.cert.clone(),
+                    source: rustls::pki_types::pem::Error::Io(e),
+                })
+            })?),
+            _ => None,
         };
         let bind_err = |source| ImageServerError::Bind {
             addr: cfg.bind,
@@ -254,7 +258,14 @@ impl ImageServer {
             base_url,
             stop,
             task: Some(task),
+            bmc_pem,
         })
+    }
+
+    /// The certificate chain (PEM) BMCs should verify this server against,
+    /// when the operator asked for it (`image_server.bmc_verify_certificate`).
+    pub fn certificate_for_bmcs(&self) -> Option<&str> {
+        self.bmc_pem.as_deref()
     }
 
     /// The bound socket address (the real port when `bind` had port 0).
@@ -409,38 +420,12 @@ fn base64(input: &[u8]) -> String {
     out
 }
 
-/// A rustls server config from PEM files, with the ring provider (the one
-/// the workspace builds; no process-wide default is installed).
+/// A rustls server config from the PEM files. HTTP/1.1 only: BMC download
+/// clients are HTTP/1.1, and one protocol is one less thing to go wrong.
 fn tls_config(files: &TlsFiles) -> Result<Arc<rustls::ServerConfig>, ImageServerError> {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let certs = CertificateDer::pem_file_iter(&files.cert)
-        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
-        .map_err(|source| ImageServerError::TlsFile {
-            what: "certificate",
-            path: files.cert.clone(),
-            source,
-        })?;
-    let key =
-        PrivateKeyDer::from_pem_file(&files.key).map_err(|source| ImageServerError::TlsFile {
-            what: "key",
-            path: files.key.clone(),
-            source,
-        })?;
-    let config_err = |source| ImageServerError::TlsConfig {
-        cert: files.cert.clone(),
-        key: files.key.clone(),
-        source,
-    };
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(config_err)?
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .map_err(config_err)?;
-    // HTTP/1.1 only: BMC download clients are HTTP/1.1, and one protocol is
-    // one less thing to go wrong.
-    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(Arc::new(cfg))
+    Ok(crate::tlsfiles::server_config(
+        &files.cert,
+        &files.key,
+        &[b"http/1.1"],
+    )?)
 }

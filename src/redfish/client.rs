@@ -289,6 +289,17 @@ impl BmcClient {
                 got,
             };
         }
+        if let Some(tls::Untrusted {
+            reason,
+            fingerprint,
+        }) = tls::untrusted(&e)
+        {
+            return RedfishError::Untrusted {
+                host: self.host.clone(),
+                reason,
+                fingerprint,
+            };
+        }
         if e.is_timeout() {
             return RedfishError::Timeout {
                 host: self.host.clone(),

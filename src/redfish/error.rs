@@ -18,6 +18,14 @@ pub enum RedfishError {
         expected: String,
         got: String,
     },
+    /// WebPKI verification refused the certificate (a self-signed BMC: an
+    /// unknown issuer); the fingerprint lets the operator compare and pin it.
+    #[error("{host}: the BMC's certificate is not trusted ({reason}); its SHA-256 fingerprint is {fingerprint}\n  hint: if that is the BMC's own certificate (compare it on the BMC's console), pin it with `fwfleet trust --config FILE --hosts {host}`, or name the CA that signed it in ca_file")]
+    Untrusted {
+        host: String,
+        reason: String,
+        fingerprint: String,
+    },
     #[error("{host}: TLS: {detail}")]
     Tls { host: String, detail: String },
     #[error("{host}: no answer from {uri} within {secs}s\n  hint: the BMC may be overloaded; raise request_timeout_secs or lower concurrency")]

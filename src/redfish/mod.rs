@@ -8,6 +8,8 @@
 //!
 //! - [`tls`]: per-host TLS policy: system roots, a CA file, SHA-256 pinning, or
 //!   (explicitly) none.
+//! - [`probe`]: the certificate a BMC presents (fingerprint, names,
+//!   dates) and whether the host's setting accepts it, for `fwfleet trust`.
 //! - [`client`]: one BMC's client: auth (session, Basic fallback), timeouts,
 //!   retries, size cap, ≤ N requests in flight, logout on drop.
 //! - [`origin`]: every URI a BMC names is bound to the host's configured
@@ -21,6 +23,8 @@
 //! - [`messages`]: what a Task's messages say: why it failed, whether
 //!   anything was written, which reset activates a staged image.
 //! - [`push`]: multipart and raw image pushes streamed from disk, per vendor dialect.
+//! - [`remote_certs`]: have the BMC verify the image server's certificate
+//!   (`VerifyRemoteServerCertificate`, `RemoteServerCertificates`), and undo it.
 //! - [`quirks`]: platform classification and named vendor quirks.
 //! - [`task`]: following 202s through task monitors and Task resources, leniently.
 //! - [`update_service`]: what the UpdateService offers (SimpleUpdate, push
@@ -34,8 +38,10 @@ pub mod error;
 pub mod inventory;
 pub mod messages;
 pub mod origin;
+pub mod probe;
 pub mod push;
 pub mod quirks;
+pub mod remote_certs;
 pub mod task;
 #[cfg(test)]
 mod tests;

@@ -42,6 +42,8 @@ impl Field {
 
     /// The 202's `Location` (task monitor) and any `Location` of a success reply.
     pub const LOCATION: Field = Field::named("Location");
+    /// `UpdateService.RemoteServerCertificates`.
+    pub const REMOTE_CERTIFICATES: Field = Field::named("UpdateService.RemoteServerCertificates");
     /// The `Location` of a new session (the logout URI).
     pub const SESSION_LOCATION: Field = Field::named("session Location");
     /// A session's `@odata.id` when the BMC sent no `Location`.

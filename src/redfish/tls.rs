@@ -118,6 +118,21 @@ pub enum TlsError {
     },
     #[error("building the TLS configuration: {0}")]
     Config(#[from] rustls::Error),
+    #[error("building the certificate verifier: {0}")]
+    Verifier(#[from] rustls::client::VerifierBuilderError),
+}
+
+/// The server's certificate failed WebPKI verification (an unknown issuer:
+/// a self-signed BMC; a wrong name; expired). Carries the certificate's
+/// fingerprint so that the operator can compare it and pin it
+/// (`fwfleet trust`) without a second tool.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("certificate not trusted ({reason}); SHA-256 fingerprint {fingerprint}")]
+pub struct Untrusted {
+    /// rustls's word for why: `UnknownIssuer`, `NotValidForName`, `Expired`, …
+    pub reason: String,
+    /// `AB:CD:…`.
+    pub fingerprint: String,
 }
 
 /// The server presented a certificate other than the pinned one.
@@ -201,14 +216,14 @@ pub fn parse_fingerprint(s: &str) -> Result<[u8; 32], TlsError> {
 pub fn client_builder(policy: &TlsPolicy) -> Result<reqwest::ClientBuilder, TlsError> {
     let builder = reqwest::Client::builder();
     Ok(match policy {
-        TlsPolicy::Verify { ca_file: None } => builder.tls_built_in_root_certs(true),
+        // WebPKI verification, through a verifier that names the
+        // fingerprint of a certificate it refuses (see [`Untrusted`]).
+        TlsPolicy::Verify { ca_file: None } => builder.use_preconfigured_tls(verified_config(
+            webpki_roots::TLS_SERVER_ROOTS.iter().cloned().collect(),
+        )?),
         TlsPolicy::Verify {
             ca_file: Some(path),
-        } => load_ca_file(path)?
-            .into_iter()
-            .fold(builder.tls_built_in_root_certs(false), |b, cert| {
-                b.add_root_certificate(cert)
-            }),
+        } => builder.use_preconfigured_tls(verified_config(load_ca_file(path)?)?),
         TlsPolicy::Pin { sha256 } => {
             // reqwest takes `impl Any` and downcasts it to its own rustls's
             // ClientConfig; a config from another rustls major version is not
@@ -221,9 +236,11 @@ pub fn client_builder(policy: &TlsPolicy) -> Result<reqwest::ClientBuilder, TlsE
     })
 }
 
-/// Every certificate in a PEM file, each checked as rustls will check it
-/// when the client is built.
-fn load_ca_file(path: &Path) -> Result<Vec<reqwest::Certificate>, TlsError> {
+/// Every certificate in a PEM file as trust anchors, each checked.
+///
+/// A CA file is read and checked here, so a bad path fails at start-up with
+/// the path in the message rather than as an anonymous "builder error".
+fn load_ca_file(path: &Path) -> Result<rustls::RootCertStore, TlsError> {
     let bytes = std::fs::read(path).map_err(|source| TlsError::CaFileRead {
         path: path.to_path_buf(),
         source,
@@ -239,19 +256,89 @@ fn load_ca_file(path: &Path) -> Result<Vec<reqwest::Certificate>, TlsError> {
             path: path.to_path_buf(),
         });
     }
-    let mut scratch = rustls::RootCertStore::empty();
-    ders.into_iter()
-        .enumerate()
-        .map(|(i, der)| {
-            let bad = |source: Box<dyn std::error::Error + Send + Sync>| TlsError::CaFileCert {
-                path: path.to_path_buf(),
-                number: i + 1,
-                source,
-            };
-            scratch.add(der.clone()).map_err(|e| bad(Box::new(e)))?;
-            reqwest::Certificate::from_der(&der).map_err(|e| bad(Box::new(e)))
-        })
-        .collect()
+    let mut roots = rustls::RootCertStore::empty();
+    for (i, der) in ders.into_iter().enumerate() {
+        roots.add(der).map_err(|e| TlsError::CaFileCert {
+            path: path.to_path_buf(),
+            number: i + 1,
+            source: Box::new(e),
+        })?;
+    }
+    Ok(roots)
+}
+
+/// A rustls client configuration verifying against `roots` (WebPKI: chain,
+/// name, dates), which names the fingerprint of a certificate it refuses.
+fn verified_config(roots: rustls::RootCertStore) -> Result<rustls::ClientConfig, TlsError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let inner = rustls::client::WebPkiServerVerifier::builder_with_provider(
+        Arc::new(roots),
+        provider.clone(),
+    )
+    .build()?;
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(Telling { inner }))
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// WebPKI verification that, when it refuses a certificate, says which one.
+#[derive(Debug)]
+struct Telling {
+    inner: Arc<rustls::client::WebPkiServerVerifier>,
+}
+
+impl ServerCertVerifier for Telling {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        self.inner
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+            .map_err(|e| match e {
+                rustls::Error::InvalidCertificate(why)
+                    if !matches!(why, CertificateError::Other(_)) =>
+                {
+                    let untrusted = Untrusted {
+                        reason: format!("{why:?}"),
+                        fingerprint: fingerprint_hex(end_entity.as_ref()),
+                    };
+                    rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(
+                        Arc::new(untrusted),
+                    )))
+                }
+                other => other,
+            })
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
 }
 
 /// A rustls client configuration that trusts exactly one certificate.
@@ -338,16 +425,29 @@ impl ServerCertVerifier for PinVerifier {
 /// `io::Error::source()` skips the error it wraps, so each `io::Error` is
 /// also opened with `get_ref()`.
 pub fn pin_mismatch(err: &(dyn std::error::Error + 'static)) -> Option<PinMismatch> {
+    in_chain::<PinMismatch>(err)
+}
+
+/// The refused certificate behind a failed request, if that is why it
+/// failed (the chain is walked as for [`pin_mismatch`]).
+pub fn untrusted(err: &(dyn std::error::Error + 'static)) -> Option<Untrusted> {
+    in_chain::<Untrusted>(err)
+}
+
+/// The first `T` in `err`'s source chain, `io::Error`s opened too.
+fn in_chain<T: std::error::Error + Clone + 'static>(
+    err: &(dyn std::error::Error + 'static),
+) -> Option<T> {
     let mut next = Some(err);
     while let Some(e) = next {
-        if let Some(found) = as_pin_mismatch(e) {
+        if let Some(found) = as_other::<T>(e) {
             return Some(found);
         }
         if let Some(inner) = e
             .downcast_ref::<std::io::Error>()
             .and_then(std::io::Error::get_ref)
         {
-            if let Some(found) = pin_mismatch(inner) {
+            if let Some(found) = in_chain::<T>(inner) {
                 return Some(found);
             }
         }
@@ -356,13 +456,16 @@ pub fn pin_mismatch(err: &(dyn std::error::Error + 'static)) -> Option<PinMismat
     None
 }
 
-fn as_pin_mismatch(e: &(dyn std::error::Error + 'static)) -> Option<PinMismatch> {
-    if let Some(m) = e.downcast_ref::<PinMismatch>() {
+/// `e` as a `T` carried in rustls's `CertificateError::Other`, or as itself.
+fn as_other<T: std::error::Error + Clone + 'static>(
+    e: &(dyn std::error::Error + 'static),
+) -> Option<T> {
+    if let Some(m) = e.downcast_ref::<T>() {
         return Some(m.clone());
     }
     match e.downcast_ref::<rustls::Error>()? {
         rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(inner))) => {
-            inner.downcast_ref::<PinMismatch>().cloned()
+            inner.downcast_ref::<T>().cloned()
         }
         _ => None,
     }

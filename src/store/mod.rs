@@ -12,6 +12,8 @@
 //!   all record through it.
 //! - `snapshots`: inventory snapshots, one per scan ([`Store::save_inventory`],
 //!   [`Store::latest_inventory`], [`Store::latest_host`], …).
+//! - `audit`: the audit trail of mutating calls ([`Store::begin_audit`],
+//!   [`Store::finish_audit`], [`Store::audit`]) with [`AuditRecord`].
 //! - [`sqlite`]: the first backend, [`SqliteStore`] (one file, WAL, group
 //!   commit, migrations by `user_version`). Its SQL is the only SQL in
 //!   fwfleet.
@@ -36,11 +38,13 @@
 //! types carry none; run options, step messages and events must be built from
 //! redacted values ([`Secret`](crate::secret::Secret) prints as `[redacted]`).
 
+mod audit;
 mod journal;
 mod snapshots;
 pub mod sqlite;
 
 pub use crate::vocab::{RunStatus, StepOutcome, StepState};
+pub use audit::{AuditRecord, NewAudit};
 pub use journal::{Event, NewStep, Run, Step, StepJournal};
 pub use snapshots::ScanSummary;
 pub use sqlite::{SqliteStore, DB_FILE};

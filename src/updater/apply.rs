@@ -291,6 +291,7 @@ pub async fn image_server(
             bind: s.bind,
             advertise_url: s.advertise_url.clone(),
             tls,
+            bmc_verify: s.bmc_verify_certificate,
             ..ImageServerConfig::default()
         },
         stop,

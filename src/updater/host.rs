@@ -6,6 +6,7 @@
 use crate::config::{HostConfig, ResetPolicy, Rollout, TlsSetting};
 use crate::imageserver::ImageServer;
 use crate::redfish::client::BmcClient;
+use crate::redfish::remote_certs;
 use crate::redfish::update_service::{self, NotReady, ResetTarget, UpdateCaps};
 use crate::store::{NewStep, StepJournal, Store, StoreError};
 use crate::updater::hooks::{self, HookEnv};
@@ -390,8 +391,33 @@ impl Runner<'_> {
         let (h, c) = (name.clone(), s.identity.clone());
         let on_progress =
             move |phase: &str, pct: Option<u8>| progress.step_progress(&h, &c, phase, pct);
+        // Image transfers over TLS: the BMC verifies the image server where
+        // it can, and is put back as it was after the step.
+        let mut image_tls = None;
+        if let (Method::SimpleUpdate, Some(pem)) = (
+            m,
+            shared
+                .images
+                .as_ref()
+                .and_then(|i| i.certificate_for_bmcs()),
+        ) {
+            match self.verify_image_server(s, pem).await? {
+                Ok(p) => image_tls = p,
+                Err(why) => {
+                    if let (Some(token), Some(images)) = (published, &shared.images) {
+                        images.unpublish(&token);
+                    }
+                    self.reports
+                        .push(ended_before_transfer(s, StepOutcome::Failed, why));
+                    return Ok(false);
+                }
+            }
+        }
         let mut result =
             step::execute(&self.client, &shared.store, &spec, &self.caps, &on_progress).await?;
+        if let Some(p) = image_tls {
+            self.restore_image_tls(s, &p).await?;
+        }
         if let (Some(token), Some(images)) = (published, &shared.images) {
             images.unpublish(&token);
         }
@@ -429,6 +455,68 @@ impl Runner<'_> {
         let ok = result.outcome.is_success();
         self.reports.push(report_of(s, Some(m), &result));
         Ok(ok)
+    }
+
+    /// Ask the BMC to verify the image server's certificate `pem`: its
+    /// previous settings are journaled first (event `image-tls`), so that
+    /// the way back is on record before anything changes. `Ok(None)`: the
+    /// BMC cannot (no `RemoteServerCertificates`); the download goes over
+    /// HTTPS unverified by the BMC, as the event says. `Err`: why the step
+    /// cannot go on.
+    async fn verify_image_server(
+        &self,
+        s: &PlannedStep,
+        pem: &str,
+    ) -> Result<Result<Option<remote_certs::Previous>, String>, StoreError> {
+        let who = self.who(s);
+        let previous = match remote_certs::current(&self.client, &self.caps).await {
+            Ok(Some(p)) => p,
+            Ok(None) => {
+                self.event("image-tls", &format!("{who}: the BMC cannot verify the image server's certificate (no UpdateService.RemoteServerCertificates); it downloads over HTTPS without verifying it")).await?;
+                return Ok(Ok(None));
+            }
+            Err(e) => {
+                return Ok(Err(format!(
+                    "{who}: cannot read the BMC's image-server verification settings: {e}"
+                )))
+            }
+        };
+        self.event(
+            "image-tls",
+            &format!(
+                "{who}: VerifyRemoteServerCertificate was {}; adding the image server's certificate to RemoteServerCertificates and verifying it for this step (restored afterwards)",
+                previous.verify
+            ),
+        )
+        .await?;
+        match remote_certs::verify_image_server(&self.client, &previous, pem).await {
+            Ok(now) => Ok(Ok(Some(now))),
+            Err(e) => Ok(Err(format!(
+                "{who}: cannot have the BMC verify the image server's certificate: {e}\n  hint: set image_server.bmc_verify_certificate = false to let it download unverified"
+            ))),
+        }
+    }
+
+    /// Put the BMC's image-server verification back as it was.
+    async fn restore_image_tls(
+        &self,
+        s: &PlannedStep,
+        p: &remote_certs::Previous,
+    ) -> Result<(), StoreError> {
+        let who = self.who(s);
+        let text = match remote_certs::restore(&self.client, p).await {
+            Ok(()) => format!(
+                "{who}: restored VerifyRemoteServerCertificate = {} and removed the image server's certificate{}",
+                p.verify,
+                p.added.as_deref().map(|u| format!(" ({u})")).unwrap_or_default()
+            ),
+            Err(e) => format!(
+                "{who}: could not restore the BMC's image-server verification (VerifyRemoteServerCertificate = {}, remove {}): {e}\n  hint: set them back on the BMC by hand",
+                p.verify,
+                p.added.as_deref().unwrap_or("nothing")
+            ),
+        };
+        self.event("image-tls", &text).await
     }
 
     fn hook_env(&self, event: &'static str, steps: &[&PlannedStep]) -> HookEnv {

@@ -311,11 +311,13 @@ async fn until_answers(
         match r {
             Ok(caps) => return Ok(caps),
             Err(e) if Instant::now() >= until || cancel.is_cancelled() => return Err(e),
-            // Wrong credentials or a pinned certificate that changed do not
-            // heal by waiting.
-            Err(e @ (RedfishError::Auth { .. } | RedfishError::PinMismatch { .. })) => {
-                return Err(e)
-            }
+            // Wrong credentials, a pinned certificate that changed or an
+            // untrusted one do not heal by waiting.
+            Err(
+                e @ (RedfishError::Auth { .. }
+                | RedfishError::PinMismatch { .. }
+                | RedfishError::Untrusted { .. }),
+            ) => return Err(e),
             Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
         }
     }

@@ -13,14 +13,19 @@
 //!   engine's journal. Each has one spelling, used by the store's columns,
 //!   the JSON reports and the text output alike: the table in
 //!   `journal` is the only place it is written.
+//! - `access`: [`ApiRole`] (what an API token may do), and the audit
+//!   trail's [`AuditVia`] and [`AuditOutcome`].
 //!
 //! Architecture invariant: nothing here does I/O or names another fwfleet
 //! module; the types are plain `Copy` enums with their spellings.
 
 mod component;
+#[macro_use]
 mod journal;
+mod access;
 mod method;
 
+pub use access::{ApiRole, AuditOutcome, AuditVia};
 pub use component::{Kind, Role};
 pub use journal::{RunStatus, StepOutcome, StepState, UnknownWord};
 pub use method::{ApplyTime, Method};

@@ -17,5 +17,6 @@ mod resume;
 mod schedule;
 mod security;
 mod store_compat;
+mod trust;
 mod update_step;
 mod version_cmp;

@@ -403,6 +403,9 @@ fn post(
     peer: SocketAddr,
 ) -> Result<Response, RedfishError> {
     let paths = tree::Paths::of_machine(&st.machine);
+    if path == tree::REMOTE_CERTS && st.machine.persona.remote_server_certificates() {
+        return add_remote_cert(bmc, st, body);
+    }
     if path == SESSIONS || path == "/redfish/v1/SessionService/Sessions/Members" {
         return login(bmc, st, body, peer);
     }
@@ -562,12 +565,75 @@ fn login(
     Ok(resp)
 }
 
+/// `POST RemoteServerCertificates` (Certificate: `CertificateString`,
+/// `CertificateType` `PEM`): 201 with the new member's `Location`.
+fn add_remote_cert(bmc: &Bmc, st: &mut BmcState, body: &Bytes) -> Result<Response, RedfishError> {
+    let v = parse_json(body)?;
+    let text = v
+        .get("CertificateString")
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            RedfishError::base(
+                StatusCode::BAD_REQUEST,
+                "PropertyMissing",
+                &["CertificateString"],
+            )
+        })?;
+    match v.get("CertificateType").and_then(Value::as_str) {
+        Some("PEM") | Some("PEMchain") => {}
+        Some(other) => {
+            return Err(RedfishError::base(
+                StatusCode::BAD_REQUEST,
+                "PropertyValueNotInList",
+                &[other, "CertificateType"],
+            ))
+        }
+        None => {
+            return Err(RedfishError::base(
+                StatusCode::BAD_REQUEST,
+                "PropertyMissing",
+                &["CertificateType"],
+            ))
+        }
+    }
+    let parsed = rustls_pemfile::certs(&mut text.as_bytes()).collect::<Result<Vec<_>, _>>();
+    if !matches!(&parsed, Ok(c) if !c.is_empty()) {
+        return Err(RedfishError::base(
+            StatusCode::BAD_REQUEST,
+            "PropertyValueFormatError",
+            &["(certificate)", "CertificateString"],
+        ));
+    }
+    st.remote_certs.next_id += 1;
+    let id = st.remote_certs.next_id;
+    st.remote_certs.certs.push((id, text.to_string()));
+    let uri = format!("{}/{id}", tree::REMOTE_CERTS);
+    let Resource { body, .. } = tree::resolve(bmc, st, &uri)?;
+    let mut resp = json_response(StatusCode::CREATED, &body, None);
+    if let Ok(loc) = HeaderValue::from_str(&uri) {
+        resp.headers_mut().insert(header::LOCATION, loc);
+    }
+    Ok(resp)
+}
+
 fn delete(
     bmc: &Bmc,
     st: &mut BmcState,
     path: &str,
     _who: Option<Principal>,
 ) -> Result<Response, RedfishError> {
+    if let Some(id) = path
+        .strip_prefix(tree::REMOTE_CERTS)
+        .and_then(|r| r.strip_prefix('/'))
+        .filter(|_| st.machine.persona.remote_server_certificates())
+    {
+        let before = st.remote_certs.certs.len();
+        st.remote_certs.certs.retain(|(n, _)| n.to_string() != id);
+        if st.remote_certs.certs.len() < before {
+            return Ok(StatusCode::NO_CONTENT.into_response());
+        }
+        return Err(RedfishError::not_found(path));
+    }
     if let Some(r) = updates::delete_task(st, path) {
         return r;
     }
@@ -587,6 +653,27 @@ fn delete(
 }
 
 fn patch(bmc: &Bmc, st: &mut BmcState, path: &str, body: &Bytes) -> Result<Response, RedfishError> {
+    if path == "/redfish/v1/UpdateService" && st.machine.persona.remote_server_certificates() {
+        let mut v = parse_json(body)?;
+        if let Some(verify) = v
+            .as_object_mut()
+            .and_then(|o| o.remove("VerifyRemoteServerCertificate"))
+        {
+            let Some(on) = verify.as_bool() else {
+                return Err(RedfishError::base(
+                    StatusCode::BAD_REQUEST,
+                    "PropertyValueTypeError",
+                    &[&verify.to_string(), "VerifyRemoteServerCertificate"],
+                ));
+            };
+            st.remote_certs.verify = on;
+            if bmc.config.is_field() && v.as_object().is_some_and(|o| !o.is_empty()) {
+                field_tree::patch_update_service(st, &v)?;
+            }
+            let Resource { body, allow } = tree::resolve(bmc, st, path)?;
+            return Ok(json_response(StatusCode::OK, &body, Some(allow)));
+        }
+    }
     if path == "/redfish/v1/UpdateService" && bmc.config.is_field() {
         let allow = tree::resolve(bmc, st, path)?.allow;
         if allow.contains("PATCH") {

@@ -92,6 +92,7 @@ pub const FIRMWARE: &str = "/redfish/v1/UpdateService/FirmwareInventory";
 pub const SOFTWARE: &str = "/redfish/v1/UpdateService/SoftwareInventory";
 pub const TASKS: &str = "/redfish/v1/TaskService/Tasks";
 pub const SIMPLE_UPDATE: &str = "/redfish/v1/UpdateService/Actions/UpdateService.SimpleUpdate";
+pub const REMOTE_CERTS: &str = "/redfish/v1/UpdateService/RemoteServerCertificates";
 pub const START_UPDATE: &str = "/redfish/v1/UpdateService/Actions/UpdateService.StartUpdate";
 
 /// Resolve `path` (normalised: no trailing slash, root is `/redfish/v1`) to a resource.
@@ -261,6 +262,14 @@ pub fn resolve(bmc: &Bmc, st: &BmcState, path: &str) -> Result<Resource, Redfish
         ["Chassis", id] if *id == paths.chassis_id => ok(chassis(bmc, st, &paths)),
         ["UpdateService"] => update_service(bmc, st),
         ["UpdateService", "SimpleUpdateActionInfo"] => ok(simple_update_info(persona)),
+        ["UpdateService", "RemoteServerCertificates"] if persona.remote_server_certificates() => {
+            remote_certs(st, None)
+        }
+        ["UpdateService", "RemoteServerCertificates", id]
+            if persona.remote_server_certificates() =>
+        {
+            remote_certs(st, Some(id))
+        }
         ["UpdateService", "FirmwareInventory"] => {
             let mut members: Vec<String> = st
                 .machine
@@ -525,7 +534,11 @@ fn chassis(bmc: &Bmc, st: &BmcState, paths: &Paths) -> Value {
 
 fn update_service(bmc: &Bmc, st: &BmcState) -> Result<Resource, RedfishError> {
     let mut v = update_service_body(st);
-    let mut allow = GET_ONLY;
+    let mut allow = if st.machine.persona.remote_server_certificates() {
+        "GET, HEAD, PATCH"
+    } else {
+        GET_ONLY
+    };
     if bmc.config.is_field() {
         super::field_tree::update_service(bmc, st, &mut v, &mut allow);
     }
@@ -563,7 +576,53 @@ fn update_service_body(st: &BmcState) -> Value {
     if let (Some(raw), Some(o)) = (p.raw_push_uri(), v.as_object_mut()) {
         o.insert("HttpPushUri".into(), json!(raw));
     }
+    if let (true, Some(o)) = (p.remote_server_certificates(), v.as_object_mut()) {
+        o.insert(
+            "VerifyRemoteServerCertificate".into(),
+            json!(st.remote_certs.verify),
+        );
+        o.insert("RemoteServerCertificates".into(), link(REMOTE_CERTS));
+    }
     v
+}
+
+/// `RemoteServerCertificates` and its members (Certificate.v1_8_0).
+fn remote_certs(st: &BmcState, id: Option<&str>) -> Result<Resource, RedfishError> {
+    let Some(id) = id else {
+        let members = st
+            .remote_certs
+            .certs
+            .iter()
+            .map(|(n, _)| format!("{REMOTE_CERTS}/{n}"))
+            .collect();
+        return Ok(Resource {
+            body: collection(
+                REMOTE_CERTS,
+                "#CertificateCollection.CertificateCollection",
+                "Remote Server Certificates",
+                members,
+            ),
+            allow: "GET, HEAD, POST",
+        });
+    };
+    let uri = format!("{REMOTE_CERTS}/{id}");
+    let (_, pem) = st
+        .remote_certs
+        .certs
+        .iter()
+        .find(|(n, _)| n.to_string() == id)
+        .ok_or_else(|| RedfishError::not_found(&uri))?;
+    Ok(Resource {
+        body: json!({
+            "@odata.id": uri,
+            "@odata.type": "#Certificate.v1_8_0.Certificate",
+            "Id": id,
+            "Name": "Remote Server Certificate",
+            "CertificateString": pem,
+            "CertificateType": "PEM",
+        }),
+        allow: "GET, HEAD, DELETE",
+    })
 }
 
 fn simple_update_info(p: Persona) -> Value {

@@ -83,6 +83,29 @@ CREATE TABLE events (
 CREATE INDEX events_by_run ON events (run_id, id);
 ",
     },
+    Migration {
+        name: "audit trail of mutating calls",
+        sql: "
+-- One row per mutating call of the API or the CLI (docs/SECURITY.md#audit).
+-- who: `token:NAME` (API) or `user:NAME` (CLI); role: the token's role (API
+-- only); via: api | cli; origin: the peer address (API) or where the local
+-- user came from (CLI); outcome: started (written before the call acts), ok,
+-- failed, denied.
+CREATE TABLE audit (
+    id           INTEGER PRIMARY KEY,
+    at           TEXT NOT NULL,
+    finished_at  TEXT,
+    who          TEXT NOT NULL,
+    role         TEXT,
+    via          TEXT NOT NULL,
+    origin       TEXT NOT NULL,
+    action       TEXT NOT NULL,
+    target       TEXT,
+    outcome      TEXT NOT NULL,
+    detail       TEXT
+);
+",
+    },
 ];
 
 /// The schema version this binary writes.

@@ -43,6 +43,7 @@
 //! writers) for a step's state change, and a large fleet's inventory save
 //! writes megabytes. That is why async code goes through the handle.
 
+mod audit;
 mod durable;
 mod journal;
 mod migrations;
@@ -50,6 +51,7 @@ mod snapshots;
 #[cfg(test)]
 mod tests;
 
+pub use audit::{AuditRow, NewAuditRow};
 pub use journal::{NewStep, RunRow, StateChange, StepRow};
 pub(super) use snapshots::{EncodedScan, SAVE};
 
