@@ -61,7 +61,7 @@ pub fn action_of(method: &axum::http::Method, route: &str) -> Option<&'static st
 
 /// The service's router; tests drive it through a real listener.
 pub fn router(d: Arc<Daemon>) -> Router {
-    let limit = d.cfg.daemon.max_body_bytes;
+    let limit = d.cfg().daemon.max_body_bytes;
     let authed = Router::new()
         .route(ROUTES[1].1, get(metrics))
         .route(ROUTES[2].1, get(hosts))
@@ -106,7 +106,7 @@ async fn healthz(State(d): State<Arc<Daemon>>) -> Json<Value> {
 }
 
 async fn metrics(State(d): State<Arc<Daemon>>) -> Result<Response, ApiError> {
-    let view = d.views.get(&d.cfg, &d.store).await?;
+    let view = d.views.get(&d.cfg(), &d.store).await?;
     let text = d.metrics.render(&view, d.active_run().is_some());
     Ok((
         [(
@@ -183,7 +183,7 @@ async fn hosts(
         crate::select::Source::Api,
     )
     .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let view = d.views.get(&d.cfg, &d.store).await?;
+    let view = d.views.get(&d.cfg(), &d.store).await?;
     let shown: Vec<&HostView> = view
         .hosts
         .iter()
@@ -205,11 +205,11 @@ async fn host(
     State(d): State<Arc<Daemon>>,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let view = d.views.get(&d.cfg, &d.store).await?;
+    let view = d.views.get(&d.cfg(), &d.store).await?;
     let h = view.hosts.iter().find(|h| h.name == name).ok_or_else(|| {
         ApiError::not_found(format!(
             "no host {name} in {}; GET /api/v1/hosts lists them",
-            d.cfg.path.display()
+            d.cfg().path.display()
         ))
     })?;
     Ok(Json(json!({
@@ -268,7 +268,7 @@ async fn schedule(
         crate::select::Source::Api,
     )
     .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let dir = d.cfg.repository.clone();
+    let dir = d.cfg().repository.clone();
     let repo = tokio::task::spawn_blocking(move || Repository::open(&dir))
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?
@@ -278,7 +278,7 @@ async fn schedule(
                 "no-repository",
                 format!(
                     "cannot open the image repository {}: {e}",
-                    d.cfg.repository.display()
+                    d.cfg().repository.display()
                 ),
             )
         })?;
@@ -287,7 +287,7 @@ async fn schedule(
         ..Default::default()
     };
     let view =
-        super::preview::view(&d.cfg, &d.store, &repo, &opts, chrono::Utc::now(), days).await?;
+        super::preview::view(&d.cfg(), &d.store, &repo, &opts, chrono::Utc::now(), days).await?;
     Ok(Json(
         serde_json::to_value(view).map_err(|e| ApiError::internal(e.to_string()))?,
     ))
@@ -418,7 +418,7 @@ impl RunRequest {
             .map_err(|e| ApiError::bad_request(e.to_string()))?;
         if !chosen.is_everything()
             && !d
-                .cfg
+                .cfg()
                 .hosts
                 .iter()
                 .any(|h| chosen.matches(&h.name, &h.labels))
@@ -426,7 +426,7 @@ impl RunRequest {
             return Err(ApiError::bad_request(format!(
                 "{} matches no host in {}",
                 chosen.describe(crate::select::Source::Api),
-                d.cfg.path.display()
+                d.cfg().path.display()
             )));
         }
         Ok(opts)

@@ -30,6 +30,7 @@ pub mod history;
 pub mod listen;
 pub mod metrics;
 pub mod preview;
+pub mod reload;
 pub mod runs;
 pub mod scheduler;
 pub mod views;
@@ -52,7 +53,10 @@ use tokio_util::task::TaskTracker;
 
 /// What the API handlers, the scheduler and the runs share.
 pub struct Daemon {
-    pub cfg: Arc<Config>,
+    /// Swapped whole on SIGHUP (see `reload`); readers take a snapshot.
+    cfg: std::sync::RwLock<Arc<Config>>,
+    /// Woken after a reload, so the scheduler looks at the new windows.
+    reloaded: tokio::sync::Notify,
     pub store: Store,
     keys: auth::Keyring,
     runs: runs::Runs,
@@ -73,7 +77,7 @@ pub(crate) const RESUME_POLL: Duration = Duration::from_secs(1);
 impl fmt::Debug for Daemon {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Daemon")
-            .field("config", &self.cfg.path)
+            .field("config", &self.cfg().path)
             .field("store", &self.store.path())
             .field("active_run", &self.active_run())
             .finish_non_exhaustive()
@@ -102,7 +106,8 @@ impl Daemon {
         }
         // 4. Only then may the API and the scheduler start runs.
         Ok(Arc::new(Daemon {
-            cfg: Arc::new(cfg),
+            cfg: std::sync::RwLock::new(Arc::new(cfg)),
+            reloaded: tokio::sync::Notify::new(),
             store,
             keys,
             runs: runs::Runs::default(),
@@ -112,6 +117,70 @@ impl Daemon {
             tasks: TaskTracker::new(),
             lock,
         }))
+    }
+}
+
+impl Daemon {
+    /// The config now in force: a snapshot, so one request or run sees one
+    /// config even if a reload lands meanwhile.
+    pub fn cfg(&self) -> Arc<Config> {
+        self.cfg.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// SIGHUP: read the config file again; switch to it only if it validates
+    /// (see [`reload`]). Returns whether it was switched.
+    pub async fn reload(&self) -> bool {
+        let old = self.cfg();
+        let path = old.path.clone();
+        let loaded = tokio::task::spawn_blocking(move || Config::load(&path)).await;
+        let new = match loaded {
+            Ok(Ok(c)) => c,
+            Ok(Err(e)) => {
+                tracing::error!("config reload refused, the running config stays: {e}");
+                return false;
+            }
+            Err(e) => {
+                tracing::error!("config reload refused, the running config stays: {e}");
+                return false;
+            }
+        };
+        for w in &new.warnings {
+            tracing::warn!("{w}");
+        }
+        let (new, kept) = reload::merge(&old, new);
+        for k in &kept {
+            tracing::warn!("{k}");
+        }
+        tracing::info!("{}", reload::summary(&new));
+        *self.cfg.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(new);
+        self.views.invalidate();
+        self.reloaded.notify_waiters();
+        warn_of_short_windows(self).await;
+        true
+    }
+}
+
+/// Reload on every SIGHUP until shutdown.
+#[cfg(unix)]
+async fn reload_on_sighup(d: Arc<Daemon>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut hup = match signal(SignalKind::hangup()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!("cannot listen for SIGHUP, the config is read at start only: {e}");
+            return;
+        }
+    };
+    loop {
+        tokio::select! {
+            got = hup.recv() => {
+                if got.is_none() {
+                    return;
+                }
+                d.reload().await;
+            }
+            _ = d.shutdown.cancelled() => return,
+        }
     }
 }
 
@@ -165,11 +234,17 @@ where
             return Err(e);
         }
     };
-    if d.cfg.daemon.scheduler && !d.cfg.schedule.is_empty() {
-        warn_of_short_windows(&d).await;
+    #[cfg(unix)]
+    d.tasks.spawn(reload_on_sighup(d.clone()));
+    if d.cfg().daemon.scheduler {
+        if d.cfg().schedule.is_empty() {
+            tracing::info!("no [[windows]] configured: runs start through the API only (a reload that adds windows starts them)");
+        } else {
+            warn_of_short_windows(&d).await;
+        }
         d.tasks.spawn(scheduler::run(d.clone()));
     } else {
-        tracing::info!("no scheduler: no [[windows]] configured or daemon.scheduler = false; runs start through the API only");
+        tracing::info!("no scheduler: daemon.scheduler = false; runs start through the API only");
     }
     let drained = {
         let d = d.clone();
@@ -203,12 +278,12 @@ where
 /// with the estimate to blame. From the stored scans; best effort (a
 /// missing repository or scan is the first run's business, not the start's).
 async fn warn_of_short_windows(d: &Daemon) {
-    let dir = d.cfg.repository.clone();
+    let dir = d.cfg().repository.clone();
     let repo = match tokio::task::spawn_blocking(move || Repository::open(&dir)).await {
         Ok(Ok(r)) => r,
         _ => return,
     };
-    match preview::start_warnings(&d.cfg, &d.store, &repo).await {
+    match preview::start_warnings(&d.cfg(), &d.store, &repo).await {
         Ok(lines) => {
             for line in lines {
                 tracing::warn!("{line}; `fwfleet schedule` shows what fits");

@@ -122,7 +122,7 @@ impl Daemon {
         if let Some((active, _)) = &*slot {
             return Err(StartError::Busy(active.clone()));
         }
-        let rollout = opts.rollout(&self.cfg.rollout);
+        let rollout = opts.rollout(&self.cfg().rollout);
         let options = RunOptions {
             trigger: Some(trigger.describe()),
             window: match &trigger {
@@ -247,8 +247,8 @@ impl Daemon {
         cancel: &CancellationToken,
     ) -> Result<RunStatus, DaemonError> {
         let cfg: Arc<Config> = match trigger {
-            Trigger::Api => self.cfg.clone(),
-            Trigger::Window(g) => Arc::new(only_hosts(&self.cfg, g.hosts.iter())),
+            Trigger::Api => self.cfg(),
+            Trigger::Window(g) => Arc::new(only_hosts(&self.cfg(), g.hosts.iter())),
         };
         let dir = cfg.repository.clone();
         // The manifest is read from disk: off the async threads.
@@ -279,7 +279,7 @@ impl Daemon {
         let left = self.store.steps_in_flight().await?;
         if !left.is_empty() {
             let report = resume::resume_during(
-                &self.cfg,
+                &self.cfg(),
                 &self.store,
                 &self.lock,
                 cancel,

@@ -28,7 +28,7 @@ const RETRY_AFTER_ERROR: Duration = Duration::from_secs(60);
 pub async fn run(d: Arc<Daemon>) {
     let mut handled: HashMap<String, DateTime<Utc>> = HashMap::new();
     tracing::info!(
-        windows = d.cfg.schedule.windows().len(),
+        windows = d.cfg().schedule.windows().len(),
         "scheduler started"
     );
     loop {
@@ -36,10 +36,12 @@ pub async fn run(d: Arc<Daemon>) {
             return;
         }
         let now = Utc::now();
+        // A snapshot per look: a reload takes effect at the next one.
+        let cfg = d.cfg();
         let due = schedule::due(
-            &d.cfg.schedule,
+            &cfg.schedule,
             now,
-            d.cfg.hosts.iter().map(|h| (h.name.as_str(), &h.labels)),
+            cfg.hosts.iter().map(|h| (h.name.as_str(), &h.labels)),
             &handled,
         );
         d.metrics.set_next_window(due.next_start);
@@ -82,6 +84,7 @@ pub async fn run(d: Arc<Daemon>) {
 async fn nap(d: &Daemon, wait: Duration) {
     tokio::select! {
         _ = tokio::time::sleep(wait) => {}
+        _ = d.reloaded.notified() => {}
         _ = d.shutdown.cancelled() => {}
     }
 }

@@ -89,6 +89,12 @@ pub struct Views {
 }
 
 impl Views {
+    /// Forget the cached view (the config was reloaded: hosts or labels may
+    /// differ while the scan and manifest did not).
+    pub fn invalidate(&self) {
+        *self.cache.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
     /// The view, rebuilt if a scan was saved or the manifest changed since.
     pub async fn get(
         &self,

@@ -13,6 +13,7 @@ mod inventory_edges;
 mod mock_versions;
 mod plan;
 mod plan_snapshot;
+mod reload;
 mod resume;
 mod schedule;
 mod security;
