@@ -17,6 +17,7 @@ mod reload;
 mod resume;
 mod schedule;
 mod security;
+mod serve_proc;
 mod store_compat;
 mod trust;
 mod update_step;

@@ -2,13 +2,12 @@
 //! on a mock fleet with stored scans and a journal with history.
 
 use crate::apply::{repository_of_kind, setup, timing};
+use crate::serve_proc::Serve;
 use mock_bmc::fleet::FleetConfig;
 use mock_bmc::{Persona, Profile};
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 fn fwfleet(args: &[&str], config: &Path) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_fwfleet"))
@@ -190,45 +189,13 @@ fn a_window_too_short_for_any_step_is_named_by_schedule_serve_and_the_api() {
     let t = std::fs::read_to_string(&s.config).unwrap();
     let t = format!("[daemon]\ntoken_env = \"FWFLEET_SCHEDULE_TEST_TOKEN\"\n\n{t}");
     mock_bmc::fleet::write_private(&s.config, t.as_bytes()).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fwfleet"))
-        .args(["serve", "--bind", "127.0.0.1:0", "--config"])
-        .arg(&s.config)
-        .env("FWFLEET_SCHEDULE_TEST_TOKEN", TOKEN)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (tx, rx) = std::sync::mpsc::channel::<(bool, String)>();
-    let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(a) = line.strip_prefix("fwfleet serve: listening on ") {
-                let _ = tx.send((false, a.to_string()));
-            } else if line.contains("cannot fit any planned step") {
-                let _ = tx.send((true, line));
-            }
-        }
-    });
-    let mut base = None;
-    let mut warning = None;
-    while base.is_none() || warning.is_none() {
-        let (is_warning, line) = rx
-            .recv_timeout(Duration::from_secs(90))
-            .expect("serve prints where it listens and the warning");
-        if is_warning {
-            warning = Some(line);
-        } else {
-            base = Some(line);
-        }
-    }
-    let warning = warning.unwrap();
+    let serve = Serve::start(&s.config, "FWFLEET_SCHEDULE_TEST_TOKEN", TOKEN, "warn");
+    let warning = serve.wait_for("cannot fit any planned step");
     assert!(
         warning.contains("window short (15m)") && warning.contains("fwfleet schedule"),
         "{warning}"
     );
-    let base = base.unwrap();
+    let base = serve.base.clone();
     let v: Value = rt.block_on(async {
         let c = reqwest::Client::new();
         let bad = c
@@ -253,8 +220,7 @@ fn a_window_too_short_for_any_step_is_named_by_schedule_serve_and_the_api() {
             .await
             .unwrap()
     });
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(serve);
     assert_eq!(v["days"], 1);
     assert_eq!(v["hosts"][0]["host"], "bmc-0001", "{v:#}");
     let un = &v["hosts"][0]["unscheduled"][0];
