@@ -93,6 +93,7 @@ pub use response::{ActionResponse, ErrorBody, RedfishError};
 pub use service_root::{ExpandQuery, ProtocolFeaturesSupported, ServiceRoot, ServiceRootLinks};
 pub use session::{Session, SessionCreateRequest, SessionService, SessionType};
 pub use software_inventory::{
+    DellSoftwareInventory,
     AdditionalVersions, SoftwareInventory, SoftwareInventoryActions, SoftwareInventoryCollection,
     SoftwareInventoryLinks, VersionScheme,
 };

@@ -30,6 +30,7 @@ fn comp(id: &str, kind: Kind, version: &str) -> Component {
         version_scheme: None,
         manufacturer: None,
         write_protected: false,
+        pci: None,
     }
 }
 

@@ -605,6 +605,7 @@ fn component(kind: Kind, name: &str, software_id: Option<&str>) -> Component {
         version_scheme: None,
         manufacturer: None,
         write_protected: false,
+        pci: None,
     }
 }
 

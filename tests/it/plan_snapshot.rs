@@ -20,6 +20,7 @@ fn component(id: &str, kind: Kind, version: &str) -> Component {
         version_scheme: None,
         manufacturer: None,
         write_protected: false,
+        pci: None,
     }
 }
 

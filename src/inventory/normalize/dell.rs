@@ -1,8 +1,10 @@
 //! Dell's FirmwareInventory Ids, `<State>-<ComponentID>-<Version>[__<FQDD>]`:
 //! the one vendor whose Ids carry the state, the version and the identity.
 
-use super::words::identity_text;
+use super::words::{clean, identity_text};
 use super::Context;
+use crate::inventory::pci::PciIds;
+use crate::redfish::inventory::DellSoftwareInventory;
 use crate::redfish::quirks::{Family, Platform};
 
 /// The state word of a Dell FirmwareInventory Id.
@@ -82,4 +84,23 @@ pub(super) fn dell_identity(d: &DellId<'_>, name: &str) -> String {
         Some(fqdd) => format!("dell:0:{fqdd}"),
         None => format!("dell:0:{}", identity_text(name)),
     }
+}
+
+/// The ComponentID `Oem.Dell.DellSoftwareInventory` states, for members
+/// without a `SoftwareId` (the two are the same number on iDRAC9).
+pub(super) fn oem_component_id(oem: Option<&DellSoftwareInventory>) -> Option<String> {
+    oem?.component_id.as_deref().and_then(clean)
+}
+
+/// The device's PCI IDs from `Oem.Dell.DellSoftwareInventory`; `None`
+/// unless all four are there (`null` for BIOS, iDRAC and PSUs), because a
+/// partial match would be a guess.
+pub(super) fn oem_pci(oem: Option<&DellSoftwareInventory>) -> Option<PciIds> {
+    let o = oem?;
+    PciIds::from_parts(
+        o.vendor_id.as_deref(),
+        o.device_id.as_deref(),
+        o.sub_vendor_id.as_deref(),
+        o.sub_device_id.as_deref(),
+    )
 }

@@ -19,6 +19,8 @@
 //! | | 3. the Id without role decorations (`-Backup`, `-Primary`, `_running`, `-Staged`), lower-cased; an opaque Id (numeric, hex hash) → the Name, else the Description, likewise cleaned | Lenovo, Supermicro, HPE, OpenBMC |
 //! | `version` | control characters removed, trimmed, empty → `None`; `N/A` kept (the version module calls it unknown); Dell: the Id's version when `Version` is missing | HPE `"0\x14"`, Dell |
 //! | `updateable` | `Updateable`, missing → `true` (see [`normalize`]) | older iLO 5 |
+//! | `software_id` | `SoftwareId`, else Dell's `Oem.Dell.DellSoftwareInventory.ComponentID` | Dell |
+//! | `pci` | the four IDs of `Oem.Dell.DellSoftwareInventory` (`VendorID`, `DeviceID`, `SubVendorID`, `SubDeviceID`), only when all four are hex IDs | Dell |
 //!
 //! Module map, one file per column of the table: `kind`, `role`,
 //! `identity`; `dell` (the one vendor whose Ids carry state, version and
@@ -79,6 +81,7 @@ pub fn normalize(item: &SoftwareInventory, ctx: &Context<'_>) -> Component {
         .as_deref()
         .and_then(clean)
         .or_else(|| dell.as_ref().and_then(|d| clean(d.version)));
+    let oem = item.dell_software_inventory();
     Component {
         id: item.id.clone(),
         kind: kind::kind_of(item, dell.as_ref(), ctx),
@@ -87,12 +90,17 @@ pub fn normalize(item: &SoftwareInventory, ctx: &Context<'_>) -> Component {
         name,
         version,
         updateable: item.updateable.unwrap_or(true),
-        software_id: item.software_id.as_deref().and_then(clean),
+        software_id: item
+            .software_id
+            .as_deref()
+            .and_then(clean)
+            .or_else(|| dell::oem_component_id(oem.as_ref())),
         uri: item.odata_id.clone(),
         lowest_supported_version: item.lowest_supported_version.as_deref().and_then(clean),
         version_scheme: item.version_scheme.as_ref().map(|s| s.as_str().to_string()),
         manufacturer: item.manufacturer.as_deref().and_then(clean),
         write_protected: item.write_protected.unwrap_or(false),
+        pci: dell::oem_pci(oem.as_ref()),
     }
 }
 
