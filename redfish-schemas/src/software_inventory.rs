@@ -287,7 +287,12 @@ mod tests {
         let d = inv.dell_software_inventory().unwrap();
         assert_eq!(d.component_id.as_deref(), Some("108255"));
         assert_eq!(
-            (d.vendor_id.as_deref(), d.device_id.as_deref(), d.sub_vendor_id.as_deref(), d.sub_device_id.as_deref()),
+            (
+                d.vendor_id.as_deref(),
+                d.device_id.as_deref(),
+                d.sub_vendor_id.as_deref(),
+                d.sub_device_id.as_deref()
+            ),
             (Some("14E4"), Some("165F"), Some("1028"), Some("08FF"))
         );
         let bios: SoftwareInventory = check(
@@ -296,7 +301,10 @@ mod tests {
         );
         let d = bios.dell_software_inventory().unwrap();
         assert_eq!(d.component_id.as_deref(), Some("159"));
-        assert_eq!((d.vendor_id, d.device_id, d.sub_device_id), (None, None, None));
+        assert_eq!(
+            (d.vendor_id, d.device_id, d.sub_device_id),
+            (None, None, None)
+        );
         let plain: SoftwareInventory = check(r##"{"@odata.id": "/x/BIOS", "Id": "BIOS"}"##);
         assert_eq!(plain.dell_software_inventory(), None);
     }

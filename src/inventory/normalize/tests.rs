@@ -195,7 +195,10 @@ fn dell_oem_pci_ids_and_component_id() {
                 "ComponentID": "0", "VendorID": "0x14e4", "DeviceID": "0x165f", "SubVendorID": "0x1028", "SubDeviceID": "0x8ff"}}}}"##,
         (Nic, Active, "dell:0:NIC.Embedded.1-1-1"),
     );
-    assert_eq!(lom.pci.map(|p| p.to_string()).as_deref(), Some("14E4:165F:1028:08FF"));
+    assert_eq!(
+        lom.pci.map(|p| p.to_string()).as_deref(),
+        Some("14E4:165F:1028:08FF")
+    );
     assert_eq!(lom.software_id.as_deref(), Some("0"));
     let bios = check(
         DELL,
