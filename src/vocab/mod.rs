@@ -9,6 +9,8 @@
 //!   inventory JSON, docs/INVENTORY.md).
 //! - `method`: [`Method`] and [`ApplyTime`], how an image reaches the BMC
 //!   and when the BMC applies it (spelled as in `manifest.toml` and Redfish).
+//! - `criticality`: [`Criticality`], the vendor's urgency for an update
+//!   (Dell's catalog, the manifest, plan steps and compliance).
 //! - `journal`: [`StepState`], [`StepOutcome`] and [`RunStatus`], the update
 //!   engine's journal. Each has one spelling, used by the store's columns,
 //!   the JSON reports and the text output alike: the table in
@@ -18,9 +20,11 @@
 //! module; the types are plain `Copy` enums with their spellings.
 
 mod component;
+mod criticality;
 mod journal;
 mod method;
 
 pub use component::{Kind, Role};
+pub use criticality::Criticality;
 pub use journal::{RunStatus, StepOutcome, StepState, UnknownWord};
 pub use method::{ApplyTime, Method};
