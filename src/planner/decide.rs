@@ -1,7 +1,7 @@
 //! The planning rules: one component's outcome, then a host's prerequisites
 //! and order. See the module docs in `mod.rs` for the rules in prose.
 
-use crate::inventory::model::{Component, HostInventory, Inventory};
+use crate::inventory::model::{Component, HostInventory, Inventory, LegacyLayout};
 use crate::version::{judge, parse, Judgement, Verdict, VersionScheme};
 use crate::vocab::{Kind, Role};
 
@@ -410,7 +410,7 @@ fn decide(
         }
         Verdict::Newer => match vendor_tool(target) {
             Some(row) => return done(row),
-            None => match downgrade(c, current, target, &j, policy).and_then(|ch| gate(c, ch, policy)) {
+            None => match downgrade(c, current, target, &j, policy).and_then(|ch| gate(c, host, ch, policy)) {
                 Ok(change) => return (State::Pending(change), Vec::new()),
                 Err(row) => return done(row),
             },
@@ -418,10 +418,10 @@ fn decide(
         Verdict::Older => match vendor_tool(target) {
             Some(row) => Err(row),
             None => upgrade_path(c, current, target, &installable, policy)
-                .and_then(|ch| gate(c, ch, policy)),
+                .and_then(|ch| gate(c, host, ch, policy)),
         },
     };
-    let mut fallbacks = fallbacks(c, current, target, &installable, policy);
+    let mut fallbacks = fallbacks(c, host, current, target, &installable, policy);
     match primary {
         Ok(change) => (State::Pending(change), fallbacks),
         // Only a held-back image falls back: an unordered gate stays
@@ -453,9 +453,20 @@ fn vendor_tool(image: &ImageRef) -> Option<Row> {
     )
 }
 
-/// The checks every change passes before prerequisites: write protection
-/// and the BMC's lowest supported version.
-fn gate(c: &Component, change: Change, policy: &Policy) -> Result<Change, Row> {
+/// The checks every change passes before prerequisites: a legacy-layout
+/// BMC's standard actions, write protection and the BMC's lowest supported
+/// version.
+fn gate(
+    c: &Component,
+    host: &HostInventory,
+    mut change: Change,
+    policy: &Policy,
+) -> Result<Change, Row> {
+    if let Some(legacy) = &host.bmc.legacy_layout {
+        if let Err(reason) = through_standard_actions(&mut change, legacy) {
+            return Err(change.blocked(reason));
+        }
+    }
     if c.write_protected {
         return Err(change.blocked(
             "the component is write-protected; clear WriteProtected on the bmc first".to_owned(),
@@ -473,6 +484,7 @@ fn gate(c: &Component, change: Change, policy: &Policy) -> Result<Change, Row> {
 /// the newest is held back.
 fn fallbacks(
     c: &Component,
+    host: &HostInventory,
     current: &str,
     target: &ImageRef,
     installable: &[ImageRef],
@@ -502,10 +514,44 @@ fn fallbacks(
                 .cloned()
                 .collect();
             upgrade_path(c, current, alt, &below, policy)
-                .and_then(|ch| gate(c, ch, policy))
+                .and_then(|ch| gate(c, host, ch, policy))
                 .ok()
         })
         .collect()
+}
+
+/// A legacy-layout host (no FirmwareInventory, firmware read from
+/// SoftwareInventory) is updated only through the standard actions its
+/// UpdateService offers: each hop carries the method it is sent with, the
+/// image's own preference when offered, else the first offered, so the
+/// updater never reaches for a transfer this v1.2-era service lacks.
+fn through_standard_actions(change: &mut Change, legacy: &LegacyLayout) -> Result<(), String> {
+    let Some(&first) = legacy.methods.first() else {
+        return Err(format!(
+            "the legacy UpdateService (firmware under {}) offers no standard update action \
+             (SimpleUpdate, MultipartHttpPushUri, HttpPushUri); update it with the vendor's tools",
+            legacy.inventory
+        ));
+    };
+    for hop in &mut change.hops {
+        let note = match hop.image.method {
+            Some(m) if legacy.methods.contains(&m) => format!("legacy UpdateService layout: {m}"),
+            Some(m) => format!(
+                "legacy UpdateService layout: {first}, not the image's {m}, which it does not offer"
+            ),
+            None => {
+                format!("legacy UpdateService layout: {first}, the first standard action it offers")
+            }
+        };
+        let chosen = hop.image.method.filter(|m| legacy.methods.contains(m));
+        hop.image.method = Some(chosen.unwrap_or(first));
+        hop.reason = if hop.reason.is_empty() {
+            note
+        } else {
+            format!("{}; {note}", hop.reason)
+        };
+    }
+    Ok(())
 }
 
 /// The newest candidate, when every pair of candidates can be ordered;

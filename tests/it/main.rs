@@ -8,6 +8,7 @@ mod daemon;
 mod demo;
 mod docs;
 mod inventory;
+mod inventory_edges;
 mod mock_versions;
 mod plan;
 mod plan_snapshot;
