@@ -136,8 +136,15 @@ pub fn make_dell_catalog(
         if let Some(dir) = file.parent() {
             std::fs::create_dir_all(dir).map_err(write_err(dir))?;
         }
+        // The package names its device, as a DUP does: iDRAC applies it to
+        // that device only (two NICs, one package each).
+        let device = match (&p.pkg.pci, p.pkg.component_id.as_str()) {
+            (Some(pci), "0") => pci.clone(),
+            (_, cid) => cid.to_string(),
+        };
         ImageBuilder::new(p.pkg.component, p.pkg.version.clone())
             .models(p.models.iter().cloned())
+            .devices([device])
             .payload_size(size)
             .write_file(&file)
             .map_err(write_err(&file))?;
