@@ -324,7 +324,7 @@ fn is_device(header: &ImageHeader, c: &crate::machine::Component) -> bool {
     match c
         .software_id
         .as_deref()
-        .filter(|s| s.trim_start_matches('0') != "")
+        .filter(|s| !s.trim_start_matches('0').is_empty())
     {
         Some(id) => named(id),
         None => crate::machine::dell_pci(&c.key).is_some_and(named),

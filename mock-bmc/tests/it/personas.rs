@@ -388,3 +388,45 @@ async fn idrac_reports_its_system_id_and_dell_software_inventory() {
     let (_, sys) = get(&ilo, "/redfish/v1/Systems/1").await;
     assert!(sys["Oem"]["Dell"].is_null(), "{sys}");
 }
+
+/// A Dell Update Package goes to the devices it names: an image for the
+/// ComponentID-0 X710 (named by its PCI IDs), sent without `Targets`, updates
+/// that card and leaves the other NIC alone.
+#[tokio::test]
+async fn idrac_applies_an_image_only_to_the_devices_it_names() {
+    let mut cfg = mock_bmc::BmcConfig::new("idrac", Persona::Idrac, 3, 0, PASSWORD);
+    cfg.timing.update = Duration::from_millis(100);
+    let bmc = start_with(cfg).await;
+    let st = bmc.state();
+    let by_key = |st: &Value, key: &str| -> Value {
+        st["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["key"] == key)
+            .unwrap()
+            .clone()
+    };
+    let (lom, x710) = (by_key(&st, "nic1"), by_key(&st, "nic2"));
+    let v = newer(&x710);
+    let bytes = {
+        let mut out = Vec::new();
+        mock_bmc::image::ImageBuilder::new(mock_bmc::Kind::Nic, v.clone())
+            .models([st["model"].as_str().unwrap()])
+            .devices(["8086:1572:8086:0007"])
+            .payload_size(2048)
+            .write_to(&mut out)
+            .unwrap();
+        out
+    };
+    let url = image_server(vec![("x710.exe", bytes)]).await;
+    let r = post(&bmc, SU, json!({"ImageURI": format!("{url}/x710.exe")})).await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let loc = r.headers()["Location"].to_str().unwrap().to_string();
+    let t = wait_task(&bmc, &loc, &["Completed", "Exception"]).await;
+    assert_eq!(t["TaskState"], "Completed", "{t}");
+    let after = bmc.state();
+    assert_eq!(by_key(&after, "nic2")["version"], v.as_str());
+    assert_eq!(by_key(&after, "nic1")["version"], lom["version"]);
+    assert_eq!(by_key(&after, "nic1")["flash_count"], 0);
+}
