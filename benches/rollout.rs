@@ -328,9 +328,11 @@ async fn main() {
     );
 
     let t = Instant::now();
+    let unreachable = prepared.inventory.failed();
     let report = apply::execute(
         &cfg,
         prepared.jobs,
+        unreachable,
         &opts,
         store.clone(),
         cancel,

@@ -81,8 +81,10 @@ fn confirm(prompt: &str) -> anyhow::Result<bool> {
     Ok(matches!(line.trim(), "y" | "Y" | "yes" | "YES"))
 }
 
-/// `fwfleet apply`: exit 0 when no step failed, 1 when a step failed, a host
-/// was unreachable or the rollout halted, 2 on usage errors.
+/// `fwfleet apply`: exit 0 when the run completed with no step failed and no
+/// host unreachable, 1 when a step failed, a host was unreachable or the
+/// rollout halted, 2 on usage errors, 3 when it was cancelled with nothing
+/// failed.
 pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     // Everything the user typed is checked before any I/O.
     if let Some(b) = args.failure_budget {
@@ -172,7 +174,7 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
             let wait = (at - now).to_std().unwrap_or_default();
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
-                _ = cancel.cancelled() => return Ok(ExitCode::from(1)),
+                _ = cancel.cancelled() => return Ok(ExitCode::from(EXIT_CANCELLED)),
             }
         }
     }
@@ -266,8 +268,16 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         Arc::new(Lines::default())
     };
     let held_back = prepared.held_back.clone();
-    let report =
-        apply::execute(&cfg, prepared.jobs, &opts, store.clone(), cancel, progress).await?;
+    let report = apply::execute(
+        &cfg,
+        prepared.jobs,
+        scan_failed,
+        &opts,
+        store.clone(),
+        cancel,
+        progress,
+    )
+    .await?;
     match args.format {
         Format::Text => print!("{}", apply::render_table(&report)),
         Format::Json => {
@@ -277,11 +287,26 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&v)?)
         }
     }
-    Ok(if report.ok() && scan_failed == 0 && !resume_failed {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(exit_code(&report, resume_failed))
+}
+
+/// Exit 3: stopped before every step ran (Ctrl-C, SIGTERM, the window's end)
+/// with nothing failed — what is left runs next time, but a cron wrapper must
+/// not read it as done.
+const EXIT_CANCELLED: u8 = 3;
+
+/// The exit code of a run: 0 only when it completed with nothing failed or
+/// unreachable; 1 when something failed (a failure outranks a cancel); 3
+/// when it was cancelled cleanly.
+fn exit_code(report: &crate::updater::rollout::RolloutReport, resume_failed: bool) -> ExitCode {
+    match report.status {
+        _ if resume_failed => ExitCode::from(1),
+        RunStatus::Completed | RunStatus::NothingToDo => ExitCode::SUCCESS,
+        RunStatus::Cancelled if report.failed_hosts == 0 && report.unreachable_at_scan == 0 => {
+            ExitCode::from(EXIT_CANCELLED)
+        }
+        _ => ExitCode::from(1),
+    }
 }
 
 /// `fwfleet status`: runs, or one run's steps and events, from the store.
@@ -377,4 +402,62 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::updater::rollout::RolloutReport;
+
+    fn report(status: RunStatus, failed_hosts: usize, unreachable_at_scan: usize) -> RolloutReport {
+        RolloutReport {
+            run_id: 1,
+            status,
+            halted_reason: None,
+            hosts: Vec::new(),
+            hosts_by_result: Default::default(),
+            steps_by_outcome: Default::default(),
+            failed_hosts,
+            unreachable_at_scan,
+            failure_budget: 0,
+            duration_ms: 0,
+        }
+    }
+
+    /// What a cron wrapper reads: 0 only for a run that completed cleanly.
+    #[test]
+    fn every_run_status_has_the_exit_code_docs_apply_names() {
+        let code = |r: RolloutReport, resume_failed| exit_code(&r, resume_failed);
+        let cases = [
+            (report(RunStatus::Completed, 0, 0), false, ExitCode::SUCCESS),
+            (report(RunStatus::Completed, 0, 0), true, ExitCode::from(1)),
+            (
+                report(RunStatus::CompletedWithFailures, 2, 0),
+                false,
+                ExitCode::from(1),
+            ),
+            (
+                report(RunStatus::Completed, 0, 3).with_unreachable_at_scan(3),
+                false,
+                ExitCode::from(1),
+            ),
+            (report(RunStatus::Halted, 2, 0), false, ExitCode::from(1)),
+            (report(RunStatus::Failed, 0, 0), false, ExitCode::from(1)),
+            (
+                report(RunStatus::Cancelled, 0, 0),
+                false,
+                ExitCode::from(EXIT_CANCELLED),
+            ),
+            (report(RunStatus::Cancelled, 1, 0), false, ExitCode::from(1)),
+            (report(RunStatus::Cancelled, 0, 1), false, ExitCode::from(1)),
+        ];
+        for (r, resume_failed, want) in cases {
+            let status = r.status;
+            assert_eq!(
+                code(r, resume_failed),
+                want,
+                "{status} resume_failed={resume_failed}"
+            );
+        }
+    }
 }

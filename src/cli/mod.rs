@@ -8,6 +8,7 @@ mod catalog;
 mod completions;
 mod import;
 mod repo_plan;
+mod schedule;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -45,6 +46,8 @@ pub enum Command {
     Apply(Box<apply::ApplyArgs>),
     /// Show update runs, or one run's steps and events, from the state store.
     Status(apply::StatusArgs),
+    /// When the maintenance windows will run the planned steps, per host, with the estimates used.
+    Schedule(schedule::ScheduleArgs),
     /// Run as a service: maintenance windows, HTTP API, Prometheus metrics.
     Serve(serve::ServeArgs),
     /// Write a fleet config from an existing inventory (an Ansible INI or YAML file).
@@ -274,6 +277,7 @@ pub fn main() -> ExitCode {
             Command::Import(args) => import::run(args),
             Command::Completions(args) => completions::completions(args),
             Command::Man(args) => completions::man(args),
+            Command::Schedule(args) => schedule::schedule(args).await,
             Command::Serve(args) => serve::serve(args).await,
         }
     });

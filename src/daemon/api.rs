@@ -10,6 +10,7 @@ use super::runs::{CancelError, StartError, Trigger};
 use super::views::{Compliance, HostView};
 use super::Daemon;
 use crate::config::ResetPolicy;
+use crate::repository::Repository;
 use crate::store::Run;
 use crate::updater::apply::{self, ApplyOptions};
 use crate::vocab::Role;
@@ -28,7 +29,7 @@ use std::sync::Arc;
 
 /// Every route the router serves, as (method, path in OpenAPI spelling).
 /// docs/openapi.yaml must describe each; a test holds both to it.
-pub const ROUTES: [(&str, &str); 8] = [
+pub const ROUTES: [(&str, &str); 9] = [
     ("GET", "/healthz"),
     ("GET", "/metrics"),
     ("GET", "/api/v1/hosts"),
@@ -37,6 +38,7 @@ pub const ROUTES: [(&str, &str); 8] = [
     ("POST", "/api/v1/runs"),
     ("GET", "/api/v1/runs/{id}"),
     ("POST", "/api/v1/runs/{id}/cancel"),
+    ("GET", "/api/v1/schedule"),
 ];
 
 /// The service's router; tests drive it through a real listener.
@@ -49,6 +51,7 @@ pub fn router(d: Arc<Daemon>) -> Router {
         .route(ROUTES[4].1, get(runs).post(start_run))
         .route(ROUTES[6].1, get(run))
         .route(ROUTES[7].1, post(cancel_run))
+        .route(ROUTES[8].1, get(schedule))
         .route_layer(middleware::from_fn_with_state(d.clone(), auth::require));
     Router::new()
         .route(ROUTES[0].1, get(healthz))
@@ -190,6 +193,54 @@ fn run_json(r: &Run, active: Option<i64>) -> Value {
 #[serde(deny_unknown_fields)]
 struct RunsQuery {
     limit: Option<usize>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScheduleQuery {
+    days: Option<u32>,
+    hosts: Option<String>,
+}
+
+/// `fwfleet schedule` as JSON: each host's next windows and the planned
+/// steps that fit in them, from the stored scans (no BMC is touched).
+async fn schedule(
+    State(d): State<Arc<Daemon>>,
+    query: Result<Query<ScheduleQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::bad_request(format!("query: {}", e.body_text())))?;
+    let days = q.days.unwrap_or(7);
+    if !(1..=super::preview::MAX_DAYS).contains(&days) {
+        return Err(ApiError::bad_request(format!(
+            "days {days} is not between 1 and {}",
+            super::preview::MAX_DAYS
+        )));
+    }
+    crate::updater::apply::host_filter(q.hosts.as_deref())
+        .map_err(|e| ApiError::bad_request(format!("hosts: {e}")))?;
+    let dir = d.cfg.repository.clone();
+    let repo = tokio::task::spawn_blocking(move || Repository::open(&dir))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "no-repository",
+                format!(
+                    "cannot open the image repository {}: {e}",
+                    d.cfg.repository.display()
+                ),
+            )
+        })?;
+    let opts = crate::updater::apply::ApplyOptions {
+        hosts: q.hosts,
+        ..Default::default()
+    };
+    let view =
+        super::preview::view(&d.cfg, &d.store, &repo, &opts, chrono::Utc::now(), days).await?;
+    Ok(Json(
+        serde_json::to_value(view).map_err(|e| ApiError::internal(e.to_string()))?,
+    ))
 }
 
 /// The largest `limit` of `GET /api/v1/runs`.

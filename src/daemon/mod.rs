@@ -25,6 +25,7 @@ pub mod auth;
 pub mod error;
 pub mod history;
 pub mod metrics;
+pub mod preview;
 pub mod runs;
 pub mod scheduler;
 pub mod views;
@@ -33,6 +34,7 @@ pub mod window;
 pub use error::{ApiError, DaemonError};
 
 use crate::config::Config;
+use crate::repository::Repository;
 use crate::store::Store;
 use crate::updater::lock::UpdateLock;
 use crate::updater::resume;
@@ -138,6 +140,7 @@ where
         }
     };
     if d.cfg.daemon.scheduler && !d.cfg.schedule.is_empty() {
+        warn_of_short_windows(&d).await;
         d.tasks.spawn(scheduler::run(d.clone()));
     } else {
         tracing::info!("no scheduler: no [[windows]] configured or daemon.scheduler = false; runs start through the API only");
@@ -170,4 +173,24 @@ where
     // Every run has drained: no step can start any more.
     d.lock.release();
     served
+}
+
+/// A window shorter than the estimate of a host's first planned step runs
+/// nothing for that host, silently, window after window: say so at start,
+/// with the estimate to blame. From the stored scans; best effort (a
+/// missing repository or scan is the first run's business, not the start's).
+async fn warn_of_short_windows(d: &Daemon) {
+    let dir = d.cfg.repository.clone();
+    let repo = match tokio::task::spawn_blocking(move || Repository::open(&dir)).await {
+        Ok(Ok(r)) => r,
+        _ => return,
+    };
+    match preview::start_warnings(&d.cfg, &d.store, &repo).await {
+        Ok(lines) => {
+            for line in lines {
+                tracing::warn!("{line}; `fwfleet schedule` shows what fits");
+            }
+        }
+        Err(e) => tracing::debug!("cannot check the windows against the plan: {e}"),
+    }
 }

@@ -385,6 +385,7 @@ impl Daemon {
         let report = apply::execute_in(
             &cfg,
             jobs,
+            failed,
             opts,
             self.store.clone(),
             Some(run_id),

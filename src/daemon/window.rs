@@ -20,21 +20,15 @@ pub struct Fitted {
     pub last_start: Option<DateTime<Utc>>,
 }
 
-/// Cut `jobs` to what fits at `now`.
-pub fn fit(
-    schedule: &Schedule,
-    estimates: &Estimates,
-    now: DateTime<Utc>,
-    jobs: Vec<HostJob>,
-    inventory: &Inventory,
-) -> Fitted {
+/// The jobs' steps as the schedule sees them: host, labels, component and
+/// the server model its estimate is kept under (from `inventory`).
+pub fn pending(jobs: &[HostJob], inventory: &Inventory) -> Vec<PendingStep> {
     let models: HashMap<&str, String> = inventory
         .hosts
         .iter()
         .map(|h| (h.name.as_str(), h.system.model.clone().unwrap_or_default()))
         .collect();
-    let pending: Vec<PendingStep> = jobs
-        .iter()
+    jobs.iter()
         .flat_map(|j| {
             let model = models
                 .get(j.host.name.as_str())
@@ -47,7 +41,18 @@ pub fn fit(
                 model: model.clone(),
             })
         })
-        .collect();
+        .collect()
+}
+
+/// Cut `jobs` to what fits at `now`.
+pub fn fit(
+    schedule: &Schedule,
+    estimates: &Estimates,
+    now: DateTime<Utc>,
+    jobs: Vec<HostJob>,
+    inventory: &Inventory,
+) -> Fitted {
+    let pending = pending(&jobs, inventory);
     let split = schedule::split_steps(schedule, estimates, now, &pending);
     // `split_steps` keeps each host's order and never admits a step after
     // one that waits, so what runs is a prefix of each host's steps.

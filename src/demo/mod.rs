@@ -329,9 +329,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         };
         // One updating process per state dir, as `fwfleet apply` holds it.
         let _lock = crate::updater::lock::UpdateLock::acquire(&cfg.state_dir)?;
+        let unreachable = prepared.inventory.failed();
         let r = apply::execute(
             &cfg,
             prepared.jobs,
+            unreachable,
             &opts,
             store.clone(),
             cancel.clone(),

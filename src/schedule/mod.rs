@@ -19,6 +19,9 @@
 //!   configured default ([`Estimates`]).
 //! - `split`: [`fits`], and [`split_steps`], which divides pending steps into
 //!   those that run in the window open now and those left for a later one.
+//! - `preview`: each host's next spans and which planned steps fall in
+//!   them ([`preview()`]), and the windows too short for a host's first
+//!   step ([`too_short`]), for `fwfleet schedule` and `serve`'s start.
 //! - `due`: the service's scheduler decisions: which hosts have a window
 //!   open that was not acted on yet ([`due`]), when to look again, and the
 //!   last instant a rollout may start a step ([`last_start`]).
@@ -31,6 +34,7 @@ mod cron;
 mod due;
 mod duration;
 mod estimate;
+mod preview;
 mod spans;
 mod split;
 mod window;
@@ -44,6 +48,10 @@ pub use duration::{fmt_duration, parse_duration, HumanDuration};
 pub use estimate::{
     ComponentKey, Estimate, EstimateSettings, EstimateSource, Estimates, EstimatesError,
     EstimatesSpec,
+};
+pub use preview::{
+    preview, too_short, EstimateView, HostPreview, Placed, SpanPreview, Unscheduled,
+    MAX_SPANS_PER_HOST,
 };
 pub use spans::{Schedule, Span, Spans, LOOKAHEAD, MAX_SPAN};
 pub use split::{fits, split_steps, Deferred, PendingStep, Ready, Split, WaitReason};

@@ -1085,3 +1085,139 @@ fn a_step_that_would_overrun_is_not_started() {
     assert!(split.now.is_empty());
     assert_eq!(last_start(&split.now), None);
 }
+
+/// Rack a: daily 01:00–03:00 UTC (2h); rack b: daily 02:00–02:15 (15m).
+fn two_windows() -> Schedule {
+    Schedule::new(vec![
+        Window::recurring("night-a", "0 1 * * *", "2h", "UTC")
+            .unwrap()
+            .with_labels(&["rack=a"])
+            .unwrap(),
+        Window::recurring("short-b", "0 2 * * *", "15m", "UTC")
+            .unwrap()
+            .with_labels(&["rack=b"])
+            .unwrap(),
+    ])
+}
+
+#[test]
+fn the_preview_lays_each_hosts_steps_into_its_next_spans_in_order() {
+    let mut est = Estimates::new(EstimateSettings {
+        default: mins(60),
+        percentile: 90,
+    });
+    // The BMC took 20 and 30 minutes before; the BIOS has no history (1h default).
+    est.record(&bmc(), "R650", mins(20));
+    est.record(&bmc(), "R650", mins(30));
+    let nic = ComponentKey::new(Kind::Nic, "NIC.1");
+    let steps = [
+        step("a1", "a", bmc()),
+        step("a1", "a", bios()),
+        step("a1", "a", nic.clone()),
+        step("b1", "b", bios()),
+        step("c1", "c", bmc()),
+    ];
+    // Now is inside a's window: 02:10, 50 minutes left.
+    let now = utc("2025-01-07T02:10:00Z");
+    let p = preview(&two_windows(), &est, now, now + TimeDelta::days(2), &steps);
+    let hosts: Vec<&str> = p.iter().map(|h| h.host.as_str()).collect();
+    assert_eq!(hosts, ["a1", "b1", "c1"]);
+
+    let a = &p[0];
+    assert!(a.has_window);
+    // The open span (begun 01:00) holds the BMC (p90 of 20, 30 = 30m) from
+    // now; the BIOS (1h) does not fit in the 20m left and waits for tomorrow,
+    // where BIOS and NIC (1h each) fill the 2h exactly.
+    assert_eq!(a.spans.len(), 3, "{a:#?}");
+    assert_eq!(a.spans[0].start, utc("2025-01-07T01:00:00Z"));
+    let placed = |s: &SpanPreview| -> Vec<String> {
+        s.steps
+            .iter()
+            .map(|p| format!("{} {}", p.component, p.begin.format("%dT%H:%M")))
+            .collect()
+    };
+    assert_eq!(placed(&a.spans[0]), ["bmc BMC 07T02:10"]);
+    assert_eq!(
+        a.spans[0].steps[0].estimate,
+        EstimateView {
+            secs: 1800,
+            source: "history",
+            samples: 2
+        }
+    );
+    assert_eq!(
+        a.spans[0].waits.as_deref(),
+        Some("bios BIOS needs 1h (default), 20m left in the span")
+    );
+    assert_eq!(
+        placed(&a.spans[1]),
+        ["bios BIOS 08T01:00", "nic NIC.1 08T02:00"]
+    );
+    assert_eq!(a.spans[1].waits, None);
+    // The day after: nothing left.
+    assert!(a.spans[2].steps.is_empty() && a.spans[2].waits.is_none());
+    assert!(a.unscheduled.is_empty());
+
+    // b's 15-minute window never holds a 1h BIOS: every span says so, and
+    // the step is unscheduled with the estimate to blame.
+    let b = &p[1];
+    // The span open now (02:00–02:15), tomorrow's and the day after's.
+    assert_eq!(b.spans.len(), 3);
+    assert!(b.spans.iter().all(|s| s.steps.is_empty()));
+    assert_eq!(b.unscheduled.len(), 1);
+    assert_eq!(
+        b.unscheduled[0].reason,
+        "its estimate 1h (default) is longer than any window of the host (longest 15m)"
+    );
+    assert_eq!(b.unscheduled[0].estimate.source, "default");
+
+    // c has no window at all.
+    let c = &p[2];
+    assert!(!c.has_window && c.spans.is_empty());
+    assert_eq!(c.unscheduled[0].reason, "no window applies to the host");
+}
+
+#[test]
+fn the_preview_shows_at_most_a_month_of_spans_per_host() {
+    let hourly = Schedule::new(vec![
+        Window::recurring("hourly", "0 * * * *", "30m", "UTC").unwrap()
+    ]);
+    let est = Estimates::new(EstimateSettings::default());
+    let steps = [step("h", "a", bmc())];
+    let now = utc("2025-01-07T00:45:00Z");
+    let p = preview(&hourly, &est, now, now + TimeDelta::days(30), &steps);
+    assert_eq!(p[0].spans.len(), MAX_SPANS_PER_HOST);
+    assert!(p[0].more_spans);
+    // A 1h default never fits a 30m window: unscheduled, not lost.
+    assert_eq!(p[0].unscheduled.len(), 1);
+}
+
+#[test]
+fn a_window_too_short_for_a_hosts_first_step_is_named_with_the_estimate_to_blame() {
+    let mut est = Estimates::new(EstimateSettings {
+        default: mins(60),
+        percentile: 90,
+    });
+    est.record(&bmc(), "R650", mins(20));
+    let mut steps: Vec<PendingStep> = (1..=5)
+        .map(|i| step(&format!("b{i}"), "b", bios()))
+        .collect();
+    // a1's first step (BMC, 20m from history) fits its 2h window: no line.
+    steps.push(step("a1", "a", bmc()));
+    steps.push(step("a1", "a", bios()));
+    // b9's first step is a BMC whose history (20m) outgrows the 15m window.
+    steps.push(step("b9", "b", bmc()));
+    let lines = too_short(&two_windows(), &est, &steps);
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    assert_eq!(
+        lines[1],
+        "window short-b (15m) cannot fit any planned step of b9: the first, bmc BMC, is estimated 20m by p90 of 1 earlier step(s) of bmc BMC on R650; lengthen the window"
+    );
+    assert!(
+        lines[0].starts_with(
+            "window short-b (15m) cannot fit any planned step of 5 host(s) (b1, b2, b3, …): the first, bios BIOS, is estimated 1h by the configured default (`[estimates] default`)"
+        ),
+        "{}",
+        lines[0]
+    );
+}

@@ -194,8 +194,23 @@ pub async fn prepare(
         progress: false,
         cancel: cancel.clone(),
     };
-    let mut inventory = crate::inventory::scan::scan(cfg, &scan_opts).await;
+    let inventory = crate::inventory::scan::scan(cfg, &scan_opts).await;
     let scan_id = store.save_inventory(&inventory).await?;
+    prepare_from(cfg, repo, store, opts, inventory, scan_id).await
+}
+
+/// [`prepare`] from an inventory already at hand (`scan_id` names where it
+/// was saved): the schedule preview plans from the stored scans this way,
+/// without touching a BMC.
+pub async fn prepare_from(
+    cfg: &Config,
+    repo: &Repository,
+    store: &Store,
+    opts: &ApplyOptions,
+    mut inventory: Inventory,
+    scan_id: i64,
+) -> Result<Prepared, ApplyError> {
+    let filter = host_filter(opts.hosts.as_deref())?;
     if let Some(g) = &filter {
         inventory.hosts.retain(|h| g.is_match(&h.name));
     }
@@ -257,23 +272,38 @@ pub async fn image_server(
 
 /// Run the jobs as one journaled run; the run's final status is stored
 /// before this returns.
+/// `unreachable_at_scan` counts the hosts the scan before it could not reach:
+/// they have no job, but the run's status must say they were not updated.
 pub async fn execute(
     cfg: &Config,
     jobs: Vec<HostJob>,
+    unreachable_at_scan: usize,
     opts: &ApplyOptions,
     store: Store,
     cancel: CancellationToken,
     progress: Arc<dyn ProgressSink>,
 ) -> Result<RolloutReport, ApplyError> {
-    execute_in(cfg, jobs, opts, store, None, cancel, progress).await
+    execute_in(
+        cfg,
+        jobs,
+        unreachable_at_scan,
+        opts,
+        store,
+        None,
+        cancel,
+        progress,
+    )
+    .await
 }
 
 /// [`execute`] into a run the caller created already (`run`), or a new one.
 /// The service creates its run when a request arrives, before the scan, so
 /// that it can answer with the run's id at once.
+#[allow(clippy::too_many_arguments)]
 pub async fn execute_in(
     cfg: &Config,
     jobs: Vec<HostJob>,
+    unreachable_at_scan: usize,
     opts: &ApplyOptions,
     store: Store,
     run: Option<i64>,
@@ -315,7 +345,9 @@ pub async fn execute_in(
         progress,
         poll: opts.poll.unwrap_or(Duration::from_secs(1)),
     });
-    let result = rollout::run(jobs, shared.clone()).await;
+    let result = rollout::run(jobs, shared.clone())
+        .await
+        .map(|r| r.with_unreachable_at_scan(unreachable_at_scan));
     let status = match &result {
         Ok(r) => r.status,
         Err(_) => RunStatus::Failed,
@@ -324,6 +356,10 @@ pub async fn execute_in(
     if let Ok(r) = &result {
         let line = match &r.halted_reason {
             Some(why) => format!("halted: {why}"),
+            None if r.unreachable_at_scan > 0 => format!(
+                "{}: {} host(s) failed, {} unreachable at the scan",
+                r.status, r.failed_hosts, r.unreachable_at_scan
+            ),
             None => format!("{}: {} host(s) failed", r.status, r.failed_hosts),
         };
         store

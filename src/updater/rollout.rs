@@ -16,7 +16,9 @@ use tokio::sync::Semaphore;
 #[derive(Debug, Clone, Serialize)]
 pub struct RolloutReport {
     pub run_id: i64,
-    /// `completed`, `halted` (canary failure or failure budget) or `cancelled`.
+    /// `completed`, `completed-with-failures` (some host failed or was
+    /// unreachable, within the failure budget), `halted` (canary failure or
+    /// failure budget) or `cancelled` (Ctrl-C, SIGTERM, the API, the window).
     pub status: RunStatus,
     pub halted_reason: Option<String>,
     /// Plan order.
@@ -26,15 +28,28 @@ pub struct RolloutReport {
     /// Steps per outcome.
     pub steps_by_outcome: BTreeMap<String, usize>,
     pub failed_hosts: usize,
+    /// Hosts that did not answer the scan before the run, so had no job:
+    /// they make the run `completed-with-failures` too.
+    pub unreachable_at_scan: usize,
     /// Failures allowed before halting.
     pub failure_budget: usize,
     pub duration_ms: u64,
 }
 
 impl RolloutReport {
-    /// Exit 0 only when nothing failed and nothing was halted.
+    /// Exit 0 only when the run completed with nothing failed or unreachable.
     pub fn ok(&self) -> bool {
-        self.failed_hosts == 0 && self.status != RunStatus::Halted
+        self.status == RunStatus::Completed
+    }
+
+    /// Count the hosts the scan could not reach (they had no job) and say so
+    /// in the status: a run over a fleet with dead BMCs did not complete.
+    pub fn with_unreachable_at_scan(mut self, n: usize) -> Self {
+        self.unreachable_at_scan = n;
+        if n > 0 && self.status == RunStatus::Completed {
+            self.status = RunStatus::CompletedWithFailures;
+        }
+        self
     }
 }
 
@@ -167,6 +182,8 @@ pub async fn run(jobs: Vec<HostJob>, shared: Arc<Shared>) -> Result<RolloutRepor
         RunStatus::Halted
     } else if shared.cancel.is_cancelled() {
         RunStatus::Cancelled
+    } else if failed_hosts > 0 {
+        RunStatus::CompletedWithFailures
     } else {
         RunStatus::Completed
     };
@@ -193,6 +210,7 @@ pub async fn run(jobs: Vec<HostJob>, shared: Arc<Shared>) -> Result<RolloutRepor
         hosts_by_result,
         steps_by_outcome,
         failed_hosts,
+        unreachable_at_scan: 0,
         failure_budget: allowed,
         duration_ms: t0.elapsed().as_millis() as u64,
     })

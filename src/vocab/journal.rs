@@ -162,8 +162,11 @@ vocabulary! {
         /// Started and not finished: by a live process, or by one that
         /// stopped (resume marks those `interrupted`).
         Running => "running",
-        /// Every host was tried.
+        /// Every host was tried and none failed or was unreachable.
         Completed => "completed",
+        /// Every host was tried, and some failed or were unreachable (at the
+        /// scan or during the run): a cron wrapper must not read it as done.
+        CompletedWithFailures => "completed-with-failures",
         /// A canary failed or the failure budget ran out.
         Halted => "halted",
         /// Ctrl-C, SIGTERM, the API, or a window's last start.

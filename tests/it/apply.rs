@@ -153,9 +153,18 @@ async fn run(s: &Setup, opts: ApplyOptions) -> (RolloutReport, Config, Arc<Sqlit
         !prepared.jobs.is_empty(),
         "the repository is newer than the fleet"
     );
-    let report = apply::execute(&cfg, prepared.jobs, &opts, handle, cancel, Arc::new(Silent))
-        .await
-        .unwrap();
+    let unreachable = prepared.inventory.failed();
+    let report = apply::execute(
+        &cfg,
+        prepared.jobs,
+        unreachable,
+        &opts,
+        handle,
+        cancel,
+        Arc::new(Silent),
+    )
+    .await
+    .unwrap();
     (report, cfg, store)
 }
 
@@ -497,9 +506,18 @@ async fn each_fault_ends_in_its_outcome_with_a_message_naming_host_component_and
         .send()
         .await
         .unwrap();
-    let report = apply::execute(&cfg, prepared.jobs, &opts, handle, cancel, Arc::new(Silent))
-        .await
-        .unwrap();
+    let unreachable = prepared.inventory.failed();
+    let report = apply::execute(
+        &cfg,
+        prepared.jobs,
+        unreachable,
+        &opts,
+        handle,
+        cancel,
+        Arc::new(Silent),
+    )
+    .await
+    .unwrap();
     for (host, _, want, cause) in &faults {
         let h = report
             .hosts
@@ -540,6 +558,13 @@ async fn each_fault_ends_in_its_outcome_with_a_message_naming_host_component_and
     assert_eq!(posts(&s.fleet.bmcs[0]), 1);
     assert!(!report.ok());
     assert_eq!(report.failed_hosts, 5);
+    // Every host was tried (budget 1.0), so not halted, but not `completed`
+    // either: a cron wrapper reading the status must see the failures.
+    assert_eq!(report.status, "completed-with-failures");
+    assert_eq!(
+        store.run(report.run_id).unwrap().unwrap().status,
+        "completed-with-failures"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1080,4 +1105,71 @@ fn sigterm_stops_apply_starting_steps_and_records_the_running_ones() {
     assert_eq!(flashed, 1);
     let runs = store.list_runs(1).unwrap();
     assert_eq!(runs[0].status, "cancelled");
+    // Cancelled with nothing failed: neither success nor failure.
+    assert_eq!(out.0.code(), Some(3), "{v:#}");
+}
+
+/// Issue: a run over a fleet with dead BMCs under a failure budget of 1.0
+/// ended `completed` and exited 0. The hosts the scan cannot reach make it
+/// `completed-with-failures`, exit 1, in the report, the store and `status`.
+#[test]
+fn hosts_unreachable_at_the_scan_make_the_run_completed_with_failures_and_exit_1() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let s = rt.block_on(persona_fleet(
+        Persona::Generic,
+        2,
+        "canary = 0\nfailure_budget = 1.0\nstep_deadline_secs = 60",
+    ));
+    rt.block_on(repository_of_kind(
+        &s,
+        mock_bmc::Kind::Bios,
+        mock_bmc::vstyle::Bump::Patch,
+        None,
+    ));
+    // A port nobody listens on: the BMC is dead.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut text = std::fs::read_to_string(&s.config).unwrap();
+    text = text.replacen(
+        "[[hosts]]",
+        &format!(
+            "[[hosts]]\nname = \"dead-bmc\"\nurl = \"http://127.0.0.1:{dead}\"\nusername = \"root\"\npassword = \"x\"\n\n[[hosts]]"
+        ),
+        1,
+    );
+    mock_bmc::fleet::write_private(&s.config, text.as_bytes()).unwrap();
+    let bin = env!("CARGO_BIN_EXE_fwfleet");
+    let out = std::process::Command::new(bin)
+        .args(["apply", "--yes", "--format", "json", "--config"])
+        .arg(&s.config)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["status"], "completed-with-failures", "{v:#}");
+    assert_eq!(v["unreachable_at_scan"], 1, "{v:#}");
+    assert_eq!(v["failed_hosts"], 0, "{v:#}");
+    assert_eq!(v["hosts_by_result"]["updated"], 2, "{v:#}");
+    let out = std::process::Command::new(bin)
+        .args(["status", "--format", "json", "--config"])
+        .arg(&s.config)
+        .output()
+        .unwrap();
+    let st: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(st["runs"][0]["status"], "completed-with-failures", "{st:#}");
+    let cfg = Config::load(&s.config).unwrap();
+    let store = SqliteStore::open(&cfg.state_dir).unwrap();
+    let run = v["run_id"].as_i64().unwrap();
+    let events = store.events(run).unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.message.contains("1 unreachable at the scan")),
+        "{events:?}"
+    );
 }

@@ -13,6 +13,7 @@ mod mock_versions;
 mod plan;
 mod plan_snapshot;
 mod resume;
+mod schedule;
 mod security;
 mod store_compat;
 mod update_step;

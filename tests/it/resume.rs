@@ -118,22 +118,31 @@ impl Proc {
                     child,
                     api: Some((base, 0)),
                 };
-                p.next_run().await;
+                p.next_run(log).await;
                 p
             }
         }
     }
 
     /// `serve`: ask for a run (the API answers once resume is done).
-    async fn next_run(&mut self) {
+    /// A service that exits before it answers (its start failed) is shown
+    /// with its exit status and log, not as a bare connection reset.
+    async fn next_run(&mut self, log: &Path) {
         let (base, run) = self.api.as_mut().unwrap();
-        let r = reqwest::Client::new()
+        let sent = reqwest::Client::new()
             .post(format!("{base}/api/v1/runs"))
             .bearer_auth(TOKEN)
             .json(&serde_json::json!({}))
             .send()
-            .await
-            .unwrap();
+            .await;
+        let r = match sent {
+            Ok(r) => r,
+            Err(e) => panic!(
+                "POST /api/v1/runs: {e}; the service {:?}; log:\n{}",
+                self.child.try_wait(),
+                std::fs::read_to_string(log).unwrap_or_default()
+            ),
+        };
         assert_eq!(r.status().as_u16(), 202, "{:?}", r.text().await);
         let v: serde_json::Value = r.json().await.unwrap();
         *run = v["run_id"].as_i64().unwrap();
@@ -164,7 +173,7 @@ impl Proc {
             Driver::Apply => Proc::start(driver, config, log).await,
             Driver::Serve => {
                 let mut p = self;
-                p.next_run().await;
+                p.next_run(log).await;
                 p
             }
         }
