@@ -21,6 +21,7 @@
 //! | `version` | kept exactly as sent, control characters included (the version module judges such a string unknown; removing them would turn iLO's `"0\x14"` into `0`); empty or only whitespace → `None`; `N/A` kept; Dell: the Id's version when `Version` is missing. `lowest_supported_version` likewise | HPE `"0\x14"` (Cray XL675d capture), Dell |
 //! | `updateable` | `Updateable`, missing → `true` (see [`normalize`]) | older iLO 5 |
 //! | `software_id` | `SoftwareId`, else Dell's `Oem.Dell.DellSoftwareInventory.ComponentID` | Dell |
+//! | | 5. (whole host) a Dell ComponentID-`0` member without FQDD (`Available-0-20.5.16`, a downloaded package) takes the identity of the one active component of its kind with the same four PCI IDs; with none or several, its own | Dell |
 //! | `pci` | the four IDs of `Oem.Dell.DellSoftwareInventory` (`VendorID`, `DeviceID`, `SubVendorID`, `SubDeviceID`), only when all four are hex IDs | Dell |
 //!
 //! Module map, one file per column of the table: `kind`, `role`,
@@ -129,6 +130,11 @@ pub fn normalize_all(items: &[SoftwareInventory], ctx: &Context<'_>) -> Vec<Comp
         })
         .collect();
     devices::distinguish(&mut components, &hints);
+    let placeholder: Vec<bool> = items
+        .iter()
+        .map(|i| dell::placeholder_without_fqdd(&i.id, ctx))
+        .collect();
+    dell::tie_by_pci(&mut components, &placeholder);
     components
 }
 

@@ -1074,3 +1074,66 @@ fn dell_identical_disks_share_their_component_id_and_distinct_members_are_left_a
         [(Active, "bmc".to_owned()), (Backup, "bmc".to_owned())]
     );
 }
+
+/// iDRAC lists a downloaded package as `Available-<ComponentID>-<version>`,
+/// without FQDD. For a ComponentID-`0` card the PCI IDs tie it to its device
+/// (the only active one with those IDs); with two such devices of different
+/// identities nothing is guessed.
+#[test]
+fn dell_component_id_0_package_without_fqdd_is_tied_to_its_device_by_pci_ids() {
+    let member = |id: &str, name: &str, pci: &str| {
+        let p: Vec<&str> = pci.split(':').collect();
+        serde_json::json!({
+            "@odata.id": format!("/redfish/v1/UpdateService/FirmwareInventory/{id}"),
+            "Id": id, "Name": name, "Version": id.rsplit('-').next().unwrap().split("__").next().unwrap(),
+            "SoftwareId": "0",
+            "Oem": {"Dell": {"DellSoftwareInventory": {"ComponentID": "0",
+                "VendorID": p[0], "DeviceID": p[1], "SubVendorID": p[2], "SubDeviceID": p[3]}}},
+        })
+        .to_string()
+    };
+    let x710 = "8086:1572:8086:0007";
+    let comps = host_of(
+        DELL,
+        &[
+            member(
+                "Installed-0-20.5.13__NIC.Slot.2-1-1",
+                "Intel(R) Ethernet Converged Network Adapter X710",
+                x710,
+            ),
+            member(
+                "Available-0-20.5.16",
+                "Intel(R) Ethernet Converged Network Adapter X710 (staged)",
+                x710,
+            ),
+        ],
+    );
+    assert_eq!(comps[0].identity, "dell:0:NIC.Slot.2-1-1");
+    assert_eq!(comps[1].identity, comps[0].identity);
+    // Two cards with the same IDs in two slots: which one waits is unknown.
+    let comps = host_of(
+        DELL,
+        &[
+            member(
+                "Installed-0-20.5.13__NIC.Slot.2-1-1",
+                "Intel(R) Ethernet Converged Network Adapter X710",
+                x710,
+            ),
+            member(
+                "Installed-0-20.5.13__NIC.Slot.3-1-1",
+                "Intel(R) Ethernet Converged Network Adapter X710",
+                x710,
+            ),
+            member(
+                "Available-0-20.5.16",
+                "Intel(R) Ethernet Converged Network Adapter X710 (staged)",
+                x710,
+            ),
+        ],
+    );
+    assert!(
+        comps[2].identity.starts_with("dell:0:intel(r) ethernet"),
+        "{:?}",
+        comps[2]
+    );
+}
