@@ -65,6 +65,11 @@ pub struct MakeImagesArgs {
     /// Payload size of each image in bytes.
     #[arg(long, default_value_t = 64 * 1024)]
     pub size: u64,
+    /// For the iDRAC hosts, write a Dell-format `Catalog.xml` (UTF-16) with
+    /// Dell Update Packages under `FOLDER…/1/` and decoys, instead of
+    /// `.fwimg` images; the other hosts get `.fwimg` images and `images.json`.
+    #[arg(long)]
+    pub dell_catalog: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -173,8 +178,33 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::MakeImages(a) => {
-            let states = crate::imagegen::fetch_states(&a.fleet).await?;
+            let mut states = crate::imagegen::fetch_states(&a.fleet).await?;
             let kinds = (!a.components.is_empty()).then_some(a.components.as_slice());
+            if a.dell_catalog {
+                let pkgs = crate::dellcat::make_dell_catalog(&states, &a.out, a.bump, a.size)?;
+                for p in &pkgs {
+                    println!(
+                        "{} {} {} {}{}",
+                        p.path,
+                        p.component,
+                        p.version,
+                        p.system_id,
+                        p.decoy
+                            .as_deref()
+                            .map(|d| format!(" (decoy: {d})"))
+                            .unwrap_or_default()
+                    );
+                }
+                println!(
+                    "{} packages in {}",
+                    pkgs.len(),
+                    a.out.join(crate::dellcat::CATALOG_XML).display()
+                );
+                states.retain(|s| s.get("persona").and_then(|p| p.as_str()) != Some("idrac"));
+                if states.is_empty() {
+                    return Ok(());
+                }
+            }
             let specs = crate::imagegen::make_images(&states, &a.out, kinds, a.bump, a.size)?;
             for s in &specs {
                 println!(

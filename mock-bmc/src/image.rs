@@ -52,6 +52,12 @@ pub struct ImageHeader {
     /// Models the image may be applied to; empty means any model.
     #[serde(default)]
     pub models: Vec<String>,
+    /// The devices the image updates, as a Dell Update Package names them
+    /// (a ComponentID, or the four PCI IDs `VVVV:DDDD:SVSV:SDSD` of a device
+    /// iDRAC reports with ComponentID `0`): sent without `Targets`, it goes
+    /// only to those. Empty: every active component of its kind.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<String>,
     /// Exact number of payload bytes after the header line.
     pub payload_len: u64,
     /// Lowercase hex SHA-256 of the payload.
@@ -192,6 +198,7 @@ pub struct ImageBuilder {
     component: Kind,
     version: String,
     models: Vec<String>,
+    devices: Vec<String>,
     payload_size: u64,
     seed: Option<u64>,
 }
@@ -204,6 +211,7 @@ impl ImageBuilder {
             component,
             version: version.into(),
             models: Vec::new(),
+            devices: Vec::new(),
             payload_size: DEFAULT_PAYLOAD_SIZE,
             seed: None,
         }
@@ -216,6 +224,16 @@ impl ImageBuilder {
         S: Into<String>,
     {
         self.models = models.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Restrict the image to these devices (see [`ImageHeader::devices`]).
+    pub fn devices<I, S>(mut self, devices: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.devices = devices.into_iter().map(Into::into).collect();
         self
     }
 
@@ -262,6 +280,7 @@ impl ImageBuilder {
             component: self.component,
             version: self.version.clone(),
             models: self.models.clone(),
+            devices: self.devices.clone(),
             payload_len: self.payload_size,
             payload_sha256: hex::encode(hasher.finalize()),
         }

@@ -10,6 +10,8 @@
 //! - [`vstyle`]: version strings in each vendor's style, and newer ones.
 //! - [`image`]: the mock's self-describing firmware image format, verified as it streams.
 //! - [`imagegen`]: `make-images`: newer images for a running fleet, in vendor styles.
+//! - [`dellcat`]: `make-images --dell-catalog`: a Dell-format `Catalog.xml` with
+//!   packages (and decoys) for the fleet's iDRAC hosts.
 //! - [`machine`]: a server's identity and firmware components, from a seed.
 //! - [`state`]: what changes while a BMC runs: sessions, tasks, journal, power.
 //! - [`tasks`]: Redfish tasks and monitors, in each persona's dialect.
@@ -26,6 +28,7 @@
 
 pub mod bmc;
 pub mod cli;
+pub mod dellcat;
 pub mod faults;
 pub mod field;
 pub mod fleet;

@@ -220,6 +220,8 @@ mod catalogue {
         pub manufacturer: String,
         pub model: String,
         pub sku_prefix: String,
+        #[serde(default)]
+        pub dell_system_id: Option<u32>,
     }
 
     #[derive(Debug, Deserialize)]
@@ -227,6 +229,9 @@ mod catalogue {
     pub struct Dell {
         pub id: String,
         pub fqdd: String,
+        /// `VENDOR:DEVICE:SUBVENDOR:SUBDEVICE`, upper-case hex, for PCI devices.
+        #[serde(default)]
+        pub pci: Option<String>,
     }
 
     #[derive(Debug, Deserialize)]
@@ -291,13 +296,34 @@ fn entry(persona: Persona, variant: Variant) -> &'static catalogue::Entry {
 }
 
 /// The Dell component id and FQDD of a component key (iDRAC ids embed both).
-fn dell_ids(key: &str) -> (&'static str, &'static str) {
+pub fn dell_ids(key: &str) -> (&'static str, &'static str) {
     entry(Persona::Idrac, Variant::Standard)
         .components
         .iter()
         .find(|t| t.key == key)
         .and_then(|t| t.dell.as_ref())
         .map_or(("0", "Unknown.1"), |d| (d.id.as_str(), d.fqdd.as_str()))
+}
+
+/// The four PCI IDs (`VENDOR:DEVICE:SUBVENDOR:SUBDEVICE`) an iDRAC reports
+/// for the PCI device behind a component key in
+/// `Oem.Dell.DellSoftwareInventory`; `None` for BIOS, iDRAC, CPLD, PSUs.
+pub fn dell_pci(key: &str) -> Option<&'static str> {
+    entry(Persona::Idrac, Variant::Standard)
+        .components
+        .iter()
+        .find(|t| t.key == key)
+        .and_then(|t| t.dell.as_ref())
+        .and_then(|d| d.pci.as_deref())
+}
+
+/// Dell's system type of an iDRAC model (`Oem.Dell.DellSystem.SystemID`).
+pub fn dell_system_id(model: &str) -> Option<u32> {
+    entry(Persona::Idrac, Variant::Standard)
+        .models
+        .iter()
+        .find(|m| m.model == model)
+        .and_then(|m| m.dell_system_id)
 }
 
 impl Component {

@@ -311,6 +311,26 @@ pub(crate) enum Plan {
     SameVersion(String),
 }
 
+/// Whether `c` is one of the devices the image names: by its ComponentID
+/// (SoftwareId) unless that is Dell's placeholder `0`, else by its four PCI
+/// IDs, as a Dell Update Package matches the devices it lists (the same
+/// `SupportedDevices` as its catalog entry). An image that names none is for
+/// every component of its kind.
+fn is_device(header: &ImageHeader, c: &crate::machine::Component) -> bool {
+    if header.devices.is_empty() {
+        return true;
+    }
+    let named = |id: &str| header.devices.iter().any(|d| d.eq_ignore_ascii_case(id));
+    match c
+        .software_id
+        .as_deref()
+        .filter(|s| !s.trim_start_matches('0').is_empty())
+    {
+        Some(id) => named(id),
+        None => crate::machine::dell_pci(&c.key).is_some_and(named),
+    }
+}
+
 /// Which components the image goes to, or why it does not: (Update message key, target).
 pub(crate) fn plan_targets(
     st: &BmcState,
@@ -323,6 +343,7 @@ pub(crate) fn plan_targets(
         m.components
             .iter()
             .filter(|c| c.kind == header.component && c.role == Role::Active && c.updateable)
+            .filter(|c| is_device(header, c))
             .map(|c| c.key.clone())
             .collect()
     } else {
@@ -342,7 +363,10 @@ pub(crate) fn plan_targets(
             return Err(("UpdateNotApplicable", key.clone()));
         };
         let target = format!("{}/{}", crate::http::tree::FIRMWARE, c.id);
-        if image::applicability(header, &m.model, c.kind).is_err() || !c.updateable {
+        if image::applicability(header, &m.model, c.kind).is_err()
+            || !c.updateable
+            || !is_device(header, c)
+        {
             return Err(("UpdateNotApplicable", target));
         }
         let _ = image;

@@ -93,8 +93,8 @@ pub use response::{ActionResponse, ErrorBody, RedfishError};
 pub use service_root::{ExpandQuery, ProtocolFeaturesSupported, ServiceRoot, ServiceRootLinks};
 pub use session::{Session, SessionCreateRequest, SessionService, SessionType};
 pub use software_inventory::{
-    AdditionalVersions, SoftwareInventory, SoftwareInventoryActions, SoftwareInventoryCollection,
-    SoftwareInventoryLinks, VersionScheme,
+    AdditionalVersions, DellSoftwareInventory, SoftwareInventory, SoftwareInventoryActions,
+    SoftwareInventoryCollection, SoftwareInventoryLinks, VersionScheme,
 };
 pub use system::{ComputerSystem, ComputerSystemActions};
 pub use task::{Task, TaskCollection, TaskLinks, TaskPayload, TaskService, TaskState};

@@ -124,6 +124,51 @@ pub struct SoftwareInventory {
 
 impl_oem_at!(SoftwareInventory);
 
+impl SoftwareInventory {
+    /// `Oem.Dell.DellSoftwareInventory`, when the member carries one
+    /// (iDRAC9; see [`DellSoftwareInventory`]).
+    pub fn dell_software_inventory(&self) -> Option<DellSoftwareInventory> {
+        let d = self.oem_at(&["Dell", "DellSoftwareInventory"])?;
+        let field = |k: &str| crate::common::oem_at(Some(d), &[k]).and_then(text_or_number);
+        Some(DellSoftwareInventory {
+            component_id: field("ComponentID"),
+            vendor_id: field("VendorID"),
+            device_id: field("DeviceID"),
+            sub_vendor_id: field("SubVendorID"),
+            sub_device_id: field("SubDeviceID"),
+        })
+    }
+}
+
+/// The part of Dell's `Oem.Dell.DellSoftwareInventory` (`#DellSoftwareInventory`,
+/// iDRAC9 4.x and later) fwfleet reads: the ComponentID Dell's catalog keys
+/// Update Packages by, and the four PCI IDs it keys devices by when the
+/// ComponentID is the placeholder `0`.
+///
+/// Every field is optional and kept as text: iDRAC sends `null` for
+/// non-PCI devices (BIOS, iDRAC, PSUs), `""` on some firmware, upper-case
+/// hex (`14E4`) on most and `0x`-prefixed lower case on others
+/// (dellemc-openmanage-ansible-modules `roles/idrac_gather_facts/README.md`
+/// firmware sample; buildio/idrac `spec/lib/firmware_catalog_component_id_spec.rb`).
+/// A number where text is expected is read as its decimal text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DellSoftwareInventory {
+    pub component_id: Option<String>,
+    pub vendor_id: Option<String>,
+    pub device_id: Option<String>,
+    pub sub_vendor_id: Option<String>,
+    pub sub_device_id: Option<String>,
+}
+
+/// A JSON string (trimmed, empty → `None`) or number as text.
+pub(crate) fn text_or_number(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
 /// `SoftwareInventoryCollection` (DSP8010 2025.4) with member links, as a plain GET returns it.
 pub type SoftwareInventoryCollection = Collection<ODataId>;
 
@@ -218,6 +263,50 @@ mod tests {
                 .and_then(Value::as_str),
             Some("BIOS")
         );
+    }
+
+    #[test]
+    fn dell_software_inventory_component_id_and_pci_ids() {
+        // iDRAC9 6.x, as dellemc-openmanage-ansible-modules' idrac_gather_facts
+        // documents it (with the @odata keys it strips put back).
+        let inv: SoftwareInventory = check(
+            r##"{
+                "@odata.id": "/redfish/v1/UpdateService/FirmwareInventory/Previous-108255-22.00.6__NIC.Embedded.2-1-1",
+                "Id": "Previous-108255-22.00.6__NIC.Embedded.2-1-1",
+                "Name": "Broadcom Gigabit Ethernet BCM5720 - F4:02:70:B9:5A:29",
+                "Oem": {"Dell": {"@odata.type": "#DellOem.v1_3_0.DellOemResources", "DellSoftwareInventory": {
+                    "@odata.id": "/redfish/v1/UpdateService/FirmwareInventory/Previous-108255-22.00.6__NIC.Embedded.2-1-1/Oem/Dell/DellSoftwareInventory/DCIM:PREVIOUS_0x23_701__NIC.Embedded.2-1-1",
+                    "@odata.type": "#DellSoftwareInventory.v1_1_0.DellSoftwareInventory",
+                    "ComponentID": "108255", "ComponentType": "FRMW", "DeviceID": "165F",
+                    "IdentityInfoValue": ["DCIM:firmware:14E4:165F:1028:08FF"], "IdentityInfoValue@odata.count": 1,
+                    "SubDeviceID": "08FF", "SubVendorID": "1028", "VendorID": "14E4"}}},
+                "SoftwareId": "108255",
+                "Version": "22.00.6"
+            }"##,
+        );
+        let d = inv.dell_software_inventory().unwrap();
+        assert_eq!(d.component_id.as_deref(), Some("108255"));
+        assert_eq!(
+            (
+                d.vendor_id.as_deref(),
+                d.device_id.as_deref(),
+                d.sub_vendor_id.as_deref(),
+                d.sub_device_id.as_deref()
+            ),
+            (Some("14E4"), Some("165F"), Some("1028"), Some("08FF"))
+        );
+        let bios: SoftwareInventory = check(
+            r##"{"@odata.id": "/x/Installed-159-1.7.5__BIOS.Setup.1-1", "Id": "Installed-159-1.7.5__BIOS.Setup.1-1",
+                 "Oem": {"Dell": {"DellSoftwareInventory": {"ComponentID": 159, "DeviceID": null, "SubDeviceID": "", "VendorID": null}}}}"##,
+        );
+        let d = bios.dell_software_inventory().unwrap();
+        assert_eq!(d.component_id.as_deref(), Some("159"));
+        assert_eq!(
+            (d.vendor_id, d.device_id, d.sub_device_id),
+            (None, None, None)
+        );
+        let plain: SoftwareInventory = check(r##"{"@odata.id": "/x/BIOS", "Id": "BIOS"}"##);
+        assert_eq!(plain.dell_software_inventory(), None);
     }
 
     #[test]

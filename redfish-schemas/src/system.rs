@@ -78,6 +78,24 @@ impl ComputerSystem {
     pub fn reset_action(&self) -> Option<&ResetAction> {
         self.actions.as_ref()?.reset.as_ref()
     }
+
+    /// `Oem.Dell.DellSystem.SystemID`: Dell's system type, a JSON number in
+    /// decimal (1814 for a PowerEdge R640, which Dell's catalogs write as
+    /// `systemID="0716"`), embedded in the ComputerSystem since iDRAC9 4.x
+    /// (buildio/idrac `spec/fixtures/PowerEdge-R640/…/System.Embedded.1/index.json`;
+    /// dellemc-openmanage-ansible-modules `roles/idrac_gather_facts/tasks/get_system_info.yml`
+    /// reads `Oem.Dell.DellSystem` from the same resource). A decimal string
+    /// is accepted too; anything else, or a value past 16 bits (catalog IDs
+    /// are four hex digits), is `None`.
+    pub fn dell_system_id(&self) -> Option<u32> {
+        let v = self.oem_at(&["Dell", "DellSystem", "SystemID"])?;
+        let n = match v {
+            Value::Number(n) => n.as_u64()?,
+            Value::String(s) => s.trim().parse::<u64>().ok()?,
+            _ => return None,
+        };
+        u32::try_from(n).ok().filter(|n| *n <= 0xFFFF)
+    }
 }
 
 /// `ComputerSystem.v1_27_0.Actions`; other actions are ignored, OEM ones kept raw.
@@ -136,6 +154,29 @@ mod tests {
             .reset_type_allowable_values
             .contains(&ResetType::GracefulRestart));
         assert_eq!(reset.reset_type_allowable_values.len(), 8);
+    }
+
+    #[test]
+    fn dell_system_id_from_the_embedded_dell_system() {
+        let sys: ComputerSystem = check(
+            r##"{"@odata.id": "/redfish/v1/Systems/System.Embedded.1", "Id": "System.Embedded.1", "Model": "PowerEdge R640",
+                 "Oem": {"Dell": {"@odata.type": "#DellOem.v1_3_0.DellOemResources", "DellSystem": {
+                   "@odata.context": "/redfish/v1/$metadata#DellSystem.DellSystem",
+                   "@odata.id": "/redfish/v1/Systems/System.Embedded.1/Oem/Dell/DellSystem/System.Embedded.1",
+                   "@odata.type": "#DellSystem.v1_4_0.DellSystem",
+                   "SystemGeneration": "14G Monolithic", "SystemID": 1814}}}}"##,
+        );
+        assert_eq!(sys.dell_system_id(), Some(1814));
+        let as_text: ComputerSystem = check(
+            r##"{"@odata.id": "/s", "Id": "s", "Oem": {"Dell": {"DellSystem": {"SystemID": " 2322 "}}}}"##,
+        );
+        assert_eq!(as_text.dell_system_id(), Some(2322));
+        for bad in [r#""R640""#, "null", "-1", "70000", "1.5"] {
+            let s: ComputerSystem = check(&format!(
+                r##"{{"@odata.id": "/s", "Id": "s", "Oem": {{"Dell": {{"DellSystem": {{"SystemID": {bad}}}}}}}}}"##
+            ));
+            assert_eq!(s.dell_system_id(), None, "{bad}");
+        }
     }
 
     #[test]

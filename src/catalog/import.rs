@@ -141,12 +141,11 @@ fn abbreviate(names: &[String]) -> String {
 }
 
 /// What the catalog rules need from an inventory: every host that was
-/// read, with its active components.
-///
-/// The inventory does not carry the Dell SystemID and PCI IDs yet (they are
-/// read from `Oem.Dell` by the normaliser in a later change), so hosts come
-/// out without a SystemID and the import reports them as such; nothing is
-/// matched on model names alone.
+/// read, with its SystemID (`Oem.Dell.DellSystem.SystemID`) and its active
+/// components with their ComponentIDs and PCI IDs
+/// (`Oem.Dell.DellSoftwareInventory`). A host that reports no SystemID (not
+/// a Dell, or an iDRAC too old to say it) gets nothing: nothing is matched
+/// on model names alone.
 pub fn host_facts(inv: &Inventory) -> Vec<HostFacts> {
     inv.hosts
         .iter()
@@ -155,7 +154,7 @@ pub fn host_facts(inv: &Inventory) -> Vec<HostFacts> {
             name: h.name.clone(),
             manufacturer: h.system.manufacturer.clone(),
             model: h.system.model.clone(),
-            dell_system_id: None,
+            dell_system_id: h.system.dell_system_id,
             devices: h
                 .components
                 .iter()
@@ -164,7 +163,7 @@ pub fn host_facts(inv: &Inventory) -> Vec<HostFacts> {
                     identity: c.identity.clone(),
                     kind: c.kind,
                     software_id: c.software_id.clone(),
-                    pci: None,
+                    pci: c.pci,
                     version: c.version.clone(),
                 })
                 .collect(),

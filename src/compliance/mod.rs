@@ -10,7 +10,7 @@
 //! | action | status |
 //! |---|---|
 //! | `up-to-date` | `ok` |
-//! | `upgrade`, `blocked`, `staged-pending` | `critical` when the target image is `urgent`, else `warning` |
+//! | `upgrade`, `blocked`, `staged-pending`, `needs-vendor-tool` | `critical` when the target image is `urgent`, else `warning` |
 //! | `newer-than-repository`, `downgrade` | `downgrade` (the repository is older) |
 //! | `no-image`, `version-unknown`, `not-updateable` | `unknown` (no image, or the versions cannot be ordered) |
 //!
@@ -167,7 +167,9 @@ pub fn status_of(action: Action, criticality: Option<Criticality>) -> Status {
     };
     match action {
         Action::UpToDate => Status::Ok,
-        Action::Upgrade | Action::Blocked | Action::StagedPending => needed,
+        Action::Upgrade | Action::Blocked | Action::StagedPending | Action::NeedsVendorTool => {
+            needed
+        }
         Action::NewerThanRepository | Action::Downgrade => Status::Downgrade,
         Action::NoImage | Action::VersionUnknown | Action::NotUpdateable => Status::Unknown,
     }
@@ -232,7 +234,12 @@ fn components_of(
 ) -> Vec<ComponentCompliance> {
     let mut out: Vec<ComponentCompliance> = Vec::new();
     for s in steps {
-        let crit = s.image.as_deref().and_then(criticality);
+        // The step's own provenance first; the repository's word for
+        // plans made before steps carried it.
+        let crit = s
+            .provenance
+            .criticality
+            .or_else(|| s.image.as_deref().and_then(criticality));
         if let Some(prev) = out
             .iter_mut()
             .find(|c| c.identity == s.identity && c.kind == s.kind)

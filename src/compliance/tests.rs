@@ -35,6 +35,8 @@ fn step(id: &str, kind: Kind, action: Action, from: &str, to: &str, image: &str)
         image: (!image.is_empty()).then(|| image.into()),
         method: None,
         apply_time: None,
+        provenance: Default::default(),
+        held_back: None,
         exec: None,
     }
 }

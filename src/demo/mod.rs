@@ -212,28 +212,57 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     )?;
     out.flush()?;
 
-    // 2. A repository one release ahead of the fleet.
+    // 2. A repository one release ahead of the fleet: for the iDRACs from a
+    // Dell-format catalog and its mirror, as an operator fills it from Dell's
+    // (docs/CATALOGS.md); for the others from make-images' images.json.
     let t = Instant::now();
     let cfg =
         Config::load(&fleet_file).with_context(|| format!("reading {}", fleet_file.display()))?;
-    let images_dir = dir.join("images");
-    let specs = mock_bmc::imagegen::make_images(
-        &states,
-        &images_dir,
-        None,
-        mock_bmc::vstyle::Bump::Patch,
-        IMAGE_SIZE,
-    )
-    .context("making images (mock-bmc make-images)")?;
+    let store = Store::open(&cfg.state_dir).await?;
     let mut repo = Repository::create_or_open(&cfg.repository)
         .with_context(|| format!("opening {}", cfg.repository.display()))?;
-    let index = images_dir.join(mock_bmc::imagegen::IMAGES_JSON);
-    let imported = crate::repository::import_index(&mut repo, &index)
-        .with_context(|| format!("importing {}", index.display()))?;
+    let is_dell = |s: &serde_json::Value| s["persona"].as_str() == Some("idrac");
+    let mut dell_line = String::new();
+    let dell_catalog = if states.iter().any(is_dell) {
+        let report = fill_from_dell_catalog(&cfg, &store, &mut repo, &states, &dir).await?;
+        dell_line = format!(
+            "; Dell catalog {} ({} packages, decoys included): {} imported for {} iDRAC(s) by SystemID, ComponentID and PCI IDs, {} refused, {} not needed",
+            report.catalog,
+            report.packages_in_catalog,
+            report.packages.iter().filter(|p| p.status == "added").count(),
+            states.iter().filter(|s| is_dell(s)).count(),
+            report.refused.len(),
+            report.not_needed
+        );
+        Some(report)
+    } else {
+        None
+    };
+    let others: Vec<serde_json::Value> = states.iter().filter(|s| !is_dell(s)).cloned().collect();
+    let images_dir = dir.join("images");
+    let specs = if others.is_empty() {
+        Vec::new()
+    } else {
+        mock_bmc::imagegen::make_images(
+            &others,
+            &images_dir,
+            None,
+            mock_bmc::vstyle::Bump::Patch,
+            IMAGE_SIZE,
+        )
+        .context("making images (mock-bmc make-images)")?
+    };
+    let imported = if specs.is_empty() {
+        0
+    } else {
+        let index = images_dir.join(mock_bmc::imagegen::IMAGES_JSON);
+        crate::repository::import_index(&mut repo, &index)
+            .with_context(|| format!("importing {}", index.display()))?
+    };
     let images_ms = ms(t);
     writeln!(
         out,
-        "2/5 repository: {} images made by make-images, {imported} imported into {}",
+        "2/5 repository: {} images made by make-images, {imported} imported into {}{dell_line}",
         specs.len(),
         cfg.repository.display()
     )?;
@@ -241,7 +270,6 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
 
     // 3. Inventory + plan.
     let t = Instant::now();
-    let store = Store::open(&cfg.state_dir).await?;
     let cancel = CancellationToken::new();
     let on_signal = cancel.clone();
     tokio::spawn(async move {
@@ -341,6 +369,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         state_dir: cfg.state_dir.clone(),
         repository: cfg.repository.clone(),
         images: specs.len(),
+        dell_catalog,
         personas,
         before,
         after,
@@ -383,6 +412,51 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
 /// `--serve`: `fwfleet serve` in this process against the demo's fleet, until
 /// Ctrl-C. The demo's rollout has released the update lock, which the service
 /// takes for its lifetime.
+/// The Dell half of phase 2: `mock-bmc make-images --dell-catalog` into
+/// `DIR/dell-mirror`, a scan (stored, as `repo import-catalog` does), then
+/// the same import the CLI runs. A package that fails is an error: the demo's
+/// own mirror must be sound.
+async fn fill_from_dell_catalog(
+    cfg: &Config,
+    store: &Store,
+    repo: &mut Repository,
+    states: &[serde_json::Value],
+    dir: &Path,
+) -> anyhow::Result<crate::catalog::import::ImportReport> {
+    let mirror_dir = dir.join("dell-mirror");
+    mock_bmc::dellcat::make_dell_catalog(
+        states,
+        &mirror_dir,
+        mock_bmc::vstyle::Bump::Patch,
+        IMAGE_SIZE,
+    )
+    .context("making the Dell catalog (mock-bmc make-images --dell-catalog)")?;
+    let path = mirror_dir.join(mock_bmc::dellcat::CATALOG_XML);
+    let catalog = crate::catalog::dell::read_catalog_file(&path)?;
+    let inv = crate::inventory::scan::scan(cfg, &Default::default()).await;
+    store.save_inventory(&inv).await?;
+    let hosts = crate::catalog::import::host_facts(&inv);
+    let mirror = crate::catalog::mirror::Mirror::parse(&mirror_dir.to_string_lossy())?;
+    let staging = cfg.state_dir.join("catalog-downloads");
+    let opts = crate::catalog::import::ImportOptions {
+        label: "Catalog.xml".into(),
+        mirror: &mirror,
+        staging: &staging,
+        dry_run: false,
+        progress: false,
+    };
+    let report = crate::catalog::import::import_dell(repo, &catalog, &hosts, &opts).await;
+    if report.failed() > 0 {
+        anyhow::bail!(
+            "importing {}: {} package(s) failed:\n{}",
+            path.display(),
+            report.failed(),
+            report.render_text()
+        );
+    }
+    Ok(report)
+}
+
 async fn serve(cfg: &Config, token_file: &Path) -> anyhow::Result<()> {
     let token = crate::daemon::auth::Token::load(&cfg.daemon)?;
     let listener = tokio::net::TcpListener::bind(cfg.daemon.bind)

@@ -90,7 +90,12 @@ pub struct DemoReport {
     pub fleet_file: PathBuf,
     pub state_dir: PathBuf,
     pub repository: PathBuf,
+    /// Images made by make-images (for the hosts that are not iDRACs).
     pub images: usize,
+    /// The iDRACs' repository entries came from a Dell-format catalog:
+    /// what `repo import-catalog` reported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dell_catalog: Option<crate::catalog::import::ImportReport>,
     /// Hosts per mock persona.
     pub personas: BTreeMap<String, usize>,
     pub before: Compliance,
@@ -235,6 +240,7 @@ mod tests {
             state_dir: "/d/state".into(),
             repository: "/d/repository".into(),
             images: 2,
+            dell_catalog: None,
             personas: BTreeMap::new(),
             before: compliance(3, 0),
             after: compliance(3, after_ok),

@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 /// inventory JSON is where operators meet it.
 pub use crate::vocab::{Kind, Role};
 
+use super::pci::PciIds;
+
 /// One firmware or software component as fwfleet understands it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Component {
@@ -34,6 +36,11 @@ pub struct Component {
     pub manufacturer: Option<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub write_protected: bool,
+    /// The device's four PCI IDs (`VVVV:DDDD:SVSV:SDSD`), where the BMC
+    /// reports them (Dell `Oem.Dell.DellSoftwareInventory`): what Dell's
+    /// catalog keys a device by when its ComponentID is the placeholder `0`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pci: Option<PciIds>,
 }
 
 /// The server behind the BMC.
@@ -46,6 +53,11 @@ pub struct SystemInfo {
     pub bios_version: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub power_state: Option<String>,
+    /// Dell's system type, `Oem.Dell.DellSystem.SystemID`, in decimal as
+    /// Redfish reports it (1814; Dell catalogs write it `0716`): what a Dell
+    /// catalog package is matched by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dell_system_id: Option<u32>,
 }
 
 /// The BMC itself.

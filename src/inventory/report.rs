@@ -175,6 +175,7 @@ mod tests {
             version_scheme: None,
             manufacturer: None,
             write_protected: false,
+            pci: None,
         });
         let inv = Inventory {
             scanned_at: "2026-01-01T00:00:00Z".into(),

@@ -214,6 +214,7 @@ pub async fn read(
             serial: sys.serial.clone(),
             bios_version: sys.bios_version.clone(),
             power_state: sys.power_state.clone(),
+            dell_system_id: sys.dell_system_id,
         };
     }
     let ctx = Context {

@@ -6,7 +6,8 @@ use crate::version::{judge, parse, Judgement, Verdict, VersionScheme};
 use crate::vocab::{Kind, Role};
 
 use super::model::{
-    Action, Execution, HostPlan, ImageRef, ImageSource, Plan, Policy, Step, Summary,
+    Action, Execution, HeldBack, HostPlan, ImageRef, ImageSource, Plan, Policy, Provenance, Step,
+    Summary,
 };
 
 /// Plans every host of `inventory`, in inventory order.
@@ -39,8 +40,6 @@ pub fn plan_host<S: ImageSource + ?Sized>(
             steps: Vec::new(),
         };
     }
-    let manufacturer = host.system.manufacturer.as_deref();
-    let model = host.system.model.as_deref();
     let active: Vec<&Component> = host
         .components
         .iter()
@@ -48,10 +47,14 @@ pub fn plan_host<S: ImageSource + ?Sized>(
         .collect();
     let mut units: Vec<Unit<'_>> = active
         .iter()
-        .map(|c| Unit {
-            component: c,
-            state: decide(c, host, source.candidates(c, manufacturer, model), policy),
-            deps: Vec::new(),
+        .map(|c| {
+            let (state, fallbacks) = decide(c, host, source.candidates_on(c, &host.system), policy);
+            Unit {
+                component: c,
+                state,
+                deps: Vec::new(),
+                fallbacks,
+            }
         })
         .collect();
     // A kind outside `--kinds` keeps its version in this plan: its unit is
@@ -83,6 +86,9 @@ struct Unit<'a> {
     state: State,
     /// Units (by index) whose changes this one's prerequisites rely on.
     deps: Vec<usize>,
+    /// Changes to older images, newest first, to fall back to when the
+    /// pending change's prerequisites cannot hold.
+    fallbacks: Vec<Change>,
 }
 
 enum State {
@@ -104,6 +110,9 @@ struct Row {
     image: Option<String>,
     /// Boxed: most rows have none, and `Row` is the error of every check.
     exec: Option<Box<Execution>>,
+    /// Boxed for the same reason.
+    provenance: Box<Provenance>,
+    held_back: Option<Box<HeldBack>>,
 }
 
 /// An upgrade path (one or more hops) or a downgrade (one hop).
@@ -113,6 +122,8 @@ struct Change {
     /// Read the final version under this scheme when another component's
     /// prerequisite asks about it.
     final_scheme: Option<VersionScheme>,
+    /// The newest image, when this change is a fallback to an older one.
+    held_back: Option<HeldBack>,
 }
 
 struct Hop {
@@ -139,13 +150,34 @@ impl Change {
     /// The single row a change becomes when it may not run; it names the
     /// target so the operator sees what was held back.
     fn blocked(&self, reason: String) -> Row {
+        let reason = match &self.held_back {
+            Some(h) => format!("{reason}; {}", held_back_note(h)),
+            None => reason,
+        };
         Row {
             action: Action::Blocked,
             reason,
+            held_back: self.held_back.clone().map(Box::new),
             to: self.target().map(|t| t.version.clone()),
             image: self.target().map(|t| t.file.clone()),
             exec: None,
+            provenance: Box::new(
+                self.target()
+                    .map(|t| t.provenance.clone())
+                    .unwrap_or_default(),
+            ),
         }
+    }
+
+    /// This change, taken because `newest` is held back by `row`.
+    fn falling_back_from(mut self, newest: &ImageRef, row: &Row) -> Change {
+        self.held_back.get_or_insert_with(|| HeldBack {
+            image: newest.file.clone(),
+            version: newest.version.clone(),
+            action: row.action,
+            reason: row.reason.clone(),
+        });
+        self
     }
 }
 
@@ -157,12 +189,15 @@ impl Row {
             to: None,
             image: None,
             exec: None,
+            provenance: Box::default(),
+            held_back: None,
         }
     }
 
     fn about(mut self, image: &ImageRef) -> Self {
         self.to = Some(image.version.clone());
         self.image = Some(image.file.clone());
+        self.provenance = Box::new(image.provenance.clone());
         self
     }
 }
@@ -181,6 +216,8 @@ impl Unit<'_> {
             image: row.image,
             method: None,
             apply_time: None,
+            provenance: *row.provenance,
+            held_back: row.held_back.map(|h| *h),
             exec: row.exec.map(|e| *e),
         };
         match self.state {
@@ -193,15 +230,22 @@ impl Unit<'_> {
 }
 
 fn change_steps(c: &Component, change: Change, notes: &[String]) -> Vec<Step> {
+    let mut notes = notes.to_vec();
+    if let Some(h) = &change.held_back {
+        notes.push(held_back_note(h));
+    }
     let suffix = if notes.is_empty() {
         String::new()
     } else {
         format!("; {}", notes.join("; "))
     };
+    let last = change.hops.len().saturating_sub(1);
+    let held_back = change.held_back;
     change
         .hops
         .into_iter()
-        .map(|hop| Step {
+        .enumerate()
+        .map(|(i, hop)| Step {
             component: c.id.clone(),
             identity: c.identity.clone(),
             kind: c.kind,
@@ -213,8 +257,18 @@ fn change_steps(c: &Component, change: Change, notes: &[String]) -> Vec<Step> {
             image: Some(hop.image.file),
             method: hop.image.method.map(|m| m.as_str().to_owned()),
             apply_time: hop.image.apply_time,
+            provenance: hop.image.provenance,
+            held_back: if i == last { held_back.clone() } else { None },
         })
         .collect()
+}
+
+/// How a row names the newest image it does not take.
+fn held_back_note(h: &HeldBack) -> String {
+    format!(
+        "the newest image {} ({}) is held back: {}",
+        h.version, h.image, h.reason
+    )
 }
 
 /// What flashing (or, `activate_only`, activating) `image` on `c` needs,
@@ -255,13 +309,28 @@ fn at_least(v: &str, min: &str, scheme: Option<VersionScheme>) -> Result<bool, S
     }
 }
 
-/// The outcome for one active component, before prerequisites.
+/// The outcome for one active component, before prerequisites, and the
+/// changes to older images to fall back to if its prerequisites fail.
+///
+/// Every candidate takes part in choosing the target, also those only the
+/// vendor's tool can apply (their version is what the component should
+/// reach); only installable ones are ever flashed, as a target or a hop.
+/// When the change to the newest image is blocked (an unmet gate, the
+/// lowest supported version) or needs the vendor's tool, the newest
+/// installable image that can be reached is taken instead, and the row says
+/// both.
 fn decide(
     c: &Component,
     host: &HostInventory,
     candidates: Vec<ImageRef>,
     policy: &Policy,
-) -> State {
+) -> (State, Vec<Change>) {
+    let done = |row: Row| (State::Done(row), Vec::new());
+    let installable: Vec<ImageRef> = candidates
+        .iter()
+        .filter(|i| i.needs_vendor_tool.is_none())
+        .cloned()
+        .collect();
     // Staged first: whatever the repository says, a second update while one
     // waits for a reset could flash twice or race the staged image.
     if let Some(staged) = host
@@ -281,42 +350,43 @@ fn decide(
         // activate it (under a reset policy that resets) without sending it
         // again. A staged image the repository does not know stays the
         // operator's business.
-        row.exec = staged.version.as_ref().and_then(|v| {
-            candidates
-                .iter()
-                .find(|i| &i.version == v)
-                .and_then(|i| execution(c, i, true))
-                .map(Box::new)
-        });
-        return State::Done(row);
+        if let Some(img) = staged
+            .version
+            .as_ref()
+            .and_then(|v| installable.iter().find(|i| &i.version == v))
+        {
+            row.exec = execution(c, img, true).map(Box::new);
+            row.provenance = Box::new(img.provenance.clone());
+        }
+        return done(row);
     }
     if !c.updateable {
-        return State::Done(Row::new(
+        return done(Row::new(
             Action::NotUpdateable,
             "the bmc reports the component as not updateable",
         ));
     }
     if candidates.is_empty() {
-        return State::Done(Row::new(
+        return done(Row::new(
             Action::NoImage,
             format!("no repository image applies to {}", c.identity),
         ));
     }
     let Some(current) = c.version.as_deref() else {
-        return State::Done(Row::new(
+        return done(Row::new(
             Action::VersionUnknown,
             "the bmc reports no version for the component",
         ));
     };
     let target = match newest(c, &candidates, policy) {
         Ok(t) => t,
-        Err(reason) => return State::Done(Row::new(Action::VersionUnknown, reason)),
+        Err(reason) => return done(Row::new(Action::VersionUnknown, reason)),
     };
     let scheme = scheme_for(policy, c, Some(target));
     let j = judge_str(current, scheme, &target.version, scheme);
-    let change = match j.verdict {
+    let primary = match j.verdict {
         Verdict::Unknown => {
-            return State::Done(
+            return done(
                 Row::new(
                     Action::VersionUnknown,
                     format!(
@@ -328,7 +398,7 @@ fn decide(
             )
         }
         Verdict::Same => {
-            return State::Done(
+            return done(
                 Row::new(
                     Action::UpToDate,
                     format!("runs the newest image ({})", j.reason),
@@ -337,7 +407,7 @@ fn decide(
             )
         }
         Verdict::Newer if !(policy.allow_downgrade || target.allow_downgrade) => {
-            return State::Done(
+            return done(
                 Row::new(
                     Action::NewerThanRepository,
                     format!(
@@ -348,30 +418,116 @@ fn decide(
                 .about(target),
             )
         }
-        Verdict::Newer => match downgrade(c, current, target, &j, policy) {
-            Ok(change) => change,
-            Err(row) => return State::Done(row),
+        Verdict::Newer => match vendor_tool(target) {
+            Some(row) => return done(row),
+            None => match downgrade(c, current, target, &j, policy).and_then(|ch| gate(c, host, ch, policy)) {
+                Ok(change) => return (State::Pending(change), Vec::new()),
+                Err(row) => return done(row),
+            },
         },
-        Verdict::Older => match upgrade_path(c, current, target, &candidates, policy) {
-            Ok(change) => change,
-            Err(row) => return State::Done(row),
+        Verdict::Older => match vendor_tool(target) {
+            Some(row) => Err(row),
+            None => upgrade_path(c, current, target, &installable, policy)
+                .and_then(|ch| gate(c, host, ch, policy)),
         },
     };
-    let mut change = change;
+    let mut fallbacks = fallbacks(c, host, current, target, &installable, policy);
+    match primary {
+        Ok(change) => (State::Pending(change), fallbacks),
+        // Only a held-back image falls back: an unordered gate stays
+        // version-unknown, because the older path would be a guess too.
+        Err(row)
+            if matches!(row.action, Action::Blocked | Action::NeedsVendorTool)
+                && !fallbacks.is_empty() =>
+        {
+            let first = fallbacks.remove(0).falling_back_from(target, &row);
+            (State::Pending(first), fallbacks)
+        }
+        Err(row) => done(row),
+    }
+}
+
+/// The `needs-vendor-tool` row for `image`, when only the vendor's tool
+/// can apply it.
+fn vendor_tool(image: &ImageRef) -> Option<Row> {
+    let why = image.needs_vendor_tool.as_deref()?;
+    Some(
+        Row::new(
+            Action::NeedsVendorTool,
+            format!(
+                "{} ({}) cannot be applied through the bmc: {why}; apply it with the vendor's tool from the host, or add an image the bmc's update service takes",
+                image.version, image.file
+            ),
+        )
+        .about(image),
+    )
+}
+
+/// The checks every change passes before prerequisites: a legacy-layout
+/// BMC's standard actions, write protection and the BMC's lowest supported
+/// version.
+fn gate(
+    c: &Component,
+    host: &HostInventory,
+    mut change: Change,
+    policy: &Policy,
+) -> Result<Change, Row> {
     if let Some(legacy) = &host.bmc.legacy_layout {
         if let Err(reason) = through_standard_actions(&mut change, legacy) {
-            return State::Done(change.blocked(reason));
+            return Err(change.blocked(reason));
         }
     }
     if c.write_protected {
-        return State::Done(change.blocked(
+        return Err(change.blocked(
             "the component is write-protected; clear WriteProtected on the bmc first".to_owned(),
         ));
     }
     if let Err(reason) = check_lowest_supported(c, &change, policy) {
-        return State::Done(change.blocked(reason));
+        return Err(change.blocked(reason));
     }
-    State::Pending(change)
+    Ok(change)
+}
+
+/// Changes to the installable images newer than `current` and older than
+/// `target`, newest first, each through its own upgrade path and gate
+/// (images of the same version once): what the plan takes instead when
+/// the newest is held back.
+fn fallbacks(
+    c: &Component,
+    host: &HostInventory,
+    current: &str,
+    target: &ImageRef,
+    installable: &[ImageRef],
+    policy: &Policy,
+) -> Vec<Change> {
+    let mut older: Vec<&ImageRef> = installable
+        .iter()
+        .filter(|i| image_cmp(c, i, target, policy) == Verdict::Older)
+        .filter(|i| {
+            let scheme = scheme_for(policy, c, Some(i));
+            judge_str(&i.version, scheme, current, scheme).verdict == Verdict::Newer
+        })
+        .collect();
+    // Every pair is ordered: `newest` checked all candidates.
+    older.sort_by(|a, b| match image_cmp(c, a, b, policy) {
+        Verdict::Newer => std::cmp::Ordering::Less,
+        Verdict::Older => std::cmp::Ordering::Greater,
+        Verdict::Same | Verdict::Unknown => std::cmp::Ordering::Equal,
+    });
+    older.dedup_by(|a, b| image_cmp(c, a, b, policy) == Verdict::Same);
+    older
+        .into_iter()
+        .filter_map(|alt| {
+            let below: Vec<ImageRef> = installable
+                .iter()
+                .filter(|i| image_cmp(c, i, alt, policy) != Verdict::Newer)
+                .cloned()
+                .collect();
+            upgrade_path(c, current, alt, &below, policy)
+                .and_then(|ch| gate(c, host, ch, policy))
+                .ok()
+        })
+        .collect()
 }
 
 /// A legacy-layout host (no FirmwareInventory, firmware read from
@@ -474,6 +630,7 @@ fn downgrade(
             reason: format!("downgrade allowed by {by} ({})", j.reason),
         }],
         final_scheme: scheme,
+        held_back: None,
     })
 }
 
@@ -559,6 +716,7 @@ fn upgrade_path(
                 action: Action::Upgrade,
                 final_scheme: scheme_for(policy, c, Some(next)),
                 hops,
+                held_back: None,
             });
         }
     }
@@ -702,7 +860,23 @@ fn resolve_prerequisites(units: &mut [Unit<'_>], policy: &Policy) {
                 }
                 Check::Fails(reason) => {
                     progress = true;
-                    State::Done(change.blocked(reason))
+                    if units[i].fallbacks.is_empty() {
+                        State::Done(change.blocked(reason))
+                    } else {
+                        // The newest cannot run in this plan: the next
+                        // older image is checked the same way.
+                        let row = change.blocked(reason);
+                        let newest = change.target().cloned();
+                        let next = units[i].fallbacks.remove(0);
+                        State::Pending(match (&change.held_back, newest) {
+                            (None, Some(n)) => next.falling_back_from(&n, &row),
+                            (Some(h), _) => Change {
+                                held_back: Some(h.clone()),
+                                ..next
+                            },
+                            (None, None) => next,
+                        })
+                    }
                 }
                 Check::Wait(_) => State::Pending(change),
             };

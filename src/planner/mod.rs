@@ -56,6 +56,7 @@ mod tests;
 
 pub use decide::{plan, plan_host};
 pub use model::{
-    Action, Execution, HostPlan, ImageFacts, ImageRef, ImageSource, Plan, Policy, Step, Summary,
+    Action, Execution, HeldBack, HostPlan, ImageFacts, ImageRef, ImageSource, Plan, Policy,
+    Provenance, Step, Summary,
 };
 pub use render::{render_csv, render_table, CSV_HEADER, CSV_SCAN_FAILED};

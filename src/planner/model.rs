@@ -9,9 +9,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::inventory::model::Component;
+use crate::inventory::model::{Component, SystemInfo};
 use crate::version::VersionScheme;
-use crate::vocab::{Kind, Method};
+use crate::vocab::{Criticality, Kind, Method};
 use std::path::PathBuf;
 
 /// What the planner needs to know about one repository image.
@@ -46,6 +46,67 @@ pub struct ImageRef {
     /// The file itself, for the step that flashes it; `None` for a source
     /// that only answers what applies (its plans cannot be executed).
     pub facts: Option<ImageFacts>,
+    /// Why the BMC's update service cannot apply this image (only a host
+    /// agent or the vendor's tool can). Such an image is compared like any
+    /// other but never flashed: a component whose only way up is one is
+    /// `needs-vendor-tool`, and an installable older image is the fallback.
+    pub needs_vendor_tool: Option<String>,
+    /// What the vendor says about the image; carried onto the plan rows.
+    pub provenance: Provenance,
+}
+
+impl ImageRef {
+    /// An image of `kind` at `version` in `file`, with nothing else said
+    /// about it (no gate, no provenance, no file facts).
+    pub fn new(file: impl Into<String>, kind: Kind, version: impl Into<String>) -> ImageRef {
+        ImageRef {
+            file: file.into(),
+            kind,
+            software_id: None,
+            version: version.into(),
+            version_scheme: None,
+            min_from_version: None,
+            prerequisites: Vec::new(),
+            allow_downgrade: false,
+            method: None,
+            apply_time: None,
+            facts: None,
+            needs_vendor_tool: None,
+            provenance: Provenance::default(),
+        }
+    }
+}
+
+/// Where an image came from and what its vendor says about it: the
+/// catalog's criticality, reboot flag, release date and the catalog itself.
+/// Plan rows carry it so an operator (and compliance) can tell an urgent
+/// update from an optional one without opening the manifest. In the plan
+/// JSON its keys sit on the step itself, each omitted when unknown.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provenance {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub criticality: Option<Criticality>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reboot_required: Option<bool>,
+    /// `YYYY-MM-DD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release_date: Option<String>,
+    /// The catalog the image was imported from (`dell:Catalog.xml (version …)`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// The newest image for a component when the plan takes another one (or
+/// none): which it is and why it was not taken. With a fallback the row
+/// names the image it does take; without, the row is the held-back image's
+/// `blocked` or `needs-vendor-tool`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldBack {
+    pub image: String,
+    pub version: String,
+    /// `blocked` or `needs-vendor-tool`.
+    pub action: Action,
+    pub reason: String,
 }
 
 /// The image file as the repository verified it: what a step sends and
@@ -93,6 +154,18 @@ pub trait ImageSource {
         manufacturer: Option<&str>,
         model: Option<&str>,
     ) -> Vec<ImageRef>;
+
+    /// Every image that may be applied to `component` on `system`, which
+    /// also names the Dell SystemID that catalog images are restricted to.
+    /// What the planner asks; by default [`ImageSource::candidates`] with
+    /// the system's manufacturer and model.
+    fn candidates_on(&self, component: &Component, system: &SystemInfo) -> Vec<ImageRef> {
+        self.candidates(
+            component,
+            system.manufacturer.as_deref(),
+            system.model.as_deref(),
+        )
+    }
 }
 
 impl<F> ImageSource for F
@@ -189,10 +262,14 @@ pub enum Action {
     /// An image is already staged for this component and waits for a reset;
     /// queueing another could flash twice or race the staged one.
     StagedPending,
+    /// The only newer image is one the BMC's update service cannot apply
+    /// (an HPE UEFI-only or RuntimeAgent package): the vendor's tool or a
+    /// host agent must, so fwfleet never flashes it.
+    NeedsVendorTool,
 }
 
 impl Action {
-    pub const ALL: [Action; 9] = [
+    pub const ALL: [Action; 10] = [
         Action::Upgrade,
         Action::UpToDate,
         Action::NewerThanRepository,
@@ -202,6 +279,7 @@ impl Action {
         Action::NotUpdateable,
         Action::Blocked,
         Action::StagedPending,
+        Action::NeedsVendorTool,
     ];
 
     /// The kebab-case spelling JSON, CSV and tables use.
@@ -216,6 +294,7 @@ impl Action {
             Action::NotUpdateable => "not-updateable",
             Action::Blocked => "blocked",
             Action::StagedPending => "staged-pending",
+            Action::NeedsVendorTool => "needs-vendor-tool",
         }
     }
 
@@ -264,6 +343,14 @@ pub struct Step {
     pub image: Option<String>,
     pub method: Option<String>,
     pub apply_time: Option<String>,
+    /// The image's provenance (`criticality`, `reboot_required`,
+    /// `release_date`, `source`), for the image the row names.
+    #[serde(flatten)]
+    pub provenance: Provenance,
+    /// The newest image, when the row takes an older one (or none) because
+    /// the newest is blocked or needs the vendor's tool.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_back: Option<HeldBack>,
     /// For the rows the updater may run (`upgrade`, `downgrade`, and a
     /// `staged-pending` image the repository has): what it needs.
     #[serde(skip)]

@@ -30,6 +30,7 @@ fn comp(id: &str, kind: Kind, version: &str) -> Component {
         version_scheme: None,
         manufacturer: None,
         write_protected: false,
+        pci: None,
     }
 }
 
@@ -44,19 +45,7 @@ fn copy(c: &Component, id: &str, role: Role, version: &str) -> Component {
 }
 
 fn img(file: &str, kind: Kind, version: &str) -> ImageRef {
-    ImageRef {
-        file: file.to_owned(),
-        kind,
-        software_id: None,
-        version: version.to_owned(),
-        version_scheme: None,
-        min_from_version: None,
-        prerequisites: Vec::new(),
-        allow_downgrade: false,
-        method: None,
-        apply_time: None,
-        facts: None,
-    }
+    ImageRef::new(file, kind, version)
 }
 
 fn min_from(i: ImageRef, v: &str) -> ImageRef {
@@ -727,19 +716,33 @@ fn no_upgrade_chain_is_blocked() {
     );
 }
 
+/// Issue 19: when no chain reaches the newest image, the plan takes the
+/// newest image it can reach and says which one it holds back and why
+/// (this was a plain `blocked` row before).
 #[test]
-fn upgrade_chain_that_stops_half_way_is_blocked() {
+fn upgrade_chain_that_stops_half_way_falls_back_to_the_reachable_image() {
+    let images = [
+        img("iDRAC_2.61.60.60.exe", Bmc, "2.61.60.60"),
+        min_from(img("iDRAC_4.40.00.00.exe", Bmc, "4.40.00.00"), "2.70.70.70"),
+    ];
     check(
         vec![comp("iDRAC", Bmc, "2.50.50.50")],
-        &[
-            img("iDRAC_2.61.60.60.exe", Bmc, "2.61.60.60"),
-            min_from(img("iDRAC_4.40.00.00.exe", Bmc, "4.40.00.00"), "2.70.70.70"),
-        ],
+        &images,
         Policy::default(),
         &[(
-            "iDRAC blocked 2.50.50.50 -> 4.40.00.00 [iDRAC_4.40.00.00.exe]",
-            "(the path stops at 2.61.60.60): 4.40.00.00 needs 2.70.70.70 or newer; needs an intermediate image ≥ 2.70.70.70",
+            "iDRAC upgrade 2.50.50.50 -> 2.61.60.60 [iDRAC_2.61.60.60.exe]",
+            "the newest image 4.40.00.00 (iDRAC_4.40.00.00.exe) is held back: no chain of repository images leads from 2.50.50.50 to 4.40.00.00 (the path stops at 2.61.60.60): 4.40.00.00 needs 2.70.70.70 or newer; needs an intermediate image ≥ 2.70.70.70",
         )],
+    );
+    let plan = plan_host(
+        &host("h1", vec![comp("iDRAC", Bmc, "2.50.50.50")]),
+        &source(&images),
+        &Policy::default(),
+    );
+    let held = plan.steps[0].held_back.as_ref().expect("names the newest");
+    assert_eq!(
+        (held.image.as_str(), held.version.as_str(), held.action),
+        ("iDRAC_4.40.00.00.exe", "4.40.00.00", Action::Blocked)
     );
 }
 
@@ -1061,6 +1064,262 @@ fn without_the_file_a_plan_row_is_not_executable() {
     );
     assert_eq!(plan.steps[0].action, Action::Upgrade);
     assert!(plan.steps[0].exec.is_none());
+}
+
+// --- fallbacks, vendor tools, provenance (issue 19) -----------------------
+
+fn vendor_tool_only(i: ImageRef) -> ImageRef {
+    ImageRef {
+        needs_vendor_tool: Some("UpdatableBy is [\"Uefi\"]: only the host can apply it".into()),
+        ..i
+    }
+}
+
+#[test]
+fn unmet_prerequisite_falls_back_to_an_installable_older_image() {
+    check(
+        vec![
+            comp("BIOS", Bios, "2.10.2"),
+            comp("iDRAC", Bmc, "5.10.00.00"),
+        ],
+        &[
+            needs(img("BIOS_2.19.1.exe", Bios, "2.19.1"), Bmc, "6.00.00.00"),
+            img("BIOS_2.15.0.exe", Bios, "2.15.0"),
+            // Older than what runs: never a fallback.
+            img("BIOS_2.01.0.exe", Bios, "2.01.0"),
+        ],
+        Policy::default(),
+        &[
+            ("iDRAC no-image 5.10.00.00 -> - [-]", ""),
+            (
+                "BIOS upgrade 2.10.2 -> 2.15.0 [BIOS_2.15.0.exe]",
+                "newer image in the repository (numbers 2.10.2 < 2.15.0); the newest image 2.19.1 (BIOS_2.19.1.exe) is held back: needs bmc ≥ 6.00.00.00, but bmc runs 5.10.00.00 and the plan does not upgrade it",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn fallback_whose_own_prerequisite_fails_tries_the_next_and_keeps_the_newest_named() {
+    let plan = plan_host(
+        &host(
+            "h1",
+            vec![
+                comp("BIOS", Bios, "2.10.2"),
+                comp("iDRAC", Bmc, "5.10.00.00"),
+            ],
+        ),
+        &source(&[
+            needs(img("BIOS_2.19.1.exe", Bios, "2.19.1"), Bmc, "6.00.00.00"),
+            needs(img("BIOS_2.17.0.exe", Bios, "2.17.0"), Bmc, "5.50.00.00"),
+            img("BIOS_2.12.0.exe", Bios, "2.12.0"),
+        ]),
+        &Policy::default(),
+    );
+    let bios = plan.steps.iter().find(|s| s.kind == Bios).unwrap();
+    assert_eq!(
+        (bios.action, bios.to.as_deref()),
+        (Action::Upgrade, Some("2.12.0"))
+    );
+    assert_eq!(bios.held_back.as_ref().unwrap().image, "BIOS_2.19.1.exe");
+}
+
+#[test]
+fn every_fallback_blocked_stays_blocked_on_the_newest() {
+    check(
+        vec![
+            comp("BIOS", Bios, "2.10.2"),
+            comp("iDRAC", Bmc, "5.10.00.00"),
+        ],
+        &[
+            needs(img("BIOS_2.19.1.exe", Bios, "2.19.1"), Bmc, "6.00.00.00"),
+            needs(img("BIOS_2.15.0.exe", Bios, "2.15.0"), Bmc, "6.00.00.00"),
+        ],
+        Policy::default(),
+        &[
+            ("iDRAC no-image 5.10.00.00 -> - [-]", ""),
+            (
+                "BIOS blocked 2.10.2 -> 2.15.0 [BIOS_2.15.0.exe]",
+                "the newest image 2.19.1",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn write_protection_blocks_every_fallback_too() {
+    let mut bios = comp("BIOS", Bios, "2.10.2");
+    bios.write_protected = true;
+    check(
+        vec![bios],
+        &[
+            img("BIOS_2.19.1.exe", Bios, "2.19.1"),
+            img("BIOS_2.15.0.exe", Bios, "2.15.0"),
+        ],
+        Policy::default(),
+        &[(
+            "BIOS blocked 2.10.2 -> 2.19.1 [BIOS_2.19.1.exe]",
+            "write-protected",
+        )],
+    );
+}
+
+#[test]
+fn only_candidate_needs_the_vendor_tool() {
+    check(
+        vec![comp("1", Bios, "U46 v2.72 (03/10/2023)")],
+        &[vendor_tool_only(img(
+            "U46_2.80.fwpkg",
+            Bios,
+            "U46 v2.80 (01/12/2024)",
+        ))],
+        Policy::default(),
+        &[(
+            "1 needs-vendor-tool U46 v2.72 (03/10/2023) -> U46 v2.80 (01/12/2024) [U46_2.80.fwpkg]",
+            "cannot be applied through the bmc: UpdatableBy is [\"Uefi\"]",
+        )],
+    );
+}
+
+#[test]
+fn newest_needs_the_vendor_tool_and_an_older_installable_image_is_the_fallback() {
+    let images = [
+        vendor_tool_only(img("U46_2.80.fwpkg", Bios, "U46 v2.80 (01/12/2024)")),
+        img("U46_2.76.fwpkg", Bios, "U46 v2.76 (08/01/2023)"),
+    ];
+    check(
+        vec![comp("1", Bios, "U46 v2.72 (03/10/2023)")],
+        &images,
+        Policy::default(),
+        &[(
+            "1 upgrade U46 v2.72 (03/10/2023) -> U46 v2.76 (08/01/2023) [U46_2.76.fwpkg]",
+            "the newest image U46 v2.80 (01/12/2024) (U46_2.80.fwpkg) is held back: U46 v2.80 (01/12/2024) (U46_2.80.fwpkg) cannot be applied through the bmc",
+        )],
+    );
+    let plan = plan_host(
+        &host("h1", vec![comp("1", Bios, "U46 v2.72 (03/10/2023)")]),
+        &source(&images),
+        &Policy::default(),
+    );
+    assert_eq!(
+        plan.steps[0].held_back.as_ref().unwrap().action,
+        Action::NeedsVendorTool
+    );
+}
+
+#[test]
+fn a_vendor_tool_image_the_component_runs_is_up_to_date_and_never_a_downgrade() {
+    check(
+        vec![comp("1", Bios, "U46 v2.80 (01/12/2024)")],
+        &[vendor_tool_only(img(
+            "U46_2.80.fwpkg",
+            Bios,
+            "U46 v2.80 (01/12/2024)",
+        ))],
+        Policy::default(),
+        &[(
+            "1 up-to-date U46 v2.80 (01/12/2024) -> U46 v2.80 (01/12/2024) [U46_2.80.fwpkg]",
+            "runs the newest image",
+        )],
+    );
+    // A downgrade the policy allows still cannot go through the bmc.
+    check(
+        vec![comp("1", Bios, "U46 v2.82 (03/01/2024)")],
+        &[vendor_tool_only(img(
+            "U46_2.80.fwpkg",
+            Bios,
+            "U46 v2.80 (01/12/2024)",
+        ))],
+        allow_downgrade(),
+        &[(
+            "1 needs-vendor-tool U46 v2.82 (03/01/2024) -> U46 v2.80 (01/12/2024) [U46_2.80.fwpkg]",
+            "vendor's tool",
+        )],
+    );
+}
+
+#[test]
+fn vendor_tool_images_are_never_hops_of_an_upgrade_path() {
+    // 2.70 is the gate of 4.40 but only a vendor tool can apply it: no path.
+    check(
+        vec![comp("iDRAC", Bmc, "2.50.50.50")],
+        &[
+            vendor_tool_only(img("iDRAC_2.70.70.70.exe", Bmc, "2.70.70.70")),
+            min_from(img("iDRAC_4.40.00.00.exe", Bmc, "4.40.00.00"), "2.70.70.70"),
+        ],
+        Policy::default(),
+        &[(
+            "iDRAC blocked 2.50.50.50 -> 4.40.00.00 [iDRAC_4.40.00.00.exe]",
+            "needs an intermediate image ≥ 2.70.70.70",
+        )],
+    );
+}
+
+#[test]
+fn steps_carry_the_image_provenance() {
+    let image = ImageRef {
+        provenance: Provenance {
+            criticality: Some(crate::vocab::Criticality::Urgent),
+            reboot_required: Some(true),
+            release_date: Some("2024-05-27".into()),
+            source: Some("dell:Catalog.xml (version 25.04.28)".into()),
+        },
+        ..img("BIOS_2.19.1.exe", Bios, "2.19.1")
+    };
+    let plan = plan_host(
+        &host("h1", vec![comp("BIOS", Bios, "2.10.2")]),
+        &source(std::slice::from_ref(&image)),
+        &Policy::default(),
+    );
+    let step = &plan.steps[0];
+    assert_eq!(step.action, Action::Upgrade);
+    assert_eq!(step.provenance, image.provenance);
+    let json = serde_json::to_value(step).unwrap();
+    assert_eq!(json["criticality"], "urgent");
+    assert_eq!(json["reboot_required"], true);
+    assert_eq!(json["release_date"], "2024-05-27");
+    assert_eq!(json["source"], "dell:Catalog.xml (version 25.04.28)");
+    assert!(json.get("held_back").is_none());
+    let back: Step = serde_json::from_value(json).unwrap();
+    assert_eq!(back.provenance, image.provenance);
+    // Up-to-date rows name the image they compared with, and its provenance.
+    let plan = plan_host(
+        &host("h1", vec![comp("BIOS", Bios, "2.19.1")]),
+        &source(std::slice::from_ref(&image)),
+        &Policy::default(),
+    );
+    assert_eq!(
+        plan.steps[0].provenance.criticality,
+        image.provenance.criticality
+    );
+}
+
+/// The planner asks the source with the whole system, Dell SystemID
+/// included; the default keeps closure sources working.
+#[test]
+fn the_source_is_asked_with_the_system_and_its_dell_system_id() {
+    struct BySystemId;
+    impl ImageSource for BySystemId {
+        fn candidates(&self, _: &Component, _: Option<&str>, _: Option<&str>) -> Vec<ImageRef> {
+            panic!("the planner asks candidates_on")
+        }
+        fn candidates_on(&self, c: &Component, system: &SystemInfo) -> Vec<ImageRef> {
+            match system.dell_system_id {
+                Some(1814) => vec![img("BIOS_2.19.1.exe", c.kind, "2.19.1")],
+                _ => Vec::new(),
+            }
+        }
+    }
+    let mut h = host("h1", vec![comp("BIOS", Bios, "2.10.2")]);
+    assert_eq!(
+        plan_host(&h, &BySystemId, &Policy::default()).steps[0].action,
+        Action::NoImage
+    );
+    h.system.dell_system_id = Some(1814);
+    assert_eq!(
+        plan_host(&h, &BySystemId, &Policy::default()).steps[0].action,
+        Action::Upgrade
+    );
 }
 
 // --- a legacy-layout UpdateService (issue 16 item 7) ------------------------

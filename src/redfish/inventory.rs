@@ -27,7 +27,7 @@ use serde_json::Value;
 
 /// The members `inventory::normalize` reads (DMTF SoftwareInventory), and the
 /// resource states they carry.
-pub use redfish_schemas::{SoftwareInventory, State};
+pub use redfish_schemas::{DellSoftwareInventory, SoftwareInventory, State};
 
 /// What the service root says about the BMC, read without credentials.
 #[derive(Debug, Clone)]
@@ -84,6 +84,8 @@ pub struct System {
     pub serial: Option<String>,
     pub bios_version: Option<String>,
     pub power_state: Option<String>,
+    /// `Oem.Dell.DellSystem.SystemID` (decimal), on Dell iDRACs.
+    pub dell_system_id: Option<u32>,
 }
 
 /// The UpdateService and the system, read after login.
@@ -125,6 +127,7 @@ pub async fn services(client: &BmcClient, root: &Root) -> Result<Services, Redfi
         model: sys.model.clone(),
         serial: sys.serial_number.clone(),
         bios_version: sys.bios_version.clone(),
+        dell_system_id: sys.dell_system_id(),
         power_state: sys
             .power_state
             .as_ref()

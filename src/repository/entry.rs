@@ -370,29 +370,27 @@ impl Entry {
     }
 
     /// Whether this image is for `component` on a system by `manufacturer`
-    /// of `model`. Only identity is checked here; versions, upgrade paths and
-    /// prerequisites are the planner's business, because it has to say why.
+    /// of `model` whose Dell SystemID is unknown. Only identity is checked
+    /// here; versions, upgrade paths and prerequisites are the planner's
+    /// business, because it has to say why.
     ///
     /// A restricted entry never applies when the system's manufacturer or
     /// model is unknown: flashing a BIOS built for another board bricks it.
-    ///
-    /// `system_ids` are not checked here: the inventory does not carry the
-    /// Dell SystemID yet, so this is [`Entry::applies_to_host`] for a host
-    /// whose SystemID was not read. Catalog imports also restrict `models`
-    /// to the model names whose SystemID they verified, which is what holds
-    /// an imported image to its systems on this path.
+    /// For the same reason an entry that lists `system_ids` never applies
+    /// here: see [`Entry::applies_to_host`], which the planner uses.
     pub fn applies_to(
         &self,
         component: &Component,
         manufacturer: Option<&str>,
         model: Option<&str>,
     ) -> bool {
-        self.applies_to_device(component, None, manufacturer, model)
+        self.applies_to_host(component, component.pci, manufacturer, model, None)
     }
 
     /// [`Entry::applies_to`] with the two facts a Dell catalog keys on: the
     /// host's SystemID (decimal, as Redfish reports it) and the component's
-    /// PCI IDs. When the entry lists `system_ids`, a host whose SystemID is
+    /// PCI IDs (the inventory's `Component::pci`, passed apart so a caller
+    /// can ask about a device the inventory read no IDs for). When the entry lists `system_ids`, a host whose SystemID is
     /// unknown or another is refused: a package for another system is never
     /// applied on a guess.
     pub fn applies_to_host(

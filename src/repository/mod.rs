@@ -106,7 +106,7 @@ pub use index::{import_index, IndexError};
 pub use provenance::{check_digest, Criticality, HashKind};
 
 use crate::digest::{copy_hashing, hash_file, CopyError};
-use crate::inventory::model::Component;
+use crate::inventory::model::{Component, SystemInfo};
 use entry::{file_path, normalise_file, FieldError};
 use files::{write_atomic, TempFile};
 use md5::Digest as _;
@@ -471,18 +471,23 @@ impl Repository {
     }
 
     /// The entries that fit `component` on a system by `manufacturer` of
-    /// `model`, in manifest order (see [`Entry::applies_to`]). Which of them
-    /// to apply, if any, is the planner's decision.
+    /// `model` whose Dell SystemID is unknown, in manifest order (see
+    /// [`Entry::applies_to`]). Which of them to apply, if any, is the
+    /// planner's decision.
     pub fn candidates(
         &self,
         component: &Component,
         manufacturer: Option<&str>,
         model: Option<&str>,
     ) -> Vec<&Entry> {
-        // An entry its BMC cannot apply is never offered for flashing: an
-        // iLO takes a UEFI-only package with 200 OK and then does nothing
-        // (NOTES §7.2). `vendor_tool_candidates` lists them for reporting.
-        self.fitting(component, manufacturer, model, false)
+        self.fitting(component, &host_key(manufacturer, model, None), false)
+    }
+
+    /// The entries that fit `component` on `system`: its manufacturer, its
+    /// model and its Dell SystemID, with the component's SoftwareId and PCI
+    /// IDs ([`Entry::applies_to_host`]). What the planner asks.
+    pub fn candidates_on(&self, component: &Component, system: &SystemInfo) -> Vec<&Entry> {
+        self.fitting(component, &system_key(system), false)
     }
 
     /// The entries that fit `component` but only a host agent or the
@@ -493,20 +498,36 @@ impl Repository {
         manufacturer: Option<&str>,
         model: Option<&str>,
     ) -> Vec<&Entry> {
-        self.fitting(component, manufacturer, model, true)
+        self.fitting(component, &host_key(manufacturer, model, None), true)
     }
 
-    fn fitting(
+    /// [`Repository::vendor_tool_candidates`] on `system`, as
+    /// [`Repository::candidates_on`].
+    pub fn vendor_tool_candidates_on(
         &self,
         component: &Component,
-        manufacturer: Option<&str>,
-        model: Option<&str>,
-        vendor_tool: bool,
+        system: &SystemInfo,
     ) -> Vec<&Entry> {
+        self.fitting(component, &system_key(system), true)
+    }
+
+    fn fitting(&self, component: &Component, host: &HostKey<'_>, vendor_tool: bool) -> Vec<&Entry> {
+        // An entry its BMC cannot apply is never offered for flashing: an
+        // iLO takes a UEFI-only package with 200 OK and then does nothing
+        // (NOTES §7.2). `vendor_tool_candidates` lists them apart, so the
+        // planner can say `needs-vendor-tool` instead of `no-image`.
         self.entries
             .iter()
             .filter(|e| e.needs_vendor_tool.is_some() == vendor_tool)
-            .filter(|e| e.applies_to(component, manufacturer, model))
+            .filter(|e| {
+                e.applies_to_host(
+                    component,
+                    component.pci,
+                    host.manufacturer,
+                    host.model,
+                    host.system_id,
+                )
+            })
             .collect()
     }
 
@@ -519,6 +540,33 @@ impl Repository {
         write_atomic(&self.manifest, text.as_bytes())
             .map_err(|e| RepoError::io("write", &self.manifest, e))
     }
+}
+
+/// The host facts applicability is decided on.
+struct HostKey<'a> {
+    manufacturer: Option<&'a str>,
+    model: Option<&'a str>,
+    system_id: Option<u32>,
+}
+
+fn host_key<'a>(
+    manufacturer: Option<&'a str>,
+    model: Option<&'a str>,
+    system_id: Option<u32>,
+) -> HostKey<'a> {
+    HostKey {
+        manufacturer,
+        model,
+        system_id,
+    }
+}
+
+fn system_key(system: &SystemInfo) -> HostKey<'_> {
+    host_key(
+        system.manufacturer.as_deref(),
+        system.model.as_deref(),
+        system.dell_system_id,
+    )
 }
 
 /// Passes writes through and computes their MD5 on the way, for vendor

@@ -605,6 +605,7 @@ fn component(kind: Kind, name: &str, software_id: Option<&str>) -> Component {
         version_scheme: None,
         manufacturer: None,
         write_protected: false,
+        pci: None,
     }
 }
 
@@ -867,6 +868,56 @@ fn devices_match_by_component_id_and_by_all_four_pci_ids_only_for_placeholder_id
     );
     assert!(!entry.applies_to_host(&nic_other, Some(pci), Some("Dell Inc."), model, Some(1814)));
     assert_eq!(system_id_hex(1814), "0716");
+}
+
+/// What the planner asks: the host's SystemID and the component's PCI IDs
+/// from the inventory decide, for catalog entries; without a SystemID such
+/// an entry never applies, and a plain entry still does.
+#[test]
+fn candidates_on_a_system_use_its_system_id_and_the_components_pci_ids() {
+    use crate::inventory::model::SystemInfo;
+    let (_fx, repo) = repo_from(&[
+        // 0: a catalog NIC package for R640s (0716 = 1814), keyed by PCI IDs
+        "kind = \"nic\"\nmanufacturers = [\"Dell*\"]\nmodels = [\"PowerEdge R640\"]\nsoftware_ids = [\"108255\"]\npci_ids = [\"14E4:165F:1028:08FF\"]\nsystem_ids = [\"0716\"]",
+        // 1: a hand-added NIC image for the same model
+        "kind = \"nic\"\nmodels = [\"PowerEdge R640\"]",
+    ]);
+    let mut lom = component(Kind::Nic, "Broadcom Gigabit Ethernet BCM5720", Some("0"));
+    lom.pci = Some("14E4:165F:1028:08FF".parse().unwrap());
+    let system = |id: Option<u32>| SystemInfo {
+        manufacturer: Some("Dell Inc.".into()),
+        model: Some("PowerEdge R640".into()),
+        dell_system_id: id,
+        ..SystemInfo::default()
+    };
+    let files = |c: &Component, s: &SystemInfo| -> Vec<String> {
+        repo.candidates_on(c, s)
+            .iter()
+            .map(|e| e.file.clone())
+            .collect()
+    };
+    assert_eq!(files(&lom, &system(Some(1814))), ["0.bin", "1.bin"]);
+    assert_eq!(files(&lom, &system(Some(1815))), ["1.bin"]);
+    assert_eq!(files(&lom, &system(None)), ["1.bin"]);
+    // The same card on a system the package lists, but no PCI IDs read.
+    let mut bare = lom.clone();
+    bare.pci = None;
+    assert_eq!(files(&bare, &system(Some(1814))), ["1.bin"]);
+    // By ComponentID when the device reports a real one.
+    let by_id = component(
+        Kind::Nic,
+        "Broadcom Gigabit Ethernet BCM5720",
+        Some("108255"),
+    );
+    assert_eq!(files(&by_id, &system(Some(1814))), ["0.bin", "1.bin"]);
+    // The three-argument form is a host without a SystemID.
+    assert_eq!(
+        repo.candidates(&lom, Some("Dell Inc."), Some("PowerEdge R640"))
+            .iter()
+            .map(|e| e.file.as_str())
+            .collect::<Vec<_>>(),
+        ["1.bin"]
+    );
 }
 
 #[test]

@@ -5,7 +5,8 @@
 //! Pure: the repository is already open and verified by the caller.
 
 use crate::config::Config;
-use crate::planner::{Action, Execution, ImageFacts, ImageRef, ImageSource, Plan};
+use crate::inventory::model::SystemInfo;
+use crate::planner::{Action, Execution, ImageFacts, ImageRef, ImageSource, Plan, Provenance};
 use crate::repository::Entry;
 use crate::repository::Repository;
 use crate::updater::host::{HostJob, PlannedStep};
@@ -120,6 +121,13 @@ impl RepoSource<'_> {
                 sha256: e.sha256.clone(),
                 size: e.size,
             }),
+            needs_vendor_tool: e.needs_vendor_tool.clone(),
+            provenance: Provenance {
+                criticality: e.criticality,
+                reboot_required: e.reboot_required,
+                release_date: e.release_date.clone(),
+                source: e.source.clone(),
+            },
         }
     }
 }
@@ -131,9 +139,25 @@ impl ImageSource for RepoSource<'_> {
         manufacturer: Option<&str>,
         model: Option<&str>,
     ) -> Vec<ImageRef> {
+        let system = SystemInfo {
+            manufacturer: manufacturer.map(str::to_owned),
+            model: model.map(str::to_owned),
+            ..SystemInfo::default()
+        };
+        self.candidates_on(component, &system)
+    }
+
+    /// The images the BMC can apply and, marked, those only the vendor's
+    /// tool can: the planner compares both and flashes only the first.
+    fn candidates_on(
+        &self,
+        component: &crate::inventory::model::Component,
+        system: &SystemInfo,
+    ) -> Vec<ImageRef> {
         self.0
-            .candidates(component, manufacturer, model)
+            .candidates_on(component, system)
             .into_iter()
+            .chain(self.0.vendor_tool_candidates_on(component, system))
             .map(|e| self.image_ref(e))
             .collect()
     }

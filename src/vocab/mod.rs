@@ -9,6 +9,8 @@
 //!   inventory JSON, docs/INVENTORY.md).
 //! - `method`: [`Method`] and [`ApplyTime`], how an image reaches the BMC
 //!   and when the BMC applies it (spelled as in `manifest.toml` and Redfish).
+//! - `criticality`: [`Criticality`], the vendor's urgency for an update
+//!   (Dell's catalog, the manifest, plan steps and compliance).
 //! - `journal`: [`StepState`], [`StepOutcome`] and [`RunStatus`], the update
 //!   engine's journal. Each has one spelling, used by the store's columns,
 //!   the JSON reports and the text output alike: the table in
@@ -23,9 +25,11 @@ mod component;
 #[macro_use]
 mod journal;
 mod access;
+mod criticality;
 mod method;
 
 pub use access::{ApiRole, AuditOutcome, AuditVia};
 pub use component::{Kind, Role};
+pub use criticality::Criticality;
 pub use journal::{RunStatus, StepOutcome, StepState, UnknownWord};
 pub use method::{ApplyTime, Method};

@@ -353,3 +353,200 @@ async fn import_catalog_and_compliance_run_against_a_mock_fleet() {
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("/no/such/Catalog.xml"), "{err}");
 }
+
+/// Issue 19 end to end: `mock-bmc`'s Dell-format catalog for a running iDRAC
+/// fleet (UTF-16, packages under `FOLDER…/1/`, decoys) fills the repository
+/// through `repo import-catalog`, matched by SystemID and ComponentID, by
+/// the four PCI IDs for the card that reports ComponentID 0; decoys (another
+/// system, a Linux `.BIN`, another ComponentID under the same name) are left
+/// alone; a re-import changes nothing; a corrupt package is refused by name;
+/// the plan upgrades every component with the catalog's provenance.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dell_catalog_for_a_mock_idrac_fleet_fills_the_repository_and_the_plan() {
+    let f = MockFleet::start(FleetConfig {
+        count: 4,
+        profile: Profile::Single(Persona::Idrac),
+        seed: 19,
+        password: PW.into(),
+        ..FleetConfig::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("fleet.toml");
+    f.write_fleet_file(&cfg).unwrap();
+    let c = cfg.to_str().unwrap().to_owned();
+    let mirror = dir.path().join("mirror");
+    let states: Vec<Value> = f.bmcs.iter().map(|b| b.state()).collect();
+    let models: std::collections::BTreeSet<String> = states
+        .iter()
+        .map(|s| s["model"].as_str().unwrap().to_owned())
+        .collect();
+    let pkgs =
+        mock_bmc::dellcat::make_dell_catalog(&states, &mirror, mock_bmc::vstyle::Bump::Patch, 2048)
+            .unwrap();
+    let catalog = mirror.join(mock_bmc::dellcat::CATALOG_XML);
+    let raw = std::fs::read(&catalog).unwrap();
+    assert_eq!(
+        &raw[..2],
+        &[0xFF, 0xFE],
+        "UTF-16LE with a BOM, as Dell ships it"
+    );
+    let wanted: Vec<_> = pkgs.iter().filter(|p| p.decoy.is_none()).collect();
+    let decoys = pkgs.len() - wanted.len();
+    assert!(decoys >= 3 && !wanted.is_empty());
+
+    let import = |extra: &[&str]| {
+        let mut args = vec![
+            "repo",
+            "import-catalog",
+            catalog.to_str().unwrap(),
+            "--mirror",
+            mirror.to_str().unwrap(),
+            "--config",
+            &c,
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let (code, out, err) = fwfleet(&args);
+        let r: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+        (code, r, err)
+    };
+    let (code, r, err) = tokio::task::block_in_place(|| import(&[]));
+    assert_eq!(code, Some(0), "{r}\n{err}");
+    assert_eq!(r["packages_in_catalog"], pkgs.len());
+    assert!(
+        r["hosts_without_system_id"].as_array().unwrap().is_empty(),
+        "{r}"
+    );
+    let added: Vec<&Value> = r["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["status"] == "added")
+        .collect();
+    assert_eq!(added.len(), wanted.len(), "{r}");
+    for p in &added {
+        let path = p["path"].as_str().unwrap();
+        let pkg = wanted
+            .iter()
+            .find(|w| w.path == path)
+            .unwrap_or_else(|| panic!("decoy {path} imported: {r}"));
+        assert_eq!(p["verified_with"], "sha256", "{p}");
+        assert_eq!(p["version"], pkg.version.as_str());
+    }
+    // The ComponentID-0 card is matched by its PCI IDs, on every model.
+    let x710: Vec<_> = wanted.iter().filter(|w| w.component_id == "0").collect();
+    assert_eq!(x710.len(), models.len());
+    for w in &x710 {
+        assert!(
+            added.iter().any(|p| p["path"] == w.path.as_str()),
+            "{} not imported: {r}",
+            w.path
+        );
+    }
+    // The Linux .BIN is refused, the other decoys are not needed.
+    let refused = r["refused"].as_array().unwrap();
+    assert!(
+        !refused.is_empty()
+            && refused
+                .iter()
+                .all(|x| x["path"].as_str().unwrap().ends_with(".BIN")),
+        "{r}"
+    );
+    assert_eq!(
+        r["not_needed"].as_u64().unwrap() as usize,
+        decoys - refused.len(),
+        "{r}"
+    );
+
+    // The entries say what was verified and where they came from.
+    let entries = list(&cfg);
+    assert_eq!(entries.len(), wanted.len());
+    let nic0 = entries
+        .iter()
+        .find(|e| {
+            e["pci_ids"]
+                .as_array()
+                .is_some_and(|p| p.iter().any(|x| x == "8086:1572:8086:0007"))
+        })
+        .unwrap_or_else(|| panic!("no PCI-keyed entry: {entries:?}"));
+    assert!(
+        nic0.get("software_ids").is_none(),
+        "ComponentID 0 is no ID: {nic0}"
+    );
+    for e in &entries {
+        assert!(e["source"].as_str().unwrap().starts_with("dell:"), "{e}");
+        assert_eq!(e["vendor_hash_kind"], "sha256");
+        assert_eq!(e["system_ids"].as_array().unwrap().len(), 1, "{e}");
+    }
+
+    // Re-importing the same catalog changes nothing.
+    let (code, r, err) = tokio::task::block_in_place(|| import(&[]));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        r["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["status"] == "unchanged"),
+        "{r}"
+    );
+
+    // The plan upgrades every active component of every host to the
+    // catalog's package, with its provenance.
+    let (code, out, err) = tokio::task::block_in_place(|| {
+        fwfleet(&["plan", "--config", &c, "--cached", "--format", "json"])
+    });
+    assert_eq!(code, Some(0), "{err}");
+    let plan: Value = serde_json::from_str(&out).unwrap();
+    for h in plan["hosts"].as_array().unwrap() {
+        for s in h["steps"].as_array().unwrap() {
+            assert_eq!(s["action"], "upgrade", "{}: {s}", h["name"]);
+            assert!(s["source"].as_str().unwrap().starts_with("dell:"), "{s}");
+            let crit = if s["kind"] == "bmc" {
+                "urgent"
+            } else {
+                "recommended"
+            };
+            assert_eq!(s["criticality"], crit, "{s}");
+            assert!(s["release_date"].is_string(), "{s}");
+        }
+    }
+
+    // A corrupt package in the mirror is refused with its name; nothing is
+    // added for it.
+    let (code, _, err) = fwfleet(&[
+        "repo",
+        "remove",
+        entries[0]["file"].as_str().unwrap(),
+        "--config",
+        &c,
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let victim = wanted
+        .iter()
+        .find(|w| w.path.ends_with(entries[0]["file"].as_str().unwrap()))
+        .unwrap();
+    let file = mirror.join(&victim.path);
+    let mut bytes = std::fs::read(&file).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xFF;
+    std::fs::write(&file, bytes).unwrap();
+    let (code, r, _) = tokio::task::block_in_place(|| import(&[]));
+    assert_eq!(code, Some(1), "{r}");
+    let failed: Vec<&Value> = r["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["status"] == "failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "{r}");
+    let e = failed[0]["error"].as_str().unwrap();
+    assert!(
+        e.contains(&victim.path) && e.contains("does not match"),
+        "{e}"
+    );
+    assert_eq!(list(&cfg).len(), wanted.len() - 1);
+}

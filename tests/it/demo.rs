@@ -9,7 +9,8 @@ use std::process::Command;
 fn demo_moves_every_host_to_compliant_and_says_so_last() {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_fwfleet"))
-        .args(["demo", "--count", "8", "--seed", "7", "--dir"])
+        // Seed 2 puts two iDRACs among the 8, so the Dell catalog path runs.
+        .args(["demo", "--count", "8", "--seed", "2", "--dir"])
         .arg(dir.path())
         .output()
         .unwrap();
@@ -46,6 +47,20 @@ fn demo_moves_every_host_to_compliant_and_says_so_last() {
         "the repository was newer than some host: {}",
         report["before"]
     );
+    // The iDRACs' entries came from the Dell-format catalog: their packages
+    // were added (verified), the Linux .BIN refused, the decoys left alone.
+    let dell = &report["dell_catalog"];
+    assert!(
+        dell["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["status"] == "added" && p["verified_with"] == "sha256"),
+        "{dell}"
+    );
+    assert!(!dell["refused"].as_array().unwrap().is_empty(), "{dell}");
+    assert!(dell["not_needed"].as_u64().unwrap() > 0, "{dell}");
+    assert!(stdout.contains("Dell catalog Catalog.xml"), "{stdout}");
     // What the BMCs counted equals what the rollout says it updated.
     let updated: u64 = report["updated_by_kind"]
         .as_object()

@@ -251,6 +251,7 @@ fn component(id: &str, kind: Kind, version: &str, identity: &str) -> Component {
         version_scheme: None,
         manufacturer: None,
         write_protected: false,
+        pci: None,
     }
 }
 
@@ -329,6 +330,8 @@ fn image(file: &str, kind: Kind, version: &str) -> fwfleet::planner::ImageRef {
         method: None,
         apply_time: None,
         facts: None,
+        needs_vendor_tool: None,
+        provenance: Default::default(),
     }
 }
 

@@ -329,3 +329,41 @@ async fn ctrl_c_stops_the_scan_and_still_closes_every_session() {
         assert_eq!(s["journal"]["sessions_deleted"], 1);
     }
 }
+
+/// Issue 19: an iDRAC's Dell SystemID (decimal) and each component's
+/// ComponentID and PCI IDs reach the inventory JSON, including the card that
+/// reports ComponentID `0`.
+#[tokio::test(flavor = "multi_thread")]
+async fn idrac_inventory_carries_the_dell_system_id_and_pci_ids() {
+    let f = fleet(2, Profile::Single(Persona::Idrac), false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = run_inventory(dir.path(), &f, "", &["--format", "json"]);
+    assert_eq!(code, Some(0), "{err}");
+    let inv: Value = serde_json::from_str(&out).unwrap();
+    for h in inv["hosts"].as_array().unwrap() {
+        let id = match h["system"]["model"].as_str().unwrap() {
+            "PowerEdge R650" => 2322,
+            "PowerEdge R750" => 2318,
+            other => panic!("unexpected model {other}"),
+        };
+        assert_eq!(h["system"]["dell_system_id"], id, "{h}");
+        let comps = h["components"].as_array().unwrap();
+        let by_fqdd = |fqdd: &str| {
+            comps
+                .iter()
+                .find(|c| c["id"].as_str().unwrap().ends_with(fqdd))
+                .unwrap_or_else(|| panic!("no {fqdd} in {h}"))
+        };
+        let lom = by_fqdd("NIC.Integrated.1-1-1");
+        assert_eq!(
+            (&lom["software_id"], &lom["pci"]),
+            (&Value::from("108255"), &Value::from("14E4:165F:1028:08FF"))
+        );
+        let x710 = by_fqdd("NIC.Slot.2-1-1");
+        assert_eq!(
+            (&x710["software_id"], &x710["pci"]),
+            (&Value::from("0"), &Value::from("8086:1572:8086:0007"))
+        );
+        assert!(by_fqdd("BIOS.Setup.1-1").get("pci").is_none());
+    }
+}

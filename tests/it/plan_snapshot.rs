@@ -20,23 +20,12 @@ fn component(id: &str, kind: Kind, version: &str) -> Component {
         version_scheme: None,
         manufacturer: None,
         write_protected: false,
+        pci: None,
     }
 }
 
 fn image(file: &str, kind: Kind, version: &str) -> ImageRef {
-    ImageRef {
-        file: file.into(),
-        kind,
-        software_id: None,
-        version: version.into(),
-        version_scheme: None,
-        min_from_version: None,
-        prerequisites: Vec::new(),
-        allow_downgrade: false,
-        method: None,
-        apply_time: None,
-        facts: None,
-    }
+    ImageRef::new(file, kind, version)
 }
 
 #[test]

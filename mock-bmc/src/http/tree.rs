@@ -455,6 +455,31 @@ fn system(bmc: &Bmc, st: &BmcState, paths: &Paths) -> Value {
 
 fn system_body(bmc: &Bmc, st: &BmcState, paths: &Paths) -> Value {
     let m = &st.machine;
+    let mut v = system_standard(bmc, st, paths);
+    if let (Persona::Idrac, Some(id)) = (m.persona, crate::machine::dell_system_id(&m.model)) {
+        // iDRAC9 4.x+ embeds DellSystem in the ComputerSystem; SystemID is a
+        // JSON number in decimal (buildio/idrac spec/fixtures/redfish/system.json,
+        // an R640: `"SystemID": 1814`).
+        v["Oem"] = json!({"Dell": {
+            "@odata.type": "#DellOem.v1_3_0.DellOemResources",
+            "DellSystem": {
+                "@odata.context": "/redfish/v1/$metadata#DellSystem.DellSystem",
+                "@odata.id": format!("{}/Oem/Dell/DellSystem/{}", paths.system, paths.system_id),
+                "@odata.type": "#DellSystem.v1_4_0.DellSystem",
+                "Id": paths.system_id,
+                "Name": "DellSystem",
+                "ChassisServiceTag": m.serial,
+                "NodeID": m.serial,
+                "SystemGeneration": "15G Monolithic",
+                "SystemID": id,
+            },
+        }});
+    }
+    v
+}
+
+fn system_standard(bmc: &Bmc, st: &BmcState, paths: &Paths) -> Value {
+    let m = &st.machine;
     json!({
         "@odata.id": paths.system,
         "@odata.type": "#ComputerSystem.v1_27_0.ComputerSystem",
@@ -676,6 +701,63 @@ pub(super) fn staged_item(c: &Component, persona: Persona) -> Value {
     v
 }
 
+/// iDRAC9's `Oem.Dell.DellSoftwareInventory` of a member, as
+/// dellemc-openmanage-ansible-modules `roles/idrac_gather_facts/README.md`
+/// shows it (iDRAC9 6.x): the ComponentID as text (`0` for devices Dell keys
+/// by PCI IDs, dell/omsdk `iDRAC` software identity), the four PCI IDs as
+/// upper-case hex text and `null` for non-PCI devices, the identity it is
+/// keyed by in `IdentityInfoValue`.
+fn dell_software_inventory(c: &Component) -> Value {
+    let (cid, fqdd) = crate::machine::dell_ids(&c.key);
+    let installed = c.role != Role::Previous;
+    let state = if installed { "INSTALLED" } else { "PREVIOUS" };
+    let component_type = if c.kind == Kind::Bios { "BIOS" } else { "FRMW" };
+    let org_type = if c.kind == Kind::Bios {
+        "BIOS"
+    } else {
+        "firmware"
+    };
+    let pci: Vec<&str> = crate::machine::dell_pci(&c.key)
+        .map(|p| p.split(':').collect())
+        .unwrap_or_default();
+    let id_part = |i: usize| pci.get(i).map_or(Value::Null, |s| json!(s));
+    let (info_type, info_value) = if pci.len() == 4 {
+        (
+            "OrgID:ComponentType:VendorID:DeviceID:SubVendorID:SubDeviceID",
+            format!("DCIM:{org_type}:{}", pci.join(":")),
+        )
+    } else {
+        (
+            "OrgID:ComponentType:ComponentID",
+            format!("DCIM:{org_type}:{cid}"),
+        )
+    };
+    let dcim_id = format!("DCIM:{state}_0x23_{cid}__{fqdd}");
+    json!({"Dell": {
+        "@odata.type": "#DellOem.v1_3_0.DellOemResources",
+        "DellSoftwareInventory": {
+            "@odata.context": "/redfish/v1/$metadata#DellSoftwareInventory.DellSoftwareInventory",
+            "@odata.id": format!("{FIRMWARE}/{}/Oem/Dell/DellSoftwareInventory/{dcim_id}", c.id),
+            "@odata.type": "#DellSoftwareInventory.v1_1_0.DellSoftwareInventory",
+            "Id": dcim_id,
+            "Name": "DellSoftwareInventory",
+            "Description": "The DellSoftwareInventory resource is a representation of an available device firmware in the managed system.",
+            "ElementName": c.name,
+            "ComponentID": cid,
+            "ComponentType": component_type,
+            "VendorID": id_part(0),
+            "DeviceID": id_part(1),
+            "SubVendorID": id_part(2),
+            "SubDeviceID": id_part(3),
+            "IdentityInfoType": [info_type],
+            "IdentityInfoType@odata.count": 1,
+            "IdentityInfoValue": [info_value],
+            "IdentityInfoValue@odata.count": 1,
+            "Status": if installed { "Installed" } else { "AvailableForInstallation" },
+        },
+    }})
+}
+
 /// A FirmwareInventory member: a full `SoftwareInventory.v1_13_0`.
 pub fn firmware_item(c: &Component, persona: Persona, quirks: bool) -> Value {
     let related: Vec<Value> = c.related_item.iter().map(|u| link(u)).collect();
@@ -714,6 +796,9 @@ pub fn firmware_item(c: &Component, persona: Persona, quirks: bool) -> Value {
         if c.kind == Kind::Other {
             o.remove("RelatedItem");
             o.remove("RelatedItem@odata.count");
+        }
+        if persona == Persona::Idrac {
+            o.insert("Oem".into(), dell_software_inventory(c));
         }
         if let (Persona::Ilo, Some(at)) = (persona, &c.device_context) {
             // iLO names the device an entry runs on; identical devices (four

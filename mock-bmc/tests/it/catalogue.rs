@@ -35,6 +35,6 @@ fn a_wide_sample_of_machines_is_unchanged() {
     }
     assert_eq!(
         hex::encode(h.finalize()),
-        "af06954f770789a43c2a495f82cdbace927f85294ede7a713101eb9e7fcf3ad9"
+        "d115de1b89f088495b823d79df327e35cf15f3c62e3e86a210527f404d556124"
     );
 }

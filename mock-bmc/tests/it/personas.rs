@@ -319,3 +319,114 @@ async fn xcc_wants_a_separate_oem_parameters_part() {
     wait_task(&bmc, &task_uri, &["Completed"]).await;
     assert_eq!(component(&bmc.state(), "nic")["version"], v.as_str());
 }
+
+/// iDRAC9's OEM inventory (docs/MOCK-BMC.md): the ComputerSystem embeds
+/// `Oem.Dell.DellSystem` with the decimal SystemID, and every firmware
+/// member `Oem.Dell.DellSoftwareInventory` with its ComponentID and, for
+/// PCI devices, the four PCI IDs; one card reports ComponentID `0`.
+#[tokio::test]
+async fn idrac_reports_its_system_id_and_dell_software_inventory() {
+    let bmc = start(Persona::Idrac).await;
+    let (_, sys) = get(&bmc, "/redfish/v1/Systems/System.Embedded.1").await;
+    let dell = &sys["Oem"]["Dell"]["DellSystem"];
+    let model = sys["Model"].as_str().unwrap();
+    let expected = match model {
+        "PowerEdge R650" => 2322,
+        "PowerEdge R750" => 2318,
+        other => panic!("unexpected model {other}"),
+    };
+    assert_eq!(dell["SystemID"], expected, "{sys}");
+    assert!(
+        dell["SystemID"].is_u64(),
+        "a JSON number, as iDRAC sends it"
+    );
+    let (_, inv) = get(
+        &bmc,
+        "/redfish/v1/UpdateService/FirmwareInventory?$expand=.($levels=1)",
+    )
+    .await;
+    let members = inv["Members"].as_array().unwrap();
+    let oem = |needle: &str| -> &Value {
+        let m = members
+            .iter()
+            .find(|m| m["Id"].as_str().unwrap().contains(needle))
+            .unwrap_or_else(|| panic!("no member {needle} in {inv}"));
+        &m["Oem"]["Dell"]["DellSoftwareInventory"]
+    };
+    let bios = oem("BIOS.Setup.1-1");
+    assert_eq!(bios["ComponentID"], "159");
+    assert_eq!(bios["ComponentType"], "BIOS");
+    assert!(bios["VendorID"].is_null() && bios["SubDeviceID"].is_null());
+    let lom = oem("NIC.Integrated.1-1-1");
+    assert_eq!(lom["ComponentID"], "108255");
+    assert_eq!(
+        [
+            &lom["VendorID"],
+            &lom["DeviceID"],
+            &lom["SubVendorID"],
+            &lom["SubDeviceID"]
+        ],
+        ["14E4", "165F", "1028", "08FF"]
+    );
+    assert_eq!(
+        lom["IdentityInfoValue"][0],
+        "DCIM:firmware:14E4:165F:1028:08FF"
+    );
+    let x710 = oem("NIC.Slot.2-1-1");
+    assert_eq!(x710["ComponentID"], "0");
+    assert_eq!(
+        [
+            &x710["VendorID"],
+            &x710["DeviceID"],
+            &x710["SubVendorID"],
+            &x710["SubDeviceID"]
+        ],
+        ["8086", "1572", "8086", "0007"]
+    );
+    // Other personas carry no Dell OEM.
+    let ilo = start(Persona::Ilo).await;
+    let (_, sys) = get(&ilo, "/redfish/v1/Systems/1").await;
+    assert!(sys["Oem"]["Dell"].is_null(), "{sys}");
+}
+
+/// A Dell Update Package goes to the devices it names: an image for the
+/// ComponentID-0 X710 (named by its PCI IDs), sent without `Targets`, updates
+/// that card and leaves the other NIC alone.
+#[tokio::test]
+async fn idrac_applies_an_image_only_to_the_devices_it_names() {
+    let mut cfg = mock_bmc::BmcConfig::new("idrac", Persona::Idrac, 3, 0, PASSWORD);
+    cfg.timing.update = Duration::from_millis(100);
+    let bmc = start_with(cfg).await;
+    let st = bmc.state();
+    let by_key = |st: &Value, key: &str| -> Value {
+        st["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["key"] == key)
+            .unwrap()
+            .clone()
+    };
+    let (lom, x710) = (by_key(&st, "nic1"), by_key(&st, "nic2"));
+    let v = newer(&x710);
+    let bytes = {
+        let mut out = Vec::new();
+        mock_bmc::image::ImageBuilder::new(mock_bmc::Kind::Nic, v.clone())
+            .models([st["model"].as_str().unwrap()])
+            .devices(["8086:1572:8086:0007"])
+            .payload_size(2048)
+            .write_to(&mut out)
+            .unwrap();
+        out
+    };
+    let url = image_server(vec![("x710.exe", bytes)]).await;
+    let r = post(&bmc, SU, json!({"ImageURI": format!("{url}/x710.exe")})).await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let loc = r.headers()["Location"].to_str().unwrap().to_string();
+    let t = wait_task(&bmc, &loc, &["Completed", "Exception"]).await;
+    assert_eq!(t["TaskState"], "Completed", "{t}");
+    let after = bmc.state();
+    assert_eq!(by_key(&after, "nic2")["version"], v.as_str());
+    assert_eq!(by_key(&after, "nic1")["version"], lom["version"]);
+    assert_eq!(by_key(&after, "nic1")["flash_count"], 0);
+}

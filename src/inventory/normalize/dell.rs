@@ -1,8 +1,11 @@
 //! Dell's FirmwareInventory Ids, `<State>-<ComponentID>-<Version>[__<FQDD>]`:
 //! the one vendor whose Ids carry the state, the version and the identity.
 
-use super::words::identity_text;
+use super::words::{clean, identity_text};
 use super::Context;
+use crate::inventory::model::{Component, Role};
+use crate::inventory::pci::PciIds;
+use crate::redfish::inventory::DellSoftwareInventory;
 use crate::redfish::quirks::{Family, Platform};
 
 /// The state word of a Dell FirmwareInventory Id.
@@ -82,4 +85,57 @@ pub(super) fn dell_identity(d: &DellId<'_>, name: &str) -> String {
         Some(fqdd) => format!("dell:0:{fqdd}"),
         None => format!("dell:0:{}", identity_text(name)),
     }
+}
+
+/// Whether `id` is a Dell Id of a ComponentID-`0` device without an FQDD
+/// (`Available-0-20.5.16`: iDRAC lists a downloaded package by ComponentID
+/// and version only), whose identity the name alone cannot tie to a device.
+pub(super) fn placeholder_without_fqdd(id: &str, ctx: &Context<'_>) -> bool {
+    dell_id(id, ctx).is_some_and(|d| d.fqdd.is_none() && d.component_id.bytes().all(|b| b == b'0'))
+}
+
+/// Gives a ComponentID-`0` member without an FQDD (see
+/// [`placeholder_without_fqdd`]) the identity of the one device it belongs
+/// to: the active component of its kind with the same four PCI IDs, which
+/// is how Dell keys such a device. With none, or several such devices of
+/// different identities, the member keeps its own: a guess could make a
+/// package waiting for one card look staged for another.
+pub(super) fn tie_by_pci(components: &mut [Component], placeholder: &[bool]) {
+    for i in 0..components.len() {
+        let (Some(pci), true) = (components[i].pci, placeholder[i]) else {
+            continue;
+        };
+        let kind = components[i].kind;
+        let owners: std::collections::BTreeSet<&str> = components
+            .iter()
+            .zip(placeholder)
+            .filter(|(c, p)| !**p && c.role == Role::Active && c.kind == kind && c.pci == Some(pci))
+            .map(|(c, _)| c.identity.as_str())
+            .collect();
+        if owners.len() == 1 {
+            let identity = owners.iter().next().map(|s| s.to_string());
+            if let Some(identity) = identity {
+                components[i].identity = identity;
+            }
+        }
+    }
+}
+
+/// The ComponentID `Oem.Dell.DellSoftwareInventory` states, for members
+/// without a `SoftwareId` (the two are the same number on iDRAC9).
+pub(super) fn oem_component_id(oem: Option<&DellSoftwareInventory>) -> Option<String> {
+    oem?.component_id.as_deref().and_then(clean)
+}
+
+/// The device's PCI IDs from `Oem.Dell.DellSoftwareInventory`; `None`
+/// unless all four are there (`null` for BIOS, iDRAC and PSUs), because a
+/// partial match would be a guess.
+pub(super) fn oem_pci(oem: Option<&DellSoftwareInventory>) -> Option<PciIds> {
+    let o = oem?;
+    PciIds::from_parts(
+        o.vendor_id.as_deref(),
+        o.device_id.as_deref(),
+        o.sub_vendor_id.as_deref(),
+        o.sub_device_id.as_deref(),
+    )
 }

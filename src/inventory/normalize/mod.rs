@@ -20,6 +20,9 @@
 //! | | 4. (whole host, [`normalize_all`]) several *active* members of one identity are identical devices: every member of it gets `<identity> @ <qualifier>`, the qualifier from `Oem.Hpe.DeviceContext`, else `RelatedItem`, else the Id (not a hash), else `#n`; not for Dell | HPE XL675d (4 PSUs, 8 GPUs), DMTF public-tower (16 drives) |
 //! | `version` | kept exactly as sent, control characters included (the version module judges such a string unknown; removing them would turn iLO's `"0\x14"` into `0`); empty or only whitespace → `None`; `N/A` kept; Dell: the Id's version when `Version` is missing. `lowest_supported_version` likewise | HPE `"0\x14"` (Cray XL675d capture), Dell |
 //! | `updateable` | `Updateable`, missing → `true` (see [`normalize`]) | older iLO 5 |
+//! | `software_id` | `SoftwareId`, else Dell's `Oem.Dell.DellSoftwareInventory.ComponentID` | Dell |
+//! | | 5. (whole host) a Dell ComponentID-`0` member without FQDD (`Available-0-20.5.16`, a downloaded package) takes the identity of the one active component of its kind with the same four PCI IDs; with none or several, its own | Dell |
+//! | `pci` | the four IDs of `Oem.Dell.DellSoftwareInventory` (`VendorID`, `DeviceID`, `SubVendorID`, `SubDeviceID`), only when all four are hex IDs | Dell |
 //!
 //! Module map, one file per column of the table: `kind`, `role`,
 //! `identity`; `dell` (the one vendor whose Ids carry state, version and
@@ -82,6 +85,7 @@ pub fn normalize(item: &SoftwareInventory, ctx: &Context<'_>) -> Component {
         .as_deref()
         .and_then(raw_version)
         .or_else(|| dell.as_ref().and_then(|d| raw_version(d.version)));
+    let oem = item.dell_software_inventory();
     Component {
         id: item.id.clone(),
         kind: kind::kind_of(item, dell.as_ref(), ctx),
@@ -90,7 +94,11 @@ pub fn normalize(item: &SoftwareInventory, ctx: &Context<'_>) -> Component {
         name,
         version,
         updateable: item.updateable.unwrap_or(true),
-        software_id: item.software_id.as_deref().and_then(clean),
+        software_id: item
+            .software_id
+            .as_deref()
+            .and_then(clean)
+            .or_else(|| dell::oem_component_id(oem.as_ref())),
         uri: item.odata_id.clone(),
         lowest_supported_version: item
             .lowest_supported_version
@@ -99,6 +107,7 @@ pub fn normalize(item: &SoftwareInventory, ctx: &Context<'_>) -> Component {
         version_scheme: item.version_scheme.as_ref().map(|s| s.as_str().to_string()),
         manufacturer: item.manufacturer.as_deref().and_then(clean),
         write_protected: item.write_protected.unwrap_or(false),
+        pci: dell::oem_pci(oem.as_ref()),
     }
 }
 
@@ -121,6 +130,11 @@ pub fn normalize_all(items: &[SoftwareInventory], ctx: &Context<'_>) -> Vec<Comp
         })
         .collect();
     devices::distinguish(&mut components, &hints);
+    let placeholder: Vec<bool> = items
+        .iter()
+        .map(|i| dell::placeholder_without_fqdd(&i.id, ctx))
+        .collect();
+    dell::tie_by_pci(&mut components, &placeholder);
     components
 }
 

@@ -181,6 +181,44 @@ fn dell_idrac() {
     }
 }
 
+/// iDRAC9's `Oem.Dell.DellSoftwareInventory`: the four PCI IDs of a device
+/// Dell keys by them (ComponentID `0` on factory-flashed hardware), the
+/// ComponentID when `SoftwareId` is missing; nothing for non-PCI devices.
+#[test]
+fn dell_oem_pci_ids_and_component_id() {
+    let lom = check(
+        DELL,
+        r##"{"@odata.id": "/redfish/v1/UpdateService/FirmwareInventory/Installed-0-22.91.5__NIC.Embedded.1-1-1",
+            "Id": "Installed-0-22.91.5__NIC.Embedded.1-1-1", "Name": "Broadcom NetXtreme Gigabit Ethernet - C4:5A:B1:BF:43:59",
+            "SoftwareId": "0", "Version": "22.91.5",
+            "Oem": {"Dell": {"@odata.type": "#DellOem.v1_3_0.DellOemResources", "DellSoftwareInventory": {
+                "ComponentID": "0", "VendorID": "0x14e4", "DeviceID": "0x165f", "SubVendorID": "0x1028", "SubDeviceID": "0x8ff"}}}}"##,
+        (Nic, Active, "dell:0:NIC.Embedded.1-1-1"),
+    );
+    assert_eq!(
+        lom.pci.map(|p| p.to_string()).as_deref(),
+        Some("14E4:165F:1028:08FF")
+    );
+    assert_eq!(lom.software_id.as_deref(), Some("0"));
+    let bios = check(
+        DELL,
+        r##"{"@odata.id": "/redfish/v1/UpdateService/FirmwareInventory/Installed-159-2.20.1__BIOS.Setup.1-1",
+            "Id": "Installed-159-2.20.1__BIOS.Setup.1-1", "Name": "BIOS", "Version": "2.20.1",
+            "Oem": {"Dell": {"DellSoftwareInventory": {"ComponentID": "159", "VendorID": null, "DeviceID": null,
+                "SubVendorID": null, "SubDeviceID": null}}}}"##,
+        (Bios, Active, "dell:159"),
+    );
+    assert_eq!((bios.pci, bios.software_id.as_deref()), (None, Some("159")));
+    // Three of four IDs is no identity.
+    let partial = check(
+        DELL,
+        r##"{"@odata.id": "/x/Installed-0-1.0__NIC.Slot.2-1-1", "Id": "Installed-0-1.0__NIC.Slot.2-1-1", "Name": "NIC",
+            "Version": "1.0", "Oem": {"Dell": {"DellSoftwareInventory": {"VendorID": "8086", "DeviceID": "1521", "SubVendorID": "1028", "SubDeviceID": ""}}}}"##,
+        (Nic, Active, "dell:0:NIC.Slot.2-1-1"),
+    );
+    assert_eq!(partial.pci, None);
+}
+
 #[test]
 fn hpe_ilo() {
     // Numeric Ids, the role in Description, and on older iLO 5 no
@@ -1034,5 +1072,68 @@ fn dell_identical_disks_share_their_component_id_and_distinct_members_are_left_a
     assert_eq!(
         got,
         [(Active, "bmc".to_owned()), (Backup, "bmc".to_owned())]
+    );
+}
+
+/// iDRAC lists a downloaded package as `Available-<ComponentID>-<version>`,
+/// without FQDD. For a ComponentID-`0` card the PCI IDs tie it to its device
+/// (the only active one with those IDs); with two such devices of different
+/// identities nothing is guessed.
+#[test]
+fn dell_component_id_0_package_without_fqdd_is_tied_to_its_device_by_pci_ids() {
+    let member = |id: &str, name: &str, pci: &str| {
+        let p: Vec<&str> = pci.split(':').collect();
+        serde_json::json!({
+            "@odata.id": format!("/redfish/v1/UpdateService/FirmwareInventory/{id}"),
+            "Id": id, "Name": name, "Version": id.rsplit('-').next().unwrap().split("__").next().unwrap(),
+            "SoftwareId": "0",
+            "Oem": {"Dell": {"DellSoftwareInventory": {"ComponentID": "0",
+                "VendorID": p[0], "DeviceID": p[1], "SubVendorID": p[2], "SubDeviceID": p[3]}}},
+        })
+        .to_string()
+    };
+    let x710 = "8086:1572:8086:0007";
+    let comps = host_of(
+        DELL,
+        &[
+            member(
+                "Installed-0-20.5.13__NIC.Slot.2-1-1",
+                "Intel(R) Ethernet Converged Network Adapter X710",
+                x710,
+            ),
+            member(
+                "Available-0-20.5.16",
+                "Intel(R) Ethernet Converged Network Adapter X710 (staged)",
+                x710,
+            ),
+        ],
+    );
+    assert_eq!(comps[0].identity, "dell:0:NIC.Slot.2-1-1");
+    assert_eq!(comps[1].identity, comps[0].identity);
+    // Two cards with the same IDs in two slots: which one waits is unknown.
+    let comps = host_of(
+        DELL,
+        &[
+            member(
+                "Installed-0-20.5.13__NIC.Slot.2-1-1",
+                "Intel(R) Ethernet Converged Network Adapter X710",
+                x710,
+            ),
+            member(
+                "Installed-0-20.5.13__NIC.Slot.3-1-1",
+                "Intel(R) Ethernet Converged Network Adapter X710",
+                x710,
+            ),
+            member(
+                "Available-0-20.5.16",
+                "Intel(R) Ethernet Converged Network Adapter X710 (staged)",
+                x710,
+            ),
+        ],
+    );
+    assert!(
+        comps[2].identity.starts_with("dell:0:intel(r) ethernet"),
+        "{:?}",
+        comps[2]
     );
 }

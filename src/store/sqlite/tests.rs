@@ -21,6 +21,7 @@ fn component(kind: Kind, id: &str, version: Option<&str>) -> Component {
         version_scheme: None,
         manufacturer: Some("Contoso".to_string()),
         write_protected: false,
+        pci: None,
     }
 }
 
@@ -36,6 +37,7 @@ fn host_ok(name: &str, bios: &str) -> HostInventory {
             serial: Some(format!("SN-{name}")),
             bios_version: Some(bios.to_string()),
             power_state: Some("On".to_string()),
+            dell_system_id: None,
         },
         bmc: BmcInfo {
             vendor: Some("Contoso".to_string()),
