@@ -98,8 +98,7 @@ async fn task_counted(client: &BmcClient, uri: &str, size: u64) -> bool {
     let followed = task::follow(
         client,
         &Accepted::from_stored(uri),
-        Duration::from_secs(5),
-        Duration::from_millis(50),
+        task::FollowLimits::new(Duration::from_secs(5), Duration::from_millis(50)),
         |_| {},
     )
     .await;

@@ -110,6 +110,17 @@ impl Platform {
         self.family == Family::Supermicro
     }
 
+    /// Supermicro X12: the upload's task is a "BMC Verify" / "BIOS Verify"
+    /// that ends `Completed` with nothing written; `StartUpdate` then starts
+    /// the "… Update" task that writes (bmclib `providers/supermicro/x12.go`,
+    /// `docs/x12.md`). A finished Verify task is not a finished update.
+    pub fn verify_task_before_start_update(&self, t: &redfish_schemas::Task) -> bool {
+        self.family == Family::Supermicro
+            && t.name
+                .as_deref()
+                .is_some_and(|n| n.trim_end().to_ascii_lowercase().ends_with("verify"))
+    }
+
     /// Supermicro's 202 names the task only in `MessageArgs` (NOTES §7.5).
     pub fn task_uri_in_message_args(&self) -> bool {
         self.family == Family::Supermicro
@@ -171,6 +182,21 @@ mod tests {
         assert!(
             s.requires_start_update() && s.task_uri_in_message_args() && s.expand_may_drop_fields()
         );
+    }
+
+    #[test]
+    fn supermicro_verify_task_comes_before_start_update() {
+        let task = |name: &str| -> redfish_schemas::Task {
+            serde_json::from_value(serde_json::json!({
+                "@odata.id": "/redfish/v1/TaskService/Tasks/1", "Id": "1", "Name": name
+            }))
+            .unwrap()
+        };
+        let smc = p("Supermicro", "");
+        assert!(smc.verify_task_before_start_update(&task("BMC Verify")));
+        assert!(smc.verify_task_before_start_update(&task("BIOS Verify")));
+        assert!(!smc.verify_task_before_start_update(&task("BMC Update")));
+        assert!(!p("Contoso", "").verify_task_before_start_update(&task("BMC Verify")));
     }
 
     #[test]

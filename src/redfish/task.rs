@@ -193,7 +193,10 @@ pub fn phase(task: &Task) -> Phase {
         .as_ref()
         .map(|s| s.as_str().to_string())
         .unwrap_or_default();
-    match (state.to_ascii_lowercase().as_str(), dell_job_state(task).as_str()) {
+    match (
+        state.to_ascii_lowercase().as_str(),
+        dell_job_state(task).as_str(),
+    ) {
         (_, "failed") => Phase::Failed,
         ("completed", _) => Phase::Completed,
         ("exception" | "killed" | "failed", _) => Phase::Failed,
@@ -398,7 +401,11 @@ fn decode_task(client: &BmcClient, uri: &str, body: &[u8]) -> Result<Task, Redfi
     if let Some(o) = v.as_object_mut() {
         if !o.contains_key("TaskState") {
             if let Some(js) = o.get("JobState").and_then(Value::as_str) {
-                let ts = if js == "UserIntervention" { "Pending" } else { js };
+                let ts = if js == "UserIntervention" {
+                    "Pending"
+                } else {
+                    js
+                };
                 o.insert("TaskState".into(), Value::String(ts.to_string()));
             }
         }

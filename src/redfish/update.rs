@@ -54,6 +54,16 @@ pub fn refusal_is_final(status: StatusCode) -> bool {
     status.is_client_error() && status != StatusCode::TOO_MANY_REQUESTS
 }
 
+/// For a non-2xx answer to a flash request: whether the BMC may have taken
+/// the image anyway (500, 502, 504: bmcweb answers `InternalError` when its
+/// wait for the image times out although it took it, `update_service.hpp`
+/// `afterAvailbleTimerAsyncWait`; a proxy's 502/504 says nothing about the
+/// BMC behind it). Such a request is never sent again: the BMC's tasks and
+/// inventory decide.
+pub fn maybe_taken(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 500 | 502 | 504)
+}
+
 fn missing(client: &BmcClient, what: &str) -> RedfishError {
     RedfishError::Unsupported {
         host: client.host().to_string(),
@@ -151,7 +161,10 @@ pub async fn push_raw(
 /// POST `UpdateService.StartUpdate`: release updates held
 /// `OnStartUpdateRequest`. The target the UpdateService names, else the
 /// standard one under it.
-pub async fn start_update(client: &BmcClient, caps: &UpdateCaps) -> Result<(), RedfishError> {
+pub async fn start_update(
+    client: &BmcClient,
+    caps: &UpdateCaps,
+) -> Result<Submitted, RedfishError> {
     let target = caps
         .start_update
         .clone()
@@ -168,5 +181,7 @@ pub async fn start_update(client: &BmcClient, caps: &UpdateCaps) -> Result<(), R
             redfish_message: redfish_message(&r.body),
         });
     }
-    Ok(())
+    // Supermicro's answer names the task that now writes the image (bmclib
+    // `StartUpdateForUploadedFirmware`); others answer 200/204 with nothing.
+    Ok(Submitted::of(&r))
 }

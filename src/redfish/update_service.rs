@@ -162,19 +162,22 @@ pub async fn discover_from(client: &BmcClient, root: &Value) -> Result<UpdateCap
         root.get("JobService"),
         Field::named("ServiceRoot.JobService"),
     )?;
-    let systems = link(client, root.get("Systems"), Field::named("ServiceRoot.Systems"))?;
-    let managers = link(client, root.get("Managers"), Field::named("ServiceRoot.Managers"))?;
+    let systems = link(
+        client,
+        root.get("Systems"),
+        Field::named("ServiceRoot.Systems"),
+    )?;
+    let managers = link(
+        client,
+        root.get("Managers"),
+        Field::named("ServiceRoot.Managers"),
+    )?;
     let tasks = linked(client, task_service, "Tasks", "TaskService.Tasks");
     let jobs = linked(client, job_service, "Jobs", "JobService.Jobs");
     let system = first_member(client, systems);
     let manager = first_member(client, managers);
-    let (us, tasks, jobs, system, manager) = tokio::join!(
-        client.get::<Value>(&us_uri),
-        tasks,
-        jobs,
-        system,
-        manager
-    );
+    let (us, tasks, jobs, system, manager) =
+        tokio::join!(client.get::<Value>(&us_uri), tasks, jobs, system, manager);
     let us = us?;
     let tasks = tasks?;
     let simple = us
@@ -278,7 +281,9 @@ async fn first_member(
     match client.get::<Value>(&uri).await {
         Ok(v) => link(
             client,
-            v.get("Members").and_then(Value::as_array).and_then(|m| m.first()),
+            v.get("Members")
+                .and_then(Value::as_array)
+                .and_then(|m| m.first()),
             Field::MEMBER,
         ),
         Err(_) => Ok(None),
@@ -420,7 +425,10 @@ impl HostPower {
             return true;
         }
         match self.boot.as_deref() {
-            None | Some("None" | "OSBootStarted" | "OSRunning" | "SystemHardwareInitializationComplete") => false,
+            None
+            | Some(
+                "None" | "OSBootStarted" | "OSRunning" | "SystemHardwareInitializationComplete",
+            ) => false,
             Some(_) => true,
         }
     }
@@ -445,7 +453,9 @@ pub async fn host_power(client: &BmcClient, caps: &UpdateCaps) -> Result<HostPow
     };
     let v: Value = client.get(system).await?;
     let boot = v.pointer("/BootProgress/LastState").and_then(Value::as_str);
-    let oem = v.pointer("/BootProgress/OemLastState").and_then(Value::as_str);
+    let oem = v
+        .pointer("/BootProgress/OemLastState")
+        .and_then(Value::as_str);
     Ok(HostPower {
         power_state: v
             .get("PowerState")

@@ -264,6 +264,7 @@ impl Runner<'_> {
             s.to.clone(),
             shared.rollout.step_deadline,
             shared.poll,
+            step::Waits::of(&shared.rollout),
         );
         let message = format!(
             "{}: {} was staged earlier; the coordinated reset activates it (nothing is sent again)",
@@ -385,6 +386,7 @@ impl Runner<'_> {
             deadline: shared.rollout.step_deadline,
             attempts: shared.rollout.attempts,
             poll: shared.poll,
+            waits: step::Waits::of(&shared.rollout),
         };
         let progress = shared.progress.clone();
         let (h, c) = (name.clone(), s.identity.clone());
@@ -408,6 +410,8 @@ impl Runner<'_> {
                         &shared.store,
                         &spec,
                         result.step_id,
+                        &self.caps,
+                        false,
                         &on_progress,
                     )
                     .await?;
@@ -531,7 +535,9 @@ impl Runner<'_> {
         for (class, named) in classes {
             let target = match named {
                 Some(t) => Ok(t),
-                None => update_service::reset_target(&self.client, class).await,
+                None => update_service::reset_action(&self.client, &self.caps, class)
+                    .await
+                    .map(|a| a.target),
             };
             let result = match target {
                 Ok(t) => {
@@ -573,8 +579,16 @@ impl Runner<'_> {
             let (h, c) = (name.clone(), s.identity.clone());
             let on_progress =
                 move |phase: &str, pct: Option<u8>| progress.step_progress(&h, &c, phase, pct);
-            let r =
-                step::reverify(&self.client, &shared.store, &spec, step_id, &on_progress).await?;
+            let r = step::reverify(
+                &self.client,
+                &shared.store,
+                &spec,
+                step_id,
+                &self.caps,
+                true,
+                &on_progress,
+            )
+            .await?;
             if r.outcome == StepOutcome::Updated {
                 self.post_update(s).await?;
             }

@@ -177,6 +177,7 @@ async fn resume_inner(
             poll,
             deadline: cfg.rollout.step_deadline,
             resume: cfg.rollout.resume,
+            waits: step::Waits::of(&cfg.rollout),
         };
         tasks.spawn(async move {
             let _permit = limit.acquire_owned().await;
@@ -213,6 +214,7 @@ struct HostSettings {
     poll: Duration,
     deadline: Duration,
     resume: crate::config::ResumeSettings,
+    waits: step::Waits,
 }
 
 #[derive(Debug, Default)]
@@ -463,6 +465,7 @@ fn spec_of(s: &Step, kind: Kind, settings: HostSettings) -> StepSpec {
         s.to_version.clone(),
         settings.deadline,
         settings.poll,
+        settings.waits,
     )
 }
 

@@ -466,7 +466,7 @@ async fn each_fault_ends_in_its_outcome_with_a_message_naming_host_component_and
             scenario: scenario(&faults.iter().map(|(h, f, _, _)| (*h, f.clone())).collect::<Vec<_>>()),
             ..FleetConfig::default()
         },
-        "max_parallel = 7\ncanary = 0\nfailure_budget = 1.0\ndefault_method = \"simple-update\"\nstep_deadline_secs = 6",
+        "max_parallel = 7\ncanary = 0\nfailure_budget = 1.0\ndefault_method = \"simple-update\"\nstep_deadline_secs = 6\nactivation_timeout_secs = 2",
     )
     .await;
     // The BMC's own firmware only: one step per host, and the wrong-version fault needs it.

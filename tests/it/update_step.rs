@@ -154,6 +154,12 @@ fn spec(
         attempts: 2,
         targets: Vec::new(),
         poll: Duration::from_millis(200),
+        // "Completed, still the old version" is pending this long
+        // (`silently-not-applied` ends `no-change` after it).
+        waits: fwfleet::updater::step::Waits {
+            settle: Duration::from_secs(3),
+            ..fwfleet::updater::step::Waits::default()
+        },
     }
 }
 

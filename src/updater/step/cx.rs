@@ -2,6 +2,7 @@
 
 use super::{ProgressFn, ResetRequest, StepOutcome, StepResult, StepSpec};
 use crate::redfish::client::BmcClient;
+use crate::redfish::update_service::UpdateCaps;
 use crate::store::{StepJournal, StoreError};
 use crate::vocab::StepState;
 use std::time::{Duration, Instant};
@@ -17,6 +18,11 @@ pub(super) struct Ctx<'a> {
     /// A resumed step whose task had vanished: the old version then means
     /// the update never happened, not that the BMC ignored a success.
     pub(super) vanished: bool,
+    /// What the BMC offers (iLO's `Oem.Hpe` state, the Dell job queue).
+    pub(super) caps: Option<&'a UpdateCaps>,
+    /// Verifying after the coordinated reset: a staged image still listed
+    /// means the POST has not applied it yet, not "staged".
+    pub(super) after_reset: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -34,6 +40,8 @@ impl<'a> Ctx<'a> {
             t0: Instant::now(),
             progress,
             vanished: false,
+            caps: None,
+            after_reset: false,
         }
     }
 

@@ -22,12 +22,13 @@ pub async fn resume(
     caps: &UpdateCaps,
     progress: &ProgressFn,
 ) -> Result<StepResult, StoreError> {
-    let cx = Ctx::new(
+    let mut cx = Ctx::new(
         client,
         StepJournal::of(store, spec.run_id, step_id),
         spec,
         progress,
     );
+    cx.caps = Some(caps);
     match how {
         Resume::Decided(outcome, message) => cx.finish(outcome, message, None).await,
         Resume::Verify => verify(&cx).await,
@@ -51,10 +52,10 @@ pub async fn resume(
                 }
                 Ok(Outcome::Gone(_)) => verify(&Ctx { vanished: true, ..cx }).await,
                 Ok(o) => conclude(&cx, o).await,
-                Err(e) => {
+                Err(lost) => {
                     cx.finish(
                         StepOutcome::Unreachable,
-                        format!("{}: lost the task while following it again: {e}; the inventory decides on the next run", cx.who()),
+                        format!("{}: following it again: {lost}; the inventory decides on the next run", cx.who()),
                         None,
                     )
                     .await
