@@ -85,6 +85,8 @@ async fn prepare(cfg: &Config, image: &Path) -> Vec<Target> {
                 targets: Vec::new(),
                 apply_time: None,
                 force: false,
+                component: None,
+                preserve: false,
             },
         });
     }
@@ -140,6 +142,8 @@ async fn fwfleet_run(targets: &[Target], size: u64) -> (Run, u64, u64) {
             targets: &tg.push.targets,
             apply_time: None,
             force: false,
+            component: None,
+            preserve: false,
         };
         let r = update::push_multipart(&tg.client, &tg.caps, &p).await;
         (r, t.elapsed())

@@ -9,6 +9,7 @@ use super::error::{redfish_message, RedfishError};
 use super::push::{self, MultipartPush};
 use super::task::{parse_accepted, Accepted};
 use super::update_service::UpdateCaps;
+use crate::vocab::Kind;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use std::path::Path;
@@ -121,6 +122,10 @@ pub struct Push<'a> {
     pub targets: &'a [String],
     pub apply_time: Option<&'a str>,
     pub force: bool,
+    /// What the image is for (vendor forms differ by component).
+    pub component: Option<Kind>,
+    /// Supermicro: send the preserve flags.
+    pub preserve: bool,
 }
 
 /// A multipart push to the BMC's `MultipartHttpPushUri`, streamed from disk.
@@ -133,12 +138,25 @@ pub async fn push_multipart(
         .multipart
         .clone()
         .ok_or_else(|| missing(client, "MultipartHttpPushUri"))?;
+    if caps.platform.multipart_oem_parameters_part()
+        && caps.platform.flash_type(p.component).is_none()
+    {
+        return Err(RedfishError::Unsupported {
+            host: client.host().to_string(),
+            detail: format!(
+                "this AMI-based BMC takes multipart images as BMC or UEFI (OemParameters FlashType) only, not {}; nothing was sent: update it with the vendor's tool",
+                p.component.map(|k| k.as_str()).unwrap_or("this component")
+            ),
+        });
+    }
     let push = MultipartPush {
         uri,
         file: p.file.to_path_buf(),
         targets: p.targets.to_vec(),
         apply_time: p.apply_time.map(str::to_string),
         force: p.force,
+        component: p.component,
+        preserve: p.preserve,
     };
     let r = push::multipart(client, &caps.platform, &push).await?;
     Ok(Submitted::of(&r))

@@ -315,9 +315,10 @@ impl Runner<'_> {
             .images
             .as_ref()
             .and_then(|i| i.base_url().split_once("://").map(|(s, _)| s.to_string()));
+        let caps = method::usable_for(&self.caps, s, scheme.as_deref());
         let (m, why) = match method::choose(
             s.method,
-            &self.caps,
+            &caps,
             shared.rollout.default_method,
             scheme.as_deref(),
         ) {
@@ -382,6 +383,7 @@ impl Runner<'_> {
             transfer,
             apply_time: s.apply_time.clone(),
             force: s.force,
+            preserve: shared.rollout.supermicro_preserve,
             targets: s.target.iter().cloned().collect(),
             deadline: shared.rollout.step_deadline,
             attempts: shared.rollout.attempts,

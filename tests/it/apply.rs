@@ -922,6 +922,8 @@ async fn a_bmc_busy_with_another_update_is_waited_for_before_the_step_is_sent() 
             targets: &[],
             apply_time: None,
             force: false,
+            component: None,
+            preserve: false,
         },
     )
     .await

@@ -7,6 +7,7 @@ mod catalog;
 mod daemon;
 mod demo;
 mod docs;
+mod field;
 mod inventory;
 mod mock_versions;
 mod plan;

@@ -149,6 +149,7 @@ fn spec(
         transfer,
         apply_time: apply.map(str::to_string),
         force: false,
+        preserve: true,
         deadline: Duration::from_secs(30),
         kind: fwfleet::inventory::model::Kind::Other,
         attempts: 2,

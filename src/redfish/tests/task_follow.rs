@@ -262,6 +262,8 @@ async fn multipart_pushes_streamed_from_disk_work_on_every_persona() {
             targets,
             apply_time: None,
             force: false,
+            component: None,
+            preserve: false,
         };
         let r = push::multipart(&c, &platform, &req).await.unwrap();
         assert_eq!(

@@ -76,6 +76,8 @@ pub struct StepSpec {
     pub apply_time: Option<String>,
     /// Only for a downgrade the repository or the operator allowed.
     pub force: bool,
+    /// Supermicro: send the preserve flags (`supermicro_preserve`).
+    pub preserve: bool,
     /// The component's inventory URI(s) for multipart `Targets` (vendor
     /// rules in `push::parameters` decide whether they are sent).
     pub targets: Vec<String>,
@@ -173,6 +175,7 @@ impl StepSpec {
             transfer: Transfer::Resumed,
             apply_time: None,
             force: false,
+            preserve: true,
             targets: Vec::new(),
             deadline,
             poll,

@@ -391,6 +391,8 @@ async fn submit(cx: &Ctx<'_>, caps: &UpdateCaps) -> Result<Submitted, RedfishErr
         targets: &spec.targets,
         apply_time: spec.apply_time.as_deref(),
         force: spec.force,
+        component: Some(spec.kind),
+        preserve: spec.preserve,
     };
     match &spec.transfer {
         Transfer::SimpleUpdate { image_uri } => {

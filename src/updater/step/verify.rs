@@ -135,7 +135,13 @@ pub(super) async fn verify(cx: &Ctx<'_>) -> Result<StepResult, StoreError> {
                 confirmed_once = false;
                 // Staged and waiting for a reset: the coordinated reset (or
                 // the operator, under reset policy never) activates it.
-                if !cx.after_reset && (staged || self_reset_required(cx).await) {
+                let held_for_host_reset = spec.kind != Kind::Bmc
+                    && cx
+                        .caps
+                        .is_some_and(|c| c.platform.host_firmware_waits_for_host_reset());
+                if !cx.after_reset
+                    && (staged || held_for_host_reset || self_reset_required(cx).await)
+                {
                     return cx
                         .finish(
                             StepOutcome::Staged,
