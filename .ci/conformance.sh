@@ -6,7 +6,7 @@
 #   PROFILE...            personas to check; default: $PROFILES, else "generic"
 #                         e.g. .ci/conformance.sh generic openbmc idrac ilo supermicro xcc
 #                         A persona without :VARIANT also brings its variants (ilo:legacy,
-#                         xcc:ami, generic:legacy-layout) unless CONFORMANCE_VARIANTS=0.
+#                         ilo:apollo, xcc:ami, generic:legacy-layout) unless CONFORMANCE_VARIANTS=0.
 #
 # For each persona (and variant) it starts `mock-bmc serve --count 1 --profile P [--variant V]
 # --behaviour B` and validates it, for each behaviour B in $CONFORMANCE_BEHAVIOURS:
@@ -64,7 +64,7 @@ for p in $NAMED; do
     PROFILE_LIST="$PROFILE_LIST $p"
     if [ "${CONFORMANCE_VARIANTS:-1}" = 1 ] && [ "${p#*:}" = "$p" ]; then
         case "$p" in
-            ilo) PROFILE_LIST="$PROFILE_LIST ilo:legacy" ;;
+            ilo) PROFILE_LIST="$PROFILE_LIST ilo:legacy ilo:apollo" ;;
             xcc) PROFILE_LIST="$PROFILE_LIST xcc:ami" ;;
             generic) PROFILE_LIST="$PROFILE_LIST generic:legacy-layout" ;;
         esac

@@ -353,7 +353,7 @@ impl Bmc {
             .components
             .iter()
             .map(|c| {
-                json!({
+                let mut v = json!({
                     "id": c.id,
                     "key": c.key,
                     "kind": c.kind,
@@ -369,7 +369,11 @@ impl Bmc {
                     "resets_received": c.field.resets_received,
                     "start_update_calls": c.field.start_update_calls,
                     "preserve_flags": c.field.preserve_flags,
-                })
+                });
+                if let Some(at) = &c.device_context {
+                    v["device_context"] = json!(at);
+                }
+                v
             })
             .collect();
         let f = &st.field;

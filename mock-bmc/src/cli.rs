@@ -123,7 +123,7 @@ pub struct ServeArgs {
     /// How BMCs run updates: ideal (today's default) or field (each vendor's documented sequence).
     #[arg(long, default_value = "ideal")]
     pub behaviour: crate::field::Behaviour,
-    /// A persona variant: legacy (ilo), ami (xcc), legacy-layout (generic); standard by default.
+    /// A persona variant: legacy (ilo), apollo (ilo), ami (xcc), legacy-layout (generic); standard by default.
     #[arg(long, default_value = "standard")]
     pub variant: crate::persona::Variant,
     /// field: field durations are divided by this (60: a 5-minute BMC reboot takes 5 s).

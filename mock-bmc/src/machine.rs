@@ -113,6 +113,10 @@ pub struct Component {
     /// What the field behaviour counts for this component (`/mock/state`).
     #[serde(default, skip_serializing_if = "FieldCounters::is_empty")]
     pub field: FieldCounters,
+    /// Where the device sits when the host has several identical ones
+    /// (`Bay 2`, `PCI-E Slot 5`); iLO shows it as `Oem.Hpe.DeviceContext`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_context: Option<String>,
 }
 
 /// Per-component counters of the field behaviour: what a client did to it.
@@ -243,6 +247,11 @@ mod catalogue {
         pub updateable: Option<bool>,
         #[serde(default)]
         pub dell: Option<Dell>,
+        /// The device the component sits on (its `device_context`); several:
+        /// identical devices, one component each, keys `<key>1`, `<key>2`, …,
+        /// each drifting on its own. Empty: one component, no device named.
+        #[serde(default)]
+        pub devices: Vec<String>,
     }
 
     #[derive(Debug, Deserialize)]
@@ -270,7 +279,9 @@ mod catalogue {
 /// The catalogue entry of a persona and variant.
 fn entry(persona: Persona, variant: Variant) -> &'static catalogue::Entry {
     let name = match variant {
-        Variant::Legacy | Variant::Ami => format!("{}-{}", persona.name(), variant.name()),
+        Variant::Legacy | Variant::Ami | Variant::Apollo => {
+            format!("{}-{}", persona.name(), variant.name())
+        }
         Variant::Standard | Variant::LegacyLayout => persona.name().to_string(),
     };
     catalogue::all()
@@ -346,73 +357,87 @@ impl Machine {
             .to_string();
         let ids = crate::http::tree::Paths::of_variant(persona, variant);
         let mut components = Vec::new();
-        for (i, t) in cat.components.iter().enumerate() {
-            let base = t.base.get(model_idx);
-            let style = t.style.get(model_idx);
-            let mut version = base.clone();
-            // Hosts drift apart by a few releases; backups and previous images stay put.
-            let steps = if t.spread == 0 {
-                0
+        for t in &cat.components {
+            // One component per template, or one per identical device.
+            let devices: Vec<(String, Option<&String>)> = if t.devices.len() <= 1 {
+                vec![(t.key.clone(), t.devices.first())]
             } else {
-                rng.gen_range(0..=t.spread)
+                (1..=t.devices.len())
+                    .map(|n| format!("{}{n}", t.key))
+                    .zip(t.devices.iter().map(Some))
+                    .collect()
             };
-            for _ in 0..steps {
-                if let Ok(v) = style.bump(&version, Bump::Patch) {
-                    version = v;
+            for (key, device) in devices {
+                let i = components.len();
+                let base = t.base.get(model_idx);
+                let style = t.style.get(model_idx);
+                let mut version = base.clone();
+                // Hosts drift apart by a few releases; backups and previous images stay put.
+                let steps = if t.spread == 0 {
+                    0
+                } else {
+                    rng.gen_range(0..=t.spread)
+                };
+                for _ in 0..steps {
+                    if let Ok(v) = style.bump(&version, Bump::Patch) {
+                        version = v;
+                    }
                 }
+                let role = if key.ends_with("-backup") {
+                    Role::Backup
+                } else if key.ends_with("-previous") {
+                    Role::Previous
+                } else {
+                    Role::Active
+                };
+                let related = match t.kind {
+                    Kind::Bmc => vec![ids.manager.clone()],
+                    Kind::Bios | Kind::Cpld => vec![ids.system.clone()],
+                    _ => vec![ids.chassis.clone()],
+                };
+                let software_id = match cat.software_ids {
+                    SoftwareIds::None => None,
+                    SoftwareIds::Dell => Some(dell_ids(&key).0.to_string()),
+                    // Identical devices share their SoftwareId: it names the firmware.
+                    SoftwareIds::SkuKey => Some(format!(
+                        "{}-{}",
+                        spec.sku_prefix,
+                        t.key.trim_end_matches("-backup").to_ascii_uppercase()
+                    )),
+                };
+                let id = match cat.ids {
+                    Ids::KeyUpper => key.to_ascii_uppercase(),
+                    Ids::RandomHex => format!("{:08x}", rng.gen::<u32>()),
+                    // Dell ids embed state, component id and version; `refresh_id` builds them.
+                    Ids::Dell => String::new(),
+                    Ids::Index => (i + 1).to_string(),
+                    Ids::Explicit => t.id.clone().unwrap_or_else(|| key.to_ascii_uppercase()),
+                };
+                let year = 2021 + (i as i32 % 4);
+                let mut c = Component {
+                    key,
+                    id,
+                    kind: t.kind,
+                    role,
+                    name: t.name.clone(),
+                    description: t.description.clone(),
+                    version,
+                    style: style.clone(),
+                    software_id,
+                    updateable: role != Role::Previous && t.updateable.unwrap_or(true),
+                    // Vendors forbid going below the first release of a model's line.
+                    lowest_supported_version: (role == Role::Active).then(|| base.clone()),
+                    manufacturer: t.manufacturer.clone(),
+                    release_date: format!("{year}-0{}-1{}T00:00:00Z", 1 + i % 9, i % 10),
+                    related_item: related,
+                    flash_count: 0,
+                    staged_version: None,
+                    field: FieldCounters::default(),
+                    device_context: device.cloned(),
+                };
+                c.refresh_id(persona);
+                components.push(c);
             }
-            let role = if t.key.ends_with("-backup") {
-                Role::Backup
-            } else if t.key.ends_with("-previous") {
-                Role::Previous
-            } else {
-                Role::Active
-            };
-            let related = match t.kind {
-                Kind::Bmc => vec![ids.manager.clone()],
-                Kind::Bios | Kind::Cpld => vec![ids.system.clone()],
-                _ => vec![ids.chassis.clone()],
-            };
-            let software_id = match cat.software_ids {
-                SoftwareIds::None => None,
-                SoftwareIds::Dell => Some(dell_ids(&t.key).0.to_string()),
-                SoftwareIds::SkuKey => Some(format!(
-                    "{}-{}",
-                    spec.sku_prefix,
-                    t.key.trim_end_matches("-backup").to_ascii_uppercase()
-                )),
-            };
-            let id = match cat.ids {
-                Ids::KeyUpper => t.key.to_ascii_uppercase(),
-                Ids::RandomHex => format!("{:08x}", rng.gen::<u32>()),
-                // Dell ids embed state, component id and version; `refresh_id` builds them.
-                Ids::Dell => String::new(),
-                Ids::Index => (i + 1).to_string(),
-                Ids::Explicit => t.id.clone().unwrap_or_else(|| t.key.to_ascii_uppercase()),
-            };
-            let year = 2021 + (i as i32 % 4);
-            let mut c = Component {
-                key: t.key.clone(),
-                id,
-                kind: t.kind,
-                role,
-                name: t.name.clone(),
-                description: t.description.clone(),
-                version,
-                style: style.clone(),
-                software_id,
-                updateable: role != Role::Previous && t.updateable.unwrap_or(true),
-                // Vendors forbid going below the first release of a model's line.
-                lowest_supported_version: (role == Role::Active).then(|| base.clone()),
-                manufacturer: t.manufacturer.clone(),
-                release_date: format!("{year}-0{}-1{}T00:00:00Z", 1 + i % 9, i % 10),
-                related_item: related,
-                flash_count: 0,
-                staged_version: None,
-                field: FieldCounters::default(),
-            };
-            c.refresh_id(persona);
-            components.push(c);
         }
         let host_software = vec![
             HostSoftware {
@@ -538,6 +563,52 @@ mod tests {
             "iLO 5 before 2.30: {}",
             legacy.bmc_version()
         );
+    }
+
+    #[test]
+    fn the_apollo_variant_has_identical_devices_told_apart_by_device_context() {
+        for index in 0..4 {
+            let m = Machine::generate_variant("h", Persona::Ilo, Variant::Apollo, 5, index);
+            for (kind, name, n) in [
+                (Kind::Psu, "Power Supply Firmware", 4),
+                (Kind::Other, "NVIDIA A100-SXM4-40GB", 8),
+                (Kind::Nic, "SS11 200Gb 1P NIC PCIE", 2),
+            ] {
+                let same: Vec<&Component> =
+                    m.components.iter().filter(|c| c.kind == kind).collect();
+                assert_eq!(same.len(), n, "{kind}");
+                for c in &same {
+                    assert_eq!(
+                        (c.name.as_str(), &c.description),
+                        (name, &same[0].description)
+                    );
+                    assert_eq!((c.role, c.software_id.as_ref()), (Role::Active, None));
+                }
+                let mut places: Vec<_> = same.iter().map(|c| c.device_context.clone()).collect();
+                places.sort();
+                places.dedup();
+                assert_eq!(places.len(), n, "{kind}: {places:?}");
+                assert!(places.iter().all(Option::is_some));
+            }
+            let bmc = m.components.iter().find(|c| c.key == "bmc").unwrap();
+            assert_eq!(bmc.device_context.as_deref(), Some("System Board"));
+            let backup = m
+                .components
+                .iter()
+                .find(|c| c.key == "bios-backup")
+                .unwrap();
+            assert_eq!(backup.role, Role::Backup);
+            let keys: Vec<&str> = m
+                .components
+                .iter()
+                .filter(|c| c.kind == Kind::Psu)
+                .map(|c| c.key.as_str())
+                .collect();
+            assert_eq!(keys, ["psu1", "psu2", "psu3", "psu4"]);
+        }
+        // The standard iLO names no device: its machines are unchanged.
+        let m = Machine::generate("h", Persona::Ilo, 5, 1);
+        assert!(m.components.iter().all(|c| c.device_context.is_none()));
     }
 
     #[test]

@@ -185,14 +185,20 @@ pub enum Variant {
     /// `generic` only: an UpdateService of the v1.2 era that lists firmware
     /// under `SoftwareInventory` and has no `FirmwareInventory`.
     LegacyLayout,
+    /// `ilo` only: an HPE Apollo 6500 Gen10 Plus (ProLiant XL675d) GPU server
+    /// whose FirmwareInventory lists identical devices (eight GPUs, four
+    /// power supplies, two NICs) told apart only by Id and
+    /// `Oem.Hpe.DeviceContext`.
+    Apollo,
 }
 
 impl Variant {
-    pub const ALL: [Variant; 4] = [
+    pub const ALL: [Variant; 5] = [
         Variant::Standard,
         Variant::Legacy,
         Variant::Ami,
         Variant::LegacyLayout,
+        Variant::Apollo,
     ];
 
     pub fn is_standard(&self) -> bool {
@@ -205,6 +211,7 @@ impl Variant {
             Variant::Legacy => "legacy",
             Variant::Ami => "ami",
             Variant::LegacyLayout => "legacy-layout",
+            Variant::Apollo => "apollo",
         }
     }
 
@@ -215,6 +222,7 @@ impl Variant {
             Variant::Legacy => Some(Persona::Ilo),
             Variant::Ami => Some(Persona::Xcc),
             Variant::LegacyLayout => Some(Persona::Generic),
+            Variant::Apollo => Some(Persona::Ilo),
         }
     }
 
@@ -259,7 +267,7 @@ impl FromStr for Variant {
             .into_iter()
             .find(|v| v.name().eq_ignore_ascii_case(s))
             .ok_or_else(|| {
-                format!("unknown variant '{s}'; expected one of standard, legacy (ilo), ami (xcc), legacy-layout (generic)")
+                format!("unknown variant '{s}'; expected one of standard, legacy (ilo), apollo (ilo), ami (xcc), legacy-layout (generic)")
             })
     }
 }

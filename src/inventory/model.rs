@@ -58,6 +58,23 @@ pub struct BmcInfo {
     pub platform: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub firmware_version: Option<String>,
+    /// Set when the UpdateService has no `FirmwareInventory` (v1.2 era) and
+    /// the firmware was read from `SoftwareInventory`; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legacy_layout: Option<LegacyLayout>,
+}
+
+/// A v1.2-era UpdateService (docs/INVENTORY.md): where its firmware is
+/// listed, and the standard update actions it offers, the only ones the
+/// plan sends its updates through.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegacyLayout {
+    /// The collection the components were read from
+    /// (`/redfish/v1/UpdateService/SoftwareInventory`).
+    pub inventory: String,
+    /// `simple-update` (the SimpleUpdate action), `multipart`
+    /// (`MultipartHttpPushUri`), `raw-push` (`HttpPushUri`), as offered.
+    pub methods: Vec<crate::vocab::Method>,
 }
 
 /// Everything one scan learnt about one host, or why it could not.

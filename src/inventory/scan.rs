@@ -7,7 +7,7 @@
 //! [`crate::redfish::inventory`]'s, this module records and normalises what
 //! they return. A host that fails is a value with a reason; the scan goes on.
 
-use super::model::{BmcInfo, Component, HostInventory, Inventory, SystemInfo};
+use super::model::{BmcInfo, Component, HostInventory, Inventory, LegacyLayout, SystemInfo};
 use super::normalize::{self, Context};
 use crate::config::{Config, HostConfig};
 use crate::redfish::client::BmcClient;
@@ -127,6 +127,7 @@ pub async fn read(
         redfish_version: root.redfish_version().map(str::to_string),
         platform: root.platform.name().to_string(),
         firmware_version: None,
+        legacy_layout: None,
     };
     client.login().await?;
     let services = firmware::services(client, &root).await?;
@@ -144,22 +145,22 @@ pub async fn read(
         system_uri: services.systems_uri.as_deref(),
         manager_uri: None,
     };
-    let items = firmware::firmware(client, &root, &services).await?;
-    inv.components = items
-        .iter()
-        .map(|i| normalize::normalize(i, &ctx))
-        .collect();
+    let fw = firmware::firmware(client, &root, &services).await?;
+    inv.components = normalize::normalize_all(&fw.members, &ctx);
+    inv.bmc.legacy_layout = fw.legacy.as_ref().map(|l| LegacyLayout {
+        inventory: l.collection.clone(),
+        methods: l.methods.clone(),
+    });
     inv.bmc.firmware_version = inv
         .components
         .iter()
         .find(|c| c.kind == Kind::Bmc && c.role == Role::Active)
         .and_then(|c: &Component| c.version.clone());
-    if software {
+    // A legacy layout's SoftwareInventory is the firmware just read (host
+    // software listed there is among the components, kind `other`).
+    if software && fw.legacy.is_none() {
         if let Some(items) = firmware::software(client, &root, &services).await? {
-            inv.software = items
-                .iter()
-                .map(|i| normalize::normalize(i, &ctx))
-                .collect();
+            inv.software = normalize::normalize_all(&items, &ctx);
         }
     }
     Ok(())

@@ -1,7 +1,7 @@
 //! The planning rules: one component's outcome, then a host's prerequisites
 //! and order. See the module docs in `mod.rs` for the rules in prose.
 
-use crate::inventory::model::{Component, HostInventory, Inventory};
+use crate::inventory::model::{Component, HostInventory, Inventory, LegacyLayout};
 use crate::version::{judge, parse, Judgement, Verdict, VersionScheme};
 use crate::vocab::{Kind, Role};
 
@@ -347,6 +347,12 @@ fn decide(
             Err(row) => return State::Done(row),
         },
     };
+    let mut change = change;
+    if let Some(legacy) = &host.bmc.legacy_layout {
+        if let Err(reason) = through_standard_actions(&mut change, legacy) {
+            return State::Done(change.blocked(reason));
+        }
+    }
     if c.write_protected {
         return State::Done(change.blocked(
             "the component is write-protected; clear WriteProtected on the bmc first".to_owned(),
@@ -356,6 +362,40 @@ fn decide(
         return State::Done(change.blocked(reason));
     }
     State::Pending(change)
+}
+
+/// A legacy-layout host (no FirmwareInventory, firmware read from
+/// SoftwareInventory) is updated only through the standard actions its
+/// UpdateService offers: each hop carries the method it is sent with, the
+/// image's own preference when offered, else the first offered, so the
+/// updater never reaches for a transfer this v1.2-era service lacks.
+fn through_standard_actions(change: &mut Change, legacy: &LegacyLayout) -> Result<(), String> {
+    let Some(&first) = legacy.methods.first() else {
+        return Err(format!(
+            "the legacy UpdateService (firmware under {}) offers no standard update action \
+             (SimpleUpdate, MultipartHttpPushUri, HttpPushUri); update it with the vendor's tools",
+            legacy.inventory
+        ));
+    };
+    for hop in &mut change.hops {
+        let note = match hop.image.method {
+            Some(m) if legacy.methods.contains(&m) => format!("legacy UpdateService layout: {m}"),
+            Some(m) => format!(
+                "legacy UpdateService layout: {first}, not the image's {m}, which it does not offer"
+            ),
+            None => {
+                format!("legacy UpdateService layout: {first}, the first standard action it offers")
+            }
+        };
+        let chosen = hop.image.method.filter(|m| legacy.methods.contains(m));
+        hop.image.method = Some(chosen.unwrap_or(first));
+        hop.reason = if hop.reason.is_empty() {
+            note
+        } else {
+            format!("{}; {note}", hop.reason)
+        };
+    }
+    Ok(())
 }
 
 /// The newest candidate, when every pair of candidates can be ordered;

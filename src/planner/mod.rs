@@ -24,7 +24,11 @@
 //! 6. a change is `blocked` when the component is write-protected, when a
 //!    hop is below `LowestSupportedVersion`, or when a prerequisite
 //!    (`bmc ≥ X`) holds neither now nor after a change planned earlier in
-//!    the same plan (then the step is ordered after that change).
+//!    the same plan (then the step is ordered after that change);
+//! 7. on a legacy-layout host (firmware read from SoftwareInventory, the
+//!    inventory's `bmc.legacy_layout`) every change names the standard
+//!    action it is sent with, from those the UpdateService offers (the
+//!    image's preference when offered); none offered → `blocked`.
 //!
 //! Versions are read by [`crate::version`] under the scheme from, in order,
 //! [`Policy::scheme_overrides`], the image, the BMC's `VersionScheme`.

@@ -292,6 +292,31 @@ fn missing_or_placeholder_version_is_version_unknown() {
 }
 
 #[test]
+fn a_version_with_control_characters_is_kept_raw_and_version_unknown() {
+    // Issue 16 item 7: iLO reported `"0\x14"` for a drive (Cray XL675d
+    // capture). Cleaned it would read as `0`, and `1.2.3\n` as `1.2.3`:
+    // an upgrade and an up-to-date decided on a version nobody reported.
+    check(
+        vec![comp("27", Drive, "0\u{14}"), comp("psu", Psu, "1.2.3\n")],
+        &[
+            img("drive-1.bin", Drive, "1"),
+            img("psu-1.2.3.bin", Psu, "1.2.3"),
+        ],
+        Policy::default(),
+        &[
+            (
+                "27 version-unknown 0\u{14} -> 1 [drive-1.bin]",
+                "a is not a version: contains control characters",
+            ),
+            (
+                "psu version-unknown 1.2.3\n -> 1.2.3 [psu-1.2.3.bin]",
+                "a is not a version: contains control characters",
+            ),
+        ],
+    );
+}
+
+#[test]
 fn idrac_newer_than_repository_is_not_downgraded() {
     check(
         vec![comp("iDRAC.Embedded.1", Bmc, "7.00.00.00")],
@@ -995,4 +1020,109 @@ fn without_the_file_a_plan_row_is_not_executable() {
     );
     assert_eq!(plan.steps[0].action, Action::Upgrade);
     assert!(plan.steps[0].exec.is_none());
+}
+
+// --- a legacy-layout UpdateService (issue 16 item 7) ------------------------
+
+/// A host whose firmware came from SoftwareInventory, offering `methods`.
+fn legacy_host(components: Vec<Component>, methods: &[crate::vocab::Method]) -> HostInventory {
+    let mut h = host("legacy", components);
+    h.bmc.legacy_layout = Some(crate::inventory::model::LegacyLayout {
+        inventory: "/redfish/v1/UpdateService/SoftwareInventory".into(),
+        methods: methods.to_vec(),
+    });
+    h
+}
+
+#[test]
+fn a_legacy_layout_is_planned_only_through_the_standard_actions_it_offers() {
+    use crate::vocab::Method::{Multipart, RawPush, SimpleUpdate};
+    let bios = || {
+        let mut c = comp("BIOS", Bios, "2.14.1");
+        c.uri = "/redfish/v1/UpdateService/SoftwareInventory/BIOS".into();
+        c
+    };
+    let image = |method| {
+        with_facts(ImageRef {
+            method,
+            ..img("bios-2.15.0.fwimg", Bios, "2.15.0")
+        })
+    };
+    // (offered, the image's preference) → (method sent, reason fragment)
+    let cases = [
+        (
+            vec![SimpleUpdate, RawPush],
+            None,
+            Some(SimpleUpdate),
+            "simple-update, the first standard action",
+        ),
+        (
+            vec![SimpleUpdate, RawPush],
+            Some(RawPush),
+            Some(RawPush),
+            "legacy UpdateService layout: raw-push",
+        ),
+        (
+            vec![SimpleUpdate, RawPush],
+            Some(Multipart),
+            Some(SimpleUpdate),
+            "not the image's multipart, which it does not offer",
+        ),
+        (
+            vec![RawPush],
+            None,
+            Some(RawPush),
+            "raw-push, the first standard action",
+        ),
+    ];
+    for (offered, preference, sent, why) in cases {
+        let plan = plan_host(
+            &legacy_host(vec![bios()], &offered),
+            &source(&[image(preference)]),
+            &Policy::default(),
+        );
+        let s = &plan.steps[0];
+        assert_eq!(
+            (s.action, s.from.as_deref(), s.to.as_deref()),
+            (Action::Upgrade, Some("2.14.1"), Some("2.15.0"))
+        );
+        assert_eq!(
+            s.method.as_deref(),
+            sent.map(|m| m.as_str()),
+            "{offered:?} {preference:?}"
+        );
+        let exec = s.exec.as_ref().expect("executable");
+        assert_eq!(exec.method, sent);
+        assert_eq!(
+            exec.target,
+            "/redfish/v1/UpdateService/SoftwareInventory/BIOS"
+        );
+        assert!(
+            s.reason.contains("newer image in the repository"),
+            "{}",
+            s.reason
+        );
+        assert!(s.reason.contains(why), "{}", s.reason);
+    }
+    // Nothing standard to send it with: blocked, and the step says why.
+    let plan = plan_host(
+        &legacy_host(vec![bios()], &[]),
+        &source(&[image(None)]),
+        &Policy::default(),
+    );
+    let s = &plan.steps[0];
+    assert_eq!(s.action, Action::Blocked);
+    assert!(s.exec.is_none());
+    assert!(
+        s.reason.contains("offers no standard update action"),
+        "{}",
+        s.reason
+    );
+    // Compliance is judged as on any host: up to date stays up to date.
+    let plan = plan_host(
+        &legacy_host(vec![comp("BIOS", Bios, "2.15.0")], &[SimpleUpdate]),
+        &source(&[image(None)]),
+        &Policy::default(),
+    );
+    assert_eq!(plan.steps[0].action, Action::UpToDate);
 }

@@ -1,7 +1,9 @@
 //! The firmware inventory as a BMC reports it, read in typed steps: the
 //! service root (no credentials), the UpdateService and the system's
 //! identity (side by side, after login), then the members of
-//! `FirmwareInventory` and `SoftwareInventory`.
+//! `FirmwareInventory` and `SoftwareInventory` — or, on a v1.2-era service
+//! without `FirmwareInventory`, the firmware listed in `SoftwareInventory`
+//! ([`LegacyLayout`]).
 //!
 //! A collection is read with one `$expand`ed GET when the service root
 //! advertises `ExpandQuery` and the platform does not drop fields inside
@@ -18,6 +20,7 @@ use super::client::BmcClient;
 use super::error::RedfishError;
 use super::origin::Field;
 use super::quirks::Platform;
+use crate::vocab::Method;
 use futures::StreamExt;
 use redfish_schemas::{Collection, ComputerSystem, ODataId, ServiceRoot, UpdateService};
 use serde_json::Value;
@@ -135,22 +138,79 @@ pub async fn services(client: &BmcClient, root: &Root) -> Result<Services, Redfi
     })
 }
 
-/// The members of `FirmwareInventory`.
+/// A host's firmware members, and where they were listed.
+#[derive(Debug, Clone)]
+pub struct Firmware {
+    pub members: Vec<SoftwareInventory>,
+    /// Set when the UpdateService has no `FirmwareInventory` and the
+    /// firmware came from `SoftwareInventory` instead (see [`firmware`]).
+    pub legacy: Option<LegacyLayout>,
+}
+
+/// A v1.2-era UpdateService: firmware under `SoftwareInventory`, and the
+/// standard update actions it offers, the only ways to update it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegacyLayout {
+    /// The collection the firmware was read from.
+    pub collection: String,
+    /// The standard update actions the UpdateService names, in fwfleet's
+    /// order: `SimpleUpdate` (its action target), `MultipartHttpPushUri`,
+    /// `HttpPushUri`. OEM actions are never used.
+    pub methods: Vec<Method>,
+}
+
+/// The members of `FirmwareInventory`; on a service without one (the v1.2
+/// era: UpdateService v1_2_0 had `SoftwareInventory` only, and BMCs of that
+/// time listed their firmware there), the members of `SoftwareInventory`,
+/// marked [`LegacyLayout`]. fwupd's Redfish plugin falls back the same way
+/// (`fu-redfish-backend.c`).
 pub async fn firmware(
     client: &BmcClient,
     root: &Root,
     services: &Services,
-) -> Result<Vec<SoftwareInventory>, RedfishError> {
-    let uri = link(
+) -> Result<Firmware, RedfishError> {
+    let us = &services.update_service;
+    if let Some(uri) = link(
         client,
-        &services.update_service.firmware_inventory,
+        &us.firmware_inventory,
         "UpdateService.FirmwareInventory",
+    )? {
+        let members = read_collection(client, &uri, root.use_expand()).await?;
+        return Ok(Firmware {
+            members,
+            legacy: None,
+        });
+    }
+    let collection = link(
+        client,
+        &us.software_inventory,
+        "UpdateService.SoftwareInventory",
     )?
     .ok_or_else(|| RedfishError::Unsupported {
         host: client.host().to_string(),
-        detail: "UpdateService has no FirmwareInventory".into(),
+        detail: "UpdateService has neither FirmwareInventory nor SoftwareInventory: this BMC reports no firmware over Redfish".into(),
     })?;
-    read_collection(client, &uri, root.use_expand()).await
+    let members = read_collection(client, &collection, root.use_expand()).await?;
+    Ok(Firmware {
+        members,
+        legacy: Some(LegacyLayout {
+            collection,
+            methods: standard_methods(us),
+        }),
+    })
+}
+
+/// The standard update actions an UpdateService names.
+fn standard_methods(us: &UpdateService) -> Vec<Method> {
+    let offered = [
+        (Method::SimpleUpdate, us.simple_update_target().is_some()),
+        (Method::Multipart, us.multipart_http_push_uri.is_some()),
+        (Method::RawPush, us.http_push_uri.is_some()),
+    ];
+    offered
+        .into_iter()
+        .filter_map(|(m, yes)| yes.then_some(m))
+        .collect()
 }
 
 /// The members of `SoftwareInventory` (host software), or `None` when the

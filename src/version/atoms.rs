@@ -99,9 +99,16 @@ impl Dotted {
         }
     }
 
-    pub(crate) fn cmp_padded(&self, other: &Dotted) -> Ordering {
-        let len = self.parts.len().max(other.parts.len());
-        for i in 0..len {
+    /// How many numbers were written.
+    pub(crate) fn len(&self) -> usize {
+        self.parts.len()
+    }
+
+    /// Compares the first `k` numbers of each side, missing ones counting
+    /// as 0: where a build number stands after `k` numbers, only those
+    /// numbers can order it.
+    pub(crate) fn cmp_first(&self, other: &Dotted, k: usize) -> Ordering {
+        for i in 0..k {
             let ord = match (self.parts.get(i), other.parts.get(i)) {
                 (Some(a), Some(b)) => a.cmp_value(b),
                 (Some(a), None) => zero_cmp(a),
@@ -113,6 +120,10 @@ impl Dotted {
             }
         }
         Ordering::Equal
+    }
+
+    pub(crate) fn cmp_padded(&self, other: &Dotted) -> Ordering {
+        self.cmp_first(other, self.parts.len().max(other.parts.len()))
     }
 }
 

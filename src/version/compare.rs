@@ -7,12 +7,24 @@
 //! every reading agrees dominate the rest, so `52.16.3-3913` is older than
 //! `52.16.4` whether `-3913` is a build number or a SemVer pre-release. When
 //! those leading numbers are equal the readings disagree on what the rest
-//! means, so the verdict is unknown.
+//! means, so the verdict is unknown, with two refinements:
+//!
+//! - a pre-release (`semver` with a tag: `1.0.0-rc1`, or any `-` suffix under
+//!   `VersionScheme: SemVer`) is older than the same numbers released as
+//!   plain dotted integers (`1.0.0`);
+//! - a build number (`dotted_build`) stands right after its base, where the
+//!   other side may have a number of its own: `52.16.3-3913` against
+//!   `52.16.3.4000` or `52.16.3` is unknown, because only the numbers before
+//!   the build can order it; a build number compares only with another one
+//!   on the same base.
 //!
 //! Why this stays a consistent partial order (the property tests check it):
-//! labels and `match` components act as exact keys, every in-family order
-//! sorts by the leading numbers first, and cross-family verdicts need the
-//! leading numbers to differ, never "same".
+//! every numeric-group reading is a sequence — its numbers, zeros for ever
+//! after them, then its tail — compared element by element, where numbers
+//! order among themselves, a build number only against a build number in the
+//! same place, and tails by their family's rule (a pre-release below a plain
+//! release). Labels and `match` components act as exact keys, and
+//! cross-family verdicts are never "same".
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -180,15 +192,54 @@ fn labels_match(a: Option<&str>, b: Option<&str>) -> bool {
 
 fn across_families(a: &Reading, b: &Reading) -> Judgement {
     let (fa, fb) = (a.family(), b.family());
-    match (numeric_base(a), numeric_base(b)) {
-        (Some(x), Some(y)) => match x.cmp_padded(y) {
-            Ordering::Equal => Judgement::unknown(format!(
+    let (Some(x), Some(y)) = (numeric_base(a), numeric_base(b)) else {
+        return Judgement::unknown(format!("different families ({fa} vs {fb})"));
+    };
+    let with_build = match (a, b) {
+        (Reading::DottedBuild(d), _) => Some((d, y, false)),
+        (_, Reading::DottedBuild(d)) => Some((d, x, true)),
+        _ => None,
+    };
+    if let Some((d, other, swapped)) = with_build {
+        return match d.cmp_numbers(other) {
+            Some(ord) => {
+                let ord = if swapped { ord.reverse() } else { ord };
+                Judgement::ordered("leading numbers", x, y, ord)
+            }
+            None => Judgement::unknown(format!(
+                "same numbers {}, then build number {} where {other} has its next number: \
+                 a build number compares only within one base",
+                d.base(),
+                d.build()
+            )),
+        };
+    }
+    match x.cmp_padded(y) {
+        Ordering::Equal => match (pre_release(a), pre_release(b)) {
+            (true, false) if is_release(b) => Judgement::decided(
+                Verdict::Older,
+                format!("a is a pre-release of {x}, b is {x} released"),
+            ),
+            (false, true) if is_release(a) => Judgement::decided(
+                Verdict::Newer,
+                format!("a is {x} released, b a pre-release of it"),
+            ),
+            _ => Judgement::unknown(format!(
                 "same leading numbers {x}, but {fa} and {fb} give the rest different meanings"
             )),
-            ord => Judgement::ordered("leading numbers", x, y, ord),
         },
-        _ => Judgement::unknown(format!("different families ({fa} vs {fb})")),
+        ord => Judgement::ordered("leading numbers", x, y, ord),
     }
+}
+
+/// A SemVer pre-release: older than its release.
+fn pre_release(r: &Reading) -> bool {
+    matches!(r, Reading::SemVer(v) if v.is_pre_release())
+}
+
+/// Plain numbers: the release itself, with nothing after it.
+fn is_release(r: &Reading) -> bool {
+    matches!(r, Reading::Dotted(_))
 }
 
 /// The leading integers of a numeric-group reading.

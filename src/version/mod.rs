@@ -40,7 +40,7 @@ mod tests;
 pub use compare::{compare_parsed, judge, Judgement, Verdict};
 pub use parse::{parse, MAX_INPUT_LEN};
 pub use parsed::{Component, Family, ParsedVersion, Role};
-pub use report::{cmp_report, CmpReport};
+pub use report::{cmp_report, shown, CmpReport};
 pub use scheme::{ParseSchemeError, VersionScheme};
 
 /// Judge `a` relative to `b`: [`Verdict::Newer`] means `a` is newer than `b`.

@@ -48,14 +48,19 @@ pub fn parse(s: &str, scheme: Option<VersionScheme>) -> ParsedVersion {
     }
 }
 
-/// Trims and rejects what is not a version, with the reason.
+/// Trims spaces and rejects what is not a version, with the reason.
+///
+/// Control characters are rejected *before* trimming, anywhere in the
+/// string: `trim` would drop a trailing `\n` or `\t` and turn `"1.2.3\n"`
+/// into `1.2.3`, and a BMC that sends control characters in a version has
+/// not told us which version it runs (iLO's `"0\x14"` is no `0`).
 fn clean(s: &str) -> Result<&str, String> {
+    if s.chars().any(char::is_control) {
+        return Err("contains control characters".to_owned());
+    }
     let text = s.trim();
     if text.is_empty() {
         return Err("empty".to_owned());
-    }
-    if text.chars().any(char::is_control) {
-        return Err("contains control characters".to_owned());
     }
     if text.len() > MAX_INPUT_LEN {
         return Err(format!("longer than {MAX_INPUT_LEN} bytes"));

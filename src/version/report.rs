@@ -63,10 +63,12 @@ impl CmpReport {
     }
 }
 
-/// The input as typed, unless that would hide something (empty, control
-/// characters, leading or trailing spaces): then a quoted, escaped literal,
-/// so the first line stays one line.
-fn shown(s: &str) -> String {
+/// A version string as it may be printed: as typed, unless that would hide
+/// something (empty, control characters, leading or trailing spaces): then a
+/// quoted, escaped literal, so a line stays one line and a BMC's escape
+/// sequences never reach the terminal. Inventories keep versions raw, so
+/// every table that prints one goes through here.
+pub fn shown(s: &str) -> String {
     let hidden = s.is_empty() || s.trim() != s || s.chars().any(char::is_control);
     if hidden {
         format!("{s:?}")

@@ -3,7 +3,9 @@
 //! Redfish `SoftwareInventory.VersionScheme` (v1.9+) has three values:
 //! `SemVer`, `DotIntegerNotation` and `OEM`. When a BMC states one of the first
 //! two we read strictly by it, because a string that breaks the stated format
-//! is a BMC bug, and reading it some other way would be a guess. `OEM` only
+//! is a BMC bug, and reading it some other way would be a guess (one
+//! exception: `git describe` output such as `2.8.2-20-gfc1389898` stays git
+//! output under `SemVer`, see `families::read_as`). `OEM` only
 //! says "vendor format", so it reads like no scheme at all. The remaining
 //! values name our own families so an operator can force a reading
 //! (`--scheme hex` for a bare `0D`, `--scheme opaque` for plain equality).

@@ -103,6 +103,15 @@ macro_rules! text_enum {
                 s.serialize_str(self.as_str())
             }
         }
+
+        /// Read back as written (and as leniently as [`FromStr`]), so
+        /// stored inventories that name methods load again.
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                s.parse().map_err(serde::de::Error::custom)
+            }
+        }
     };
 }
 

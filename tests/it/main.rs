@@ -9,6 +9,7 @@ mod demo;
 mod docs;
 mod field;
 mod inventory;
+mod inventory_edges;
 mod mock_versions;
 mod plan;
 mod plan_snapshot;

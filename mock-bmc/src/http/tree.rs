@@ -656,12 +656,29 @@ pub fn firmware_item(c: &Component, persona: Persona, quirks: bool) -> Value {
             o.remove("RelatedItem");
             o.remove("RelatedItem@odata.count");
         }
+        if let (Persona::Ilo, Some(at)) = (persona, &c.device_context) {
+            // iLO names the device an entry runs on; identical devices (four
+            // "Power Supply Firmware") differ only here and in the Id
+            // (Cray-HPE csm-redfish-interface-emulator mockups/XL675d_*).
+            o.insert(
+                "Oem".into(),
+                json!({"Hpe": {
+                    "@odata.type": "#HpeiLOSoftwareInventory.v2_0_0.HpeiLOSoftwareInventory",
+                    "DeviceContext": at,
+                }}),
+            );
+        }
         if quirks {
             // What real BMCs send that the schema forbids (NOTES §7.1, §7.2, §7.6).
             o.insert("ReleaseDate".into(), json!("0000-00-00T00:00:00Z"));
             o.remove("Status");
             if c.kind == Kind::Psu {
                 o.insert("Version".into(), json!("N/A"));
+            }
+            if c.kind == Kind::Drive {
+                // A drive iLO has not fully discovered reports "0\x14"
+                // (NOTES §7.6, §7.7; Cray XL675d_A100 FirmwareInventory/27).
+                o.insert("Version".into(), json!("0\u{14}"));
             }
         }
     }

@@ -237,6 +237,8 @@ async fn schema_quirks_break_the_schema_like_real_bmcs() {
     let (_, item) = get(&bmc, "/redfish/v1/UpdateService/FirmwareInventory/PSU1").await;
     assert_eq!(item["Version"], "N/A");
     assert_eq!(item["ReleaseDate"], "0000-00-00T00:00:00Z");
+    let (_, drive) = get(&bmc, "/redfish/v1/UpdateService/FirmwareInventory/DRIVE1").await;
+    assert_eq!(drive["Version"], "0\u{14}");
     assert!(item.get("Status").is_none());
     let (_, sw) = get(&bmc, "/redfish/v1/UpdateService/SoftwareInventory").await;
     assert!(sw["Members"].is_null());

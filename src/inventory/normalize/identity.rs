@@ -46,14 +46,20 @@ fn is_placeholder(sid: &str) -> bool {
             .any(|p| sid.eq_ignore_ascii_case(p))
 }
 
-/// Ids that carry no meaning: all digits (iLO) or a hex hash of at least six
-/// characters with a digit in it (OpenBMC).
+/// Ids that carry no meaning: all digits (iLO) or a hash (OpenBMC).
 fn is_opaque(id: &str) -> bool {
     let all_digits = !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit());
-    let hash = id.len() >= 6
+    all_digits || is_hash(id)
+}
+
+/// A hex hash of at least six characters with a digit and a letter in it
+/// (OpenBMC's `5d0869c4`): it changes with every image, so it names no
+/// device either. All digits is an index (iLO's `15`), not a hash.
+pub(super) fn is_hash(id: &str) -> bool {
+    id.len() >= 6
         && id.bytes().all(|b| b.is_ascii_hexdigit())
-        && id.bytes().any(|b| b.is_ascii_digit());
-    all_digits || hash
+        && id.bytes().any(|b| b.is_ascii_digit())
+        && !id.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Names that say nothing about the component (bmcweb names every member
@@ -88,7 +94,7 @@ const ROLE_DECORATIONS: [&str; 9] = [
 
 /// Removes role words at either end of `s`, when separated from the rest by
 /// `-`, `_`, `.` or a space, so the images of one component share a label.
-fn strip_role_words(s: &str) -> &str {
+pub(super) fn strip_role_words(s: &str) -> &str {
     const SEP: &[char] = &['-', '_', '.', ' '];
     let mut s = s.trim();
     loop {

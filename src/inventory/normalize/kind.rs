@@ -106,6 +106,13 @@ const KEYWORDS: &[(Kind, Pat)] = &[
     (Kind::Psu, Words(&["power", "supply"])),
     (Kind::Psu, Words(&["ps", "#"])),
     (Kind::Psu, Words(&["pws"])),
+    // GPUs are none of the above, and must not fall to the weak NIC hints:
+    // iLO's "NVIDIA A100-SXM4-40GB" ends in `40GB`, "NVIDIA HGX A100 8 GPU
+    // 40" is the baseboard (Cray-HPE mockups/XL675d_A100).
+    (Kind::Other, Words(&["gpu"])),
+    (Kind::Other, Words(&["sxm"])),
+    (Kind::Other, Words(&["vbios"])),
+    (Kind::Other, Words(&["accelerator"])),
     // Enclosure firmware is none of the above: "Backplane 1" (Dell).
     (Kind::Other, Words(&["backplane"])),
     (Kind::Other, Words(&["enclosure"])),

@@ -17,12 +17,14 @@
 //! | `identity` | 1. Dell Id `<State>-<ComponentID>-<Version>[__<FQDD>]` → `dell:<ComponentID>`; ComponentID `0` → `dell:0:<FQDD>`, else `dell:0:<name>` | Dell |
 //! | | 2. `SoftwareId` unless a placeholder (`0`, `N/A`, all-zero GUID, …) | DMTF, Lenovo, Supermicro |
 //! | | 3. the Id without role decorations (`-Backup`, `-Primary`, `_running`, `-Staged`), lower-cased; an opaque Id (numeric, hex hash) → the Name, else the Description, likewise cleaned | Lenovo, Supermicro, HPE, OpenBMC |
-//! | `version` | control characters removed, trimmed, empty → `None`; `N/A` kept (the version module calls it unknown); Dell: the Id's version when `Version` is missing | HPE `"0\x14"`, Dell |
+//! | | 4. (whole host, [`normalize_all`]) several *active* members of one identity are identical devices: every member of it gets `<identity> @ <qualifier>`, the qualifier from `Oem.Hpe.DeviceContext`, else `RelatedItem`, else the Id (not a hash), else `#n`; not for Dell | HPE XL675d (4 PSUs, 8 GPUs), DMTF public-tower (16 drives) |
+//! | `version` | kept exactly as sent, control characters included (the version module judges such a string unknown; removing them would turn iLO's `"0\x14"` into `0`); empty or only whitespace → `None`; `N/A` kept; Dell: the Id's version when `Version` is missing. `lowest_supported_version` likewise | HPE `"0\x14"` (Cray XL675d capture), Dell |
 //! | `updateable` | `Updateable`, missing → `true` (see [`normalize`]) | older iLO 5 |
 //!
 //! Module map, one file per column of the table: `kind`, `role`,
 //! `identity`; `dell` (the one vendor whose Ids carry state, version and
-//! identity, read once and handed to the three); `words` (names split into
+//! identity, read once and handed to the three); `devices` (a host-wide
+//! pass: identical devices, one identity each); `words` (names split into
 //! words, cleaned text); `tests` (one `check` per vendor).
 
 use crate::redfish::inventory::SoftwareInventory;
@@ -31,6 +33,7 @@ use super::model::Component;
 use crate::vocab::{Kind, Role};
 
 mod dell;
+mod devices;
 mod identity;
 mod kind;
 mod role;
@@ -38,9 +41,9 @@ mod role;
 mod tests;
 mod words;
 
-use words::clean;
 #[cfg(test)]
 use words::tokens;
+use words::{clean, raw_version};
 
 /// The host facts that help read its inventory members. Every field is
 /// optional: the rules key on the member's own shape first, because
@@ -77,8 +80,8 @@ pub fn normalize(item: &SoftwareInventory, ctx: &Context<'_>) -> Component {
     let version = item
         .version
         .as_deref()
-        .and_then(clean)
-        .or_else(|| dell.as_ref().and_then(|d| clean(d.version)));
+        .and_then(raw_version)
+        .or_else(|| dell.as_ref().and_then(|d| raw_version(d.version)));
     Component {
         id: item.id.clone(),
         kind: kind::kind_of(item, dell.as_ref(), ctx),
@@ -89,11 +92,36 @@ pub fn normalize(item: &SoftwareInventory, ctx: &Context<'_>) -> Component {
         updateable: item.updateable.unwrap_or(true),
         software_id: item.software_id.as_deref().and_then(clean),
         uri: item.odata_id.clone(),
-        lowest_supported_version: item.lowest_supported_version.as_deref().and_then(clean),
+        lowest_supported_version: item
+            .lowest_supported_version
+            .as_deref()
+            .and_then(raw_version),
         version_scheme: item.version_scheme.as_ref().map(|s| s.as_str().to_string()),
         manufacturer: item.manufacturer.as_deref().and_then(clean),
         write_protected: item.write_protected.unwrap_or(false),
     }
+}
+
+/// Turns one host's inventory collection into components: [`normalize`]
+/// per member, then identical devices (several active members of one
+/// identity: iLO's four "Power Supply Firmware", eight identical GPUs,
+/// drives of one SoftwareId) get an identity each, `<identity> @ <device>` (see
+/// `devices`), so no two devices are ever taken for one.
+pub fn normalize_all(items: &[SoftwareInventory], ctx: &Context<'_>) -> Vec<Component> {
+    let mut components: Vec<Component> = items.iter().map(|i| normalize(i, ctx)).collect();
+    let hints: Vec<devices::Hints> = items
+        .iter()
+        .map(|i| devices::Hints {
+            context: i
+                .oem_at(&["Hpe", "DeviceContext"])
+                .and_then(serde_json::Value::as_str)
+                .and_then(clean),
+            related: i.related_item.iter().map(|r| r.odata_id.clone()).collect(),
+            dell: dell::dell_id(&i.id, ctx).is_some(),
+        })
+        .collect();
+    devices::distinguish(&mut components, &hints);
+    components
 }
 
 /// The running images of one kind: the only entries ever compared with the

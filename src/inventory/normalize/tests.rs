@@ -1,7 +1,7 @@
 use super::*;
 use mock_bmc::bmc::Bmc;
 use mock_bmc::http::tree;
-use mock_bmc::{BmcConfig, Persona};
+use mock_bmc::{BmcConfig, Persona, Variant};
 use redfish_schemas::decode;
 use Kind::*;
 use Role::{Active, Backup, Previous, Staged};
@@ -568,19 +568,27 @@ fn dell_id_grammar_only_for_dell_or_unknown_vendors() {
 }
 
 #[test]
-fn versions_are_cleaned_but_never_interpreted() {
+fn versions_are_kept_raw_and_never_interpreted() {
+    // Issue 16 item 7: a version with control characters is kept raw (the
+    // version module judges it unknown), never trimmed into another version:
+    // iLO's `"0\x14"` (Cray XL675d capture) is not `0`.
     let cases = [
         (
             r##""Version": "  2.46 May 11 2021\r\n""##,
-            Some("2.46 May 11 2021"),
+            Some("  2.46 May 11 2021\r\n"),
         ),
-        (r##""Version": "0\u0014""##, Some("0")),
+        (r##""Version": "0\u0014""##, Some("0\u{14}")),
+        (
+            r##""Version": " 2.46 May 11 2021 ""##,
+            Some(" 2.46 May 11 2021 "),
+        ),
         (r##""Version": "N/A""##, Some("N/A")),
         (
             r##""Version": "A43 v2.52 (10/29/2021)""##,
             Some("A43 v2.52 (10/29/2021)"),
         ),
         (r##""Version": "   ""##, None),
+        (r##""Version": "\t\r\n""##, None),
         (r##""Version": """##, None),
         (r##""Version": null"##, None),
     ];
@@ -613,7 +621,8 @@ fn other_fields_are_carried_over() {
     assert_eq!(c.name, "Contoso BIOS Firmware");
     assert_eq!(c.uri, "/redfish/v1/UpdateService/FirmwareInventory/BIOS");
     assert_eq!(c.version_scheme.as_deref(), Some("DotIntegerNotation"));
-    assert_eq!(c.lowest_supported_version.as_deref(), Some("1.40.0"));
+    // Kept raw like a version (issue 16 item 7): junk states no minimum.
+    assert_eq!(c.lowest_supported_version.as_deref(), Some("1.40.0\u{0}"));
     assert_eq!(c.manufacturer.as_deref(), Some("Contoso"));
     assert_eq!(c.software_id.as_deref(), Some("CX22-BIOS"));
     assert!(c.write_protected);
@@ -678,93 +687,352 @@ fn mock_role(r: mock_bmc::machine::Role) -> Role {
     }
 }
 
-/// The mock's own kind and role for every component of every persona (both
-/// models, with and without schema quirks), and a staged image of every
-/// component read through the mock's FirmwareInventory: 100% agreement.
-/// Identities: the backup/previous/staged images of a component share the
-/// identity of its active image; active identities are unique per host.
+/// The mock's own kind and role for every component of every persona and
+/// variant (both models, with and without schema quirks), and a staged
+/// image of every component read through the mock's FirmwareInventory: 100%
+/// agreement. Identities, read host-wide as the scan does
+/// ([`normalize_all`]): the backup/previous/staged images of a component
+/// share the identity of its active image; active identities are unique per
+/// host, also with identical devices (the `apollo` iLO's four power
+/// supplies and eight GPUs).
 #[test]
 fn agrees_with_the_mock_bmc_for_every_persona() {
     let mut checked = 0;
     for persona in Persona::ALL {
-        for index in 0..4 {
-            let bmc = Bmc::new(BmcConfig::new("h", persona, 1, index, "pw"));
-            let mut st = bmc.lock();
-            let ctx = Context {
-                vendor: Some(persona.vendor()),
-                system_uri: Some("/redfish/v1/Systems"),
-                manager_uri: None,
-            };
-            let read = |body: &serde_json::Value| -> Component {
-                let item: SoftwareInventory = redfish_schemas::decode_value(body)
-                    .unwrap_or_else(|e| panic!("{persona}: {e}: {body:#}"));
-                normalize(&item, &ctx)
-            };
-            let mut ours = Vec::new();
-            for quirks in [false, true] {
-                for c in &st.machine.components {
-                    let body = tree::firmware_item(c, persona, quirks);
-                    let got = read(&body);
-                    assert_eq!(
-                        (got.kind, got.role),
-                        (mock_kind(c.kind), mock_role(c.role)),
-                        "{persona} quirks={quirks}: {body:#}"
-                    );
-                    checked += 1;
-                    if !quirks {
-                        ours.push(got);
-                    }
-                }
-            }
-            let active: Vec<&Component> = ours.iter().filter(|c| c.role == Active).collect();
-            let mut ids: Vec<&str> = active.iter().map(|c| c.identity.as_str()).collect();
-            ids.sort_unstable();
-            ids.dedup();
-            assert_eq!(ids.len(), active.len(), "{persona}: {ids:?}");
-            for other in ours.iter().filter(|c| c.role != Active) {
-                assert!(
-                    active
-                        .iter()
-                        .any(|a| a.kind == other.kind && a.identity == other.identity),
-                    "{persona}: {} ({}) pairs with no active image",
-                    other.id,
-                    other.identity
-                );
-            }
-
-            for c in st.machine.components.iter_mut() {
-                c.staged_version = Some(format!("{}9", c.version));
-            }
-            let listing = tree::resolve(&bmc, &st, tree::FIRMWARE).unwrap().body;
-            let members = listing["Members"].as_array().unwrap();
-            assert_eq!(members.len(), 2 * st.machine.components.len());
-            for m in members {
-                let uri = m["@odata.id"].as_str().unwrap();
-                let got = read(&tree::resolve(&bmc, &st, uri).unwrap().body);
-                let last = uri.rsplit('/').next().unwrap();
-                let (i, staged) = match st.machine.components.iter().position(|c| c.id == last) {
-                    Some(i) => (i, false),
-                    None => {
-                        let i = st
-                            .machine
-                            .components
-                            .iter()
-                            .position(|c| tree::staged_id(c, persona) == last)
-                            .unwrap();
-                        (i, true)
-                    }
-                };
-                let c = &st.machine.components[i];
-                let role = if staged { Staged } else { mock_role(c.role) };
-                assert_eq!(
-                    (got.kind, got.role),
-                    (mock_kind(c.kind), role),
-                    "{persona}: {uri}"
-                );
-                assert_eq!(got.identity, ours[i].identity, "{persona}: {uri}");
-                checked += 1;
+        for variant in Variant::of(persona) {
+            for index in 0..4 {
+                checked += agrees_with_one_mock_bmc(persona, variant, index);
             }
         }
     }
     assert!(checked > 6 * 4 * 3 * 7, "only {checked} members checked");
+}
+
+fn agrees_with_one_mock_bmc(persona: Persona, variant: Variant, index: usize) -> usize {
+    let mut checked = 0;
+    let bmc = Bmc::new(BmcConfig::new_variant(
+        "h", persona, variant, 1, index, "pw",
+    ));
+    let mut st = bmc.lock();
+    let ctx = Context {
+        vendor: Some(persona.vendor()),
+        system_uri: Some("/redfish/v1/Systems"),
+        manager_uri: None,
+    };
+    let item = |body: &serde_json::Value| -> SoftwareInventory {
+        redfish_schemas::decode_value(body)
+            .unwrap_or_else(|e| panic!("{persona}/{variant}: {e}: {body:#}"))
+    };
+    let mut items = Vec::new();
+    for quirks in [false, true] {
+        for c in &st.machine.components {
+            let body = tree::firmware_item(c, persona, quirks);
+            let got = normalize(&item(&body), &ctx);
+            assert_eq!(
+                (got.kind, got.role),
+                (mock_kind(c.kind), mock_role(c.role)),
+                "{persona}/{variant} quirks={quirks}: {body:#}"
+            );
+            checked += 1;
+            if !quirks {
+                items.push(item(&body));
+            }
+        }
+    }
+    let ours = normalize_all(&items, &ctx);
+    let active: Vec<&Component> = ours.iter().filter(|c| c.role == Active).collect();
+    let mut ids: Vec<&str> = active.iter().map(|c| c.identity.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), active.len(), "{persona}/{variant}: {ids:?}");
+    for other in ours.iter().filter(|c| c.role != Active) {
+        assert!(
+            active
+                .iter()
+                .any(|a| a.kind == other.kind && a.identity == other.identity),
+            "{persona}/{variant}: {} ({}) pairs with no active image",
+            other.id,
+            other.identity
+        );
+    }
+
+    for c in st.machine.components.iter_mut() {
+        c.staged_version = Some(format!("{}9", c.version));
+    }
+    let listing = tree::resolve(&bmc, &st, tree::FIRMWARE).unwrap().body;
+    let members = listing["Members"].as_array().unwrap();
+    assert_eq!(members.len(), 2 * st.machine.components.len());
+    let uris: Vec<&str> = members
+        .iter()
+        .map(|m| m["@odata.id"].as_str().unwrap())
+        .collect();
+    let bodies: Vec<SoftwareInventory> = uris
+        .iter()
+        .map(|uri| item(&tree::resolve(&bmc, &st, uri).unwrap().body))
+        .collect();
+    for (uri, got) in uris.iter().zip(normalize_all(&bodies, &ctx)) {
+        let last = uri.rsplit('/').next().unwrap();
+        let (i, staged) = match st.machine.components.iter().position(|c| c.id == last) {
+            Some(i) => (i, false),
+            None => {
+                let i = st
+                    .machine
+                    .components
+                    .iter()
+                    .position(|c| tree::staged_id(c, persona) == last)
+                    .unwrap();
+                (i, true)
+            }
+        };
+        let c = &st.machine.components[i];
+        let role = if staged { Staged } else { mock_role(c.role) };
+        assert_eq!(
+            (got.kind, got.role),
+            (mock_kind(c.kind), role),
+            "{persona}/{variant}: {uri}"
+        );
+        assert_eq!(got.identity, ours[i].identity, "{persona}/{variant}: {uri}");
+        checked += 1;
+    }
+    checked
+}
+
+// --- identical devices on one host (issue 16 item 7) ------------------------
+
+/// Normalises `members` as one host's FirmwareInventory, the way the scan
+/// does, and returns (kind, role, identity) per member.
+fn host_of(vendor: Option<&str>, members: &[String]) -> Vec<Component> {
+    let items: Vec<SoftwareInventory> = members
+        .iter()
+        .map(|json| decode(json.as_bytes()).unwrap_or_else(|e| panic!("{e}: {json}")))
+        .collect();
+    let ctx = Context {
+        vendor,
+        system_uri: Some("/redfish/v1/Systems"),
+        manager_uri: None,
+    };
+    normalize_all(&items, &ctx)
+}
+
+/// An iLO member as the Cray-HPE captures show it: numeric Id, the device in
+/// `Oem.Hpe.DeviceContext`.
+fn ilo_member(id: usize, name: &str, description: &str, version: &str, context: &str) -> String {
+    serde_json::json!({
+        "@odata.id": format!("/redfish/v1/UpdateService/FirmwareInventory/{id}"),
+        "@odata.type": "#SoftwareInventory.v1_2_0.SoftwareInventory",
+        "Id": id.to_string(), "Name": name, "Description": description, "Version": version,
+        "Oem": {"Hpe": {"DeviceContext": context, "DeviceClass": null}},
+    })
+    .to_string()
+}
+
+#[test]
+fn hpe_identical_devices_each_get_an_identity_of_their_own() {
+    // Cray-HPE csm-redfish-interface-emulator mockups/XL675d_A100: four
+    // "Power Supply Firmware" (Bay 1-4), eight identical A100 GPUs, two
+    // "Network Controller" NICs, both System ROMs on the System Board.
+    let mut members = vec![
+        ilo_member(1, "iLO 5", "SystemBMC", "2.70 May 16 2022", "System Board"),
+        ilo_member(
+            2,
+            "System ROM",
+            "SystemRomActive",
+            "A47 v2.58 (05/19/2022)",
+            "System Board",
+        ),
+        ilo_member(
+            10,
+            "Redundant System ROM",
+            "SystemRomBackup",
+            "A47 v2.58 (05/19/2022)",
+            "System Board",
+        ),
+    ];
+    for (n, v) in ["3.11", "2.03", "1.00", "238.00"].iter().enumerate() {
+        members.push(ilo_member(
+            5 + n,
+            "Power Supply Firmware",
+            "PowerSupplies",
+            v,
+            &format!("Bay {}", n + 1),
+        ));
+    }
+    for slot in [18, 20] {
+        members.push(ilo_member(
+            slot - 7,
+            "Network Controller",
+            "15b3101715b30006",
+            "N/A",
+            &format!("PCI-E Slot {slot}"),
+        ));
+    }
+    for n in 1..=8 {
+        members.push(ilo_member(
+            15 + n,
+            "NVIDIA A100-SXM4-40GB",
+            "10de20b010de134f",
+            "92.00.19.00.10",
+            &format!("PCI-E Slot {n}"),
+        ));
+    }
+    let got = host_of(HPE, &members);
+    assert_eq!(got.len(), members.len(), "every device is reported");
+    let ids: Vec<(&str, Kind, Role, &str)> = got
+        .iter()
+        .map(|c| (c.id.as_str(), c.kind, c.role, c.identity.as_str()))
+        .collect();
+    assert_eq!(
+        &ids[..3],
+        [
+            ("1", Bmc, Active, "ilo 5"),
+            ("2", Bios, Active, "system rom"),
+            ("10", Bios, Backup, "system rom"),
+        ]
+    );
+    assert_eq!(
+        &ids[3..7],
+        [
+            ("5", Psu, Active, "power supply firmware @ bay 1"),
+            ("6", Psu, Active, "power supply firmware @ bay 2"),
+            ("7", Psu, Active, "power supply firmware @ bay 3"),
+            ("8", Psu, Active, "power supply firmware @ bay 4"),
+        ]
+    );
+    assert_eq!(
+        &ids[7..9],
+        [
+            ("11", Nic, Active, "network controller @ pci-e slot 18"),
+            ("13", Nic, Active, "network controller @ pci-e slot 20"),
+        ]
+    );
+    for (n, c) in got[9..].iter().enumerate() {
+        // A GPU, not a NIC for its `40GB`.
+        assert_eq!((c.kind, c.role), (Other, Active));
+        assert_eq!(
+            c.identity,
+            format!("nvidia a100-sxm4-40gb @ pci-e slot {}", n + 1)
+        );
+        assert_eq!(c.version.as_deref(), Some("92.00.19.00.10"));
+    }
+    // Each PSU keeps its own version: nothing collapsed or swapped.
+    let psus: Vec<&str> = got[3..7]
+        .iter()
+        .filter_map(|c| c.version.as_deref())
+        .collect();
+    assert_eq!(psus, ["3.11", "2.03", "1.00", "238.00"]);
+}
+
+#[test]
+fn identical_drives_of_one_software_id_are_told_apart_by_related_item() {
+    // DMTF public-tower lists 16 drives of model "SAS 18000"; a standard BMC
+    // gives their firmware one SoftwareId and a RelatedItem each.
+    let members: Vec<String> = (0..8)
+        .map(|n| {
+            serde_json::json!({
+                "@odata.id": format!("/redfish/v1/UpdateService/FirmwareInventory/Drive{n}"),
+                "Id": format!("Drive{n}"), "Name": "SAS 18000 Firmware", "SoftwareId": "SAS18000-FW",
+                "Version": "4.2.1", "Updateable": true,
+                "RelatedItem": [{"@odata.id": format!("/redfish/v1/Chassis/Tower/Drives/Disk-1-{n}")}],
+            })
+            .to_string()
+        })
+        .collect();
+    let got = host_of(DMTF, &members);
+    assert_eq!(got.len(), 8);
+    for (n, c) in got.iter().enumerate() {
+        assert_eq!((c.kind, c.role), (Drive, Active));
+        assert_eq!(
+            c.identity,
+            format!("SAS18000-FW @ /redfish/v1/chassis/tower/drives/disk-1-{n}")
+        );
+        assert_eq!(
+            c.uri,
+            format!("/redfish/v1/UpdateService/FirmwareInventory/Drive{n}")
+        );
+    }
+}
+
+#[test]
+fn identical_devices_with_backup_images_stay_paired_per_device() {
+    // Two NICs of one model, each with a primary and a backup image, all
+    // linked to the chassis: the Id (role words removed) tells them apart
+    // and pairs each backup with its own NIC.
+    let member = |id: &str| {
+        serde_json::json!({
+            "@odata.id": format!("/redfish/v1/UpdateService/FirmwareInventory/{id}"),
+            "Id": id, "Name": "Ethernet Adapter 25GbE", "SoftwareId": "MLX-CX6",
+            "Version": "22.31.6", "RelatedItem": [{"@odata.id": "/redfish/v1/Chassis/1"}],
+        })
+        .to_string()
+    };
+    let members = ["NIC1-Primary", "NIC1-Backup", "NIC2-Primary", "NIC2-Backup"].map(member);
+    let got: Vec<(Role, String)> = host_of(DMTF, &members)
+        .into_iter()
+        .map(|c| (c.role, c.identity))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (Active, "MLX-CX6 @ nic1".to_owned()),
+            (Backup, "MLX-CX6 @ nic1".to_owned()),
+            (Active, "MLX-CX6 @ nic2".to_owned()),
+            (Backup, "MLX-CX6 @ nic2".to_owned()),
+        ]
+    );
+}
+
+#[test]
+fn identical_devices_with_nothing_stable_to_tell_them_apart_are_numbered() {
+    // OpenBMC-style hash Ids change with every image, so they are no
+    // qualifier; one RelatedItem for both: numbered in collection order.
+    let member = |id: &str| {
+        serde_json::json!({
+            "@odata.id": format!("/redfish/v1/UpdateService/FirmwareInventory/{id}"),
+            "Id": id, "Name": "Software Inventory", "Description": "Drive image",
+            "Version": "2.2.0", "RelatedItem": [{"@odata.id": "/redfish/v1/Chassis/chassis"}],
+        })
+        .to_string()
+    };
+    let got: Vec<String> = host_of(OPENBMC, &["5d0869c4", "e4013534"].map(member))
+        .into_iter()
+        .map(|c| c.identity)
+        .collect();
+    assert_eq!(got, ["drive image @ #1", "drive image @ #2"]);
+}
+
+#[test]
+fn dell_identical_disks_share_their_component_id_and_distinct_members_are_left_alone() {
+    // iDRAC lists identical disks once per distinct version, under a random
+    // FQDD, and one Dell Update Package updates them all
+    // (dell/iDRAC-Redfish-Scripting#80): `dell:<ComponentID>` stays shared.
+    let members = [
+        r##"{"@odata.id": "/redfish/v1/UpdateService/FirmwareInventory/Installed-103049-A07__Disk.Bay.0:Enclosure.Internal.0-1:RAID.SL.3-1",
+            "Id": "Installed-103049-A07__Disk.Bay.0:Enclosure.Internal.0-1:RAID.SL.3-1", "Name": "Disk 0 in Backplane 1 of RAID Controller in Slot 1",
+            "SoftwareId": "103049", "Version": "A07"}"##,
+        r##"{"@odata.id": "/redfish/v1/UpdateService/FirmwareInventory/Installed-103049-A08__Disk.Bay.5:Enclosure.Internal.0-1:RAID.SL.3-1",
+            "Id": "Installed-103049-A08__Disk.Bay.5:Enclosure.Internal.0-1:RAID.SL.3-1", "Name": "Disk 5 in Backplane 1 of RAID Controller in Slot 1",
+            "SoftwareId": "103049", "Version": "A08"}"##,
+        r##"{"@odata.id": "/redfish/v1/UpdateService/FirmwareInventory/Installed-159-2.20.1__BIOS.Setup.1-1",
+            "Id": "Installed-159-2.20.1__BIOS.Setup.1-1", "Name": "BIOS", "SoftwareId": "159", "Version": "2.20.1"}"##,
+    ]
+    .map(str::to_owned);
+    let got: Vec<String> = host_of(DELL, &members)
+        .into_iter()
+        .map(|c| c.identity)
+        .collect();
+    assert_eq!(got, ["dell:103049", "dell:103049", "dell:159"]);
+    // Lenovo's primary and backup BMC images: one device, left paired.
+    let xcc = ["BMC-Primary", "BMC-Backup"].map(|id| {
+        serde_json::json!({"@odata.id": format!("/redfish/v1/UpdateService/FirmwareInventory/{id}"),
+                           "Id": id, "Name": "XCC", "Version": "TGBT58A-3.10"})
+        .to_string()
+    });
+    let got: Vec<(Role, String)> = host_of(LENOVO, &xcc)
+        .into_iter()
+        .map(|c| (c.role, c.identity))
+        .collect();
+    assert_eq!(
+        got,
+        [(Active, "bmc".to_owned()), (Backup, "bmc".to_owned())]
+    );
 }

@@ -71,6 +71,14 @@ pub(super) fn clean(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
 }
 
+/// A version as the BMC sent it, or `None` when it sent nothing (empty or
+/// only whitespace). Nothing is removed: a version with control characters in
+/// it is not a version, and cleaning it could make it one (`"0\x14"` → `0`),
+/// so the version module must see it whole to judge it unknown.
+pub(super) fn raw_version(s: &str) -> Option<String> {
+    (!s.trim().is_empty()).then(|| s.to_string())
+}
+
 /// Lower case, whitespace runs collapsed: how a label becomes an identity.
 pub(super) fn identity_text(s: &str) -> String {
     s.split_whitespace()

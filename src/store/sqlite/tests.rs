@@ -43,6 +43,7 @@ fn host_ok(name: &str, bios: &str) -> HostInventory {
             redfish_version: Some("1.15.0".to_string()),
             platform: "generic".to_string(),
             firmware_version: Some("2.1.0".to_string()),
+            legacy_layout: None,
         },
         components: vec![
             component(Kind::Bios, "BIOS", Some(bios)),

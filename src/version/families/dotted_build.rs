@@ -3,15 +3,20 @@
 //!
 //! SemVer would read `-3913` as a pre-release (older than `52.16.3`); the
 //! vendors mean a build counter (newer builds, higher numbers), which is also
-//! how Cray FAS had to treat `x.y.z-p`. Within this family that reading is
-//! safe; against a plain `52.16.3` the two readings disagree, so
-//! [`crate::version::compare`] reports that pair as unknown.
+//! how Cray FAS had to treat `x.y.z-p`. Within one base that reading is safe.
+//! Anywhere else the build number stands where the other side has a number
+//! of its own — `52.16.3` (its implied `0`), `52.16.3.4000` (HPE writes
+//! builds as a fourth number too: NS204i `1.0.14.1055`), or `52.16.3.0-4000`
+//! (another base) — and the readings disagree, so the pair is unknown. Only
+//! the numbers *before* the build can order it against anything else
+//! (`52.16.3-3913` is older than `52.16.4` in every reading).
 
 use crate::version::atoms::{strip_v, Dotted, Num};
 use crate::version::compare::Judgement;
 use crate::version::parsed::{Component, Role};
 
-pub(crate) const RULE: &str = "numbers compared first, then the build number";
+pub(crate) const RULE: &str =
+    "numbers compared first; the build number only against another on the same base";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct DottedBuild {
@@ -22,6 +27,20 @@ pub(crate) struct DottedBuild {
 impl DottedBuild {
     pub(crate) fn base(&self) -> &Dotted {
         &self.base
+    }
+
+    pub(crate) fn build(&self) -> &Num {
+        &self.build
+    }
+
+    /// This version against plain numbers `n` (or another reading's leading
+    /// numbers): ordered by the numbers before the build, `None` when those
+    /// are equal and the build number would face one of `n`'s numbers.
+    pub(crate) fn cmp_numbers(&self, n: &Dotted) -> Option<std::cmp::Ordering> {
+        match self.base.cmp_first(n, self.base.len()) {
+            std::cmp::Ordering::Equal => None,
+            ord => Some(ord),
+        }
     }
 
     pub(crate) fn components(&self) -> Vec<Component> {
@@ -52,10 +71,17 @@ pub(crate) fn parse(text: &str) -> Option<DottedBuild> {
 }
 
 pub(crate) fn judge(a: &DottedBuild, b: &DottedBuild) -> Judgement {
-    match a.base.cmp_padded(&b.base) {
-        std::cmp::Ordering::Equal => {
+    let (la, lb) = (a.base.len(), b.base.len());
+    match a.base.cmp_first(&b.base, la.min(lb)) {
+        std::cmp::Ordering::Equal if la == lb => {
             Judgement::ordered("build", &a.build, &b.build, a.build.cmp_value(&b.build))
         }
+        // `1.2-5` against `1.2.0-6`: the shorter base's build number stands
+        // where the longer has a number.
+        std::cmp::Ordering::Equal => Judgement::unknown(format!(
+            "bases {} and {} differ in length: a build number compares only within one base",
+            a.base, b.base
+        )),
         ord => Judgement::ordered("numbers", &a.base, &b.base, ord),
     }
 }

@@ -141,7 +141,8 @@ const READINGS: &[ReadingRow] = &[
     ("v2.8.2", None, Dotted, "numbers=2.8.2"),
     ("1.2.3-rc.1", None, SemVer, "numbers=1.2.3 pre_release=rc.1"),
     ("1.2.3+b5", None, SemVer, "numbers=1.2.3 build_metadata=b5"),
-    ("1.0.0-rc10", None, Suffixed, "numbers=1.0.0 suffix=-rc10"),
+    // item 7 (issue 16): `rc` means "before the release", digits or not
+    ("1.0.0-rc10", None, SemVer, "numbers=1.0.0 pre_release=rc10"),
     ("1.2.3-hotfix1", None, Suffixed, "numbers=1.2.3 suffix=-hotfix1"),
     ("2.8.2-dirty", None, Suffixed, "numbers=2.8.2 suffix=-dirty"),
     ("x.y.z", None, Opaque, "text=x.y.z"),
@@ -151,7 +152,8 @@ const READINGS: &[ReadingRow] = &[
     ("null", None, Unparsable, ""),
     ("Not Available", None, Unparsable, ""),
     ("--", None, Unparsable, ""),
-    ("1.2.3\n", None, Dotted, "numbers=1.2.3"),
+    // item 7: control characters are never trimmed into another version
+    ("1.2.3\n", None, Unparsable, ""),
     ("1.2\u{0}3", None, Unparsable, ""),
     // Redfish VersionScheme and forced families
     ("1.2.3", Some("SemVer"), SemVer, "numbers=1.2.3"),
@@ -166,6 +168,36 @@ const READINGS: &[ReadingRow] = &[
     ("N/A", Some("opaque"), Unparsable, ""),
     ("iLO 5 : 3.02 Feb 22 2024", Some("ilo"), Ilo, "label=iLO 5 version=3.02 date=2024-02-22"),
     ("3.02", Some("ilo"), Unparsable, ""),
+    // item 7 (issue 16): a `-` suffix is a pre-release only for alpha, beta,
+    // rc, pre, dev (digits may follow) or under VersionScheme SemVer; OpenBMC
+    // tags its development line `2.15.0-dev` (NOTES §7.7)
+    ("1.0.0-rc1", None, SemVer, "numbers=1.0.0 pre_release=rc1"),
+    ("2.15.0-dev", None, SemVer, "numbers=2.15.0 pre_release=dev"),
+    ("1.0-beta.2", None, SemVer, "numbers=1.0 pre_release=beta.2"),
+    ("v2.1.0-alpha", None, SemVer, "numbers=2.1.0 pre_release=alpha"),
+    ("01.2.3-pre1", None, SemVer, "numbers=01.2.3 pre_release=pre1"),
+    ("1.2.3-RC1", None, SemVer, "numbers=1.2.3 pre_release=RC1"),
+    ("1.0.0-rc1+b7", None, SemVer, "numbers=1.0.0 pre_release=rc1 build_metadata=b7"),
+    ("1.2.3-preview", None, Suffixed, "numbers=1.2.3 suffix=-preview"),
+    ("1.2.3-rc.01", None, Suffixed, "numbers=1.2.3 suffix=-rc.01"),
+    ("1.2.3-rc1-hotfix", None, Suffixed, "numbers=1.2.3 suffix=-rc1-hotfix"),
+    ("5-rc1", None, Suffixed, "numbers=5 suffix=-rc1"),
+    ("1.0.0-rc1", Some("SemVer"), SemVer, "numbers=1.0.0 pre_release=rc1"),
+    ("52.16.3-3913", Some("SemVer"), SemVer, "numbers=52.16.3 pre_release=3913"),
+    ("1.2.3-hotfix1", Some("SemVer"), SemVer, "numbers=1.2.3 pre_release=hotfix1"),
+    // item 7: `X-N-g<hex>` stays git-describe, also under VersionScheme SemVer
+    ("2.8.2-20-gfc1389898", Some("SemVer"), GitDescribe, "tag=2.8.2 commits_after_tag=20 commit=fc1389898"),
+    ("2.15.0-dev-686-g100c36de90", Some("semver"), GitDescribe, "tag=2.15.0-dev commits_after_tag=686 commit=100c36de90"),
+    ("1.0.0-rc1-5-g0123abcd", None, GitDescribe, "tag=1.0.0-rc1 commits_after_tag=5 commit=0123abcd"),
+    // item 7: a control character anywhere makes the string no version; only
+    // spaces are trimmed (iLO `"0\x14"`, NOTES §7.6/§7.7)
+    ("1.2.3\t", None, Unparsable, ""),
+    ("\t1.2.3", None, Unparsable, ""),
+    ("1.2.3\r\n", None, Unparsable, ""),
+    ("1.2.3\u{85}", None, Unparsable, ""),
+    ("A43 v2.52 (10/29/2021)\u{0}", None, Unparsable, ""),
+    ("0\u{14}", Some("opaque"), Unparsable, ""),
+    (" 1.2.3 ", None, Dotted, "numbers=1.2.3"),
 ];
 
 #[test]
@@ -293,7 +325,7 @@ const PAIRS: &[PairRow] = &[
     ("1.0", "1.0\u{7f}", None, Unknown),
     // SemVer: recognised only when plain, honoured fully when declared
     ("1.2.3-rc.1", "1.2.3-rc.2", None, Older),
-    ("1.2.3-rc.1", "1.2.3", None, Unknown),
+    ("1.2.3-rc.1", "1.2.3", None, Older), // item 7: rc orders below its release
     ("1.2.3-rc.1", "1.2.4", None, Older),
     ("1.2.3-rc.1", "1.2.3", Some("SemVer"), Older),
     ("1.2.3+b5", "1.2.3+b6", Some("semver"), Unknown),
@@ -313,6 +345,63 @@ const PAIRS: &[PairRow] = &[
     ("5101AALB", "5101AALB", Some("opaque"), Same),
     ("1.2.0", "1.2", Some("opaque"), Unknown),
     ("A43 v2.52 (10/29/2021)", "A43 v2.80", Some("oem"), Older),
+    // item 7 (issue 16): pre-release words order below their release
+    ("1.0.0-rc1", "1.0.0", None, Older),
+    ("2.15.0-dev", "2.15.0", None, Older),
+    ("1.0-beta.2", "1.0", None, Older),
+    ("1.0-beta.2", "1.0.0", None, Older),
+    ("v2.1.0-alpha", "2.1.0", None, Older),
+    ("01.2.3-pre1", "1.2.3", None, Older),
+    ("1.0.0-rc1", "1.0.0+b5", None, Older),
+    ("1.0.0-rc1", "0.9.9", None, Newer),
+    ("1.0.0-rc1", "1.0.1", None, Older),
+    ("1.0.0-rc1", "1.0.0-rc1", None, Same),
+    ("1.0.0-alpha", "1.0.0-beta", None, Older),
+    ("1.0.0-beta.2", "1.0.0-rc1", None, Older),
+    ("1.0.0-rc1", "1.0.0-rc2", None, Older),
+    ("1.0.0-rc.2", "1.0.0-rc.10", None, Older),
+    ("1.0.0-dev", "1.0.0-beta", None, Unknown), // projects rank dev differently
+    ("1.0.0-pre", "1.0.0-rc1", None, Unknown),
+    ("1.0.0-rc", "1.0.0-rc1", None, Unknown),
+    ("1.0.0-rc", "1.0.0-rc.1", None, Unknown),
+    ("1.2.3-RC1", "1.2.3-rc1", None, Unknown),
+    // ...and only those words: any other suffix may mean "after"
+    ("1.2.3-preview", "1.2.3", None, Unknown),
+    ("1.2.3-rc1-hotfix", "1.2.3", None, Unknown),
+    ("2.8.2-dirty", "2.8.2", None, Unknown),
+    ("52.16.3-rc1", "52.16.3-3913", None, Unknown),
+    // ...unless the BMC declares SemVer: then any suffix does
+    ("1.0.0-rc1", "1.0.0", Some("SemVer"), Older),
+    ("52.16.3-3913", "52.16.3", Some("SemVer"), Older),
+    ("1.2.3-hotfix1", "1.2.3", Some("SemVer"), Older),
+    ("1.0.0-rc.2", "1.0.0-rc.10", Some("SemVer"), Older),
+    ("1.0.0-beta", "1.0.0-dev", Some("SemVer"), Older),
+    // item 7: git describe stays git describe (a build after its tag is not
+    // a pre-release of it), with or without VersionScheme SemVer
+    ("2.8.2-20-gfc1389898", "2.8.2", Some("SemVer"), Unknown),
+    ("2.8.2-20-gfc1389898", "2.8.2-0-gdeadbeef", Some("SemVer"), Newer),
+    ("2.8.2-20-gfc1389898", "2.8.3", Some("SemVer"), Older),
+    ("2.15.0-dev-686-g100c36de90", "2.15.0", Some("semver"), Unknown),
+    ("1.0.0-rc1-5-g0123abcd", "1.0.0-rc1", None, Unknown),
+    ("1.0.0-rc1-5-g0123abcd", "1.0.0", None, Unknown),
+    // item 7: a numeric suffix compares only within one base
+    ("52.16.3-3913", "52.16.3.4000", None, Unknown),
+    ("52.16.3-3913", "52.16.3.0", None, Unknown),
+    ("1.0.14-1055", "1.0.14.1055", None, Unknown), // HPE NS204i writes the build as a 4th number
+    ("52.16.3-3913", "52.16.2.9999", None, Newer),
+    ("52.16.3-3913", "052.16.3-4000", None, Older),
+    ("1.2-5", "1.2.1", None, Unknown),
+    ("1.2-5", "1.2.0-6", None, Unknown),
+    ("1.2-5", "1.3.0-1", None, Older),
+    ("52.16.3-3913", "52.16.3-hotfix1", None, Unknown),
+    ("51.12.0-3097", "52.16.3-3913", None, Older), // Lenovo RAID 930 vs 940
+    ("52.16.1-4405", "52.16.3-3913", None, Older), // Dell PERC H755 vs HPE MR416i
+    ("9.1.0 Build 27", "9.1.0 Build 36", None, Older), // HPE IPAD, XL675d vs DL325
+    // item 7: control characters are never trimmed into another version
+    ("1.2.3\n", "1.2.3", None, Unknown),
+    ("1.2.3", "1.2.3\t", None, Unknown),
+    ("0\u{14}", "0", None, Unknown),
+    ("0\u{14}", "0", Some("opaque"), Unknown),
 ];
 
 #[test]

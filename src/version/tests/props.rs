@@ -58,10 +58,28 @@ fn semver_strict() -> impl Strategy<Value = String> + Clone {
         .prop_map(|(x, y, z, pre, build)| format!("{x}.{y}.{z}{pre}{build}"))
 }
 
-/// SemVer shapes recognised without a scheme.
+/// SemVer shapes recognised without a scheme: pre-release words (digits may
+/// follow) on two to four numbers, or build metadata.
 fn semver_recognised() -> impl Strategy<Value = String> + Clone {
-    let pre = select(vec!["-rc.1", "-rc.2", "-beta", "-beta.3", "+b1", "-dev"]);
-    (1u32..3, 0u32..2, pre).prop_map(|(x, y, pre)| format!("{x}.{y}.0{pre}"))
+    let pre = select(vec![
+        "-rc.1", "-rc.2", "-beta", "-beta.3", "+b1", "-dev", "-rc1", "-rc2", "-rc10", "-alpha",
+        "-pre", "-dev.1", "-RC1", "-rc",
+    ]);
+    let tail = select(vec![".0", ".0", ".0.0", ""]);
+    (1u32..3, 0u32..2, tail, pre).prop_map(|(x, y, tail, pre)| {
+        // Build metadata alone is SemVer only in its three-number shape.
+        let tail = if pre.starts_with('+') { ".0" } else { tail };
+        format!("{x}.{y}{tail}{pre}")
+    })
+}
+
+/// The tags item 7 of issue 16 names, and suffixes it does not.
+fn pre_release_tag() -> impl Strategy<Value = String> + Clone {
+    (
+        select(vec!["alpha", "beta", "rc", "pre", "dev", "Beta", "RC"]),
+        select(vec!["", "1", "2", "10", ".1", ".2.3"]),
+    )
+        .prop_map(|(w, d)| format!("{w}{d}"))
 }
 
 fn git_describe() -> impl Strategy<Value = String> + Clone {
@@ -149,6 +167,7 @@ fn families() -> Vec<(Option<VersionScheme>, BoxedStrategy<String>)> {
         (Some(VersionScheme::SemVer), semver_strict().boxed()),
         (None, semver_recognised().boxed()),
         (None, git_describe().boxed()),
+        (Some(VersionScheme::SemVer), git_describe().boxed()),
         (None, suffixed().boxed()),
         (None, hpe_rom().boxed()),
         (None, ilo().boxed()),
@@ -302,6 +321,68 @@ proptest! {
             std::cmp::Ordering::Equal if va.build == vb.build => prop_assert_eq!(got, Verdict::Same),
             std::cmp::Ordering::Equal => prop_assert_eq!(got, Verdict::Unknown),
         }
+    }
+
+    /// Item 7 of issue 16: `<numbers>-<alpha|beta|rc|pre|dev…>` is older than
+    /// the same numbers released, and newer than anything with lower numbers.
+    #[test]
+    fn pre_release_words_order_below_their_release(base in dotted(2, 4), tag in pre_release_tag()) {
+        let pre = format!("{base}-{tag}");
+        prop_assert_eq!(compare(&pre, &base, None), Verdict::Older, "{} vs {}", pre, base);
+        prop_assert_eq!(
+            compare(&pre, &format!("{base}-{tag}"), None),
+            Verdict::Same
+        );
+    }
+
+    /// Under `VersionScheme: SemVer` any `-` suffix orders below its release,
+    /// except `git describe` output, which stays a build after its tag.
+    #[test]
+    fn declared_semver_suffixes_order_below_release(
+        (x, y, z) in (0u32..20, 0u32..20, 0u32..20),
+        suffix in select(vec!["1", "hotfix1", "3913", "p2", "rc.1"]),
+        distance in 1u32..50,
+    ) {
+        let release = format!("{x}.{y}.{z}");
+        let scheme = Some(VersionScheme::SemVer);
+        prop_assert_eq!(compare(&format!("{release}-{suffix}"), &release, scheme), Verdict::Older);
+        let git = format!("{release}-{distance}-gabcdef12");
+        prop_assert_eq!(compare(&git, &release, scheme), Verdict::Unknown, "{}", git);
+        prop_assert_eq!(compare(&git, &format!("{release}-0-gabcdef12"), scheme), Verdict::Newer);
+    }
+
+    /// A build number compares only within one base: against a number in its
+    /// place (another base's extra part, or a longer base) it is unknown.
+    #[test]
+    fn build_numbers_compare_only_within_one_base(
+        base in dotted(2, 3),
+        (b, c) in (0u32..5000, 0u32..5000),
+        extra in dotted(1, 2),
+    ) {
+        let build = format!("{base}-{b}");
+        prop_assert_eq!(compare(&build, &format!("{base}.{extra}"), None), Verdict::Unknown);
+        prop_assert_eq!(compare(&build, &format!("{base}.{extra}-{c}"), None), Verdict::Unknown);
+        prop_assert_eq!(compare(&build, &base, None), Verdict::Unknown);
+        let expected = match b.cmp(&c) {
+            std::cmp::Ordering::Less => Verdict::Older,
+            std::cmp::Ordering::Equal => Verdict::Same,
+            std::cmp::Ordering::Greater => Verdict::Newer,
+        };
+        prop_assert_eq!(compare(&build, &format!("{base}-{c}"), None), expected);
+    }
+
+    /// A control character anywhere makes the string no version, even when
+    /// the rest is one (trimming would read `1.2.3\n` as `1.2.3`).
+    #[test]
+    fn control_characters_are_never_trimmed_away(
+        v in dotted(1, 4),
+        c in select(vec!['\n', '\t', '\r', '\u{0}', '\u{14}', '\u{1b}', '\u{7f}', '\u{85}']),
+        at_end in any::<bool>(),
+        scheme in any_scheme(),
+    ) {
+        let raw = if at_end { format!("{v}{c}") } else { format!("{c}{v}") };
+        prop_assert!(!parse(&raw, scheme).is_comparable());
+        prop_assert_eq!(compare(&raw, &v, scheme), Verdict::Unknown);
     }
 
     /// Nothing panics, under any scheme, all the way to JSON and text; the
