@@ -299,12 +299,92 @@ impl Runner<'_> {
         Ok(true)
     }
 
+    /// Several identical devices on one host (four PSUs, two NICs) take one
+    /// image, and a BMC applies it to every device it fits: after the first
+    /// device's step, the others may already run (or have staged) the target.
+    /// Those are journaled from the inventory, never sent the image again.
+    async fn covered_by_earlier_step(
+        &mut self,
+        i: usize,
+        s: &PlannedStep,
+    ) -> Result<Option<bool>, StoreError> {
+        let earlier = self.job.steps[..i]
+            .iter()
+            .filter(|e| e.sha256 == s.sha256 && e.to == s.to)
+            .find_map(|e| {
+                self.reports
+                    .iter()
+                    .find(|r| r.identity == e.identity && r.to == e.to)
+                    .filter(|r| {
+                        r.outcome == StepOutcome::Updated || r.outcome == StepOutcome::Staged
+                    })
+                    .map(|r| (e.identity.clone(), r.outcome))
+            });
+        let Some((by, how)) = earlier else {
+            return Ok(None);
+        };
+        let Ok(inv) = crate::inventory::scan::read_now(&self.client).await else {
+            return Ok(None);
+        };
+        let mine = || inv.components.iter().filter(|c| c.identity == s.identity);
+        let active = mine()
+            .filter(|c| c.role == crate::vocab::Role::Active)
+            .all(|c| c.version.as_deref() == Some(s.to.as_str()));
+        let staged = mine().any(|c| {
+            c.role == crate::vocab::Role::Staged && c.version.as_deref() == Some(s.to.as_str())
+        });
+        if how == StepOutcome::Staged && staged {
+            let r = self.staged_earlier(i, s).await?;
+            let message = format!(
+                "{}: {} staged with the image of {by} (one image for identical devices); the coordinated reset activates it, nothing is sent again",
+                self.who(s),
+                s.to
+            );
+            if let Some(last) = self.reports.last_mut() {
+                last.message = message;
+            }
+            return Ok(Some(r));
+        }
+        if how != StepOutcome::Updated || !active || mine().next().is_none() {
+            return Ok(None);
+        }
+        let journal = StepJournal::begin(
+            &self.shared.store,
+            self.shared.run_id,
+            NewStep {
+                host: &self.job.host.name,
+                component: &s.identity,
+                from_version: s.from.as_deref(),
+                to_version: &s.to,
+                state: StepState::Planned,
+            },
+        )
+        .await?;
+        let message = format!(
+            "{}: now {} with the image of {by} (one image for identical devices); nothing sent again",
+            self.who(s),
+            s.to
+        );
+        journal.finish(StepOutcome::Updated, &message).await?;
+        self.post_update(s).await?;
+        self.reports.push(StepReport {
+            outcome: StepOutcome::Updated.into(),
+            message,
+            step_id: Some(journal.step_id()),
+            ..not_started(s, "")
+        });
+        Ok(Some(true))
+    }
+
     /// One step; returns whether the host may go on.
     async fn step(&mut self, i: usize, s: &PlannedStep) -> Result<bool, StoreError> {
         let shared = self.shared;
         let name = self.job.host.name.clone();
         if s.activate_only {
             return self.staged_earlier(i, s).await;
+        }
+        if let Some(ok) = self.covered_by_earlier_step(i, s).await? {
+            return Ok(ok);
         }
         if let Some(busy) = self.wait_not_busy(s).await? {
             let r = ended_before_transfer(s, StepOutcome::NeedsAttention, busy);
