@@ -248,3 +248,121 @@ async fn every_persona_variant_and_transfer_updates_bmc_bios_and_one_more_on_fie
         failures.join("\n")
     );
 }
+
+/// Each field fault on one persona (generic, its BMC firmware by
+/// SimpleUpdate under `Immediate`, default timings): the right outcome, the
+/// component written at most once, and a message naming host, component and
+/// cause. `slow-reboot` twice: within `bmc_reboot_timeout_secs` it is ridden
+/// out, past a shorter one the step is `unreachable`.
+#[tokio::test(flavor = "multi_thread")]
+async fn each_field_fault_ends_in_its_outcome_with_flash_count_at_most_one() {
+    use mock_bmc::faults::{Faults, Scenario};
+    let on = Some(true);
+    // (fault, bmc_reboot_timeout_secs, outcome, words the message must hold, flashes)
+    let cases: Vec<(Faults, Option<u64>, &str, &[&str], u64)> = vec![
+        (
+            Faults { reboot_mid_task: on, ..Faults::default() },
+            None,
+            "failed",
+            &["rebooted while the update ran", "nothing was written"],
+            0,
+        ),
+        (
+            Faults { drop_after_accept: on, ..Faults::default() },
+            None,
+            "updated",
+            &["no answer came", "followed"],
+            1,
+        ),
+        (
+            Faults { error_500_after_accept: on, ..Faults::default() },
+            None,
+            "updated",
+            &["HTTP 500", "followed"],
+            1,
+        ),
+        (
+            Faults { inventory_late: on, ..Faults::default() },
+            None,
+            "updated",
+            &["the BMC was away"],
+            1,
+        ),
+        (
+            Faults { slow_reboot: on, ..Faults::default() },
+            None,
+            "updated",
+            &["the BMC was away"],
+            1,
+        ),
+        (
+            Faults { slow_reboot: on, ..Faults::default() },
+            Some(8),
+            "unreachable",
+            &["did not come back within 8s", "bmc_reboot_timeout_secs"],
+            1,
+        ),
+    ];
+    let names: Vec<String> = (1..=cases.len()).map(|i| format!("bmc-{i:04}")).collect();
+    let scenario = Scenario {
+        default: Faults::default(),
+        hosts: names
+            .iter()
+            .zip(&cases)
+            .map(|(n, c)| (n.clone(), c.0.clone()))
+            .collect(),
+    };
+    let s = field_fleet(
+        Persona::Generic,
+        Variant::Standard,
+        cases.len(),
+        DEFAULT_SCALE,
+        scenario,
+        "max_parallel = 10\ncanary = 0\nfailure_budget = 1.0\nstep_deadline_secs = 120\nactivation_timeout_secs = 15",
+    )
+    .await;
+    field_repository(&s, Persona::Generic, &[MockKind::Bmc]).await;
+    let cfg = Config::load(&s.config).unwrap();
+    let runs = names.iter().zip(&cases).map(|(host, c)| {
+        let mut cfg = cfg.clone();
+        if let Some(t) = c.1 {
+            cfg.rollout.bmc_reboot_timeout = Duration::from_secs(t);
+        }
+        let s = &s;
+        async move {
+            (
+                host.clone(),
+                apply_one(s, &cfg, host, Some(Method::SimpleUpdate)).await,
+            )
+        }
+    });
+    let mut failures = Vec::new();
+    for ((host, report), (fault, _, want, words, flashes)) in
+        futures::future::join_all(runs).await.into_iter().zip(&cases)
+    {
+        let fault = serde_json::to_string(fault).unwrap();
+        let h = report.hosts.iter().find(|h| h.name == host).unwrap();
+        let st = &h.steps[0];
+        if st.outcome != *want {
+            failures.push(format!("{fault}: {} ({}), wanted {want}", st.outcome, st.message));
+        }
+        for w in words.iter().chain([&host.as_str(), &st.identity.as_str()]) {
+            if !st.message.contains(w) {
+                failures.push(format!("{fault}: the message lacks '{w}': {}", st.message));
+            }
+        }
+        let b = s.fleet.bmcs.iter().find(|b| b.name() == host).unwrap();
+        let n = b.state()["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["kind"] == "bmc" && c["role"] == "active")
+            .map(|c| c["flash_count"].as_u64().unwrap())
+            .max()
+            .unwrap_or(0);
+        if n != *flashes {
+            failures.push(format!("{fault}: flashed {n} times, wanted {flashes}"));
+        }
+    }
+    assert!(failures.is_empty(), "field faults:\n{}", failures.join("\n"));
+}

@@ -23,6 +23,11 @@ pub(super) struct Ctx<'a> {
     /// Verifying after the coordinated reset: a staged image still listed
     /// means the POST has not applied it yet, not "staged".
     pub(super) after_reset: bool,
+    /// What happened on the way that the final message must say (a BMC
+    /// reboot ridden out, an answer lost after the request was sent).
+    pub(super) notes: std::sync::Mutex<Vec<String>>,
+    /// The BMC went away while the step ran, and the task was gone after.
+    pub(super) lost: std::sync::Mutex<(bool, bool)>,
 }
 
 impl<'a> Ctx<'a> {
@@ -42,6 +47,8 @@ impl<'a> Ctx<'a> {
             vanished: false,
             caps: None,
             after_reset: false,
+            notes: std::sync::Mutex::new(Vec::new()),
+            lost: std::sync::Mutex::new((false, false)),
         }
     }
 
@@ -64,12 +71,44 @@ impl<'a> Ctx<'a> {
         self.journal.event(kind, &message).await
     }
 
+    /// Something the final message must say.
+    pub(super) fn note(&self, what: String) {
+        if let Ok(mut n) = self.notes.lock() {
+            n.push(what);
+        }
+    }
+
+    /// The BMC was away (rebooted) while this step ran.
+    pub(super) fn rebooted(&self) {
+        if let Ok(mut l) = self.lost.lock() {
+            l.0 = true;
+        }
+    }
+
+    /// The task was gone when it was next looked for.
+    pub(super) fn task_gone(&self) {
+        if let Ok(mut l) = self.lost.lock() {
+            l.1 = true;
+        }
+    }
+
+    /// Whether a BMC reboot took the task with it.
+    pub(super) fn lost_in_reboot(&self) -> bool {
+        self.lost.lock().map(|l| l.0 && l.1).unwrap_or(false)
+    }
+
     pub(super) async fn finish(
         &self,
         outcome: StepOutcome,
         message: String,
         reset: Option<ResetRequest>,
     ) -> Result<StepResult, StoreError> {
+        let notes = self.notes.lock().map(|n| n.join("; ")).unwrap_or_default();
+        let message = if notes.is_empty() {
+            message
+        } else {
+            format!("{message} ({notes})")
+        };
         self.journal.finish(outcome, &message).await?;
         if outcome.is_success() {
             tracing::debug!(host = %self.host, component = %self.spec.identity, outcome = %outcome, "{message}");

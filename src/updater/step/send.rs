@@ -254,6 +254,7 @@ async fn maybe_taken(
                     )
                     .await?;
                     cx.state(StepState::Running, Some(task.uri.clone())).await?;
+                    cx.note(format!("{why}; followed {} the BMC shows", task.uri));
                     let accepted = Accepted::from_stored(&task.uri);
                     return match follow(cx, &accepted, caps).await {
                         Ok(o) => conclude(cx, o).await,
@@ -378,7 +379,8 @@ pub(super) async fn conclude(cx: &Ctx<'_>, outcome: Outcome) -> Result<StepResul
                 )
                 .await
         }
-        Outcome::Completed(_) | Outcome::Gone(_) => {}
+        Outcome::Gone(_) => cx.task_gone(),
+        Outcome::Completed(_) => {}
     }
     verify(cx).await
 }
@@ -539,6 +541,11 @@ pub(super) async fn ride_out(cx: &Ctx<'_>, doing: &str, e: &RedfishError) -> Res
     (cx.progress)("bmc-away", None);
     match update_service::wait_back(cx.client, limit).await {
         Ok(away) => {
+            cx.rebooted();
+            cx.note(format!(
+                "the BMC was away {}s while {doing}",
+                away.as_secs()
+            ));
             let _ = cx
                 .event(
                     "bmc-back",

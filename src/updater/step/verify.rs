@@ -210,6 +210,10 @@ async fn settled(cx: &Ctx<'_>, now: Seen) -> Result<StepResult, StoreError> {
             StepOutcome::NeedsAttention,
             format!("{}: {} is written but {running} still runs, and no job activates it after {waited}s; check the BMC's job queue and reset the host by hand if it is due (fwfleet does not flash it again)", cx.who(), spec.to),
         ),
+        Seen::Other(Some(v)) if Some(&v) == spec.from.as_ref() && cx.lost_in_reboot() => (
+            StepOutcome::Failed,
+            format!("{}: the BMC rebooted while the update ran and its task is gone; it still runs {v} after {waited}s: the update was lost, nothing was written; run apply again", cx.who()),
+        ),
         Seen::Other(Some(v)) if Some(&v) == spec.from.as_ref() && cx.vanished => (
             StepOutcome::Cancelled,
             format!("{}: the task is gone and the BMC still runs {v}: the update did not happen before fwfleet stopped; nothing was written; planned again", cx.who()),
