@@ -19,11 +19,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 pub(crate) fn timing() -> Timing {
-    Timing {
-        update: Duration::from_millis(150),
-        reboot: Duration::from_millis(500),
-        task_vanish: Some(Duration::from_millis(400)),
-    }
+    crate::timing::ideal()
 }
 
 /// A seed whose mixed fleet of `count` has every persona.

@@ -23,7 +23,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 /// The mock's default time scale: the acceptance runs at default timings.
-const DEFAULT_SCALE: f64 = mock_bmc::field::timing::DEFAULT_TIME_SCALE;
+const DEFAULT_SCALE: f64 = crate::timing::FIELD_SCALE;
 
 /// The cases: every persona, and every variant of the personas that have one.
 fn cases() -> Vec<(Persona, Variant)> {
@@ -261,42 +261,60 @@ async fn each_field_fault_ends_in_its_outcome_with_flash_count_at_most_one() {
     // (fault, bmc_reboot_timeout_secs, outcome, words the message must hold, flashes)
     let cases: Vec<(Faults, Option<u64>, &str, &[&str], u64)> = vec![
         (
-            Faults { reboot_mid_task: on, ..Faults::default() },
+            Faults {
+                reboot_mid_task: on,
+                ..Faults::default()
+            },
             None,
             "failed",
             &["rebooted while the update ran", "nothing was written"],
             0,
         ),
         (
-            Faults { drop_after_accept: on, ..Faults::default() },
+            Faults {
+                drop_after_accept: on,
+                ..Faults::default()
+            },
             None,
             "updated",
             &["no answer came", "followed"],
             1,
         ),
         (
-            Faults { error_500_after_accept: on, ..Faults::default() },
+            Faults {
+                error_500_after_accept: on,
+                ..Faults::default()
+            },
             None,
             "updated",
             &["HTTP 500", "followed"],
             1,
         ),
         (
-            Faults { inventory_late: on, ..Faults::default() },
+            Faults {
+                inventory_late: on,
+                ..Faults::default()
+            },
             None,
             "updated",
             &["the BMC was away"],
             1,
         ),
         (
-            Faults { slow_reboot: on, ..Faults::default() },
+            Faults {
+                slow_reboot: on,
+                ..Faults::default()
+            },
             None,
             "updated",
             &["the BMC was away"],
             1,
         ),
         (
-            Faults { slow_reboot: on, ..Faults::default() },
+            Faults {
+                slow_reboot: on,
+                ..Faults::default()
+            },
             Some(8),
             "unreachable",
             &["did not come back within 8s", "bmc_reboot_timeout_secs"],
@@ -337,14 +355,19 @@ async fn each_field_fault_ends_in_its_outcome_with_flash_count_at_most_one() {
         }
     });
     let mut failures = Vec::new();
-    for ((host, report), (fault, _, want, words, flashes)) in
-        futures::future::join_all(runs).await.into_iter().zip(&cases)
+    for ((host, report), (fault, _, want, words, flashes)) in futures::future::join_all(runs)
+        .await
+        .into_iter()
+        .zip(&cases)
     {
         let fault = serde_json::to_string(fault).unwrap();
         let h = report.hosts.iter().find(|h| h.name == host).unwrap();
         let st = &h.steps[0];
         if st.outcome != *want {
-            failures.push(format!("{fault}: {} ({}), wanted {want}", st.outcome, st.message));
+            failures.push(format!(
+                "{fault}: {} ({}), wanted {want}",
+                st.outcome, st.message
+            ));
         }
         for w in words.iter().chain([&host.as_str(), &st.identity.as_str()]) {
             if !st.message.contains(w) {
@@ -364,5 +387,9 @@ async fn each_field_fault_ends_in_its_outcome_with_flash_count_at_most_one() {
             failures.push(format!("{fault}: flashed {n} times, wanted {flashes}"));
         }
     }
-    assert!(failures.is_empty(), "field faults:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "field faults:\n{}",
+        failures.join("\n")
+    );
 }

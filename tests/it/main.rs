@@ -16,5 +16,6 @@ mod plan_snapshot;
 mod resume;
 mod security;
 mod store_compat;
+mod timing;
 mod update_step;
 mod version_cmp;
