@@ -259,7 +259,8 @@ async fn each_field_fault_ends_in_its_outcome_with_flash_count_at_most_one() {
     use mock_bmc::faults::{Faults, Scenario};
     let on = Some(true);
     // (fault, bmc_reboot_timeout_secs, outcome, words the message must hold, flashes)
-    let cases: Vec<(Faults, Option<u64>, &str, &[&str], u64)> = vec![
+    type Case<'a> = (Faults, Option<u64>, &'a str, &'a [&'a str], u64);
+    let cases: Vec<Case> = vec![
         (
             Faults {
                 reboot_mid_task: on,
