@@ -621,6 +621,15 @@ impl Runner<'_> {
                     .await
                     .map(|a| a.target),
             };
+            // Journal first: each step this reset activates is `reset-sent`
+            // before the reset goes, so a restart never resets twice.
+            for (i, _, step_id, _) in &self.staged {
+                if (self.job.steps[*i].kind == Kind::Bmc) == (class == ResetTarget::Manager) {
+                    StepJournal::of(&shared.store, shared.run_id, *step_id)
+                        .enter(StepState::ResetSent, None)
+                        .await?;
+                }
+            }
             let result = match target {
                 Ok(t) => {
                     self.event("reset", &format!("{name}: {reset_type} via {t} to activate staged images (reset policy {})", shared.rollout.reset_policy.as_str())).await?;
@@ -633,9 +642,12 @@ impl Runner<'_> {
                     "{name}: the reset to activate staged images failed: {e}; they stay staged"
                 );
                 self.event("reset-failed", &msg).await?;
-                for (i, ..) in self.staged.iter().filter(|(i, ..)| {
+                for (i, _, step_id, _) in self.staged.iter().filter(|(i, ..)| {
                     (self.job.steps[*i].kind == Kind::Bmc) == (class == ResetTarget::Manager)
                 }) {
+                    StepJournal::of(&shared.store, shared.run_id, *step_id)
+                        .finish(StepOutcome::Failed, &msg)
+                        .await?;
                     if let Some(r) = self
                         .reports
                         .iter_mut()

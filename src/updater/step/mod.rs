@@ -194,6 +194,9 @@ pub enum Resume {
     Follow(Accepted),
     /// The update had ended; read the version back (two agreeing reads).
     Verify,
+    /// The coordinated reset was sent and the host is in its POST: follow
+    /// it and read the version back (a staged image is the POST not done).
+    VerifyAfterReset,
     /// Already decided from the BMC; record it.
     Decided(StepOutcome, String),
 }

@@ -32,6 +32,10 @@ pub async fn resume(
     match how {
         Resume::Decided(outcome, message) => cx.finish(outcome, message, None).await,
         Resume::Verify => verify(&cx).await,
+        Resume::VerifyAfterReset => {
+            cx.after_reset = true;
+            verify(&cx).await
+        }
         Resume::Follow(accepted) => {
             let uri = accepted.task.clone().or(accepted.monitor.clone());
             cx.state(StepState::Running, uri).await?;

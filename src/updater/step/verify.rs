@@ -80,7 +80,11 @@ fn seen(components: &[Component], spec: &StepSpec) -> (Seen, bool) {
 /// a partial or stale inventory), after the vendor's activation.
 pub(super) async fn verify(cx: &Ctx<'_>) -> Result<StepResult, StoreError> {
     let spec = cx.spec;
-    cx.state(StepState::Verifying, None).await?;
+    // After the coordinated reset the row stays `reset-sent` until it ends:
+    // a restart then knows a reset was sent and never sends another.
+    if !cx.after_reset {
+        cx.state(StepState::Verifying, None).await?;
+    }
     let mut confirmed_once = false;
     let mut pending_since: Option<Instant> = None;
     let mut last_error = String::new();
