@@ -224,9 +224,12 @@ fn in_post(fleet: &mock_bmc::MockFleet, name: &str) -> bool {
 /// Hosts a restart found between `reset-sent` and the reset without
 /// evidence of the reset: `needs-attention`, for the operator.
 fn for_the_operator(log: &str) -> BTreeSet<String> {
+    // `apply` prints "resumed step …", `serve` logs the step's end; both
+    // carry the message, which names the host first.
     log.lines()
-        .filter_map(|l| l.find("was reset-sent): needs-attention ").map(|i| &l[i..]))
-        .filter_map(|l| l.split(' ').nth(2).map(str::to_string))
+        .filter(|l| l.contains("fwfleet does not reset it again"))
+        .filter_map(|l| l.find("bmc-").and_then(|i| l.get(i..i + 8)))
+        .map(str::to_string)
         .collect()
 }
 
@@ -349,13 +352,13 @@ async fn kill_test(driver: Driver) {
         Moment::BmcReboot,
         Moment::Transfer,
         Moment::Monitoring,
+        Moment::Transfer,
         Moment::ResetSent,
         Moment::HostPost,
         Moment::BetweenSteps,
         Moment::Monitoring,
         Moment::BmcReboot,
         Moment::HostPost,
-        Moment::Transfer,
     ];
     let mut kills: Vec<(Moment, Duration)> = Vec::new();
     if driver == Driver::Serve {
@@ -437,7 +440,7 @@ async fn kill_test(driver: Driver) {
     left.retain(|h, _| !operator.contains(h));
     assert!(
         left.is_empty(),
-        "every host at the repository's versions after {rounds} more run(s) (but {operator:?}, left for the operator); log:\n{log_text}"
+        "every host at the repository's versions after {rounds} more run(s) (but {operator:?}, left for the operator); still planned: {left:?}; log:\n{log_text}"
     );
     // Every step has a final outcome, and no run is left "running".
     let store = SqliteStore::open(&cfg.state_dir).unwrap();
