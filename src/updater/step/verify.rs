@@ -89,6 +89,7 @@ pub(super) async fn verify(cx: &Ctx<'_>) -> Result<StepResult, StoreError> {
     let mut pending_since: Option<Instant> = None;
     let mut last_error = String::new();
     let mut last_seen: Option<Seen> = None;
+    let mut last_other: Option<String> = None;
     loop {
         if cx.left().is_zero() {
             return cx
@@ -136,6 +137,21 @@ pub(super) async fn verify(cx: &Ctx<'_>) -> Result<StepResult, StoreError> {
                     tokio::time::sleep(pause.min(cx.left())).await;
                     continue;
                 }
+                // Another version than the one it ran, read twice alike:
+                // not activation to come, a wrong image (or a BMC that
+                // reports another version after its reboot).
+                if let Seen::Other(Some(v)) = &now {
+                    if Some(v) != spec.from.as_ref() {
+                        if last_other.as_ref() == Some(v) {
+                            return settled(cx, now).await;
+                        }
+                        last_other = Some(v.clone());
+                        confirmed_once = false;
+                        tokio::time::sleep(SETTLE_PAUSE.min(cx.left())).await;
+                        continue;
+                    }
+                }
+                last_other = None;
                 confirmed_once = false;
                 // Staged and waiting for a reset: the coordinated reset (or
                 // the operator, under reset policy never) activates it.
