@@ -318,9 +318,9 @@ impl Runner<'_> {
                     .filter(|r| {
                         r.outcome == StepOutcome::Updated || r.outcome == StepOutcome::Staged
                     })
-                    .map(|r| (e.identity.clone(), r.outcome))
+                    .map(|r| (e.identity.clone(), r.outcome, r.method.clone()))
             });
-        let Some((by, how)) = earlier else {
+        let Some((by, how, method)) = earlier else {
             return Ok(None);
         };
         let Ok(inv) = crate::inventory::scan::read_now(&self.client).await else {
@@ -371,6 +371,8 @@ impl Runner<'_> {
             outcome: StepOutcome::Updated.into(),
             message,
             step_id: Some(journal.step_id()),
+            // The transfer that carried the image to this device too.
+            method,
             ..not_started(s, "")
         });
         Ok(Some(true))
