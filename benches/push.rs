@@ -85,6 +85,8 @@ async fn prepare(cfg: &Config, image: &Path) -> Vec<Target> {
                 targets: Vec::new(),
                 apply_time: None,
                 force: false,
+                component: None,
+                preserve: false,
             },
         });
     }
@@ -98,8 +100,7 @@ async fn task_counted(client: &BmcClient, uri: &str, size: u64) -> bool {
     let followed = task::follow(
         client,
         &Accepted::from_stored(uri),
-        Duration::from_secs(5),
-        Duration::from_millis(50),
+        task::FollowLimits::new(Duration::from_secs(5), Duration::from_millis(50)),
         |_| {},
     )
     .await;
@@ -141,6 +142,8 @@ async fn fwfleet_run(targets: &[Target], size: u64) -> (Run, u64, u64) {
             targets: &tg.push.targets,
             apply_time: None,
             force: false,
+            component: None,
+            preserve: false,
         };
         let r = update::push_multipart(&tg.client, &tg.caps, &p).await;
         (r, t.elapsed())

@@ -125,6 +125,17 @@ pub struct Rollout {
     pub attempts: u32,
     /// Deadline of one step, transfer to verified version.
     pub step_deadline: Duration,
+    /// How long a step waits for a BMC that went away (a reboot) while a
+    /// task is followed or a version verified.
+    pub bmc_reboot_timeout: Duration,
+    /// How long "completed but still the old version" waits for the vendor's
+    /// activation before the step ends `no-change`.
+    pub activation_timeout: Duration,
+    /// How long a task may stay `Interrupted`/`Suspended` in one go.
+    pub stall_timeout: Duration,
+    /// Supermicro: send `Oem.Supermicro` preserve flags (BMC config, SDR,
+    /// SSL; BIOS ME, NVRAM, SMBIOS) with every update.
+    pub supermicro_preserve: bool,
     pub hooks: Hooks,
     /// How a restart treats steps a stopped fwfleet left in flight.
     pub resume: ResumeSettings,
@@ -168,6 +179,10 @@ impl Default for Rollout {
             default_method: None,
             attempts: 2,
             step_deadline: Duration::from_secs(3600),
+            bmc_reboot_timeout: Duration::from_secs(1200),
+            activation_timeout: Duration::from_secs(900),
+            stall_timeout: Duration::from_secs(900),
+            supermicro_preserve: true,
             hooks: Hooks {
                 pre_reset: None,
                 post_update: None,

@@ -598,6 +598,18 @@ fn rollout_of(
         default_method,
         attempts: r.attempts.unwrap_or(d.attempts),
         step_deadline: secs("step_deadline_secs", r.step_deadline_secs, d.step_deadline)?,
+        bmc_reboot_timeout: secs(
+            "bmc_reboot_timeout_secs",
+            r.bmc_reboot_timeout_secs,
+            d.bmc_reboot_timeout,
+        )?,
+        activation_timeout: secs(
+            "activation_timeout_secs",
+            r.activation_timeout_secs,
+            d.activation_timeout,
+        )?,
+        stall_timeout: secs("stall_timeout_secs", r.stall_timeout_secs, d.stall_timeout)?,
+        supermicro_preserve: r.supermicro_preserve.unwrap_or(d.supermicro_preserve),
         hooks: Hooks {
             pre_reset: r.pre_reset.clone(),
             post_update: r.post_update.clone(),

@@ -332,12 +332,17 @@ fn decide(
         .cloned()
         .collect();
     // Staged first: whatever the repository says, a second update while one
-    // waits for a reset could flash twice or race the staged image.
-    if let Some(staged) = host
-        .components
-        .iter()
-        .find(|s| s.role == Role::Staged && s.kind == c.kind && s.identity == c.identity)
-    {
+    // waits for a reset could flash twice or race the staged image. A
+    // "staged" entry of the version already active waits for nothing: Dell
+    // keeps the downloaded package (`Available-…`) listed after it was
+    // installed (FIELD-NOTES B5.30), and planning its activation would reset
+    // the host on every run.
+    if let Some(staged) = host.components.iter().find(|s| {
+        s.role == Role::Staged
+            && s.kind == c.kind
+            && s.identity == c.identity
+            && (s.version.is_none() || s.version != c.version)
+    }) {
         let version = staged.version.as_deref().unwrap_or("an unknown version");
         let mut row = Row::new(
             Action::StagedPending,

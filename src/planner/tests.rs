@@ -456,6 +456,23 @@ fn staged_entry_means_staged_pending() {
     );
 }
 
+/// Dell keeps `Available-…` listed after the install: the version already
+/// runs, so nothing waits for a reset (FIELD-NOTES B5.30).
+#[test]
+fn dell_available_package_of_the_running_version_is_not_staged_pending() {
+    let bios = comp("BIOS", Bios, "2.20.4");
+    let available = copy(&bios, "Available-159-2.20.4", Role::Staged, "2.20.4");
+    check(
+        vec![bios, available],
+        &[img("bios_2.20.4.exe", Bios, "2.20.4")],
+        Policy::default(),
+        &[(
+            "BIOS up-to-date 2.20.4 -> 2.20.4 [bios_2.20.4.exe]",
+            "newest",
+        )],
+    );
+}
+
 #[test]
 fn backup_and_previous_entries_are_ignored() {
     let ilo = comp("1", Bmc, "2.55 Oct 01 2021");

@@ -123,11 +123,26 @@ impl Patience {
                 Some(wait)
             }
             Err(e) if idempotent && e.is_transient() && self.attempt <= retries => {
-                Some(Duration::from_millis(200 * 2u64.pow(self.attempt - 1)))
+                Some(backoff(self.attempt))
             }
             _ => None,
         }
     }
+}
+
+/// The wait before retry `attempt` (1-based) of a transient failure.
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(200 * 2u64.pow(attempt.saturating_sub(1).min(16)))
+}
+
+/// How long the client keeps retrying a read that finds the BMC refusing
+/// connections before it hands the error to its caller: every backoff of
+/// `limits.retries` retries. A BMC away for longer than this (a reboot) is
+/// the caller's to ride out (`updater::step`'s `bmc_reboot_timeout`), and a
+/// test's mock reboot must last several times this, or the retries alone
+/// would hide it.
+pub fn transport_retry_window(limits: &Limits) -> Duration {
+    (1..=limits.retries).map(backoff).sum()
 }
 
 impl BmcClient {
@@ -300,6 +315,16 @@ impl BmcClient {
                 fingerprint,
             };
         }
+        // No connection at all (refused, unreachable, a connect timeout, a
+        // failed handshake): nothing reached the BMC.
+        if e.is_connect() {
+            return RedfishError::Connect {
+                host: self.host.clone(),
+                uri: uri.to_string(),
+                detail: chain(&e),
+                source: Some(e),
+            };
+        }
         if e.is_timeout() {
             return RedfishError::Timeout {
                 host: self.host.clone(),
@@ -307,7 +332,9 @@ impl BmcClient {
                 secs: self.limits.request_timeout.as_secs(),
             };
         }
-        RedfishError::Connect {
+        // Connected, then cut off before (or while) the answer came: the
+        // request may have been taken.
+        RedfishError::Dropped {
             host: self.host.clone(),
             uri: uri.to_string(),
             detail: chain(&e),
@@ -671,6 +698,13 @@ impl BmcClient {
         }
     }
 
+    /// Forget the session and log in afresh: after a BMC reboot every
+    /// session is gone (FIELD-NOTES B2.12, B6.38).
+    pub async fn relogin(&self) -> Result<(), RedfishError> {
+        self.forget_session().await;
+        self.login().await
+    }
+
     async fn forget_session(&self) {
         *self.auth.lock().await = Auth::None;
         if let Ok(mut g) = self.open_session.lock() {
@@ -886,6 +920,21 @@ mod tests {
             waited += w;
         }
         assert!(waited <= MAX_503_WAIT + MAX_RETRY_AFTER, "{waited:?}");
+    }
+
+    #[test]
+    fn the_transport_retry_window_is_the_sum_of_the_backoffs() {
+        let limits = Limits::default();
+        assert_eq!(limits.retries, 3);
+        assert_eq!(
+            transport_retry_window(&limits),
+            Duration::from_millis(200 + 400 + 800)
+        );
+        let none = Limits {
+            retries: 0,
+            ..Limits::default()
+        };
+        assert_eq!(transport_retry_window(&none), Duration::ZERO);
     }
 
     #[test]

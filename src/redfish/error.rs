@@ -12,6 +12,17 @@ pub enum RedfishError {
         #[source]
         source: Option<reqwest::Error>,
     },
+    /// The connection was made, then ended before a status line came back
+    /// (a reset mid-body, a BMC that went down): the BMC may have taken the
+    /// request.
+    #[error("{host}: the connection to {uri} ended before the BMC answered: {detail}\n  hint: the BMC may be rebooting, or may have taken the request; for an update fwfleet decides from the BMC's tasks and inventory")]
+    Dropped {
+        host: String,
+        uri: String,
+        detail: String,
+        #[source]
+        source: Option<reqwest::Error>,
+    },
     #[error("{host}: certificate changed: expected {expected}, got {got}\n  hint: if the BMC was reflashed or its certificate renewed, update tls_fingerprint_sha256 for {host} in the config")]
     PinMismatch {
         host: String,
@@ -91,10 +102,36 @@ impl RedfishError {
     /// Worth another try (for idempotent reads): the BMC may answer next time.
     pub fn is_transient(&self) -> bool {
         match self {
-            RedfishError::Connect { .. } | RedfishError::Timeout { .. } => true,
+            RedfishError::Connect { .. }
+            | RedfishError::Timeout { .. }
+            | RedfishError::Dropped { .. } => true,
             RedfishError::Http { status, .. } => matches!(status, 502..=504),
             _ => false,
         }
+    }
+
+    /// Whether the BMC looks *away* (rebooting, its web server restarting)
+    /// rather than answering: refused or dropped connections, timeouts, and
+    /// 502/503/504 without a Redfish error body. A reply *with* an error body
+    /// is the BMC speaking (a monitor's final answer, a refusal), never this.
+    pub fn is_away(&self) -> bool {
+        match self {
+            RedfishError::Connect { .. }
+            | RedfishError::Timeout { .. }
+            | RedfishError::Dropped { .. } => true,
+            RedfishError::Http {
+                status,
+                redfish_message,
+                ..
+            } => matches!(status, 502..=504) && redfish_message.is_none(),
+            _ => false,
+        }
+    }
+
+    /// Whether no connection was made at all, so nothing was sent: the one
+    /// transport failure after which a flash request may be sent again.
+    pub fn sent_nothing(&self) -> bool {
+        matches!(self, RedfishError::Connect { .. })
     }
 }
 

@@ -61,6 +61,23 @@ pub fn reset_requested(t: &Task) -> ResetRequest {
     }
 }
 
+/// iLO's failed flash (`Oem.Hpe.State: Error`) read as a failed Task, so
+/// it is reported as every other failure is: `Result.MessageId`, else
+/// `UpdateFailed`.
+pub fn hpe_failure(h: &crate::redfish::update_service::HpeUpdate) -> Task {
+    let id = h.result.clone().unwrap_or_else(|| "UpdateFailed".into());
+    serde_json::from_value(serde_json::json!({
+        "@odata.id": "/redfish/v1/UpdateService",
+        "Id": "Oem.Hpe",
+        "TaskState": "Exception",
+        "Messages": [{
+            "MessageId": id,
+            "Message": "iLO's update engine reports Error (UpdateService Oem.Hpe.State)"
+        }]
+    }))
+    .expect("a Task built from known fields")
+}
+
 /// Where a task that timed out was last seen, ` (last seen Running, 40%)`,
 /// or nothing when no Task was read.
 pub fn last_seen(t: Option<&Task>) -> String {

@@ -4,6 +4,7 @@
 use super::client::{BmcClient, Reply, UploadBody};
 use super::error::RedfishError;
 use super::quirks::Platform;
+use crate::vocab::Kind;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
@@ -16,6 +17,11 @@ pub struct MultipartPush {
     pub targets: Vec<String>,
     pub apply_time: Option<String>,
     pub force: bool,
+    /// What the image is for, where a vendor's form depends on it (AMI
+    /// `FlashType`, Supermicro's preserve flags); `None`: not stated.
+    pub component: Option<Kind>,
+    /// Supermicro: ask the update to keep the BMC's or BIOS's configuration.
+    pub preserve: bool,
 }
 
 /// The `UpdateParameters` JSON and extra parts for this platform (FIELD-NOTES B4):
@@ -40,10 +46,29 @@ pub fn parameters(platform: &Platform, push: &MultipartPush) -> (Value, Vec<(Str
         params["Targets"] = json!([]);
     }
     if platform.multipart_oem_parameters_part() {
+        // lenovo_update_firmware.py: `HPMFwUpdate` for the BMC, `UEFIUpdate`
+        // for the UEFI (BIOS) image.
+        let flash_type = platform.flash_type(push.component).unwrap_or("HPMFwUpdate");
         extra.push((
             "OemParameters".to_string(),
-            json!({"FlashType": "HPMFwUpdate"}),
+            json!({"FlashType": flash_type}),
         ));
+    }
+    if platform.supermicro_preserve_flags() && push.preserve {
+        // bmclib `providers/supermicro/x12.go`: sent with every update.
+        match push.component {
+            Some(Kind::Bmc) => {
+                params["Oem"] = json!({"Supermicro": {"BMC": {
+                    "PreserveCfg": true, "PreserveSdr": true, "PreserveSsl": true
+                }}});
+            }
+            Some(Kind::Bios) => {
+                params["Oem"] = json!({"Supermicro": {"BIOS": {
+                    "PreserveME": true, "PreserveNVRAM": true, "PreserveSMBIOS": true
+                }}});
+            }
+            _ => {}
+        }
     }
     (params, extra)
 }
@@ -153,6 +178,8 @@ mod tests {
             targets: targets.iter().map(|s| s.to_string()).collect(),
             apply_time: None,
             force: false,
+            component: None,
+            preserve: false,
         }
     }
 
@@ -168,6 +195,32 @@ mod tests {
         let (l, extra) = parameters(&p("Lenovo"), &push(&[]));
         assert!(l.get("Oem").is_none());
         assert_eq!(extra[0].0, "OemParameters");
+        // AMI-based Lenovo: FlashType by component.
+        let bios = MultipartPush {
+            component: Some(Kind::Bios),
+            ..push(&[])
+        };
+        let (_, extra) = parameters(&p("AMI"), &bios);
+        assert_eq!(extra[0].1, json!({"FlashType": "UEFIUpdate"}));
+        let bmc = MultipartPush {
+            component: Some(Kind::Bmc),
+            ..push(&[])
+        };
+        let (_, extra) = parameters(&p("AMI"), &bmc);
+        assert_eq!(extra[0].1, json!({"FlashType": "HPMFwUpdate"}));
+        // Supermicro: the preserve flags of the component, when asked for.
+        let smc = MultipartPush {
+            component: Some(Kind::Bmc),
+            preserve: true,
+            ..push(&["/redfish/v1/Managers/1"])
+        };
+        let (s, _) = parameters(&p("Supermicro"), &smc);
+        assert_eq!(s["Oem"]["Supermicro"]["BMC"]["PreserveCfg"], true);
+        let smc = MultipartPush {
+            preserve: false,
+            ..smc
+        };
+        assert!(parameters(&p("Supermicro"), &smc).0.get("Oem").is_none());
         assert_eq!(base_name(Path::new("/tmp/a/b/fw.img")), "fw.img");
     }
 }

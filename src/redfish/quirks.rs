@@ -110,14 +110,73 @@ impl Platform {
         self.family == Family::Supermicro
     }
 
+    /// Supermicro X12: the upload's task is a "BMC Verify" / "BIOS Verify"
+    /// that ends `Completed` with nothing written; `StartUpdate` then starts
+    /// the "… Update" task that writes (bmclib `providers/supermicro/x12.go`,
+    /// `docs/x12.md`). A finished Verify task is not a finished update.
+    pub fn verify_task_before_start_update(&self, t: &redfish_schemas::Task) -> bool {
+        self.family == Family::Supermicro
+            && t.name
+                .as_deref()
+                .is_some_and(|n| n.trim_end().to_ascii_lowercase().ends_with("verify"))
+    }
+
     /// Supermicro's 202 names the task only in `MessageArgs` (NOTES §7.5).
     pub fn task_uri_in_message_args(&self) -> bool {
         self.family == Family::Supermicro
     }
 
-    /// AMI-based Lenovo BMCs want a separate `OemParameters` multipart part (FIELD-NOTES B4.21).
+    /// AMI-based Lenovo BMCs (ServiceRoot `Vendor: AMI`, SR635/SR655 class)
+    /// want a separate `OemParameters` multipart part with a `FlashType` by
+    /// component (FIELD-NOTES B4.21, `lenovo_update_firmware.py`); XCC's own
+    /// multipart (NOTES §7.4) takes the part too, and XCC2 ignores it.
     pub fn multipart_oem_parameters_part(&self) -> bool {
-        self.family == Family::Lenovo
+        matches!(self.family, Family::Lenovo | Family::Ami)
+    }
+
+    /// The `OemParameters.FlashType` of an AMI-based Lenovo BMC for this
+    /// component: `HPMFwUpdate` (BMC) or `UEFIUpdate` (BIOS), the two
+    /// `lenovo_update_firmware.py` knows; `None` for anything else, which
+    /// fwfleet then does not send (the BMC would flash it as a BMC image).
+    pub fn flash_type(&self, component: Option<crate::vocab::Kind>) -> Option<&'static str> {
+        use crate::vocab::Kind;
+        match component {
+            Some(Kind::Bios) => Some("UEFIUpdate"),
+            Some(Kind::Bmc) | None => Some("HPMFwUpdate"),
+            Some(_) if self.family == Family::Lenovo => Some("HPMFwUpdate"),
+            Some(_) => None,
+        }
+    }
+
+    /// Supermicro X12 resets the BMC's configuration (or the BIOS's ME,
+    /// NVRAM and SMBIOS) on an update that does not ask to preserve them;
+    /// bmclib sends its `Oem.Supermicro` preserve flags with every update
+    /// (`providers/supermicro/x12.go`).
+    pub fn supermicro_preserve_flags(&self) -> bool {
+        self.family == Family::Supermicro
+    }
+
+    /// Supermicro: a BIOS written by its "BIOS Update" task runs after the
+    /// next host reset; nothing in the inventory says it is staged (bmclib
+    /// `x12.go` power-cycles the host after a BIOS update).
+    pub fn host_firmware_waits_for_host_reset(&self) -> bool {
+        self.family == Family::Supermicro
+    }
+
+    /// iLO's SimpleUpdate flashes only `.bin` and `.signed.flash` images:
+    /// others get `200 OK`, no task, and never flash (HPE redfishdocs,
+    /// firmware updates part 3). Other images go by multipart push.
+    pub fn simple_update_takes_file(&self, file_name: &str) -> bool {
+        if self.family != Family::Hpe {
+            return true;
+        }
+        let f = file_name.to_ascii_lowercase();
+        f.ends_with(".bin") || f.ends_with(".signed.flash")
+    }
+
+    /// OpenBMC's raw `HttpPushUri` updates the BMC image only (NOTES §7.3).
+    pub fn raw_push_bmc_only(&self) -> bool {
+        self.family == Family::OpenBmc
     }
 
     /// Dell wants `"Oem": {}` in `UpdateParameters`, no `Targets`, a base file name (FIELD-NOTES B4.22–23).
@@ -171,6 +230,40 @@ mod tests {
         assert!(
             s.requires_start_update() && s.task_uri_in_message_args() && s.expand_may_drop_fields()
         );
+    }
+
+    #[test]
+    fn supermicro_verify_task_comes_before_start_update() {
+        let task = |name: &str| -> redfish_schemas::Task {
+            serde_json::from_value(serde_json::json!({
+                "@odata.id": "/redfish/v1/TaskService/Tasks/1", "Id": "1", "Name": name
+            }))
+            .unwrap()
+        };
+        let smc = p("Supermicro", "");
+        assert!(smc.verify_task_before_start_update(&task("BMC Verify")));
+        assert!(smc.verify_task_before_start_update(&task("BIOS Verify")));
+        assert!(!smc.verify_task_before_start_update(&task("BMC Update")));
+        assert!(!p("Contoso", "").verify_task_before_start_update(&task("BMC Verify")));
+    }
+
+    #[test]
+    fn hpe_ilo_simple_update_takes_bin_and_signed_flash_only() {
+        let ilo = p("HPE", "iLO 5");
+        assert!(ilo.simple_update_takes_file("U46_2.72.bin"));
+        assert!(ilo.simple_update_takes_file("ilo5_246.signed.flash"));
+        assert!(!ilo.simple_update_takes_file("U46_2.72.fwimg"));
+        assert!(p("Contoso", "").simple_update_takes_file("x.fwimg"));
+    }
+
+    #[test]
+    fn ami_lenovo_oem_parameters_part() {
+        let ami = p("AMI", "ThinkSystem SR635");
+        assert!(ami.multipart_oem_parameters_part());
+        use crate::vocab::Kind;
+        assert_eq!(ami.flash_type(Some(Kind::Bmc)), Some("HPMFwUpdate"));
+        assert_eq!(ami.flash_type(Some(Kind::Bios)), Some("UEFIUpdate"));
+        assert_eq!(ami.flash_type(Some(Kind::Nic)), None);
     }
 
     #[test]

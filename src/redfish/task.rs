@@ -166,11 +166,24 @@ pub enum Phase {
     Queued,
     /// Starting, Running, Stopping, Cancelling, Service.
     Running,
+    /// Interrupted or Suspended: stopped for a while, expected to continue
+    /// (Task.v1_7_4: "expected to restart"; bmcweb maps both to
+    /// `TaskPaused`). Still running, bounded by the stall deadline.
+    Paused,
     Completed,
     Failed,
     Cancelled,
     /// A state fwfleet does not know: keep polling, report it.
     Unknown,
+}
+
+fn dell_job_state(task: &Task) -> String {
+    task.oem
+        .as_ref()
+        .and_then(|o| o.pointer("/Dell/JobState"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_ascii_lowercase()
 }
 
 /// Map a TaskState (and Dell's `Oem.Dell.JobState` when present) to a phase.
@@ -180,19 +193,14 @@ pub fn phase(task: &Task) -> Phase {
         .as_ref()
         .map(|s| s.as_str().to_string())
         .unwrap_or_default();
-    let job = task
-        .oem
-        .as_ref()
-        .and_then(|o| o.pointer("/Dell/JobState"))
-        .and_then(Value::as_str)
-        .unwrap_or("");
     match (
         state.to_ascii_lowercase().as_str(),
-        job.to_ascii_lowercase().as_str(),
+        dell_job_state(task).as_str(),
     ) {
         (_, "failed") => Phase::Failed,
         ("completed", _) => Phase::Completed,
-        ("exception" | "killed" | "interrupted" | "suspended" | "failed", _) => Phase::Failed,
+        ("exception" | "killed" | "failed", _) => Phase::Failed,
+        ("interrupted" | "suspended", _) => Phase::Paused,
         ("cancelled", _) => Phase::Cancelled,
         ("new" | "pending" | "scheduled" | "scheduling" | "downloading" | "downloaded", _) => {
             Phase::Queued
@@ -204,6 +212,12 @@ pub fn phase(task: &Task) -> Phase {
 
 /// Whether a task is waiting for something only the operator (or fwfleet's
 /// reset policy) can give: a reset, or `StartUpdate`.
+///
+/// A reset: `ResetRequired` / `AwaitToActivate` (DMTF); a Dell job
+/// scheduled for the next host reset (`Oem.Dell.JobState: Scheduled`, or
+/// its `JCP001` "Task successfully scheduled" message while not running;
+/// NOTES §7.1); bmcweb's `OnReset` image, `Stopping` with
+/// `TaskEvent.TaskPaused` (bmcweb `handleCreateTask`).
 pub fn awaiting(task: &Task) -> Option<Awaiting> {
     let has = |key: &str| {
         task.messages
@@ -215,8 +229,26 @@ pub fn awaiting(task: &Task) -> Option<Awaiting> {
     } else if has("AwaitToUpdate") {
         Some(Awaiting::StartUpdate)
     } else {
-        None
+        held_by_vendor(task)
     }
+}
+
+/// The vendor ways of saying "held for a reset" that a task shows while its
+/// state still reads as running (`Starting`, `Stopping`), so they are judged
+/// by the current state, never by message history.
+fn held_by_vendor(task: &Task) -> Option<Awaiting> {
+    let has = |key: &str| task.messages.iter().any(|m| m.message_key() == key);
+    let state = task
+        .task_state
+        .as_ref()
+        .map(|s| s.as_str().to_ascii_lowercase())
+        .unwrap_or_default();
+    let dell = dell_job_state(task);
+    let scheduled = dell == "scheduled"
+        || (dell.is_empty()
+            && has("JCP001")
+            && matches!(state.as_str(), "pending" | "starting" | "new"));
+    (scheduled || (state == "stopping" && has("TaskPaused"))).then_some(Awaiting::Reset)
 }
 
 /// What a held task waits for.
@@ -240,6 +272,9 @@ pub enum Outcome {
     Gone(Option<Task>),
     /// The deadline passed first.
     TimedOut(Option<Task>),
+    /// The task stayed `Interrupted` or `Suspended` for this long, past
+    /// the stall deadline.
+    Stalled(Task, Duration),
 }
 
 /// Progress seen while following.
@@ -333,18 +368,85 @@ impl Pace {
     }
 }
 
-/// Follow `accepted` until an end state, a held state, or `deadline`.
-/// `poll` is the interval used when the BMC gives no `Retry-After`; while
-/// `PercentComplete` advances, polls near the estimated end come sooner (see
-/// [`Pace`]), so a task is seen to end within a fraction of the interval
-/// instead of up to a whole one.
+/// How long following may go on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FollowLimits {
+    /// The whole follow ends within this ([`Outcome::TimedOut`]).
+    pub deadline: Duration,
+    /// The interval between polls when the BMC sends no `Retry-After`.
+    pub poll: Duration,
+    /// How long a task may stay `Interrupted` or `Suspended` in one go
+    /// before following ends with [`Outcome::Stalled`].
+    pub stall: Duration,
+}
+
+impl FollowLimits {
+    /// `deadline` and `poll`, with a stall deadline as long as the deadline.
+    pub fn new(deadline: Duration, poll: Duration) -> FollowLimits {
+        FollowLimits {
+            deadline,
+            poll,
+            stall: deadline,
+        }
+    }
+}
+
+/// A Task, or a Job (DMTF `Job`, which an update can turn into:
+/// `Update.OperationTransitionedToJob`), read as a Task: a Job's
+/// `JobState` stands in for the `TaskState` it lacks (the two share their
+/// values but `UserIntervention`, which Dell uses for "a reboot is still
+/// needed": read as `Pending`).
+fn decode_task(client: &BmcClient, uri: &str, body: &[u8]) -> Result<Task, RedfishError> {
+    let mut v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    if let Some(o) = v.as_object_mut() {
+        if !o.contains_key("TaskState") {
+            if let Some(js) = o.get("JobState").and_then(Value::as_str) {
+                let ts = if js == "UserIntervention" {
+                    "Pending"
+                } else {
+                    js
+                };
+                o.insert("TaskState".into(), Value::String(ts.to_string()));
+            }
+        }
+        return client.decode(uri, v.to_string().as_bytes());
+    }
+    client.decode(uri, body)
+}
+
+/// The job an update moved to (`Update.OperationTransitionedToJob`, its
+/// first argument; FIELD-NOTES B1.7), if this task says so.
+fn transitioned_to(t: &Task) -> Option<&str> {
+    t.messages
+        .iter()
+        .find(|m| m.message_key() == "OperationTransitionedToJob")
+        .and_then(|m| m.message_args.first())
+        .map(String::as_str)
+        .filter(|u| u.starts_with('/') || u.contains("://"))
+}
+
+/// Follow `accepted` until an end state, a held state, or the deadline.
+/// `limits.poll` is the interval used when the BMC gives no `Retry-After`;
+/// while `PercentComplete` advances, polls near the estimated end come
+/// sooner (see [`Pace`]), so a task is seen to end within a fraction of the
+/// interval instead of up to a whole one.
+///
+/// A transport failure (after the client's own retries) or a 502/503/504
+/// without a Redfish body is returned as the error it is:
+/// [`RedfishError::is_away`] says the BMC is away, and the caller may wait
+/// for it and follow the same `accepted` again (a monitor or task that is
+/// then 404 is [`Outcome::Gone`]).
 pub async fn follow(
     client: &BmcClient,
     accepted: &Accepted,
-    deadline: Duration,
-    poll: Duration,
+    limits: FollowLimits,
     mut on_progress: impl FnMut(&Progress),
 ) -> Result<Outcome, RedfishError> {
+    let FollowLimits {
+        deadline,
+        poll,
+        stall,
+    } = limits;
     let t0 = Instant::now();
     for (field, raw) in &accepted.named {
         client.bind(raw, *field)?;
@@ -359,7 +461,7 @@ pub async fn follow(
     let mut task_uri = accepted.task.clone();
     let mut monitor = accepted.monitor.clone();
     let mut last: Option<Task> = None;
-    let mut seen_task = false;
+    let mut paused_since: Option<Instant> = None;
     let mut pace = Pace::default();
     // The request that started the task was answered just now: a first poll
     // at once would only read its start. Wait as the BMC asked (within the
@@ -372,24 +474,28 @@ pub async fn follow(
             return Ok(Outcome::TimedOut(last));
         }
         let mut wait: Duration;
+        let seen: Task;
         if let Some(m) = monitor.clone() {
             let r = client.request(Method::GET, &m, None).await?;
             match r.status {
                 StatusCode::ACCEPTED => {
                     wait = retry_after(&r).min(poll.max(MIN_POLL));
-                    if let Ok(t) = client.decode::<Task>(&m, &r.body) {
-                        if task_uri.is_none() {
-                            task_uri = bind_task(&t)?;
+                    match client.decode::<Task>(&m, &r.body) {
+                        Ok(t) => {
+                            if task_uri.is_none() {
+                                task_uri = bind_task(&t)?;
+                            }
+                            seen = t;
                         }
-                        if let Some(o) = judge(&t, &mut on_progress) {
-                            return Ok(o);
+                        Err(_) => {
+                            tokio::time::sleep(wait).await;
+                            continue;
                         }
-                        wait = pace.next(Instant::now(), t.percent_complete, wait);
-                        last = Some(t);
                     }
                 }
                 StatusCode::NOT_FOUND => {
-                    // Gone (iLO at completion, or after the final response): ask the task.
+                    // Gone (iLO at completion, after the final response, or
+                    // after a BMC reboot): ask the task.
                     monitor = None;
                     if task_uri.is_none() {
                         return Ok(Outcome::Gone(last));
@@ -427,7 +533,19 @@ pub async fn follow(
                     }
                     continue;
                 }
-                _ => {
+                s => {
+                    let e = RedfishError::Http {
+                        host: client.host().to_string(),
+                        method: "GET".into(),
+                        uri: m.clone(),
+                        status: s.as_u16(),
+                        redfish_message: super::error::redfish_message(&r.body),
+                    };
+                    // No Redfish body on a 502/503/504: the BMC (or a proxy
+                    // in front of it) is not answering, not the task.
+                    if e.is_away() {
+                        return Err(e);
+                    }
                     // A final error response: the operation failed.
                     let t = match &task_uri {
                         Some(u) => client.get::<Task>(u).await.ok(),
@@ -439,30 +557,21 @@ pub async fn follow(
         } else if let Some(u) = task_uri.clone() {
             let r = client.request(Method::GET, &u, None).await?;
             match r.status {
-                StatusCode::NOT_FOUND if seen_task || last.is_some() => {
-                    return Ok(Outcome::Gone(last))
-                }
-                StatusCode::NOT_FOUND => return Ok(Outcome::Gone(None)),
+                StatusCode::NOT_FOUND => return Ok(Outcome::Gone(last)),
                 s if s.is_success() => {
-                    seen_task = true;
                     wait = if r.status == StatusCode::ACCEPTED {
                         retry_after(&r).min(poll)
                     } else {
                         poll
                     };
-                    let t: Task = client.decode(&u, &r.body)?;
-                    if let Some(o) = judge(&t, &mut on_progress) {
-                        return Ok(o);
-                    }
-                    wait = pace.next(Instant::now(), t.percent_complete, wait);
-                    last = Some(t);
+                    seen = decode_task(client, &u, &r.body)?;
                 }
-                _ => {
+                s => {
                     return Err(RedfishError::Http {
                         host: client.host().to_string(),
                         method: "GET".into(),
                         uri: u,
-                        status: r.status.as_u16(),
+                        status: s.as_u16(),
                         redfish_message: super::error::redfish_message(&r.body),
                     })
                 }
@@ -470,7 +579,31 @@ pub async fn follow(
         } else {
             return Ok(Outcome::Gone(last));
         }
-        tokio::time::sleep(wait).await;
+        // The update became a job: follow the job from here on.
+        if let Some(job) = transitioned_to(&seen) {
+            let job = client.bind(job, Field::named("OperationTransitionedToJob MessageArgs"))?;
+            if task_uri.as_deref() != Some(job.as_str()) {
+                tracing::debug!(host = %client.host(), %job, "the update transitioned to a job; following the job");
+                task_uri = Some(job);
+                monitor = None;
+                last = Some(seen);
+                continue;
+            }
+        }
+        if let Some(o) = judge(&seen, &mut on_progress) {
+            return Ok(o);
+        }
+        if phase(&seen) == Phase::Paused {
+            let since = *paused_since.get_or_insert_with(Instant::now);
+            if since.elapsed() >= stall {
+                return Ok(Outcome::Stalled(seen, since.elapsed()));
+            }
+        } else {
+            paused_since = None;
+        }
+        wait = pace.next(Instant::now(), seen.percent_complete, wait);
+        last = Some(seen);
+        tokio::time::sleep(wait.min(deadline.saturating_sub(t0.elapsed()))).await;
     }
 }
 
@@ -502,8 +635,52 @@ fn judge(t: &Task, on_progress: &mut impl FnMut(&Progress)) -> Option<Outcome> {
         Phase::Failed => Some(Outcome::Failed(Some(t.clone()))),
         Phase::Cancelled => Some(Outcome::Cancelled(Some(t.clone()))),
         Phase::Queued => awaiting(t).map(|a| Outcome::Held(t.clone(), a)),
-        Phase::Running | Phase::Unknown => None,
+        Phase::Running | Phase::Unknown => held_by_vendor(t).map(|a| Outcome::Held(t.clone(), a)),
+        Phase::Paused => None,
     }
+}
+
+/// What the BMC's job queue says about a job (Dell: an update's task is a
+/// job of the same id, and the job outlives the task, FIELD-NOTES B1.4).
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobSeen {
+    pub uri: String,
+    /// The job read as a task ([`decode_task`]): judge it with [`phase`]
+    /// and [`awaiting`].
+    pub task: Task,
+}
+
+/// The job `id` in the job queue `jobs` (`JobService.Jobs`, found by
+/// navigation), or `None` when the queue does not have it.
+pub async fn job(
+    client: &BmcClient,
+    jobs: &str,
+    id: &str,
+) -> Result<Option<JobSeen>, RedfishError> {
+    let uri = format!("{}/{id}", jobs.trim_end_matches('/'));
+    let r = client.request(Method::GET, &uri, None).await?;
+    match r.status {
+        StatusCode::NOT_FOUND => Ok(None),
+        s if s.is_success() => Ok(Some(JobSeen {
+            task: decode_task(client, &uri, &r.body)?,
+            uri,
+        })),
+        s => Err(RedfishError::Http {
+            host: client.host().to_string(),
+            method: "GET".into(),
+            uri,
+            status: s.as_u16(),
+            redfish_message: super::error::redfish_message(&r.body),
+        }),
+    }
+}
+
+/// The last segment of a task URI: a Dell task's id is its job's.
+pub fn task_id(uri: &str) -> Option<&str> {
+    uri.split(['?', '#'])
+        .next()
+        .and_then(|p| p.trim_end_matches('/').rsplit('/').next())
+        .filter(|s| !s.is_empty())
 }
 
 #[cfg(test)]
@@ -529,7 +706,9 @@ mod tests {
         check("Cancelling", Phase::Running);
         check("Completed", Phase::Completed);
         check("Exception", Phase::Failed);
-        check("Interrupted", Phase::Failed);
+        // Expected to continue (Task.v1_7_4): still running, not failed.
+        check("Interrupted", Phase::Paused);
+        check("Suspended", Phase::Paused);
         check("Cancelled", Phase::Cancelled);
         check("Frobnicating", Phase::Unknown);
         let dell = task(

@@ -9,6 +9,7 @@ use super::error::{redfish_message, RedfishError};
 use super::push::{self, MultipartPush};
 use super::task::{parse_accepted, Accepted};
 use super::update_service::UpdateCaps;
+use crate::vocab::Kind;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use std::path::Path;
@@ -52,6 +53,16 @@ impl Submitted {
 /// than 429: the request itself is wrong for this BMC).
 pub fn refusal_is_final(status: StatusCode) -> bool {
     status.is_client_error() && status != StatusCode::TOO_MANY_REQUESTS
+}
+
+/// For a non-2xx answer to a flash request: whether the BMC may have taken
+/// the image anyway (500, 502, 504: bmcweb answers `InternalError` when its
+/// wait for the image times out although it took it, `update_service.hpp`
+/// `afterAvailbleTimerAsyncWait`; a proxy's 502/504 says nothing about the
+/// BMC behind it). Such a request is never sent again: the BMC's tasks and
+/// inventory decide.
+pub fn maybe_taken(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 500 | 502 | 504)
 }
 
 fn missing(client: &BmcClient, what: &str) -> RedfishError {
@@ -111,6 +122,10 @@ pub struct Push<'a> {
     pub targets: &'a [String],
     pub apply_time: Option<&'a str>,
     pub force: bool,
+    /// What the image is for (vendor forms differ by component).
+    pub component: Option<Kind>,
+    /// Supermicro: send the preserve flags.
+    pub preserve: bool,
 }
 
 /// A multipart push to the BMC's `MultipartHttpPushUri`, streamed from disk.
@@ -123,12 +138,25 @@ pub async fn push_multipart(
         .multipart
         .clone()
         .ok_or_else(|| missing(client, "MultipartHttpPushUri"))?;
+    if caps.platform.multipart_oem_parameters_part()
+        && caps.platform.flash_type(p.component).is_none()
+    {
+        return Err(RedfishError::Unsupported {
+            host: client.host().to_string(),
+            detail: format!(
+                "this AMI-based BMC takes multipart images as BMC or UEFI (OemParameters FlashType) only, not {}; nothing was sent: update it with the vendor's tool",
+                p.component.map(|k| k.as_str()).unwrap_or("this component")
+            ),
+        });
+    }
     let push = MultipartPush {
         uri,
         file: p.file.to_path_buf(),
         targets: p.targets.to_vec(),
         apply_time: p.apply_time.map(str::to_string),
         force: p.force,
+        component: p.component,
+        preserve: p.preserve,
     };
     let r = push::multipart(client, &caps.platform, &push).await?;
     Ok(Submitted::of(&r))
@@ -151,7 +179,10 @@ pub async fn push_raw(
 /// POST `UpdateService.StartUpdate`: release updates held
 /// `OnStartUpdateRequest`. The target the UpdateService names, else the
 /// standard one under it.
-pub async fn start_update(client: &BmcClient, caps: &UpdateCaps) -> Result<(), RedfishError> {
+pub async fn start_update(
+    client: &BmcClient,
+    caps: &UpdateCaps,
+) -> Result<Submitted, RedfishError> {
     let target = caps
         .start_update
         .clone()
@@ -168,5 +199,7 @@ pub async fn start_update(client: &BmcClient, caps: &UpdateCaps) -> Result<(), R
             redfish_message: redfish_message(&r.body),
         });
     }
-    Ok(())
+    // Supermicro's answer names the task that now writes the image (bmclib
+    // `StartUpdateForUploadedFirmware`); others answer 200/204 with nothing.
+    Ok(Submitted::of(&r))
 }

@@ -13,6 +13,7 @@ use crate::redfish::origin::Field;
 use crate::redfish::quirks::Platform;
 use reqwest::Method;
 use serde_json::{json, Value};
+use std::time::{Duration, Instant};
 
 /// The update capabilities of one BMC, read once per host per run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -34,6 +35,20 @@ pub struct UpdateCaps {
     /// `@Redfish.OperationApplyTimeSupport.SupportedValues` (empty: not stated).
     pub apply_times: Vec<String>,
     pub max_image_size: Option<u64>,
+    /// The first ComputerSystem (power state, `BootProgress`, reset).
+    pub system: Option<String>,
+    /// The first Manager (the BMC itself).
+    pub manager: Option<String>,
+    /// `JobService.Jobs`, where an update's job outlives its task (Dell).
+    pub jobs: Option<String>,
+    /// The UpdateService reports its progress in `Oem.Hpe` (iLO).
+    pub hpe_state: bool,
+    /// The service-wide apply time of the raw push
+    /// (`HttpPushUriOptions.HttpPushUriApplyTime.ApplyTime`), when offered.
+    pub push_apply_time: Option<String>,
+    /// `HttpPushUriOptionsBusy` as read, when the service has it: only then
+    /// may a client take the service-wide push options for itself.
+    pub push_options_busy: Option<bool>,
 }
 
 impl UpdateCaps {
@@ -142,16 +157,27 @@ pub async fn discover_from(client: &BmcClient, root: &Value) -> Result<UpdateCap
             .into(),
     })?;
     let task_service = link(client, root.get("Tasks"), Field::named("ServiceRoot.Tasks"))?;
-    let tasks = async {
-        match task_service {
-            Some(ts) => match client.get::<Value>(&ts).await {
-                Ok(ts) => link(client, ts.get("Tasks"), Field::named("TaskService.Tasks")),
-                Err(_) => Ok(None),
-            },
-            None => Ok(None),
-        }
-    };
-    let (us, tasks) = tokio::join!(client.get::<Value>(&us_uri), tasks);
+    let job_service = link(
+        client,
+        root.get("JobService"),
+        Field::named("ServiceRoot.JobService"),
+    )?;
+    let systems = link(
+        client,
+        root.get("Systems"),
+        Field::named("ServiceRoot.Systems"),
+    )?;
+    let managers = link(
+        client,
+        root.get("Managers"),
+        Field::named("ServiceRoot.Managers"),
+    )?;
+    let tasks = linked(client, task_service, "Tasks", "TaskService.Tasks");
+    let jobs = linked(client, job_service, "Jobs", "JobService.Jobs");
+    let system = first_member(client, systems);
+    let manager = first_member(client, managers);
+    let (us, tasks, jobs, system, manager) =
+        tokio::join!(client.get::<Value>(&us_uri), tasks, jobs, system, manager);
     let us = us?;
     let tasks = tasks?;
     let simple = us
@@ -218,7 +244,50 @@ pub async fn discover_from(client: &BmcClient, root: &Value) -> Result<UpdateCap
         )?,
         apply_times,
         max_image_size: us.get("MaxImageSizeBytes").and_then(Value::as_u64),
+        system: system.unwrap_or_default(),
+        manager: manager.unwrap_or_default(),
+        jobs: jobs.unwrap_or_default(),
+        hpe_state: us.pointer("/Oem/Hpe/State").is_some(),
+        push_apply_time: us
+            .pointer("/HttpPushUriOptions/HttpPushUriApplyTime/ApplyTime")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        push_options_busy: us.get("HttpPushUriOptionsBusy").and_then(Value::as_bool),
     })
+}
+
+/// `link_key` of the resource at `uri` (a service's collection), bound;
+/// `None` when there is no such service or it does not answer.
+async fn linked(
+    client: &BmcClient,
+    uri: Option<String>,
+    link_key: &str,
+    field: &'static str,
+) -> Result<Option<String>, RedfishError> {
+    let Some(uri) = uri else { return Ok(None) };
+    match client.get::<Value>(&uri).await {
+        Ok(v) => link(client, v.get(link_key), Field::named(field)),
+        Err(_) => Ok(None),
+    }
+}
+
+/// The first member of the collection at `uri`, bound; `None` when it has
+/// none or cannot be read (the step that needs it says so).
+async fn first_member(
+    client: &BmcClient,
+    uri: Option<String>,
+) -> Result<Option<String>, RedfishError> {
+    let Some(uri) = uri else { return Ok(None) };
+    match client.get::<Value>(&uri).await {
+        Ok(v) => link(
+            client,
+            v.get("Members")
+                .and_then(Value::as_array)
+                .and_then(|m| m.first()),
+            Field::MEMBER,
+        ),
+        Err(_) => Ok(None),
+    }
 }
 
 /// Which reset activates a staged image.
@@ -230,42 +299,85 @@ pub enum ResetTarget {
     Manager,
 }
 
-/// The first member's reset action target of `Systems` or `Managers`.
-pub async fn reset_target(client: &BmcClient, which: ResetTarget) -> Result<String, RedfishError> {
-    let (coll, action, coll_field, target_field) = match which {
+/// A reset action: where to POST it and the `ResetType`s it allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResetAction {
+    pub target: String,
+    /// `ResetType@Redfish.AllowableValues`, inline or from the action's
+    /// `@Redfish.ActionInfo`; empty when the BMC does not say.
+    pub allowed: Vec<String>,
+}
+
+impl ResetAction {
+    /// The first of `wanted` (in order of preference) the BMC allows; the
+    /// first of them when it does not say what it allows.
+    pub fn choose<'a>(&self, wanted: &[&'a str]) -> Option<&'a str> {
+        if self.allowed.is_empty() {
+            return wanted.first().copied();
+        }
+        wanted
+            .iter()
+            .copied()
+            .find(|w| self.allowed.iter().any(|a| a == w))
+    }
+}
+
+/// The reset action of the first member of `Systems` or `Managers`, with
+/// the reset types it allows.
+pub async fn reset_action(
+    client: &BmcClient,
+    caps: &UpdateCaps,
+    which: ResetTarget,
+) -> Result<ResetAction, RedfishError> {
+    let (member, action, target_field) = match which {
         ResetTarget::System => (
-            "Systems",
+            caps.system.clone(),
             "#ComputerSystem.Reset",
-            Field::named("ServiceRoot.Systems"),
             Field::named("Actions.#ComputerSystem.Reset.target"),
         ),
         ResetTarget::Manager => (
-            "Managers",
+            caps.manager.clone(),
             "#Manager.Reset",
-            Field::named("ServiceRoot.Managers"),
             Field::named("Actions.#Manager.Reset.target"),
         ),
     };
-    let root: Value = client.get("/redfish/v1/").await?;
     let unsupported = |what: &str| RedfishError::Unsupported {
         host: client.host().to_string(),
         detail: format!(
             "cannot find {what}; reset the server by hand to activate the staged image"
         ),
     };
-    let coll_uri = link(client, root.get(coll), coll_field)?.ok_or_else(|| unsupported(coll))?;
-    let members: Value = client.get(&coll_uri).await?;
-    let first = link(
-        client,
-        members
-            .get("Members")
-            .and_then(Value::as_array)
-            .and_then(|m| m.first()),
-        Field::MEMBER,
-    )?
-    .ok_or_else(|| unsupported(&format!("a member of {coll}")))?;
-    let res: Value = client.get(&first).await?;
-    target(client, &res, action, target_field)?.ok_or_else(|| unsupported(action))
+    let member = member.ok_or_else(|| {
+        unsupported(match which {
+            ResetTarget::System => "a member of Systems",
+            ResetTarget::Manager => "a member of Managers",
+        })
+    })?;
+    let res: Value = client.get(&member).await?;
+    let target = target(client, &res, action, target_field)?.ok_or_else(|| unsupported(action))?;
+    let a = res.get("Actions").and_then(|a| a.get(action));
+    let mut allowed = strings(a.and_then(|a| a.get("ResetType@Redfish.AllowableValues")));
+    if allowed.is_empty() {
+        if let Some(info) = client.bind_opt(
+            a.and_then(|a| a.get("@Redfish.ActionInfo"))
+                .and_then(Value::as_str),
+            Field::named("Reset @Redfish.ActionInfo"),
+        )? {
+            if let Ok(info) = client.get::<Value>(&info).await {
+                for p in info
+                    .get("Parameters")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    if p.get("Name").and_then(Value::as_str) == Some("ResetType") {
+                        allowed = strings(p.get("AllowableValues"));
+                    }
+                }
+            }
+        }
+    }
+    Ok(ResetAction { target, allowed })
 }
 
 /// POST a reset; `reset_type` is `GracefulRestart`, `ForceRestart`, ….
@@ -293,23 +405,263 @@ pub async fn reset(client: &BmcClient, target: &str, reset_type: &str) -> Result
     }
 }
 
-/// Why the BMC should not get another update now, if it should not: an update
-/// task still running (vendors with one-at-a-time update engines refuse or,
-/// worse, queue a second flash). Tasks that wait for a reset or `StartUpdate`
-/// do not count: they are the planner's business (`staged-pending`).
-/// `caps` (from [`discover`]) says where the task collection is.
-pub async fn busy(client: &BmcClient, caps: &UpdateCaps) -> Result<Option<String>, RedfishError> {
-    Ok(running_task(client, caps)
-        .await?
-        .map(|t| format!("{} ({}) is {}", t.name, t.uri, t.state)))
+/// The host's power and boot as its ComputerSystem says (`PowerState`,
+/// `BootProgress.LastState`, ComputerSystem v1_13+).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HostPower {
+    pub power_state: Option<String>,
+    /// `BootProgress.LastState` (`OEM`: `OemLastState` appended after `/`).
+    pub boot: Option<String>,
 }
 
-/// A task the BMC is still working on.
+impl HostPower {
+    /// Whether the host is on its way through a reset or POST: powering on
+    /// or off, or a `BootProgress` before the OS boots.
+    pub fn in_post(&self) -> bool {
+        if matches!(
+            self.power_state.as_deref(),
+            Some("PoweringOn" | "PoweringOff" | "Paused")
+        ) {
+            return true;
+        }
+        match self.boot.as_deref() {
+            None
+            | Some(
+                "None" | "OSBootStarted" | "OSRunning" | "SystemHardwareInitializationComplete",
+            ) => false,
+            Some(_) => true,
+        }
+    }
+
+    /// For messages: `PoweringOn, MemoryInitializationStarted`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{}{}",
+            self.power_state.as_deref().unwrap_or("power unknown"),
+            self.boot
+                .as_deref()
+                .map(|b| format!(", {b}"))
+                .unwrap_or_default()
+        )
+    }
+}
+
+/// Read the host's power and boot progress.
+pub async fn host_power(client: &BmcClient, caps: &UpdateCaps) -> Result<HostPower, RedfishError> {
+    let Some(system) = &caps.system else {
+        return Ok(HostPower::default());
+    };
+    let v: Value = client.get(system).await?;
+    let boot = v.pointer("/BootProgress/LastState").and_then(Value::as_str);
+    let oem = v
+        .pointer("/BootProgress/OemLastState")
+        .and_then(Value::as_str);
+    Ok(HostPower {
+        power_state: v
+            .get("PowerState")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        boot: boot.map(|b| match (b, oem) {
+            ("OEM", Some(o)) => format!("OEM/{o}"),
+            _ => b.to_string(),
+        }),
+    })
+}
+
+/// iLO's update status (`UpdateService.Oem.Hpe`): `State` (`Idle`,
+/// `Uploading`, `Verifying`, `Writing`, `Updating`, `Complete`, `Error`),
+/// `FlashProgressPercent`, and `Result.MessageId` (NOTES §7.2).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HpeUpdate {
+    pub state: String,
+    pub percent: Option<u8>,
+    /// `Result.MessageId` without registry and version (`SystemResetRequired`).
+    pub result: Option<String>,
+}
+
+impl HpeUpdate {
+    /// Whether iLO is busy with a flash (it refuses another meanwhile).
+    pub fn busy(&self) -> bool {
+        matches!(
+            self.state.as_str(),
+            "Uploading" | "Verifying" | "Writing" | "Updating"
+        )
+    }
+}
+
+/// Read `UpdateService.Oem.Hpe`; `None` on a BMC without it.
+pub async fn hpe_update(
+    client: &BmcClient,
+    caps: &UpdateCaps,
+) -> Result<Option<HpeUpdate>, RedfishError> {
+    if !caps.hpe_state {
+        return Ok(None);
+    }
+    let us: Value = client.get(&caps.update_service).await?;
+    let Some(h) = us.pointer("/Oem/Hpe") else {
+        return Ok(None);
+    };
+    Ok(Some(HpeUpdate {
+        state: h
+            .get("State")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+        percent: h
+            .get("FlashProgressPercent")
+            .and_then(Value::as_u64)
+            .map(|p| p.min(100) as u8),
+        result: h
+            .pointer("/Result/MessageId")
+            .and_then(Value::as_str)
+            .map(|m| redfish_schemas::message_key(m).to_string()),
+    }))
+}
+
+/// Wait for a BMC that stopped answering (a reboot into new firmware, its
+/// web server restarting) to answer again, for up to `limit`: the service
+/// root without credentials first, then a fresh login, since a reboot ends
+/// every session (FIELD-NOTES B2.12: a ping answers long before Redfish
+/// does). Returns how long it was away; the last error if it stays away.
+pub async fn wait_back(client: &BmcClient, limit: Duration) -> Result<Duration, RedfishError> {
+    let t0 = Instant::now();
+    loop {
+        let r = match client.get_public::<Value>("/redfish/v1/").await {
+            Ok(_) => client.relogin().await,
+            Err(e) => Err(e),
+        };
+        match r {
+            Ok(()) => return Ok(t0.elapsed()),
+            // Wrong credentials or a changed certificate do not heal by waiting.
+            Err(e @ (RedfishError::Auth { .. } | RedfishError::PinMismatch { .. })) => {
+                return Err(e)
+            }
+            Err(e) if t0.elapsed() >= limit => return Err(e),
+            // Away, or up but not serving Redfish yet (404, 500 while booting).
+            Err(_) => {}
+        }
+        tokio::time::sleep(AWAY_POLL.min(limit.saturating_sub(t0.elapsed()))).await;
+    }
+}
+
+/// Between looks at a BMC that is away.
+const AWAY_POLL: Duration = Duration::from_millis(500);
+
+/// Take the service-wide raw-push options for one push, bmcweb style
+/// (UpdateService v1_4: a client sets `HttpPushUriOptionsBusy` while it
+/// uses `HttpPushUriOptions`), setting the apply time; the returned value
+/// restores them. `Ok(None)` when the service has no `HttpPushUriOptionsBusy`
+/// (fwfleet then never changes the service-wide setting) or its apply time
+/// is already `apply_time`; an error when another client holds them.
+pub async fn take_push_options(
+    client: &BmcClient,
+    caps: &UpdateCaps,
+    apply_time: &str,
+) -> Result<Option<PushOptionsHeld>, RedfishError> {
+    let Some(busy) = caps.push_options_busy else {
+        return Ok(None);
+    };
+    let us: Value = client.get(&caps.update_service).await?;
+    let now_busy = us
+        .get("HttpPushUriOptionsBusy")
+        .and_then(Value::as_bool)
+        .unwrap_or(busy);
+    let previous = us
+        .pointer("/HttpPushUriOptions/HttpPushUriApplyTime/ApplyTime")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    if previous.as_deref() == Some(apply_time) {
+        return Ok(None);
+    }
+    if now_busy {
+        return Err(RedfishError::Unsupported {
+            host: client.host().to_string(),
+            detail: "another client holds the UpdateService's push options (HttpPushUriOptionsBusy is true); nothing was sent: try again when it is done".into(),
+        });
+    }
+    patch(
+        client,
+        &caps.update_service,
+        &json!({
+            "HttpPushUriOptionsBusy": true,
+            "HttpPushUriOptions": {"HttpPushUriApplyTime": {"ApplyTime": apply_time}},
+        }),
+    )
+    .await?;
+    Ok(Some(PushOptionsHeld { previous }))
+}
+
+/// Push options taken by [`take_push_options`], to give back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushOptionsHeld {
+    previous: Option<String>,
+}
+
+/// Restore what [`take_push_options`] changed and clear `HttpPushUriOptionsBusy`.
+pub async fn restore_push_options(
+    client: &BmcClient,
+    caps: &UpdateCaps,
+    held: PushOptionsHeld,
+) -> Result<(), RedfishError> {
+    let mut body = json!({"HttpPushUriOptionsBusy": false});
+    if let Some(p) = held.previous {
+        body["HttpPushUriOptions"] = json!({"HttpPushUriApplyTime": {"ApplyTime": p}});
+    }
+    patch(client, &caps.update_service, &body).await
+}
+
+async fn patch(client: &BmcClient, uri: &str, body: &Value) -> Result<(), RedfishError> {
+    let r = client.request(Method::PATCH, uri, Some(body)).await?;
+    if r.status.is_success() {
+        Ok(())
+    } else {
+        Err(RedfishError::Http {
+            host: client.host().to_string(),
+            method: "PATCH".into(),
+            uri: uri.to_string(),
+            status: r.status.as_u16(),
+            redfish_message: crate::redfish::error::redfish_message(&r.body),
+        })
+    }
+}
+
+/// Why the BMC should not get another update now, if it should not: an update
+/// task still running (vendors with one-at-a-time update engines refuse or,
+/// worse, queue a second flash), or iLO's `Oem.Hpe.State` busy with a flash
+/// (it may have no task at all). Tasks held for a reset or `StartUpdate`
+/// (a Dell job `Scheduled`, bmcweb's `Stopping` image) do not count: they are
+/// staged updates, the planner's business (`staged-pending`); see
+/// [`tasks_on_bmc`] for them. `caps` (from [`discover`]) says where to look.
+pub async fn busy(client: &BmcClient, caps: &UpdateCaps) -> Result<Option<String>, RedfishError> {
+    if let Some(t) = running_task(client, caps).await? {
+        return Ok(Some(format!("{} ({}) is {}", t.name, t.uri, t.state)));
+    }
+    if let Some(h) = hpe_update(client, caps).await? {
+        if h.busy() {
+            return Ok(Some(format!(
+                "iLO's update engine is {} (UpdateService Oem.Hpe.State){}",
+                h.state,
+                h.percent.map(|p| format!(", {p}%")).unwrap_or_default()
+            )));
+        }
+    }
+    Ok(None)
+}
+
+/// A task on the BMC.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunningTask {
     pub uri: String,
     pub name: String,
     pub state: String,
+}
+
+/// The update tasks a BMC lists now: the first one still running, and
+/// those held for a reset or `StartUpdate`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TasksOnBmc {
+    pub running: Option<RunningTask>,
+    pub held: Vec<RunningTask>,
 }
 
 /// The first task still running on the BMC (see [`busy`] for what counts). A
@@ -319,8 +671,17 @@ pub async fn running_task(
     client: &BmcClient,
     caps: &UpdateCaps,
 ) -> Result<Option<RunningTask>, RedfishError> {
+    Ok(tasks_on_bmc(client, caps).await?.running)
+}
+
+/// Read the task collection: what runs and what waits.
+pub async fn tasks_on_bmc(
+    client: &BmcClient,
+    caps: &UpdateCaps,
+) -> Result<TasksOnBmc, RedfishError> {
+    let mut out = TasksOnBmc::default();
     let Some(tasks) = &caps.tasks else {
-        return Ok(None);
+        return Ok(out);
     };
     let coll: Value = client.get(tasks).await?;
     for m in coll
@@ -343,7 +704,20 @@ pub async fn running_task(
             continue;
         };
         let state = task.get("TaskState").and_then(Value::as_str).unwrap_or("");
-        if matches!(
+        let seen = || -> Result<RunningTask, RedfishError> {
+            Ok(RunningTask {
+                uri: link(client, Some(&task), Field::TASK_ID)?.unwrap_or_default(),
+                name: task
+                    .get("Name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("a task")
+                    .to_string(),
+                state: state.to_string(),
+            })
+        };
+        let typed: Option<redfish_schemas::Task> = serde_json::from_value(task.clone()).ok();
+        let held = typed.as_ref().and_then(crate::redfish::task::awaiting);
+        let active = matches!(
             state,
             "New"
                 | "Starting"
@@ -353,17 +727,15 @@ pub async fn running_task(
                 | "Downloading"
                 | "Verifying"
                 | "Interrupted"
-        ) {
-            return Ok(Some(RunningTask {
-                uri: link(client, Some(&task), Field::TASK_ID)?.unwrap_or_default(),
-                name: task
-                    .get("Name")
-                    .and_then(Value::as_str)
-                    .unwrap_or("a task")
-                    .to_string(),
-                state: state.to_string(),
-            }));
+                | "Suspended"
+        );
+        if held.is_some() && (active || state == "Pending") {
+            out.held.push(seen()?);
+        } else if active && out.running.is_none() {
+            out.running = Some(seen()?);
+        } else if state == "Pending" {
+            out.held.push(seen()?);
         }
     }
-    Ok(None)
+    Ok(out)
 }

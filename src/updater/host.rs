@@ -265,6 +265,7 @@ impl Runner<'_> {
             s.to.clone(),
             shared.rollout.step_deadline,
             shared.poll,
+            step::Waits::of(&shared.rollout),
         );
         let message = format!(
             "{}: {} was staged earlier; the coordinated reset activates it (nothing is sent again)",
@@ -299,12 +300,94 @@ impl Runner<'_> {
         Ok(true)
     }
 
+    /// Several identical devices on one host (four PSUs, two NICs) take one
+    /// image, and a BMC applies it to every device it fits: after the first
+    /// device's step, the others may already run (or have staged) the target.
+    /// Those are journaled from the inventory, never sent the image again.
+    async fn covered_by_earlier_step(
+        &mut self,
+        i: usize,
+        s: &PlannedStep,
+    ) -> Result<Option<bool>, StoreError> {
+        let earlier = self.job.steps[..i]
+            .iter()
+            .filter(|e| e.sha256 == s.sha256 && e.to == s.to)
+            .find_map(|e| {
+                self.reports
+                    .iter()
+                    .find(|r| r.identity == e.identity && r.to == e.to)
+                    .filter(|r| {
+                        r.outcome == StepOutcome::Updated || r.outcome == StepOutcome::Staged
+                    })
+                    .map(|r| (e.identity.clone(), r.outcome, r.method.clone()))
+            });
+        let Some((by, how, method)) = earlier else {
+            return Ok(None);
+        };
+        let Ok(inv) = crate::inventory::scan::read_now(&self.client).await else {
+            return Ok(None);
+        };
+        let mine = || inv.components.iter().filter(|c| c.identity == s.identity);
+        let active = mine()
+            .filter(|c| c.role == crate::vocab::Role::Active)
+            .all(|c| c.version.as_deref() == Some(s.to.as_str()));
+        let staged = mine().any(|c| {
+            c.role == crate::vocab::Role::Staged && c.version.as_deref() == Some(s.to.as_str())
+        });
+        if how == StepOutcome::Staged && staged {
+            let r = self.staged_earlier(i, s).await?;
+            let message = format!(
+                "{}: {} staged with the image of {by} (one image for identical devices); the coordinated reset activates it, nothing is sent again",
+                self.who(s),
+                s.to
+            );
+            if let Some(last) = self.reports.last_mut() {
+                last.message = message;
+            }
+            return Ok(Some(r));
+        }
+        if how != StepOutcome::Updated || !active || mine().next().is_none() {
+            return Ok(None);
+        }
+        let journal = StepJournal::begin(
+            &self.shared.store,
+            self.shared.run_id,
+            NewStep {
+                host: &self.job.host.name,
+                component: &s.identity,
+                from_version: s.from.as_deref(),
+                to_version: &s.to,
+                state: StepState::Planned,
+            },
+        )
+        .await?;
+        let message = format!(
+            "{}: now {} with the image of {by} (one image for identical devices); nothing sent again",
+            self.who(s),
+            s.to
+        );
+        journal.finish(StepOutcome::Updated, &message).await?;
+        self.post_update(s).await?;
+        self.reports.push(StepReport {
+            outcome: StepOutcome::Updated.into(),
+            message,
+            step_id: Some(journal.step_id()),
+            // The transfer that carried the image to this device too.
+            method,
+            ..not_started(s, "")
+        });
+        Ok(Some(true))
+    }
+
     /// One step; returns whether the host may go on.
     async fn step(&mut self, i: usize, s: &PlannedStep) -> Result<bool, StoreError> {
         let shared = self.shared;
         let name = self.job.host.name.clone();
         if s.activate_only {
             return self.staged_earlier(i, s).await;
+        }
+        if let Some(ok) = self.covered_by_earlier_step(i, s).await? {
+            return Ok(ok);
         }
         if let Some(busy) = self.wait_not_busy(s).await? {
             let r = ended_before_transfer(s, StepOutcome::NeedsAttention, busy);
@@ -315,9 +398,10 @@ impl Runner<'_> {
             .images
             .as_ref()
             .and_then(|i| i.base_url().split_once("://").map(|(s, _)| s.to_string()));
+        let caps = method::usable_for(&self.caps, s, scheme.as_deref());
         let (m, why) = match method::choose(
             s.method,
-            &self.caps,
+            &caps,
             shared.rollout.default_method,
             scheme.as_deref(),
         ) {
@@ -382,10 +466,12 @@ impl Runner<'_> {
             transfer,
             apply_time: s.apply_time.clone(),
             force: s.force,
+            preserve: shared.rollout.supermicro_preserve,
             targets: s.target.iter().cloned().collect(),
             deadline: shared.rollout.step_deadline,
             attempts: shared.rollout.attempts,
             poll: shared.poll,
+            waits: step::Waits::of(&shared.rollout),
         };
         let progress = shared.progress.clone();
         let (h, c) = (name.clone(), s.identity.clone());
@@ -434,6 +520,8 @@ impl Runner<'_> {
                         &shared.store,
                         &spec,
                         result.step_id,
+                        &self.caps,
+                        false,
                         &on_progress,
                     )
                     .await?;
@@ -619,8 +707,19 @@ impl Runner<'_> {
         for (class, named) in classes {
             let target = match named {
                 Some(t) => Ok(t),
-                None => update_service::reset_target(&self.client, class).await,
+                None => update_service::reset_action(&self.client, &self.caps, class)
+                    .await
+                    .map(|a| a.target),
             };
+            // Journal first: each step this reset activates is `reset-sent`
+            // before the reset goes, so a restart never resets twice.
+            for (i, _, step_id, _) in &self.staged {
+                if (self.job.steps[*i].kind == Kind::Bmc) == (class == ResetTarget::Manager) {
+                    StepJournal::of(&shared.store, shared.run_id, *step_id)
+                        .enter(StepState::ResetSent, None)
+                        .await?;
+                }
+            }
             let result = match target {
                 Ok(t) => {
                     self.event("reset", &format!("{name}: {reset_type} via {t} to activate staged images (reset policy {})", shared.rollout.reset_policy.as_str())).await?;
@@ -633,9 +732,12 @@ impl Runner<'_> {
                     "{name}: the reset to activate staged images failed: {e}; they stay staged"
                 );
                 self.event("reset-failed", &msg).await?;
-                for (i, ..) in self.staged.iter().filter(|(i, ..)| {
+                for (i, _, step_id, _) in self.staged.iter().filter(|(i, ..)| {
                     (self.job.steps[*i].kind == Kind::Bmc) == (class == ResetTarget::Manager)
                 }) {
+                    StepJournal::of(&shared.store, shared.run_id, *step_id)
+                        .finish(StepOutcome::Failed, &msg)
+                        .await?;
                     if let Some(r) = self
                         .reports
                         .iter_mut()
@@ -661,8 +763,16 @@ impl Runner<'_> {
             let (h, c) = (name.clone(), s.identity.clone());
             let on_progress =
                 move |phase: &str, pct: Option<u8>| progress.step_progress(&h, &c, phase, pct);
-            let r =
-                step::reverify(&self.client, &shared.store, &spec, step_id, &on_progress).await?;
+            let r = step::reverify(
+                &self.client,
+                &shared.store,
+                &spec,
+                step_id,
+                &self.caps,
+                true,
+                &on_progress,
+            )
+            .await?;
             if r.outcome == StepOutcome::Updated {
                 self.post_update(s).await?;
             }

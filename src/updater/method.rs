@@ -23,6 +23,36 @@ pub fn offered(caps: &UpdateCaps, image_scheme: Option<&str>) -> Vec<Method> {
         .collect()
 }
 
+/// The BMC's capabilities less the transfers that cannot carry this step:
+/// iLO's SimpleUpdate for an image type it does not flash, OpenBMC's raw
+/// push for anything but the BMC, and a raw push (which has no apply time of
+/// its own) for an image that must wait for a reset while another transfer
+/// can say so. When that would leave nothing, the BMC's own list stands and
+/// the BMC decides.
+pub fn usable_for(
+    caps: &UpdateCaps,
+    step: &crate::updater::host::PlannedStep,
+    image_scheme: Option<&str>,
+) -> UpdateCaps {
+    let mut c = caps.clone();
+    let name = step
+        .image
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if !c.platform.simple_update_takes_file(&name) {
+        c.simple_update = None;
+    }
+    let staged = step.apply_time.as_deref().is_some_and(|a| a != "Immediate");
+    if (c.platform.raw_push_bmc_only() && step.kind != crate::vocab::Kind::Bmc) || staged {
+        c.http_push = None;
+    }
+    if offered(&c, image_scheme).is_empty() {
+        return caps.clone();
+    }
+    c
+}
+
 /// Choose, and say why in one line. `Err` says why nothing fits.
 pub fn choose(
     repository: Option<Method>,

@@ -44,11 +44,12 @@ use tokio_util::sync::CancellationToken;
 /// holds it, for tools and tests that read the SQLite file directly
 /// ([`crate::store::SqliteStore::steps_in_state`]); fwfleet itself asks
 /// [`Store::steps_in_flight`].
-pub const IN_FLIGHT: [&str; 4] = [
+pub const IN_FLIGHT: [&str; 5] = [
     StepState::IN_FLIGHT[0].as_str(),
     StepState::IN_FLIGHT[1].as_str(),
     StepState::IN_FLIGHT[2].as_str(),
     StepState::IN_FLIGHT[3].as_str(),
+    StepState::IN_FLIGHT[4].as_str(),
 ];
 
 /// How one left-over step ended.
@@ -177,6 +178,7 @@ async fn resume_inner(
             poll,
             deadline: cfg.rollout.step_deadline,
             resume: cfg.rollout.resume,
+            waits: step::Waits::of(&cfg.rollout),
         };
         tasks.spawn(async move {
             let _permit = limit.acquire_owned().await;
@@ -213,6 +215,7 @@ struct HostSettings {
     poll: Duration,
     deadline: Duration,
     resume: crate::config::ResumeSettings,
+    waits: step::Waits,
 }
 
 #[derive(Debug, Default)]
@@ -367,6 +370,12 @@ async fn resume_step(
             .map(Some);
     };
     let spec = spec_of(s, active.kind, settings);
+    if s.state == StepState::ResetSent {
+        let how = after_reset_sent(client, caps, s, &now, &who).await;
+        return step::resume(client, store, &spec, s.id, how, caps, &|_, _| {})
+            .await
+            .map(Some);
+    }
     let mut how = decide(s, &now, &who);
     if how.is_none() && s.task_uri.is_none() {
         // Sent (maybe) with no task recorded: adopt an update task the BMC runs.
@@ -424,6 +433,43 @@ async fn resume_step(
         .map(Some)
 }
 
+/// A step journaled `reset-sent`: fwfleet stopped between deciding to send
+/// the reset that activates it and knowing the reset happened. The new
+/// version active, or the host in its POST, is evidence of the reset; without
+/// evidence the step needs the operator, and fwfleet never resets again.
+async fn after_reset_sent(
+    client: &BmcClient,
+    caps: &UpdateCaps,
+    s: &Step,
+    now: &Seen,
+    who: &str,
+) -> Resume {
+    let active = now.active.as_ref().and_then(|c| c.version.as_deref());
+    if active == Some(s.to_version.as_str()) {
+        return Resume::Verify;
+    }
+    match update_service::host_power(client, caps).await {
+        Ok(p) if p.in_post() => Resume::VerifyAfterReset,
+        Ok(p) => Resume::Decided(
+            StepOutcome::NeedsAttention,
+            format!(
+                "{who}: fwfleet stopped while it sent the reset that activates {} and the host shows no sign of it (still {}, {}); fwfleet does not reset it again: check the host, then reset it by hand or run apply",
+                s.to_version,
+                version_of(now),
+                p.describe()
+            ),
+        ),
+        Err(e) => Resume::Decided(
+            StepOutcome::NeedsAttention,
+            format!(
+                "{who}: fwfleet stopped while it sent the reset that activates {}, and the host's state cannot be read ({}); fwfleet does not reset it again: check the host",
+                s.to_version,
+                e.to_string().lines().next().unwrap_or_default()
+            ),
+        ),
+    }
+}
+
 fn version_of(now: &Seen) -> String {
     now.active
         .as_ref()
@@ -465,6 +511,7 @@ fn spec_of(s: &Step, kind: Kind, settings: HostSettings) -> StepSpec {
         s.to_version.clone(),
         settings.deadline,
         settings.poll,
+        settings.waits,
     )
 }
 

@@ -111,6 +111,9 @@ vocabulary! {
         Running => "running",
         /// The task ended; the new version is being read back.
         Verifying => "verifying",
+        /// Staged, and the coordinated reset that activates it is about to
+        /// be sent, or was: a restart never sends it again without evidence.
+        ResetSent => "reset-sent",
         /// Ended; the row's outcome says how.
         Done => "done",
     }
@@ -119,11 +122,12 @@ vocabulary! {
 impl StepState {
     /// The states of a step that has not ended: after a crash, each of these
     /// is decided from the journal and the BMC, never sent again.
-    pub const IN_FLIGHT: [StepState; 4] = [
+    pub const IN_FLIGHT: [StepState; 5] = [
         StepState::Planned,
         StepState::Submitted,
         StepState::Running,
         StepState::Verifying,
+        StepState::ResetSent,
     ];
 
     /// Whether a step in this state may still have an update going on the
@@ -219,7 +223,7 @@ mod tests {
         let e = StepState::parse("completed").unwrap_err();
         assert_eq!(
             e.to_string(),
-            "unknown step state 'completed'; expected one of planned, submitted, running, verifying, done"
+            "unknown step state 'completed'; expected one of planned, submitted, running, verifying, reset-sent, done"
         );
         let e = serde_json::from_str::<RunStatus>("\"paused\"").unwrap_err();
         assert!(e.to_string().contains("unknown variant `paused`"), "{e}");

@@ -12,7 +12,6 @@ use fwfleet::store::{SqliteStore, Store};
 use fwfleet::updater::apply::{self, ApplyOptions};
 use fwfleet::updater::lock::UpdateLock;
 use fwfleet::updater::resume::{self, IN_FLIGHT};
-use mock_bmc::bmc::Timing;
 use mock_bmc::faults::{Faults, Scenario};
 use mock_bmc::{FleetConfig, Profile};
 use std::collections::{BTreeMap, BTreeSet};
@@ -286,11 +285,7 @@ async fn kill_test(driver: Driver) {
             count: 50,
             profile: Profile::Mixed,
             seed: 7,
-            timing: Timing {
-                update: Duration::from_millis(600),
-                reboot: Duration::from_millis(1500),
-                task_vanish: Some(Duration::from_secs(2)),
-            },
+            timing: crate::timing::ideal_slow_updates(),
             scenario: Scenario {
                 default: throttle,
                 hosts: BTreeMap::new(),

@@ -149,11 +149,18 @@ fn spec(
         transfer,
         apply_time: apply.map(str::to_string),
         force: false,
+        preserve: true,
         deadline: Duration::from_secs(30),
         kind: fwfleet::inventory::model::Kind::Other,
         attempts: 2,
         targets: Vec::new(),
         poll: Duration::from_millis(200),
+        // "Completed, still the old version" is pending this long
+        // (`silently-not-applied` ends `no-change` after it).
+        waits: fwfleet::updater::step::Waits {
+            settle: Duration::from_secs(3),
+            ..fwfleet::updater::step::Waits::default()
+        },
     }
 }
 

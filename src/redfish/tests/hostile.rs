@@ -392,8 +392,7 @@ async fn update_bios(c: &BmcClient, b: &MockBmc) -> Result<Outcome, RedfishError
     task::follow(
         c,
         &acc,
-        Duration::from_secs(30),
-        Duration::from_millis(50),
+        task::FollowLimits::new(Duration::from_secs(30), Duration::from_millis(50)),
         |_| {},
     )
     .await

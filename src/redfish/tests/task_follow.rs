@@ -4,7 +4,7 @@
 
 use super::{client_with, image_url};
 use crate::redfish::client::BmcClient;
-use crate::redfish::task::{follow, parse_accepted, Awaiting, Outcome};
+use crate::redfish::task::{follow, parse_accepted, Awaiting, FollowLimits, Outcome};
 use mock_bmc::image::ImageBuilder;
 use mock_bmc::{BmcConfig, Kind, MockBmc, Persona};
 use reqwest::Method;
@@ -31,9 +31,14 @@ async fn follow_quick(
     acc: &crate::redfish::task::Accepted,
     deadline: Duration,
 ) -> Outcome {
-    follow(c, acc, deadline, Duration::from_millis(50), |_| {})
-        .await
-        .unwrap()
+    follow(
+        c,
+        acc,
+        FollowLimits::new(deadline, Duration::from_millis(50)),
+        |_| {},
+    )
+    .await
+    .unwrap()
 }
 
 async fn start_update(
@@ -105,8 +110,7 @@ async fn every_persona_dialect_ends_in_a_decision() {
         let out = follow(
             &c,
             &acc,
-            Duration::from_secs(20),
-            Duration::from_millis(50),
+            FollowLimits::new(Duration::from_secs(20), Duration::from_millis(50)),
             |p| states.push(p.state.clone()),
         )
         .await
@@ -258,6 +262,8 @@ async fn multipart_pushes_streamed_from_disk_work_on_every_persona() {
             targets,
             apply_time: None,
             force: false,
+            component: None,
+            preserve: false,
         };
         let r = push::multipart(&c, &platform, &req).await.unwrap();
         assert_eq!(

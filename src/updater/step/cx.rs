@@ -2,6 +2,7 @@
 
 use super::{ProgressFn, ResetRequest, StepOutcome, StepResult, StepSpec};
 use crate::redfish::client::BmcClient;
+use crate::redfish::update_service::UpdateCaps;
 use crate::store::{StepJournal, StoreError};
 use crate::vocab::StepState;
 use std::time::{Duration, Instant};
@@ -17,6 +18,16 @@ pub(super) struct Ctx<'a> {
     /// A resumed step whose task had vanished: the old version then means
     /// the update never happened, not that the BMC ignored a success.
     pub(super) vanished: bool,
+    /// What the BMC offers (iLO's `Oem.Hpe` state, the Dell job queue).
+    pub(super) caps: Option<&'a UpdateCaps>,
+    /// Verifying after the coordinated reset: a staged image still listed
+    /// means the POST has not applied it yet, not "staged".
+    pub(super) after_reset: bool,
+    /// What happened on the way that the final message must say (a BMC
+    /// reboot ridden out, an answer lost after the request was sent).
+    pub(super) notes: std::sync::Mutex<Vec<String>>,
+    /// The BMC went away while the step ran, and the task was gone after.
+    pub(super) lost: std::sync::Mutex<(bool, bool)>,
 }
 
 impl<'a> Ctx<'a> {
@@ -34,6 +45,10 @@ impl<'a> Ctx<'a> {
             t0: Instant::now(),
             progress,
             vanished: false,
+            caps: None,
+            after_reset: false,
+            notes: std::sync::Mutex::new(Vec::new()),
+            lost: std::sync::Mutex::new((false, false)),
         }
     }
 
@@ -56,12 +71,44 @@ impl<'a> Ctx<'a> {
         self.journal.event(kind, &message).await
     }
 
+    /// Something the final message must say.
+    pub(super) fn note(&self, what: String) {
+        if let Ok(mut n) = self.notes.lock() {
+            n.push(what);
+        }
+    }
+
+    /// The BMC was away (rebooted) while this step ran.
+    pub(super) fn rebooted(&self) {
+        if let Ok(mut l) = self.lost.lock() {
+            l.0 = true;
+        }
+    }
+
+    /// The task was gone when it was next looked for.
+    pub(super) fn task_gone(&self) {
+        if let Ok(mut l) = self.lost.lock() {
+            l.1 = true;
+        }
+    }
+
+    /// Whether a BMC reboot took the task with it.
+    pub(super) fn lost_in_reboot(&self) -> bool {
+        self.lost.lock().map(|l| l.0 && l.1).unwrap_or(false)
+    }
+
     pub(super) async fn finish(
         &self,
         outcome: StepOutcome,
         message: String,
         reset: Option<ResetRequest>,
     ) -> Result<StepResult, StoreError> {
+        let notes = self.notes.lock().map(|n| n.join("; ")).unwrap_or_default();
+        let message = if notes.is_empty() {
+            message
+        } else {
+            format!("{message} ({notes})")
+        };
         self.journal.finish(outcome, &message).await?;
         if outcome.is_success() {
             tracing::debug!(host = %self.host, component = %self.spec.identity, outcome = %outcome, "{message}");

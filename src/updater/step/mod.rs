@@ -76,6 +76,8 @@ pub struct StepSpec {
     pub apply_time: Option<String>,
     /// Only for a downgrade the repository or the operator allowed.
     pub force: bool,
+    /// Supermicro: send the preserve flags (`supermicro_preserve`).
+    pub preserve: bool,
     /// The component's inventory URI(s) for multipart `Targets` (vendor
     /// rules in `push::parameters` decide whether they are sent).
     pub targets: Vec<String>,
@@ -86,6 +88,45 @@ pub struct StepSpec {
     pub attempts: u32,
     /// Task poll interval when the BMC sends no `Retry-After`.
     pub poll: Duration,
+    /// How long the step waits for a BMC that is away, and for activation.
+    pub waits: Waits,
+}
+
+/// How long a step waits for what a real BMC does between "task completed"
+/// and "new version active" (docs/CONFIG.md `[rollout]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Waits {
+    /// A BMC that stops answering while a task is followed or a version
+    /// verified (a reboot into new firmware) is waited for this long, within
+    /// the step deadline, before the step ends `unreachable`.
+    pub bmc_reboot: Duration,
+    /// After the task ended, how long "still the old version" is read as
+    /// activation still to come (a reboot, a job, a host POST) before the
+    /// step ends `no-change`.
+    pub settle: Duration,
+    /// How long a task may stay `Interrupted` or `Suspended` in one go.
+    pub stall: Duration,
+}
+
+impl Waits {
+    /// The waits a rollout's settings give.
+    pub fn of(r: &crate::config::Rollout) -> Waits {
+        Waits {
+            bmc_reboot: r.bmc_reboot_timeout,
+            settle: r.activation_timeout,
+            stall: r.stall_timeout,
+        }
+    }
+}
+
+impl Default for Waits {
+    fn default() -> Self {
+        Waits {
+            bmc_reboot: Duration::from_secs(1200),
+            settle: Duration::from_secs(900),
+            stall: Duration::from_secs(900),
+        }
+    }
 }
 
 /// A reset the BMC asked for to activate a staged image.
@@ -121,6 +162,7 @@ impl StepSpec {
         to: String,
         deadline: Duration,
         poll: Duration,
+        waits: Waits,
     ) -> StepSpec {
         StepSpec {
             run_id,
@@ -133,10 +175,12 @@ impl StepSpec {
             transfer: Transfer::Resumed,
             apply_time: None,
             force: false,
+            preserve: true,
             targets: Vec::new(),
             deadline,
             poll,
             attempts: 1,
+            waits,
         }
     }
 }
@@ -150,6 +194,9 @@ pub enum Resume {
     Follow(Accepted),
     /// The update had ended; read the version back (two agreeing reads).
     Verify,
+    /// The coordinated reset was sent and the host is in its POST: follow
+    /// it and read the version back (a staged image is the POST not done).
+    VerifyAfterReset,
     /// Already decided from the BMC; record it.
     Decided(StepOutcome, String),
 }

@@ -22,15 +22,20 @@ pub async fn resume(
     caps: &UpdateCaps,
     progress: &ProgressFn,
 ) -> Result<StepResult, StoreError> {
-    let cx = Ctx::new(
+    let mut cx = Ctx::new(
         client,
         StepJournal::of(store, spec.run_id, step_id),
         spec,
         progress,
     );
+    cx.caps = Some(caps);
     match how {
         Resume::Decided(outcome, message) => cx.finish(outcome, message, None).await,
         Resume::Verify => verify(&cx).await,
+        Resume::VerifyAfterReset => {
+            cx.after_reset = true;
+            verify(&cx).await
+        }
         Resume::Follow(accepted) => {
             let uri = accepted.task.clone().or(accepted.monitor.clone());
             cx.state(StepState::Running, uri).await?;
@@ -51,10 +56,10 @@ pub async fn resume(
                 }
                 Ok(Outcome::Gone(_)) => verify(&Ctx { vanished: true, ..cx }).await,
                 Ok(o) => conclude(&cx, o).await,
-                Err(e) => {
+                Err(lost) => {
                     cx.finish(
                         StepOutcome::Unreachable,
-                        format!("{}: lost the task while following it again: {e}; the inventory decides on the next run", cx.who()),
+                        format!("{}: following it again: {lost}; the inventory decides on the next run", cx.who()),
                         None,
                     )
                     .await

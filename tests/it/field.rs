@@ -1,0 +1,405 @@
+//! The update engine against the mock's `field` behaviour at its default
+//! timings (field times ÷ 60): every persona and variant, one host per
+//! transfer the persona offers, BMC + BIOS + one other component per host.
+//! Judged by the BMCs' own counters: every component flashed exactly once,
+//! at most one host reset per host.
+
+use crate::apply::Setup;
+use fwfleet::config::Config;
+use fwfleet::redfish::client::BmcClient;
+use fwfleet::redfish::update_service;
+use fwfleet::repository::{AddSpec, ApplyTime, Repository};
+use fwfleet::store::Store;
+use fwfleet::updater::apply::{self, ApplyOptions};
+use fwfleet::updater::method;
+use fwfleet::updater::progress::Silent;
+use fwfleet::updater::rollout::RolloutReport;
+use fwfleet::vocab::Method;
+use mock_bmc::persona::Variant;
+use mock_bmc::{FleetConfig, Kind as MockKind, Persona, Profile};
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// The mock's default time scale: the acceptance runs at default timings.
+const DEFAULT_SCALE: f64 = crate::timing::FIELD_SCALE;
+
+/// The cases: every persona, and every variant of the personas that have one.
+fn cases() -> Vec<(Persona, Variant)> {
+    let mut out: Vec<(Persona, Variant)> = Persona::ALL
+        .iter()
+        .map(|p| (*p, Variant::Standard))
+        .collect();
+    for v in Variant::ALL {
+        if let Some(p) = v.persona() {
+            out.push((p, v));
+        }
+    }
+    out
+}
+
+/// A field fleet of `count` hosts of one persona and variant, its fleet file
+/// and `rollout_toml`.
+pub(crate) async fn field_fleet(
+    persona: Persona,
+    variant: Variant,
+    count: usize,
+    scale: f64,
+    scenario: mock_bmc::faults::Scenario,
+    rollout_toml: &str,
+) -> Setup {
+    crate::apply::setup(
+        FleetConfig {
+            count,
+            profile: Profile::Single(persona),
+            variant,
+            scenario,
+            ..FleetConfig::default()
+        }
+        .field(scale),
+        rollout_toml,
+    )
+    .await
+}
+
+/// The other component a host of this fleet gets besides BMC and BIOS: the
+/// first updateable one of NIC, storage, CPLD, drive, PSU that every host has.
+fn other_kind(states: &[Value]) -> Option<MockKind> {
+    [
+        MockKind::Nic,
+        MockKind::Storage,
+        MockKind::Cpld,
+        MockKind::Drive,
+        MockKind::Psu,
+    ]
+    .into_iter()
+    .find(|k| {
+        states.iter().all(|st| {
+            st["components"].as_array().unwrap().iter().any(|c| {
+                c["kind"] == k.to_string() && c["role"] == "active" && c["updateable"] == true
+            })
+        })
+    })
+}
+
+/// One patch newer than the fleet for BMC, BIOS and one other kind. Host
+/// firmware goes `OnReset` where the family stages it for a reset it is
+/// told to do (one coordinated reset activates all of it); iLO stages host
+/// firmware by itself and Supermicro holds everything for StartUpdate. iLO
+/// images are `.bin`, the type iLO's SimpleUpdate takes.
+pub(crate) async fn field_repository(
+    s: &Setup,
+    persona: Persona,
+    kinds: &[MockKind],
+) -> Repository {
+    let states = mock_bmc::imagegen::fetch_states(&s.config).await.unwrap();
+    let out = s.dir.path().join("images");
+    let specs = mock_bmc::imagegen::make_images(
+        &states,
+        &out,
+        Some(kinds),
+        mock_bmc::vstyle::Bump::Patch,
+        4096,
+    )
+    .unwrap();
+    let mut repo = Repository::create_or_open(s.dir.path().join("repository")).unwrap();
+    for sp in specs {
+        let kind: fwfleet::inventory::model::Kind = sp.component.to_string().parse().unwrap();
+        let mut add = AddSpec::new(kind, sp.version.clone());
+        add.models = sp.models.clone();
+        let host_fw = kind != fwfleet::inventory::model::Kind::Bmc;
+        if host_fw && !matches!(persona, Persona::Ilo | Persona::Supermicro) {
+            add.apply_time = Some(ApplyTime::OnReset);
+        }
+        let mut file = out.join(&sp.file);
+        if persona == Persona::Ilo {
+            let bin = file.with_extension("bin");
+            std::fs::rename(&file, &bin).unwrap();
+            file = bin;
+        }
+        repo.add(&file, add).unwrap();
+    }
+    repo
+}
+
+/// The transfers a BMC offers, as fwfleet discovers them.
+async fn transfers(cfg: &Config, host: usize) -> Vec<Method> {
+    let c = BmcClient::new(&cfg.hosts[host]).unwrap();
+    c.login().await.unwrap();
+    let caps = update_service::discover(&c).await.unwrap();
+    c.logout().await;
+    method::offered(&caps, Some("http"))
+}
+
+/// Run `apply` for one host alone with `transfer` as the default method,
+/// in a state directory of its own.
+pub(crate) async fn apply_one(
+    s: &Setup,
+    cfg: &Config,
+    host: &str,
+    transfer: Option<Method>,
+) -> RolloutReport {
+    let mut cfg = cfg.clone();
+    cfg.state_dir = s.dir.path().join(format!("state-{host}"));
+    cfg.rollout.default_method = transfer;
+    let repo = Repository::open(&cfg.repository).unwrap();
+    let store = Store::open(&cfg.state_dir).await.unwrap();
+    let opts = ApplyOptions {
+        hosts: Some(host.to_string()),
+        poll: Some(Duration::from_millis(250)),
+        ..ApplyOptions::default()
+    };
+    let cancel = CancellationToken::new();
+    let prepared = apply::prepare(&cfg, &repo, &store, &opts, &cancel)
+        .await
+        .unwrap();
+    let unreachable = prepared.inventory.failed();
+    apply::execute(
+        &cfg,
+        prepared.jobs,
+        unreachable,
+        &opts,
+        store,
+        cancel,
+        Arc::new(Silent),
+    )
+    .await
+    .unwrap()
+}
+
+/// One persona and variant: the failures, each naming persona, transfer and component.
+async fn matrix_case(persona: Persona, variant: Variant) -> Vec<String> {
+    let label = format!("{}/{}", persona.name(), variant.name());
+    let s = field_fleet(
+        persona,
+        variant,
+        3,
+        DEFAULT_SCALE,
+        mock_bmc::faults::Scenario::default(),
+        "max_parallel = 10\ncanary = 0\nfailure_budget = 1.0\nreset_policy = \"graceful\"\nstep_deadline_secs = 90\nactivation_timeout_secs = 40",
+    )
+    .await;
+    let mut cfg = Config::load(&s.config).unwrap();
+    let offered = transfers(&cfg, 0).await;
+    if offered.is_empty() {
+        return vec![format!("{label}: fwfleet finds no transfer it can use")];
+    }
+    let states = mock_bmc::imagegen::fetch_states(&s.config).await.unwrap();
+    let mut kinds = vec![MockKind::Bmc, MockKind::Bios];
+    // AMI-based Lenovo takes BMC and UEFI images only (OemParameters
+    // FlashType, lenovo_update_firmware.py): nothing else to send there.
+    if variant != Variant::Ami {
+        kinds.extend(other_kind(&states));
+    }
+    field_repository(&s, persona, &kinds).await;
+    cfg.hosts.truncate(offered.len());
+    let runs = offered.iter().enumerate().map(|(i, t)| {
+        let (s, cfg) = (&s, &cfg);
+        let host = cfg.hosts[i].name.clone();
+        async move { (host.clone(), *t, apply_one(s, cfg, &host, Some(*t)).await) }
+    });
+    let mut failures = Vec::new();
+    for (host, transfer, report) in futures::future::join_all(runs).await {
+        let who = format!("{label} {}", transfer.as_str());
+        let Some(h) = report.hosts.iter().find(|h| h.name == host) else {
+            failures.push(format!("{who}: {host} had nothing planned"));
+            continue;
+        };
+        for st in &h.steps {
+            if st.outcome != "updated" {
+                failures.push(format!(
+                    "{who} {}: {} ({})",
+                    st.kind.as_str(),
+                    st.outcome,
+                    st.message
+                ));
+            }
+        }
+        // Identical devices (the apollo iLO's two NICs) are a step each.
+        let mut planned: Vec<&str> = h.steps.iter().map(|s| s.kind.as_str()).collect();
+        planned.dedup();
+        if planned.len() != kinds.len() {
+            failures.push(format!("{who}: planned {planned:?}, wanted {kinds:?}"));
+        }
+        let b = s.fleet.bmcs.iter().find(|b| b.name() == host).unwrap();
+        let state = b.state();
+        for k in &kinds {
+            let n = state["components"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|c| c["kind"] == k.to_string() && c["role"] == "active")
+                .map(|c| c["flash_count"].as_u64().unwrap())
+                .max()
+                .unwrap_or(0);
+            if n != 1 {
+                failures.push(format!("{who} {k}: flashed {n} times, wanted exactly 1"));
+            }
+        }
+        let resets = state["field"]["host_resets"].as_u64().unwrap_or(0);
+        if resets > 1 {
+            failures.push(format!(
+                "{who}: the host was reset {resets} times in one run"
+            ));
+        }
+    }
+    failures
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_persona_variant_and_transfer_updates_bmc_bios_and_one_more_on_field_timings() {
+    let all = futures::future::join_all(cases().into_iter().map(|(p, v)| matrix_case(p, v))).await;
+    let failures: Vec<String> = all.into_iter().flatten().collect();
+    assert!(
+        failures.is_empty(),
+        "field matrix:\n{}",
+        failures.join("\n")
+    );
+}
+
+/// Each field fault on one persona (generic, its BMC firmware by
+/// SimpleUpdate under `Immediate`, default timings): the right outcome, the
+/// component written at most once, and a message naming host, component and
+/// cause. `slow-reboot` twice: within `bmc_reboot_timeout_secs` it is ridden
+/// out, past a shorter one the step is `unreachable`.
+#[tokio::test(flavor = "multi_thread")]
+async fn each_field_fault_ends_in_its_outcome_with_flash_count_at_most_one() {
+    use mock_bmc::faults::{Faults, Scenario};
+    let on = Some(true);
+    // (fault, bmc_reboot_timeout_secs, outcome, words the message must hold, flashes)
+    type Case<'a> = (Faults, Option<u64>, &'a str, &'a [&'a str], u64);
+    let cases: Vec<Case> = vec![
+        (
+            Faults {
+                reboot_mid_task: on,
+                ..Faults::default()
+            },
+            None,
+            "failed",
+            &["rebooted while the update ran", "nothing was written"],
+            0,
+        ),
+        (
+            Faults {
+                drop_after_accept: on,
+                ..Faults::default()
+            },
+            None,
+            "updated",
+            &["no answer came", "followed"],
+            1,
+        ),
+        (
+            Faults {
+                error_500_after_accept: on,
+                ..Faults::default()
+            },
+            None,
+            "updated",
+            &["HTTP 500", "followed"],
+            1,
+        ),
+        (
+            Faults {
+                inventory_late: on,
+                ..Faults::default()
+            },
+            None,
+            "updated",
+            &["the BMC was away"],
+            1,
+        ),
+        (
+            Faults {
+                slow_reboot: on,
+                ..Faults::default()
+            },
+            None,
+            "updated",
+            &["the BMC was away"],
+            1,
+        ),
+        (
+            Faults {
+                slow_reboot: on,
+                ..Faults::default()
+            },
+            Some(8),
+            "unreachable",
+            &["did not come back within 8s", "bmc_reboot_timeout_secs"],
+            1,
+        ),
+    ];
+    let names: Vec<String> = (1..=cases.len()).map(|i| format!("bmc-{i:04}")).collect();
+    let scenario = Scenario {
+        default: Faults::default(),
+        hosts: names
+            .iter()
+            .zip(&cases)
+            .map(|(n, c)| (n.clone(), c.0.clone()))
+            .collect(),
+    };
+    let s = field_fleet(
+        Persona::Generic,
+        Variant::Standard,
+        cases.len(),
+        DEFAULT_SCALE,
+        scenario,
+        "max_parallel = 10\ncanary = 0\nfailure_budget = 1.0\nstep_deadline_secs = 120\nactivation_timeout_secs = 15",
+    )
+    .await;
+    field_repository(&s, Persona::Generic, &[MockKind::Bmc]).await;
+    let cfg = Config::load(&s.config).unwrap();
+    let runs = names.iter().zip(&cases).map(|(host, c)| {
+        let mut cfg = cfg.clone();
+        if let Some(t) = c.1 {
+            cfg.rollout.bmc_reboot_timeout = Duration::from_secs(t);
+        }
+        let s = &s;
+        async move {
+            (
+                host.clone(),
+                apply_one(s, &cfg, host, Some(Method::SimpleUpdate)).await,
+            )
+        }
+    });
+    let mut failures = Vec::new();
+    for ((host, report), (fault, _, want, words, flashes)) in futures::future::join_all(runs)
+        .await
+        .into_iter()
+        .zip(&cases)
+    {
+        let fault = serde_json::to_string(fault).unwrap();
+        let h = report.hosts.iter().find(|h| h.name == host).unwrap();
+        let st = &h.steps[0];
+        if st.outcome != *want {
+            failures.push(format!(
+                "{fault}: {} ({}), wanted {want}",
+                st.outcome, st.message
+            ));
+        }
+        for w in words.iter().chain([&host.as_str(), &st.identity.as_str()]) {
+            if !st.message.contains(w) {
+                failures.push(format!("{fault}: the message lacks '{w}': {}", st.message));
+            }
+        }
+        let b = s.fleet.bmcs.iter().find(|b| b.name() == host).unwrap();
+        let n = b.state()["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["kind"] == "bmc" && c["role"] == "active")
+            .map(|c| c["flash_count"].as_u64().unwrap())
+            .max()
+            .unwrap_or(0);
+        if n != *flashes {
+            failures.push(format!("{fault}: flashed {n} times, wanted {flashes}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "field faults:\n{}",
+        failures.join("\n")
+    );
+}
