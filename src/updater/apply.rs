@@ -261,6 +261,18 @@ pub async fn prepare_from(
     inventory
         .hosts
         .retain(|h| !held_back.iter().any(|b| b.host == h.name));
+    // Images the journal knows are staged but the BMC does not list: their
+    // activation is planned, never a second transfer.
+    for st in super::staged::add_from_journal(store, &mut inventory).await? {
+        tracing::info!(
+            host = %st.host,
+            "{} {} was staged by step {} of run {} and the BMC lists nothing pending: planned as staged, not sent again",
+            st.identity,
+            st.version,
+            st.step_id,
+            st.run_id
+        );
+    }
     let plan = planner::plan(&inventory, &RepoSource(repo), &opts.policy());
     let activate = opts.rollout(&cfg.rollout).reset_policy != ResetPolicy::Never;
     let jobs = jobs::from_plan(&plan, cfg, activate)?;

@@ -28,4 +28,5 @@ pub mod progress;
 pub mod report;
 pub mod resume;
 pub mod rollout;
+pub mod staged;
 pub mod step;
