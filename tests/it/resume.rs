@@ -1,8 +1,10 @@
 //! Crash-safe resume: steps left in flight are decided from the journal and
 //! the BMC, never flashed twice. The kill test SIGKILLs `fwfleet apply` at
-//! moments chosen from the store while a 50-BMC mock fleet (with a state dir
-//! and a bandwidth limit) is being updated, restarts it each time, and judges
-//! by the BMCs' own flash counters.
+//! moments chosen from the store while a 20-BMC mock fleet on `field`
+//! behaviour at its default timings (with a state dir and a bandwidth limit)
+//! is being updated — during BMC reboots, hosts' POSTs and between
+//! `reset-sent` and the reset among them — restarts it each time, and judges
+//! by the BMCs' own flash and host-reset counters.
 
 use super::apply::{repository_with, setup, Setup};
 use fwfleet::config::Config;
@@ -210,6 +212,31 @@ enum Moment {
     BmcReboot,
     /// A step has just ended and the host's next one has not been sent.
     BetweenSteps,
+    /// The coordinated reset is journaled (`reset-sent`): it is being sent,
+    /// or the host has just begun its POST.
+    ResetSent,
+    /// A host is in its POST after the coordinated reset (its BMC's mock
+    /// state shows a `BootProgress` before the OS).
+    HostPost,
+}
+
+/// Whether host `name` is in its POST (the mock's own view, in process).
+fn in_post(fleet: &mock_bmc::MockFleet, name: &str) -> bool {
+    let Some(b) = fleet.bmcs.iter().find(|b| b.name() == name) else {
+        return false;
+    };
+    let v = b.state();
+    let boot = v["field"]["boot_progress"].as_str().unwrap_or("");
+    !boot.is_empty() && !matches!(boot, "None" | "OSRunning" | "OSBootStarted")
+}
+
+/// Hosts a restart found between `reset-sent` and the reset without
+/// evidence of the reset: `needs-attention`, for the operator.
+fn for_the_operator(log: &str) -> BTreeSet<String> {
+    log.lines()
+        .filter_map(|l| l.find("was reset-sent): needs-attention ").map(|i| &l[i..]))
+        .filter_map(|l| l.split(' ').nth(2).map(str::to_string))
+        .collect()
 }
 
 fn refuses(url: &str) -> bool {
@@ -231,6 +258,7 @@ fn observed(
     store: &SqliteStore,
     moment: Moment,
     urls: &BTreeMap<String, String>,
+    fleet: &mock_bmc::MockFleet,
     done_before: &BTreeSet<i64>,
     after_run: i64,
 ) -> bool {
@@ -248,6 +276,10 @@ fn observed(
         Moment::BmcReboot => current(&["running", "verifying"])
             .iter()
             .any(|s| refuses(&urls[&s.host])),
+        Moment::ResetSent => !current(&["reset-sent"]).is_empty(),
+        Moment::HostPost => current(&["reset-sent", "verifying"])
+            .iter()
+            .any(|s| in_post(fleet, &s.host)),
         Moment::BetweenSteps => {
             let flying: BTreeSet<String> =
                 current(&IN_FLIGHT).into_iter().map(|s| s.host).collect();
@@ -282,18 +314,18 @@ async fn kill_test(driver: Driver) {
     };
     let s = setup(
         FleetConfig {
-            count: 50,
+            count: 20,
             profile: Profile::Mixed,
             seed: 7,
-            timing: crate::timing::ideal_slow_updates(),
             scenario: Scenario {
                 default: throttle,
                 hosts: BTreeMap::new(),
             },
             state_dir: Some(state_dir.path().to_path_buf()),
             ..FleetConfig::default()
-        },
-        "max_parallel = 8\ncanary = 0\nfailure_budget = 1.0\nstep_deadline_secs = 120\nresume_quiet_secs = 1\nresume_wait_secs = 30\nreset_policy = \"graceful\"",
+        }
+        .field(crate::timing::FIELD_SCALE),
+        "max_parallel = 5\ncanary = 0\nfailure_budget = 1.0\nstep_deadline_secs = 120\nresume_quiet_secs = 1\nresume_wait_secs = 30\nreset_policy = \"graceful\"",
     )
     .await;
     // BIOS images wait for a reset (except Supermicro's), which the
@@ -309,7 +341,7 @@ async fn kill_test(driver: Driver) {
     let before = planned(&cfg, &s.dir.path().join("before")).await;
     let total: usize = before.values().sum();
     assert!(
-        before.len() == 50 && total >= 90,
+        before.len() == 20 && total >= 36,
         "most hosts have several steps: {before:?}"
     );
     let urls: BTreeMap<String, String> = s
@@ -324,15 +356,15 @@ async fn kill_test(driver: Driver) {
     // hosts still have work left; transfers and monitoring happen until the end.
     let plan = [
         Moment::BmcReboot,
-        Moment::BetweenSteps,
         Moment::Transfer,
+        Moment::Monitoring,
+        Moment::ResetSent,
+        Moment::HostPost,
+        Moment::BetweenSteps,
         Moment::Monitoring,
         Moment::BmcReboot,
-        Moment::BetweenSteps,
+        Moment::HostPost,
         Moment::Transfer,
-        Moment::Monitoring,
-        Moment::Transfer,
-        Moment::Monitoring,
     ];
     let mut kills: Vec<(Moment, Duration)> = Vec::new();
     if driver == Driver::Serve {
@@ -367,7 +399,7 @@ async fn kill_test(driver: Driver) {
             }
             // Let each start make some progress of its own before aiming.
             if started.elapsed() > Duration::from_millis(300)
-                && observed(&store, moment, &urls, &done_before, after_run)
+                && observed(&store, moment, &urls, &s.fleet, &done_before, after_run)
             {
                 break;
             }
@@ -393,7 +425,9 @@ async fn kill_test(driver: Driver) {
     for _ in 0..4 {
         child.finish().await;
         rounds += 1;
-        let left = planned(&cfg, &s.dir.path().join("check")).await;
+        let log_text = std::fs::read_to_string(&log).unwrap_or_default();
+        let mut left = planned(&cfg, &s.dir.path().join("check")).await;
+        left.retain(|h, _| !for_the_operator(&log_text).contains(h));
         if left.is_empty() {
             break;
         }
@@ -404,9 +438,15 @@ async fn kill_test(driver: Driver) {
     }
     let log_text = std::fs::read_to_string(&log).unwrap_or_default();
     assert_eq!(kills.len(), 10, "{kills:?}");
+    // A kill between `reset-sent` and the reset leaves a host whose reset
+    // may or may not have been sent: fwfleet never resets it again
+    // (issue 16 item 2), so it stays for the operator, staged.
+    let operator = for_the_operator(&log_text);
+    let mut left = planned(&cfg, &s.dir.path().join("after")).await;
+    left.retain(|h, _| !operator.contains(h));
     assert!(
-        planned(&cfg, &s.dir.path().join("after")).await.is_empty(),
-        "every host at the repository's versions after {rounds} more run(s); log:\n{log_text}"
+        left.is_empty(),
+        "every host at the repository's versions after {rounds} more run(s) (but {operator:?}, left for the operator); log:\n{log_text}"
     );
     // Every step has a final outcome, and no run is left "running".
     let store = SqliteStore::open(&cfg.state_dir).unwrap();
@@ -430,6 +470,15 @@ async fn kill_test(driver: Driver) {
             b.name()
         );
         let want = before.get(b.name()).copied().unwrap_or(0) as u64;
+        let resets = st["field"]["host_resets"].as_u64().unwrap_or(0);
+        assert!(
+            resets <= 1,
+            "{}: the host was reset {resets} times; log:\n{log_text}",
+            b.name()
+        );
+        if operator.contains(b.name()) {
+            continue;
+        }
         assert_eq!(
             counts.iter().sum::<u64>(),
             want,
