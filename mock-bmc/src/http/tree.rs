@@ -464,7 +464,9 @@ fn system_body(bmc: &Bmc, st: &BmcState, paths: &Paths) -> Value {
             "@odata.type": "#DellOem.v1_3_0.DellOemResources",
             "DellSystem": {
                 "@odata.context": "/redfish/v1/$metadata#DellSystem.DellSystem",
-                "@odata.id": format!("{}/Oem/Dell/DellSystem/{}", paths.system, paths.system_id),
+                // The capture's `@odata.id` names a resource of Dell's own
+                // tree, which the mock does not serve: a link to nothing
+                // would be a 404 to every client that follows it.
                 "@odata.type": "#DellSystem.v1_4_0.DellSystem",
                 "Id": paths.system_id,
                 "Name": "DellSystem",
@@ -737,7 +739,7 @@ fn dell_software_inventory(c: &Component) -> Value {
         "@odata.type": "#DellOem.v1_3_0.DellOemResources",
         "DellSoftwareInventory": {
             "@odata.context": "/redfish/v1/$metadata#DellSoftwareInventory.DellSoftwareInventory",
-            "@odata.id": format!("{FIRMWARE}/{}/Oem/Dell/DellSoftwareInventory/{dcim_id}", c.id),
+            // No `@odata.id`: it would name a resource the mock does not serve.
             "@odata.type": "#DellSoftwareInventory.v1_1_0.DellSoftwareInventory",
             "Id": dcim_id,
             "Name": "DellSoftwareInventory",
