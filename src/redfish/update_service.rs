@@ -103,6 +103,42 @@ fn target(
     client.bind_opt(action_target(v, action).as_deref(), field)
 }
 
+/// An action parameter's allowed values: `PARAM@Redfish.AllowableValues` on
+/// the action, else the parameter's `AllowableValues` in the action's
+/// `@Redfish.ActionInfo` (bound to the BMC's origin; an unreadable ActionInfo
+/// means none are known).
+async fn allowable(
+    client: &BmcClient,
+    action: Option<&Value>,
+    param: &str,
+    info_field: Field,
+) -> Result<Vec<String>, RedfishError> {
+    let listed = strings(action.and_then(|a| a.get(format!("{param}@Redfish.AllowableValues"))));
+    if !listed.is_empty() {
+        return Ok(listed);
+    }
+    let Some(info) = client.bind_opt(
+        action
+            .and_then(|a| a.get("@Redfish.ActionInfo"))
+            .and_then(Value::as_str),
+        info_field,
+    )?
+    else {
+        return Ok(listed);
+    };
+    let Ok(info) = client.get::<Value>(&info).await else {
+        return Ok(listed);
+    };
+    Ok(info
+        .get("Parameters")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .rfind(|p| p.get("Name").and_then(Value::as_str) == Some(param))
+        .map(|p| strings(p.get("AllowableValues")))
+        .unwrap_or_default())
+}
+
 fn strings(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array)
         .map(|a| {
@@ -183,29 +219,13 @@ pub async fn discover_from(client: &BmcClient, root: &Value) -> Result<UpdateCap
     let simple = us
         .get("Actions")
         .and_then(|a| a.get("#UpdateService.SimpleUpdate"));
-    let mut protocols =
-        strings(simple.and_then(|s| s.get("TransferProtocol@Redfish.AllowableValues")));
-    if protocols.is_empty() {
-        if let Some(info) = client.bind_opt(
-            simple
-                .and_then(|s| s.get("@Redfish.ActionInfo"))
-                .and_then(Value::as_str),
-            Field::named("SimpleUpdate @Redfish.ActionInfo"),
-        )? {
-            if let Ok(info) = client.get::<Value>(&info).await {
-                for p in info
-                    .get("Parameters")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
-                    if p.get("Name").and_then(Value::as_str) == Some("TransferProtocol") {
-                        protocols = strings(p.get("AllowableValues"));
-                    }
-                }
-            }
-        }
-    }
+    let protocols = allowable(
+        client,
+        simple,
+        "TransferProtocol",
+        Field::named("SimpleUpdate @Redfish.ActionInfo"),
+    )
+    .await?;
     let apply_times = strings(
         us.get("MultipartHttpPushUri@Redfish.OperationApplyTimeSupport")
             .or_else(|| us.get("HttpPushUri@Redfish.OperationApplyTimeSupport"))
@@ -356,27 +376,13 @@ pub async fn reset_action(
     let res: Value = client.get(&member).await?;
     let target = target(client, &res, action, target_field)?.ok_or_else(|| unsupported(action))?;
     let a = res.get("Actions").and_then(|a| a.get(action));
-    let mut allowed = strings(a.and_then(|a| a.get("ResetType@Redfish.AllowableValues")));
-    if allowed.is_empty() {
-        if let Some(info) = client.bind_opt(
-            a.and_then(|a| a.get("@Redfish.ActionInfo"))
-                .and_then(Value::as_str),
-            Field::named("Reset @Redfish.ActionInfo"),
-        )? {
-            if let Ok(info) = client.get::<Value>(&info).await {
-                for p in info
-                    .get("Parameters")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
-                    if p.get("Name").and_then(Value::as_str) == Some("ResetType") {
-                        allowed = strings(p.get("AllowableValues"));
-                    }
-                }
-            }
-        }
-    }
+    let allowed = allowable(
+        client,
+        a,
+        "ResetType",
+        Field::named("Reset @Redfish.ActionInfo"),
+    )
+    .await?;
     Ok(ResetAction { target, allowed })
 }
 
