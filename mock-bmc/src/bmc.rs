@@ -179,6 +179,18 @@ pub struct Bmc {
     state: Mutex<BmcState>,
     reboot: OnceLock<mpsc::UnboundedSender<Duration>>,
     work: WorkDir,
+    /// Image downloads (SimpleUpdate pulls) streaming now: `/mock/state`
+    /// shows them so a test can aim at a BMC that is pulling an image.
+    downloads: std::sync::atomic::AtomicUsize,
+}
+
+/// Counts one download in progress while it lives.
+pub(crate) struct Downloading<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl Drop for Downloading<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// Where uploads and downloads land before they are verified.
@@ -243,7 +255,15 @@ impl Bmc {
             state: Mutex::new(state),
             reboot: OnceLock::new(),
             work,
+            downloads: std::sync::atomic::AtomicUsize::new(0),
         })
+    }
+
+    /// Marks a download as in progress until the guard drops.
+    pub(crate) fn downloading(&self) -> Downloading<'_> {
+        self.downloads
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Downloading(&self.downloads)
     }
 
     pub fn work_dir(&self) -> &std::path::Path {
@@ -392,6 +412,7 @@ impl Bmc {
             "jobs": jobs,
             "hpe_state": f.hpe.state,
         });
+        let downloads = self.downloads.load(std::sync::atomic::Ordering::SeqCst);
         json!({
             "name": m.name,
             "persona": m.persona,
@@ -405,6 +426,7 @@ impl Bmc {
             "components": components,
             "field": field,
             "sessions": st.sessions.len(),
+            "downloads_in_progress": downloads,
             "journal": st.journal.summary,
         })
     }

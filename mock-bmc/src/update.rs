@@ -552,6 +552,7 @@ pub(crate) async fn download(
     username: Option<&str>,
     password: Option<&str>,
 ) -> Result<(PathBuf, Result<ImageHeader, String>), String> {
+    let _downloading = bmc.downloading();
     let faults = bmc.lock().faults.clone();
     if crate::faults::Faults::on(faults.download_fails) {
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -203,7 +203,8 @@ impl Proc {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Moment {
     /// The update request was journaled and is being sent (a multipart
-    /// upload, throttled), or the BMC is pulling the image (SimpleUpdate).
+    /// upload, throttled), or the BMC is pulling the image (SimpleUpdate,
+    /// seen in the mock's `downloads_in_progress`).
     Transfer,
     /// A task is being followed.
     Monitoring,
@@ -239,6 +240,16 @@ fn for_the_operator(log: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// Whether host `name`'s BMC is pulling an image now (SimpleUpdate: the
+/// step is `running` while the BMC downloads from fwfleet's image server).
+fn pulling(fleet: &mock_bmc::MockFleet, name: &str) -> bool {
+    fleet
+        .bmcs
+        .iter()
+        .find(|b| b.name() == name)
+        .is_some_and(|b| b.state()["downloads_in_progress"].as_u64() > Some(0))
+}
+
 fn refuses(url: &str) -> bool {
     let addr = url
         .trim_start_matches("http://")
@@ -271,7 +282,12 @@ fn observed(
             .collect::<Vec<_>>()
     };
     match moment {
-        Moment::Transfer => !current(&["submitted"]).is_empty(),
+        Moment::Transfer => {
+            !current(&["submitted"]).is_empty()
+                || current(&["running"])
+                    .iter()
+                    .any(|s| pulling(fleet, &s.host))
+        }
         Moment::Monitoring => !current(&["running"]).is_empty(),
         Moment::BmcReboot => current(&["running", "verifying"])
             .iter()
@@ -353,18 +369,20 @@ async fn kill_test(driver: Driver) {
     let store = SqliteStore::open(&cfg.state_dir).unwrap();
     let log = s.dir.path().join("apply.log");
     // The moments that only some steps pass through come first, while most
-    // hosts still have work left; transfers and monitoring happen until the end.
+    // hosts still have work left; transfers end when the last image is sent
+    // (activations may follow), so both come early; monitoring happens
+    // until the end.
     let plan = [
         Moment::BmcReboot,
         Moment::Transfer,
         Moment::Monitoring,
         Moment::ResetSent,
         Moment::HostPost,
+        Moment::Transfer,
         Moment::BetweenSteps,
-        Moment::Monitoring,
         Moment::BmcReboot,
         Moment::HostPost,
-        Moment::Transfer,
+        Moment::Monitoring,
     ];
     let mut kills: Vec<(Moment, Duration)> = Vec::new();
     if driver == Driver::Serve {
