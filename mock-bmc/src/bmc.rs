@@ -125,7 +125,7 @@ impl BmcConfig {
             allow_remote_images: false,
             max_image_size: DEFAULT_MAX_IMAGE_SIZE,
             state_dir: None,
-            behaviour: crate::field::Behaviour::Ideal,
+            behaviour: crate::field::Behaviour::Field,
             field: crate::field::FieldTiming::default(),
             seed: seed ^ (index as u64).rotate_left(29),
         }
@@ -135,6 +135,12 @@ impl BmcConfig {
     pub fn field(mut self, time_scale: f64) -> Self {
         self.behaviour = crate::field::Behaviour::Field;
         self.field = crate::field::FieldTiming::at_scale(time_scale);
+        self
+    }
+
+    /// This BMC in `ideal` behaviour (the idealised flows, timed by `timing`).
+    pub fn ideal(mut self) -> Self {
+        self.behaviour = crate::field::Behaviour::Ideal;
         self
     }
 

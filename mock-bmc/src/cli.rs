@@ -125,8 +125,8 @@ pub struct ServeArgs {
     /// ideal: seconds a finished task stays readable on personas that delete tasks (iDRAC) [default: 3].
     #[arg(long)]
     pub task_vanish_secs: Option<f64>,
-    /// How BMCs run updates: ideal (today's default) or field (each vendor's documented sequence).
-    #[arg(long, default_value = "ideal")]
+    /// How BMCs run updates: field (each vendor's documented sequence, the default) or ideal (idealised flows).
+    #[arg(long, default_value = "field")]
     pub behaviour: crate::field::Behaviour,
     /// A persona variant: legacy (ilo), apollo (ilo), ami (xcc), legacy-layout (generic); standard by default.
     #[arg(long, default_value = "standard")]

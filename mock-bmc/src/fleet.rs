@@ -113,7 +113,7 @@ pub struct FleetConfig {
     pub allow_remote_images: bool,
     pub max_image_size: u64,
     pub state_dir: Option<PathBuf>,
-    /// Every BMC's behaviour unless `hosts` says otherwise (default `ideal`).
+    /// Every BMC's behaviour unless `hosts` says otherwise (default `field`).
     pub behaviour: Behaviour,
     /// The variant of every BMC whose persona has it (`standard` by default).
     pub variant: Variant,
@@ -157,7 +157,7 @@ impl Default for FleetConfig {
             allow_remote_images: false,
             max_image_size: DEFAULT_MAX_IMAGE_SIZE,
             state_dir: None,
-            behaviour: Behaviour::Ideal,
+            behaviour: Behaviour::Field,
             variant: Variant::Standard,
             field_timing: FieldTiming::default(),
             host_settings: HostSettingsFile::default(),
@@ -170,6 +170,12 @@ impl FleetConfig {
     pub fn field(mut self, time_scale: f64) -> Self {
         self.behaviour = Behaviour::Field;
         self.field_timing = FieldTiming::at_scale(time_scale);
+        self
+    }
+
+    /// Every BMC in `ideal` behaviour (the idealised flows, timed by `timing`).
+    pub fn ideal(mut self) -> Self {
+        self.behaviour = Behaviour::Ideal;
         self
     }
 

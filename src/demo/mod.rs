@@ -33,7 +33,6 @@ use crate::updater::apply::{self, ApplyOptions};
 use crate::updater::host::HostReport;
 use crate::updater::progress::{Bars, ProgressSink};
 use anyhow::Context;
-use mock_bmc::bmc::Timing;
 use mock_bmc::{FleetConfig, MockFleet, Profile};
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
@@ -84,32 +83,62 @@ const IMAGE_SIZE: u64 = 64 * 1024;
 /// tasks; past this the "under a minute" promise no longer holds on a laptop.
 pub const MAX_COUNT: usize = 1000;
 
-/// How long the mock BMCs' slow operations take in the demo.
-///
-/// Real BMCs take minutes per flash; the demo keeps every phase visible
-/// (tasks run, BMCs reboot and refuse connections, iDRAC deletes finished
-/// tasks) but short. The install phase grows a little with the number of
-/// BMCs per core, so that on a small machine a wave's task polling does not
-/// crowd out the BMCs' own work and the rollout's shape stays the same.
-pub fn demo_timing(count: usize, cores: usize) -> Timing {
-    let per_core = count.div_ceil(cores.max(1)) as u64;
-    Timing {
-        update: Duration::from_millis(200 + 4 * per_core.min(100)),
-        reboot: Duration::from_millis(800),
-        task_vanish: Some(Duration::from_secs(3)),
+/// The demo's mock BMCs run the field's sequences (`field` behaviour: the
+/// vendor's activation, reboots that refuse connections and forget sessions,
+/// POSTs, Dell jobs, Supermicro StartUpdate) with every field duration
+/// divided by this, so that the whole demo ends within a minute.
+pub const DEMO_TIME_SCALE: f64 = 200.0;
+
+/// The field timing at [`DEMO_TIME_SCALE`], but no BMC reboot shorter than
+/// three of the client's transport-retry windows: a shorter one would be
+/// hidden by the client's own retries of one GET and show nothing of riding
+/// a BMC out. Lengthening a reboot keeps the order of events.
+pub fn demo_field_timing() -> mock_bmc::FieldTiming {
+    let floor = crate::redfish::client::transport_retry_window(&crate::config::Limits::default())
+        * 3
+        + Duration::from_millis(300);
+    let mut t = mock_bmc::FieldTiming::at_scale(DEMO_TIME_SCALE);
+    for reboot in [
+        &mut t.bmc_reboot,
+        &mut t.idrac_xcc_reboot,
+        &mut t.slow_reboot,
+    ] {
+        *reboot = (*reboot).max(floor);
     }
+    t
 }
 
-/// The demo's `[rollout]`: one canary, then three waves (as an operator
-/// would start), a 10% failure budget, and coordinated graceful resets so
-/// that images staged for the next reset are activated and verified too.
+/// The demo's `[rollout]`: one canary, then the rest in one wave (the
+/// field's minutes per host leave no room for more phases in the demo's
+/// minute), a 10% failure budget, and coordinated graceful resets so that
+/// images staged for the next reset are activated and verified too.
 pub fn rollout_toml(count: usize) -> String {
-    let wave = count.saturating_sub(1).div_ceil(3).max(1);
+    let wave = count.saturating_sub(1).max(1);
     format!(
         "\n# Written by `fwfleet demo` (docs/CONFIG.md, [rollout]).\n[rollout]\n\
          canary = 1\nwave_size = {wave}\nmax_parallel = {wave}\n\
          failure_budget = 0.1\nreset_policy = \"graceful\"\n"
     )
+}
+
+/// Host firmware (everything but the BMC's own) goes `OnReset` where every
+/// model it is for belongs to a BMC family that takes `OnReset`, so that the
+/// graceful coordinated reset activates all of a host's images in one POST
+/// (with `Immediate`, field BMCs run one POST per image); the BMC's firmware
+/// and Supermicro's (`OnStartUpdateRequest`) keep their family's default.
+fn on_reset_for(
+    kind: crate::vocab::Kind,
+    models: &[String],
+    persona_of_model: &BTreeMap<String, String>,
+) -> Option<crate::vocab::ApplyTime> {
+    let takes = |m: &String| {
+        persona_of_model
+            .get(m)
+            .and_then(|p| p.parse::<mock_bmc::Persona>().ok())
+            .is_some_and(|p| p.apply_times().contains(&"OnReset"))
+    };
+    (kind != crate::vocab::Kind::Bmc && !models.is_empty() && models.iter().all(takes))
+        .then_some(crate::vocab::ApplyTime::OnReset)
 }
 
 /// The demo's `[daemon]`: the API on a free loopback port (it is printed),
@@ -163,13 +192,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
 
     // 1. The fleet.
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let timing = demo_timing(args.count, cores);
+    let timing = demo_field_timing();
     let fleet = MockFleet::start(FleetConfig {
         count: args.count,
         profile: Profile::Mixed,
         seed: args.seed,
-        timing: timing.clone(),
+        behaviour: mock_bmc::Behaviour::Field,
+        field_timing: timing.clone(),
         ..FleetConfig::default()
     })
     .await
@@ -200,15 +229,16 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let fleet_ms = ms(t0);
     writeln!(
         out,
-        "1/5 fleet: {} mock BMCs on 127.0.0.1 ({}); updates take {} ms, BMC reboots {} ms",
+        "1/5 fleet: {} mock BMCs on 127.0.0.1 ({}); field behaviour, field times ÷ {} (a BMC reboot {:.1} s, a host POST {:.1} s)",
         fleet.bmcs.len(),
         personas
             .iter()
             .map(|(p, n)| format!("{p} {n}"))
             .collect::<Vec<_>>()
             .join(", "),
-        timing.update.as_millis(),
-        timing.reboot.as_millis()
+        timing.time_scale,
+        timing.bmc_reboot.as_secs_f64(),
+        timing.host_post.as_secs_f64()
     )?;
     out.flush()?;
 
@@ -256,8 +286,14 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         0
     } else {
         let index = images_dir.join(mock_bmc::imagegen::IMAGES_JSON);
-        crate::repository::import_index(&mut repo, &index)
-            .with_context(|| format!("importing {}", index.display()))?
+        let persona_of_model: BTreeMap<String, String> = others
+            .iter()
+            .filter_map(|st| Some((st["model"].as_str()?.into(), st["persona"].as_str()?.into())))
+            .collect();
+        crate::repository::import_index_with(&mut repo, &index, |kind, models| {
+            on_reset_for(kind, models, &persona_of_model)
+        })
+        .with_context(|| format!("importing {}", index.display()))?
     };
     let images_ms = ms(t);
     writeln!(
@@ -509,17 +545,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_rollout_has_a_canary_and_three_waves() {
+    fn the_rollout_has_a_canary_then_one_wave() {
         let text = rollout_toml(50);
-        assert!(text.contains("canary = 1\nwave_size = 17\n"), "{text}");
+        assert!(
+            text.contains("canary = 1\nwave_size = 49\nmax_parallel = 49\n"),
+            "{text}"
+        );
         assert!(rollout_toml(1).contains("wave_size = 1\n"));
     }
 
     #[test]
-    fn timing_stays_short_but_grows_with_bmcs_per_core() {
-        let small = demo_timing(6, 2);
-        let big = demo_timing(50, 2);
-        assert!(small.update < big.update);
-        assert!(demo_timing(100_000, 1).update <= Duration::from_millis(600));
+    fn the_demo_reboots_outlast_the_clients_retries() {
+        // A reboot the client's own retries of one GET could hide would
+        // show nothing of riding a BMC out.
+        let t = demo_field_timing();
+        let window =
+            crate::redfish::client::transport_retry_window(&crate::config::Limits::default());
+        for reboot in [t.bmc_reboot, t.idrac_xcc_reboot, t.slow_reboot] {
+            assert!(reboot >= window * 3, "{reboot:?} vs {window:?}");
+        }
     }
 }

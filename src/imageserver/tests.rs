@@ -440,7 +440,7 @@ async fn mock_bmc_downloads_a_published_image_via_simple_update() {
         )
         .unwrap();
 
-    let mut c = mock_bmc::BmcConfig::new("h", mock_bmc::Persona::Generic, 1, 0, "pw");
+    let mut c = mock_bmc::BmcConfig::new("h", mock_bmc::Persona::Generic, 1, 0, "pw").ideal();
     c.timing.update = Duration::ZERO;
     let bmc = mock_bmc::MockBmc::start(c).await.unwrap();
     let client = reqwest::Client::new();

@@ -41,6 +41,18 @@ pub enum IndexError {
 /// Add every image of the index (paths relative to the index's directory);
 /// returns how many were added. Stops at the first bad entry; those before it stay.
 pub fn import_index(repo: &mut Repository, index: &Path) -> Result<usize, IndexError> {
+    import_index_with(repo, index, |_, _| None)
+}
+
+/// [`import_index`], with the apply time of each entry chosen by `apply_time`
+/// from its kind and models (the index format has none): the demo sends host
+/// firmware `OnReset` where the BMC family takes it, so one coordinated reset
+/// activates all of a host's images, as an operator would set it.
+pub fn import_index_with(
+    repo: &mut Repository,
+    index: &Path,
+    apply_time: impl Fn(Kind, &[String]) -> Option<crate::vocab::ApplyTime>,
+) -> Result<usize, IndexError> {
     let text = std::fs::read_to_string(index).map_err(|source| IndexError::Read {
         path: index.to_path_buf(),
         source,
@@ -60,6 +72,7 @@ pub fn import_index(repo: &mut Repository, index: &Path) -> Result<usize, IndexE
         let kind: Kind = e.component.parse().map_err(bad)?;
         let mut spec = AddSpec::new(kind, e.version.clone());
         spec.models = e.models.clone();
+        spec.apply_time = apply_time(kind, &e.models);
         repo.add(&base.join(&e.file), spec)
             .map_err(|err| bad(err.to_string()))?;
     }

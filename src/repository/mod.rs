@@ -102,7 +102,7 @@ pub use crate::vocab::{ApplyTime, Method};
 pub use edit::Edit;
 pub use entry::{device_matches, is_placeholder_id, system_id_hex, AddSpec, Entry, Prerequisite};
 pub use error::{ManifestError, ProblemKind, RepoError, VerifyProblem};
-pub use index::{import_index, IndexError};
+pub use index::{import_index, import_index_with, IndexError};
 pub use provenance::{check_digest, Criticality, HashKind};
 
 use crate::digest::{copy_hashing, hash_file, CopyError};

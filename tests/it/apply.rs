@@ -57,7 +57,8 @@ async fn persona_fleet(persona: Persona, count: usize, rollout_toml: &str) -> Se
             profile: Profile::Single(persona),
             timing: timing(),
             ..FleetConfig::default()
-        },
+        }
+        .ideal(),
         rollout_toml,
     )
     .await
@@ -227,7 +228,8 @@ async fn mixed_fleet_over_http_by_simple_update_with_coordinated_resets() {
             seed: seed_with_every_persona(count),
             timing: timing(),
             ..FleetConfig::default()
-        },
+        }
+.ideal(),
         "max_parallel = 8\ncanary = 1\nreset_policy = \"graceful\"\ndefault_method = \"simple-update\"\nstep_deadline_secs = 60",
     )
     .await;
@@ -276,7 +278,8 @@ async fn mixed_fleet_over_https_by_multipart_push() {
             timing: timing(),
             tls: TlsMode::SelfSigned,
             ..FleetConfig::default()
-        },
+        }
+.ideal(),
         "max_parallel = 4\ncanary = 2\nreset_policy = \"force\"\ndefault_method = \"multipart\"\nstep_deadline_secs = 60",
     )
     .await;
@@ -478,7 +481,8 @@ async fn each_fault_ends_in_its_outcome_with_a_message_naming_host_component_and
             timing: timing(),
             scenario: scenario(&faults.iter().map(|(h, f, _, _)| (*h, f.clone())).collect::<Vec<_>>()),
             ..FleetConfig::default()
-        },
+        }
+.ideal(),
         "max_parallel = 7\ncanary = 0\nfailure_budget = 1.0\ndefault_method = \"simple-update\"\nstep_deadline_secs = 6\nactivation_timeout_secs = 2",
     )
     .await;
@@ -594,7 +598,8 @@ async fn the_rollout_halts_when_failures_exceed_the_budget() {
                     .collect::<Vec<_>>(),
             ),
             ..FleetConfig::default()
-        },
+        }
+        .ideal(),
         "max_parallel = 1\ncanary = 0\nfailure_budget = 0.1\nstep_deadline_secs = 30",
     )
     .await;
@@ -641,7 +646,8 @@ async fn a_failing_canary_halts_before_the_waves() {
                 },
             )]),
             ..FleetConfig::default()
-        },
+        }
+        .ideal(),
         "max_parallel = 4\ncanary = 1\nfailure_budget = 0.5\nstep_deadline_secs = 30",
     )
     .await;
@@ -775,7 +781,8 @@ async fn a_failing_pre_reset_hook_keeps_images_staged_and_post_update_hooks_see_
             profile: Profile::Single(Persona::Ilo),
             timing: timing(),
             ..FleetConfig::default()
-        },
+        }
+.ideal(),
         &format!(
             "max_parallel = 2\ncanary = 0\nfailure_budget = 1.0\nreset_policy = \"graceful\"\nstep_deadline_secs = 60\n\
              pre_reset = 'test \"$FWFLEET_HOST\" != bmc-0001 || {{ echo \"node busy\" >&2; exit 3; }}'\n\
@@ -918,7 +925,8 @@ async fn rack_caps_hold(labels_of: impl Fn(usize) -> String) {
                 ..timing()
             },
             ..FleetConfig::default()
-        },
+        }
+        .ideal(),
         "canary = 0\nmax_parallel = 6\nlabel_caps = { rack = 1 }\nstep_deadline_secs = 60",
     )
     .await;
@@ -962,7 +970,8 @@ async fn a_bmc_busy_with_another_update_is_waited_for_before_the_step_is_sent() 
                 ..timing()
             },
             ..FleetConfig::default()
-        },
+        }
+        .ideal(),
         "canary = 0\nstep_deadline_secs = 60",
     )
     .await;
@@ -1097,7 +1106,8 @@ fn sigterm_stops_apply_starting_steps_and_records_the_running_ones() {
                 ..timing()
             },
             ..FleetConfig::default()
-        },
+        }
+        .ideal(),
         "canary = 0\nmax_parallel = 1\nstep_deadline_secs = 60",
     ));
     rt.block_on(repository_of_kind(

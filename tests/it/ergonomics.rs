@@ -632,13 +632,16 @@ async fn a_scan_names_the_silent_bmc_it_waits_for() {
 /// (the Redfish Id, which on a Dell changes with the version, only in JSON).
 #[tokio::test(flavor = "multi_thread")]
 async fn a_component_has_one_display_name_in_inventory_plan_apply_and_status() {
-    let f = MockFleet::start(mock_bmc::FleetConfig {
-        count: 1,
-        profile: Profile::Single(Persona::Idrac),
-        timing: crate::apply::timing(),
-        password: PW.into(),
-        ..mock_bmc::FleetConfig::default()
-    })
+    let f = MockFleet::start(
+        mock_bmc::FleetConfig {
+            count: 1,
+            profile: Profile::Single(Persona::Idrac),
+            timing: crate::apply::timing(),
+            password: PW.into(),
+            ..mock_bmc::FleetConfig::default()
+        }
+        .ideal(),
+    )
     .await
     .unwrap();
     let dir = tempfile::tempdir().unwrap();

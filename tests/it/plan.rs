@@ -56,13 +56,18 @@ fn add(dir: &Path, cfg: &Path, kind: MockKind, version: &str, extra: &[&str]) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn plan_gives_every_outcome_against_a_mock_fleet() {
-    let f = MockFleet::start(FleetConfig {
-        count: 6,
-        profile: Profile::Single(Persona::Generic),
-        seed: 77,
-        password: PW.into(),
-        ..FleetConfig::default()
-    })
+    let f = MockFleet::start(
+        FleetConfig {
+            count: 6,
+            profile: Profile::Single(Persona::Generic),
+            seed: 77,
+            password: PW.into(),
+            ..FleetConfig::default()
+        }
+        // Plan outcomes, not update flows: an image staged by a direct push is
+        // listed at once under the idealised flows.
+        .ideal(),
+    )
     .await
     .unwrap();
     let dir = tempfile::tempdir().unwrap();

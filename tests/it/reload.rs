@@ -39,7 +39,8 @@ fn sighup_switches_to_a_valid_config_and_refuses_a_bad_one() {
             profile: Profile::Single(Persona::Generic),
             timing: timing(),
             ..FleetConfig::default()
-        },
+        }
+        .ideal(),
         "canary = 0",
     ));
     let full = std::fs::read_to_string(&s.config).unwrap();

@@ -51,7 +51,8 @@ fn the_schedule_shows_which_steps_fit_which_window_with_their_estimates() {
             profile: Profile::Single(Persona::Generic),
             timing: timing(),
             ..FleetConfig::default()
-        },
+        }
+        .ideal(),
         "canary = 0\nstep_deadline_secs = 60",
     ));
     // History: one BIOS update per host.
@@ -157,7 +158,8 @@ fn a_window_too_short_for_any_step_is_named_by_schedule_serve_and_the_api() {
             profile: Profile::Single(Persona::Generic),
             timing: timing(),
             ..FleetConfig::default()
-        },
+        }
+        .ideal(),
         "canary = 0\nstep_deadline_secs = 60",
     ));
     rt.block_on(repository_of_kind(

@@ -14,7 +14,8 @@ fn hooks_see_no_secret_variable_and_an_echoed_secret_reaches_neither_store_nor_l
             profile: mock_bmc::Profile::Single(Persona::Generic),
             timing: crate::apply::timing(),
             ..mock_bmc::FleetConfig::default()
-        },
+        }
+        .ideal(),
         "",
     ));
     rt.block_on(crate::apply::repository_of_kind(

@@ -25,12 +25,15 @@ const ADMIN: &str = "admin-token-0123456789abcdef";
 /// under `[daemon]`.
 async fn fleet_with_tokens(count: usize, daemon_extra: &str) -> Setup {
     let dir = tempfile::tempdir().unwrap();
-    let fleet = MockFleet::start(FleetConfig {
-        count,
-        profile: Profile::Single(Persona::Generic),
-        timing: timing(),
-        ..FleetConfig::default()
-    })
+    let fleet = MockFleet::start(
+        FleetConfig {
+            count,
+            profile: Profile::Single(Persona::Generic),
+            timing: timing(),
+            ..FleetConfig::default()
+        }
+        .ideal(),
+    )
     .await
     .unwrap();
     for (name, value) in [("viewer", VIEWER), ("operator", OPERATOR)] {
@@ -511,13 +514,16 @@ async fn an_idle_kept_alive_connection_is_closed_after_the_idle_timeout() {
 /// A fleet of `count` self-signed HTTPS BMCs and a config without pins.
 async fn unpinned_tls_fleet(count: usize) -> (tempfile::TempDir, MockFleet, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    let fleet = MockFleet::start(FleetConfig {
-        count,
-        profile: Profile::Single(Persona::Generic),
-        tls: mock_bmc::TlsMode::SelfSigned,
-        timing: timing(),
-        ..FleetConfig::default()
-    })
+    let fleet = MockFleet::start(
+        FleetConfig {
+            count,
+            profile: Profile::Single(Persona::Generic),
+            tls: mock_bmc::TlsMode::SelfSigned,
+            timing: timing(),
+            ..FleetConfig::default()
+        }
+        .ideal(),
+    )
     .await
     .unwrap();
     let text: String = fleet

@@ -15,9 +15,9 @@ use std::time::Duration;
 const PW: &str = "step-pw";
 
 async fn bmc(persona: Persona) -> MockBmc {
-    let mut c = BmcConfig::new("s", persona, 9, 0, PW);
+    let mut c = BmcConfig::new("s", persona, 9, 0, PW).ideal();
     c.timing.update = Duration::from_millis(100);
-    c.timing.reboot = Duration::from_millis(400);
+    c.timing.reboot = crate::timing::shortest_reboot();
     c.timing.task_vanish = Some(Duration::from_millis(300));
     MockBmc::start(c).await.unwrap()
 }

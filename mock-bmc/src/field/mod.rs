@@ -28,9 +28,10 @@ use std::str::FromStr;
 pub enum Behaviour {
     /// The idealised flows: the version is written before the task completes,
     /// a BMC reboots after that, every message is standard.
-    #[default]
     Ideal,
-    /// Each vendor's documented sequence (docs/MOCK-BMC.md "Field behaviour").
+    /// Each vendor's documented sequence (docs/MOCK-BMC.md "Field behaviour"):
+    /// the default, because a mock exists to meet the field before a datacenter.
+    #[default]
     Field,
 }
 

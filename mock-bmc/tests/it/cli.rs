@@ -335,6 +335,8 @@ async fn make_images_covers_a_running_mixed_fleet_and_every_image_installs() {
         "5",
         "--password",
         PASSWORD,
+        "--behaviour",
+        "ideal",
         "--update-secs",
         "0",
         "--bmc-reboot-secs",
@@ -437,6 +439,8 @@ async fn serve_with_discard_uploads_answers_pushes_like_a_bmc_and_keeps_nothing(
     let _s = serve(&[
         "--password",
         PASSWORD,
+        "--behaviour",
+        "ideal",
         "--fault",
         "discard-uploads",
         "--fleet-out",

@@ -52,7 +52,7 @@ async fn send_form(
 
 #[tokio::test]
 async fn idrac_tasks_are_jobs_that_start_new_and_vanish_after_completion() {
-    let mut cfg = mock_bmc::BmcConfig::new("idrac", Persona::Idrac, 3, 0, PASSWORD);
+    let mut cfg = mock_bmc::BmcConfig::new("idrac", Persona::Idrac, 3, 0, PASSWORD).ideal();
     cfg.timing.update = Duration::from_millis(300);
     cfg.timing.task_vanish = Some(Duration::from_millis(400));
     let bmc = start_with(cfg).await;
@@ -186,7 +186,7 @@ async fn ilo_monitors_go_404_at_completion_but_the_task_stays() {
 
 #[tokio::test]
 async fn openbmc_does_one_update_at_a_time_and_takes_raw_pushes() {
-    let mut cfg = mock_bmc::BmcConfig::new("obmc", Persona::Openbmc, 4, 0, PASSWORD);
+    let mut cfg = mock_bmc::BmcConfig::new("obmc", Persona::Openbmc, 4, 0, PASSWORD).ideal();
     cfg.timing.update = Duration::from_millis(500);
     cfg.timing.reboot = Duration::from_millis(200);
     let bmc = start_with(cfg).await;
@@ -394,7 +394,7 @@ async fn idrac_reports_its_system_id_and_dell_software_inventory() {
 /// that card and leaves the other NIC alone.
 #[tokio::test]
 async fn idrac_applies_an_image_only_to_the_devices_it_names() {
-    let mut cfg = mock_bmc::BmcConfig::new("idrac", Persona::Idrac, 3, 0, PASSWORD);
+    let mut cfg = mock_bmc::BmcConfig::new("idrac", Persona::Idrac, 3, 0, PASSWORD).ideal();
     cfg.timing.update = Duration::from_millis(100);
     let bmc = start_with(cfg).await;
     let st = bmc.state();

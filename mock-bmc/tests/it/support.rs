@@ -7,7 +7,7 @@ use serde_json::Value;
 pub const PASSWORD: &str = "s3cret-pw";
 
 pub async fn start(persona: Persona) -> MockBmc {
-    start_with(BmcConfig::new("bmc-test", persona, 7, 0, PASSWORD)).await
+    start_with(BmcConfig::new("bmc-test", persona, 7, 0, PASSWORD).ideal()).await
 }
 
 pub async fn start_with(cfg: BmcConfig) -> MockBmc {
@@ -172,7 +172,7 @@ pub fn message_keys(task: &Value) -> Vec<String> {
 
 /// A BMC with instant updates and short reboots, for flow tests.
 pub async fn fast(persona: mock_bmc::Persona) -> MockBmc {
-    let mut cfg = mock_bmc::BmcConfig::new("bmc-upd", persona, 11, 0, PASSWORD);
+    let mut cfg = mock_bmc::BmcConfig::new("bmc-upd", persona, 11, 0, PASSWORD).ideal();
     cfg.timing = mock_bmc::bmc::Timing {
         update: std::time::Duration::ZERO,
         reboot: std::time::Duration::from_millis(300),

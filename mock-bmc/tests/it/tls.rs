@@ -72,7 +72,7 @@ async fn a_certificate_can_be_given_by_path() {
 
 #[tokio::test]
 async fn updates_work_over_https_with_a_pinned_client() {
-    let mut cfg = BmcConfig::new("tls-upd", Persona::Generic, 2, 0, PASSWORD);
+    let mut cfg = BmcConfig::new("tls-upd", Persona::Generic, 2, 0, PASSWORD).ideal();
     cfg.tls = TlsMode::SelfSigned;
     cfg.timing.update = std::time::Duration::ZERO;
     let bmc = start_with(cfg).await;

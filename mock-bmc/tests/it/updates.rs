@@ -200,7 +200,7 @@ async fn multipart_push_installs_the_version_in_the_uploaded_bytes() {
 
 #[tokio::test]
 async fn uploads_above_max_image_size_get_413() {
-    let mut cfg = mock_bmc::BmcConfig::new("small", Persona::Generic, 1, 0, PASSWORD);
+    let mut cfg = mock_bmc::BmcConfig::new("small", Persona::Generic, 1, 0, PASSWORD).ideal();
     cfg.max_image_size = 10_000;
     let bmc = start_with(cfg).await;
     let (_, v) = image_for(&bmc, "bios");
@@ -482,7 +482,7 @@ async fn manager_reset_activates_a_staged_bmc_image() {
 
 #[tokio::test]
 async fn cancelling_before_the_write_leaves_the_component_alone() {
-    let mut cfg = mock_bmc::BmcConfig::new("slow", Persona::Generic, 1, 0, PASSWORD);
+    let mut cfg = mock_bmc::BmcConfig::new("slow", Persona::Generic, 1, 0, PASSWORD).ideal();
     cfg.timing.update = Duration::from_secs(20);
     let bmc = start_with(cfg).await;
     let (r, _) = simple_update(&bmc, "psu", json!({})).await;
@@ -508,7 +508,7 @@ async fn cancelling_before_the_write_leaves_the_component_alone() {
 
 #[tokio::test]
 async fn update_secs_zero_and_tasks_progress_through_states() {
-    let mut cfg = mock_bmc::BmcConfig::new("prog", Persona::Generic, 1, 0, PASSWORD);
+    let mut cfg = mock_bmc::BmcConfig::new("prog", Persona::Generic, 1, 0, PASSWORD).ideal();
     cfg.timing.update = Duration::from_millis(600);
     let bmc = start_with(cfg).await;
     let (r, _) = simple_update(&bmc, "drive", json!({})).await;
@@ -534,7 +534,7 @@ async fn update_secs_zero_and_tasks_progress_through_states() {
 async fn state_dir_keeps_firmware_across_restarts() {
     let dir = tempfile::tempdir().unwrap();
     let mk = || {
-        let mut cfg = mock_bmc::BmcConfig::new("persist", Persona::Generic, 5, 0, PASSWORD);
+        let mut cfg = mock_bmc::BmcConfig::new("persist", Persona::Generic, 5, 0, PASSWORD).ideal();
         cfg.timing.update = Duration::ZERO;
         cfg.state_dir = Some(dir.path().to_path_buf());
         cfg

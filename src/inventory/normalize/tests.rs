@@ -748,9 +748,8 @@ fn agrees_with_the_mock_bmc_for_every_persona() {
 
 fn agrees_with_one_mock_bmc(persona: Persona, variant: Variant, index: usize) -> usize {
     let mut checked = 0;
-    let bmc = Bmc::new(BmcConfig::new_variant(
-        "h", persona, variant, 1, index, "pw",
-    ));
+    // The idealised listing: every staged image is a member of its own.
+    let bmc = Bmc::new(BmcConfig::new_variant("h", persona, variant, 1, index, "pw").ideal());
     let mut st = bmc.lock();
     let ctx = Context {
         vendor: Some(persona.vendor()),

@@ -301,9 +301,9 @@ async fn bmc(persona: Persona) -> MockBmc {
 
 /// A mock BMC whose updates install for `update`.
 async fn bmc_with(persona: Persona, update: Duration) -> MockBmc {
-    let mut c = BmcConfig::new("hostile", persona, 13, 0, PW);
+    let mut c = BmcConfig::new("hostile", persona, 13, 0, PW).ideal();
     c.timing.update = update;
-    c.timing.reboot = Duration::from_millis(300);
+    c.timing.reboot = super::shortest_reboot();
     c.timing.task_vanish = Some(Duration::from_millis(400));
     MockBmc::start(c).await.unwrap()
 }

@@ -12,6 +12,14 @@ use mock_bmc::image::ImageBuilder;
 use mock_bmc::{Kind, MockBmc};
 
 /// A session-auth client for a mock BMC on plain HTTP .
+/// The shortest mock reboot these tests use: three of the client's whole
+/// transport-retry windows (at the default limits) and a margin, so the
+/// client's own retries of one GET cannot hide a reboot (issue 16).
+pub(super) fn shortest_reboot() -> std::time::Duration {
+    crate::redfish::client::transport_retry_window(&crate::config::Limits::default()) * 3
+        + std::time::Duration::from_millis(300)
+}
+
 pub(super) fn client_with(b: &MockBmc, password: &str) -> BmcClient {
     BmcClient::new(&HostConfig {
         name: b.name().to_string(),

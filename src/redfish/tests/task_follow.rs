@@ -14,9 +14,9 @@ use std::time::Duration;
 const PW: &str = "task-pw";
 
 async fn bmc(persona: Persona, update: Duration) -> MockBmc {
-    let mut c = BmcConfig::new("t", persona, 5, 0, PW);
+    let mut c = BmcConfig::new("t", persona, 5, 0, PW).ideal();
     c.timing.update = update;
-    c.timing.reboot = Duration::from_millis(200);
+    c.timing.reboot = super::shortest_reboot();
     c.timing.task_vanish = Some(Duration::from_millis(300));
     MockBmc::start(c).await.unwrap()
 }
