@@ -37,6 +37,8 @@ pub struct Extra {
     pub preserve: BTreeMap<String, bool>,
     /// AMI Lenovo `OemParameters.FlashType`.
     pub flash_type: Option<String>,
+    /// The multipart `OemParameters` part as sent, if one was.
+    pub oem_parameters: Option<serde_json::Value>,
 }
 
 /// An image written (or about to be) whose activation waits for an event.
@@ -432,15 +434,16 @@ impl Run {
         let (bmc_class, preserve) = {
             let mut st = self.bmc.lock();
             let bmc_class = is_bmc_class(&st, &keys);
-            if !self.extra.preserve.is_empty() {
-                for c in st
-                    .machine
-                    .components
-                    .iter_mut()
-                    .filter(|c| keys.contains(&c.key))
-                {
+            for c in st
+                .machine
+                .components
+                .iter_mut()
+                .filter(|c| keys.contains(&c.key))
+            {
+                if !self.extra.preserve.is_empty() {
                     c.field.preserve_flags = self.extra.preserve.clone();
                 }
+                c.field.oem_parameters = self.extra.oem_parameters.clone();
             }
             (bmc_class, self.extra.preserve.clone())
         };
