@@ -10,6 +10,7 @@ use crate::redfish::remote_certs;
 use crate::redfish::update_service::{self, NotReady, ResetTarget, UpdateCaps};
 use crate::store::{NewStep, StepJournal, Store, StoreError};
 use crate::updater::hooks::{self, HookEnv};
+use crate::updater::job_queue::{self, QueueCheck};
 use crate::updater::method;
 use crate::updater::progress::ProgressSink;
 pub use crate::updater::report::{HostReport, ReportOutcome, StepReport};
@@ -393,6 +394,28 @@ impl Runner<'_> {
             let r = ended_before_transfer(s, StepOutcome::NeedsAttention, busy);
             self.reports.push(r);
             return Ok(false);
+        }
+        match job_queue::preflight(&self.client, &self.caps, &shared.store, &name, s).await? {
+            QueueCheck::Clear => {}
+            QueueCheck::Staged { jid } => {
+                self.event(
+                    "staged",
+                    &format!("{}: {} is held for a reset in job {jid}", self.who(s), s.to),
+                )
+                .await?;
+                let ok = self.staged_earlier(i, s).await?;
+                // Held as it is: under `never` the operator resets.
+                if shared.rollout.reset_policy == ResetPolicy::Never {
+                    self.staged.retain(|(j, ..)| *j != i);
+                }
+                return Ok(ok);
+            }
+            QueueCheck::Blocked(why) => {
+                self.event("job-queue", &why).await?;
+                self.reports
+                    .push(ended_before_transfer(s, StepOutcome::NeedsAttention, why));
+                return Ok(false);
+            }
         }
         let scheme = shared
             .images

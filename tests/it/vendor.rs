@@ -69,3 +69,103 @@ async fn only_ami_based_lenovo_gets_oem_parameters_with_the_flash_type_of_the_co
     assert_eq!(ami.0["FlashType"], "HPMFwUpdate", "AMI Lenovo BMC: {ami:?}");
     assert_eq!(ami.1["FlashType"], "UEFIUpdate", "AMI Lenovo BIOS: {ami:?}");
 }
+
+/// Issue 16 item 3, Dell: another tool (here: a multipart push `OnReset`
+/// that fwfleet's journal knows nothing of) left a BIOS update scheduled in
+/// the iDRAC's job queue. Its package is listed `Available-…`: uploaded, not
+/// installed, so the inventory does not call it staged; fwfleet plans the
+/// BIOS upgrade, and its pre-flight finds the foreign job and sends nothing,
+/// naming host, component and JID.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dell_job_left_by_another_tool_blocks_the_step_and_is_named() {
+    use fwfleet::redfish::client::BmcClient;
+    use fwfleet::redfish::task::{self, JobHold};
+    use fwfleet::redfish::update::{self, Push};
+    use fwfleet::redfish::update_service;
+    use fwfleet::vocab::{Kind, Role};
+    let s = field_fleet(
+        Persona::Idrac,
+        Variant::Standard,
+        1,
+        crate::timing::FIELD_SCALE,
+        mock_bmc::faults::Scenario::default(),
+        ROLLOUT,
+    )
+    .await;
+    field_repository(&s, Persona::Idrac, &[MockKind::Bios]).await;
+    let cfg = Config::load(&s.config).unwrap();
+    let host = cfg.hosts[0].name.clone();
+    // The other tool: the same BIOS image, pushed OnReset.
+    let states = mock_bmc::imagegen::fetch_states(&s.config).await.unwrap();
+    let theirs = s.dir.path().join("theirs");
+    let spec = mock_bmc::imagegen::make_images(
+        &states,
+        &theirs,
+        Some(&[MockKind::Bios]),
+        mock_bmc::vstyle::Bump::Patch,
+        4096,
+    )
+    .unwrap()
+    .remove(0);
+    let client = BmcClient::new(&cfg.hosts[0]).unwrap();
+    client.login().await.unwrap();
+    let caps = update_service::discover(&client).await.unwrap();
+    let sent = update::push_multipart(
+        &client,
+        &caps,
+        &Push {
+            file: &theirs.join(&spec.file),
+            targets: &[],
+            apply_time: Some("OnReset"),
+            force: false,
+            component: Some(Kind::Bios),
+            preserve: false,
+        },
+    )
+    .await
+    .unwrap();
+    assert!(sent.status.is_success(), "{sent:?}");
+    let jobs = caps.jobs.clone().expect("the iDRAC has a job queue");
+    let jid = loop {
+        let open = task::open_jobs(&client, &jobs).await.unwrap();
+        if let Some(j) = open.iter().find(|j| j.hold == JobHold::Scheduled) {
+            break j.id.clone();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    let inv = fwfleet::inventory::scan::read_now(&client).await.unwrap();
+    client.logout().await;
+    let bios: Vec<_> = inv
+        .components
+        .iter()
+        .filter(|c| c.kind == Kind::Bios)
+        .collect();
+    assert!(
+        bios.iter()
+            .any(|c| c.role == Role::Available && c.version.as_deref() == Some(&spec.version)),
+        "the uploaded package is listed as available: {bios:?}"
+    );
+    assert!(
+        bios.iter().all(|c| c.role != Role::Staged),
+        "an Available- package is not a staged update: {bios:?}"
+    );
+
+    let report = apply_one(&s, &cfg, &host, None).await;
+    let st = &report.hosts[0].steps[0];
+    assert_eq!(st.outcome, "needs-attention", "{}", st.message);
+    for want in [
+        host.as_str(),
+        jid.as_str(),
+        "not created by fwfleet",
+        "nothing was sent",
+    ] {
+        assert!(st.message.contains(want), "{want}: {}", st.message);
+    }
+    let state = s.fleet.bmcs[0].state();
+    assert_eq!(component(&state, "bios")["flash_count"], 0, "{state}");
+    assert_eq!(
+        state["field"]["jobs"].as_array().unwrap().len(),
+        1,
+        "fwfleet queued no job of its own: {state}"
+    );
+}
