@@ -5,7 +5,7 @@
 //! Targets come from [`UpdateCaps`], found by navigation.
 
 use super::client::{BmcClient, Reply};
-use super::error::{redfish_message, RedfishError};
+use super::error::{error_message_keys, redfish_message, RedfishError};
 use super::push::{self, MultipartPush};
 use super::task::{parse_accepted, Accepted};
 use super::update_service::UpdateCaps;
@@ -30,12 +30,26 @@ pub enum Answer {
     /// Not taken (a 4xx, or a 503 that outlived the client's retries):
     /// nothing was written. The Redfish message, else `HTTP <status>`.
     Refused(String),
+    /// Not taken because the BMC lacks the licence that firmware updates
+    /// over Redfish need (Supermicro `SMC.1.0.OemLicenseNotPassed`: SFT-OOB-LIC
+    /// or SFT-DCMS-SINGLE, NOTES §7.5, fwupd `docs/supermicro-license.md`).
+    /// Nothing was written, and trying again cannot help until an operator
+    /// installs it. The BMC's message.
+    Unlicensed(String),
 }
 
 impl Submitted {
     fn of(reply: &Reply) -> Submitted {
         let answer = if reply.status.is_success() {
             Answer::Accepted(parse_accepted(reply))
+        } else if error_message_keys(&reply.body)
+            .iter()
+            .any(|k| k == "OemLicenseNotPassed")
+        {
+            Answer::Unlicensed(
+                redfish_message(&reply.body)
+                    .unwrap_or_else(|| format!("HTTP {}", reply.status.as_u16())),
+            )
         } else {
             Answer::Refused(
                 redfish_message(&reply.body)

@@ -169,3 +169,57 @@ async fn a_dell_job_left_by_another_tool_blocks_the_step_and_is_named() {
         "fwfleet queued no job of its own: {state}"
     );
 }
+
+/// Issue 16 item 3, Supermicro: a BMC without its out-of-band licence
+/// answers the update `SMC.1.0.OemLicenseNotPassed` (mock fault
+/// `no-oob-license`). The step ends `needs-attention` naming host,
+/// component and the licence to install; it is not retried (one refusal),
+/// nothing is flashed, and the host's later steps do not start.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_supermicro_without_its_oob_licence_ends_the_step_naming_the_licence() {
+    let scenario = mock_bmc::faults::Scenario {
+        default: mock_bmc::faults::Faults {
+            no_oob_license: Some(true),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let s = field_fleet(
+        Persona::Supermicro,
+        Variant::Standard,
+        1,
+        crate::timing::FIELD_SCALE,
+        scenario,
+        &format!("{ROLLOUT}\nattempts = 3"),
+    )
+    .await;
+    field_repository(&s, Persona::Supermicro, &[MockKind::Bmc, MockKind::Bios]).await;
+    let cfg = Config::load(&s.config).unwrap();
+    let host = cfg.hosts[0].name.clone();
+    let report = apply_one(&s, &cfg, &host, None).await;
+    let steps = &report.hosts[0].steps;
+    let first = &steps[0];
+    assert_eq!(first.outcome, "needs-attention", "{}", first.message);
+    for want in [
+        host.as_str(),
+        first.identity.as_str(),
+        "install the Supermicro OOB/DCMS licence",
+        "OemLicenseNotPassed",
+        "nothing was sent",
+    ] {
+        assert!(first.message.contains(want), "{want}: {}", first.message);
+    }
+    assert!(
+        steps[1..].iter().all(|s| s.outcome == "not-started"),
+        "{steps:?}"
+    );
+    let state = s.fleet.bmcs[0].state();
+    for c in state["components"].as_array().unwrap() {
+        assert_eq!(c["flash_count"], 0, "{c}");
+    }
+    assert_eq!(
+        state["journal"]["by_status"]["405"], 1,
+        "refused once, never retried: {}",
+        state["journal"]
+    );
+}

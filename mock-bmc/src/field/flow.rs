@@ -113,6 +113,32 @@ pub fn reboot_time(bmc: &Bmc, st: &BmcState) -> Duration {
     }
 }
 
+/// A Supermicro BMC without its out-of-band licence (fault `no-oob-license`)
+/// takes no firmware: SimpleUpdate and uploads answer 405 with
+/// `SMC.1.0.OemLicenseNotPassed` naming the licence (NOTES §7.5: 405 for
+/// OemLicenseNotPassed, "update needs SFT-OOB-LIC/SFT-DCMS license"; fwupd
+/// `docs/supermicro-license.md`, fwupd#4836; SUM's "Not licensed to perform
+/// this request. The following licenses DCMS were needed",
+/// Dasharo/dasharo-issues#327). Both behaviours; other personas ignore it.
+pub fn licensed(st: &BmcState) -> Result<(), RedfishError> {
+    if st.machine.persona != Persona::Supermicro
+        || !crate::faults::Faults::on(st.faults.no_oob_license)
+    {
+        return Ok(());
+    }
+    let mut e = bad(StatusCode::METHOD_NOT_ALLOWED, "GeneralError", &[]);
+    if let Some(m) = e.messages.first_mut() {
+        m["MessageId"] = serde_json::json!("SMC.1.0.OemLicenseNotPassed");
+        m["Message"] = serde_json::json!(
+            "Not licensed to perform this request. The following licenses SFT-DCMS-SINGLE were needed"
+        );
+        m["MessageArgs"] = serde_json::json!(["SFT-DCMS-SINGLE"]);
+        m["Resolution"] =
+            serde_json::json!("Please activate at least one license in above message.");
+    }
+    Err(e)
+}
+
 /// Checks a field BMC makes before it takes an upload or a SimpleUpdate:
 /// Supermicro's update mode and XCC's push/multipart exclusion.
 pub fn before_transfer(st: &BmcState, via: Via) -> Result<(), RedfishError> {

@@ -108,6 +108,7 @@ pub fn simple_update(
     v: &Value,
 ) -> Result<Response, RedfishError> {
     let p = st.machine.persona;
+    flow::licensed(st)?;
     if let Some(obj) = v.as_object() {
         for k in obj.keys() {
             let known = [
@@ -386,6 +387,7 @@ async fn push_inner(
     {
         let mut st = bmc.lock();
         authenticate(bmc, &mut st, req.headers(), &uri)?;
+        flow::licensed(&st)?;
         if bmc.config.is_field() {
             let via = if multipart {
                 Via::Multipart
