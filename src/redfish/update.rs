@@ -142,6 +142,32 @@ pub struct Push<'a> {
     pub preserve: bool,
 }
 
+/// Refuse, before a byte is sent, an image larger than the BMC's
+/// `MaxImageSizeBytes` (UpdateService v1_1+): it would answer 413 after
+/// taking the whole upload, or (some BMCs) fill its staging memory.
+async fn fits(client: &BmcClient, caps: &UpdateCaps, file: &Path) -> Result<(), RedfishError> {
+    let Some(max) = caps.max_image_size else {
+        return Ok(());
+    };
+    let size = tokio::fs::metadata(file)
+        .await
+        .map_err(|e| RedfishError::Unsupported {
+            host: client.host().to_string(),
+            detail: format!("cannot read image {}: {e}", file.display()),
+        })?
+        .len();
+    if size > max {
+        return Err(RedfishError::Unsupported {
+            host: client.host().to_string(),
+            detail: format!(
+                "image {} is {size} bytes, more than the {max} bytes the BMC takes (UpdateService MaxImageSizeBytes); nothing was sent: use a transfer the BMC pulls (SimpleUpdate) or the vendor's smaller image",
+                file.display()
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// A multipart push to the BMC's `MultipartHttpPushUri`, streamed from disk.
 pub async fn push_multipart(
     client: &BmcClient,
@@ -163,6 +189,7 @@ pub async fn push_multipart(
             ),
         });
     }
+    fits(client, caps, p.file).await?;
     let push = MultipartPush {
         uri,
         file: p.file.to_path_buf(),
@@ -186,6 +213,7 @@ pub async fn push_raw(
         .http_push
         .clone()
         .ok_or_else(|| missing(client, "HttpPushUri"))?;
+    fits(client, caps, file).await?;
     let r = push::raw(client, &uri, file).await?;
     Ok(Submitted::of(&r))
 }

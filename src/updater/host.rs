@@ -703,10 +703,6 @@ impl Runner<'_> {
                 return Ok(());
             }
         }
-        let reset_type = match shared.rollout.reset_policy {
-            ResetPolicy::Force => "ForceRestart",
-            _ => "GracefulRestart",
-        };
         // Host-class images first: a BMC reset must not cut off the host's.
         let mut classes: Vec<(ResetTarget, Option<String>)> = Vec::new();
         for (i, _, _, req) in &self.staged {
@@ -728,11 +724,17 @@ impl Runner<'_> {
         }
         classes.sort_by_key(|(c, _)| *c == ResetTarget::Manager);
         for (class, named) in classes {
-            let target = match named {
-                Some(t) => Ok(t),
-                None => update_service::reset_action(&self.client, &self.caps, class)
-                    .await
-                    .map(|a| a.target),
+            // The action says which reset types it allows, also when the
+            // task named the target.
+            let action = update_service::reset_action(&self.client, &self.caps, class).await;
+            let reset_type = crate::updater::reset_type::choose(
+                shared.rollout.reset_policy,
+                class,
+                action.as_ref().ok(),
+            );
+            let target = match (named, action) {
+                (Some(t), _) => Ok(t),
+                (None, a) => a.map(|a| a.target).map_err(|e| e.to_string()),
             };
             // Journal first: each step this reset activates is `reset-sent`
             // before the reset goes, so a restart never resets twice.
@@ -743,12 +745,14 @@ impl Runner<'_> {
                         .await?;
                 }
             }
-            let result = match target {
-                Ok(t) => {
+            let result = match (target, reset_type) {
+                (Ok(t), Ok(reset_type)) => {
                     self.event("reset", &format!("{name}: {reset_type} via {t} to activate staged images (reset policy {})", shared.rollout.reset_policy.as_str())).await?;
-                    update_service::reset(&self.client, &t, reset_type).await
+                    update_service::reset(&self.client, &t, reset_type)
+                        .await
+                        .map_err(|e| e.to_string())
                 }
-                Err(e) => Err(e),
+                (Err(e), _) | (_, Err(e)) => Err(e),
             };
             if let Err(e) = result {
                 let msg = format!(

@@ -47,6 +47,12 @@ pub fn usable_for(
     if (c.platform.raw_push_bmc_only() && step.kind != crate::vocab::Kind::Bmc) || staged {
         c.http_push = None;
     }
+    // An image past `MaxImageSizeBytes` cannot be pushed; the BMC may still
+    // pull it. With nothing else, the push refuses it before sending.
+    if c.max_image_size.is_some_and(|max| step.size > max) {
+        c.multipart = None;
+        c.http_push = None;
+    }
     if offered(&c, image_scheme).is_empty() {
         return caps.clone();
     }

@@ -31,6 +31,7 @@ pub mod lock;
 pub mod method;
 pub mod progress;
 pub mod report;
+pub mod reset_type;
 pub mod resume;
 pub mod rollout;
 pub mod staged;

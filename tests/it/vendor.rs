@@ -223,3 +223,80 @@ async fn a_supermicro_without_its_oob_licence_ends_the_step_naming_the_licence()
         state["journal"]
     );
 }
+
+/// Issue 16 item 3: an image larger than the BMC's `MaxImageSizeBytes` is
+/// never pushed. A push refuses it before sending a byte (the BMC sees no
+/// upload), and a rollout sends it by SimpleUpdate, which the BMC pulls.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_image_past_max_image_size_bytes_is_never_pushed() {
+    use fwfleet::redfish::client::BmcClient;
+    use fwfleet::redfish::update::{self, Push};
+    use fwfleet::redfish::update_service;
+    let s = crate::apply::setup(
+        mock_bmc::FleetConfig {
+            count: 1,
+            profile: mock_bmc::Profile::Single(Persona::Generic),
+            max_image_size: 2048,
+            ..mock_bmc::FleetConfig::default()
+        }
+        .field(crate::timing::FIELD_SCALE),
+        ROLLOUT,
+    )
+    .await;
+    field_repository(&s, Persona::Generic, &[MockKind::Bmc]).await;
+    let cfg = Config::load(&s.config).unwrap();
+    let host = cfg.hosts[0].name.clone();
+    let image = std::fs::read_dir(s.dir.path().join("images"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let client = BmcClient::new(&cfg.hosts[0]).unwrap();
+    client.login().await.unwrap();
+    let caps = update_service::discover(&client).await.unwrap();
+    assert_eq!(caps.max_image_size, Some(2048));
+    let e = update::push_multipart(
+        &client,
+        &caps,
+        &Push {
+            file: &image,
+            targets: &[],
+            apply_time: None,
+            force: false,
+            component: Some(fwfleet::vocab::Kind::Bmc),
+            preserve: false,
+        },
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    client.logout().await;
+    for want in [
+        host.as_str(),
+        "MaxImageSizeBytes",
+        "2048",
+        "nothing was sent",
+    ] {
+        assert!(e.contains(want), "{want}: {e}");
+    }
+    let before = s.fleet.bmcs[0].state();
+    assert_eq!(
+        before["journal"]["by_status"].get("413"),
+        None,
+        "no upload reached the BMC: {}",
+        before["journal"]
+    );
+    let report = apply_one(&s, &cfg, &host, Some(Method::Multipart)).await;
+    let st = &report.hosts[0].steps[0];
+    assert_eq!(st.outcome, "updated", "{}", st.message);
+    assert_eq!(
+        st.method.as_deref(),
+        Some("simple-update"),
+        "{}",
+        st.message
+    );
+    let state = s.fleet.bmcs[0].state();
+    assert_eq!(component(&state, "bmc")["flash_count"], 1, "{state}");
+    assert_eq!(state["journal"]["by_status"].get("413"), None);
+}
