@@ -522,8 +522,27 @@ impl Runner<'_> {
                 }
             }
         }
-        let mut result =
-            step::execute(&self.client, &shared.store, &spec, &self.caps, &on_progress).await?;
+        // A raw push follows the service-wide apply time: taken for this
+        // step under `HttpPushUriOptionsBusy` where it differs, given back
+        // after it (also when the step fails).
+        let push_options = if m == Method::RawPush {
+            match self.take_push_options(s).await? {
+                Ok(held) => held,
+                Err(why) => {
+                    self.reports
+                        .push(ended_before_transfer(s, StepOutcome::Failed, why));
+                    return Ok(false);
+                }
+            }
+        } else {
+            None
+        };
+        let result =
+            step::execute(&self.client, &shared.store, &spec, &self.caps, &on_progress).await;
+        if let Some(held) = push_options {
+            self.restore_push_options(s, held).await?;
+        }
+        let mut result = result?;
         if let Some(p) = image_tls {
             self.restore_image_tls(s, &p).await?;
         }
@@ -566,6 +585,53 @@ impl Runner<'_> {
         let ok = result.outcome.is_success();
         self.reports.push(report_of(s, Some(m), &result));
         Ok(ok)
+    }
+
+    /// Set the service-wide raw-push apply time to the step's, under
+    /// `HttpPushUriOptionsBusy` (UpdateService v1_4), when the BMC has that
+    /// flag and its apply time differs; journaled first (event
+    /// `push-options`). `Ok(None)`: nothing to change. `Err`: why the step
+    /// cannot go on (another client holds the options).
+    async fn take_push_options(
+        &self,
+        s: &PlannedStep,
+    ) -> Result<Result<Option<update_service::PushOptionsHeld>, String>, StoreError> {
+        if self.caps.push_options_busy.is_none() {
+            return Ok(Ok(None));
+        }
+        let want = s.apply_time.as_deref().unwrap_or("Immediate");
+        if self.caps.push_apply_time.as_deref() == Some(want) {
+            return Ok(Ok(None));
+        }
+        let who = self.who(s);
+        self.event(
+            "push-options",
+            &format!(
+                "{who}: HttpPushUriApplyTime is {}; setting it to {want} under HttpPushUriOptionsBusy for this push (restored afterwards)",
+                self.caps.push_apply_time.as_deref().unwrap_or("unset")
+            ),
+        )
+        .await?;
+        Ok(
+            update_service::take_push_options(&self.client, &self.caps, want)
+                .await
+                .map_err(|e| format!("{who}: cannot set the raw push's apply time: {e}")),
+        )
+    }
+
+    /// Give the push options back as they were and clear `HttpPushUriOptionsBusy`.
+    async fn restore_push_options(
+        &self,
+        s: &PlannedStep,
+        held: update_service::PushOptionsHeld,
+    ) -> Result<(), StoreError> {
+        let who = self.who(s);
+        let text = match update_service::restore_push_options(&self.client, &self.caps, held).await
+        {
+            Ok(()) => format!("{who}: restored HttpPushUriApplyTime and cleared HttpPushUriOptionsBusy"),
+            Err(e) => format!("{who}: could not restore HttpPushUriApplyTime / clear HttpPushUriOptionsBusy: {e}; set them back on the BMC's UpdateService by hand"),
+        };
+        self.event("push-options", &text).await
     }
 
     /// Ask the BMC to verify the image server's certificate `pem`: its

@@ -43,7 +43,10 @@ pub fn usable_for(
     if !c.platform.simple_update_takes_file(&name) {
         c.simple_update = None;
     }
-    let staged = step.apply_time.as_deref().is_some_and(|a| a != "Immediate");
+    // A raw push carries no apply time: one other than `Immediate` only
+    // where the service-wide one may be taken (`HttpPushUriOptionsBusy`).
+    let staged = step.apply_time.as_deref().is_some_and(|a| a != "Immediate")
+        && c.push_options_busy.is_none();
     if (c.platform.raw_push_bmc_only() && step.kind != crate::vocab::Kind::Bmc) || staged {
         c.http_push = None;
     }

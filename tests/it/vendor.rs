@@ -300,3 +300,45 @@ async fn an_image_past_max_image_size_bytes_is_never_pushed() {
     assert_eq!(component(&state, "bmc")["flash_count"], 1, "{state}");
     assert_eq!(state["journal"]["by_status"].get("413"), None);
 }
+
+/// Issue 16 item 3, the raw push's service-wide apply time: a host-firmware
+/// image sent `OnReset` by raw push to a BMC with `HttpPushUriOptionsBusy`
+/// (the DMTF model) takes the options for the push (PATCH busy + apply
+/// time), gives them back after the step (PATCH), and the update is
+/// activated by the coordinated reset. A BMC without the flag (bmcweb, whose
+/// raw push carries the BMC image only) is never PATCHed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_raw_push_on_reset_holds_the_push_options_and_gives_them_back() {
+    use fwfleet::redfish::client::BmcClient;
+    use fwfleet::redfish::update_service;
+    let s = field_fleet(
+        Persona::Generic,
+        Variant::Standard,
+        1,
+        crate::timing::FIELD_SCALE,
+        mock_bmc::faults::Scenario::default(),
+        ROLLOUT,
+    )
+    .await;
+    field_repository(&s, Persona::Generic, &[MockKind::Bios]).await;
+    let cfg = Config::load(&s.config).unwrap();
+    let host = cfg.hosts[0].name.clone();
+    let report = apply_one(&s, &cfg, &host, Some(Method::RawPush)).await;
+    let st = &report.hosts[0].steps[0];
+    assert_eq!(st.outcome, "updated", "{}", st.message);
+    assert_eq!(st.method.as_deref(), Some("raw-push"), "{}", st.message);
+    let state = s.fleet.bmcs[0].state();
+    assert_eq!(component(&state, "bios")["flash_count"], 1, "{state}");
+    assert_eq!(state["field"]["host_resets"], 1, "{state}");
+    assert_eq!(
+        state["journal"]["by_method"]["PATCH"], 2,
+        "one PATCH to take the options, one to give them back: {}",
+        state["journal"]
+    );
+    let client = BmcClient::new(&cfg.hosts[0]).unwrap();
+    client.login().await.unwrap();
+    let caps = update_service::discover(&client).await.unwrap();
+    client.logout().await;
+    assert_eq!(caps.push_apply_time.as_deref(), Some("Immediate"));
+    assert_eq!(caps.push_options_busy, Some(false));
+}

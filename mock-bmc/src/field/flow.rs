@@ -677,8 +677,10 @@ impl Run {
     /// generic, openbmc, xcc: as the requested apply time.
     async fn standard(&self, staged: Staged, bmc_class: bool) {
         let p = self.persona();
-        let apply = if p == Persona::Openbmc && self.via == Via::RawPush {
-            // bmcweb's raw push follows the service-wide HttpPushUriApplyTime.
+        let apply = if matches!(p, Persona::Openbmc | Persona::Generic) && self.via == Via::RawPush
+        {
+            // bmcweb's raw push (and the DMTF model's) follows the
+            // service-wide HttpPushUriApplyTime.
             self.bmc.lock().field.http_push_apply_time
         } else {
             self.req.apply_time

@@ -242,7 +242,9 @@ pub fn raw_push_uri(bmc: &Bmc, st: &BmcState) -> Option<&'static str> {
     if bmc.config.is_field() {
         match (m.persona, m.variant) {
             (Persona::Xcc, Variant::Standard) => return Some("/fwupdate"),
-            (Persona::Generic, Variant::LegacyLayout) => return Some("/FWUpdate"),
+            (Persona::Generic, Variant::LegacyLayout | Variant::Standard) => {
+                return Some("/FWUpdate")
+            }
             _ => {}
         }
     }
