@@ -172,7 +172,7 @@ async fn fwfleet_run(targets: &[Target], size: u64) -> (Run, u64, u64) {
             },
             Ok(Submitted {
                 status,
-                answer: Answer::Refused(why),
+                answer: Answer::Refused(why) | Answer::Unlicensed(why),
             }) => eprintln!(
                 "{}: fwfleet push got HTTP {}: {why}",
                 tg.client.host(),

@@ -395,6 +395,7 @@ impl Bmc {
                     "resets_received": c.field.resets_received,
                     "start_update_calls": c.field.start_update_calls,
                     "preserve_flags": c.field.preserve_flags,
+                    "oem_parameters": c.field.oem_parameters,
                 });
                 if let Some(at) = &c.device_context {
                     v["device_context"] = json!(at);

@@ -68,6 +68,10 @@ pub struct Faults {
     /// Field: force the transient task state of every update (`interrupted`,
     /// `suspended` or `none`) instead of drawing it from the seed.
     pub transient_task_state: Option<String>,
+    /// Supermicro: the BMC has no out-of-band licence (SFT-OOB-LIC /
+    /// SFT-DCMS-SINGLE): SimpleUpdate and uploads answer 405
+    /// `SMC.1.0.OemLicenseNotPassed` and nothing is taken.
+    pub no_oob_license: Option<bool>,
 }
 
 impl Faults {
@@ -101,7 +105,8 @@ impl Faults {
             inventory_late,
             slow_reboot,
             no_preserve_resets_config,
-            transient_task_state
+            transient_task_state,
+            no_oob_license
         );
     }
 
@@ -173,6 +178,7 @@ pub const FAULT_NAMES: &[&str] = &[
     "slow-reboot",
     "no-preserve-resets-config",
     "transient-task-state=interrupted|suspended|none",
+    "no-oob-license",
 ];
 
 /// A scenario file: faults for every BMC and per host name.

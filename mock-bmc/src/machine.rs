@@ -131,6 +131,10 @@ pub struct FieldCounters {
     /// The vendor preserve flags of the last update that named it
     /// (Supermicro `Oem.Supermicro.BMC` / `.BIOS`).
     pub preserve_flags: std::collections::BTreeMap<String, bool>,
+    /// The multipart `OemParameters` part of the last update that named it
+    /// (`None`: the request had none), as the request journal would show it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oem_parameters: Option<serde_json::Value>,
 }
 
 impl FieldCounters {

@@ -182,6 +182,8 @@ pub struct FieldState {
     pub http_push_targets_busy: bool,
     /// bmcweb's service-wide `HttpPushUriOptions.HttpPushUriApplyTime.ApplyTime`.
     pub http_push_apply_time: crate::update::ApplyTime,
+    /// `HttpPushUriOptionsBusy` as clients PATCH it (generic, UpdateService v1_4).
+    pub http_push_options_busy: bool,
     /// FirmwareInventory lists only some members until then (inventory-late).
     pub inventory_partial_until: Option<Instant>,
     /// no-preserve-resets-config: the BMC came back with factory credentials.
@@ -213,6 +215,7 @@ impl Default for FieldState {
             http_push_targets: Vec::new(),
             http_push_targets_busy: false,
             http_push_apply_time: crate::update::ApplyTime::Immediate,
+            http_push_options_busy: false,
             inventory_partial_until: None,
             credentials_reset: false,
             aborted: false,

@@ -333,10 +333,10 @@ fn decide(
         .collect();
     // Staged first: whatever the repository says, a second update while one
     // waits for a reset could flash twice or race the staged image. A
-    // "staged" entry of the version already active waits for nothing: Dell
-    // keeps the downloaded package (`Available-…`) listed after it was
-    // installed (FIELD-NOTES B5.30), and planning its activation would reset
-    // the host on every run.
+    // "staged" entry of the version already active waits for nothing, and
+    // planning its activation would reset the host on every run. (Dell's
+    // downloaded packages, `Available-…`, are not staged at all: the
+    // normaliser gives them `Role::Available`, FIELD-NOTES B5.30.)
     if let Some(staged) = host.components.iter().find(|s| {
         s.role == Role::Staged
             && s.kind == c.kind

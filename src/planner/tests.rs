@@ -461,7 +461,7 @@ fn staged_entry_means_staged_pending() {
 #[test]
 fn dell_available_package_of_the_running_version_is_not_staged_pending() {
     let bios = comp("BIOS", Bios, "2.20.4");
-    let available = copy(&bios, "Available-159-2.20.4", Role::Staged, "2.20.4");
+    let available = copy(&bios, "Available-159-2.20.4", Role::Available, "2.20.4");
     check(
         vec![bios, available],
         &[img("bios_2.20.4.exe", Bios, "2.20.4")],
@@ -469,6 +469,24 @@ fn dell_available_package_of_the_running_version_is_not_staged_pending() {
         &[(
             "BIOS up-to-date 2.20.4 -> 2.20.4 [bios_2.20.4.exe]",
             "newest",
+        )],
+    );
+}
+
+/// Issue 16: a Dell `Available-` package of a newer version is uploaded,
+/// not installed: nothing waits for a reset (a held update is a `Scheduled`
+/// job, which the updater's pre-flight finds), so the upgrade is planned.
+#[test]
+fn dell_available_package_of_a_newer_version_is_not_staged_pending() {
+    let bios = comp("BIOS", Bios, "2.19.1");
+    let available = copy(&bios, "Available-159-2.20.4", Role::Available, "2.20.4");
+    check(
+        vec![bios, available],
+        &[img("bios_2.20.4.exe", Bios, "2.20.4")],
+        Policy::default(),
+        &[(
+            "BIOS upgrade 2.19.1 -> 2.20.4 [bios_2.20.4.exe]",
+            "newer image",
         )],
     );
 }

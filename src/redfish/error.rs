@@ -135,6 +135,30 @@ impl RedfishError {
     }
 }
 
+/// The `MessageId`s of a Redfish error body (`error.@Message.ExtendedInfo`,
+/// else `error.code`), without registry and version (`OemLicenseNotPassed`).
+pub fn error_message_keys(body: &[u8]) -> Vec<String> {
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return Vec::new();
+    };
+    let Some(err) = v.get("error") else {
+        return Vec::new();
+    };
+    let mut ids: Vec<&str> = err
+        .get("@Message.ExtendedInfo")
+        .and_then(|x| x.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m.get("MessageId").and_then(|x| x.as_str()))
+        .collect();
+    if ids.is_empty() {
+        ids.extend(err.get("code").and_then(|x| x.as_str()));
+    }
+    ids.into_iter()
+        .map(|id| redfish_schemas::message_key(id).to_string())
+        .collect()
+}
+
 /// Read a Redfish error body into one readable line, tolerating vendors
 /// (Supermicro's capital `Message`, bodies that are not JSON at all).
 pub fn redfish_message(body: &[u8]) -> Option<String> {
@@ -196,6 +220,18 @@ pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Supermicro's error shape (NOTES §7.5): capital-M `Message`, a `code`,
+    /// the OEM message id in ExtendedInfo.
+    #[test]
+    fn error_message_keys_drop_registry_and_version() {
+        let body = br#"{"error": {"code": "Base.v1_4_0.GeneralError", "Message": "A general error has occurred.",
+            "@Message.ExtendedInfo": [{"MessageId": "SMC.1.0.OemLicenseNotPassed", "Message": "Not licensed"}]}}"#;
+        assert_eq!(error_message_keys(body), ["OemLicenseNotPassed"]);
+        let body = br#"{"error": {"code": "Base.1.8.GeneralError", "message": "x"}}"#;
+        assert_eq!(error_message_keys(body), ["GeneralError"]);
+        assert!(error_message_keys(b"not json").is_empty());
+    }
 
     #[test]
     fn redfish_error_bodies_become_one_line() {

@@ -25,8 +25,9 @@ pub struct MultipartPush {
 }
 
 /// The `UpdateParameters` JSON and extra parts for this platform (FIELD-NOTES B4):
-/// Dell wants `"Oem": {}` and no `Targets`; Lenovo wants a separate
-/// `OemParameters` part; Supermicro wants its apply time and one target.
+/// Dell wants `"Oem": {}` and no `Targets`; an AMI-based Lenovo wants a
+/// separate `OemParameters` part (XCC itself the standard form); Supermicro
+/// wants its apply time and one target.
 pub fn parameters(platform: &Platform, push: &MultipartPush) -> (Value, Vec<(String, Value)>) {
     let mut params = json!({});
     if !push.targets.is_empty() && !platform.multipart_dell_rules() {
@@ -192,8 +193,11 @@ mod tests {
         assert_eq!(d, json!({"Oem": {}, "Targets": []}));
         let (s, _) = parameters(&p("Supermicro"), &push(&["/redfish/v1/Systems/1/Bios"]));
         assert_eq!(s["@Redfish.OperationApplyTime"], "OnStartUpdateRequest");
+        // Lenovo XCC: the standard form, no AMI part (issue 16).
         let (l, extra) = parameters(&p("Lenovo"), &push(&[]));
         assert!(l.get("Oem").is_none());
+        assert!(extra.is_empty(), "{extra:?}");
+        let (_, extra) = parameters(&p("AMI"), &push(&[]));
         assert_eq!(extra[0].0, "OemParameters");
         // AMI-based Lenovo: FlashType by component.
         let bios = MultipartPush {

@@ -128,10 +128,13 @@ impl Platform {
 
     /// AMI-based Lenovo BMCs (ServiceRoot `Vendor: AMI`, SR635/SR655 class)
     /// want a separate `OemParameters` multipart part with a `FlashType` by
-    /// component (FIELD-NOTES B4.21, `lenovo_update_firmware.py`); XCC's own
-    /// multipart (NOTES §7.4) takes the part too, and XCC2 ignores it.
+    /// component (FIELD-NOTES B4.21, `lenovo_update_firmware.py`). Lenovo's
+    /// own XCC takes the standard form (`UpdateParameters` + `UpdateFile`,
+    /// pubs.lenovo.com `xcc2-restapi/simple_update_firmware_post_multi_httppush`,
+    /// NOTES §7.4) and is never sent the AMI part: which image it is, and
+    /// where it goes, is for XCC to decide from the image.
     pub fn multipart_oem_parameters_part(&self) -> bool {
-        matches!(self.family, Family::Lenovo | Family::Ami)
+        self.family == Family::Ami
     }
 
     /// The `OemParameters.FlashType` of an AMI-based Lenovo BMC for this
@@ -143,7 +146,6 @@ impl Platform {
         match component {
             Some(Kind::Bios) => Some("UEFIUpdate"),
             Some(Kind::Bmc) | None => Some("HPMFwUpdate"),
-            Some(_) if self.family == Family::Lenovo => Some("HPMFwUpdate"),
             Some(_) => None,
         }
     }
@@ -266,9 +268,14 @@ mod tests {
         assert_eq!(ami.flash_type(Some(Kind::Nic)), None);
     }
 
+    /// Issue 16: a standard XCC takes the standard multipart form; only the
+    /// AMI-based Lenovo servers get the `OemParameters` part.
     #[test]
-    fn lenovo_xcc_oem_parameters_part() {
-        assert!(p("Lenovo", "Lenovo XClarity Controller 2").multipart_oem_parameters_part());
+    fn lenovo_xcc_gets_no_oem_parameters_part() {
+        let xcc = p("Lenovo", "Lenovo XClarity Controller 2");
+        assert_eq!(xcc.family, Family::Lenovo);
+        assert!(!xcc.multipart_oem_parameters_part());
+        assert!(p("AMI", "ThinkSystem SR635").multipart_oem_parameters_part());
     }
 
     #[test]

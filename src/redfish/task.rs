@@ -675,6 +675,64 @@ pub async fn job(
     }
 }
 
+/// How a job that has not ended stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobHold {
+    /// Queued or running: the BMC is working on it (or about to).
+    Running,
+    /// Held for a host reset (Dell `Scheduled`, `JCP001`): an update staged
+    /// and waiting, which the next reset runs.
+    Scheduled,
+}
+
+/// A job in the BMC's queue that has not ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenJob {
+    /// The job's id (Dell: the `JID_…` its update task shares).
+    pub id: String,
+    pub uri: String,
+    pub name: String,
+    pub hold: JobHold,
+}
+
+/// The jobs in the queue `jobs` (`JobService.Jobs`) that have not ended:
+/// an update in flight or one held for a reset, whoever started it. A job
+/// that vanishes between the list and its read has ended.
+pub async fn open_jobs(client: &BmcClient, jobs: &str) -> Result<Vec<OpenJob>, RedfishError> {
+    let coll: Value = client.get(jobs).await?;
+    let mut out = Vec::new();
+    for m in coll
+        .get("Members")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let Some(uri) =
+            client.bind_opt(m.get("@odata.id").and_then(Value::as_str), Field::MEMBER)?
+        else {
+            continue;
+        };
+        let Some(id) = task_id(&uri).map(str::to_string) else {
+            continue;
+        };
+        let Some(seen) = job(client, jobs, &id).await? else {
+            continue;
+        };
+        let hold = match (phase(&seen.task), awaiting(&seen.task)) {
+            (Phase::Completed | Phase::Failed | Phase::Cancelled, _) => continue,
+            (_, Some(Awaiting::Reset)) => JobHold::Scheduled,
+            _ => JobHold::Running,
+        };
+        out.push(OpenJob {
+            name: seen.task.name.clone().unwrap_or_else(|| "a job".into()),
+            id,
+            uri: seen.uri,
+            hold,
+        });
+    }
+    Ok(out)
+}
+
 /// The last segment of a task URI: a Dell task's id is its job's.
 pub fn task_id(uri: &str) -> Option<&str> {
     uri.split(['?', '#'])

@@ -5,7 +5,7 @@
 //! Targets come from [`UpdateCaps`], found by navigation.
 
 use super::client::{BmcClient, Reply};
-use super::error::{redfish_message, RedfishError};
+use super::error::{error_message_keys, redfish_message, RedfishError};
 use super::push::{self, MultipartPush};
 use super::task::{parse_accepted, Accepted};
 use super::update_service::UpdateCaps;
@@ -30,12 +30,26 @@ pub enum Answer {
     /// Not taken (a 4xx, or a 503 that outlived the client's retries):
     /// nothing was written. The Redfish message, else `HTTP <status>`.
     Refused(String),
+    /// Not taken because the BMC lacks the licence that firmware updates
+    /// over Redfish need (Supermicro `SMC.1.0.OemLicenseNotPassed`: SFT-OOB-LIC
+    /// or SFT-DCMS-SINGLE, NOTES §7.5, fwupd `docs/supermicro-license.md`).
+    /// Nothing was written, and trying again cannot help until an operator
+    /// installs it. The BMC's message.
+    Unlicensed(String),
 }
 
 impl Submitted {
     fn of(reply: &Reply) -> Submitted {
         let answer = if reply.status.is_success() {
             Answer::Accepted(parse_accepted(reply))
+        } else if error_message_keys(&reply.body)
+            .iter()
+            .any(|k| k == "OemLicenseNotPassed")
+        {
+            Answer::Unlicensed(
+                redfish_message(&reply.body)
+                    .unwrap_or_else(|| format!("HTTP {}", reply.status.as_u16())),
+            )
         } else {
             Answer::Refused(
                 redfish_message(&reply.body)
@@ -128,6 +142,32 @@ pub struct Push<'a> {
     pub preserve: bool,
 }
 
+/// Refuse, before a byte is sent, an image larger than the BMC's
+/// `MaxImageSizeBytes` (UpdateService v1_1+): it would answer 413 after
+/// taking the whole upload, or (some BMCs) fill its staging memory.
+async fn fits(client: &BmcClient, caps: &UpdateCaps, file: &Path) -> Result<(), RedfishError> {
+    let Some(max) = caps.max_image_size else {
+        return Ok(());
+    };
+    let size = tokio::fs::metadata(file)
+        .await
+        .map_err(|e| RedfishError::Unsupported {
+            host: client.host().to_string(),
+            detail: format!("cannot read image {}: {e}", file.display()),
+        })?
+        .len();
+    if size > max {
+        return Err(RedfishError::Unsupported {
+            host: client.host().to_string(),
+            detail: format!(
+                "image {} is {size} bytes, more than the {max} bytes the BMC takes (UpdateService MaxImageSizeBytes); nothing was sent: use a transfer the BMC pulls (SimpleUpdate) or the vendor's smaller image",
+                file.display()
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// A multipart push to the BMC's `MultipartHttpPushUri`, streamed from disk.
 pub async fn push_multipart(
     client: &BmcClient,
@@ -149,6 +189,7 @@ pub async fn push_multipart(
             ),
         });
     }
+    fits(client, caps, p.file).await?;
     let push = MultipartPush {
         uri,
         file: p.file.to_path_buf(),
@@ -172,6 +213,7 @@ pub async fn push_raw(
         .http_push
         .clone()
         .ok_or_else(|| missing(client, "HttpPushUri"))?;
+    fits(client, caps, file).await?;
     let r = push::raw(client, &uri, file).await?;
     Ok(Submitted::of(&r))
 }

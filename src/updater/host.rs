@@ -10,6 +10,7 @@ use crate::redfish::remote_certs;
 use crate::redfish::update_service::{self, NotReady, ResetTarget, UpdateCaps};
 use crate::store::{NewStep, StepJournal, Store, StoreError};
 use crate::updater::hooks::{self, HookEnv};
+use crate::updater::job_queue::{self, QueueCheck};
 use crate::updater::method;
 use crate::updater::progress::ProgressSink;
 pub use crate::updater::report::{HostReport, ReportOutcome, StepReport};
@@ -394,6 +395,28 @@ impl Runner<'_> {
             self.reports.push(r);
             return Ok(false);
         }
+        match job_queue::preflight(&self.client, &self.caps, &shared.store, &name, s).await? {
+            QueueCheck::Clear => {}
+            QueueCheck::Staged { jid } => {
+                self.event(
+                    "staged",
+                    &format!("{}: {} is held for a reset in job {jid}", self.who(s), s.to),
+                )
+                .await?;
+                let ok = self.staged_earlier(i, s).await?;
+                // Held as it is: under `never` the operator resets.
+                if shared.rollout.reset_policy == ResetPolicy::Never {
+                    self.staged.retain(|(j, ..)| *j != i);
+                }
+                return Ok(ok);
+            }
+            QueueCheck::Blocked(why) => {
+                self.event("job-queue", &why).await?;
+                self.reports
+                    .push(ended_before_transfer(s, StepOutcome::NeedsAttention, why));
+                return Ok(false);
+            }
+        }
         let scheme = shared
             .images
             .as_ref()
@@ -499,8 +522,27 @@ impl Runner<'_> {
                 }
             }
         }
-        let mut result =
-            step::execute(&self.client, &shared.store, &spec, &self.caps, &on_progress).await?;
+        // A raw push follows the service-wide apply time: taken for this
+        // step under `HttpPushUriOptionsBusy` where it differs, given back
+        // after it (also when the step fails).
+        let push_options = if m == Method::RawPush {
+            match self.take_push_options(s).await? {
+                Ok(held) => held,
+                Err(why) => {
+                    self.reports
+                        .push(ended_before_transfer(s, StepOutcome::Failed, why));
+                    return Ok(false);
+                }
+            }
+        } else {
+            None
+        };
+        let result =
+            step::execute(&self.client, &shared.store, &spec, &self.caps, &on_progress).await;
+        if let Some(held) = push_options {
+            self.restore_push_options(s, held).await?;
+        }
+        let mut result = result?;
         if let Some(p) = image_tls {
             self.restore_image_tls(s, &p).await?;
         }
@@ -543,6 +585,53 @@ impl Runner<'_> {
         let ok = result.outcome.is_success();
         self.reports.push(report_of(s, Some(m), &result));
         Ok(ok)
+    }
+
+    /// Set the service-wide raw-push apply time to the step's, under
+    /// `HttpPushUriOptionsBusy` (UpdateService v1_4), when the BMC has that
+    /// flag and its apply time differs; journaled first (event
+    /// `push-options`). `Ok(None)`: nothing to change. `Err`: why the step
+    /// cannot go on (another client holds the options).
+    async fn take_push_options(
+        &self,
+        s: &PlannedStep,
+    ) -> Result<Result<Option<update_service::PushOptionsHeld>, String>, StoreError> {
+        if self.caps.push_options_busy.is_none() {
+            return Ok(Ok(None));
+        }
+        let want = s.apply_time.as_deref().unwrap_or("Immediate");
+        if self.caps.push_apply_time.as_deref() == Some(want) {
+            return Ok(Ok(None));
+        }
+        let who = self.who(s);
+        self.event(
+            "push-options",
+            &format!(
+                "{who}: HttpPushUriApplyTime is {}; setting it to {want} under HttpPushUriOptionsBusy for this push (restored afterwards)",
+                self.caps.push_apply_time.as_deref().unwrap_or("unset")
+            ),
+        )
+        .await?;
+        Ok(
+            update_service::take_push_options(&self.client, &self.caps, want)
+                .await
+                .map_err(|e| format!("{who}: cannot set the raw push's apply time: {e}")),
+        )
+    }
+
+    /// Give the push options back as they were and clear `HttpPushUriOptionsBusy`.
+    async fn restore_push_options(
+        &self,
+        s: &PlannedStep,
+        held: update_service::PushOptionsHeld,
+    ) -> Result<(), StoreError> {
+        let who = self.who(s);
+        let text = match update_service::restore_push_options(&self.client, &self.caps, held).await
+        {
+            Ok(()) => format!("{who}: restored HttpPushUriApplyTime and cleared HttpPushUriOptionsBusy"),
+            Err(e) => format!("{who}: could not restore HttpPushUriApplyTime / clear HttpPushUriOptionsBusy: {e}; set them back on the BMC's UpdateService by hand"),
+        };
+        self.event("push-options", &text).await
     }
 
     /// Ask the BMC to verify the image server's certificate `pem`: its
@@ -680,10 +769,6 @@ impl Runner<'_> {
                 return Ok(());
             }
         }
-        let reset_type = match shared.rollout.reset_policy {
-            ResetPolicy::Force => "ForceRestart",
-            _ => "GracefulRestart",
-        };
         // Host-class images first: a BMC reset must not cut off the host's.
         let mut classes: Vec<(ResetTarget, Option<String>)> = Vec::new();
         for (i, _, _, req) in &self.staged {
@@ -705,11 +790,17 @@ impl Runner<'_> {
         }
         classes.sort_by_key(|(c, _)| *c == ResetTarget::Manager);
         for (class, named) in classes {
-            let target = match named {
-                Some(t) => Ok(t),
-                None => update_service::reset_action(&self.client, &self.caps, class)
-                    .await
-                    .map(|a| a.target),
+            // The action says which reset types it allows, also when the
+            // task named the target.
+            let action = update_service::reset_action(&self.client, &self.caps, class).await;
+            let reset_type = crate::updater::reset_type::choose(
+                shared.rollout.reset_policy,
+                class,
+                action.as_ref().ok(),
+            );
+            let target = match (named, action) {
+                (Some(t), _) => Ok(t),
+                (None, a) => a.map(|a| a.target).map_err(|e| e.to_string()),
             };
             // Journal first: each step this reset activates is `reset-sent`
             // before the reset goes, so a restart never resets twice.
@@ -720,12 +811,14 @@ impl Runner<'_> {
                         .await?;
                 }
             }
-            let result = match target {
-                Ok(t) => {
+            let result = match (target, reset_type) {
+                (Ok(t), Ok(reset_type)) => {
                     self.event("reset", &format!("{name}: {reset_type} via {t} to activate staged images (reset policy {})", shared.rollout.reset_policy.as_str())).await?;
-                    update_service::reset(&self.client, &t, reset_type).await
+                    update_service::reset(&self.client, &t, reset_type)
+                        .await
+                        .map_err(|e| e.to_string())
                 }
-                Err(e) => Err(e),
+                (Err(e), _) | (_, Err(e)) => Err(e),
             };
             if let Err(e) = result {
                 let msg = format!(

@@ -43,8 +43,17 @@ pub fn usable_for(
     if !c.platform.simple_update_takes_file(&name) {
         c.simple_update = None;
     }
-    let staged = step.apply_time.as_deref().is_some_and(|a| a != "Immediate");
+    // A raw push carries no apply time: one other than `Immediate` only
+    // where the service-wide one may be taken (`HttpPushUriOptionsBusy`).
+    let staged = step.apply_time.as_deref().is_some_and(|a| a != "Immediate")
+        && c.push_options_busy.is_none();
     if (c.platform.raw_push_bmc_only() && step.kind != crate::vocab::Kind::Bmc) || staged {
+        c.http_push = None;
+    }
+    // An image past `MaxImageSizeBytes` cannot be pushed; the BMC may still
+    // pull it. With nothing else, the push refuses it before sending.
+    if c.max_image_size.is_some_and(|max| step.size > max) {
+        c.multipart = None;
         c.http_push = None;
     }
     if offered(&c, image_scheme).is_empty() {

@@ -7,6 +7,10 @@
 //! - [`method`]: which transfer a step uses, and why (pure).
 //! - [`host`]: a host's steps in plan order, busy pre-flight, TLS re-pin,
 //!   the coordinated reset under the reset policy, hooks.
+//! - [`job_queue`]: the BMC's job queue before a step (Dell): an update of
+//!   fwfleet's held for a reset is staged, a job another tool left blocks.
+//! - [`reset_type`]: the `ResetType` a coordinated reset sends, the reset
+//!   policy's choice among the values the BMC allows (pure).
 //! - [`hooks`]: the operator's `pre_reset` / `post_update` commands.
 //! - [`rollout`]: canaries, waves, fleet and label caps, failure budget.
 //! - [`jobs`]: a plan and the repository → the host jobs a rollout runs.
@@ -21,11 +25,13 @@
 pub mod apply;
 pub mod hooks;
 pub mod host;
+pub mod job_queue;
 pub mod jobs;
 pub mod lock;
 pub mod method;
 pub mod progress;
 pub mod report;
+pub mod reset_type;
 pub mod resume;
 pub mod rollout;
 pub mod staged;

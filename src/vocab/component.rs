@@ -74,6 +74,12 @@ pub enum Role {
     Backup,
     Staged,
     Previous,
+    /// Uploaded to the BMC, not installed: a Dell `Available-…` package
+    /// (iDRAC keeps it listed until it is deleted, also after it was
+    /// installed). Not a staged update: no reset activates it, so it is
+    /// neither compared nor planned; a Dell update held for a reset shows
+    /// as a `Scheduled` job instead (FIELD-NOTES B5.30).
+    Available,
 }
 
 impl fmt::Display for Role {
@@ -83,6 +89,7 @@ impl fmt::Display for Role {
             Role::Backup => "backup",
             Role::Staged => "staged",
             Role::Previous => "previous",
+            Role::Available => "available",
         })
     }
 }

@@ -23,4 +23,5 @@ mod store_compat;
 mod timing;
 mod trust;
 mod update_step;
+mod vendor;
 mod version_cmp;

@@ -37,6 +37,8 @@ pub struct Extra {
     pub preserve: BTreeMap<String, bool>,
     /// AMI Lenovo `OemParameters.FlashType`.
     pub flash_type: Option<String>,
+    /// The multipart `OemParameters` part as sent, if one was.
+    pub oem_parameters: Option<serde_json::Value>,
 }
 
 /// An image written (or about to be) whose activation waits for an event.
@@ -109,6 +111,32 @@ pub fn reboot_time(bmc: &Bmc, st: &BmcState) -> Duration {
         (Persona::Xcc, Variant::Standard) => field(bmc).idrac_xcc_reboot,
         _ => field(bmc).bmc_reboot,
     }
+}
+
+/// A Supermicro BMC without its out-of-band licence (fault `no-oob-license`)
+/// takes no firmware: SimpleUpdate and uploads answer 405 with
+/// `SMC.1.0.OemLicenseNotPassed` naming the licence (NOTES §7.5: 405 for
+/// OemLicenseNotPassed, "update needs SFT-OOB-LIC/SFT-DCMS license"; fwupd
+/// `docs/supermicro-license.md`, fwupd#4836; SUM's "Not licensed to perform
+/// this request. The following licenses DCMS were needed",
+/// Dasharo/dasharo-issues#327). Both behaviours; other personas ignore it.
+pub fn licensed(st: &BmcState) -> Result<(), RedfishError> {
+    if st.machine.persona != Persona::Supermicro
+        || !crate::faults::Faults::on(st.faults.no_oob_license)
+    {
+        return Ok(());
+    }
+    let mut e = bad(StatusCode::METHOD_NOT_ALLOWED, "GeneralError", &[]);
+    if let Some(m) = e.messages.first_mut() {
+        m["MessageId"] = serde_json::json!("SMC.1.0.OemLicenseNotPassed");
+        m["Message"] = serde_json::json!(
+            "Not licensed to perform this request. The following licenses SFT-DCMS-SINGLE were needed"
+        );
+        m["MessageArgs"] = serde_json::json!(["SFT-DCMS-SINGLE"]);
+        m["Resolution"] =
+            serde_json::json!("Please activate at least one license in above message.");
+    }
+    Err(e)
 }
 
 /// Checks a field BMC makes before it takes an upload or a SimpleUpdate:
@@ -432,15 +460,16 @@ impl Run {
         let (bmc_class, preserve) = {
             let mut st = self.bmc.lock();
             let bmc_class = is_bmc_class(&st, &keys);
-            if !self.extra.preserve.is_empty() {
-                for c in st
-                    .machine
-                    .components
-                    .iter_mut()
-                    .filter(|c| keys.contains(&c.key))
-                {
+            for c in st
+                .machine
+                .components
+                .iter_mut()
+                .filter(|c| keys.contains(&c.key))
+            {
+                if !self.extra.preserve.is_empty() {
                     c.field.preserve_flags = self.extra.preserve.clone();
                 }
+                c.field.oem_parameters = self.extra.oem_parameters.clone();
             }
             (bmc_class, self.extra.preserve.clone())
         };
@@ -648,8 +677,10 @@ impl Run {
     /// generic, openbmc, xcc: as the requested apply time.
     async fn standard(&self, staged: Staged, bmc_class: bool) {
         let p = self.persona();
-        let apply = if p == Persona::Openbmc && self.via == Via::RawPush {
-            // bmcweb's raw push follows the service-wide HttpPushUriApplyTime.
+        let apply = if matches!(p, Persona::Openbmc | Persona::Generic) && self.via == Via::RawPush
+        {
+            // bmcweb's raw push (and the DMTF model's) follows the
+            // service-wide HttpPushUriApplyTime.
             self.bmc.lock().field.http_push_apply_time
         } else {
             self.req.apply_time

@@ -275,6 +275,22 @@ pub fn update_service(bmc: &Bmc, st: &BmcState, v: &mut Value, allow: &mut &'sta
             v["HttpPushUriOptions"] = json!({"HttpPushUriApplyTime": {"ApplyTime": at}});
             *allow = "GET, HEAD, PATCH";
         }
+        // The DMTF model (public-rackmount1 mockup, UpdateService v1_4): a raw
+        // push at `/FWUpdate` under service-wide options a client reserves
+        // with `HttpPushUriOptionsBusy` while it uses them.
+        (Persona::Generic, Variant::Standard) => {
+            let at = match f.http_push_apply_time {
+                crate::update::ApplyTime::OnReset => "OnReset",
+                _ => "Immediate",
+            };
+            v["HttpPushUri"] = json!("/FWUpdate");
+            v["HttpPushUriOptions"] = json!({"HttpPushUriApplyTime": {
+                "ApplyTime": at,
+                "ApplyTime@Redfish.AllowableValues": ["Immediate", "OnReset"],
+            }});
+            v["HttpPushUriOptionsBusy"] = json!(f.http_push_options_busy);
+            *allow = "GET, HEAD, PATCH";
+        }
         (Persona::Xcc, Variant::Standard) => {
             v["HttpPushUri"] = json!("/fwupdate");
             v["HttpPushUriTargets"] = json!(f.http_push_targets);
@@ -326,7 +342,14 @@ pub fn patch_update_service(st: &mut BmcState, body: &Value) -> Result<bool, Red
     let mut changed = false;
     for (k, val) in obj {
         match (p, variant, k.as_str()) {
-            (Persona::Openbmc, _, "HttpPushUriOptions") => {
+            (Persona::Generic, Variant::Standard, "HttpPushUriOptionsBusy") => {
+                st.field.http_push_options_busy = val
+                    .as_bool()
+                    .ok_or_else(|| bad("PropertyValueTypeError", &[&val.to_string(), k]))?;
+                changed = true;
+            }
+            (Persona::Openbmc, _, "HttpPushUriOptions")
+            | (Persona::Generic, Variant::Standard, "HttpPushUriOptions") => {
                 let at = val
                     .pointer("/HttpPushUriApplyTime/ApplyTime")
                     .and_then(Value::as_str)

@@ -561,6 +561,8 @@ fn chassis(bmc: &Bmc, st: &BmcState, paths: &Paths) -> Value {
 
 fn update_service(bmc: &Bmc, st: &BmcState) -> Result<Resource, RedfishError> {
     let mut v = update_service_body(st);
+    // What the uploads are held to (`--max-image-size`), not a figure of its own.
+    v["MaxImageSizeBytes"] = json!(bmc.config.max_image_size);
     let mut allow = if st.machine.persona.remote_server_certificates() {
         "GET, HEAD, PATCH"
     } else {
@@ -585,7 +587,6 @@ fn update_service_body(st: &BmcState) -> Value {
         "Status": status_ok(),
         "FirmwareInventory": link(FIRMWARE),
         "SoftwareInventory": link(SOFTWARE),
-        "MaxImageSizeBytes": 419_430_400u64,
         "MultipartHttpPushUri": p.multipart_push_uri(),
         "MultipartHttpPushUri@Redfish.OperationApplyTimeSupport": apply.clone(),
         "Actions": {

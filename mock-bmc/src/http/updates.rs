@@ -108,6 +108,7 @@ pub fn simple_update(
     v: &Value,
 ) -> Result<Response, RedfishError> {
     let p = st.machine.persona;
+    flow::licensed(st)?;
     if let Some(obj) = v.as_object() {
         for k in obj.keys() {
             let known = [
@@ -241,7 +242,9 @@ pub fn raw_push_uri(bmc: &Bmc, st: &BmcState) -> Option<&'static str> {
     if bmc.config.is_field() {
         match (m.persona, m.variant) {
             (Persona::Xcc, Variant::Standard) => return Some("/fwupdate"),
-            (Persona::Generic, Variant::LegacyLayout) => return Some("/FWUpdate"),
+            (Persona::Generic, Variant::LegacyLayout | Variant::Standard) => {
+                return Some("/FWUpdate")
+            }
             _ => {}
         }
     }
@@ -386,6 +389,7 @@ async fn push_inner(
     {
         let mut st = bmc.lock();
         authenticate(bmc, &mut st, req.headers(), &uri)?;
+        flow::licensed(&st)?;
         if bmc.config.is_field() {
             let via = if multipart {
                 Via::Multipart
@@ -515,7 +519,7 @@ async fn push_inner(
         if is_field {
             field_rules(persona, variant, &params, oem_parameters.as_ref())?;
         } else {
-            persona_rules(persona, &params, oem_parameters.is_some())?;
+            persona_rules(persona, &params)?;
         }
         let apply = match params.get("@Redfish.OperationApplyTime") {
             // bmcweb defaults multipart pushes to OnReset (updateMultipartContext).
@@ -555,6 +559,7 @@ async fn push_inner(
         }
         let extra = Extra {
             preserve: preserve_flags(&params),
+            oem_parameters: oem_parameters.clone(),
             flash_type: oem_parameters
                 .as_ref()
                 .and_then(|o| o.get("FlashType"))
@@ -618,7 +623,7 @@ fn field_rules(
                 None => Err(bad("PropertyMissing", &["OemParameters"])),
             }
         }
-        _ => persona_rules(p, params, oem_parameters.is_some()),
+        _ => persona_rules(p, params),
     }
 }
 
@@ -638,7 +643,7 @@ fn source_of(up: Upload) -> Source {
 }
 
 /// What each family insists on in a multipart push (NOTES §7, FIELD-NOTES B4).
-fn persona_rules(p: Persona, params: &Value, oem_parameters: bool) -> Result<(), RedfishError> {
+fn persona_rules(p: Persona, params: &Value) -> Result<(), RedfishError> {
     let what = "MultipartHttpPushUri";
     let targets = params
         .get("Targets")
@@ -665,13 +670,11 @@ fn persona_rules(p: Persona, params: &Value, oem_parameters: bool) -> Result<(),
                 return Err(bad("PropertyMissing", &["@Redfish.OperationApplyTime"]));
             }
         }
-        Persona::Xcc => {
-            if params.get("Oem").is_some() {
-                return Err(bad("ActionParameterUnknown", &[what, "Oem"]));
-            }
-            if !oem_parameters {
-                return Err(bad("PropertyMissing", &["OemParameters"]));
-            }
+        // XCC takes the standard form (pubs.lenovo.com xcc2-restapi
+        // `simple_update_firmware_post_multi_httppush`); the `OemParameters`
+        // part is the AMI-based Lenovo servers' (`field_rules`).
+        Persona::Xcc if params.get("Oem").is_some() => {
+            return Err(bad("ActionParameterUnknown", &[what, "Oem"]));
         }
         _ => {}
     }

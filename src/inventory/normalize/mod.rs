@@ -10,7 +10,7 @@
 //! | | 2. `RelatedItem`: `…/Managers/…` or the context's manager → `bmc`; `…/Systems/…/Bios` → `bios`; `…/Drives/…` → `drive`; `…/Storage/…` → `storage`; `…/NetworkAdapters/…` → `nic`; `…/PowerSupplies/…` → `psu` | OpenBMC, DMTF, Supermicro, Lenovo |
 //! | | 3. keywords in Name, then Description, then Id (Dell: the FQDD); in each field the *earliest* keyword decides | all |
 //! | | 4. weak NIC hints (`25Gb`, `2-Port`, `Adapter`, a MAC address) → `nic`; else `other` | Lenovo `Slot_N.Bundle`, Dell NIC names |
-//! | `role` | 1. Dell Id state: `Installed-`/`Current-` → active, `Previous-` → previous, `Available-` → staged | Dell |
+//! | `role` | 1. Dell Id state: `Installed-`/`Current-` → active, `Previous-` → previous, `Available-` → available (uploaded, not installed: never staged) | Dell |
 //! | | 2. `Staged: true` or `Links.StagedTargets` without `ActiveTargets` → staged; `Active: true` → active; `Active: false` → backup | SoftwareInventory v1_12 |
 //! | | 3. words: backup/secondary/standby/alternate/inactive/golden, Name starting "Redundant" → backup; active/running/primary → active | HPE, Lenovo, OpenBMC |
 //! | | 4. `Status.State`: `StandbySpare` → backup, `StandbyOffline` → staged; else active | DMTF `Resource.State` |

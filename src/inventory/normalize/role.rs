@@ -13,7 +13,7 @@ pub(super) fn role_of(item: &SoftwareInventory, dell: Option<&DellId<'_>>) -> Ro
         return match d.state {
             DellState::Installed => Role::Active,
             DellState::Previous => Role::Previous,
-            DellState::Available => Role::Staged,
+            DellState::Available => Role::Available,
         };
     }
     if item.staged == Some(true) {

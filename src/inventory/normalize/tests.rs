@@ -4,7 +4,7 @@ use mock_bmc::http::tree;
 use mock_bmc::{BmcConfig, Persona, Variant};
 use redfish_schemas::decode;
 use Kind::*;
-use Role::{Active, Backup, Previous, Staged};
+use Role::{Active, Available, Backup, Previous, Staged};
 
 const DELL: Option<&str> = Some("Dell");
 const HPE: Option<&str> = Some("HPE");
@@ -63,7 +63,7 @@ fn dell_idrac() {
             r##"{"@odata.id": "/redfish/v1/UpdateService/FirmwareInventory/Available-159-1.2.71",
                 "Id": "Available-159-1.2.71", "Name": "BIOS", "SoftwareId": "159",
                 "Updateable": true, "Version": "1.2.71"}"##,
-            (Bios, Staged, "dell:159"),
+            (Bios, Available, "dell:159"),
         ),
         (
             r##"{"@odata.id": "/redfish/v1/UpdateService/FirmwareInventory/Installed-25227-7.00.00.00__iDRAC.Embedded.1-1",
@@ -83,7 +83,7 @@ fn dell_idrac() {
             r##"{"@odata.id": "/redfish/v1/UpdateService/FirmwareInventory/Available-35332-4.20.20.20__iDRAC.Embedded.1-1",
                 "Id": "Available-35332-4.20.20.20__iDRAC.Embedded.1-1",
                 "Name": "Integrated Remote Access Controller", "SoftwareId": "35332", "Version": "4.20.20.20"}"##,
-            (Bmc, Staged, "dell:35332"),
+            (Bmc, Available, "dell:35332"),
         ),
         // `Current-` and `Installed-` both describe the device (dell/iDRAC-Redfish-Scripting#264).
         (
@@ -161,7 +161,7 @@ fn dell_idrac() {
             r##"{"@odata.id": "/redfish/v1/UpdateService/FirmwareInventory/Available-25806-4301X07",
                 "Id": "Available-25806-4301X07", "Name": "Dell 64 Bit uEFI Diagnostics",
                 "SoftwareId": "25806", "Version": "4301X07"}"##,
-            (Other, Staged, "dell:25806"),
+            (Other, Available, "dell:25806"),
         ),
         (
             r##"{"@odata.id": "/redfish/v1/UpdateService/FirmwareInventory/Installed-101734-5.3.0.0",
@@ -822,7 +822,13 @@ fn agrees_with_one_mock_bmc(persona: Persona, variant: Variant, index: usize) ->
             }
         };
         let c = &st.machine.components[i];
-        let role = if staged { Staged } else { mock_role(c.role) };
+        // Dell lists a staged image as an `Available-` package: uploaded,
+        // not installed (issue 16), never a staged update by itself.
+        let role = match (staged, persona) {
+            (true, Persona::Idrac) => Available,
+            (true, _) => Staged,
+            (false, _) => mock_role(c.role),
+        };
         assert_eq!(
             (got.kind, got.role),
             (mock_kind(c.kind), role),

@@ -104,6 +104,24 @@ pub async fn execute(
                     }
                 }
             }
+            // Supermicro without its out-of-band licence: nothing was taken,
+            // and no retry helps until the operator installs it.
+            Ok(Submitted {
+                answer: Answer::Unlicensed(why),
+                ..
+            }) => {
+                return cx
+                    .finish(
+                        StepOutcome::NeedsAttention,
+                        format!(
+                            "{}: the BMC refused the {} update for want of a licence ({why}); nothing was sent: install the Supermicro OOB/DCMS licence (SFT-OOB-LIC or SFT-DCMS-SINGLE) on the BMC, then run again",
+                            cx.who(),
+                            spec.transfer.name()
+                        ),
+                        None,
+                    )
+                    .await
+            }
             // 500/502/504: the BMC may have taken the image before it
             // failed to answer (bmcweb's timeout path): never sent again.
             Ok(Submitted {
