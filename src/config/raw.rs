@@ -59,6 +59,8 @@ pub(super) struct RawHost {
     pub(super) tls_repin_after_bmc_update: bool,
     pub(super) pre_reset: Option<String>,
     pub(super) post_update: Option<String>,
+    /// This BMC's update method when the repository entry names none.
+    pub(super) method: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -362,6 +362,10 @@ pub struct HostConfig {
     /// Per-host hook commands overriding `[rollout]`'s.
     pub pre_reset: Option<String>,
     pub post_update: Option<String>,
+    /// `method`: this BMC's transfer when the repository entry names none,
+    /// before `rollout.default_method` (e.g. push where the BMC cannot reach
+    /// the image server).
+    pub method: Option<crate::vocab::Method>,
 }
 
 impl HostConfig {

@@ -68,6 +68,18 @@ fn bad_configs_name_file_line_and_key() {
 }
 
 #[test]
+fn a_hosts_method_is_read_and_a_wrong_one_names_its_key() {
+    let c = parse(&format!("{ONE}method = \"raw-push\"\n")).unwrap();
+    assert_eq!(c.hosts[0].method, Some(crate::vocab::Method::RawPush));
+    assert_eq!(parse(ONE).unwrap().hosts[0].method, None);
+    check_err(
+        &format!("{ONE}method = \"ftp\"\n"),
+        "hosts[0].method",
+        &["simple-update, multipart, raw-push"],
+    );
+}
+
+#[test]
 fn daemon_table_defaults_and_errors_name_the_key() {
     let c = parse(ONE).unwrap();
     assert_eq!(c.daemon, DaemonSettings::default());

@@ -181,7 +181,12 @@ impl Check<'_> {
             max_in_flight: h.max_in_flight.unwrap_or(d.limits.max_in_flight).max(1),
             ..d.limits.clone()
         };
+        let method = match &h.method {
+            None => None,
+            Some(m) => Some(parse_method(m).map_err(|e| self.err(key("method"), e))?),
+        };
         Ok(HostConfig {
+            method,
             name: h.name,
             url,
             username: h.username,
@@ -567,17 +572,7 @@ fn rollout_of(
     }
     let default_method = match &r.default_method {
         None => None,
-        Some(m) => Some(
-            crate::vocab::Method::ALL
-                .into_iter()
-                .find(|x| x.as_str() == m)
-                .ok_or_else(|| {
-                    err(
-                        key("default_method"),
-                        format!("'{m}' is not one of simple-update, multipart, raw-push"),
-                    )
-                })?,
-        ),
+        Some(m) => Some(parse_method(m).map_err(|e| err(key("default_method"), e))?),
     };
     if r.attempts == Some(0) {
         return Err(err(
@@ -737,4 +732,12 @@ fn daemon_of(
         max_connections: a.max_connections,
         tokens: a.tokens,
     })
+}
+
+/// A method's config name (`simple-update`, `multipart`, `raw-push`).
+fn parse_method(m: &str) -> Result<crate::vocab::Method, String> {
+    crate::vocab::Method::ALL
+        .into_iter()
+        .find(|x| x.as_str() == m)
+        .ok_or_else(|| format!("'{m}' is not one of simple-update, multipart, raw-push"))
 }

@@ -888,6 +888,7 @@ mod tests {
             tls_repin_after_bmc_update: false,
             pre_reset: None,
             post_update: None,
+            method: None,
         }
     }
 

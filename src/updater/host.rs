@@ -425,7 +425,7 @@ impl Runner<'_> {
         let (m, why) = match method::choose(
             s.method,
             &caps,
-            shared.rollout.default_method,
+            method::configured(self.job.host.method, shared.rollout.default_method),
             scheme.as_deref(),
         ) {
             Ok(c) => c,

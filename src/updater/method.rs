@@ -62,11 +62,18 @@ pub fn usable_for(
     c
 }
 
+/// The configured preference, and the key it came from: a host's own
+/// `method` (`hosts[].method`) before `rollout.default_method`.
+pub fn configured(host: Option<Method>, rollout: Option<Method>) -> Option<(Method, &'static str)> {
+    host.map(|m| (m, "the host's method"))
+        .or(rollout.map(|m| (m, "rollout.default_method")))
+}
+
 /// Choose, and say why in one line. `Err` says why nothing fits.
 pub fn choose(
     repository: Option<Method>,
     caps: &UpdateCaps,
-    config_default: Option<Method>,
+    config_default: Option<(Method, &str)>,
     image_scheme: Option<&str>,
 ) -> Result<(Method, String), String> {
     let offered = offered(caps, image_scheme);
@@ -105,9 +112,9 @@ pub fn choose(
             ),
         ));
     }
-    if let Some(d) = config_default {
+    if let Some((d, from)) = config_default {
         if offered.contains(&d) {
-            return Ok((d, format!("{}: rollout.default_method{note}", d.as_str())));
+            return Ok((d, format!("{}: {from}{note}", d.as_str())));
         }
     }
     Ok((
@@ -135,9 +142,30 @@ mod tests {
     }
 
     #[test]
+    fn a_hosts_own_method_comes_before_the_rollouts_default() {
+        let all = caps(true, &["HTTP", "HTTPS"], true, true);
+        let pick = |h, r| choose(None, &all, configured(h, r), Some("http")).unwrap();
+        let (m, why) = pick(Some(Method::RawPush), Some(Method::Multipart));
+        assert_eq!(m, Method::RawPush);
+        assert!(why.contains("the host's method"), "{why}");
+        let (m, why) = pick(None, Some(Method::Multipart));
+        assert_eq!(m, Method::Multipart);
+        assert!(why.contains("rollout.default_method"), "{why}");
+        // The repository entry still decides first.
+        let (m, _) = choose(
+            Some(Method::SimpleUpdate),
+            &all,
+            configured(Some(Method::RawPush), None),
+            Some("http"),
+        )
+        .unwrap();
+        assert_eq!(m, Method::SimpleUpdate);
+    }
+
+    #[test]
     fn repository_then_bmc_then_config_then_order() {
         let all = caps(true, &["HTTP", "HTTPS"], true, true);
-        let c = |r, d, s| choose(r, &all, d, s);
+        let c = |r, d: Option<Method>, s| choose(r, &all, configured(None, d), s);
         assert_eq!(
             c(Some(Method::RawPush), None, Some("http")).unwrap().0,
             Method::RawPush
@@ -160,7 +188,13 @@ mod tests {
         assert!(why.contains("does not offer"), "{why}");
         // Only raw push.
         let raw = caps(false, &[], false, true);
-        let (m, why) = choose(None, &raw, Some(Method::Multipart), Some("http")).unwrap();
+        let (m, why) = choose(
+            None,
+            &raw,
+            configured(None, Some(Method::Multipart)),
+            Some("http"),
+        )
+        .unwrap();
         assert_eq!(m, Method::RawPush);
         assert!(why.contains("only method"), "{why}");
         assert!(choose(None, &caps(false, &[], false, false), None, Some("http")).is_err());

@@ -37,6 +37,7 @@ fn client_with(b: &MockBmc, password: &str) -> BmcClient {
         tls_repin_after_bmc_update: false,
         pre_reset: None,
         post_update: None,
+        method: None,
     })
     .unwrap()
 }

@@ -322,6 +322,7 @@ fn host(name: &str, url: &str, tls: TlsSetting, auth: AuthMode, limits: Limits) 
         tls_repin_after_bmc_update: false,
         pre_reset: None,
         post_update: None,
+        method: None,
     }
 }
 
