@@ -350,6 +350,28 @@ fn run_json(r: &crate::store::Run) -> serde_json::Value {
     })
 }
 
+/// The frozen plan in a few lines: hosts, steps, and steps per kind and
+/// target version.
+fn plan_summary(p: &crate::store::FrozenPlan) -> String {
+    let entries: Vec<crate::updater::control::PlanEntry> =
+        serde_json::from_value(p.plan.clone()).unwrap_or_default();
+    let mut by = std::collections::BTreeMap::<(String, String), usize>::new();
+    for e in &entries {
+        *by.entry((e.kind.as_str().to_string(), e.to.clone()))
+            .or_default() += 1;
+    }
+    format!(
+        "plan (frozen {}): {} step(s) on {} host(s): {}",
+        p.frozen_at,
+        p.steps,
+        p.hosts,
+        by.iter()
+            .map(|((k, v), n)| format!("{k} → {v} ×{n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
 /// `fwfleet status`: runs, or one run's steps and events, from the store.
 pub async fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
     use super::ListFormat;
@@ -359,7 +381,14 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
         None => {
             let runs = store.list_runs(args.limit).await?;
             let mut summaries = Vec::with_capacity(runs.len());
+            let mut controls = Vec::with_capacity(runs.len());
             for r in &runs {
+                let c = if r.status == RunStatus::Running {
+                    store.control(r.id).await?
+                } else {
+                    None
+                };
+                controls.push(crate::daemon::api::control_json(r, c.as_ref()));
                 let steps = store.steps(r.id).await?;
                 let mut by = std::collections::BTreeMap::<&str, usize>::new();
                 for s in &steps {
@@ -377,7 +406,11 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
                 ListFormat::Json => println!(
                     "{}",
                     serde_json::to_string_pretty(
-                        &serde_json::json!({"runs": runs.iter().map(run_json).collect::<Vec<_>>()})
+                        &serde_json::json!({"runs": runs.iter().zip(&controls).map(|(r, c)| {
+                            let mut v = run_json(r);
+                            v["control"] = c.clone();
+                            v
+                        }).collect::<Vec<_>>()})
                     )?
                 ),
                 ListFormat::Csv => {
@@ -400,13 +433,15 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
                         "{:>5}  {:<25}  {:<25}  {:<10}  STEPS",
                         "RUN", "STARTED", "FINISHED", "STATUS"
                     );
-                    for (r, by) in runs.iter().zip(&summaries) {
+                    for ((r, by), c) in runs.iter().zip(&summaries).zip(&controls) {
+                        // A running run shows where it is steered: running,
+                        // pausing, paused, resuming, cancelling.
                         println!(
                             "{:>5}  {:<25}  {:<25}  {:<10}  {by}",
                             r.id,
                             r.started_at,
                             r.finished_at.as_deref().unwrap_or("-"),
-                            r.status
+                            c["state"].as_str().unwrap_or(r.status.as_str())
                         );
                     }
                     if runs.is_empty() {
@@ -425,13 +460,19 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
             })?;
             let steps = store.steps(id).await?;
             let events = store.events(id).await?;
+            let control = store.control(id).await?;
+            let plan = store.frozen_plan(id).await?;
             match args.format {
-                ListFormat::Json => println!(
-                    "{}",
-                    serde_json::to_string_pretty(
-                        &serde_json::json!({"run": run_json(&run), "steps": steps, "events": events})
-                    )?
-                ),
+                ListFormat::Json => {
+                    let mut r = run_json(&run);
+                    r["control"] = crate::daemon::api::control_json(&run, control.as_ref());
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(
+                            &serde_json::json!({"run": r, "plan": plan, "steps": steps, "events": events})
+                        )?
+                    )
+                }
                 ListFormat::Csv => {
                     println!("step,host,component,from,to,state,outcome,message");
                     for s in &steps {
@@ -454,10 +495,28 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
                     println!(
                         "run {} ({}), started {}, finished {}",
                         run.id,
-                        run.status,
+                        crate::daemon::api::control_json(&run, control.as_ref())["state"]
+                            .as_str()
+                            .unwrap_or(run.status.as_str()),
                         run.started_at,
                         run.finished_at.as_deref().unwrap_or("-")
                     );
+                    if let Some(c) = &control {
+                        println!(
+                            "control: {} requested by {} at {}{}; executor: {}",
+                            c.requested,
+                            c.requested_by,
+                            c.requested_at,
+                            c.reason
+                                .as_deref()
+                                .map(|r| format!(" ({r})"))
+                                .unwrap_or_default(),
+                            c.acked.map_or("-", |a| a.as_str())
+                        );
+                    }
+                    if let Some(p) = &plan {
+                        println!("{}", plan_summary(p));
+                    }
                     println!(
                         "\n{:>6}  {:<20}  {:<28}  {:<16}  {:<16}  {:<10}  OUTCOME",
                         "STEP", "HOST", "COMPONENT", "FROM", "TO", "STATE"

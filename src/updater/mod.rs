@@ -8,6 +8,8 @@
 //! - [`host`]: a host's steps in plan order, busy pre-flight, TLS re-pin,
 //!   the coordinated reset under the reset policy, hooks.
 //! - [`hooks`]: the operator's `pre_reset` / `post_update` commands.
+//! - [`control`]: the run's gate: pause, resume, cancel and holds read from
+//!   the store by a watcher, asked before each host and each step.
 //! - [`rollout`]: canaries, waves, fleet and label caps, failure budget.
 //! - [`jobs`]: a plan and the repository → the host jobs a rollout runs.
 //! - [`apply`]: scan → plan → jobs → image server + journaled rollout.
@@ -19,6 +21,7 @@
 //! - [`lock`]: one updating process per state directory.
 
 pub mod apply;
+pub mod control;
 pub mod hooks;
 pub mod host;
 pub mod jobs;
