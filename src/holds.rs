@@ -231,6 +231,66 @@ impl Holds {
     }
 }
 
+/// The holds in force for `cfg`: its `[[holds]]` and those in `store`.
+pub async fn in_force(
+    cfg: &crate::config::Config,
+    store: &crate::store::Store,
+) -> Result<Holds, crate::store::StoreError> {
+    let mut h = Holds::new(cfg.holds.clone());
+    h.set_stored(&store.holds().await?);
+    Ok(h)
+}
+
+/// [`apply_to_plan`] with the hosts' labels from `cfg`, now.
+pub fn hold_plan(plan: &mut crate::planner::Plan, holds: &Holds, cfg: &crate::config::Config) {
+    apply_to_plan(
+        plan,
+        holds,
+        |name| cfg.hosts.iter().find(|h| h.name == name).map(|h| &h.labels),
+        Utc::now(),
+    );
+}
+
+/// Mark what `holds` cover in `plan`: every row that would flash
+/// (`upgrade`, `downgrade`) and that a hold or pin stops becomes `held`, its
+/// reason naming the hold, and so does every later hop of the same
+/// component (a path cannot go on past a held hop). `labels_of` gives a
+/// host's labels from the config.
+pub fn apply_to_plan<'a>(
+    plan: &mut crate::planner::Plan,
+    holds: &Holds,
+    labels_of: impl Fn(&str) -> Option<&'a BTreeMap<String, String>>,
+    now: DateTime<Utc>,
+) {
+    if holds.is_empty() {
+        return;
+    }
+    let none = BTreeMap::new();
+    for host in &mut plan.hosts {
+        let labels = labels_of(&host.name).unwrap_or(&none);
+        let mut stopped: Vec<(String, String)> = Vec::new();
+        for step in &mut host.steps {
+            if !step.action.is_change() {
+                continue;
+            }
+            let earlier = stopped.iter().find(|(id, _)| *id == step.identity);
+            let why = match earlier {
+                Some((_, why)) => Some(format!("{why} (an earlier hop is held)")),
+                None => holds.holding(&host.name, labels, step.kind, step.to.as_deref(), now),
+            };
+            if let Some(why) = why {
+                step.reason = format!("held by {why}; was: {} ({})", step.action, step.reason);
+                step.action = crate::planner::Action::Held;
+                step.exec = None;
+                if earlier.is_none() {
+                    stopped.push((step.identity.clone(), why));
+                }
+            }
+        }
+    }
+    plan.summary = crate::planner::Summary::of(&plan.hosts);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,6 +44,9 @@ pub struct ApplyArgs {
     /// Allow every downgrade (never implied).
     #[arg(long)]
     pub allow_downgrade: bool,
+    /// A one-off trial: flash only this repository entry (its file, as `fwfleet repo list` shows it) on the chosen hosts; needs --hosts or --selector.
+    #[arg(long, value_name = "ENTRY")]
+    pub image: Option<String>,
     /// Wait until this time (RFC 3339, e.g. 2026-12-01T02:00:00+01:00), then run.
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
@@ -124,6 +127,26 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     }
     let repo = Repository::open(&cfg.repository)
         .with_context(|| format!("opening the image repository {}", cfg.repository.display()))?;
+    let image = match &args.image {
+        None => None,
+        Some(_) if args.select.hosts.is_empty() && args.select.selector.is_none() => {
+            return Err(UsageError(
+                "--image flashes one entry on chosen hosts: name them with --hosts or --selector".into(),
+            )
+            .into())
+        }
+        Some(sel) => Some(
+            repo.find(sel)
+                .map_err(|e| {
+                    UsageError(format!(
+                        "--image {sel}: {e}\n  hint: `fwfleet repo list --config {}` shows the entries",
+                        cfg.path.display()
+                    ))
+                })?
+                .file
+                .clone(),
+        ),
+    };
     let store = Store::open(&cfg.state_dir).await?;
     let cancel = CancellationToken::new();
     let on_signal = cancel.clone();
@@ -190,6 +213,7 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         failure_budget: args.failure_budget,
         reset_policy: args.reset_policy,
         allow_downgrade: args.allow_downgrade,
+        image,
         poll: None,
     };
     let prepared = apply::prepare(&cfg, &repo, &store, &opts, &cancel).await?;
@@ -381,14 +405,15 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
         None => {
             let runs = store.list_runs(args.limit).await?;
             let mut summaries = Vec::with_capacity(runs.len());
+            // Only steered runs get a `control` key: an old store's runs
+            // print as the old fwfleet printed them.
             let mut controls = Vec::with_capacity(runs.len());
             for r in &runs {
-                let c = if r.status == RunStatus::Running {
-                    store.control(r.id).await?
-                } else {
-                    None
-                };
-                controls.push(crate::daemon::api::control_json(r, c.as_ref()));
+                let c = store.control(r.id).await?;
+                controls.push(
+                    c.as_ref()
+                        .map(|c| crate::daemon::api::control_json(r, Some(c))),
+                );
                 let steps = store.steps(r.id).await?;
                 let mut by = std::collections::BTreeMap::<&str, usize>::new();
                 for s in &steps {
@@ -408,7 +433,9 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
                     serde_json::to_string_pretty(
                         &serde_json::json!({"runs": runs.iter().zip(&controls).map(|(r, c)| {
                             let mut v = run_json(r);
-                            v["control"] = c.clone();
+                            if let Some(c) = c {
+                                v["control"] = c.clone();
+                            }
                             v
                         }).collect::<Vec<_>>()})
                     )?
@@ -441,7 +468,9 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
                             r.id,
                             r.started_at,
                             r.finished_at.as_deref().unwrap_or("-"),
-                            c["state"].as_str().unwrap_or(r.status.as_str())
+                            c.as_ref()
+                                .and_then(|c| c["state"].as_str())
+                                .unwrap_or(r.status.as_str())
                         );
                     }
                     if runs.is_empty() {
@@ -465,13 +494,15 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
             match args.format {
                 ListFormat::Json => {
                     let mut r = run_json(&run);
-                    r["control"] = crate::daemon::api::control_json(&run, control.as_ref());
-                    println!(
-                        "{}",
-                        serde_json::to_string_pretty(
-                            &serde_json::json!({"run": r, "plan": plan, "steps": steps, "events": events})
-                        )?
-                    )
+                    let mut v = serde_json::json!({"run": null, "steps": steps, "events": events});
+                    if control.is_some() {
+                        r["control"] = crate::daemon::api::control_json(&run, control.as_ref());
+                    }
+                    v["run"] = r;
+                    if let Some(p) = &plan {
+                        v["plan"] = serde_json::to_value(p)?;
+                    }
+                    println!("{}", serde_json::to_string_pretty(&v)?)
                 }
                 ListFormat::Csv => {
                     println!("step,host,component,from,to,state,outcome,message");

@@ -42,6 +42,9 @@ pub struct ApplyOptions {
     pub failure_budget: Option<f64>,
     pub reset_policy: Option<ResetPolicy>,
     pub allow_downgrade: bool,
+    /// A one-off trial: only this repository entry (its `file`) is planned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
     /// Task poll interval when the BMC gives no `Retry-After` (default 1 s).
     #[serde(skip)]
     pub poll: Option<Duration>,
@@ -276,7 +279,18 @@ pub async fn prepare_from(
             st.run_id
         );
     }
-    let plan = planner::plan(&inventory, &RepoSource(repo), &opts.policy());
+    let mut plan = match &opts.image {
+        Some(file) => planner::plan(
+            &inventory,
+            &jobs::OnlyEntry {
+                repo: RepoSource(repo),
+                file,
+            },
+            &opts.policy(),
+        ),
+        None => planner::plan(&inventory, &RepoSource(repo), &opts.policy()),
+    };
+    crate::holds::hold_plan(&mut plan, &crate::holds::in_force(cfg, store).await?, cfg);
     let activate = opts.rollout(&cfg.rollout).reset_policy != ResetPolicy::Never;
     let jobs = jobs::from_plan(&plan, cfg, activate)?;
     Ok(Prepared {
@@ -387,8 +401,7 @@ pub async fn execute_in(
     store
         .freeze_plan(run_id, jobs.len(), frozen.len(), &frozen)
         .await?;
-    let mut holds = crate::holds::Holds::new(cfg.holds.clone());
-    holds.set_stored(&store.holds().await?);
+    let holds = crate::holds::in_force(cfg, &store).await?;
     let steering = Steering::new(store.clone(), run_id, cancel.clone(), holds);
     steering.start().await?;
     let shared = Arc::new(Shared {

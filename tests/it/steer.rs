@@ -410,3 +410,156 @@ async fn a_hold_added_mid_run_skips_the_hosts_next_step_and_says_which_hold() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no stored hold 1"));
     svc.shutdown().await;
 }
+
+fn plan_json(config: &std::path::Path) -> Value {
+    let out = fwfleet(&["plan", "--format", "json"], config);
+    assert!(out.status.success(), "{out:?}");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The (action, reason, from, to, image) of `host`'s BIOS row.
+fn bios_row(plan: &Value, host: &str) -> (String, String, String, String, String) {
+    let h = plan["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["name"] == host)
+        .unwrap_or_else(|| panic!("{host}: {plan:#}"));
+    let s = h["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "bios")
+        .unwrap_or_else(|| panic!("{host} bios: {plan:#}"));
+    let text = |k: &str| s[k].as_str().unwrap_or("").to_string();
+    (
+        text("action"),
+        text("reason"),
+        text("from"),
+        text("to"),
+        text("image"),
+    )
+}
+
+#[test]
+fn holds_and_pins_are_held_in_the_plan_and_never_flashed_and_a_one_off_trial_flashes_one_entry() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let s = rt.block_on(bios_fleet(3));
+    let plain = std::fs::read_to_string(&s.config).unwrap();
+    let before = plan_json(&s.config);
+    let (action, _, from, to, image) = bios_row(&before, "bmc-0002");
+    assert_eq!(action, "upgrade");
+    // A hold on bmc-0001, a pin on bmc-0002's BIOS at what it runs now.
+    let holds = format!(
+        "\n[[holds]]\nhosts = [\"bmc-0001\"]\nreason = \"disk swap pending\"\n\n[[holds]]\nhosts = [\"bmc-0002\"]\nkinds = [\"bios\"]\nversion = \"{from}\"\nreason = \"validated up to {from} only\"\n"
+    );
+    mock_bmc::fleet::write_private(&s.config, format!("{plain}{holds}").as_bytes()).unwrap();
+    let held = plan_json(&s.config);
+    let (a1, r1, ..) = bios_row(&held, "bmc-0001");
+    assert_eq!(a1, "held", "{held:#}");
+    assert!(
+        r1.contains("disk swap pending") && r1.contains("[[holds]] #1"),
+        "{r1}"
+    );
+    let (a2, r2, ..) = bios_row(&held, "bmc-0002");
+    assert_eq!(a2, "held", "{held:#}");
+    assert!(r2.starts_with("held by pin") && r2.contains(&from), "{r2}");
+    assert_eq!(bios_row(&held, "bmc-0003").0, "upgrade");
+    assert_eq!(held["summary"]["steps_by_action"]["held"], 2, "{held:#}");
+    // A pin at the target lets the component reach it.
+    let at_target = holds.replace(
+        &format!("version = \"{from}\""),
+        &format!("version = \"{to}\""),
+    );
+    mock_bmc::fleet::write_private(&s.config, format!("{plain}{at_target}").as_bytes()).unwrap();
+    assert_eq!(bios_row(&plan_json(&s.config), "bmc-0002").0, "upgrade");
+    mock_bmc::fleet::write_private(&s.config, format!("{plain}{holds}").as_bytes()).unwrap();
+    // apply flashes only what no hold covers.
+    let out = fwfleet(&["apply", "--yes", "--format", "json"], &s.config);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(flashes(&s), vec![0, 0, 1]);
+    // A one-off trial: one entry on one chosen host, nothing elsewhere.
+    mock_bmc::fleet::write_private(&s.config, plain.as_bytes()).unwrap();
+    let out = fwfleet(&["apply", "--yes", "--image", &image], &s.config);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--hosts or --selector"));
+    let out = fwfleet(
+        &[
+            "apply",
+            "--yes",
+            "--hosts",
+            "bmc-0002",
+            "--image",
+            "no-such.img",
+        ],
+        &s.config,
+    );
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such.img"));
+    let out = fwfleet(
+        &[
+            "apply", "--yes", "--hosts", "bmc-0002", "--image", &image, "--format", "json",
+        ],
+        &s.config,
+    );
+    assert!(out.status.success(), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["hosts"].as_array().unwrap().len(), 1, "{v:#}");
+    assert_eq!(flashes(&s), vec![0, 1, 1]);
+    // Run again: the trial host is up to date, nothing is flashed twice.
+    let out = fwfleet(
+        &["apply", "--yes", "--hosts", "bmc-0002", "--image", &image],
+        &s.config,
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(flashes(&s), vec![0, 1, 1]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_frozen_plan_is_unchanged_by_a_repository_change_mid_run() {
+    let count = 3;
+    let s = bios_fleet(count).await;
+    let svc = start_service(&s.config).await;
+    let (_, v) = svc.json("POST", "/api/v1/runs", None).await;
+    let id = v["run_id"].as_i64().unwrap();
+    wait_for_a_step(&svc, id).await;
+    svc.json("POST", &format!("/api/v1/runs/{id}/pause"), None)
+        .await;
+    let paused = wait_run_until(&svc, id, "paused", |v| {
+        v["run"]["control"]["state"] == "paused"
+    })
+    .await;
+    let frozen = paused["plan"].clone();
+    let targets: Vec<String> = frozen["plan"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["to"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(targets.len(), count, "{frozen:#}");
+    // A newer BIOS lands in the repository while the run is paused.
+    repository_of_kind(
+        &s,
+        mock_bmc::Kind::Bios,
+        mock_bmc::vstyle::Bump::Minor,
+        None,
+    )
+    .await;
+    svc.json("POST", &format!("/api/v1/runs/{id}/resume"), None)
+        .await;
+    let done = svc.wait_run(id).await;
+    assert_eq!(done["run"]["status"], "completed", "{done:#}");
+    assert_eq!(done["plan"], frozen, "the frozen plan changed");
+    let sent: Vec<String> = steps(&done)
+        .iter()
+        .map(|s| s["to_version"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(sent, targets, "{done:#}");
+    assert_eq!(flashes(&s), vec![1; count]);
+    // The repository did change: a new plan wants the newer image.
+    let now = plan_json(&s.config);
+    let (action, _, _, to, _) = bios_row(&now, "bmc-0001");
+    assert_eq!(action, "upgrade", "{now:#}");
+    assert!(!targets.contains(&to), "{to} {targets:?}");
+    svc.shutdown().await;
+}
