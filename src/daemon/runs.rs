@@ -361,8 +361,21 @@ impl Daemon {
                 RunStatus::Failed
             }
         };
-        self.metrics.run_finished(status.as_str());
-        tracing::info!(run = run_id, status = %status, "run finished");
+        // A run parked by the shutdown (paused when the service stopped)
+        // has not finished: it is not counted, the next start takes it up.
+        let parked = matches!(
+            self.store.run(run_id).await,
+            Ok(Some(r)) if r.status == RunStatus::Running
+        );
+        if parked {
+            tracing::info!(
+                run = run_id,
+                "run parked: paused when the service stopped; the next start keeps it paused"
+            );
+        } else {
+            self.metrics.run_finished(status.as_str());
+            tracing::info!(run = run_id, status = %status, "run finished");
+        }
         *self.runs.slot.lock().await = None;
         self.runs.seen.send_replace(None);
     }

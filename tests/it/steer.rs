@@ -403,8 +403,26 @@ async fn a_hold_added_mid_run_skips_the_hosts_next_step_and_says_which_hold() {
     let out = fwfleet(&["hold", "list", "--format", "json"], &s.config);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["stored"][0]["reason"], "disk swap pending", "{v:#}");
+    // The service's host view plans with the hold, and without it once removed.
+    let action = |v: &Value| -> Vec<String> {
+        v["plan"]["steps"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{v:#}"))
+            .iter()
+            .filter(|s| s["kind"] == "bios")
+            .map(|s| s["action"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (_, h) = svc
+        .json("GET", &format!("/api/v1/hosts/{last}"), None)
+        .await;
+    assert_eq!(action(&h), ["held"], "{h:#}");
     let out = fwfleet(&["hold", "remove", "1"], &s.config);
     assert!(out.status.success(), "{out:?}");
+    let (_, h) = svc
+        .json("GET", &format!("/api/v1/hosts/{last}"), None)
+        .await;
+    assert_eq!(action(&h), ["upgrade"], "{h:#}");
     let out = fwfleet(&["hold", "remove", "1"], &s.config);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("no stored hold 1"));
