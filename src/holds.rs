@@ -231,26 +231,6 @@ impl Holds {
     }
 }
 
-/// The holds in force for `cfg`: its `[[holds]]` and those in `store`.
-pub async fn in_force(
-    cfg: &crate::config::Config,
-    store: &crate::store::Store,
-) -> Result<Holds, crate::store::StoreError> {
-    let mut h = Holds::new(cfg.holds.clone());
-    h.set_stored(&store.holds().await?);
-    Ok(h)
-}
-
-/// [`apply_to_plan`] with the hosts' labels from `cfg`, now.
-pub fn hold_plan(plan: &mut crate::planner::Plan, holds: &Holds, cfg: &crate::config::Config) {
-    apply_to_plan(
-        plan,
-        holds,
-        |name| cfg.hosts.iter().find(|h| h.name == name).map(|h| &h.labels),
-        Utc::now(),
-    );
-}
-
 /// Mark what `holds` cover in `plan`: every row that would flash
 /// (`upgrade`, `downgrade`) and that a hold or pin stops becomes `held`, its
 /// reason naming the hold, and so does every later hop of the same

@@ -686,9 +686,9 @@ pub async fn plan(args: PlanArgs) -> anyhow::Result<ExitCode> {
     }
     .policy();
     let mut plan = planner::plan(&inv, &crate::updater::jobs::RepoSource(&repo), &policy);
-    crate::holds::hold_plan(
+    crate::updater::control::hold_plan(
         &mut plan,
-        &crate::holds::in_force(&cfg, &store).await?,
+        &crate::updater::control::holds_in_force(&cfg, &store).await?,
         &cfg,
     );
     match args.format {

@@ -141,7 +141,7 @@ async fn build(cfg: &Arc<Config>, store: &Store) -> Result<FleetView, DaemonErro
     };
     // Reading the manifest and planning thousands of hosts: off the async threads.
     let dir = cfg.repository.clone();
-    let holds = crate::holds::in_force(cfg, store).await?;
+    let holds = crate::updater::control::holds_in_force(cfg, store).await?;
     let for_holds = cfg.clone();
     let (plan, repository_error) = tokio::task::spawn_blocking(move || {
         match Repository::open(&dir) {
@@ -152,7 +152,7 @@ async fn build(cfg: &Arc<Config>, store: &Store) -> Result<FleetView, DaemonErro
                     // What a run with no options plans (`apply`, `POST /api/v1/runs {}`).
                     &ApplyOptions::default().policy(),
                 );
-                crate::holds::hold_plan(&mut plan, &holds, &for_holds);
+                crate::updater::control::hold_plan(&mut plan, &holds, &for_holds);
                 (Some(plan), None)
             }
             Err(e) => (

@@ -290,7 +290,11 @@ pub async fn prepare_from(
         ),
         None => planner::plan(&inventory, &RepoSource(repo), &opts.policy()),
     };
-    crate::holds::hold_plan(&mut plan, &crate::holds::in_force(cfg, store).await?, cfg);
+    crate::updater::control::hold_plan(
+        &mut plan,
+        &crate::updater::control::holds_in_force(cfg, store).await?,
+        cfg,
+    );
     let activate = opts.rollout(&cfg.rollout).reset_policy != ResetPolicy::Never;
     let jobs = jobs::from_plan(&plan, cfg, activate)?;
     Ok(Prepared {
@@ -401,7 +405,7 @@ pub async fn execute_in(
     store
         .freeze_plan(run_id, jobs.len(), frozen.len(), &frozen)
         .await?;
-    let holds = crate::holds::in_force(cfg, &store).await?;
+    let holds = crate::updater::control::holds_in_force(cfg, &store).await?;
     let steering = Steering::new(store.clone(), run_id, cancel.clone(), holds);
     steering.start().await?;
     let shared = Arc::new(Shared {

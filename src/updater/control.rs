@@ -396,3 +396,27 @@ pub async fn request(
     wake();
     Ok(run)
 }
+
+/// The holds in force for `cfg`: its `[[holds]]` and those in `store`.
+pub async fn holds_in_force(
+    cfg: &crate::config::Config,
+    store: &crate::store::Store,
+) -> Result<crate::holds::Holds, crate::store::StoreError> {
+    let mut h = crate::holds::Holds::new(cfg.holds.clone());
+    h.set_stored(&store.holds().await?);
+    Ok(h)
+}
+
+/// [`crate::holds::apply_to_plan`] with the hosts' labels from `cfg`, now.
+pub fn hold_plan(
+    plan: &mut crate::planner::Plan,
+    holds: &crate::holds::Holds,
+    cfg: &crate::config::Config,
+) {
+    crate::holds::apply_to_plan(
+        plan,
+        holds,
+        |name| cfg.hosts.iter().find(|h| h.name == name).map(|h| &h.labels),
+        chrono::Utc::now(),
+    );
+}

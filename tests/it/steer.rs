@@ -581,3 +581,48 @@ async fn the_frozen_plan_is_unchanged_by_a_repository_change_mid_run() {
     assert!(!targets.contains(&to), "{to} {targets:?}");
     svc.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn run_pause_and_cancel_from_the_cli_reach_a_running_serve() {
+    let count = 3;
+    let s = bios_fleet(count).await;
+    let svc = start_service(&s.config).await;
+    let (_, v) = svc.json("POST", "/api/v1/runs", None).await;
+    let id = v["run_id"].as_i64().unwrap();
+    wait_for_a_step(&svc, id).await;
+    let config = s.config.clone();
+    let ids = id.to_string();
+    // `run pause` in another process returns once the service has recorded it.
+    let out = tokio::task::spawn_blocking(move || {
+        fwfleet(
+            &["run", "pause", &ids, "--reason", "from the shell"],
+            &config,
+        )
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("paused"),
+        "{out:?}"
+    );
+    let (_, v) = svc.json("GET", &format!("/api/v1/runs/{id}"), None).await;
+    assert_eq!(v["run"]["control"]["state"], "paused", "{v:#}");
+    assert!(v["run"]["control"]["requested_by"]
+        .as_str()
+        .unwrap()
+        .starts_with("user:"));
+    let config = s.config.clone();
+    let ids = id.to_string();
+    let out = tokio::task::spawn_blocking(move || fwfleet(&["run", "cancel", &ids], &config))
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let done = svc.wait_run(id).await;
+    assert_eq!(done["run"]["status"], "cancelled", "{done:#}");
+    let steps = steps(&done);
+    assert!(steps.len() < count, "{done:#}");
+    assert!(steps.iter().all(|s| s["state"] == "done"), "{done:#}");
+    assert_eq!(flashes(&s).iter().sum::<u64>(), steps.len() as u64);
+    svc.shutdown().await;
+}
