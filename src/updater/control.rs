@@ -110,11 +110,6 @@ impl Steering {
         })
     }
 
-    /// A gate that never closes and never holds (tests of the rollout).
-    pub fn open(store: Store, run_id: i64, cancel: CancellationToken) -> Arc<Self> {
-        Steering::new(store, run_id, cancel, Holds::default())
-    }
-
     pub fn run_id(&self) -> i64 {
         self.run_id
     }
