@@ -44,6 +44,9 @@
 //! - [`vocab`] is the shared vocabulary, a leaf: component kinds and roles,
 //!   update methods and apply times, and the journal's step states, step
 //!   outcomes and run statuses, each with its one spelling.
+//! - [`holds`]: holds and pins (config `[[holds]]`, `fwfleet hold add`):
+//!   which hosts and components are kept out of updates, or not moved past
+//!   a version; pure, asked by the planner and at every step boundary.
 //! - [`select`] is the one grammar for choosing hosts (names, globs,
 //!   kubectl-style label selectors, exclusions) and component kinds; pure.
 //! - [`text`] holds what every renderer shares: CSV quoting, control
@@ -60,6 +63,7 @@ pub mod daemon;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod digest;
+pub mod holds;
 pub mod imageserver;
 pub mod import;
 pub mod inventory;

@@ -44,6 +44,9 @@ pub struct ApplyArgs {
     /// Allow every downgrade (never implied).
     #[arg(long)]
     pub allow_downgrade: bool,
+    /// A one-off trial: flash only this repository entry (its file, as `fwfleet repo list` shows it) on the chosen hosts; needs --hosts or --selector.
+    #[arg(long, value_name = "ENTRY")]
+    pub image: Option<String>,
     /// Wait until this time (RFC 3339, e.g. 2026-12-01T02:00:00+01:00), then run.
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
@@ -124,6 +127,26 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     }
     let repo = Repository::open(&cfg.repository)
         .with_context(|| format!("opening the image repository {}", cfg.repository.display()))?;
+    let image = match &args.image {
+        None => None,
+        Some(_) if args.select.hosts.is_empty() && args.select.selector.is_none() => {
+            return Err(UsageError(
+                "--image flashes one entry on chosen hosts: name them with --hosts or --selector".into(),
+            )
+            .into())
+        }
+        Some(sel) => Some(
+            repo.find(sel)
+                .map_err(|e| {
+                    UsageError(format!(
+                        "--image {sel}: {e}\n  hint: `fwfleet repo list --config {}` shows the entries",
+                        cfg.path.display()
+                    ))
+                })?
+                .file
+                .clone(),
+        ),
+    };
     let store = Store::open(&cfg.state_dir).await?;
     let cancel = CancellationToken::new();
     let on_signal = cancel.clone();
@@ -190,6 +213,7 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         failure_budget: args.failure_budget,
         reset_policy: args.reset_policy,
         allow_downgrade: args.allow_downgrade,
+        image,
         poll: None,
     };
     let prepared = apply::prepare(&cfg, &repo, &store, &opts, &cancel).await?;
@@ -350,6 +374,28 @@ fn run_json(r: &crate::store::Run) -> serde_json::Value {
     })
 }
 
+/// The frozen plan in a few lines: hosts, steps, and steps per kind and
+/// target version.
+fn plan_summary(p: &crate::store::FrozenPlan) -> String {
+    let entries: Vec<crate::updater::control::PlanEntry> =
+        serde_json::from_value(p.plan.clone()).unwrap_or_default();
+    let mut by = std::collections::BTreeMap::<(String, String), usize>::new();
+    for e in &entries {
+        *by.entry((e.kind.as_str().to_string(), e.to.clone()))
+            .or_default() += 1;
+    }
+    format!(
+        "plan (frozen {}): {} step(s) on {} host(s): {}",
+        p.frozen_at,
+        p.steps,
+        p.hosts,
+        by.iter()
+            .map(|((k, v), n)| format!("{k} → {v} ×{n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
 /// `fwfleet status`: runs, or one run's steps and events, from the store.
 pub async fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
     use super::ListFormat;
@@ -359,7 +405,15 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
         None => {
             let runs = store.list_runs(args.limit).await?;
             let mut summaries = Vec::with_capacity(runs.len());
+            // Only steered runs get a `control` key: an old store's runs
+            // print as the old fwfleet printed them.
+            let mut controls = Vec::with_capacity(runs.len());
             for r in &runs {
+                let c = store.control(r.id).await?;
+                controls.push(
+                    c.as_ref()
+                        .map(|c| crate::daemon::api::control_json(r, Some(c))),
+                );
                 let steps = store.steps(r.id).await?;
                 let mut by = std::collections::BTreeMap::<&str, usize>::new();
                 for s in &steps {
@@ -377,7 +431,13 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
                 ListFormat::Json => println!(
                     "{}",
                     serde_json::to_string_pretty(
-                        &serde_json::json!({"runs": runs.iter().map(run_json).collect::<Vec<_>>()})
+                        &serde_json::json!({"runs": runs.iter().zip(&controls).map(|(r, c)| {
+                            let mut v = run_json(r);
+                            if let Some(c) = c {
+                                v["control"] = c.clone();
+                            }
+                            v
+                        }).collect::<Vec<_>>()})
                     )?
                 ),
                 ListFormat::Csv => {
@@ -400,13 +460,17 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
                         "{:>5}  {:<25}  {:<25}  {:<10}  STEPS",
                         "RUN", "STARTED", "FINISHED", "STATUS"
                     );
-                    for (r, by) in runs.iter().zip(&summaries) {
+                    for ((r, by), c) in runs.iter().zip(&summaries).zip(&controls) {
+                        // A running run shows where it is steered: running,
+                        // pausing, paused, resuming, cancelling.
                         println!(
                             "{:>5}  {:<25}  {:<25}  {:<10}  {by}",
                             r.id,
                             r.started_at,
                             r.finished_at.as_deref().unwrap_or("-"),
-                            r.status
+                            c.as_ref()
+                                .and_then(|c| c["state"].as_str())
+                                .unwrap_or(r.status.as_str())
                         );
                     }
                     if runs.is_empty() {
@@ -425,13 +489,21 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
             })?;
             let steps = store.steps(id).await?;
             let events = store.events(id).await?;
+            let control = store.control(id).await?;
+            let plan = store.frozen_plan(id).await?;
             match args.format {
-                ListFormat::Json => println!(
-                    "{}",
-                    serde_json::to_string_pretty(
-                        &serde_json::json!({"run": run_json(&run), "steps": steps, "events": events})
-                    )?
-                ),
+                ListFormat::Json => {
+                    let mut r = run_json(&run);
+                    let mut v = serde_json::json!({"run": null, "steps": steps, "events": events});
+                    if control.is_some() {
+                        r["control"] = crate::daemon::api::control_json(&run, control.as_ref());
+                    }
+                    v["run"] = r;
+                    if let Some(p) = &plan {
+                        v["plan"] = serde_json::to_value(p)?;
+                    }
+                    println!("{}", serde_json::to_string_pretty(&v)?)
+                }
                 ListFormat::Csv => {
                     println!("step,host,component,from,to,state,outcome,message");
                     for s in &steps {
@@ -454,10 +526,28 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
                     println!(
                         "run {} ({}), started {}, finished {}",
                         run.id,
-                        run.status,
+                        crate::daemon::api::control_json(&run, control.as_ref())["state"]
+                            .as_str()
+                            .unwrap_or(run.status.as_str()),
                         run.started_at,
                         run.finished_at.as_deref().unwrap_or("-")
                     );
+                    if let Some(c) = &control {
+                        println!(
+                            "control: {} requested by {} at {}{}; executor: {}",
+                            c.requested,
+                            c.requested_by,
+                            c.requested_at,
+                            c.reason
+                                .as_deref()
+                                .map(|r| format!(" ({r})"))
+                                .unwrap_or_default(),
+                            c.acked.map_or("-", |a| a.as_str())
+                        );
+                    }
+                    if let Some(p) = &plan {
+                        println!("{}", plan_summary(p));
+                    }
                     println!(
                         "\n{:>6}  {:<20}  {:<28}  {:<16}  {:<16}  {:<10}  OUTCOME",
                         "STEP", "HOST", "COMPONENT", "FROM", "TO", "STATE"

@@ -34,6 +34,28 @@ pub(super) fn audited(c: &Command) -> Option<Audited> {
     let (config, action, target) = match c {
         Command::Apply(a) if !a.dry_run => (&a.config, "apply", a.select.hosts_text()),
         Command::Trust(a) if !a.dry_run => (&a.config, "trust", a.select.hosts_text()),
+        Command::Run(r) => (
+            &r.command.args().config,
+            r.command.action(),
+            Some(format!("run {}", r.command.args().id)),
+        ),
+        Command::Hold(h) => match &h.command {
+            super::steer::HoldCommand::Add(a) => (
+                &a.config,
+                "hold.add",
+                Some(
+                    [a.hosts.join(","), a.selector.clone().unwrap_or_default()]
+                        .into_iter()
+                        .filter(|s| !s.is_empty())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                ),
+            ),
+            super::steer::HoldCommand::Remove(a) => {
+                (&a.config, "hold.remove", Some(format!("hold {}", a.id)))
+            }
+            super::steer::HoldCommand::List(_) => return None,
+        },
         Command::Repo(r) => match &r.command {
             R::Add(a) => (&a.at.config, "repo.add", Some(a.file.display().to_string())),
             R::Edit(a) => (&a.at.config, "repo.edit", Some(a.file.clone())),

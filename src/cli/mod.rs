@@ -12,6 +12,7 @@ mod progress;
 mod repo_plan;
 mod schedule;
 mod serve;
+mod steer;
 mod trust;
 
 use clap::{Parser, Subcommand};
@@ -67,6 +68,10 @@ pub enum Command {
     Apply(Box<apply::ApplyArgs>),
     /// Show update runs, or one run's steps and events, from the state store.
     Status(apply::StatusArgs),
+    /// Steer a running run (of `apply` or `serve`): pause, resume or cancel it.
+    Run(steer::RunArgs),
+    /// Keep hosts or components out of updates, or pin them at a version (add, list, remove).
+    Hold(steer::HoldArgs),
     /// Show the audit trail: who changed what, when and from where (API and CLI).
     Audit(audit::AuditArgs),
     /// Show each BMC's TLS certificate and pin the ones not yet trusted (trust on first use).
@@ -458,6 +463,8 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             Command::Man(args) => completions::man(args),
             Command::Schedule(args) => schedule::schedule(args).await,
             Command::Serve(args) => serve::serve(args).await,
+            Command::Run(args) => steer::run(args).await,
+            Command::Hold(args) => steer::hold(args).await,
         }
     }
 }

@@ -685,7 +685,12 @@ pub async fn plan(args: PlanArgs) -> anyhow::Result<ExitCode> {
         ..Default::default()
     }
     .policy();
-    let plan = planner::plan(&inv, &crate::updater::jobs::RepoSource(&repo), &policy);
+    let mut plan = planner::plan(&inv, &crate::updater::jobs::RepoSource(&repo), &policy);
+    crate::updater::control::hold_plan(
+        &mut plan,
+        &crate::updater::control::holds_in_force(&cfg, &store).await?,
+        &cfg,
+    );
     match args.format {
         PlanFormat::Table => {
             let models: std::collections::HashMap<&str, &str> = inv

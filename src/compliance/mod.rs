@@ -167,9 +167,11 @@ pub fn status_of(action: Action, criticality: Option<Criticality>) -> Status {
     };
     match action {
         Action::UpToDate => Status::Ok,
-        Action::Upgrade | Action::Blocked | Action::StagedPending | Action::NeedsVendorTool => {
-            needed
-        }
+        Action::Upgrade
+        | Action::Blocked
+        | Action::StagedPending
+        | Action::NeedsVendorTool
+        | Action::Held => needed,
         Action::NewerThanRepository | Action::Downgrade => Status::Downgrade,
         Action::NoImage | Action::VersionUnknown | Action::NotUpdateable => Status::Unknown,
     }

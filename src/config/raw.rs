@@ -150,6 +150,23 @@ pub(super) struct RawConfig {
     pub(super) daemon: RawDaemon,
     /// Pins written by `fwfleet trust --pins-file` (config/access.rs).
     pub(super) tls_pins_file: Option<PathBuf>,
+    /// Hosts and components kept out of updates (`crate::holds`).
+    #[serde(default)]
+    pub(super) holds: Vec<RawHold>,
+}
+
+/// One `[[holds]]` table: a hold, or a pin when `version` is set.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawHold {
+    #[serde(default)]
+    pub(super) hosts: Vec<String>,
+    pub(super) selector: Option<String>,
+    #[serde(default)]
+    pub(super) kinds: Vec<String>,
+    pub(super) version: Option<String>,
+    pub(super) reason: String,
+    pub(super) until: Option<String>,
 }
 
 /// Keys whose values are credentials: a TOML error on their line is

@@ -396,6 +396,9 @@ pub struct Config {
     pub daemon: DaemonSettings,
     /// Where `fwfleet trust --pins-file` keeps host pins (`tls_pins_file`).
     pub tls_pins_file: Option<PathBuf>,
+    /// Holds and pins of the config (`[[holds]]`); stored ones (`fwfleet
+    /// hold add`) are read from the store where they are used.
+    pub holds: Vec<crate::holds::Hold>,
     /// Warnings found while loading (printed by the CLI).
     pub warnings: Vec<String>,
 }

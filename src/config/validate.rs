@@ -485,6 +485,23 @@ pub(super) fn config(path: &Path, raw: RawConfig) -> Result<(Config, Facts), Vec
         )
         .unwrap_or_default(),
     };
+    let mut holds = Vec::with_capacity(raw.holds.len());
+    for (i, h) in raw.holds.iter().enumerate() {
+        let parsed = crate::holds::Hold::parse(
+            crate::holds::HoldSource::Config(i + 1),
+            &h.hosts,
+            h.selector.as_deref(),
+            &h.kinds,
+            h.version.as_deref(),
+            &h.reason,
+            h.until.as_deref(),
+            crate::select::Source::Cli,
+        )
+        .map_err(|e| err(Some(format!("holds[{i}]")), e.0));
+        if let Some(h) = keep(parsed, &mut problems) {
+            holds.push(h);
+        }
+    }
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -503,6 +520,7 @@ pub(super) fn config(path: &Path, raw: RawConfig) -> Result<(Config, Facts), Vec
             estimates,
             daemon,
             tls_pins_file,
+            holds,
             warnings: cx.warnings,
         },
         cx.facts,

@@ -16,7 +16,9 @@ use crate::config::ResetPolicy;
 use crate::repository::Repository;
 use crate::store::Run;
 use crate::updater::apply::ApplyOptions;
+use crate::updater::control::{self, SteerError};
 use crate::vocab::ApiRole;
+use crate::vocab::Control;
 use crate::vocab::Role;
 use crate::vocab::StepOutcome;
 use axum::body::Bytes;
@@ -33,7 +35,7 @@ use std::sync::Arc;
 
 /// Every route the router serves, as (method, path in OpenAPI spelling).
 /// docs/openapi.yaml must describe each; a test holds both to it.
-pub const ROUTES: [(&str, &str); 10] = [
+pub const ROUTES: [(&str, &str); 12] = [
     ("GET", "/healthz"),
     ("GET", "/metrics"),
     ("GET", "/api/v1/hosts"),
@@ -44,6 +46,8 @@ pub const ROUTES: [(&str, &str); 10] = [
     ("POST", "/api/v1/runs/{id}/cancel"),
     ("GET", "/api/v1/schedule"),
     ("GET", AUDIT_ROUTE),
+    ("POST", "/api/v1/runs/{id}/pause"),
+    ("POST", "/api/v1/runs/{id}/resume"),
 ];
 
 /// The audit trail (admin only).
@@ -54,6 +58,8 @@ pub fn action_of(method: &axum::http::Method, route: &str) -> Option<&'static st
     match (method.as_str(), route) {
         ("POST", "/api/v1/runs") => Some("runs.start"),
         ("POST", "/api/v1/runs/{id}/cancel") => Some("runs.cancel"),
+        ("POST", "/api/v1/runs/{id}/pause") => Some("runs.pause"),
+        ("POST", "/api/v1/runs/{id}/resume") => Some("runs.resume"),
         ("GET" | "HEAD", _) => None,
         _ => Some("api.other"),
     }
@@ -71,6 +77,8 @@ pub fn router(d: Arc<Daemon>) -> Router {
         .route(ROUTES[7].1, post(cancel_run))
         .route(ROUTES[8].1, get(schedule))
         .route(ROUTES[9].1, get(audit_trail))
+        .route(ROUTES[10].1, post(pause_run))
+        .route(ROUTES[11].1, post(resume_run))
         .route_layer(middleware::from_fn_with_state(d.clone(), auth::require));
     Router::new()
         .route(ROUTES[0].1, get(healthz))
@@ -107,7 +115,15 @@ async fn healthz(State(d): State<Arc<Daemon>>) -> Json<Value> {
 
 async fn metrics(State(d): State<Arc<Daemon>>) -> Result<Response, ApiError> {
     let view = d.views.get(&d.cfg(), &d.store).await?;
-    let text = d.metrics.render(&view, d.active_run().is_some());
+    let mut text = d.metrics.render(&view, d.active_run().is_some());
+    let state = match d.active_run() {
+        Some(a) => match d.store.control(a.run_id).await? {
+            Some(c) => Some(c.state()),
+            None => Some("running"),
+        },
+        None => None,
+    };
+    text.push_str(&super::metrics::control_lines(state));
     Ok((
         [(
             header::CONTENT_TYPE,
@@ -234,6 +250,28 @@ fn run_json(r: &Run, active: Option<i64>) -> Value {
     })
 }
 
+/// A run's steering as the API shows it: `state` is `running`, `pausing`,
+/// `paused`, `resuming` or `cancelling` while the run runs, else its status;
+/// the rest is who asked what, why, and what the executor acknowledged.
+pub fn control_json(r: &Run, c: Option<&crate::store::RunControl>) -> Value {
+    let state = match (r.status, c) {
+        (crate::vocab::RunStatus::Running, Some(c)) => c.state(),
+        (s, _) => s.as_str(),
+    };
+    match c {
+        None => json!({"state": state}),
+        Some(c) => json!({
+            "state": state,
+            "requested": c.requested,
+            "requested_by": c.requested_by,
+            "reason": c.reason,
+            "requested_at": c.requested_at,
+            "acked": c.acked,
+            "acked_at": c.acked_at,
+        }),
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RunsQuery {
@@ -314,15 +352,22 @@ async fn runs(
             *by.entry(st.outcome.map_or(st.state.as_str(), StepOutcome::as_str))
                 .or_default() += 1;
         }
-        list.push((r, by));
+        let c = if r.status == crate::vocab::RunStatus::Running {
+            d.store.control(r.id).await?
+        } else {
+            None
+        };
+        let control = control_json(&r, c.as_ref());
+        list.push((r, by, control));
     }
     let active = d.active_run();
     let id = active.as_ref().map(|a| a.run_id);
     let runs: Vec<Value> = list
         .iter()
-        .map(|(r, by)| {
+        .map(|(r, by, control)| {
             let mut v = run_json(r, id);
             v["steps_by_outcome"] = json!(by);
+            v["control"] = control.clone();
             v
         })
         .collect();
@@ -345,8 +390,12 @@ async fn run(
         })?;
     let (steps, events) = (d.store.steps(id).await?, d.store.events(id).await?);
     let active = d.active_run().map(|a| a.run_id);
+    let mut run = run_json(&r, active);
+    run["control"] = control_json(&r, d.store.control(id).await?.as_ref());
+    let plan = d.store.frozen_plan(id).await?;
     Ok(Json(json!({
-        "run": run_json(&r, active),
+        "run": run,
+        "plan": plan,
         "steps": steps,
         "events": events,
     })))
@@ -533,10 +582,107 @@ async fn start_run(
         .into_response())
 }
 
+/// The optional body of pause, resume and cancel: `{"reason": "…"}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SteerRequest {
+    reason: Option<String>,
+}
+
+fn steer_reason(body: &[u8]) -> Result<Option<String>, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let r: SteerRequest = serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_request(format!(
+            "body: {e}; send nothing or {{\"reason\": \"why\"}}"
+        ))
+    })?;
+    Ok(r.reason
+        .map(|s| s.chars().filter(|c| !c.is_control()).take(500).collect()))
+}
+
+fn steer_error(e: SteerError) -> ApiError {
+    match e {
+        SteerError::NotFound(_) => ApiError::not_found(e.to_string()),
+        SteerError::NotActive { .. } => ApiError::conflict("run-not-active", e.to_string()),
+        SteerError::Store(e) => e.into(),
+    }
+}
+
+async fn pause_run(
+    State(d): State<Arc<Daemon>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    steer(d, caller, id, body, Control::Paused).await
+}
+
+async fn resume_run(
+    State(d): State<Arc<Daemon>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    steer(d, caller, id, body, Control::Running).await
+}
+
+/// Pause or resume: recorded in the store (who, why) and audited; the run's
+/// executor acts on it within moments (`GET /api/v1/runs/{id}` shows
+/// `control.state` move from `pausing` to `paused`).
+async fn steer(
+    d: Arc<Daemon>,
+    caller: Caller,
+    id: String,
+    body: Bytes,
+    want: Control,
+) -> Result<Response, ApiError> {
+    let (action, state) = match want {
+        Control::Paused => ("runs.pause", "pausing"),
+        _ => ("runs.resume", "resuming"),
+    };
+    let target = format!("run {}", body_detail(id.as_bytes()));
+    let detail = (!body.is_empty()).then(|| body_detail(&body));
+    let pending = audit::begin(
+        &d.store,
+        &caller,
+        Call {
+            action,
+            target: Some(&target),
+            detail: detail.as_deref(),
+        },
+    )
+    .await?;
+    let result = async {
+        let reason = steer_reason(&body)?;
+        let id = run_id(&id)?;
+        control::request(&d.store, id, want, &caller.who, reason.as_deref())
+            .await
+            .map_err(steer_error)?;
+        Ok::<i64, ApiError>(id)
+    }
+    .await;
+    let id = match result {
+        Ok(id) => id,
+        Err(e) => {
+            pending.failed(e.message.clone()).await;
+            return Err(e);
+        }
+    };
+    pending.ok(None).await;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"run_id": id, "status": state, "location": format!("/api/v1/runs/{id}")})),
+    )
+        .into_response())
+}
+
 async fn cancel_run(
     State(d): State<Arc<Daemon>>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
+    body: Bytes,
 ) -> Result<Response, ApiError> {
     let target = format!("run {}", body_detail(id.as_bytes()));
     let pending = audit::begin(
@@ -549,18 +695,39 @@ async fn cancel_run(
         },
     )
     .await?;
+    let reason = match steer_reason(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            pending.failed(e.message.clone()).await;
+            return Err(e);
+        }
+    };
     let result = match run_id(&id) {
-        Ok(id) => d
-            .cancel_run(id, "POST /api/v1/runs/{id}/cancel")
-            .await
-            .map(|()| id)
-            .map_err(|e| match e {
-                CancelError::NotFound(_) => ApiError::not_found(e.to_string()),
-                CancelError::NotActive { .. } => {
-                    ApiError::conflict("run-not-active", e.to_string())
-                }
-                CancelError::Failed(e) => e.into(),
-            }),
+        Ok(id) => match control::request(
+            &d.store,
+            id,
+            Control::Cancelled,
+            &caller.who,
+            reason.as_deref(),
+        )
+        .await
+        {
+            Err(e) => Err(steer_error(e)),
+            Ok(_) => d
+                .cancel_run(
+                    id,
+                    &format!("POST /api/v1/runs/{id}/cancel by {}", caller.who),
+                )
+                .await
+                .map(|()| id)
+                .map_err(|e| match e {
+                    CancelError::NotFound(_) => ApiError::not_found(e.to_string()),
+                    CancelError::NotActive { .. } => {
+                        ApiError::conflict("run-not-active", e.to_string())
+                    }
+                    CancelError::Failed(e) => e.into(),
+                }),
+        },
         Err(e) => Err(e),
     };
     let id = match result {

@@ -322,6 +322,27 @@ impl ProgressSink for MetricsSink {
     }
 }
 
+/// Where the active run is steered: one `fwfleet_run_control` series per
+/// state, 1 for the active run's (all 0 without an active run), so an alert
+/// can fire on a run left `paused` for hours.
+pub fn control_lines(state: Option<&str>) -> String {
+    let mut out = String::new();
+    header(
+        &mut out,
+        "fwfleet_run_control",
+        "gauge",
+        "1 for the active run's steering state (running, pausing, paused, resuming, cancelling).",
+    );
+    for s in ["running", "pausing", "paused", "resuming", "cancelling"] {
+        let _ = writeln!(
+            out,
+            "fwfleet_run_control{{state=\"{s}\"}} {}",
+            u8::from(state == Some(s))
+        );
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -234,6 +234,10 @@ where
             return Err(e);
         }
     };
+    // A run paused when the service stopped takes the slot again, paused.
+    if let Err(e) = d.adopt_parked().await {
+        tracing::error!("cannot read the runs paused when the service stopped: {e}");
+    }
     #[cfg(unix)]
     d.tasks.spawn(reload_on_sighup(d.clone()));
     if d.cfg().daemon.scheduler {

@@ -19,8 +19,9 @@ use crate::config::Config;
 use crate::repository::Repository;
 use crate::schedule::DueGroup;
 use crate::updater::apply::{self, ApplyOptions, RunCommand, RunOptions, WindowRun};
+use crate::updater::control::{self, PlanEntry};
 use crate::updater::resume;
-use crate::vocab::RunStatus;
+use crate::vocab::{Control, RunStatus};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::HashSet;
@@ -38,6 +39,10 @@ pub enum Trigger {
     Api,
     /// A maintenance window opened for these hosts.
     Window(DueGroup),
+    /// A run the service was stopped with while it was paused, resumed
+    /// after this start: planned afresh from the BMCs (nothing done is sent
+    /// again), within its frozen plan (nothing new is added).
+    Continued(Vec<PlanEntry>),
 }
 
 impl Trigger {
@@ -45,6 +50,7 @@ impl Trigger {
         match self {
             Trigger::Api => "api".into(),
             Trigger::Window(g) => format!("window {}", g.span.windows.join(",")),
+            Trigger::Continued(_) => "continued after a restart".into(),
         }
     }
 }
@@ -132,7 +138,7 @@ impl Daemon {
                     end: g.span.end.to_rfc3339(),
                     hosts: g.hosts.len(),
                 }),
-                Trigger::Api => None,
+                Trigger::Api | Trigger::Continued(_) => None,
             },
             ..RunOptions::new(RunCommand::Serve, &opts, &rollout)
         };
@@ -191,6 +197,145 @@ impl Daemon {
         }
     }
 
+    /// At start: runs the service was stopped with while they were paused
+    /// (parked) take the slot again, still paused, so that nothing starts
+    /// (no window, no API run) until an operator resumes or cancels them.
+    pub async fn adopt_parked(self: &Arc<Self>) -> Result<(), DaemonError> {
+        for run in self.store.runs_with_status(RunStatus::Running).await? {
+            let Some(c) = self.store.control(run.id).await? else {
+                continue;
+            };
+            if c.requested != Control::Paused {
+                continue;
+            }
+            let mut slot = self.runs.slot.lock().await;
+            if slot.is_some() {
+                // One run at a time: a second parked run waits for the next
+                // start (or `fwfleet run cancel`).
+                tracing::warn!(run = run.id, "a second parked run stays parked; cancel one of them with `fwfleet run cancel`");
+                continue;
+            }
+            let cancel = self.shutdown.child_token();
+            let active = ActiveRun {
+                run_id: run.id,
+                trigger: "parked: paused when the service stopped".into(),
+                started_at: Utc::now(),
+            };
+            *slot = Some((active.clone(), cancel.clone()));
+            self.runs.seen.send_replace(Some(active));
+            drop(slot);
+            let msg = format!(
+                "the service started again; run {} stays paused (paused by {}{}): `fwfleet run resume {}` continues it within its frozen plan, `fwfleet run cancel {}` ends it",
+                run.id,
+                c.requested_by,
+                c.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default(),
+                run.id,
+                run.id
+            );
+            self.event(run.id, "parked", msg).await?;
+            self.store.ack_control(run.id, Control::Paused).await?;
+            let opts: ApplyOptions = serde_json::from_str::<serde_json::Value>(&run.options_json)
+                .ok()
+                .and_then(|v| serde_json::from_value(v.get("options")?.clone()).ok())
+                .unwrap_or_default();
+            let window = serde_json::from_str::<serde_json::Value>(&run.options_json)
+                .ok()
+                .is_some_and(|v| v.get("window").is_some_and(|w| !w.is_null()));
+            let d = self.clone();
+            let handle = tokio::runtime::Handle::current();
+            let id = run.id;
+            self.tasks.spawn_blocking(move || {
+                handle.block_on(d.drive_parked(id, opts, window, cancel));
+            });
+        }
+        Ok(())
+    }
+
+    /// A parked run: wait for `resume` or `cancel` (or shutdown: it stays
+    /// parked), then continue it (an API run) or end it (a window run: its
+    /// window is gone; what is left waits for the next one).
+    async fn drive_parked(
+        self: Arc<Self>,
+        run_id: i64,
+        opts: ApplyOptions,
+        window: bool,
+        cancel: CancellationToken,
+    ) {
+        let decided = loop {
+            let stopping = tokio::select! {
+                _ = tokio::time::sleep(control::POLL) => false,
+                _ = cancel.cancelled() => true,
+            };
+            let read = self.store.control(run_id).await;
+            if stopping {
+                // The API's cancel cancels the token after recording it;
+                // anything else is the service stopping: it stays parked.
+                break read
+                    .ok()
+                    .flatten()
+                    .filter(|c| c.requested == Control::Cancelled);
+            }
+            match read {
+                Ok(Some(c)) if c.requested == Control::Paused => continue,
+                Ok(Some(c)) => break Some(c),
+                Ok(None) => continue,
+                Err(e) => {
+                    tracing::warn!(run = run_id, "cannot read the run's control: {e}");
+                    continue;
+                }
+            }
+        };
+        let Some(c) = decided else {
+            // Stopped again while parked: it stays parked.
+            *self.runs.slot.lock().await = None;
+            self.runs.seen.send_replace(None);
+            return;
+        };
+        let by = format!(
+            "{}{}",
+            c.requested_by,
+            c.reason
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        );
+        let ended = match (c.requested, window) {
+            (Control::Cancelled, _) => Some(format!("cancelled by {by} while parked")),
+            (_, true) => Some(format!("resumed by {by}, but the run was a window's and its window passed while it was parked: what is left waits for the next window")),
+            _ => None,
+        };
+        if let Some(msg) = ended {
+            let done = async {
+                self.store.ack_control(run_id, Control::Cancelled).await?;
+                self.finish(run_id, RunStatus::Cancelled, msg).await
+            }
+            .await;
+            if let Err(e) = done {
+                tracing::error!(run = run_id, "cannot record the end of a parked run: {e}");
+            }
+            self.metrics.run_finished(RunStatus::Cancelled.as_str());
+            *self.runs.slot.lock().await = None;
+            self.runs.seen.send_replace(None);
+            return;
+        }
+        let plan = match self.store.frozen_plan(run_id).await {
+            Ok(Some(p)) => serde_json::from_value::<Vec<PlanEntry>>(p.plan).unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        if let Err(e) = self.store.ack_control(run_id, Control::Running).await {
+            tracing::warn!(run = run_id, "cannot acknowledge the resume: {e}");
+        }
+        let _ = self
+            .event(
+                run_id,
+                "resume",
+                format!("resumed by {by}: continuing within the frozen plan"),
+            )
+            .await;
+        self.drive(run_id, opts, Trigger::Continued(plan), cancel)
+            .await;
+    }
+
     /// The run's whole life, then the slot is freed.
     async fn drive(
         self: Arc<Self>,
@@ -216,8 +361,21 @@ impl Daemon {
                 RunStatus::Failed
             }
         };
-        self.metrics.run_finished(status.as_str());
-        tracing::info!(run = run_id, status = %status, "run finished");
+        // A run parked by the shutdown (paused when the service stopped)
+        // has not finished: it is not counted, the next start takes it up.
+        let parked = matches!(
+            self.store.run(run_id).await,
+            Ok(Some(r)) if r.status == RunStatus::Running
+        );
+        if parked {
+            tracing::info!(
+                run = run_id,
+                "run parked: paused when the service stopped; the next start keeps it paused"
+            );
+        } else {
+            self.metrics.run_finished(status.as_str());
+            tracing::info!(run = run_id, status = %status, "run finished");
+        }
         *self.runs.slot.lock().await = None;
         self.runs.seen.send_replace(None);
     }
@@ -247,7 +405,7 @@ impl Daemon {
         cancel: &CancellationToken,
     ) -> Result<RunStatus, DaemonError> {
         let cfg: Arc<Config> = match trigger {
-            Trigger::Api => self.cfg(),
+            Trigger::Api | Trigger::Continued(_) => self.cfg(),
             Trigger::Window(g) => Arc::new(only_hosts(&self.cfg(), g.hosts.iter())),
         };
         let dir = cfg.repository.clone();
@@ -273,6 +431,9 @@ impl Daemon {
                 g.hosts.len(),
                 g.span.end.to_rfc3339()
             ),
+            Trigger::Continued(plan) => {
+                format!("continuing within its frozen plan ({} step(s))", plan.len())
+            }
         };
         // Steps still in flight (a BMC that did not answer when the service
         // started) are asked again before planning.
@@ -317,6 +478,9 @@ impl Daemon {
         let scanned = prepared.inventory.hosts.len();
         let failed = prepared.inventory.failed();
         let mut jobs = prepared.jobs;
+        if let Trigger::Continued(plan) = trigger {
+            jobs = control::within_plan(jobs, plan);
+        }
         let planned = jobs.len();
         let mut last_start = None;
         if let Trigger::Window(_) = trigger {
@@ -382,6 +546,11 @@ impl Daemon {
                 let msg = format!("the window's last start {} has passed: no new step starts; what is left waits for the next window", t.to_rfc3339());
                 tracing::info!(run = run_id, "{msg}");
                 let _ = store.add_event(run_id, None, "window", &msg).await;
+                // In the store too: a run paused when its window closes ends
+                // `cancelled`; it is not parked for a later start.
+                let _ = store
+                    .request_control(run_id, Control::Cancelled, "window", Some(&msg))
+                    .await;
                 cancel.cancel();
             })
         });

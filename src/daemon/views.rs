@@ -80,6 +80,9 @@ pub struct FleetView {
 struct Key {
     scan_id: Option<i64>,
     manifest: Option<SystemTime>,
+    /// The stored holds (`fwfleet hold add|remove` change the plan; the
+    /// config's come with a reload, which invalidates the cache).
+    holds: Vec<crate::store::StoredHold>,
 }
 
 /// The cache.
@@ -104,6 +107,7 @@ impl Views {
         let key = Key {
             scan_id: store.list_scans(1).await?.first().map(|s| s.id),
             manifest: manifest_time(cfg).await,
+            holds: store.holds().await?,
         };
         if let Some((k, v)) = &*self.cache.lock().unwrap_or_else(|e| e.into_inner()) {
             if *k == key {
@@ -137,17 +141,20 @@ async fn build(cfg: &Arc<Config>, store: &Store) -> Result<FleetView, DaemonErro
     };
     // Reading the manifest and planning thousands of hosts: off the async threads.
     let dir = cfg.repository.clone();
+    let holds = crate::updater::control::holds_in_force(cfg, store).await?;
+    let for_holds = cfg.clone();
     let (plan, repository_error) = tokio::task::spawn_blocking(move || {
         match Repository::open(&dir) {
-            Ok(repo) => (
-                Some(planner::plan(
+            Ok(repo) => {
+                let mut plan = planner::plan(
                     &scanned,
                     &RepoSource(&repo),
                     // What a run with no options plans (`apply`, `POST /api/v1/runs {}`).
                     &ApplyOptions::default().policy(),
-                )),
-                None,
-            ),
+                );
+                crate::updater::control::hold_plan(&mut plan, &holds, &for_holds);
+                (Some(plan), None)
+            }
             Err(e) => (
                 None,
                 Some(format!(

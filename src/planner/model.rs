@@ -266,10 +266,14 @@ pub enum Action {
     /// (an HPE UEFI-only or RuntimeAgent package): the vendor's tool or a
     /// host agent must, so fwfleet never flashes it.
     NeedsVendorTool,
+    /// An update is available, but a hold (config `[[holds]]`, `fwfleet hold
+    /// add`) keeps the component where it is, or a pin keeps it from moving
+    /// past a version: nothing is flashed; the reason names the hold.
+    Held,
 }
 
 impl Action {
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 11] = [
         Action::Upgrade,
         Action::UpToDate,
         Action::NewerThanRepository,
@@ -280,6 +284,7 @@ impl Action {
         Action::Blocked,
         Action::StagedPending,
         Action::NeedsVendorTool,
+        Action::Held,
     ];
 
     /// The kebab-case spelling JSON, CSV and tables use.
@@ -295,6 +300,7 @@ impl Action {
             Action::Blocked => "blocked",
             Action::StagedPending => "staged-pending",
             Action::NeedsVendorTool => "needs-vendor-tool",
+            Action::Held => "held",
         }
     }
 

@@ -408,6 +408,12 @@ impl Repository {
         Ok(&self.entries[index])
     }
 
+    /// The entry whose `file` is `selector`, or whose file name is
+    /// `selector` when that is unambiguous (`apply --image`).
+    pub fn find(&self, selector: &str) -> Result<&Entry, RepoError> {
+        Ok(&self.entries[self.index_of(selector)?])
+    }
+
     /// The index of the entry whose `file` is `selector`, or whose file name
     /// is `selector` when that is unambiguous.
     fn index_of(&self, selector: &str) -> Result<usize, RepoError> {

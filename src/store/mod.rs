@@ -14,6 +14,10 @@
 //!   [`Store::latest_inventory`], [`Store::latest_host`], …).
 //! - `audit`: the audit trail of mutating calls ([`Store::begin_audit`],
 //!   [`Store::finish_audit`], [`Store::audit`]) with [`AuditRecord`].
+//! - `control`: steering runs ([`Store::request_control`],
+//!   [`Store::ack_control`], [`Store::control`]), the plan frozen with each
+//!   run ([`Store::freeze_plan`]) and stored holds and pins
+//!   ([`Store::add_hold`], [`Store::holds`]).
 //! - [`sqlite`]: the first backend, [`SqliteStore`] (one file, WAL, group
 //!   commit, migrations by `user_version`). Its SQL is the only SQL in
 //!   fwfleet.
@@ -39,12 +43,14 @@
 //! redacted values ([`Secret`](crate::secret::Secret) prints as `[redacted]`).
 
 mod audit;
+mod control;
 mod journal;
 mod snapshots;
 pub mod sqlite;
 
 pub use crate::vocab::{RunStatus, StepOutcome, StepState};
 pub use audit::{AuditRecord, NewAudit};
+pub use control::{FrozenPlan, NewHold, RunControl, StoredHold};
 pub use journal::{Event, NewStep, Run, Step, StepJournal};
 pub use snapshots::ScanSummary;
 pub use sqlite::{SqliteStore, DB_FILE};

@@ -9,6 +9,7 @@ use crate::inventory::model::Inventory;
 use crate::planner::{self, Plan};
 use crate::repository::Repository;
 use crate::store::{Store, StoreError};
+use crate::updater::control::Steering;
 use crate::updater::host::{HostJob, Shared};
 use crate::updater::jobs::{self, RepoSource};
 use crate::updater::progress::ProgressSink;
@@ -21,7 +22,9 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 /// What the operator asked for on top of the config's `[rollout]`.
-#[derive(Debug, Clone, Default, Serialize)]
+/// Read back from a run's options when `serve` continues a parked run.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct ApplyOptions {
     /// Only hosts whose name matches these names or globs (comma-separated).
     pub hosts: Option<String>,
@@ -39,6 +42,9 @@ pub struct ApplyOptions {
     pub failure_budget: Option<f64>,
     pub reset_policy: Option<ResetPolicy>,
     pub allow_downgrade: bool,
+    /// A one-off trial: only this repository entry (its `file`) is planned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
     /// Task poll interval when the BMC gives no `Retry-After` (default 1 s).
     #[serde(skip)]
     pub poll: Option<Duration>,
@@ -273,7 +279,22 @@ pub async fn prepare_from(
             st.run_id
         );
     }
-    let plan = planner::plan(&inventory, &RepoSource(repo), &opts.policy());
+    let mut plan = match &opts.image {
+        Some(file) => planner::plan(
+            &inventory,
+            &jobs::OnlyEntry {
+                repo: RepoSource(repo),
+                file,
+            },
+            &opts.policy(),
+        ),
+        None => planner::plan(&inventory, &RepoSource(repo), &opts.policy()),
+    };
+    crate::updater::control::hold_plan(
+        &mut plan,
+        &crate::updater::control::holds_in_force(cfg, store).await?,
+        cfg,
+    );
     let activate = opts.rollout(&cfg.rollout).reset_policy != ResetPolicy::Never;
     let jobs = jobs::from_plan(&plan, cfg, activate)?;
     Ok(Prepared {
@@ -377,6 +398,16 @@ pub async fn execute_in(
             ),
         )
         .await?;
+    // The plan is frozen with the run: what it runs from here on is this
+    // list, whatever the repository or the config become meanwhile; only a
+    // hold or a pin added mid-run overrides it, at the next step boundary.
+    let frozen = super::control::frozen(&jobs);
+    store
+        .freeze_plan(run_id, jobs.len(), frozen.len(), &frozen)
+        .await?;
+    let holds = crate::updater::control::holds_in_force(cfg, &store).await?;
+    let steering = Steering::new(store.clone(), run_id, cancel.clone(), holds);
+    steering.start().await?;
     let shared = Arc::new(Shared {
         store: store.clone(),
         images: Some(Arc::new(images)),
@@ -385,14 +416,39 @@ pub async fn execute_in(
         cancel,
         progress,
         poll: opts.poll.unwrap_or(Duration::from_secs(1)),
+        steering: steering.clone(),
     });
     let result = rollout::run(jobs, shared.clone())
         .await
         .map(|r| r.with_unreachable_at_scan(unreachable_at_scan));
+    steering.stop();
     let status = match &result {
         Ok(r) => r.status,
         Err(_) => RunStatus::Failed,
     };
+    let parked = run.is_some()
+        && status == RunStatus::Cancelled
+        && steering.parked()
+        && store
+            .control(run_id)
+            .await?
+            .is_some_and(|c| c.requested == crate::vocab::Control::Paused);
+    if parked {
+        // A service run stopped (SIGTERM) while paused: the run stays
+        // paused in the store instead of ending; `serve` continues it when
+        // it starts again and is resumed, `fwfleet run cancel` ends it. An
+        // `apply` cannot continue a run, so its runs end `cancelled`.
+        store
+            .add_event(
+                run_id,
+                None,
+                "parked",
+                &format!("the process stopped while the run was paused: run {run_id} stays paused; the next `fwfleet serve` continues it after `fwfleet run resume {run_id}`, `fwfleet run cancel {run_id}` ends it"),
+            )
+            .await?;
+        stop.cancel();
+        return Ok(result?);
+    }
     store.finish_run(run_id, status).await?;
     if let Ok(r) = &result {
         let line = match &r.halted_reason {

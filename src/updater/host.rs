@@ -9,6 +9,7 @@ use crate::redfish::client::BmcClient;
 use crate::redfish::remote_certs;
 use crate::redfish::update_service::{self, NotReady, ResetTarget, UpdateCaps};
 use crate::store::{NewStep, StepJournal, Store, StoreError};
+use crate::updater::control::{Admit, Steering};
 use crate::updater::hooks::{self, HookEnv};
 use crate::updater::job_queue::{self, QueueCheck};
 use crate::updater::method;
@@ -66,6 +67,8 @@ pub struct Shared {
     pub progress: Arc<dyn ProgressSink>,
     /// Task poll interval when the BMC gives no `Retry-After`.
     pub poll: Duration,
+    /// Pause, resume, cancel and holds from the store (`updater::control`).
+    pub steering: Arc<Steering>,
 }
 
 impl HostReport {
@@ -192,18 +195,31 @@ async fn run_inner(job: &HostJob, shared: &Shared) -> Result<HostReport, StoreEr
             r.reports.push(not_started(s, why));
             continue;
         }
-        if shared.cancel.is_cancelled() {
-            stop = Some("interrupted before this step started".into());
-            r.reports
-                .push(not_started(s, "interrupted before this step started"));
-            continue;
-        }
+        // The step boundary: paused, cancelled or held (`updater::control`).
+        let admitted = match shared
+            .steering
+            .admit(name, &job.host.labels, &s.identity, s.kind, &s.to)
+            .await
+        {
+            Admit::Go(a) => a,
+            Admit::Stop => {
+                stop = Some("interrupted before this step started".into());
+                r.reports
+                    .push(not_started(s, "interrupted before this step started"));
+                continue;
+            }
+            Admit::Held(why) => {
+                r.held(s, &why).await?;
+                continue;
+            }
+        };
         let ok = r.step(i, s).await?;
+        drop(admitted);
         if !ok {
             stop = Some(format!("an earlier step on {name} did not succeed"));
         }
     }
-    if !r.staged.is_empty() && !shared.cancel.is_cancelled() {
+    if !r.staged.is_empty() && shared.steering.wait_open().await {
         r.activate_staged().await?;
     }
     r.client.logout().await;
@@ -252,6 +268,32 @@ impl Runner<'_> {
             }
             tokio::time::sleep(Duration::from_secs(2)).await;
         }
+    }
+
+    /// A step a hold covers (added after the run was planned): journaled
+    /// `held` with the hold's name, nothing sent.
+    async fn held(&mut self, s: &PlannedStep, why: &str) -> Result<(), StoreError> {
+        let message = format!("{}: held by {why}; nothing was sent", self.who(s));
+        let journal = StepJournal::begin(
+            &self.shared.store,
+            self.shared.run_id,
+            NewStep {
+                host: &self.job.host.name,
+                component: &s.identity,
+                from_version: s.from.as_deref(),
+                to_version: &s.to,
+                state: StepState::Planned,
+            },
+        )
+        .await?;
+        journal.finish(StepOutcome::Held, &message).await?;
+        self.reports.push(StepReport {
+            outcome: StepOutcome::Held.into(),
+            message,
+            step_id: Some(journal.step_id()),
+            ..not_started(s, "")
+        });
+        Ok(())
     }
 
     /// An image staged earlier: journaled as staged, activated by the
@@ -883,7 +925,7 @@ impl Runner<'_> {
     fn finish(self) -> HostReport {
         let policy = self.shared.rollout.reset_policy;
         let bad = |o: ReportOutcome| match o {
-            ReportOutcome::Ended(StepOutcome::Updated) => false,
+            ReportOutcome::Ended(StepOutcome::Updated | StepOutcome::Held) => false,
             ReportOutcome::Ended(StepOutcome::Staged) => policy != ResetPolicy::Never,
             ReportOutcome::NotStarted => false,
             ReportOutcome::Ended(_) => true,
@@ -907,6 +949,13 @@ impl Runner<'_> {
                     "{}: interrupted; steps not started were left for the next run",
                     self.job.host.name
                 ),
+            ),
+            None if self.reports.iter().all(|r| r.outcome == StepOutcome::Held) => (
+                StepOutcome::Held.into(),
+                false,
+                self.reports
+                    .first()
+                    .map_or_else(String::new, |r| r.message.clone()),
             ),
             None if any_staged => (
                 StepOutcome::Staged.into(),

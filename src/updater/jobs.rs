@@ -162,3 +162,36 @@ impl ImageSource for RepoSource<'_> {
             .collect()
     }
 }
+
+/// The repository as a one-off trial sees it (`apply --hosts H --image
+/// ENTRY`): only the entry `file`, so the planner decides about it with
+/// every rule it has (applicability, no downgrade, upgrade paths,
+/// prerequisites, holds) and every other component has no image.
+#[derive(Debug)]
+pub struct OnlyEntry<'a> {
+    pub repo: RepoSource<'a>,
+    pub file: &'a str,
+}
+
+impl ImageSource for OnlyEntry<'_> {
+    fn candidates(
+        &self,
+        component: &crate::inventory::model::Component,
+        manufacturer: Option<&str>,
+        model: Option<&str>,
+    ) -> Vec<ImageRef> {
+        let mut c = self.repo.candidates(component, manufacturer, model);
+        c.retain(|i| i.file == self.file);
+        c
+    }
+
+    fn candidates_on(
+        &self,
+        component: &crate::inventory::model::Component,
+        system: &SystemInfo,
+    ) -> Vec<ImageRef> {
+        let mut c = self.repo.candidates_on(component, system);
+        c.retain(|i| i.file == self.file);
+        c
+    }
+}

@@ -12,6 +12,8 @@
 //! - [`reset_type`]: the `ResetType` a coordinated reset sends, the reset
 //!   policy's choice among the values the BMC allows (pure).
 //! - [`hooks`]: the operator's `pre_reset` / `post_update` commands.
+//! - [`control`]: the run's gate: pause, resume, cancel and holds read from
+//!   the store by a watcher, asked before each host and each step.
 //! - [`rollout`]: canaries, waves, fleet and label caps, failure budget.
 //! - [`jobs`]: a plan and the repository → the host jobs a rollout runs.
 //! - [`apply`]: scan → plan → jobs → image server + journaled rollout.
@@ -23,6 +25,7 @@
 //! - [`lock`]: one updating process per state directory.
 
 pub mod apply;
+pub mod control;
 pub mod hooks;
 pub mod host;
 pub mod job_queue;

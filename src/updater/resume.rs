@@ -199,6 +199,15 @@ async fn resume_inner(
         if Some(id) == current {
             continue;
         }
+        // A run stopped while paused is parked, not lost: it stays paused
+        // (`serve` continues it once resumed; `fwfleet run cancel` ends it).
+        if store
+            .control(id)
+            .await?
+            .is_some_and(|c| c.requested == crate::vocab::Control::Paused)
+        {
+            continue;
+        }
         store
             .interrupt_run(
                 id,

@@ -249,7 +249,8 @@ async fn batch(
                     )),
                 );
             }
-            if shared.cancel.is_cancelled() {
+            // Paused: the host waits here, holding its place in the wave.
+            if !shared.steering.wait_open().await {
                 return (i, Ok(HostReport::not_started(&job, "interrupted")));
             }
             let r = host::run(&job, &shared).await;

@@ -149,6 +149,9 @@ vocabulary! {
         TimedOut => "timed-out",
         Cancelled => "cancelled",
         NeedsAttention => "needs-attention",
+        /// Skipped at a step boundary: a hold (config `[[holds]]` or `fwfleet
+        /// hold add`) covers it; nothing was sent. The message names the hold.
+        Held => "held",
     }
 }
 
@@ -186,6 +189,21 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// Where an operator steers a running run (`fwfleet run pause|resume|cancel`,
+    /// `POST /api/v1/runs/{id}/pause|resume|cancel`), and what the executor
+    /// running it acknowledged: the store's `run_controls` columns.
+    "run control" enum Control {
+        /// Starts hosts and steps (the default, and what `resume` asks for).
+        Running => "running",
+        /// No new host or step starts; running steps finish and are recorded.
+        Paused => "paused",
+        /// No new host or step starts; the run ends `cancelled` once running
+        /// steps are recorded.
+        Cancelled => "cancelled",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,6 +223,9 @@ mod tests {
         }
         for r in RunStatus::ALL {
             assert_eq!(RunStatus::parse(r.as_str()), Ok(*r));
+        }
+        for c in Control::ALL {
+            assert_eq!(Control::parse(c.as_str()), Ok(*c));
         }
     }
 

@@ -31,5 +31,5 @@ mod method;
 pub use access::{ApiRole, AuditOutcome, AuditVia};
 pub use component::{Kind, Role};
 pub use criticality::Criticality;
-pub use journal::{RunStatus, StepOutcome, StepState, UnknownWord};
+pub use journal::{Control, RunStatus, StepOutcome, StepState, UnknownWord};
 pub use method::{ApplyTime, Method};

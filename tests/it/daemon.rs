@@ -19,10 +19,10 @@ use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-const TOKEN: &str = "test-token-0123456789abcdef";
+pub(crate) const TOKEN: &str = "test-token-0123456789abcdef";
 
 /// A daemon served in-process on 127.0.0.1 port 0.
-struct Service {
+pub(crate) struct Service {
     addr: SocketAddr,
     stop: CancellationToken,
     task: JoinHandle<Result<(), DaemonError>>,
@@ -37,7 +37,7 @@ fn client() -> reqwest::Client {
         .unwrap()
 }
 
-async fn start_service(config: &Path) -> Service {
+pub(crate) async fn start_service(config: &Path) -> Service {
     let cfg = Config::load(config).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -90,7 +90,12 @@ impl Service {
     }
 
     /// An authorised request whose answer is JSON.
-    async fn json(&self, method: &str, path: &str, body: Option<&str>) -> (StatusCode, Value) {
+    pub(crate) async fn json(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+    ) -> (StatusCode, Value) {
         let (status, headers, text) = self.call(method, path, Some(TOKEN), body).await;
         assert_eq!(
             headers.get("content-type").and_then(|v| v.to_str().ok()),
@@ -102,7 +107,7 @@ impl Service {
         (status, v)
     }
 
-    async fn metrics(&self) -> BTreeMap<String, f64> {
+    pub(crate) async fn metrics(&self) -> BTreeMap<String, f64> {
         let (status, headers, text) = self.call("GET", "/metrics", Some(TOKEN), None).await;
         assert_eq!(status, StatusCode::OK, "{text}");
         assert_eq!(
@@ -114,7 +119,7 @@ impl Service {
 
     /// Wait until run `id` is finished and the slot is free again (its
     /// rescan included), and return `GET /api/v1/runs/{id}`.
-    async fn wait_run(&self, id: i64) -> Value {
+    pub(crate) async fn wait_run(&self, id: i64) -> Value {
         let t0 = Instant::now();
         loop {
             let (status, v) = self.json("GET", &format!("/api/v1/runs/{id}"), None).await;
@@ -130,7 +135,7 @@ impl Service {
         }
     }
 
-    async fn shutdown(self) {
+    pub(crate) async fn shutdown(self) {
         self.stop.cancel();
         tokio::time::timeout(Duration::from_secs(60), self.task)
             .await
@@ -179,7 +184,7 @@ fn parse_prometheus(text: &str) -> BTreeMap<String, f64> {
 }
 
 /// Flashes per BMC of the fleet (every component summed).
-fn flashes(s: &Setup) -> Vec<u64> {
+pub(crate) fn flashes(s: &Setup) -> Vec<u64> {
     s.fleet
         .bmcs
         .iter()
@@ -194,7 +199,7 @@ fn flashes(s: &Setup) -> Vec<u64> {
         .collect()
 }
 
-fn generic_fleet(count: usize, timing: Timing) -> FleetConfig {
+pub(crate) fn generic_fleet(count: usize, timing: Timing) -> FleetConfig {
     FleetConfig {
         count,
         profile: Profile::Single(Persona::Generic),
@@ -619,7 +624,7 @@ fn slow_timing() -> Timing {
 }
 
 /// Poll until run `id` has a journaled step.
-async fn wait_for_a_step(svc: &Service, id: i64) {
+pub(crate) async fn wait_for_a_step(svc: &Service, id: i64) {
     let t0 = Instant::now();
     loop {
         let (_, v) = svc.json("GET", &format!("/api/v1/runs/{id}"), None).await;

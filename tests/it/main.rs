@@ -19,6 +19,7 @@ mod resume;
 mod schedule;
 mod security;
 mod serve_proc;
+mod steer;
 mod store_compat;
 mod timing;
 mod trust;

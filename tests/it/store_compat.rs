@@ -147,8 +147,13 @@ async fn an_old_store_reads_the_same_inventory_and_journal() {
         [2]
     );
     // Migration 3 (issue 17) adds the audit trail; an old store gains it, empty.
-    assert_eq!(Store::schema_version(), 3);
+    // Migration 4 (issue 20) adds run controls, frozen plans and holds: an
+    // old store gains them, empty (its runs were never steered).
+    assert_eq!(Store::schema_version(), 4);
     assert!(store.audit(10, None).await.unwrap().is_empty());
+    assert!(store.holds().await.unwrap().is_empty());
+    assert!(store.control(2).await.unwrap().is_none());
+    assert!(store.frozen_plan(2).await.unwrap().is_none());
     // The SQLite backend's rows carry the columns' text as written.
     let db = SqliteStore::open(dir.path()).unwrap();
     let rows = db

@@ -288,6 +288,10 @@ async fn roles_gate_every_route_and_every_mutating_call_is_audited() {
         if method != "GET" {
             let action = if path.ends_with("cancel") {
                 "runs.cancel"
+            } else if path.ends_with("pause") {
+                "runs.pause"
+            } else if path.ends_with("resume") {
+                "runs.resume"
             } else {
                 "runs.start"
             };

@@ -106,6 +106,50 @@ CREATE TABLE audit (
 );
 ",
     },
+    Migration {
+        name: "run controls, frozen plans, holds and pins",
+        sql: "
+-- One row per run that was ever steered (docs/APPLY.md#steering). requested:
+-- what an operator asked for last (running | paused | cancelled), by whom
+-- (`token:NAME` or `user:NAME`), why and when; acked: what the executor
+-- running the run has done about it (running | paused | cancelled), and when.
+-- A run without a row was never steered: it runs.
+CREATE TABLE run_controls (
+    run_id        INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+    requested     TEXT NOT NULL,
+    requested_by  TEXT NOT NULL,
+    reason        TEXT,
+    requested_at  TEXT NOT NULL,
+    acked         TEXT,
+    acked_at      TEXT
+);
+-- The plan a run was created with: its host jobs (host, component, from, to,
+-- image) as JSON, frozen. Repository and config changes do not change it.
+CREATE TABLE run_plans (
+    run_id     INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+    frozen_at  TEXT NOT NULL,
+    hosts      INTEGER NOT NULL,
+    steps      INTEGER NOT NULL,
+    plan_json  TEXT NOT NULL
+);
+-- Holds and pins added with `fwfleet hold add` (config `[[holds]]` are not
+-- stored). hosts: names or globs, comma-separated; selector: a label
+-- selector; kinds: component kinds, comma-separated (NULL: every component);
+-- version: a pin (the component is not moved past it) instead of a hold;
+-- until: RFC 3339 expiry (NULL: until removed).
+CREATE TABLE holds (
+    id          INTEGER PRIMARY KEY,
+    created_at  TEXT NOT NULL,
+    created_by  TEXT NOT NULL,
+    hosts       TEXT,
+    selector    TEXT,
+    kinds       TEXT,
+    version     TEXT,
+    reason      TEXT NOT NULL,
+    until       TEXT
+);
+",
+    },
 ];
 
 /// The schema version this binary writes.

@@ -25,6 +25,8 @@
 //!   written as `submitted` before the POST that starts a flash, and the task
 //!   URI the moment it arrives. After a crash, or a power loss, what the store
 //!   says was sent is what was sent.
+//! - `control`: run controls (pause, resume, cancel), the plan frozen with
+//!   each run, and stored holds and pins (migration 4).
 //! - `durable`: the group commit behind those synced writes. Every write
 //!   commits with `synchronous=NORMAL` under the connection lock; a synced
 //!   one then waits, without the lock, for one fsync of the WAL that covers
@@ -44,6 +46,7 @@
 //! writes megabytes. That is why async code goes through the handle.
 
 mod audit;
+mod control;
 mod durable;
 mod journal;
 mod migrations;
@@ -52,6 +55,7 @@ mod snapshots;
 mod tests;
 
 pub use audit::{AuditRow, NewAuditRow};
+pub use control::{ControlRow, HoldRow, NewHoldRow, PlanRow};
 pub use journal::{NewStep, RunRow, StateChange, StepRow};
 pub(super) use snapshots::{EncodedScan, SAVE};
 
