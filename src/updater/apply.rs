@@ -269,7 +269,8 @@ pub async fn prepare_from(
         .retain(|h| !held_back.iter().any(|b| b.host == h.name));
     // Images the journal knows are staged but the BMC does not list: their
     // activation is planned, never a second transfer.
-    for st in super::staged::add_from_journal(store, &mut inventory).await? {
+    let journal = super::staged::add_from_journal(store, &mut inventory).await?;
+    for st in &journal.staged {
         tracing::info!(
             host = %st.host,
             "{} {} was staged by step {} of run {} and the BMC lists nothing pending: planned as staged, not sent again",
@@ -295,6 +296,19 @@ pub async fn prepare_from(
         &crate::updater::control::holds_in_force(cfg, store).await?,
         cfg,
     );
+    // Staged, then stopped between `reset-sent` and the reset: neither a
+    // second transfer nor a second reset (issue 16 item 2).
+    for u in &journal.unsettled {
+        tracing::warn!(
+            host = %u.host,
+            "{} {}: step {} of run {} stopped between reset-sent and the reset; blocked until the host is reset by hand",
+            u.identity,
+            u.version,
+            u.step_id,
+            u.run_id
+        );
+    }
+    super::staged::block_unsettled(&mut plan, &journal.unsettled);
     let activate = opts.rollout(&cfg.rollout).reset_policy != ResetPolicy::Never;
     let jobs = jobs::from_plan(&plan, cfg, activate)?;
     Ok(Prepared {

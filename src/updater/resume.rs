@@ -462,7 +462,7 @@ async fn after_reset_sent(
         Ok(p) => Resume::Decided(
             StepOutcome::NeedsAttention,
             format!(
-                "{who}: fwfleet stopped while it sent the reset that activates {} and the host shows no sign of it (still {}, {}); fwfleet does not reset it again: check the host, then reset it by hand or run apply",
+                "{who}: fwfleet stopped while it sent the reset that activates {} and the host shows no sign of it (still {}, {}); fwfleet neither resets it nor sends the image again: check the host, then reset it by hand (later runs leave it blocked while it runs this version)",
                 s.to_version,
                 version_of(now),
                 p.describe()

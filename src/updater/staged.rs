@@ -10,6 +10,14 @@
 //! whatever the BMC lists. It is added to the inventory as a staged
 //! component, so the planner plans its activation (a reset, under a reset
 //! policy that resets) or holds it, and never a second transfer.
+//!
+//! A step that ended `needs-attention` after `reset-sent` (fwfleet stopped
+//! between deciding the reset and knowing it happened, and the restart
+//! found no sign of it) left an image staged and a reset that may or may
+//! not have been sent. Neither a transfer nor a reset may follow on its own:
+//! while the host still runs the step's `from` version, the component is
+//! blocked in the plan ([`block_unsettled`]) until the operator resets the
+//! host by hand and its version changes.
 
 use crate::inventory::model::{Component, Inventory};
 use crate::store::{Store, StoreError};
@@ -30,13 +38,24 @@ pub struct JournalStaged {
     pub step_id: i64,
 }
 
+/// What the journal says of images the inventory cannot be trusted on.
+#[derive(Debug, Default)]
+pub struct FromJournal {
+    /// Staged by a step, listed nowhere: added to the inventory as staged.
+    pub staged: Vec<JournalStaged>,
+    /// Staged, then stopped between `reset-sent` and the reset: blocked.
+    pub unsettled: Vec<JournalStaged>,
+}
+
 /// Add to `inventory` a staged component for every component whose latest
 /// journaled step ended `staged` while the host still runs that step's
-/// `from` version and lists nothing staged for it. Returns what was added.
+/// `from` version and lists nothing staged for it; and find the components
+/// whose latest step ended `needs-attention` after `reset-sent` while the
+/// host still runs its `from` version (for [`block_unsettled`]).
 pub async fn add_from_journal(
     store: &Store,
     inventory: &mut Inventory,
-) -> Result<Vec<JournalStaged>, StoreError> {
+) -> Result<FromJournal, StoreError> {
     // The latest step per (host, component identity), over the latest runs.
     let mut latest: HashMap<(String, String), crate::store::Step> = HashMap::new();
     for run in store.list_runs(RUNS_READ).await? {
@@ -51,6 +70,7 @@ pub async fn add_from_journal(
         }
     }
     let mut added = Vec::new();
+    let mut unsettled = Vec::new();
     for h in inventory.hosts.iter_mut().filter(|h| h.ok) {
         let mut extra: Vec<Component> = Vec::new();
         for c in h.components.iter().filter(|c| c.role == Role::Active) {
@@ -64,6 +84,22 @@ pub async fn add_from_journal(
                 .components
                 .iter()
                 .any(|o| o.role == Role::Staged && o.kind == c.kind && o.identity == c.identity);
+            if s.outcome == Some(StepOutcome::NeedsAttention) && still_old {
+                let events = store.events(s.run_id).await?;
+                if events
+                    .iter()
+                    .any(|e| e.step_id == Some(s.id) && e.kind == "reset-sent")
+                {
+                    unsettled.push(JournalStaged {
+                        host: h.name.clone(),
+                        identity: c.identity.clone(),
+                        version: s.to_version.clone(),
+                        run_id: s.run_id,
+                        step_id: s.id,
+                    });
+                }
+                continue;
+            }
             if s.outcome != Some(StepOutcome::Staged) || !still_old || listed {
                 continue;
             }
@@ -82,5 +118,39 @@ pub async fn add_from_journal(
         }
         h.components.extend(extra);
     }
-    Ok(added)
+    Ok(FromJournal {
+        staged: added,
+        unsettled,
+    })
+}
+
+/// Block in `plan` every change to a component [`add_from_journal`] found
+/// unsettled: no transfer (the image may be staged) and no reset (one may
+/// have been sent) until its version changes.
+pub fn block_unsettled(plan: &mut crate::planner::Plan, unsettled: &[JournalStaged]) {
+    if unsettled.is_empty() {
+        return;
+    }
+    for host in &mut plan.hosts {
+        for step in &mut host.steps {
+            let Some(u) = unsettled
+                .iter()
+                .find(|u| u.host == host.name && u.identity == step.identity)
+            else {
+                continue;
+            };
+            if !step.action.is_change() && step.action != crate::planner::Action::StagedPending {
+                continue;
+            }
+            step.reason = format!(
+                "step {} of run {} staged {} and fwfleet stopped between deciding the reset that activates it and knowing it was sent; \
+                 fwfleet sends neither the image nor a reset again: check the host and reset it by hand (the staged image then activates), \
+                 it stays blocked while the host runs this version; was: {} ({})",
+                u.step_id, u.run_id, u.version, step.action, step.reason
+            );
+            step.action = crate::planner::Action::Blocked;
+            step.exec = None;
+        }
+    }
+    plan.summary = crate::planner::Summary::of(&plan.hosts);
 }

@@ -263,9 +263,9 @@ async fn matrix_case(persona: Persona, variant: Variant) -> Vec<String> {
         // action (planner `through_standard_actions`), whatever the host says.
         if variant != Variant::LegacyLayout
             && !h
-            .steps
-            .iter()
-            .any(|st| st.method.as_deref() == Some(transfer.as_str()))
+                .steps
+                .iter()
+                .any(|st| st.method.as_deref() == Some(transfer.as_str()))
         {
             failures.push(format!(
                 "{who}: no step went by {} ({:?})",
@@ -517,4 +517,98 @@ async fn an_image_staged_where_the_bmc_lists_nothing_is_activated_never_sent_aga
     let (flashes, now) = bios(&s);
     assert_eq!(flashes, 1, "{}", apply::render_table(&r));
     assert_ne!(now, before, "{}", apply::render_table(&r));
+}
+
+/// A Supermicro BIOS staged (listed nowhere), then a run stopped between
+/// `reset-sent` and the reset, and the restart found no sign of the reset
+/// (`needs-attention`): no later run may send the image again (a second
+/// flash) or reset the host again — the component is blocked until the
+/// operator resets it by hand (the kill test found the second flash).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_step_stopped_between_reset_sent_and_the_reset_is_neither_sent_nor_reset_again() {
+    let s = field_fleet(
+        Persona::Supermicro,
+        Variant::Standard,
+        1,
+        DEFAULT_SCALE,
+        mock_bmc::faults::Scenario::default(),
+        "canary = 0\nstep_deadline_secs = 900\nresume_quiet_secs = 0.3\nresume_wait_secs = 5",
+    )
+    .await;
+    field_repository(&s, Persona::Supermicro, &[MockKind::Bios]).await;
+    let cfg = Config::load(&s.config).unwrap();
+    let bios = |s: &Setup| -> (u64, String) {
+        let st = s.fleet.bmcs[0].state();
+        let c = st["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["kind"] == "bios" && c["role"] == "active")
+            .unwrap()
+            .clone();
+        (
+            c["flash_count"].as_u64().unwrap(),
+            c["version"].as_str().unwrap().to_string(),
+        )
+    };
+    let (_, before) = bios(&s);
+    // Reset policy never: the BIOS is written and waits for a reset.
+    let r = apply_one(&s, &cfg, "bmc-0001", None).await;
+    assert_eq!(r.hosts[0].steps[0].outcome.as_str(), "staged");
+    assert_eq!(bios(&s), (1, before.clone()));
+    // The next run journaled `reset-sent` and was killed before the reset.
+    let mut one = cfg.clone();
+    one.state_dir = s.dir.path().join("state-bmc-0001");
+    let staged = {
+        let store = Store::open(&one.state_dir).await.unwrap();
+        let run = store.list_runs(1).await.unwrap()[0].id;
+        store.steps(run).await.unwrap().remove(0)
+    };
+    let (store, run, ids) = crate::resume::left_behind(
+        &one,
+        "bmc-0001",
+        &staged.component,
+        staged.from_version.as_deref().unwrap(),
+        &[("reset-sent", staged.to_version.as_str())],
+    );
+    store
+        .add_event(run, Some(ids[0]), "reset-sent", "bmc-0001: graceful reset")
+        .unwrap();
+    let report = crate::resume::resume_now(&one, &store).await;
+    assert_eq!(
+        report.steps.iter().map(|s| s.outcome).collect::<Vec<_>>(),
+        [fwfleet::vocab::StepOutcome::NeedsAttention],
+        "{report:?}"
+    );
+    // A run that may reset: nothing sent, no reset, blocked with the reason.
+    let mut graceful = cfg.clone();
+    graceful.rollout.reset_policy = fwfleet::config::ResetPolicy::Graceful;
+    let r = apply_one(&s, &graceful, "bmc-0001", None).await;
+    assert!(
+        r.hosts.iter().all(|h| h.steps.is_empty()),
+        "{}",
+        apply::render_table(&r)
+    );
+    assert_eq!(bios(&s), (1, before), "the BIOS was sent again");
+    let st = s.fleet.bmcs[0].state();
+    assert_eq!(st["field"]["host_resets"], 0, "the host was reset");
+    let mut graceful_one = graceful.clone();
+    graceful_one.state_dir = one.state_dir.clone();
+    let repo = Repository::open(&graceful_one.repository).unwrap();
+    let p = apply::prepare(
+        &graceful_one,
+        &repo,
+        &Store::open(&one.state_dir).await.unwrap(),
+        &ApplyOptions::default(),
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    let row = p.plan.hosts[0]
+        .steps
+        .iter()
+        .find(|r| r.identity == staged.component)
+        .unwrap();
+    assert_eq!(row.action, fwfleet::planner::Action::Blocked, "{row:?}");
+    assert!(row.reason.contains("reset it by hand"), "{}", row.reason);
 }

@@ -556,7 +556,7 @@ async fn one_host() -> (Setup, Config, String, String, String) {
 
 /// A run that a stopped apply left with these (state, target version) steps
 /// on one component: (store, run id, step ids).
-fn left_behind(
+pub(crate) fn left_behind(
     cfg: &Config,
     host: &str,
     identity: &str,
@@ -585,7 +585,7 @@ fn left_behind(
     (store, run, ids)
 }
 
-async fn resume_now(cfg: &Config, store: &Arc<SqliteStore>) -> resume::ResumeReport {
+pub(crate) async fn resume_now(cfg: &Config, store: &Arc<SqliteStore>) -> resume::ResumeReport {
     let lock = UpdateLock::acquire(&cfg.state_dir).unwrap();
     resume::resume(
         cfg,
