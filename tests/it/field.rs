@@ -155,36 +155,20 @@ pub(crate) async fn apply_one(
     let mut cfg = cfg.clone();
     cfg.state_dir = s.dir.path().join(format!("state-{host}"));
     cfg.rollout.default_method = transfer;
-    let repo = Repository::open(&cfg.repository).unwrap();
-    let store = Store::open(&cfg.state_dir).await.unwrap();
-    let opts = ApplyOptions {
-        hosts: Some(host.to_string()),
-        poll: Some(Duration::from_millis(250)),
-        ..ApplyOptions::default()
-    };
-    let cancel = CancellationToken::new();
-    let prepared = apply::prepare(&cfg, &repo, &store, &opts, &cancel)
-        .await
-        .unwrap();
-    let unreachable = prepared.inventory.failed();
-    apply::execute(
-        &cfg,
-        prepared.jobs,
-        unreachable,
-        &opts,
-        store,
-        cancel,
-        Arc::new(Silent),
-    )
-    .await
-    .unwrap()
+    apply_with(&cfg, Some(host.to_string())).await
 }
 
 /// One `apply` of the whole fleet in `cfg`.
 async fn apply_all(cfg: &Config) -> RolloutReport {
+    apply_with(cfg, None).await
+}
+
+/// One `apply` of `cfg` on the selected hosts (all without a selection).
+async fn apply_with(cfg: &Config, hosts: Option<String>) -> RolloutReport {
     let repo = Repository::open(&cfg.repository).unwrap();
     let store = Store::open(&cfg.state_dir).await.unwrap();
     let opts = ApplyOptions {
+        hosts,
         poll: Some(Duration::from_millis(250)),
         ..ApplyOptions::default()
     };
@@ -478,20 +462,6 @@ async fn an_image_staged_where_the_bmc_lists_nothing_is_activated_never_sent_aga
     .await;
     field_repository(&s, Persona::Supermicro, &[MockKind::Bios]).await;
     let cfg = Config::load(&s.config).unwrap();
-    let bios = |s: &Setup| -> (u64, String) {
-        let st = s.fleet.bmcs[0].state();
-        let c = st["components"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["kind"] == "bios" && c["role"] == "active")
-            .unwrap()
-            .clone();
-        (
-            c["flash_count"].as_u64().unwrap(),
-            c["version"].as_str().unwrap().to_string(),
-        )
-    };
     let (_, before) = bios(&s);
     // Reset policy never: the BIOS is written and waits for a reset.
     let r = apply_one(&s, &cfg, "bmc-0001", None).await;
@@ -519,6 +489,22 @@ async fn an_image_staged_where_the_bmc_lists_nothing_is_activated_never_sent_aga
     assert_ne!(now, before, "{}", apply::render_table(&r));
 }
 
+/// The first BMC's active BIOS: (flash count, version).
+fn bios(s: &Setup) -> (u64, String) {
+    let st = s.fleet.bmcs[0].state();
+    let c = st["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "bios" && c["role"] == "active")
+        .unwrap()
+        .clone();
+    (
+        c["flash_count"].as_u64().unwrap(),
+        c["version"].as_str().unwrap().to_string(),
+    )
+}
+
 /// A Supermicro BIOS staged (listed nowhere), then a run stopped between
 /// `reset-sent` and the reset, and the restart found no sign of the reset
 /// (`needs-attention`): no later run may send the image again (a second
@@ -537,20 +523,6 @@ async fn a_step_stopped_between_reset_sent_and_the_reset_is_neither_sent_nor_res
     .await;
     field_repository(&s, Persona::Supermicro, &[MockKind::Bios]).await;
     let cfg = Config::load(&s.config).unwrap();
-    let bios = |s: &Setup| -> (u64, String) {
-        let st = s.fleet.bmcs[0].state();
-        let c = st["components"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["kind"] == "bios" && c["role"] == "active")
-            .unwrap()
-            .clone();
-        (
-            c["flash_count"].as_u64().unwrap(),
-            c["version"].as_str().unwrap().to_string(),
-        )
-    };
     let (_, before) = bios(&s);
     // Reset policy never: the BIOS is written and waits for a reset.
     let r = apply_one(&s, &cfg, "bmc-0001", None).await;
