@@ -6,6 +6,7 @@ use crate::repository::Repository;
 use crate::store::Store;
 use crate::updater::apply::{self, ApplyOptions};
 use crate::updater::lock::UpdateLock;
+use crate::updater::preflight::Refused;
 use crate::updater::progress::{Bars, Lines, ProgressSink};
 use crate::updater::resume::{self, ResumeReport};
 use crate::vocab::{RunStatus, StepOutcome};
@@ -84,7 +85,8 @@ fn confirm(prompt: &str) -> anyhow::Result<bool> {
 
 /// `fwfleet apply`: exit 0 when the run completed with no step failed and no
 /// host unreachable, 1 when a step failed, a host was unreachable or the
-/// rollout halted, 2 on usage errors, 3 when it was cancelled with nothing
+/// rollout halted, 2 on usage errors and when the run was refused because a
+/// planned image is missing or corrupt, 3 when it was cancelled with nothing
 /// failed.
 pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     // Everything the user typed is checked before any I/O.
@@ -261,11 +263,18 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         false,
         false,
     );
+    let refused = (!prepared.bad_images.is_empty()).then(|| Refused {
+        images: prepared.bad_images.clone(),
+    });
     if args.dry_run {
         // A dry run's result is the plan: on stdout, like `plan`.
         match args.format {
             Format::Json => println!("{}", serde_json::to_string_pretty(&prepared.plan)?),
             Format::Text => print!("{table}\n{how}\n"),
+        }
+        if let Some(r) = &refused {
+            eprintln!("apply --dry-run: a real apply would refuse this run:\n{r}");
+            return Ok(ExitCode::from(EXIT_REFUSED));
         }
         return Ok(if scan_failed == 0 {
             ExitCode::SUCCESS
@@ -277,6 +286,9 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         // What is about to happen, before the question; the run's report is
         // the result on stdout.
         eprint!("{table}\n{how}\n");
+    }
+    if let Some(r) = refused {
+        return Ok(refuse(&r, args.format));
     }
     if prepared.jobs.is_empty() {
         eprintln!("nothing to flash: every reachable host is compliant or has nothing the repository can update");
@@ -320,7 +332,7 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         ))
     };
     let held_back = prepared.held_back.clone();
-    let report = apply::execute(
+    let report = match apply::execute(
         &cfg,
         prepared.jobs,
         scan_failed,
@@ -329,7 +341,12 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         cancel,
         progress,
     )
-    .await?;
+    .await
+    {
+        // An image changed between the plan and the run's last look.
+        Err(apply::ApplyError::Refused(r)) => return Ok(refuse(&r, args.format)),
+        other => other?,
+    };
     match args.format {
         Format::Text => print!("{}", apply::render_table(&report)),
         Format::Json => {
@@ -340,6 +357,24 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(exit_code(&report, resume_failed))
+}
+
+/// Exit 2: the run was refused before its first step (a planned image is
+/// missing or corrupt); like a usage error, nothing happened and the
+/// operator must change something first.
+const EXIT_REFUSED: u8 = 2;
+
+/// Says why the run was refused (stderr; `{"status": "refused", …}` on
+/// stdout for `--format json`).
+fn refuse(r: &Refused, format: Format) -> ExitCode {
+    eprintln!("apply: {r}");
+    if format == Format::Json {
+        println!(
+            "{}",
+            serde_json::json!({"run_id": null, "status": "refused", "bad_images": r.images})
+        );
+    }
+    ExitCode::from(EXIT_REFUSED)
 }
 
 /// Exit 3: stopped before every step ran (Ctrl-C, SIGTERM, the window's end)

@@ -691,6 +691,16 @@ pub async fn plan(args: PlanArgs) -> anyhow::Result<ExitCode> {
         &crate::updater::control::holds_in_force(&cfg, &store).await?,
         &cfg,
     );
+    let (plan, bad_images) = crate::updater::preflight::mark_plan_in(plan, &cfg.state_dir).await?;
+    if !bad_images.is_empty() {
+        eprintln!(
+            "plan: {} planned image(s) are missing or corrupt; `apply` refuses to run until they are put back or left out:",
+            bad_images.len()
+        );
+        for b in &bad_images {
+            eprintln!("  {b}");
+        }
+    }
     match args.format {
         PlanFormat::Table => {
             let models: std::collections::HashMap<&str, &str> = inv

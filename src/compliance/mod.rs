@@ -10,7 +10,7 @@
 //! | action | status |
 //! |---|---|
 //! | `up-to-date` | `ok` |
-//! | `upgrade`, `blocked`, `staged-pending`, `needs-vendor-tool` | `critical` when the target image is `urgent`, else `warning` |
+//! | `upgrade`, `blocked`, `staged-pending`, `needs-vendor-tool`, `held`, `image-missing`, `image-corrupt` | `critical` when the target image is `urgent`, else `warning` |
 //! | `newer-than-repository`, `downgrade` | `downgrade` (the repository is older) |
 //! | `no-image`, `version-unknown`, `not-updateable` | `unknown` (no image, or the versions cannot be ordered) |
 //!
@@ -171,7 +171,9 @@ pub fn status_of(action: Action, criticality: Option<Criticality>) -> Status {
         | Action::Blocked
         | Action::StagedPending
         | Action::NeedsVendorTool
-        | Action::Held => needed,
+        | Action::Held
+        | Action::ImageMissing
+        | Action::ImageCorrupt => needed,
         Action::NewerThanRepository | Action::Downgrade => Status::Downgrade,
         Action::NoImage | Action::VersionUnknown | Action::NotUpdateable => Status::Unknown,
     }

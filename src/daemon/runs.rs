@@ -475,6 +475,16 @@ impl Daemon {
             )
             .await?;
         }
+        if !prepared.bad_images.is_empty() {
+            // Nothing is sent while a planned image is missing or corrupt
+            // (issue 16 item 5): the run ends before its first step.
+            let refused = crate::updater::preflight::Refused {
+                images: prepared.bad_images.clone(),
+            };
+            return self
+                .finish(run_id, RunStatus::Failed, refused.to_string())
+                .await;
+        }
         let scanned = prepared.inventory.hosts.len();
         let failed = prepared.inventory.failed();
         let mut jobs = prepared.jobs;

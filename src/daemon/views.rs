@@ -153,6 +153,10 @@ async fn build(cfg: &Arc<Config>, store: &Store) -> Result<FleetView, DaemonErro
                     &ApplyOptions::default().policy(),
                 );
                 crate::updater::control::hold_plan(&mut plan, &holds, &for_holds);
+                crate::updater::preflight::mark_plan(
+                    &mut plan,
+                    &crate::repository::Stamps::open(&for_holds.state_dir),
+                );
                 (Some(plan), None)
             }
             Err(e) => (

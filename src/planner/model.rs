@@ -270,10 +270,19 @@ pub enum Action {
     /// add`) keeps the component where it is, or a pin keeps it from moving
     /// past a version: nothing is flashed; the reason names the hold.
     Held,
+    /// An update is planned, but its image is not in the repository
+    /// directory (deleted, never copied, a moved repository): nothing is
+    /// flashed, and `apply` refuses the run until it is back
+    /// (`updater::preflight`).
+    ImageMissing,
+    /// An update is planned, but its image has another size or SHA-256 than
+    /// the manifest says, or cannot be read: nothing is flashed, and `apply`
+    /// refuses the run.
+    ImageCorrupt,
 }
 
 impl Action {
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 13] = [
         Action::Upgrade,
         Action::UpToDate,
         Action::NewerThanRepository,
@@ -285,6 +294,8 @@ impl Action {
         Action::StagedPending,
         Action::NeedsVendorTool,
         Action::Held,
+        Action::ImageMissing,
+        Action::ImageCorrupt,
     ];
 
     /// The kebab-case spelling JSON, CSV and tables use.
@@ -301,6 +312,8 @@ impl Action {
             Action::StagedPending => "staged-pending",
             Action::NeedsVendorTool => "needs-vendor-tool",
             Action::Held => "held",
+            Action::ImageMissing => "image-missing",
+            Action::ImageCorrupt => "image-corrupt",
         }
     }
 

@@ -94,6 +94,7 @@ mod files;
 mod index;
 mod manifest;
 mod provenance;
+mod stamps;
 
 #[cfg(test)]
 mod tests;
@@ -104,6 +105,7 @@ pub use entry::{device_matches, is_placeholder_id, system_id_hex, AddSpec, Entry
 pub use error::{ManifestError, ProblemKind, RepoError, VerifyProblem};
 pub use index::{import_index, import_index_with, IndexError};
 pub use provenance::{check_digest, Criticality, HashKind};
+pub use stamps::Stamps;
 
 use crate::digest::{copy_hashing, hash_file, CopyError};
 use crate::inventory::model::{Component, SystemInfo};
@@ -595,30 +597,82 @@ impl<W: Write> Write for Md5Tee<'_, W> {
 
 /// What is wrong with one image file, if anything.
 fn check_file(path: &Path, entry: &Entry) -> Option<ProblemKind> {
+    check_image(path, entry.size, &entry.sha256, None, ImageRead::Full)
+}
+
+/// How much of an image a check reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageRead {
+    /// Every byte, always (the run-start check); stamps are refreshed.
+    Full,
+    /// Not the bytes when a stamp says they hashed right with the same
+    /// metadata (`plan`, the fleet view).
+    Stamped,
+}
+
+/// What is wrong with the image at `path`, which should be `size` bytes
+/// hashing to `sha256` (lowercase hex): missing, unreadable, or other bytes.
+/// Under [`ImageRead::Stamped`] the bytes are not read when `stamps` saw
+/// them, with the same metadata, hash to that digest; what is read is
+/// stamped in `stamps`.
+pub fn check_image(
+    path: &Path,
+    size: u64,
+    sha256: &str,
+    stamps: Option<&Stamps>,
+    read: ImageRead,
+) -> Option<ProblemKind> {
     let unreadable = |e: io::Error| ProblemKind::Unreadable {
         error: e.to_string(),
     };
-    match fs::metadata(path) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Some(ProblemKind::Missing),
-        Err(e) => return Some(unreadable(e)),
-        Ok(m) if m.len() != entry.size => {
+    let forget = || {
+        if let Some(s) = stamps {
+            s.forget(path)
+        }
+    };
+    let meta = match fs::metadata(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            forget();
+            return Some(ProblemKind::Missing);
+        }
+        Err(e) => {
+            forget();
+            return Some(unreadable(e));
+        }
+        Ok(m) if m.len() != size => {
             return Some(ProblemKind::SizeMismatch {
-                expected: entry.size,
+                expected: size,
                 actual: m.len(),
             })
         }
-        Ok(_) => {}
+        Ok(m) => m,
+    };
+    if let Some(known) = stamps
+        .filter(|_| read == ImageRead::Stamped)
+        .and_then(|s| s.known(path, &meta))
+    {
+        return (!known.eq_ignore_ascii_case(sha256)).then(|| ProblemKind::HashMismatch {
+            expected: sha256.to_string(),
+            actual: known,
+        });
     }
-    match hash_file(path) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Some(ProblemKind::Missing),
+    let digest = hash_file(path);
+    if let (Some(s), Ok(d)) = (stamps, &digest) {
+        s.record(path, &meta, d);
+    }
+    match digest {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            forget();
+            Some(ProblemKind::Missing)
+        }
         Err(e) => Some(unreadable(e)),
         // Grew or shrank between the two looks: report the size.
-        Ok(d) if d.size != entry.size => Some(ProblemKind::SizeMismatch {
-            expected: entry.size,
+        Ok(d) if d.size != size => Some(ProblemKind::SizeMismatch {
+            expected: size,
             actual: d.size,
         }),
-        Ok(d) if d.sha256 != entry.sha256 => Some(ProblemKind::HashMismatch {
-            expected: entry.sha256.clone(),
+        Ok(d) if !d.sha256.eq_ignore_ascii_case(sha256) => Some(ProblemKind::HashMismatch {
+            expected: sha256.to_string(),
             actual: d.sha256,
         }),
         Ok(_) => None,

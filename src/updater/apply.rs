@@ -95,6 +95,11 @@ pub enum ApplyError {
     ImageServer(#[from] crate::imageserver::ImageServerError),
     #[error(transparent)]
     Select(#[from] crate::select::SelectError),
+    #[error("the image check stopped: {0}")]
+    Task(String),
+    /// A planned image is missing or corrupt: nothing was sent.
+    #[error(transparent)]
+    Refused(#[from] super::preflight::Refused),
 }
 
 /// Which command started a run.
@@ -177,6 +182,9 @@ pub struct Prepared {
     pub jobs: Vec<HostJob>,
     /// Hosts with steps still in flight, not planned this time.
     pub held_back: Vec<HeldBack>,
+    /// Planned images that are missing or corrupt (`image-missing`,
+    /// `image-corrupt` rows): `apply` refuses to run while there are any.
+    pub bad_images: Vec<super::preflight::BadImage>,
 }
 
 impl Prepared {
@@ -309,6 +317,9 @@ pub async fn prepare_from(
         );
     }
     super::staged::block_unsettled(&mut plan, &journal.unsettled);
+    let (plan, bad_images) = super::preflight::mark_plan_in(plan, &cfg.state_dir)
+        .await
+        .map_err(|e| ApplyError::Task(e.to_string()))?;
     let activate = opts.rollout(&cfg.rollout).reset_policy != ResetPolicy::Never;
     let jobs = jobs::from_plan(&plan, cfg, activate)?;
     Ok(Prepared {
@@ -317,6 +328,7 @@ pub async fn prepare_from(
         plan,
         jobs,
         held_back,
+        bad_images,
     })
 }
 
@@ -386,6 +398,10 @@ pub async fn execute_in(
     cancel: CancellationToken,
     progress: Arc<dyn ProgressSink>,
 ) -> Result<RolloutReport, ApplyError> {
+    // The last look at every image before anything is sent: a bad one
+    // refuses the whole run (issue 16 item 5).
+    super::preflight::verify_jobs(&jobs, Some(crate::repository::Stamps::open(&cfg.state_dir)))
+        .await?;
     let stop = CancellationToken::new();
     let images = image_server(cfg, stop.clone()).await?;
     let rollout = opts.rollout(&cfg.rollout);

@@ -22,6 +22,9 @@
 //!   `apply --format json`), below both `host` and `progress`.
 //! - [`resume`]: steps a stopped fwfleet left in flight, decided from the
 //!   journal and the BMC before anything new is planned.
+//! - [`preflight`]: planned images checked before the first flash: marked
+//!   `image-missing`/`image-corrupt` in the plan, read in full when a run
+//!   starts (a bad one refuses the run).
 //! - [`lock`]: one updating process per state directory.
 
 pub mod apply;
@@ -32,6 +35,7 @@ pub mod job_queue;
 pub mod jobs;
 pub mod lock;
 pub mod method;
+pub mod preflight;
 pub mod progress;
 pub mod report;
 pub mod reset_type;

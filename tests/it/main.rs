@@ -14,6 +14,7 @@ mod inventory_edges;
 mod mock_versions;
 mod plan;
 mod plan_snapshot;
+mod preflight;
 mod reload;
 mod resume;
 mod schedule;
