@@ -235,9 +235,21 @@ fn in_post(fleet: &mock_bmc::MockFleet, name: &str) -> bool {
 /// evidence of the reset: `needs-attention`, for the operator.
 fn for_the_operator(log: &str) -> BTreeSet<String> {
     log.lines()
-        .filter_map(|l| l.find("was reset-sent): needs-attention ").map(|i| &l[i..]))
-        .filter_map(|l| l.split(' ').nth(2).map(str::to_string))
+        .filter_map(|l| {
+            let rest = "was reset-sent): needs-attention ";
+            l.find(rest).map(|i| &l[i + rest.len()..])
+        })
+        .filter_map(|l| l.split(' ').next().map(str::to_string))
         .collect()
+}
+
+#[test]
+fn the_operators_hosts_are_read_from_resume_lines() {
+    let log = "resumed step 26 (run 6, was reset-sent): needs-attention bmc-0004 SYS120U-BIOS: fwfleet stopped while it sent the reset\nresumed step 27 (run 6, was running): updated bmc-0001 CX22-BIOS: now 2.14.5";
+    assert_eq!(
+        for_the_operator(log),
+        BTreeSet::from(["bmc-0004".to_string()])
+    );
 }
 
 /// Whether host `name`'s BMC is pulling an image now (SimpleUpdate: the
