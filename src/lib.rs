@@ -47,6 +47,8 @@
 //! - [`holds`]: holds and pins (config `[[holds]]`, `fwfleet hold add`):
 //!   which hosts and components are kept out of updates, or not moved past
 //!   a version; pure, asked by the planner and at every step boundary.
+//! - [`freeze`]: change freezes (config `[[freezes]]`): spans of time in
+//!   which no run starts on the hosts they cover; pure.
 //! - [`select`] is the one grammar for choosing hosts (names, globs,
 //!   kubectl-style label selectors, exclusions) and component kinds; pure.
 //! - [`text`] holds what every renderer shares: CSV quoting, control
@@ -63,6 +65,7 @@ pub mod daemon;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod digest;
+pub mod freeze;
 pub mod holds;
 pub mod imageserver;
 pub mod import;

@@ -54,6 +54,9 @@ pub struct ApplyArgs {
     /// With --at: no host or step starts after TIME + DURATION (e.g. 4h, 90m, 1h30m).
     #[arg(long, value_name = "DURATION", requires = "at")]
     pub window: Option<String>,
+    /// Run on hosts inside a change freeze (`[[freezes]]`) anyway; REASON is recorded in the run and the audit log.
+    #[arg(long, value_name = "REASON")]
+    pub override_freeze: Option<String>,
     /// table or json (the rollout report, docs/GUIDE.md).
     #[arg(long, default_value = "table")]
     pub format: Format,
@@ -123,10 +126,23 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     if !args.yes && !args.dry_run && !std::io::stdin().is_terminal() {
         return Err(UsageError("refusing to flash without --yes when stdin is not a terminal (use --dry-run to only look)".into()).into());
     }
+    if args
+        .override_freeze
+        .as_deref()
+        .is_some_and(|r| r.trim().is_empty())
+    {
+        return Err(UsageError(
+            "--override-freeze needs a reason: it is recorded with the run".into(),
+        )
+        .into());
+    }
     let cfg = load_config(&args.config)?;
     if !cfg.hosts.iter().any(|h| chosen.matches(&h.name, &h.labels)) {
         return Err(super::no_host_matches(&cfg, &chosen).into());
     }
+    // A run that would start inside a freeze is refused before anything
+    // (and again when `--at` comes).
+    check_freezes(&cfg, &chosen, at.unwrap_or_else(chrono::Utc::now), &args)?;
     let repo = Repository::open(&cfg.repository)
         .with_context(|| format!("opening the image repository {}", cfg.repository.display()))?;
     let image = match &args.image {
@@ -204,7 +220,11 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    if at.is_some() {
+        check_freezes(&cfg, &chosen, chrono::Utc::now(), &args)?;
+    }
     let opts = ApplyOptions {
+        override_freeze: args.override_freeze.clone(),
         hosts: args.select.hosts_text(),
         selector: args.select.selector.clone(),
         exclude: args.select.exclude_text(),
@@ -357,6 +377,35 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(exit_code(&report, resume_failed))
+}
+
+/// Refuses (exit 2) a run whose chosen hosts are inside a change freeze at
+/// `at`, naming the freeze; with `--override-freeze` says so and goes on.
+fn check_freezes(
+    cfg: &crate::config::Config,
+    chosen: &crate::select::HostSelector,
+    at: chrono::DateTime<chrono::Utc>,
+    args: &ApplyArgs,
+) -> Result<(), UsageError> {
+    let frozen = cfg.freezes.frozen(
+        cfg.hosts
+            .iter()
+            .filter(|h| chosen.matches(&h.name, &h.labels))
+            .map(|h| (h.name.as_str(), &h.labels)),
+        at,
+    );
+    if frozen.is_empty() {
+        return Ok(());
+    }
+    match &args.override_freeze {
+        Some(why) => {
+            eprintln!("apply: overriding a change freeze ({why}; recorded with the run):\n{frozen}");
+            Ok(())
+        }
+        None => Err(UsageError(format!(
+            "refused: the run would start inside a change freeze; nothing was scanned or flashed\n{frozen}\n  hint: wait for the freeze to end, leave the hosts out with --exclude, or run anyway with --override-freeze REASON (recorded)"
+        ))),
+    }
 }
 
 /// Exit 2: the run was refused before its first step (a planned image is

@@ -32,7 +32,15 @@ pub(super) struct Audited {
 pub(super) fn audited(c: &Command) -> Option<Audited> {
     use super::repo_plan::RepoCommand as R;
     let (config, action, target) = match c {
-        Command::Apply(a) if !a.dry_run => (&a.config, "apply", a.select.hosts_text()),
+        Command::Apply(a) if !a.dry_run => (
+            &a.config,
+            if a.override_freeze.is_some() {
+                "apply.override-freeze"
+            } else {
+                "apply"
+            },
+            a.select.hosts_text(),
+        ),
         Command::Trust(a) if !a.dry_run => (&a.config, "trust", a.select.hosts_text()),
         Command::Run(r) => (
             &r.command.args().config,

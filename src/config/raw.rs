@@ -153,6 +153,9 @@ pub(super) struct RawConfig {
     /// Hosts and components kept out of updates (`crate::holds`).
     #[serde(default)]
     pub(super) holds: Vec<RawHold>,
+    /// Change freezes (`crate::freeze`).
+    #[serde(default)]
+    pub(super) freezes: Vec<crate::freeze::FreezeSpec>,
 }
 
 /// One `[[holds]]` table: a hold, or a pin when `version` is set.

@@ -399,6 +399,8 @@ pub struct Config {
     /// Holds and pins of the config (`[[holds]]`); stored ones (`fwfleet
     /// hold add`) are read from the store where they are used.
     pub holds: Vec<crate::holds::Hold>,
+    /// Change freezes (`[[freezes]]`): no run starts on a host inside one.
+    pub freezes: crate::freeze::Freezes,
     /// Warnings found while loading (printed by the CLI).
     pub warnings: Vec<String>,
 }

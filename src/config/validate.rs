@@ -502,6 +502,15 @@ pub(super) fn config(path: &Path, raw: RawConfig) -> Result<(Config, Facts), Vec
             holds.push(h);
         }
     }
+    let mut freezes = Vec::with_capacity(raw.freezes.len());
+    for (i, f) in raw.freezes.iter().enumerate() {
+        let parsed = f
+            .parse(i + 1)
+            .map_err(|e| err(Some(format!("freezes[{i}].{}", e.key)), e.message));
+        if let Some(f) = keep(parsed, &mut problems) {
+            freezes.push(f);
+        }
+    }
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -521,6 +530,7 @@ pub(super) fn config(path: &Path, raw: RawConfig) -> Result<(Config, Facts), Vec
             daemon,
             tls_pins_file,
             holds,
+            freezes: crate::freeze::Freezes(freezes),
             warnings: cx.warnings,
         },
         cx.facts,

@@ -420,6 +420,9 @@ pub struct RunRequest {
     pub reset_policy: Option<ResetPolicy>,
     #[serde(default)]
     pub allow_downgrade: bool,
+    /// Start on hosts inside a change freeze anyway, for this reason
+    /// (recorded; admin role).
+    pub override_freeze: Option<String>,
 }
 
 impl RunRequest {
@@ -450,6 +453,15 @@ impl RunRequest {
         if req.max_parallel == Some(0) {
             return Err(ApiError::bad_request("max_parallel must be at least 1"));
         }
+        if req
+            .override_freeze
+            .as_deref()
+            .is_some_and(|r| r.trim().is_empty())
+        {
+            return Err(ApiError::bad_request(
+                "override_freeze needs a reason: it is recorded with the run",
+            ));
+        }
         let opts = ApplyOptions {
             hosts: req.hosts,
             selector: req.selector,
@@ -460,6 +472,7 @@ impl RunRequest {
             failure_budget: req.failure_budget,
             reset_policy: req.reset_policy,
             allow_downgrade: req.allow_downgrade,
+            override_freeze: req.override_freeze,
             ..ApplyOptions::default()
         };
         let chosen = opts
@@ -509,6 +522,8 @@ fn body_detail(body: &[u8]) -> String {
 fn run_role(opts: &ApplyOptions) -> (ApiRole, &'static str) {
     if opts.allow_downgrade {
         (ApiRole::Admin, "allow_downgrade")
+    } else if opts.override_freeze.is_some() {
+        (ApiRole::Admin, "override_freeze")
     } else if opts.reset_policy == Some(ResetPolicy::Force) {
         (ApiRole::Admin, "reset_policy force")
     } else {
@@ -561,6 +576,7 @@ async fn start_run(
         Err(e) => {
             let e = match e {
                 StartError::Busy(_) => ApiError::conflict("run-active", e.to_string()),
+                StartError::Frozen(_) => ApiError::conflict("frozen", e.to_string()),
                 StartError::ShuttingDown => ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "shutting-down",

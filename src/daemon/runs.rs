@@ -88,6 +88,10 @@ pub enum StartError {
     Busy(ActiveRun),
     #[error("the service is shutting down; no new run starts")]
     ShuttingDown,
+    /// Every host the run would touch (an API run: any of them) is inside
+    /// a change freeze, and no override was given.
+    #[error("refused: the run would start inside a change freeze\n{0}\n  hint: wait for the freeze to end, leave the hosts out (exclude), or send override_freeze with a reason (admin; recorded)")]
+    Frozen(crate::freeze::Frozen),
     #[error(transparent)]
     Failed(#[from] DaemonError),
 }
@@ -119,8 +123,14 @@ impl Daemon {
     pub async fn start_run(
         self: &Arc<Self>,
         opts: ApplyOptions,
-        trigger: Trigger,
+        mut trigger: Trigger,
     ) -> Result<i64, StartError> {
+        let frozen = self.frozen(&opts, &trigger)?;
+        if let (Trigger::Window(g), false) = (&mut trigger, frozen.is_empty()) {
+            // The window runs on the hosts no freeze covers.
+            let out: std::collections::BTreeSet<&str> = frozen.hosts().collect();
+            g.hosts.retain(|h| !out.contains(h.as_str()));
+        }
         let mut slot = self.runs.slot.lock().await;
         if self.shutdown.is_cancelled() {
             return Err(StartError::ShuttingDown);
@@ -147,6 +157,21 @@ impl Daemon {
             .create_run(&options)
             .await
             .map_err(DaemonError::from)?;
+        if !frozen.is_empty() {
+            let (kind, what) = match &opts.override_freeze {
+                Some(why) => (
+                    "freeze-override",
+                    format!("overriding a change freeze ({why})"),
+                ),
+                None => ("frozen", "left out of this window's run".to_string()),
+            };
+            let msg = format!("{what}: {frozen}");
+            tracing::warn!(run = run_id, "{msg}");
+            self.store
+                .add_event(run_id, None, kind, &msg)
+                .await
+                .map_err(DaemonError::from)?;
+        }
         let cancel = self.shutdown.child_token();
         let active = ActiveRun {
             run_id,
@@ -172,6 +197,50 @@ impl Daemon {
     }
 
     /// Cancel the active run if it is `id`.
+    /// The hosts of a run about to start that a change freeze covers now.
+    /// An API run on any frozen host, and a window run whose hosts are all
+    /// frozen, are refused unless the run overrides the freeze; a window
+    /// run's frozen hosts are left out of it.
+    fn frozen(
+        &self,
+        opts: &ApplyOptions,
+        trigger: &Trigger,
+    ) -> Result<crate::freeze::Frozen, StartError> {
+        let cfg = self.cfg();
+        let now = Utc::now();
+        let (frozen, all) = match trigger {
+            Trigger::Continued(_) => return Ok(Default::default()),
+            Trigger::Api => {
+                let chosen = opts
+                    .host_selector(crate::select::Source::Api)
+                    .map_err(|e| DaemonError::Task(e.to_string()))?;
+                let frozen = cfg.freezes.frozen(
+                    cfg.hosts
+                        .iter()
+                        .filter(|h| chosen.matches(&h.name, &h.labels))
+                        .map(|h| (h.name.as_str(), &h.labels)),
+                    now,
+                );
+                (frozen, true)
+            }
+            Trigger::Window(g) => {
+                let frozen = cfg.freezes.frozen(
+                    cfg.hosts
+                        .iter()
+                        .filter(|h| g.hosts.contains(&h.name))
+                        .map(|h| (h.name.as_str(), &h.labels)),
+                    now,
+                );
+                let every = frozen.hosts().count() >= g.hosts.len();
+                (frozen, every)
+            }
+        };
+        if !frozen.is_empty() && all && opts.override_freeze.is_none() {
+            return Err(StartError::Frozen(frozen));
+        }
+        Ok(frozen)
+    }
+
     pub async fn cancel_run(&self, id: i64, why: &str) -> Result<(), CancelError> {
         let slot = self.runs.slot.lock().await;
         if let Some((active, cancel)) = &*slot {

@@ -61,6 +61,14 @@ pub async fn run(d: Arc<Daemon>) {
                     tracing::info!(window = %names, active = active.run_id, "window open while run {} ({}) is active; it starts when that run ends", active.run_id, active.trigger);
                 }
                 Err(StartError::ShuttingDown) => return,
+                Err(StartError::Frozen(frozen)) => {
+                    // Not started, and not retried within this window span.
+                    tracing::warn!(window = %names, "window open, but every host of it is inside a change freeze; no run starts:\n{frozen}");
+                    for h in group.hosts {
+                        handled.insert(h, group.span.start);
+                    }
+                    continue;
+                }
                 Err(StartError::Failed(e)) => {
                     tracing::error!(window = %names, "cannot start the window's rollout: {e}");
                     nap(&d, RETRY_AFTER_ERROR).await;

@@ -45,6 +45,10 @@ pub struct ApplyOptions {
     /// A one-off trial: only this repository entry (its `file`) is planned.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
+    /// The operator's reason for running inside a change freeze
+    /// (`[[freezes]]`); recorded in the run's options and events.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub override_freeze: Option<String>,
     /// Task poll interval when the BMC gives no `Retry-After` (default 1 s).
     #[serde(skip)]
     pub poll: Option<Duration>,
@@ -415,6 +419,18 @@ pub async fn execute_in(
             store.create_run(&options).await?
         }
     };
+    if let Some(why) = &opts.override_freeze {
+        store
+            .add_event(
+                run_id,
+                None,
+                "freeze-override",
+                &format!(
+                    "started inside a change freeze by the operator's explicit override: {why}"
+                ),
+            )
+            .await?;
+    }
     store
         .add_event(
             run_id,

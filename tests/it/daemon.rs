@@ -687,7 +687,7 @@ async fn cancel_stops_new_steps_and_running_ones_are_recorded() {
 }
 
 /// `[[windows]]` opening `secs` from now, for `duration`.
-fn window_in(secs: i64, duration: &str) -> (chrono::DateTime<chrono::Utc>, String) {
+pub(crate) fn window_in(secs: i64, duration: &str) -> (chrono::DateTime<chrono::Utc>, String) {
     let at = chrono::Utc::now() + chrono::TimeDelta::seconds(secs);
     let at = at.with_nanosecond(0).unwrap();
     (
@@ -702,7 +702,7 @@ fn window_in(secs: i64, duration: &str) -> (chrono::DateTime<chrono::Utc>, Strin
 use chrono::Timelike as _;
 
 /// The first run listed, once there is one.
-async fn first_run(svc: &Service) -> i64 {
+pub(crate) async fn first_run(svc: &Service) -> i64 {
     let t0 = Instant::now();
     loop {
         let (_, v) = svc.json("GET", "/api/v1/runs", None).await;

@@ -9,6 +9,7 @@ mod demo;
 mod docs;
 mod ergonomics;
 mod field;
+mod freeze;
 mod inventory;
 mod inventory_edges;
 mod mock_versions;
