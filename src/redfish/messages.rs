@@ -20,9 +20,16 @@ pub fn reasons(t: Option<&Task>) -> String {
         t.messages
             .iter()
             .filter(|m| !matches!(m.message_key(), "TaskStarted" | "TaskProgressChanged"))
-            .map(|m| {
-                let text = m.message.clone().unwrap_or_default();
-                format!("{} ({})", text.trim(), m.message_key())
+            // A BMC may list a message with neither text nor id (seen
+            // after an interrupted Supermicro update): it says nothing.
+            .filter_map(|m| {
+                let text = m.message.as_deref().unwrap_or_default().trim();
+                match (text, m.message_key()) {
+                    ("", "") => None,
+                    (t, "") => Some(t.to_string()),
+                    ("", k) => Some(k.to_string()),
+                    (t, k) => Some(format!("{t} ({k})")),
+                }
             })
             .collect::<Vec<_>>()
             .join("; ")
@@ -89,4 +96,40 @@ pub fn last_seen(t: Option<&Task>) -> String {
         )
     })
     .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task(messages: serde_json::Value) -> Task {
+        serde_json::from_value(serde_json::json!({
+            "@odata.id": "/redfish/v1/TaskService/Tasks/1",
+            "Id": "1",
+            "Name": "Update",
+            "TaskState": "Exception",
+            "Messages": messages
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn reasons_leave_out_empty_messages_and_keep_what_each_one_says() {
+        let t = task(serde_json::json!([
+            {"MessageId": "TaskEvent.1.0.TaskStarted", "Message": "started"},
+            {},
+            {"Message": "Flash failed: image rejected"},
+            {"MessageId": "Update.1.0.VerificationFailed"},
+            {"MessageId": "Base.1.8.GeneralError", "Message": "A general error has occurred."}
+        ]));
+        assert_eq!(
+            reasons(Some(&t)),
+            "Flash failed: image rejected; VerificationFailed; A general error has occurred. (GeneralError)"
+        );
+        assert_eq!(
+            reasons(Some(&task(serde_json::json!([{}])))),
+            "the BMC gave no reason"
+        );
+        assert_eq!(reasons(None), "the BMC gave no reason");
+    }
 }
