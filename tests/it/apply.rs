@@ -34,6 +34,17 @@ fn seed_with_every_persona(count: usize) -> u64 {
         .expect("a seed covering every persona")
 }
 
+/// The `fwfleet` binary with `args` on the config at `config`, stdin closed.
+pub(crate) fn fwfleet(args: &[&str], config: &Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_fwfleet"))
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap()
+}
+
 pub(crate) struct Setup {
     pub(crate) dir: tempfile::TempDir,
     pub(crate) fleet: MockFleet,

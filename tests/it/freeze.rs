@@ -4,12 +4,10 @@
 //! (409 `frozen`) and leaves frozen hosts out of a window's run. The mock
 //! BMCs' flash counters judge what was sent.
 
-use super::apply::{repository_of_kind, setup, timing, Setup};
+use super::apply::{fwfleet, repository_of_kind, setup, timing, Setup};
 use super::daemon::{first_run, flashes, generic_fleet, start_service, window_in};
 use reqwest::StatusCode;
 use serde_json::Value;
-use std::path::Path;
-use std::process::{Command, Stdio};
 
 /// A freeze on `hosts` from an hour ago to an hour from now.
 fn freeze_now(hosts: &str) -> String {
@@ -39,16 +37,6 @@ async fn fleet(extra: &str) -> Setup {
     )
     .await;
     s
-}
-
-fn fwfleet(args: &[&str], config: &Path) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_fwfleet"))
-        .args(args)
-        .arg("--config")
-        .arg(config)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
 }
 
 #[test]

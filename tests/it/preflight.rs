@@ -4,7 +4,7 @@
 //! refused when it starts, and the service's run ends `failed` naming the
 //! image. The mock BMCs' flash counters judge what was sent.
 
-use super::apply::{repository_with, setup, timing, Setup};
+use super::apply::{fwfleet, repository_with, setup, timing, Setup};
 use super::daemon::{flashes, generic_fleet, start_service};
 use fwfleet::config::Config;
 use fwfleet::repository::Repository;
@@ -14,7 +14,7 @@ use fwfleet::updater::progress::Silent;
 use mock_bmc::Kind;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -28,16 +28,6 @@ async fn fleet() -> (Setup, Repository) {
     .await;
     let repo = repository_with(&s, Some(&[Kind::Bios, Kind::Nic]), 4096, false).await;
     (s, repo)
-}
-
-fn fwfleet(args: &[&str], config: &Path) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_fwfleet"))
-        .args(args)
-        .arg("--config")
-        .arg(config)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
 }
 
 /// The repository paths of the images of `kind`.

@@ -1,23 +1,12 @@
 //! `fwfleet schedule`, `GET /api/v1/schedule` and `serve`'s start warning,
 //! on a mock fleet with stored scans and a journal with history.
 
-use crate::apply::{repository_of_kind, setup, timing};
+use crate::apply::{fwfleet, repository_of_kind, setup, timing};
 use crate::serve_proc::Serve;
 use mock_bmc::fleet::FleetConfig;
 use mock_bmc::{Persona, Profile};
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Stdio};
-
-fn fwfleet(args: &[&str], config: &Path) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_fwfleet"))
-        .args(args)
-        .arg("--config")
-        .arg(config)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
 
 /// A one-shot window `hours` from now, as a `[[windows]]` table.
 fn window_in(name: &str, hours: i64, duration: &str) -> String {

@@ -4,7 +4,7 @@
 //! mock BMCs' flash counters and the journal judge what was sent; every
 //! wait is for an event (a store row, an API answer), never a sleep.
 
-use super::apply::{repository_of_kind, setup, timing, Setup};
+use super::apply::{fwfleet, repository_of_kind, setup, timing, Setup};
 use super::daemon::{flashes, generic_fleet, start_service, wait_for_a_step, Service};
 use fwfleet::config::Config;
 use fwfleet::store::SqliteStore;
@@ -208,16 +208,6 @@ async fn a_pause_survives_a_serve_restart_and_resume_continues_within_the_frozen
         .iter()
         .any(|e| e["kind"] == "parked"));
     svc.shutdown().await;
-}
-
-fn fwfleet(args: &[&str], config: &std::path::Path) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_fwfleet"))
-        .args(args)
-        .arg("--config")
-        .arg(config)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
 }
 
 /// The run `apply` created, once it has a step past `planned`.
