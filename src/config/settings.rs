@@ -399,6 +399,8 @@ pub struct Config {
     /// Holds and pins of the config (`[[holds]]`); stored ones (`fwfleet
     /// hold add`) are read from the store where they are used.
     pub holds: Vec<crate::holds::Hold>,
+    /// Webhooks for run events (`[[notify]]`, `crate::notify`).
+    pub notify: Vec<crate::notify::EndpointConfig>,
     /// Warnings found while loading (printed by the CLI).
     pub warnings: Vec<String>,
 }

@@ -147,6 +147,7 @@ impl Daemon {
             .create_run(&options)
             .await
             .map_err(DaemonError::from)?;
+        self.notify.emit(run_id, apply::run_created(&options));
         let cancel = self.shutdown.child_token();
         let active = ActiveRun {
             run_id,
@@ -232,7 +233,16 @@ impl Daemon {
                 run.id,
                 run.id
             );
-            self.event(run.id, "parked", msg).await?;
+            self.event(run.id, "parked", msg.clone()).await?;
+            self.notify.emit(
+                run.id,
+                crate::notify::EventData::GateWaiting {
+                    gate: "paused".into(),
+                    requested_by: Some(c.requested_by.clone()),
+                    reason: c.reason.clone(),
+                    message: msg,
+                },
+            );
             self.store.ack_control(run.id, Control::Paused).await?;
             let opts: ApplyOptions = serde_json::from_str::<serde_json::Value>(&run.options_json)
                 .ok()
@@ -358,6 +368,7 @@ impl Daemon {
                 if let Err(e) = stored {
                     tracing::error!(run = run_id, "cannot record the run's failure: {e}");
                 }
+                self.notify_finished(run_id, RunStatus::Failed, e.to_string());
                 RunStatus::Failed
             }
         };
@@ -391,9 +402,23 @@ impl Daemon {
         status: RunStatus,
         msg: String,
     ) -> Result<RunStatus, DaemonError> {
-        self.event(run_id, status.as_str(), msg).await?;
+        self.event(run_id, status.as_str(), msg.clone()).await?;
         self.store.finish_run(run_id, status).await?;
+        self.notify_finished(run_id, status, msg);
         Ok(status)
+    }
+
+    /// `run.finished` of a run that ended before (or without) a rollout;
+    /// one that rolled out sends its own from `apply::execute_in`.
+    fn notify_finished(&self, run_id: i64, status: RunStatus, message: String) {
+        self.notify.emit(
+            run_id,
+            crate::notify::EventData::RunFinished(crate::notify::event::Finished {
+                status: status.as_str().to_string(),
+                message,
+                ..Default::default()
+            }),
+        );
     }
 
     /// Scan → plan → (window fit) → rollout → rescan; the final status.
@@ -556,11 +581,15 @@ impl Daemon {
         });
         let hosts: Vec<String> = jobs.iter().map(|j| j.host.name.clone()).collect();
         let sink = Arc::new(MetricsSink::new(self.metrics.clone(), run_id));
+        let opts = ApplyOptions {
+            notify: self.notify.clone(),
+            ..opts.clone()
+        };
         let report = apply::execute_in(
             &cfg,
             jobs,
             failed,
-            opts,
+            &opts,
             self.store.clone(),
             Some(run_id),
             cancel.clone(),

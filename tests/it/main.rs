@@ -12,6 +12,7 @@ mod field;
 mod inventory;
 mod inventory_edges;
 mod mock_versions;
+mod notify;
 mod plan;
 mod plan_snapshot;
 mod reload;
