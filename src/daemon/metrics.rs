@@ -232,7 +232,8 @@ pub fn notify_lines(stats: &[crate::notify::EndpointStats]) -> String {
     if stats.is_empty() {
         return out;
     }
-    let series: [(&str, &str, fn(&crate::notify::EndpointStats) -> u64); 3] = [
+    type Count = fn(&crate::notify::EndpointStats) -> u64;
+    let series: [(&str, &str, Count); 3] = [
         (
             "fwfleet_notify_delivered_total",
             "Webhook events delivered (a 2xx answer), by endpoint.",

@@ -180,3 +180,69 @@ impl Notifier {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+
+    /// An endpoint that takes connections and never answers, with a queue
+    /// of one: emitting never waits, the overflow is dropped and counted,
+    /// and a bounded flush returns with what is left.
+    #[tokio::test]
+    async fn emit_never_waits_and_a_full_queue_drops_and_counts() {
+        let hole = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", hole.local_addr().unwrap());
+        let held = tokio::spawn(async move {
+            let mut socks = Vec::new();
+            while let Ok((s, _)) = hole.accept().await {
+                socks.push(s);
+            }
+        });
+        let n = Notifier::start(&[EndpointConfig {
+            name: "hole".into(),
+            url: url::Url::parse(&url).unwrap(),
+            events: EventKind::ALL.into_iter().collect(),
+            secret: Secret::new("k"),
+            ca_file: None,
+            timeout: Duration::from_secs(300),
+            attempts: 1,
+            queue_size: 1,
+        }])
+        .unwrap();
+        for _ in 0..5 {
+            n.emit(
+                1,
+                EventData::RunHalted {
+                    reason: "test".into(),
+                    failed_hosts: 1,
+                    failure_budget: 0,
+                },
+            );
+        }
+        let s = &n.stats()[0];
+        // One may be in flight already, one waits; the rest were dropped.
+        assert!((3..=4).contains(&s.dropped), "{s:?}");
+        assert_eq!((s.delivered, s.failed), (0, 0));
+        let left = n.flush(Duration::from_millis(50)).await;
+        assert_eq!(left.0.len(), 1, "{left:?}");
+        assert_eq!(left.0[0].1 as u64 + s.dropped, 5, "{left:?} {s:?}");
+        assert!(format!("{n:?}").contains("hole"));
+        held.abort();
+    }
+
+    #[tokio::test]
+    async fn without_endpoints_nothing_is_sent_and_flush_returns_at_once() {
+        let n = Notifier::start(&[]).unwrap();
+        assert!(!n.is_enabled());
+        n.emit(
+            1,
+            EventData::RunHalted {
+                reason: "x".into(),
+                failed_hosts: 0,
+                failure_budget: 0,
+            },
+        );
+        assert!(n.flush(Duration::from_secs(60)).await.is_empty());
+    }
+}

@@ -178,8 +178,10 @@ async fn a_rollout_sends_signed_events_in_order_and_a_failed_host_is_named() {
         default: Faults::default(),
         hosts: [(
             "bmc-0003".to_string(),
+            // The field flow's SimpleUpdate download fails (the image
+            // never arrives): the step ends `failed` after its attempts.
             Faults {
-                task_fails: Some(true),
+                download_fails: Some(true),
                 ..Faults::default()
             },
         )]
