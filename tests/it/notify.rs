@@ -404,3 +404,43 @@ async fn serve_sends_the_same_events_and_counts_deliveries_in_metrics() {
     }
     svc.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_apply_command_gives_up_on_a_dead_endpoint_after_its_bounded_flush() {
+    let (url, inbox) = receiver().await;
+    let hole = black_hole().await;
+    let s = fleet(
+        1,
+        Scenario::default(),
+        &format!(
+            "canary = 0\n{}{}",
+            endpoint(&hole, "hole", "timeout_secs = 300\nattempts = 10"),
+            endpoint(&url, "receiver", ""),
+        ),
+    )
+    .await;
+    let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_fwfleet"))
+        .args(["apply", "--yes", "--format", "json", "--config"])
+        .arg(&s.config)
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    // An upper bound only: an `apply` that waited for the hole (300 s a
+    // try) would not end within it.
+    let out = tokio::time::timeout(Duration::from_secs(180), run)
+        .await
+        .expect("apply ends although an endpoint never answers")
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("notify: giving up after 5s with events undelivered (3 to hole)"),
+        "{err}"
+    );
+    assert!(!err.contains(KEY), "{err}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["status"], "completed", "{v:#}");
+    // The live endpoint had every event, signed, before the command ended.
+    let names: Vec<Value> = inbox.events().iter().map(|e| e["event"].clone()).collect();
+    assert_eq!(names, ["run.created", "phase.started", "run.finished"]);
+}
