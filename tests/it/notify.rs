@@ -444,3 +444,57 @@ async fn the_apply_command_gives_up_on_a_dead_endpoint_after_its_bounded_flush()
     let names: Vec<Value> = inbox.events().iter().map(|e| e["event"].clone()).collect();
     assert_eq!(names, ["run.created", "phase.started", "run.finished"]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_canary_sends_host_failed_then_run_halted_and_no_wave_starts() {
+    let (url, inbox) = receiver().await;
+    let faults = Scenario {
+        default: Faults::default(),
+        hosts: [(
+            "bmc-0001".to_string(),
+            Faults {
+                download_fails: Some(true),
+                ..Faults::default()
+            },
+        )]
+        .into(),
+    };
+    let s = fleet(
+        2,
+        faults,
+        &format!("canary = 1\n{}", endpoint(&url, "receiver", "")),
+    )
+    .await;
+    let (report, notify, _) = apply(&s).await;
+    assert_eq!(report.status.as_str(), "halted", "{report:?}");
+    assert!(notify.flush(Duration::from_secs(30)).await.is_empty());
+    let events = inbox.events();
+    let names: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "run.created",
+            "phase.started",
+            "host.failed",
+            "run.halted",
+            "run.finished"
+        ],
+        "{events:#?}"
+    );
+    assert_eq!(events[1]["phase"]["name"], "canary");
+    assert_eq!(events[2]["host"], "bmc-0001");
+    let halted = &events[3];
+    assert!(
+        halted["reason"]
+            .as_str()
+            .unwrap()
+            .contains("canary bmc-0001 failed"),
+        "{halted}"
+    );
+    assert_eq!(halted["failed_hosts"], 1);
+    assert_eq!(events[4]["status"], "halted");
+    assert_eq!(events[4]["halted_reason"], halted["reason"]);
+}
