@@ -633,6 +633,10 @@ fn notify_endpoints_default_to_every_event_and_keep_their_key_secret() {
     assert_eq!(n.attempts, 5);
     assert_eq!(n.timeout, std::time::Duration::from_secs(10));
     assert!(!format!("{c:?}").contains("s3cr3t"));
+    assert!(
+        !format!("{c:?}").contains("abc123"),
+        "the URL's path is not shown"
+    );
     assert!(c.warnings.is_empty(), "{:?}", c.warnings);
     // The key is scrubbed from hook output like every other secret.
     assert_eq!(

@@ -14,8 +14,9 @@ pub const DEFAULT_ATTEMPTS: u32 = 5;
 /// Events waiting per endpoint when `queue_size` is not set.
 pub const DEFAULT_QUEUE: usize = 1000;
 
-/// A validated `[[notify]]` table.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A validated `[[notify]]` table. Its `Debug` shows the URL's host only
+/// (the path may hold a token) and the key as `[redacted]`.
+#[derive(Clone, PartialEq, Eq)]
 pub struct EndpointConfig {
     /// The `endpoint` label of the metrics and the name in log lines:
     /// `name`, or the URL's host and port. Never the URL's path or query,
@@ -35,6 +36,21 @@ pub struct EndpointConfig {
     pub attempts: u32,
     /// Events waiting; when full the oldest is dropped.
     pub queue_size: usize,
+}
+
+impl std::fmt::Debug for EndpointConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EndpointConfig")
+            .field("name", &self.name)
+            .field("host", &self.host())
+            .field("events", &self.events)
+            .field("secret", &self.secret)
+            .field("ca_file", &self.ca_file)
+            .field("timeout", &self.timeout)
+            .field("attempts", &self.attempts)
+            .field("queue_size", &self.queue_size)
+            .finish_non_exhaustive()
+    }
 }
 
 impl EndpointConfig {
