@@ -20,6 +20,9 @@
 //! - [`redfish`] is the only code that speaks HTTP to BMCs.
 //! - [`inventory`] scans the fleet: identity and normalised firmware components.
 //! - [`updater`] executes plan steps: journal first, transfer, follow the task, verify.
+//! - [`notify`] sends signed JSON events about runs (created, phase started,
+//!   waiting at a gate, halted, finished, host failed) to `[[notify]]`
+//!   webhooks, from a bounded queue per endpoint: a rollout never waits for one.
 //! - [`store`] is the state (inventory snapshots, runs, steps, events)
 //!   behind one async handle, [`store::Store`]; SQLite is its first backend.
 //! - [`repository`] is the local image repository: images, `manifest.toml`
@@ -70,6 +73,7 @@ pub mod holds;
 pub mod imageserver;
 pub mod import;
 pub mod inventory;
+pub mod notify;
 pub mod planner;
 pub mod redfish;
 pub mod repository;

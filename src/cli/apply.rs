@@ -237,6 +237,7 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         allow_downgrade: args.allow_downgrade,
         image,
         poll: None,
+        notify: Default::default(),
     };
     let prepared = apply::prepare(&cfg, &repo, &store, &opts, &cancel).await?;
     for b in &prepared.held_back {
@@ -352,7 +353,13 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         ))
     };
     let held_back = prepared.held_back.clone();
-    let report = match apply::execute(
+    // Webhooks: workers for this run only; the rollout never waits for them.
+    let notify = crate::notify::Notifier::start(&cfg.notify)?;
+    let opts = ApplyOptions {
+        notify: notify.clone(),
+        ..opts
+    };
+    let report = apply::execute(
         &cfg,
         prepared.jobs,
         scan_failed,
@@ -361,8 +368,17 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         cancel,
         progress,
     )
-    .await
-    {
+    .await;
+    // A bounded wait for the last events: a dead endpoint must not hold
+    // the command (nor its cron job) for long.
+    let left = notify.flush(crate::notify::APPLY_FLUSH).await;
+    if !left.is_empty() {
+        eprintln!(
+            "notify: giving up after {}s with events undelivered ({left}): the endpoint did not answer in time",
+            crate::notify::APPLY_FLUSH.as_secs()
+        );
+    }
+    let report = match report {
         // An image changed between the plan and the run's last look.
         Err(apply::ApplyError::Refused(r)) => return Ok(refuse(&r, args.format)),
         other => other?,

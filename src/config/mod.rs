@@ -20,10 +20,12 @@
 //!   its pins file, keeping the operator's formatting.
 //! - `credentials`: where credentials come from (files and who may read
 //!   them, `password_command`) and how they travel (proxies, plain http).
+//! - `notify`: the `[[notify]]` webhooks (URL, events, signing key).
 
 mod access;
 mod credentials;
 mod lines;
+mod notify;
 pub mod pins;
 mod raw;
 mod settings;

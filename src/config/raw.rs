@@ -156,6 +156,25 @@ pub(super) struct RawConfig {
     /// Change freezes (`crate::freeze`).
     #[serde(default)]
     pub(super) freezes: Vec<crate::freeze::FreezeSpec>,
+    /// Webhooks for run events (`crate::notify`).
+    #[serde(default)]
+    pub(super) notify: Vec<RawNotify>,
+}
+
+/// One `[[notify]]` table: a webhook.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawNotify {
+    pub(super) name: Option<String>,
+    /// May hold a token in its path (chat webhooks): errors never echo it.
+    #[serde(deserialize_with = "quoted_secret_required")]
+    pub(super) url: String,
+    pub(super) events: Option<Vec<String>>,
+    pub(super) secret_file: PathBuf,
+    pub(super) ca_file: Option<PathBuf>,
+    pub(super) timeout_secs: Option<f64>,
+    pub(super) attempts: Option<u32>,
+    pub(super) queue_size: Option<usize>,
 }
 
 /// One `[[holds]]` table: a hold, or a pin when `version` is set.
@@ -237,6 +256,11 @@ fn quoted_secret<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String
         }
     }
     d.deserialize_any(V)
+}
+
+/// [`quoted_secret`] for a key that must be present.
+fn quoted_secret_required<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    quoted_secret(d)?.ok_or_else(|| serde::de::Error::custom("a quoted string"))
 }
 
 fn not_shown<E: serde::de::Error>(what: &str) -> E {

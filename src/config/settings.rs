@@ -401,6 +401,8 @@ pub struct Config {
     pub holds: Vec<crate::holds::Hold>,
     /// Change freezes (`[[freezes]]`): no run starts on a host inside one.
     pub freezes: crate::freeze::Freezes,
+    /// Webhooks for run events (`[[notify]]`, `crate::notify`).
+    pub notify: Vec<crate::notify::EndpointConfig>,
     /// Warnings found while loading (printed by the CLI).
     pub warnings: Vec<String>,
 }

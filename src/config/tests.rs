@@ -606,3 +606,99 @@ fn bmc_verification_of_the_image_server_needs_its_tls() {
         &["tls_cert"],
     );
 }
+
+/// A config in a temporary directory with a `[[notify]]` key file beside it.
+fn with_notify(table: &str, key_mode: u32) -> (tempfile::TempDir, Result<Config, ConfigError>) {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("notify.key");
+    std::fs::write(&key, "s3cr3t-hmac-key\n").unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(key_mode)).unwrap();
+    let path = dir.path().join("fleet.toml");
+    let r = Config::parse(
+        &path,
+        &format!("{ONE}\n[[notify]]\nsecret_file = \"notify.key\"\n{table}"),
+    );
+    (dir, r)
+}
+
+#[test]
+fn notify_endpoints_default_to_every_event_and_keep_their_key_secret() {
+    let (_d, c) = with_notify("url = \"https://hooks.example.com:8443/t/abc123\"\n", 0o600);
+    let c = c.unwrap();
+    let n = &c.notify[0];
+    assert_eq!(n.name, "hooks.example.com:8443", "the host, never the path");
+    assert_eq!(n.events.len(), crate::notify::EventKind::ALL.len());
+    assert_eq!(n.secret.expose(), "s3cr3t-hmac-key");
+    assert_eq!(n.attempts, 5);
+    assert_eq!(n.timeout, std::time::Duration::from_secs(10));
+    assert!(!format!("{c:?}").contains("s3cr3t"));
+    assert!(
+        !format!("{c:?}").contains("abc123"),
+        "the URL's path is not shown"
+    );
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    // The key is scrubbed from hook output like every other secret.
+    assert_eq!(
+        c.rollout.hooks.redact.redact("x s3cr3t-hmac-key y"),
+        "x [redacted] y"
+    );
+    let (_d, c) = with_notify(
+        "url = \"https://h.example\"\nevents = [\"run.finished\", \"host.failed\"]\n",
+        0o644,
+    );
+    let c = c.unwrap();
+    assert_eq!(c.notify[0].events.len(), 2);
+    assert!(
+        c.warnings[0].contains("readable by others"),
+        "{:?}",
+        c.warnings
+    );
+}
+
+#[test]
+fn bad_notify_tables_name_their_key() {
+    let err = |table: &str, mode: u32| with_notify(table, mode).1.unwrap_err().to_string();
+    let e = err(
+        "url = \"https://h.example\"\nevents = [\"run.finished\", \"run.started\"]\n",
+        0o600,
+    );
+    assert!(
+        e.contains("notify[0].events[1]") && e.contains("run.started"),
+        "{e}"
+    );
+    assert!(e.contains("phase.started"), "names the known events: {e}");
+    let e = err("url = \"https://u:topsecret@h.example/x\"\n", 0o600);
+    assert!(
+        e.contains("notify[0].url") && !e.contains("topsecret"),
+        "{e}"
+    );
+    let e = err("url = \"ftp://h.example/tok3n\"\n", 0o600);
+    assert!(e.contains("notify[0].url") && !e.contains("tok3n"), "{e}");
+    let e = err("url = \"https://h.example\"\n", 0o666);
+    assert!(
+        e.contains("notify[0].secret_file") && e.contains("writable"),
+        "{e}"
+    );
+    let e = err("url = \"https://h.example\"\nattempts = 0\n", 0o600);
+    assert!(e.contains("notify[0].attempts"), "{e}");
+    let e = err("url = \"https://h.example\"\nevents = []\n", 0o600);
+    assert!(e.contains("notify[0].events"), "{e}");
+    let e = err(
+        "url = \"https://h.example/a\"\n[[notify]]\nsecret_file = \"notify.key\"\nurl = \"https://h.example/b\"\n",
+        0o600,
+    );
+    assert!(
+        e.contains("notify[1].name") && e.contains("distinct"),
+        "{e}"
+    );
+    let e = parse(&format!(
+        "{ONE}[[notify]]\nurl = \"https://h.example\"\nsecret_file = \"/nonexistent/notify.key\"\n"
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("notify[0].secret_file") && e.contains("cannot read"),
+        "{e}"
+    );
+}

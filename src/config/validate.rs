@@ -464,6 +464,21 @@ pub(super) fn config(path: &Path, raw: RawConfig) -> Result<(Config, Facts), Vec
         &mut problems,
     )
     .unwrap_or_default();
+    let mut notify = Vec::with_capacity(raw.notify.len());
+    {
+        let mut nc = super::notify::NotifyCheck {
+            err: &err,
+            rel: &rel,
+            warnings: &mut cx.warnings,
+            redact: &mut cx.redact,
+            names: HashSet::new(),
+        };
+        for (i, n) in raw.notify.iter().enumerate() {
+            if let Some(e) = keep(nc.endpoint(i, n), &mut problems) {
+                notify.push(e);
+            }
+        }
+    }
     rollout.hooks.redact = cx.redact;
     let image_server = keep(
         image_server_of(&raw.image_server, &err, &rel),
@@ -531,6 +546,7 @@ pub(super) fn config(path: &Path, raw: RawConfig) -> Result<(Config, Facts), Vec
             tls_pins_file,
             holds,
             freezes: crate::freeze::Freezes(freezes),
+            notify,
             warnings: cx.warnings,
         },
         cx.facts,

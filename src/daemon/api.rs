@@ -124,6 +124,7 @@ async fn metrics(State(d): State<Arc<Daemon>>) -> Result<Response, ApiError> {
         None => None,
     };
     text.push_str(&super::metrics::control_lines(state));
+    text.push_str(&super::metrics::notify_lines(&d.notify.stats()));
     Ok((
         [(
             header::CONTENT_TYPE,

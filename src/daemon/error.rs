@@ -27,6 +27,8 @@ pub enum DaemonError {
     Lock(#[from] crate::updater::lock::LockError),
     #[error("daemon.tls_cert / tls_key: {0}\n  hint: both are PEM files: the certificate chain (server first) and its private key")]
     Tls(#[from] crate::tlsfiles::TlsFilesError),
+    #[error(transparent)]
+    Notify(#[from] crate::notify::SetupError),
     #[error("the HTTP server failed: {0}")]
     Serve(#[source] std::io::Error),
     /// A blocking task (store, planner) panicked; what it did is unknown.

@@ -224,6 +224,46 @@ impl Metrics {
     }
 }
 
+/// The `[[notify]]` delivery counters, per endpoint (its `name`, by
+/// default the URL's host: never the URL's path, which may hold a token).
+/// Nothing when no endpoint is configured.
+pub fn notify_lines(stats: &[crate::notify::EndpointStats]) -> String {
+    let mut out = String::new();
+    if stats.is_empty() {
+        return out;
+    }
+    type Count = fn(&crate::notify::EndpointStats) -> u64;
+    let series: [(&str, &str, Count); 3] = [
+        (
+            "fwfleet_notify_delivered_total",
+            "Webhook events delivered (a 2xx answer), by endpoint.",
+            |s| s.delivered,
+        ),
+        (
+            "fwfleet_notify_failures_total",
+            "Webhook events given up on after every attempt, or refused by the endpoint (4xx), by endpoint.",
+            |s| s.failed,
+        ),
+        (
+            "fwfleet_notify_dropped_total",
+            "Webhook events dropped unsent from a full queue (the oldest goes first), by endpoint.",
+            |s| s.dropped,
+        ),
+    ];
+    for (name, help, value) in series {
+        header(&mut out, name, "counter", help);
+        for s in stats {
+            let _ = writeln!(
+                out,
+                "{name}{{endpoint=\"{}\"}} {}",
+                escape(&s.endpoint),
+                value(s)
+            );
+        }
+    }
+    out
+}
+
 /// The origin-binding counters of `redfish::origin` (process-wide: the
 /// Redfish client has no metrics handle, and needs none for one add).
 fn redfish_uri_counters(out: &mut String) {

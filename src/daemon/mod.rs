@@ -14,7 +14,8 @@
 //! - [`history`]: step duration estimates from the journal.
 //! - [`scheduler`]: the timer loop over `[[windows]]`.
 //! - [`views`]: every host with its latest scan and plan, cached per scan.
-//! - [`metrics`]: counters fed by the rollout's progress; the Prometheus text.
+//! - [`metrics`]: counters fed by the rollout's progress; the Prometheus text
+//!   (with the `[[notify]]` delivery counters of `crate::notify`).
 //! - [`api`]: the axum router.
 //! - [`listen`]: the accept loop: plain HTTP or TLS, header-read and idle
 //!   timeouts, a connection cap, the peer's address for the audit trail.
@@ -68,6 +69,9 @@ pub struct Daemon {
     tasks: TaskTracker,
     /// Held until the process ends (see `Daemon::start`).
     lock: UpdateLock,
+    /// The `[[notify]]` webhooks: workers for the service's whole life
+    /// (a reload keeps them; see `reload`).
+    pub notify: crate::notify::Notifier,
 }
 
 /// Task poll interval of resumed steps when the BMC sends no `Retry-After`
@@ -104,8 +108,10 @@ impl Daemon {
         for line in resumed.render().lines() {
             tracing::warn!("{line}");
         }
+        let notify = crate::notify::Notifier::start(&cfg.notify)?;
         // 4. Only then may the API and the scheduler start runs.
         Ok(Arc::new(Daemon {
+            notify,
             cfg: std::sync::RwLock::new(Arc::new(cfg)),
             reloaded: tokio::sync::Notify::new(),
             store,
@@ -274,6 +280,14 @@ where
     d.tasks.wait().await;
     // Every run has drained: no step can start any more.
     d.lock.release();
+    // The last events (a run cancelled by the shutdown), for a bounded time.
+    let left = d.notify.flush(crate::notify::APPLY_FLUSH).await;
+    if !left.is_empty() {
+        tracing::warn!(
+            "shutting down with notifications undelivered after {}s: {left}",
+            crate::notify::APPLY_FLUSH.as_secs()
+        );
+    }
     Ok(())
 }
 

@@ -8,7 +8,9 @@
 //! What cannot change under a running process is kept from the old config
 //! and named in a warning: the state directory (the journal and the update
 //! lock live there) and the `[daemon]` table (the socket is bound, the TLS
-//! files and the tokens are loaded, the scheduler is running or not).
+//! files and the tokens are loaded, the scheduler is running or not), and
+//! the `[[notify]]` webhooks (their workers and queues live as long as the
+//! process).
 
 use crate::config::Config;
 
@@ -29,6 +31,12 @@ pub fn merge(old: &Config, mut new: Config) -> (Config, Vec<String>) {
             "[daemon] changed (bind, TLS, tokens, timeouts or scheduler): it needs a restart; still using the table the service started with".to_string(),
         );
         new.daemon = old.daemon.clone();
+    }
+    if new.notify != old.notify {
+        kept.push(
+            "[[notify]] changed: the webhook workers need a restart; still sending to the endpoints the service started with".to_string(),
+        );
+        new.notify = old.notify.clone();
     }
     (new, kept)
 }

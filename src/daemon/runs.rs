@@ -157,6 +157,7 @@ impl Daemon {
             .create_run(&options)
             .await
             .map_err(DaemonError::from)?;
+        self.notify.emit(run_id, apply::run_created(&options));
         if !frozen.is_empty() {
             let (kind, what) = match &opts.override_freeze {
                 Some(why) => (
@@ -301,7 +302,16 @@ impl Daemon {
                 run.id,
                 run.id
             );
-            self.event(run.id, "parked", msg).await?;
+            self.event(run.id, "parked", msg.clone()).await?;
+            self.notify.emit(
+                run.id,
+                crate::notify::EventData::GateWaiting {
+                    gate: "paused".into(),
+                    requested_by: Some(c.requested_by.clone()),
+                    reason: c.reason.clone(),
+                    message: msg,
+                },
+            );
             self.store.ack_control(run.id, Control::Paused).await?;
             let opts: ApplyOptions = serde_json::from_str::<serde_json::Value>(&run.options_json)
                 .ok()
@@ -427,6 +437,7 @@ impl Daemon {
                 if let Err(e) = stored {
                     tracing::error!(run = run_id, "cannot record the run's failure: {e}");
                 }
+                self.notify_finished(run_id, RunStatus::Failed, e.to_string());
                 RunStatus::Failed
             }
         };
@@ -460,9 +471,23 @@ impl Daemon {
         status: RunStatus,
         msg: String,
     ) -> Result<RunStatus, DaemonError> {
-        self.event(run_id, status.as_str(), msg).await?;
+        self.event(run_id, status.as_str(), msg.clone()).await?;
         self.store.finish_run(run_id, status).await?;
+        self.notify_finished(run_id, status, msg);
         Ok(status)
+    }
+
+    /// `run.finished` of a run that ended before (or without) a rollout;
+    /// one that rolled out sends its own from `apply::execute_in`.
+    fn notify_finished(&self, run_id: i64, status: RunStatus, message: String) {
+        self.notify.emit(
+            run_id,
+            crate::notify::EventData::RunFinished(crate::notify::event::Finished {
+                status: status.as_str().to_string(),
+                message,
+                ..Default::default()
+            }),
+        );
     }
 
     /// Scan → plan → (window fit) → rollout → rescan; the final status.
@@ -635,11 +660,15 @@ impl Daemon {
         });
         let hosts: Vec<String> = jobs.iter().map(|j| j.host.name.clone()).collect();
         let sink = Arc::new(MetricsSink::new(self.metrics.clone(), run_id));
+        let opts = ApplyOptions {
+            notify: self.notify.clone(),
+            ..opts.clone()
+        };
         let report = apply::execute_in(
             &cfg,
             jobs,
             failed,
-            opts,
+            &opts,
             self.store.clone(),
             Some(run_id),
             cancel.clone(),

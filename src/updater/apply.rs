@@ -55,6 +55,10 @@ pub struct ApplyOptions {
     /// Print scan progress on stderr (the CLI's choice, not the service's).
     #[serde(skip)]
     pub progress: bool,
+    /// Where the run's events go (`[[notify]]`); the caller starts it and,
+    /// for `apply`, flushes it at the end. The default sends nothing.
+    #[serde(skip)]
+    pub notify: crate::notify::Notifier,
 }
 
 impl ApplyOptions {
@@ -416,7 +420,9 @@ pub async fn execute_in(
                 hosts: Some(jobs.len()),
                 ..RunOptions::new(RunCommand::Apply, opts, &rollout)
             };
-            store.create_run(&options).await?
+            let id = store.create_run(&options).await?;
+            opts.notify.emit(id, run_created(&options));
+            id
         }
     };
     if let Some(why) = &opts.override_freeze {
@@ -454,6 +460,7 @@ pub async fn execute_in(
     let holds = crate::updater::control::holds_in_force(cfg, &store).await?;
     let steering = Steering::new(store.clone(), run_id, cancel.clone(), holds);
     steering.start().await?;
+    let gates = gate_events(&steering, &store, &opts.notify);
     let shared = Arc::new(Shared {
         store: store.clone(),
         images: Some(Arc::new(images)),
@@ -463,11 +470,13 @@ pub async fn execute_in(
         progress,
         poll: opts.poll.unwrap_or(Duration::from_secs(1)),
         steering: steering.clone(),
+        notify: opts.notify.clone(),
     });
     let result = rollout::run(jobs, shared.clone())
         .await
         .map(|r| r.with_unreachable_at_scan(unreachable_at_scan));
     steering.stop();
+    gates.abort();
     let status = match &result {
         Ok(r) => r.status,
         Err(_) => RunStatus::Failed,
@@ -508,9 +517,60 @@ pub async fn execute_in(
         store
             .add_event(run_id, None, r.status.as_str(), &line)
             .await?;
+        opts.notify
+            .emit(run_id, crate::notify::event::finished(r, line));
     }
     stop.cancel();
     Ok(result?)
+}
+
+/// `run.created` of a run with these options.
+pub fn run_created(options: &RunOptions) -> crate::notify::EventData {
+    crate::notify::EventData::RunCreated {
+        command: match options.command {
+            RunCommand::Apply => "apply",
+            RunCommand::Serve => "serve",
+        }
+        .to_string(),
+        trigger: options.trigger.clone(),
+        hosts: options.hosts,
+    }
+}
+
+/// `gate.waiting` each time the run's gate closes for an operator (a
+/// pause, also one the run was created with), until aborted.
+fn gate_events(
+    steering: &Arc<Steering>,
+    store: &Store,
+    notify: &crate::notify::Notifier,
+) -> tokio::task::JoinHandle<()> {
+    let (mut rx, store, notify) = (steering.subscribe(), store.clone(), notify.clone());
+    let run_id = steering.run_id();
+    tokio::spawn(async move {
+        if !notify.is_enabled() {
+            return;
+        }
+        let mut was = crate::vocab::Control::Running;
+        loop {
+            let now = *rx.borrow_and_update();
+            if now == crate::vocab::Control::Paused && was != now {
+                let c = store.control(run_id).await.ok().flatten();
+                notify.emit(
+                    run_id,
+                    crate::notify::EventData::GateWaiting {
+                        gate: "paused".into(),
+                        requested_by: c.as_ref().map(|c| c.requested_by.clone()),
+                        reason: c.and_then(|c| c.reason),
+                        message: format!("run {run_id} is paused: no new host or step starts until `fwfleet run resume {run_id}`"),
+                    },
+                );
+            }
+            was = now;
+            if rx.changed().await.is_err() {
+                return;
+            }
+        }
+    })
 }
 
 /// The per-host table printed at the end.

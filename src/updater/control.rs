@@ -141,6 +141,11 @@ impl Steering {
         self.done.cancel();
     }
 
+    /// Follow the gate (`gate.waiting` notifications watch it close).
+    pub fn subscribe(&self) -> watch::Receiver<Control> {
+        self.gate.subscribe()
+    }
+
     /// What the gate obeys now.
     pub fn state(&self) -> Control {
         *self.gate.borrow()

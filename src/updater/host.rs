@@ -69,6 +69,8 @@ pub struct Shared {
     pub poll: Duration,
     /// Pause, resume, cancel and holds from the store (`updater::control`).
     pub steering: Arc<Steering>,
+    /// The run's events to `[[notify]]` webhooks (never waits).
+    pub notify: crate::notify::Notifier,
 }
 
 impl HostReport {

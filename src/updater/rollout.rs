@@ -89,6 +89,9 @@ struct Gate {
     halted: Mutex<Option<String>>,
     failed: Mutex<usize>,
     allowed: usize,
+    /// `run.halted` goes out once, when the first reason is set.
+    notify: crate::notify::Notifier,
+    run_id: i64,
 }
 
 impl Gate {
@@ -119,7 +122,17 @@ impl Gate {
     fn halt(&self, why: String) {
         let mut h = self.halted.lock().unwrap_or_else(|e| e.into_inner());
         if h.is_none() {
-            *h = Some(why);
+            *h = Some(why.clone());
+            drop(h);
+            let failed = *self.failed.lock().unwrap_or_else(|e| e.into_inner());
+            self.notify.emit(
+                self.run_id,
+                crate::notify::EventData::RunHalted {
+                    reason: why,
+                    failed_hosts: failed,
+                    failure_budget: self.allowed,
+                },
+            );
         }
     }
 }
@@ -144,8 +157,25 @@ pub async fn run(jobs: Vec<HostJob>, shared: Arc<Shared>) -> Result<RolloutRepor
         halted: Mutex::new(None),
         failed: Mutex::new(0),
         allowed,
+        notify: shared.notify.clone(),
+        run_id: shared.run_id,
     });
     let (canaries, rest) = split_canaries(jobs, r.canary);
+    let wave_size = r.wave_size.unwrap_or(r.max_parallel).max(1);
+    let n_phases = usize::from(!canaries.is_empty()) + rest.len().div_ceil(wave_size);
+    let phase = |name: String, index: usize, hosts: &[HostJob]| {
+        shared.notify.emit(
+            shared.run_id,
+            crate::notify::EventData::PhaseStarted {
+                phase: crate::notify::Phase {
+                    name,
+                    index,
+                    of: n_phases,
+                    hosts: hosts.iter().map(|j| j.host.name.clone()).collect(),
+                },
+            },
+        )
+    };
     let mut reports = Vec::with_capacity(total);
     if !canaries.is_empty() {
         shared.progress.note(&format!(
@@ -157,10 +187,10 @@ pub async fn run(jobs: Vec<HostJob>, shared: Arc<Shared>) -> Result<RolloutRepor
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
+        phase("canary".into(), 0, &canaries);
         let done = batch(canaries, &shared, &gate, true).await?;
         reports.extend(done);
     }
-    let wave_size = r.wave_size.unwrap_or(r.max_parallel).max(1);
     let waves: Vec<Vec<HostJob>> = rest.chunks(wave_size).map(<[HostJob]>::to_vec).collect();
     let n_waves = waves.len();
     for (i, wave) in waves.into_iter().enumerate() {
@@ -181,6 +211,7 @@ pub async fn run(jobs: Vec<HostJob>, shared: Arc<Shared>) -> Result<RolloutRepor
         shared
             .progress
             .note(&format!("wave {}/{n_waves}: {} host(s)", i + 1, wave.len()));
+        phase(format!("wave-{}", i + 1), n_phases - n_waves + i, &wave);
         reports.extend(batch(wave, &shared, &gate, false).await?);
     }
     let failed_hosts = reports.iter().filter(|h| h.failed).count();
@@ -256,14 +287,20 @@ async fn batch(
             let r = host::run(&job, &shared).await;
             if let Ok(rep) = &r {
                 if rep.failed {
-                    let mut f = gate.failed.lock().unwrap_or_else(|e| e.into_inner());
-                    *f += 1;
+                    shared
+                        .notify
+                        .emit(shared.run_id, crate::notify::event::host_failed(rep));
+                    let f = {
+                        let mut f = gate.failed.lock().unwrap_or_else(|e| e.into_inner());
+                        *f += 1;
+                        *f
+                    };
                     if canary {
                         gate.halt(format!("canary {} failed: {}", rep.name, rep.message));
-                    } else if *f > gate.allowed {
+                    } else if f > gate.allowed {
                         gate.halt(format!(
                             "{} host(s) failed, over the failure budget of {} host(s): no new host starts; hosts already running finish and are counted in the report (last: {})",
-                            *f, gate.allowed, rep.message
+                            f, gate.allowed, rep.message
                         ));
                     }
                 }

@@ -144,7 +144,10 @@ pub(crate) async fn repository_of_kind(
     repo
 }
 
-async fn run(s: &Setup, opts: ApplyOptions) -> (RolloutReport, Config, Arc<SqliteStore>) {
+pub(crate) async fn run(
+    s: &Setup,
+    opts: ApplyOptions,
+) -> (RolloutReport, Config, Arc<SqliteStore>) {
     let cfg = Config::load(&s.config).unwrap();
     let repo = Repository::open(&cfg.repository).unwrap();
     let store = Arc::new(SqliteStore::open(&cfg.state_dir).unwrap());

@@ -357,8 +357,17 @@ fn the_sample_config_loads_without_warnings() {
         "an-example-token-of-32-characters\n",
     )
     .unwrap();
+    std::fs::write(
+        dir.path().join("secrets/notify-key"),
+        "an-example-hmac-key\n",
+    )
+    .unwrap();
     // Credential files readable by others are warned about (issue 13).
-    for f in ["secrets/bmc-password", "secrets/api-token"] {
+    for f in [
+        "secrets/bmc-password",
+        "secrets/api-token",
+        "secrets/notify-key",
+    ] {
         std::fs::set_permissions(
             dir.path().join(f),
             std::os::unix::fs::PermissionsExt::from_mode(0o600),
@@ -377,6 +386,9 @@ fn the_sample_config_loads_without_warnings() {
     assert_eq!(cfg.rollout.wave_size, Some(25));
     assert_eq!(cfg.schedule.windows().len(), 2);
     assert_eq!(cfg.daemon.bind.to_string(), "127.0.0.1:8470");
+    assert_eq!(cfg.notify.len(), 1);
+    assert_eq!(cfg.notify[0].name, "ops-hooks");
+    assert_eq!(cfg.notify[0].events.len(), 6);
     // The token it names is one `fwfleet serve` accepts.
     fwfleet::daemon::auth::Token::load(&cfg.daemon).unwrap();
 }

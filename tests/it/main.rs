@@ -13,6 +13,7 @@ mod freeze;
 mod inventory;
 mod inventory_edges;
 mod mock_versions;
+mod notify;
 mod plan;
 mod plan_snapshot;
 mod preflight;
