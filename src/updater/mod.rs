@@ -23,6 +23,8 @@
 //! - [`resume`]: steps a stopped fwfleet left in flight, decided from the
 //!   journal and the BMC before anything new is planned.
 //! - [`lock`]: one updating process per state directory.
+//! - [`window`]: the maintenance window's end, asked right before each
+//!   irreversible action (submit, `StartUpdate`, coordinated reset).
 
 pub mod apply;
 pub mod control;
@@ -39,3 +41,4 @@ pub mod resume;
 pub mod rollout;
 pub mod staged;
 pub mod step;
+pub mod window;

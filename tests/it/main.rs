@@ -26,3 +26,4 @@ mod trust;
 mod update_step;
 mod vendor;
 mod version_cmp;
+mod window_end;
