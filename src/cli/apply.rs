@@ -51,8 +51,8 @@ pub struct ApplyArgs {
     /// Wait until this time (RFC 3339, e.g. 2026-12-01T02:00:00+01:00), then run.
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
-    /// With --at: no host or step starts after TIME + DURATION (e.g. 4h, 90m, 1h30m).
-    #[arg(long, value_name = "DURATION", requires = "at")]
+    /// With --at: the window closes at TIME + DURATION (e.g. 4h, 90m, 1h30m): no step, update request, StartUpdate or reset after it; a running update is followed to its end.
+    #[arg(long, value_name = "DURATION")]
     pub window: Option<String>,
     /// Run on hosts inside a change freeze (`[[freezes]]`) anyway; REASON is recorded in the run and the audit log.
     #[arg(long, value_name = "REASON")]
@@ -123,6 +123,18 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         .map(crate::schedule::parse_duration)
         .transpose()
         .map_err(UsageError)?;
+    if let (Some(w), None) = (&args.window, &at) {
+        // A window is counted from its start; without one there is no end
+        // to honour, and running now without it would flash unbounded.
+        return Err(UsageError(format!(
+            "--window {w} needs --at TIME: the window is counted from its start\n  hint: add --at (RFC 3339, e.g. --at 2026-12-01T02:00:00+01:00 --window {w}), or leave out --window to run now with no window"
+        ))
+        .into());
+    }
+    let window_end = match (at, window) {
+        (Some(at), Some(w)) => Some(at + chrono::Duration::from_std(w).unwrap_or_default()),
+        _ => None,
+    };
     if !args.yes && !args.dry_run && !std::io::stdin().is_terminal() {
         return Err(UsageError("refusing to flash without --yes when stdin is not a terminal (use --dry-run to only look)".into()).into());
     }
@@ -192,8 +204,7 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     };
     if let Some(at) = at {
         let now = chrono::Utc::now();
-        if let Some(w) = window {
-            let end = at + chrono::Duration::from_std(w).unwrap_or_default();
+        if let Some(end) = window_end {
             if end <= now {
                 return Err(UsageError(format!(
                     "the window {at} + {} is already over",
@@ -206,7 +217,7 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
             tokio::spawn(async move {
                 tokio::time::sleep(left).await;
                 if !close.is_cancelled() {
-                    eprintln!("apply: the window closed; no new step starts");
+                    eprintln!("apply: the window closed; no new step, update request, StartUpdate or reset starts; running updates are followed to their end");
                     close.cancel();
                 }
             });
@@ -238,6 +249,7 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         image,
         poll: None,
         notify: Default::default(),
+        window_end,
     };
     let prepared = apply::prepare(&cfg, &repo, &store, &opts, &cancel).await?;
     for b in &prepared.held_back {
@@ -442,9 +454,9 @@ fn refuse(r: &Refused, format: Format) -> ExitCode {
     ExitCode::from(EXIT_REFUSED)
 }
 
-/// Exit 3: stopped before every step ran (Ctrl-C, SIGTERM, the window's end)
-/// with nothing failed — what is left runs next time, but a cron wrapper must
-/// not read it as done.
+/// Exit 3: stopped before every step ran (Ctrl-C, SIGTERM, the window's end,
+/// steps `deferred` by it) with nothing failed — what is left runs next
+/// time, but a cron wrapper must not read it as done.
 const EXIT_CANCELLED: u8 = 3;
 
 /// The exit code of a run: 0 only when it completed with nothing failed or

@@ -662,7 +662,7 @@ impl Daemon {
         let sink = Arc::new(MetricsSink::new(self.metrics.clone(), run_id));
         let opts = ApplyOptions {
             notify: self.notify.clone(),
-            ..opts.clone()
+            ..executed_with(opts, trigger)
         };
         let report = apply::execute_in(
             &cfg,
@@ -712,10 +712,63 @@ impl Daemon {
     }
 }
 
+/// The options a run executes with: a window run's carry its window's end,
+/// so that no submit, `StartUpdate` or reset goes after it even from a step
+/// already past the last start (`updater::window`); API and continued runs
+/// have no window.
+fn executed_with(opts: &ApplyOptions, trigger: &Trigger) -> ApplyOptions {
+    ApplyOptions {
+        window_end: match trigger {
+            Trigger::Window(g) => Some(g.span.end),
+            Trigger::Api | Trigger::Continued(_) => None,
+        },
+        ..opts.clone()
+    }
+}
+
 /// `cfg` with only the named hosts.
 fn only_hosts<'a>(cfg: &Config, names: impl Iterator<Item = &'a String>) -> Config {
     let keep: HashSet<&str> = names.map(String::as_str).collect();
     let mut c = cfg.clone();
     c.hosts.retain(|h| keep.contains(h.name.as_str()));
     c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schedule::Span;
+
+    #[test]
+    fn a_window_run_executes_with_its_windows_end_and_an_api_run_with_none() {
+        let end = DateTime::parse_from_rfc3339("2026-12-01T04:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let window = Trigger::Window(DueGroup {
+            span: Span {
+                start: end - chrono::Duration::hours(2),
+                end,
+                windows: vec!["nightly".into()],
+            },
+            hosts: vec!["bmc-0001".into()],
+        });
+        let opts = ApplyOptions {
+            hosts: Some("bmc-*".into()),
+            ..ApplyOptions::default()
+        };
+        let w = executed_with(&opts, &window);
+        assert_eq!(w.window_end, Some(end));
+        assert_eq!(w.hosts.as_deref(), Some("bmc-*"), "the rest is kept");
+        // Neither an API run nor a run continued after a restart has one,
+        // whatever the options held.
+        let stale = ApplyOptions {
+            window_end: Some(end),
+            ..opts
+        };
+        assert_eq!(executed_with(&stale, &Trigger::Api).window_end, None);
+        assert_eq!(
+            executed_with(&stale, &Trigger::Continued(Vec::new())).window_end,
+            None
+        );
+    }
 }

@@ -218,6 +218,24 @@ pub async fn push_raw(
     Ok(Submitted::of(&r))
 }
 
+/// DELETE an update task (or its monitor) the BMC holds: a held update that
+/// wrote nothing is cancelled so that no later `StartUpdate` releases it
+/// (DSP0266 asynchronous operations: a DELETE on the monitor or the Task
+/// cancels it, `Cancelling` → `Cancelled`; NOTES §4). `Ok` only for a 2xx.
+pub async fn cancel_task(client: &BmcClient, uri: &str) -> Result<(), RedfishError> {
+    let r = client.request(Method::DELETE, uri, None).await?;
+    if !r.status.is_success() {
+        return Err(RedfishError::Http {
+            host: client.host().to_string(),
+            method: "DELETE".into(),
+            uri: uri.to_string(),
+            status: r.status.as_u16(),
+            redfish_message: redfish_message(&r.body),
+        });
+    }
+    Ok(())
+}
+
 /// POST `UpdateService.StartUpdate`: release updates held
 /// `OnStartUpdateRequest`. The target the UpdateService names, else the
 /// standard one under it.

@@ -14,6 +14,7 @@ use crate::updater::host::{HostJob, Shared};
 use crate::updater::jobs::{self, RepoSource};
 use crate::updater::progress::ProgressSink;
 use crate::updater::rollout::{self, RolloutReport};
+use crate::updater::window::{rfc3339, WindowEnd};
 use crate::vocab::{RunStatus, StepState};
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -59,6 +60,13 @@ pub struct ApplyOptions {
     /// for `apply`, flushes it at the end. The default sends nothing.
     #[serde(skip)]
     pub notify: crate::notify::Notifier,
+    /// The maintenance window's end: `apply --at --window`, or the span of
+    /// the service's window run; none for API runs. No submit,
+    /// `StartUpdate` or reset after it (`updater::window`). Not taken from
+    /// a request body, not stored with the options (the run's `window`
+    /// says it).
+    #[serde(skip)]
+    pub window_end: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl ApplyOptions {
@@ -471,7 +479,21 @@ pub async fn execute_in(
         poll: opts.poll.unwrap_or(Duration::from_secs(1)),
         steering: steering.clone(),
         notify: opts.notify.clone(),
+        window: WindowEnd::from_option(opts.window_end),
     });
+    if let Some(end) = opts.window_end {
+        store
+            .add_event(
+                run_id,
+                None,
+                "window",
+                &format!(
+                    "the maintenance window closes at {}: no submit, StartUpdate or coordinated reset after it; a task running then is followed to its end",
+                    rfc3339(end)
+                ),
+            )
+            .await?;
+    }
     let result = rollout::run(jobs, shared.clone())
         .await
         .map(|r| r.with_unreachable_at_scan(unreachable_at_scan));
@@ -506,6 +528,20 @@ pub async fn execute_in(
     }
     store.finish_run(run_id, status).await?;
     if let Ok(r) = &result {
+        let deferred = r.steps_by_outcome.get("deferred").copied().unwrap_or(0);
+        if deferred > 0 || r.hosts_by_result.contains_key("deferred") {
+            store
+                .add_event(
+                    run_id,
+                    None,
+                    "window",
+                    &format!(
+                        "the maintenance window closed at {}: {deferred} step(s) deferred and nothing sent for them; hosts with images still staged wait for their reset; the next window plans them again",
+                        opts.window_end.map(rfc3339).unwrap_or_default()
+                    ),
+                )
+                .await?;
+        }
         let line = match &r.halted_reason {
             Some(why) => format!("halted: {why}"),
             None if r.unreachable_at_scan > 0 => format!(
@@ -618,6 +654,16 @@ pub fn render_table(r: &RolloutReport) -> String {
     );
     if let Some(why) = &r.halted_reason {
         let _ = writeln!(out, "halted: {why}");
+    }
+    // Steps that ran past the window's end (followed to their end).
+    for h in &r.hosts {
+        for s in h.steps.iter().filter(|s| s.overran_window) {
+            let _ = writeln!(
+                out,
+                "overran-window: {} {} ({}) ended after the maintenance window closed",
+                h.name, s.identity, s.outcome
+            );
+        }
     }
     out
 }

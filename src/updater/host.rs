@@ -16,6 +16,7 @@ use crate::updater::method;
 use crate::updater::progress::ProgressSink;
 pub use crate::updater::report::{HostReport, ReportOutcome, StepReport};
 use crate::updater::step::{self, ResetRequest, StepResult, StepSpec, Transfer};
+use crate::updater::window::{rfc3339, Action, Closed, WindowEnd};
 use crate::vocab::{Kind, Method, StepOutcome, StepState};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -71,6 +72,9 @@ pub struct Shared {
     pub steering: Arc<Steering>,
     /// The run's events to `[[notify]]` webhooks (never waits).
     pub notify: crate::notify::Notifier,
+    /// The maintenance window's end (`--at` + `--window`, a service window
+    /// run's span): no submit, `StartUpdate` or reset after it.
+    pub window: WindowEnd,
 }
 
 impl HostReport {
@@ -99,6 +103,7 @@ fn not_started(s: &PlannedStep, why: &str) -> StepReport {
         message: why.to_string(),
         step_id: None,
         duration_ms: 0,
+        overran_window: false,
     }
 }
 
@@ -123,6 +128,7 @@ fn report_of(s: &PlannedStep, method: Option<Method>, r: &StepResult) -> StepRep
         message: r.message.clone(),
         step_id: Some(r.step_id),
         duration_ms: r.duration.as_millis() as u64,
+        overran_window: r.overran_window,
     }
 }
 
@@ -134,6 +140,9 @@ struct Runner<'a> {
     reports: Vec<StepReport>,
     /// Staged steps waiting for the coordinated reset.
     staged: Vec<(usize, StepSpec, i64, ResetRequest)>,
+    /// The window closed before the coordinated reset: what is staged
+    /// stays staged for the next window (not a failure).
+    reset_deferred: Option<Closed>,
 }
 
 /// Run a host's steps. Errors are store failures only: a BMC problem is an
@@ -190,6 +199,7 @@ async fn run_inner(job: &HostJob, shared: &Shared) -> Result<HostReport, StoreEr
         caps,
         reports: Vec::new(),
         staged: Vec::new(),
+        reset_deferred: None,
     };
     let mut stop: Option<String> = None;
     for (i, s) in job.steps.iter().enumerate() {
@@ -217,12 +227,26 @@ async fn run_inner(job: &HostJob, shared: &Shared) -> Result<HostReport, StoreEr
         };
         let ok = r.step(i, s).await?;
         drop(admitted);
-        if !ok {
+        if r.reports
+            .last()
+            .is_some_and(|l| l.outcome == StepOutcome::Deferred)
+        {
+            stop = Some(format!(
+                "the maintenance window closed at {}: left for the next window",
+                shared.window.end().map(rfc3339).unwrap_or_default()
+            ));
+        } else if !ok {
             stop = Some(format!("an earlier step on {name} did not succeed"));
         }
     }
-    if !r.staged.is_empty() && shared.steering.wait_open().await {
-        r.activate_staged().await?;
+    if !r.staged.is_empty() {
+        if shared.steering.wait_open().await {
+            r.activate_staged().await?;
+        } else if let Err(closed) = shared.window.may_start(Action::Reset) {
+            // Stopped because the window closed (`apply --window` cancels
+            // at the end): the reset waits for the next window.
+            r.defer_reset(closed).await?;
+        }
     }
     r.client.logout().await;
     Ok(r.finish())
@@ -241,7 +265,8 @@ impl Runner<'_> {
             .await
     }
 
-    /// Wait until no other update runs on the BMC (a few minutes at most).
+    /// Wait until no other update runs on the BMC (a few minutes at most,
+    /// and not past the maintenance window's end).
     async fn wait_not_busy(&self, s: &PlannedStep) -> Result<Option<String>, StoreError> {
         let until =
             Instant::now() + Duration::from_secs(120).min(self.shared.rollout.step_deadline);
@@ -250,6 +275,11 @@ impl Runner<'_> {
             match update_service::busy(&self.client, &self.caps).await {
                 Ok(None) => return Ok(None),
                 Ok(Some(what)) => {
+                    // Waiting on past the window's end is for nothing: the
+                    // caller defers the step (not a busy failure).
+                    if self.shared.window.may_start(Action::Submit).is_err() {
+                        return Ok(None);
+                    }
                     if Instant::now() >= until {
                         return Ok(Some(format!(
                             "{}: the BMC is busy with another update: {what}; nothing was sent",
@@ -298,20 +328,97 @@ impl Runner<'_> {
         Ok(())
     }
 
+    /// A step the window's end stopped before anything was sent: journaled
+    /// `deferred`, planned again by the next window.
+    async fn deferred(&mut self, s: &PlannedStep, closed: &Closed) -> Result<(), StoreError> {
+        let message = format!(
+            "{}: {}; nothing was sent; the next window plans the step again",
+            self.who(s),
+            closed.describe()
+        );
+        let journal = StepJournal::begin(
+            &self.shared.store,
+            self.shared.run_id,
+            NewStep {
+                host: &self.job.host.name,
+                component: &s.identity,
+                from_version: s.from.as_deref(),
+                to_version: &s.to,
+                state: StepState::Planned,
+            },
+        )
+        .await?;
+        journal.finish(StepOutcome::Deferred, &message).await?;
+        tracing::info!(host = %self.job.host.name, "{message}");
+        self.reports.push(StepReport {
+            outcome: StepOutcome::Deferred.into(),
+            message,
+            step_id: Some(journal.step_id()),
+            ..not_started(s, "")
+        });
+        Ok(())
+    }
+
+    /// The window closed before the coordinated reset: every image waiting
+    /// for it stays staged (journaled `staged`, so the next window plans
+    /// its activation and never sends it again), and each step says so.
+    async fn defer_reset(&mut self, closed: Closed) -> Result<(), StoreError> {
+        self.defer_staged(closed, |_| true).await?;
+        self.staged.clear();
+        Ok(())
+    }
+
+    /// [`Self::defer_reset`] for the staged steps `which` picks (by plan
+    /// index); their step ids.
+    async fn defer_staged(
+        &mut self,
+        closed: Closed,
+        which: impl Fn(usize) -> bool,
+    ) -> Result<Vec<i64>, StoreError> {
+        let shared = self.shared;
+        let job = self.job;
+        let mut ids = Vec::new();
+        for (i, _, step_id, _) in self.staged.iter().filter(|(i, ..)| which(*i)) {
+            let s = &job.steps[*i];
+            let msg = format!(
+                "{}: {} staged; {}: the image stays staged and the reset waits for the next window (nothing is sent again)",
+                self.who(s),
+                s.to,
+                closed.describe()
+            );
+            StepJournal::of(&shared.store, shared.run_id, *step_id)
+                .event("window", &msg)
+                .await?;
+            if let Some(r) = self
+                .reports
+                .iter_mut()
+                .find(|r| r.identity == s.identity && r.to == s.to)
+            {
+                r.message = msg;
+            }
+            ids.push(*step_id);
+        }
+        self.reset_deferred = Some(closed);
+        Ok(ids)
+    }
+
     /// An image staged earlier: journaled as staged, activated by the
     /// coordinated reset with the host's other staged images.
     async fn staged_earlier(&mut self, i: usize, s: &PlannedStep) -> Result<bool, StoreError> {
         let shared = self.shared;
-        let spec = StepSpec::resumed(
-            shared.run_id,
-            s.identity.clone(),
-            s.kind,
-            s.from.clone(),
-            s.to.clone(),
-            shared.rollout.step_deadline,
-            shared.poll,
-            step::Waits::of(&shared.rollout),
-        );
+        let spec = StepSpec {
+            window: shared.window,
+            ..StepSpec::resumed(
+                shared.run_id,
+                s.identity.clone(),
+                s.kind,
+                s.from.clone(),
+                s.to.clone(),
+                shared.rollout.step_deadline,
+                shared.poll,
+                step::Waits::of(&shared.rollout),
+            )
+        };
         let message = format!(
             "{}: {} was staged earlier; the coordinated reset activates it (nothing is sent again)",
             self.who(s),
@@ -439,6 +546,13 @@ impl Runner<'_> {
             self.reports.push(r);
             return Ok(false);
         }
+        // The window may have closed while the BMC was busy: nothing more
+        // is asked of it (no certificate or push options changed either).
+        // `step::execute` asks again right before the request.
+        if let Err(closed) = shared.window.may_start(Action::Submit) {
+            self.deferred(s, &closed).await?;
+            return Ok(false);
+        }
         match job_queue::preflight(&self.client, &self.caps, &shared.store, &name, s).await? {
             QueueCheck::Clear => {}
             QueueCheck::Staged { jid } => {
@@ -539,6 +653,7 @@ impl Runner<'_> {
             attempts: shared.rollout.attempts,
             poll: shared.poll,
             waits: step::Waits::of(&shared.rollout),
+            window: shared.window,
         };
         let progress = shared.progress.clone();
         let (h, c) = (name.clone(), s.identity.clone());
@@ -601,6 +716,7 @@ impl Runner<'_> {
                 if let Ok(c) = BmcClient::new(&h) {
                     self.event("tls-repin", &format!("{}: the BMC presents a new certificate after its update; re-pinned to {got} (tls_repin_after_bmc_update); update tls_fingerprint_sha256 in the config", self.who(s))).await?;
                     self.client = c;
+                    let overran = result.overran_window;
                     result = step::reverify(
                         &self.client,
                         &shared.store,
@@ -611,6 +727,7 @@ impl Runner<'_> {
                         &on_progress,
                     )
                     .await?;
+                    result.overran_window |= overran;
                 }
             }
         }
@@ -788,6 +905,11 @@ impl Runner<'_> {
             .iter()
             .map(|(i, ..)| &self.job.steps[*i])
             .collect();
+        // Past the window's end not even the pre-reset hook runs (it tells
+        // the operator's tooling a reset is coming).
+        if let Err(closed) = shared.window.may_start(Action::Reset) {
+            return self.defer_reset(closed).await;
+        }
         let cmd = self
             .job
             .host
@@ -833,7 +955,17 @@ impl Runner<'_> {
             }
         }
         classes.sort_by_key(|(c, _)| *c == ResetTarget::Manager);
+        let mut deferred: Vec<i64> = Vec::new();
+        let job = self.job;
         for (class, named) in classes {
+            // The window's end, after the hook and the previous class's
+            // reset, right before `reset-sent` is journaled.
+            if let Err(closed) = shared.window.may_start(Action::Reset) {
+                let of_class =
+                    |i: usize| (job.steps[i].kind == Kind::Bmc) == (class == ResetTarget::Manager);
+                deferred.extend(self.defer_staged(closed, of_class).await?);
+                continue;
+            }
             // The action says which reset types it allows, also when the
             // task named the target.
             let action = update_service::reset_action(&self.client, &self.caps, class).await;
@@ -888,6 +1020,9 @@ impl Runner<'_> {
         }
         let staged = std::mem::take(&mut self.staged);
         for (i, spec, step_id, _) in staged {
+            if deferred.contains(&step_id) {
+                continue;
+            }
             let s = &self.job.steps[i];
             let idx = self
                 .reports
@@ -926,9 +1061,15 @@ impl Runner<'_> {
 
     fn finish(self) -> HostReport {
         let policy = self.shared.rollout.reset_policy;
+        let reset_deferred = self.reset_deferred;
         let bad = |o: ReportOutcome| match o {
-            ReportOutcome::Ended(StepOutcome::Updated | StepOutcome::Held) => false,
-            ReportOutcome::Ended(StepOutcome::Staged) => policy != ResetPolicy::Never,
+            ReportOutcome::Ended(
+                StepOutcome::Updated | StepOutcome::Held | StepOutcome::Deferred,
+            ) => false,
+            // Staged for a reset the window's end put off: the next window.
+            ReportOutcome::Ended(StepOutcome::Staged) => {
+                policy != ResetPolicy::Never && reset_deferred.is_none()
+            }
             ReportOutcome::NotStarted => false,
             ReportOutcome::Ended(_) => true,
         };
@@ -942,8 +1083,34 @@ impl Runner<'_> {
             .iter()
             .any(|r| r.outcome == ReportOutcome::NotStarted)
             && self.shared.cancel.is_cancelled();
+        let deferred = self
+            .reports
+            .iter()
+            .filter(|r| r.outcome == StepOutcome::Deferred)
+            .count();
+        let window_end = reset_deferred
+            .map(|c| c.end)
+            .or(self.shared.window.end())
+            .map(rfc3339)
+            .unwrap_or_default();
         let (result, failed, message) = match first_bad {
             Some(r) => (r.outcome, true, r.message.clone()),
+            None if deferred > 0 || reset_deferred.is_some() => (
+                StepOutcome::Deferred.into(),
+                false,
+                format!(
+                    "{}: the maintenance window closed at {window_end}: {}; the next window plans them again",
+                    self.job.host.name,
+                    [
+                        (deferred > 0).then(|| format!("{deferred} step(s) deferred, nothing sent for them")),
+                        reset_deferred.map(|_| "the coordinated reset was not sent, the images stay staged".to_string()),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join("; ")
+                ),
+            ),
             None if interrupted => (
                 StepOutcome::Cancelled.into(),
                 false,

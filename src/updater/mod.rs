@@ -26,6 +26,8 @@
 //!   `image-missing`/`image-corrupt` in the plan, read in full when a run
 //!   starts (a bad one refuses the run).
 //! - [`lock`]: one updating process per state directory.
+//! - [`window`]: the maintenance window's end, asked right before each
+//!   irreversible action (submit, `StartUpdate`, coordinated reset).
 
 pub mod apply;
 pub mod control;
@@ -43,3 +45,4 @@ pub mod resume;
 pub mod rollout;
 pub mod staged;
 pub mod step;
+pub mod window;

@@ -78,6 +78,10 @@ pub struct StepReport {
     pub message: String,
     pub step_id: Option<i64>,
     pub duration_ms: u64,
+    /// Sent before the maintenance window's end, ended after it (followed
+    /// to its end; event `overran-window`). In the JSON only when true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub overran_window: bool,
 }
 
 /// How one host ended.
@@ -85,7 +89,9 @@ pub struct StepReport {
 pub struct HostReport {
     pub name: String,
     /// `updated`, `staged`, a failing step's outcome, `cancelled`
-    /// (interrupted), `not-started` (halted or interrupted before it began).
+    /// (interrupted), `deferred` (the maintenance window closed before a
+    /// step's request or the reset: not a failure), `not-started` (halted
+    /// or interrupted before it began).
     pub result: ReportOutcome,
     /// Whether this host counts against the failure budget and the exit code.
     pub failed: bool,

@@ -18,7 +18,8 @@ pub struct RolloutReport {
     pub run_id: i64,
     /// `completed`, `completed-with-failures` (some host failed or was
     /// unreachable, within the failure budget), `halted` (canary failure or
-    /// failure budget) or `cancelled` (Ctrl-C, SIGTERM, the API, the window).
+    /// failure budget) or `cancelled` (Ctrl-C, SIGTERM, the API, the window;
+    /// also a run whose steps the window's end deferred).
     pub status: RunStatus,
     pub halted_reason: Option<String>,
     /// Plan order.
@@ -216,9 +217,14 @@ pub async fn run(jobs: Vec<HostJob>, shared: Arc<Shared>) -> Result<RolloutRepor
     }
     let failed_hosts = reports.iter().filter(|h| h.failed).count();
     let halted_reason = gate.halted();
+    // Steps the window's end put off: the run did not complete, as if
+    // cancelled at the end (exit 3 from `apply`), whatever the token says.
+    let deferred = reports
+        .iter()
+        .any(|h| h.result == crate::vocab::StepOutcome::Deferred);
     let status = if halted_reason.is_some() {
         RunStatus::Halted
-    } else if shared.cancel.is_cancelled() {
+    } else if shared.cancel.is_cancelled() || (deferred && failed_hosts == 0) {
         RunStatus::Cancelled
     } else if failed_hosts > 0 {
         RunStatus::CompletedWithFailures

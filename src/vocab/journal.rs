@@ -152,6 +152,10 @@ vocabulary! {
         /// Skipped at a step boundary: a hold (config `[[holds]]` or `fwfleet
         /// hold add`) covers it; nothing was sent. The message names the hold.
         Held => "held",
+        /// The maintenance window closed right before the step's request,
+        /// `StartUpdate` or reset would have gone: nothing was sent. Not a
+        /// failure: the next window plans the step again.
+        Deferred => "deferred",
     }
 }
 

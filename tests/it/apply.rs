@@ -1090,10 +1090,19 @@ fn apply_at_waits_for_the_time_and_runs_inside_the_window() {
     let cfg = Config::load(&s.config).unwrap();
     let store = SqliteStore::open(&cfg.state_dir).unwrap();
     let run = v["run_id"].as_i64().unwrap();
-    for e in store.events(run).unwrap() {
+    let events = store.events(run).unwrap();
+    for e in &events {
         let when = chrono::DateTime::parse_from_rfc3339(&e.at).unwrap();
         assert!(when >= at, "{} at {} before {at}", e.kind, e.at);
     }
+    // The window's end reached the executor (`--at` + `--window`).
+    let end = fwfleet::updater::window::rfc3339(at + chrono::Duration::minutes(10));
+    assert!(
+        events
+            .iter()
+            .any(|e| e.kind == "window" && e.message.contains(&format!("closes at {end}"))),
+        "{events:#?}"
+    );
     // A window already over is a usage error.
     let past = chrono::Utc::now() - chrono::Duration::hours(2);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_fwfleet"))

@@ -29,3 +29,4 @@ mod trust;
 mod update_step;
 mod vendor;
 mod version_cmp;
+mod window_end;

@@ -162,6 +162,7 @@ fn spec(
             settle: Duration::from_secs(3),
             ..fwfleet::updater::step::Waits::default()
         },
+        window: fwfleet::updater::window::WindowEnd::NONE,
     }
 }
 

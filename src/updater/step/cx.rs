@@ -4,7 +4,9 @@ use super::{ProgressFn, ResetRequest, StepOutcome, StepResult, StepSpec};
 use crate::redfish::client::BmcClient;
 use crate::redfish::update_service::UpdateCaps;
 use crate::store::{StepJournal, StoreError};
+use crate::updater::window::{rfc3339, Action, Closed};
 use crate::vocab::StepState;
+use chrono::Utc;
 use std::time::{Duration, Instant};
 
 /// Everything `execute` keeps between phases.
@@ -28,6 +30,15 @@ pub(super) struct Ctx<'a> {
     pub(super) notes: std::sync::Mutex<Vec<String>>,
     /// The BMC went away while the step ran, and the task was gone after.
     pub(super) lost: std::sync::Mutex<(bool, bool)>,
+    /// Something that may flash reached the BMC in this step (the request,
+    /// or the coordinated reset before a re-verify): ending after the
+    /// window's end is then an overrun, journaled `overran-window`.
+    pub(super) sent: std::sync::atomic::AtomicBool,
+    /// The window's end refused an action on the way (`StartUpdate`).
+    pub(super) closed: std::sync::Mutex<Option<Closed>>,
+    /// After a refused `StartUpdate` of a held update: whether the BMC
+    /// cancelled it.
+    pub(super) held_cancelled: std::sync::Mutex<Option<bool>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -49,7 +60,27 @@ impl<'a> Ctx<'a> {
             after_reset: false,
             notes: std::sync::Mutex::new(Vec::new()),
             lost: std::sync::Mutex::new((false, false)),
+            sent: std::sync::atomic::AtomicBool::new(false),
+            closed: std::sync::Mutex::new(None),
+            held_cancelled: std::sync::Mutex::new(None),
         }
+    }
+
+    /// Whether `what` may still start (the window's end, asked right before
+    /// it); a refusal is kept for the step's final message.
+    pub(super) fn may_start(&self, what: Action) -> Result<(), Closed> {
+        let r = self.spec.window.may_start(what);
+        if let Err(c) = r {
+            if let Ok(mut k) = self.closed.lock() {
+                *k = Some(c);
+            }
+        }
+        r
+    }
+
+    /// What the window's end refused on the way, if anything.
+    pub(super) fn refused(&self) -> Option<Closed> {
+        self.closed.lock().ok().and_then(|c| *c)
     }
 
     pub(super) async fn state(
@@ -57,6 +88,9 @@ impl<'a> Ctx<'a> {
         state: StepState,
         task_uri: Option<String>,
     ) -> Result<(), StoreError> {
+        if state == StepState::Submitted {
+            self.sent.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         self.journal.enter(state, task_uri.as_deref()).await?;
         (self.progress)(state.as_str(), None);
         Ok(())
@@ -109,6 +143,29 @@ impl<'a> Ctx<'a> {
         } else {
             format!("{message} ({notes})")
         };
+        // A task already running at the window's end was followed to its
+        // end, never abandoned; ending late is on record, the outcome is
+        // the real one.
+        // (A `deferred` step sent nothing that still runs: a held update
+        // cancelled before its StartUpdate.)
+        let late = if self.sent.load(std::sync::atomic::Ordering::Relaxed)
+            && outcome != StepOutcome::Deferred
+        {
+            self.spec.window.overran(Utc::now())
+        } else {
+            None
+        };
+        if let (Some(late), Some(end)) = (late, self.spec.window.end()) {
+            let text = format!(
+                "{}: ran past the maintenance window's end {}: ended {} ({}s late, {outcome}); a running update is followed to its end, never abandoned",
+                self.who(),
+                rfc3339(end),
+                rfc3339(Utc::now()),
+                late.num_seconds()
+            );
+            tracing::warn!(host = %self.host, component = %self.spec.identity, "{text}");
+            self.journal.event("overran-window", &text).await?;
+        }
         self.journal.finish(outcome, &message).await?;
         if outcome.is_success() {
             tracing::debug!(host = %self.host, component = %self.spec.identity, outcome = %outcome, "{message}");
@@ -123,6 +180,7 @@ impl<'a> Ctx<'a> {
             reset,
             new_certificate: None,
             duration: self.t0.elapsed(),
+            overran_window: late.is_some(),
         })
     }
 

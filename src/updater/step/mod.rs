@@ -30,6 +30,7 @@ pub use send::execute;
 pub use verify::reverify;
 
 use crate::redfish::task::Accepted;
+use crate::updater::window::WindowEnd;
 use crate::vocab::Kind;
 pub use crate::vocab::StepOutcome;
 use std::path::PathBuf;
@@ -90,6 +91,9 @@ pub struct StepSpec {
     pub poll: Duration,
     /// How long the step waits for a BMC that is away, and for activation.
     pub waits: Waits,
+    /// The maintenance window's end: asked right before the request and
+    /// before `StartUpdate`; a step that ends after it is `overran-window`.
+    pub window: WindowEnd,
 }
 
 /// How long a step waits for what a real BMC does between "task completed"
@@ -144,6 +148,9 @@ pub struct StepResult {
     /// presents (SHA-256), which the caller may re-pin if the operator allowed it.
     pub new_certificate: Option<String>,
     pub duration: Duration,
+    /// Something was sent before the window's end and the step ended after
+    /// it (journaled as event `overran-window`).
+    pub overran_window: bool,
 }
 
 /// Live progress for a step: a phase word and a percentage when the BMC gives one.
@@ -181,6 +188,7 @@ impl StepSpec {
             poll,
             attempts: 1,
             waits,
+            window: WindowEnd::NONE,
         }
     }
 }

@@ -11,6 +11,7 @@ use crate::redfish::task::{self, Accepted, Awaiting, FollowLimits, Outcome};
 use crate::redfish::update::{self, Answer, Push, SimpleUpdate, Submitted};
 use crate::redfish::update_service::{self, UpdateCaps};
 use crate::store::{NewStep, StepJournal, Store, StoreError};
+use crate::updater::window::{rfc3339, Action, Closed};
 use crate::vocab::{Role, StepState};
 use std::time::{Duration, Instant};
 
@@ -75,6 +76,21 @@ pub async fn execute(
     let mut attempt = 0;
     let outcome = loop {
         attempt += 1;
+        // The window's end, asked after the busy-wait, the hash and the
+        // login, right before the request: past it nothing is sent.
+        if let Err(closed) = cx.may_start(Action::Submit) {
+            return cx
+                .finish(
+                    StepOutcome::Deferred,
+                    format!(
+                        "{}: {}; nothing was sent; the next window plans the step again",
+                        cx.who(),
+                        closed.describe()
+                    ),
+                    None,
+                )
+                .await;
+        }
         // Journal first: from here a crash must not lead to a second flash.
         cx.state(StepState::Submitted, None).await?;
         let reply = submit(&cx, caps).await;
@@ -323,6 +339,9 @@ async fn maybe_taken(
 /// the inventory.
 pub(super) async fn conclude(cx: &Ctx<'_>, outcome: Outcome) -> Result<StepResult, StoreError> {
     let spec = cx.spec;
+    if let Some(closed) = cx.refused() {
+        return start_update_refused(cx, &outcome, closed).await;
+    }
     match &outcome {
         Outcome::Failed(t) => {
             return cx
@@ -457,6 +476,38 @@ pub(super) async fn follow(
                 if !released && (verify_done || matches!(o, Outcome::Held(..))) =>
             {
                 released = true;
+                // The window's end, right before StartUpdate: the update
+                // stays unwritten; `conclude` says what the BMC holds.
+                if let Err(closed) = cx.may_start(Action::StartUpdate) {
+                    if matches!(o, Outcome::Held(..)) {
+                        let uri = current.task.clone().or(current.monitor.clone());
+                        let cancelled = match uri {
+                            Some(u) => update::cancel_task(cx.client, &u).await.map(|()| u),
+                            None => Err(RedfishError::Unsupported {
+                                host: cx.host.clone(),
+                                detail: "the held update has no task to cancel".into(),
+                            }),
+                        };
+                        let text = match &cancelled {
+                            Ok(u) => format!(
+                                "{}: {}; cancelled the held update ({u}): nothing was written",
+                                cx.who(),
+                                closed.describe()
+                            ),
+                            Err(e) => format!(
+                                "{}: {}; could not cancel the held update: {}",
+                                cx.who(),
+                                closed.describe(),
+                                first_line(&e.to_string())
+                            ),
+                        };
+                        if let Ok(mut c) = cx.held_cancelled.lock() {
+                            *c = Some(cancelled.is_ok());
+                        }
+                        let _ = cx.event("window", text).await;
+                    }
+                    return Ok(o);
+                }
                 let _ = cx
                     .event(
                         "start-update",
@@ -613,5 +664,65 @@ async fn follow_hpe(cx: &Ctx<'_>, caps: &UpdateCaps) -> Result<Outcome, String> 
             Err(e) => return Err(format!("lost iLO's update state: {e}")),
         }
         tokio::time::sleep(cx.spec.poll.min(cx.left())).await;
+    }
+}
+
+/// The window closed before `StartUpdate` could go: what the BMC is left
+/// holding decides the outcome (docs/APPLY.md, "Maintenance windows").
+///
+/// - A standard update held `OnStartUpdateRequest` wrote nothing; it was
+///   cancelled (DELETE on its task) so that no later `StartUpdate` — ours
+///   in the next window, or anyone's — releases it next to the next run's
+///   own: `deferred`. If the BMC would not cancel it, `needs-attention`:
+///   a second submit would hold a second update of the component.
+/// - Supermicro after its Verify task: the image is uploaded and verified,
+///   nothing written, and the BMC stays in update mode: it refuses any
+///   other upload (405 `SMC.1.0.OemFirmwareAlreadyInUpdateMode`) until
+///   `StartUpdate` or a BMC reset, and has no task to cancel (NOTES §7.5,
+///   bmclib x12.go). The next run's upload is refused, so nothing is
+///   flashed twice, but no run can go on by itself: `needs-attention`.
+async fn start_update_refused(
+    cx: &Ctx<'_>,
+    outcome: &Outcome,
+    closed: Closed,
+) -> Result<StepResult, StoreError> {
+    let when = rfc3339(closed.end);
+    let held = cx.held_cancelled.lock().ok().and_then(|c| *c);
+    match (outcome, held) {
+        (Outcome::Held(..), Some(true)) => {
+            cx.finish(
+                StepOutcome::Deferred,
+                format!(
+                    "{}: {}; the held update was cancelled on the BMC, nothing was written; the next window sends it again",
+                    cx.who(),
+                    closed.describe()
+                ),
+                None,
+            )
+            .await
+        }
+        (Outcome::Held(..), _) => {
+            cx.finish(
+                StepOutcome::NeedsAttention,
+                format!(
+                    "{}: {}; the update stays held on the BMC (nothing written) and could not be cancelled: any StartUpdate writes it\n  hint: delete the held task in the BMC's TaskService before the next run, or the next run's update is held beside it",
+                    cx.who(),
+                    closed.describe()
+                ),
+                None,
+            )
+            .await
+        }
+        _ => {
+            cx.finish(
+                StepOutcome::NeedsAttention,
+                format!(
+                    "{}: the maintenance window closed at {when} after the upload was verified: StartUpdate was not sent, nothing was written; the BMC stays in update mode holding this image and refuses another upload until StartUpdate or a BMC reset\n  hint: in the next window send UpdateService.StartUpdate to write it (one flash), or reset the BMC to drop it and let the next run upload again",
+                    cx.who()
+                ),
+                None,
+            )
+            .await
+        }
     }
 }

@@ -36,6 +36,9 @@ pub async fn reverify(
     let mut cx = Ctx::new(client, journal, spec, progress);
     cx.caps = Some(caps);
     cx.after_reset = after_reset;
+    // The reset went before the window's end; its POST may end after it.
+    cx.sent
+        .store(after_reset, std::sync::atomic::Ordering::Relaxed);
     verify(&cx).await
 }
 
