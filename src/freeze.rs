@@ -196,6 +196,20 @@ impl Freezes {
         self.0.iter().find(|f| f.covers(host, labels, at))
     }
 
+    /// The freeze covering `host` that is in force at `now` or begins
+    /// after it, the one that begins first: where the host's window closes.
+    pub fn next_for(
+        &self,
+        host: &str,
+        labels: &BTreeMap<String, String>,
+        now: DateTime<Utc>,
+    ) -> Option<&Freeze> {
+        self.0
+            .iter()
+            .filter(|f| f.end > now && f.hosts.matches(host, labels))
+            .min_by_key(|f| f.start)
+    }
+
     /// The hosts of `hosts` (name, labels) a freeze covers at `at`, by
     /// freeze: what a refusal names.
     pub fn frozen<'a>(

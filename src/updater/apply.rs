@@ -480,6 +480,12 @@ pub async fn execute_in(
         steering: steering.clone(),
         notify: opts.notify.clone(),
         window: WindowEnd::from_option(opts.window_end),
+        // An override covers the whole run, freezes that begin later too.
+        freezes: if opts.override_freeze.is_some() {
+            Default::default()
+        } else {
+            cfg.freezes.clone()
+        },
     });
     if let Some(end) = opts.window_end {
         store

@@ -75,6 +75,10 @@ pub struct Shared {
     /// The maintenance window's end (`--at` + `--window`, a service window
     /// run's span): no submit, `StartUpdate` or reset after it.
     pub window: WindowEnd,
+    /// Change freezes in force for this run (none when the operator
+    /// overrode them): a freeze that begins mid-run closes the window of
+    /// the hosts it covers at its start.
+    pub freezes: crate::freeze::Freezes,
 }
 
 impl HostReport {
@@ -143,6 +147,9 @@ struct Runner<'a> {
     /// The window closed before the coordinated reset: what is staged
     /// stays staged for the next window (not a failure).
     reset_deferred: Option<Closed>,
+    /// The run's window for this host: closed early by the next change
+    /// freeze that covers it.
+    window: WindowEnd,
 }
 
 /// Run a host's steps. Errors are store failures only: a BMC problem is an
@@ -166,6 +173,18 @@ fn host_failure(job: &HostJob, result: StepOutcome, message: String) -> HostRepo
         message,
         steps: job.steps.iter().map(|s| not_started(s, &why)).collect(),
         duration_ms: 0,
+    }
+}
+
+/// The run's window for `job`'s host, closed at the start of the next change
+/// freeze that covers it (one in force already closes it at once).
+fn host_window(job: &HostJob, shared: &Shared) -> WindowEnd {
+    match shared
+        .freezes
+        .next_for(&job.host.name, &job.host.labels, chrono::Utc::now())
+    {
+        Some(f) => shared.window.until_freeze(f.start, f.index),
+        None => shared.window,
     }
 }
 
@@ -200,6 +219,7 @@ async fn run_inner(job: &HostJob, shared: &Shared) -> Result<HostReport, StoreEr
         reports: Vec::new(),
         staged: Vec::new(),
         reset_deferred: None,
+        window: host_window(job, shared),
     };
     let mut stop: Option<String> = None;
     for (i, s) in job.steps.iter().enumerate() {
@@ -232,8 +252,8 @@ async fn run_inner(job: &HostJob, shared: &Shared) -> Result<HostReport, StoreEr
             .is_some_and(|l| l.outcome == StepOutcome::Deferred)
         {
             stop = Some(format!(
-                "the maintenance window closed at {}: left for the next window",
-                shared.window.end().map(rfc3339).unwrap_or_default()
+                "{}: left for the next window",
+                r.window.describe_end()
             ));
         } else if !ok {
             stop = Some(format!("an earlier step on {name} did not succeed"));
@@ -242,7 +262,7 @@ async fn run_inner(job: &HostJob, shared: &Shared) -> Result<HostReport, StoreEr
     if !r.staged.is_empty() {
         if shared.steering.wait_open().await {
             r.activate_staged().await?;
-        } else if let Err(closed) = shared.window.may_start(Action::Reset) {
+        } else if let Err(closed) = r.window.may_start(Action::Reset) {
             // Stopped because the window closed (`apply --window` cancels
             // at the end): the reset waits for the next window.
             r.defer_reset(closed).await?;
@@ -277,7 +297,7 @@ impl Runner<'_> {
                 Ok(Some(what)) => {
                     // Waiting on past the window's end is for nothing: the
                     // caller defers the step (not a busy failure).
-                    if self.shared.window.may_start(Action::Submit).is_err() {
+                    if self.window.may_start(Action::Submit).is_err() {
                         return Ok(None);
                     }
                     if Instant::now() >= until {
@@ -407,7 +427,7 @@ impl Runner<'_> {
     async fn staged_earlier(&mut self, i: usize, s: &PlannedStep) -> Result<bool, StoreError> {
         let shared = self.shared;
         let spec = StepSpec {
-            window: shared.window,
+            window: self.window,
             ..StepSpec::resumed(
                 shared.run_id,
                 s.identity.clone(),
@@ -549,7 +569,7 @@ impl Runner<'_> {
         // The window may have closed while the BMC was busy: nothing more
         // is asked of it (no certificate or push options changed either).
         // `step::execute` asks again right before the request.
-        if let Err(closed) = shared.window.may_start(Action::Submit) {
+        if let Err(closed) = self.window.may_start(Action::Submit) {
             self.deferred(s, &closed).await?;
             return Ok(false);
         }
@@ -653,7 +673,7 @@ impl Runner<'_> {
             attempts: shared.rollout.attempts,
             poll: shared.poll,
             waits: step::Waits::of(&shared.rollout),
-            window: shared.window,
+            window: self.window,
         };
         let progress = shared.progress.clone();
         let (h, c) = (name.clone(), s.identity.clone());
@@ -907,7 +927,7 @@ impl Runner<'_> {
             .collect();
         // Past the window's end not even the pre-reset hook runs (it tells
         // the operator's tooling a reset is coming).
-        if let Err(closed) = shared.window.may_start(Action::Reset) {
+        if let Err(closed) = self.window.may_start(Action::Reset) {
             return self.defer_reset(closed).await;
         }
         let cmd = self
@@ -960,7 +980,7 @@ impl Runner<'_> {
         for (class, named) in classes {
             // The window's end, after the hook and the previous class's
             // reset, right before `reset-sent` is journaled.
-            if let Err(closed) = shared.window.may_start(Action::Reset) {
+            if let Err(closed) = self.window.may_start(Action::Reset) {
                 let of_class =
                     |i: usize| (job.steps[i].kind == Kind::Bmc) == (class == ResetTarget::Manager);
                 deferred.extend(self.defer_staged(closed, of_class).await?);
@@ -1090,7 +1110,7 @@ impl Runner<'_> {
             .count();
         let window_end = reset_deferred
             .map(|c| c.end)
-            .or(self.shared.window.end())
+            .or(self.window.end())
             .map(rfc3339)
             .unwrap_or_default();
         let (result, failed, message) = match first_bad {

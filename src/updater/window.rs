@@ -13,12 +13,21 @@
 //!
 //! `None` is "no window" (API runs, `apply` without `--window`): every
 //! check passes.
+//!
+//! A change freeze (`crate::freeze`) that begins while a run goes closes a
+//! host's window early: the host's end is the freeze's start
+//! ([`WindowEnd::until_freeze`]), and the refusal names the freeze.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
 /// When the run's maintenance window closes, if it has one.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct WindowEnd(Option<DateTime<Utc>>);
+pub struct WindowEnd {
+    end: Option<DateTime<Utc>>,
+    /// The `[[freezes]]` table (1-based) whose start is `end`, when a freeze
+    /// closes the window before its own end.
+    freeze: Option<usize>,
+}
 
 /// An action the window's end stops.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,16 +56,27 @@ impl Action {
 pub struct Closed {
     pub end: DateTime<Utc>,
     pub what: Action,
+    /// The change freeze that began at `end`, if that is what closed it.
+    pub freeze: Option<usize>,
 }
 
 impl Closed {
     /// "the window closed at 2026-12-01T04:00:00Z: the update request was not sent".
     pub fn describe(&self) -> String {
         format!(
-            "the maintenance window closed at {}: {}",
-            rfc3339(self.end),
+            "{}: {}",
+            closing(self.end, self.freeze),
             self.what.not_done()
         )
+    }
+}
+
+/// "the maintenance window closed at …" or "change freeze #N ([[freezes]])
+/// began at …".
+fn closing(end: DateTime<Utc>, freeze: Option<usize>) -> String {
+    match freeze {
+        Some(n) => format!("change freeze #{n} ([[freezes]]) began at {}", rfc3339(end)),
+        None => format!("the maintenance window closed at {}", rfc3339(end)),
     }
 }
 
@@ -67,20 +87,43 @@ pub fn rfc3339(t: DateTime<Utc>) -> String {
 
 impl WindowEnd {
     /// No window: nothing is ever refused.
-    pub const NONE: WindowEnd = WindowEnd(None);
+    pub const NONE: WindowEnd = WindowEnd {
+        end: None,
+        freeze: None,
+    };
 
     /// A window that closes at `end`.
     pub fn at(end: DateTime<Utc>) -> WindowEnd {
-        WindowEnd(Some(end))
+        WindowEnd::from_option(Some(end))
     }
 
     pub fn from_option(end: Option<DateTime<Utc>>) -> WindowEnd {
-        WindowEnd(end)
+        WindowEnd { end, freeze: None }
+    }
+
+    /// This window, closed by change freeze number `index` at its `start`
+    /// when that comes first.
+    pub fn until_freeze(self, start: DateTime<Utc>, index: usize) -> WindowEnd {
+        match self.end {
+            Some(end) if end <= start => self,
+            _ => WindowEnd {
+                end: Some(start),
+                freeze: Some(index),
+            },
+        }
     }
 
     /// The end, if there is a window.
     pub fn end(&self) -> Option<DateTime<Utc>> {
-        self.0
+        self.end
+    }
+
+    /// "the maintenance window closed at …" (or the freeze that began), for
+    /// messages; empty without a window.
+    pub fn describe_end(&self) -> String {
+        self.end
+            .map(|e| closing(e, self.freeze))
+            .unwrap_or_default()
     }
 
     /// Whether `what` may still start now. Asked right before the action,
@@ -92,8 +135,12 @@ impl WindowEnd {
     /// [`Self::may_start`] at `now` (pure, for tests). The end itself is
     /// already outside the window: a window of `[start, end)`.
     pub fn may_start_at(&self, what: Action, now: DateTime<Utc>) -> Result<(), Closed> {
-        match self.0 {
-            Some(end) if now >= end => Err(Closed { end, what }),
+        match self.end {
+            Some(end) if now >= end => Err(Closed {
+                end,
+                what,
+                freeze: self.freeze,
+            }),
             _ => Ok(()),
         }
     }
@@ -101,7 +148,7 @@ impl WindowEnd {
     /// How late something that ended at `ended` was, if it ended after the
     /// window's end.
     pub fn overran(&self, ended: DateTime<Utc>) -> Option<chrono::Duration> {
-        self.0.filter(|end| ended > *end).map(|end| ended - end)
+        self.end.filter(|end| ended > *end).map(|end| ended - end)
     }
 }
 
@@ -140,6 +187,23 @@ mod tests {
         assert!(w
             .may_start_at(Action::StartUpdate, t("2026-12-01T05:00:00Z"))
             .is_err());
+    }
+
+    #[test]
+    fn a_freeze_that_begins_first_closes_the_window_and_is_named() {
+        let w = WindowEnd::at(t("2026-12-01T04:00:00Z"));
+        assert_eq!(w.until_freeze(t("2026-12-01T05:00:00Z"), 1), w);
+        let f = w.until_freeze(t("2026-12-01T03:00:00Z"), 2);
+        assert_eq!(f.end(), Some(t("2026-12-01T03:00:00Z")));
+        let closed = f
+            .may_start_at(Action::Submit, t("2026-12-01T03:00:00Z"))
+            .unwrap_err();
+        assert_eq!(
+            closed.describe(),
+            "change freeze #2 ([[freezes]]) began at 2026-12-01T03:00:00Z: the update request was not sent"
+        );
+        let none = WindowEnd::NONE.until_freeze(t("2026-12-01T03:00:00Z"), 1);
+        assert_eq!(none.end(), Some(t("2026-12-01T03:00:00Z")));
     }
 
     #[test]

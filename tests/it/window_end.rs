@@ -10,7 +10,7 @@
 
 use crate::apply::{repository_of_kind, repository_with, setup, timing, Setup};
 use axum::routing::get;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike as _, Utc};
 use fwfleet::config::Config;
 use fwfleet::repository::Repository;
 use fwfleet::store::{SqliteStore, Store};
@@ -560,4 +560,68 @@ fn apply_window_without_at_is_a_usage_error_with_a_hint() {
     assert!(err.contains("hint: add --at"), "{err}");
     // Checked before anything else: the missing config is not what it says.
     assert!(!err.contains("/nonexistent"), "{err}");
+}
+
+/// A change freeze that begins while a run goes closes the window of the
+/// hosts it covers at its start (issue 21 item 2): the coordinated reset
+/// held past the freeze's start is not sent, the image stays staged, and
+/// the message names the freeze.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_freeze_that_begins_mid_run_stops_the_reset_like_a_window_end_and_is_named() {
+    let hooks = tempfile::tempdir().unwrap();
+    let (started, release) = (hooks.path().join("started"), hooks.path().join("release"));
+    let freeze_start = (Utc::now() + chrono::Duration::seconds(6))
+        .with_nanosecond(0)
+        .unwrap();
+    let s = one_bmc(
+        timing(),
+        &format!(
+            "canary = 0\nstep_deadline_secs = 120\nreset_policy = \"graceful\"\n\
+             pre_reset = 'touch {}; while [ ! -e {} ]; do sleep 0.05; done'\n\
+             \n[[freezes]]\nstart = \"{}\"\nend = \"{}\"\nreason = \"launch day\"\n",
+            started.display(),
+            release.display(),
+            fwfleet::updater::window::rfc3339(freeze_start),
+            fwfleet::updater::window::rfc3339(freeze_start + chrono::Duration::hours(1)),
+        ),
+    )
+    .await;
+    repository_with(&s, Some(&[mock_bmc::Kind::Bios]), 4096, true).await;
+    // The window itself stays open long after the freeze begins.
+    let (report, _, _) = run_with_window(&s, Duration::from_secs(3600), |_, _| {
+        let (started, release) = (started.clone(), release.clone());
+        async move {
+            let t = Instant::now();
+            while !started.exists() {
+                assert!(t.elapsed() < Duration::from_secs(90), "the hook never ran");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            assert!(
+                Utc::now() < freeze_start,
+                "the hook began before the freeze"
+            );
+            until_past(freeze_start).await;
+            std::fs::write(&release, b"").unwrap();
+        }
+    })
+    .await;
+    let step = &report.hosts[0].steps[0];
+    assert_eq!(step.outcome, "staged", "{}", step.message);
+    assert!(
+        step.message.contains("change freeze #1")
+            && step
+                .message
+                .contains(&fwfleet::updater::window::rfc3339(freeze_start)),
+        "{}",
+        step.message
+    );
+    let st = s.fleet.bmcs[0].state();
+    let bios = component(&st, "bios");
+    assert_eq!(
+        bios["staged_version"].as_str(),
+        Some(step.to.as_str()),
+        "{st:#}"
+    );
+    assert_eq!(bios["flash_count"], 0, "staged, not yet written: {st:#}");
+    assert_ne!(bios["version"].as_str(), Some(step.to.as_str()));
 }
