@@ -65,6 +65,7 @@ pub mod cli;
 pub mod compliance;
 pub mod config;
 pub mod daemon;
+pub mod dashboard;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod digest;

@@ -83,6 +83,7 @@ pub fn router(d: Arc<Daemon>) -> Router {
     Router::new()
         .route(ROUTES[0].1, get(healthz))
         .merge(authed)
+        .merge(crate::dashboard::router(d.clone()))
         .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(limit))

@@ -215,6 +215,14 @@ impl Keyring {
             })
     }
 
+    /// The name and role of the token `presented` is, for the dashboard's
+    /// sign-in (`crate::dashboard::session`): the same comparison as the
+    /// bearer check, so both accept exactly the same tokens.
+    pub fn identify(&self, presented: &str) -> Option<(String, ApiRole)> {
+        self.find(presented.trim())
+            .map(|k| (k.name.clone(), k.role))
+    }
+
     /// The names and roles, for the startup log (never the values).
     pub fn describe(&self) -> String {
         self.keys

@@ -133,6 +133,17 @@ impl Daemon {
         self.cfg.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
+    /// The cached fleet view (what `/api/v1/hosts` serves), for the
+    /// dashboard, which must show the same compliance, never its own.
+    pub async fn fleet_view(&self) -> Result<Arc<views::FleetView>, DaemonError> {
+        self.views.get(&self.cfg(), &self.store).await
+    }
+
+    /// The API's tokens, for the dashboard's sign-in.
+    pub fn keyring(&self) -> &auth::Keyring {
+        &self.keys
+    }
+
     /// SIGHUP: read the config file again; switch to it only if it validates
     /// (see [`reload`]). Returns whether it was switched.
     pub async fn reload(&self) -> bool {

@@ -38,13 +38,21 @@ fn client() -> reqwest::Client {
 }
 
 pub(crate) async fn start_service(config: &Path) -> Service {
+    start_service_with(config, Token::new(TOKEN, "test").unwrap().into()).await
+}
+
+/// [`start_service`] with these tokens.
+pub(crate) async fn start_service_with(
+    config: &Path,
+    keys: fwfleet::daemon::auth::Keyring,
+) -> Service {
     let cfg = Config::load(config).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let stop = CancellationToken::new();
     let task = tokio::spawn(fwfleet::daemon::serve(
         cfg,
-        Token::new(TOKEN, "test").unwrap(),
+        keys,
         listener,
         stop.clone().cancelled_owned(),
     ));
@@ -64,7 +72,7 @@ pub(crate) async fn start_service(config: &Path) -> Service {
 }
 
 impl Service {
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
 

@@ -5,6 +5,7 @@ mod apply;
 mod architecture;
 mod catalog;
 mod daemon;
+mod dashboard;
 mod demo;
 mod docs;
 mod ergonomics;
