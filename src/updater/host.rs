@@ -326,26 +326,7 @@ impl Runner<'_> {
     /// `held` with the hold's name, nothing sent.
     async fn held(&mut self, s: &PlannedStep, why: &str) -> Result<(), StoreError> {
         let message = format!("{}: held by {why}; nothing was sent", self.who(s));
-        let journal = StepJournal::begin(
-            &self.shared.store,
-            self.shared.run_id,
-            NewStep {
-                host: &self.job.host.name,
-                component: &s.identity,
-                from_version: s.from.as_deref(),
-                to_version: &s.to,
-                state: StepState::Planned,
-            },
-        )
-        .await?;
-        journal.finish(StepOutcome::Held, &message).await?;
-        self.reports.push(StepReport {
-            outcome: StepOutcome::Held.into(),
-            message,
-            step_id: Some(journal.step_id()),
-            ..not_started(s, "")
-        });
-        Ok(())
+        self.ended_unsent(s, StepOutcome::Held, message).await
     }
 
     /// A step the window's end stopped before anything was sent: journaled
@@ -356,6 +337,18 @@ impl Runner<'_> {
             self.who(s),
             closed.describe()
         );
+        tracing::info!(host = %self.job.host.name, "{message}");
+        self.ended_unsent(s, StepOutcome::Deferred, message).await
+    }
+
+    /// Journals a step that ended before anything was sent, with `outcome`
+    /// and `message`, and reports it.
+    async fn ended_unsent(
+        &mut self,
+        s: &PlannedStep,
+        outcome: StepOutcome,
+        message: String,
+    ) -> Result<(), StoreError> {
         let journal = StepJournal::begin(
             &self.shared.store,
             self.shared.run_id,
@@ -368,10 +361,9 @@ impl Runner<'_> {
             },
         )
         .await?;
-        journal.finish(StepOutcome::Deferred, &message).await?;
-        tracing::info!(host = %self.job.host.name, "{message}");
+        journal.finish(outcome, &message).await?;
         self.reports.push(StepReport {
-            outcome: StepOutcome::Deferred.into(),
+            outcome: outcome.into(),
             message,
             step_id: Some(journal.step_id()),
             ..not_started(s, "")
