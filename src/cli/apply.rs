@@ -415,13 +415,7 @@ fn check_freezes(
     at: chrono::DateTime<chrono::Utc>,
     args: &ApplyArgs,
 ) -> Result<(), UsageError> {
-    let frozen = cfg.freezes.frozen(
-        cfg.hosts
-            .iter()
-            .filter(|h| chosen.matches(&h.name, &h.labels))
-            .map(|h| (h.name.as_str(), &h.labels)),
-        at,
-    );
+    let frozen = cfg.frozen_hosts(|h| chosen.matches(&h.name, &h.labels), at);
     if frozen.is_empty() {
         return Ok(());
     }

@@ -60,6 +60,23 @@ impl fmt::Display for ConfigError {
 }
 
 impl Config {
+    /// The configured hosts `keep` chooses that a change freeze covers at
+    /// `at`, by freeze: one rule for `apply`'s refusal and the service's
+    /// runs.
+    pub fn frozen_hosts(
+        &self,
+        keep: impl Fn(&HostConfig) -> bool,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> crate::freeze::Frozen {
+        self.freezes.frozen(
+            self.hosts
+                .iter()
+                .filter(|h| keep(h))
+                .map(|h| (h.name.as_str(), &h.labels)),
+            at,
+        )
+    }
+
     /// Read and validate a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let err = |key: Option<String>, message: String| ConfigError {

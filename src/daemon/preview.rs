@@ -94,7 +94,7 @@ pub async fn view(
         unscanned,
         estimate_default_secs: cfg.estimates.default.as_secs(),
         estimate_percentile: cfg.estimates.percentile,
-        hosts: schedule::preview(&cfg.schedule, &est, now, until, &steps),
+        hosts: schedule::preview(&cfg.schedule, &cfg.freezes, &est, now, until, &steps),
         warnings: schedule::too_short(&cfg.schedule, &est, &steps),
         note: NOTE,
     })
@@ -189,10 +189,20 @@ pub fn render(v: &ScheduleView) -> String {
                 s.windows.join(","),
                 s.waits
                     .as_deref()
-                    .filter(|_| !s.steps.is_empty() || s.start == h.spans[0].start)
+                    .filter(|_| !s.steps.is_empty()
+                        || s.start == h.spans[0].start
+                        || s.frozen.is_some())
                     .map(|w| format!("; waits: {w}"))
                     .unwrap_or_default()
             );
+            if let Some(f) = &s.frozen {
+                let _ = writeln!(
+                    out,
+                    "    frozen from {}: {}",
+                    f.from.format("%Y-%m-%d %H:%M UTC"),
+                    f.freeze
+                );
+            }
         }
         if h.more_spans {
             let _ = writeln!(

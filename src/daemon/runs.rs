@@ -215,23 +215,11 @@ impl Daemon {
                 let chosen = opts
                     .host_selector(crate::select::Source::Api)
                     .map_err(|e| DaemonError::Task(e.to_string()))?;
-                let frozen = cfg.freezes.frozen(
-                    cfg.hosts
-                        .iter()
-                        .filter(|h| chosen.matches(&h.name, &h.labels))
-                        .map(|h| (h.name.as_str(), &h.labels)),
-                    now,
-                );
+                let frozen = cfg.frozen_hosts(|h| chosen.matches(&h.name, &h.labels), now);
                 (frozen, true)
             }
             Trigger::Window(g) => {
-                let frozen = cfg.freezes.frozen(
-                    cfg.hosts
-                        .iter()
-                        .filter(|h| g.hosts.contains(&h.name))
-                        .map(|h| (h.name.as_str(), &h.labels)),
-                    now,
-                );
+                let frozen = cfg.frozen_hosts(|h| g.hosts.contains(&h.name), now);
                 let every = frozen.hosts().count() >= g.hosts.len();
                 (frozen, every)
             }

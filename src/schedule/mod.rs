@@ -50,7 +50,7 @@ pub use estimate::{
     EstimatesSpec,
 };
 pub use preview::{
-    preview, too_short, EstimateView, HostPreview, Placed, SpanPreview, Unscheduled,
+    preview, too_short, EstimateView, FrozenMark, HostPreview, Placed, SpanPreview, Unscheduled,
     MAX_SPANS_PER_HOST,
 };
 pub use spans::{Schedule, Span, Spans, LOOKAHEAD, MAX_SPAN};

@@ -8,12 +8,18 @@
 //! the later ones wait behind it. It does not model `max_parallel`, label
 //! caps or the canary: those can only start a host later than shown, never
 //! earlier, so the preview is the best case and says so.
+//!
+//! Change freezes are marked as the service applies them: a host frozen
+//! when a span opens (or now, for the span open now) is left out of that
+//! span's run, and a freeze that begins inside a span closes the span for
+//! the host at its start (no step may be submitted after it).
 
 use super::duration::HumanDuration;
 use super::estimate::{ComponentKey, Estimate, EstimateSource, Estimates};
 use super::spans::{Schedule, Span};
 use super::split::{fits, PendingStep};
 use super::window::{Labels, Window};
+use crate::freeze::Freezes;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -69,6 +75,18 @@ pub struct SpanPreview {
     pub steps: Vec<Placed>,
     /// Why the next waiting step does not start in this span, if one waits.
     pub waits: Option<String>,
+    /// A change freeze that covers the host in this span, from `from`: at
+    /// the span's opening (or now) the host is left out of the run; later,
+    /// no step of the host starts after `from`.
+    pub frozen: Option<FrozenMark>,
+}
+
+/// Where a freeze cuts a span for a host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FrozenMark {
+    pub from: DateTime<Utc>,
+    /// The freeze as `apply` names it (`freeze #1 "year-end" (… to …): reason`).
+    pub freeze: String,
 }
 
 /// A step that no span within the preview holds.
@@ -98,6 +116,7 @@ pub struct HostPreview {
 /// model) fall in them. Hosts appear in the order of their first step.
 pub fn preview(
     schedule: &Schedule,
+    freezes: &Freezes,
     estimates: &Estimates,
     now: DateTime<Utc>,
     until: DateTime<Utc>,
@@ -114,12 +133,13 @@ pub fn preview(
     }
     order
         .into_iter()
-        .map(|h| host_preview(schedule, estimates, now, until, &by_host[h]))
+        .map(|h| host_preview(schedule, freezes, estimates, now, until, &by_host[h]))
         .collect()
 }
 
 fn host_preview(
     schedule: &Schedule,
+    freezes: &Freezes,
     estimates: &Estimates,
     now: DateTime<Utc>,
     until: DateTime<Utc>,
@@ -143,7 +163,33 @@ fn host_preview(
                 more_spans = true;
                 break;
             }
-            spans.push(place(&span, now, &mut queue));
+            let opens = span.start.max(now);
+            let frozen = match freezes.covering(&first.host, &first.labels, opens) {
+                Some(f) => Some((opens, f)),
+                None => freezes
+                    .next_for(&first.host, &first.labels, opens)
+                    .filter(|f| f.start > opens && f.start < span.end)
+                    .map(|f| (f.start, f)),
+            };
+            let closes = frozen.map_or(span.end, |(from, _)| from);
+            let mut p = place(&span, now, closes, &mut queue);
+            if let Some((from, f)) = frozen {
+                p.waits = p.waits.map(|w| {
+                    if from == opens {
+                        format!("the host is inside a change freeze ({f})")
+                    } else {
+                        format!(
+                            "{w} before a change freeze begins at {}",
+                            from.format("%H:%M")
+                        )
+                    }
+                });
+                p.frozen = Some(FrozenMark {
+                    from,
+                    freeze: f.to_string(),
+                });
+            }
+            spans.push(p);
         }
     }
     let longest = windows.iter().map(|w| w.duration()).max();
@@ -176,16 +222,18 @@ fn host_preview(
     }
 }
 
-/// Take from `queue` (reversed plan order) the steps that fit in `span`.
+/// Take from `queue` (reversed plan order) the steps that fit in `span`
+/// before `closes` (the span's end, or a freeze's start within it).
 fn place(
     span: &Span,
     now: DateTime<Utc>,
+    closes: DateTime<Utc>,
     queue: &mut Vec<(&PendingStep, Estimate)>,
 ) -> SpanPreview {
     let mut cursor = span.start.max(now);
     let mut placed = Vec::new();
     while let Some((step, estimate)) = queue.last().copied() {
-        if !fits(cursor, span.end, estimate.duration) {
+        if cursor >= closes || !fits(cursor, closes, estimate.duration) {
             break;
         }
         let end = cursor + delta(estimate.duration);
@@ -199,7 +247,7 @@ fn place(
         queue.pop();
     }
     let waits = queue.last().map(|(step, estimate)| {
-        let left = (span.end - cursor).to_std().unwrap_or_default();
+        let left = (closes - cursor).to_std().unwrap_or_default();
         format!(
             "{} needs {estimate}, {} left in the span",
             step.component,
@@ -212,6 +260,7 @@ fn place(
         windows: span.windows.clone(),
         steps: placed,
         waits,
+        frozen: None,
     }
 }
 

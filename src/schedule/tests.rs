@@ -1119,7 +1119,14 @@ fn the_preview_lays_each_hosts_steps_into_its_next_spans_in_order() {
     ];
     // Now is inside a's window: 02:10, 50 minutes left.
     let now = utc("2025-01-07T02:10:00Z");
-    let p = preview(&two_windows(), &est, now, now + TimeDelta::days(2), &steps);
+    let p = preview(
+        &two_windows(),
+        &Default::default(),
+        &est,
+        now,
+        now + TimeDelta::days(2),
+        &steps,
+    );
     let hosts: Vec<&str> = p.iter().map(|h| h.host.as_str()).collect();
     assert_eq!(hosts, ["a1", "b1", "c1"]);
 
@@ -1185,7 +1192,14 @@ fn the_preview_shows_at_most_a_month_of_spans_per_host() {
     let est = Estimates::new(EstimateSettings::default());
     let steps = [step("h", "a", bmc())];
     let now = utc("2025-01-07T00:45:00Z");
-    let p = preview(&hourly, &est, now, now + TimeDelta::days(30), &steps);
+    let p = preview(
+        &hourly,
+        &Default::default(),
+        &est,
+        now,
+        now + TimeDelta::days(30),
+        &steps,
+    );
     assert_eq!(p[0].spans.len(), MAX_SPANS_PER_HOST);
     assert!(p[0].more_spans);
     // A 1h default never fits a 30m window: unscheduled, not lost.
@@ -1220,4 +1234,107 @@ fn a_window_too_short_for_a_hosts_first_step_is_named_with_the_estimate_to_blame
         "{}",
         lines[0]
     );
+}
+
+fn freeze(start: &str, end: &str, hosts: &[&str]) -> crate::freeze::Freeze {
+    crate::freeze::FreezeSpec {
+        name: Some("year-end".into()),
+        start: AtText(start.into()),
+        end: AtText(end.into()),
+        zone: None,
+        reason: "change freeze".into(),
+        hosts: hosts.iter().map(|h| h.to_string()).collect(),
+        selector: None,
+    }
+    .parse(1)
+    .unwrap()
+}
+
+#[test]
+fn the_preview_leaves_a_frozen_host_out_of_a_span_and_stops_a_span_where_a_freeze_begins() {
+    let est = Estimates::new(EstimateSettings {
+        default: mins(60),
+        percentile: 90,
+    });
+    let steps = [
+        step("a1", "a", bmc()),
+        step("a1", "a", bios()),
+        step("a2", "a", bmc()),
+    ];
+    let now = utc("2025-01-07T00:00:00Z");
+    // a1 is frozen over the whole of the 8th and from 02:00 on the 9th: the
+    // 7th's span holds the BMC, then the BIOS (1h) cannot go on the 8th,
+    // and on the 9th only 01:00–02:00 is left, which holds it exactly.
+    let freezes = crate::freeze::Freezes(vec![
+        freeze("2025-01-08T00:00:00Z", "2025-01-09T00:00:00Z", &["a1"]),
+        freeze("2025-01-09T02:00:00Z", "2025-01-10T00:00:00Z", &["a1"]),
+    ]);
+    // Without freezes both steps fit in the 7th's 2h span.
+    let free = preview(
+        &two_windows(),
+        &Default::default(),
+        &est,
+        now,
+        now + TimeDelta::days(3),
+        &steps,
+    );
+    assert_eq!(free[0].spans[0].steps.len(), 2);
+    assert!(free[0].spans.iter().all(|s| s.frozen.is_none()));
+
+    // A freeze ending the 7th's span at 02:00 leaves room for the BMC only.
+    let mut cut = freezes.clone();
+    cut.0.push(freeze(
+        "2025-01-07T02:00:00Z",
+        "2025-01-07T06:00:00Z",
+        &["a1"],
+    ));
+    let p = preview(
+        &two_windows(),
+        &cut,
+        &est,
+        now,
+        now + TimeDelta::days(3),
+        &steps,
+    );
+    let a1 = &p[0];
+    let names = |s: &SpanPreview| -> Vec<String> {
+        s.steps
+            .iter()
+            .map(|p| format!("{} {}", p.component, p.begin.format("%dT%H:%M")))
+            .collect()
+    };
+    assert_eq!(names(&a1.spans[0]), ["bmc BMC 07T01:00"]);
+    let mark = a1.spans[0].frozen.as_ref().expect("the 7th is cut");
+    assert_eq!(mark.from, utc("2025-01-07T02:00:00Z"));
+    assert_eq!(
+        a1.spans[0].waits.as_deref(),
+        Some("bios BIOS needs 1h (default), 0s left in the span before a change freeze begins at 02:00")
+    );
+    // The 8th: inside a freeze at the opening, nothing placed.
+    assert!(a1.spans[1].steps.is_empty());
+    assert_eq!(
+        a1.spans[1].frozen.as_ref().unwrap().from,
+        utc("2025-01-08T01:00:00Z")
+    );
+    assert!(a1.spans[1]
+        .frozen
+        .as_ref()
+        .unwrap()
+        .freeze
+        .contains("year-end"));
+    assert!(a1.spans[1]
+        .waits
+        .as_deref()
+        .unwrap()
+        .starts_with("the host is inside a change freeze (freeze #1"));
+    // The 9th: the freeze from 02:00 leaves exactly an hour, the BIOS fits.
+    assert_eq!(names(&a1.spans[2]), ["bios BIOS 09T01:00"]);
+    assert_eq!(
+        a1.spans[2].frozen.as_ref().unwrap().from,
+        utc("2025-01-09T02:00:00Z")
+    );
+    assert!(a1.unscheduled.is_empty());
+    // a2 is not covered by any freeze.
+    assert!(p[1].spans.iter().all(|s| s.frozen.is_none()));
+    assert_eq!(names(&p[1].spans[0]), ["bmc BMC 07T01:00"]);
 }
