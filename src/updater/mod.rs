@@ -43,6 +43,8 @@ pub mod report;
 pub mod reset_type;
 pub mod resume;
 pub mod rollout;
+pub mod stage_ahead;
 pub mod staged;
 pub mod step;
+pub mod unstage;
 pub mod window;
