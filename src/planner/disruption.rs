@@ -11,8 +11,7 @@
 //!    required to apply an update to this software"), read the same way;
 //! 4. the component kind's default ([`kind_default`]).
 //!
-//! The kind defaults come from how each vendor activates the kind
-//! (docs/PLAN.md, "Disruption classes"): BMC firmware activates by a BMC
+//! The kind defaults come from how each vendor activates the kind: BMC firmware activates by a BMC
 //! reboot that leaves the host running (DMTF `Manager.Reset`, every
 //! persona in docs/MOCK-BMC.md); BIOS, NIC, storage/RAID and drive firmware
 //! by a host reset (their images are staged `OnReset` and applied in the
@@ -21,6 +20,9 @@
 //! Power Management Controller/PSU notes ask for a cold boot / AC cycle).
 //! `other` is assumed to reboot the host: not knowing, fwfleet takes the
 //! safer of the two common classes.
+//!
+//! Not wired yet: the plan does not show the class and no policy reads it
+//! (`[rollout] no_host_impact_outside_windows` is still to come).
 
 use crate::vocab::{Disruption, Kind};
 
