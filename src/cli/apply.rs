@@ -54,6 +54,9 @@ pub struct ApplyArgs {
     /// With --at: the window closes at TIME + DURATION (e.g. 4h, 90m, 1h30m): no step, update request, StartUpdate or reset after it; a running update is followed to its end.
     #[arg(long, value_name = "DURATION")]
     pub window: Option<String>,
+    /// With --at and --window: transfer and stage (apply time OnReset) from up to DURATION before the window opens (e.g. 24h); only the activation (reset, job reboot) waits for --at. Default: rollout.stage_ahead, off.
+    #[arg(long, value_name = "DURATION")]
+    pub stage_ahead: Option<String>,
     /// Run on hosts inside a change freeze (`[[freezes]]`) anyway; REASON is recorded in the run and the audit log.
     #[arg(long, value_name = "REASON")]
     pub override_freeze: Option<String>,
@@ -131,6 +134,18 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         ))
         .into());
     }
+    let stage_ahead = args
+        .stage_ahead
+        .as_deref()
+        .map(crate::schedule::parse_duration)
+        .transpose()
+        .map_err(|e| UsageError(format!("--stage-ahead: {e}")))?;
+    if let (Some(d), None) = (&args.stage_ahead, &window) {
+        return Err(UsageError(format!(
+            "--stage-ahead {d} needs --at TIME --window DURATION: staging runs before a window's start\n  hint: add --at and --window, or leave out --stage-ahead"
+        ))
+        .into());
+    }
     let window_end = match (at, window) {
         (Some(at), Some(w)) => Some(at + chrono::Duration::from_std(w).unwrap_or_default()),
         _ => None,
@@ -149,6 +164,22 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         .into());
     }
     let cfg = load_config(&args.config)?;
+    // Stage ahead, for a windowed run only: the run starts up to this long
+    // before --at; activation waits for --at (`updater::stage_ahead`).
+    let stage_ahead = match (window_end, stage_ahead.or(cfg.rollout.stage_ahead)) {
+        (Some(_), Some(d)) if !d.is_zero() => {
+            let policy = args.reset_policy.unwrap_or(cfg.rollout.reset_policy);
+            if policy == ResetPolicy::Never {
+                return Err(UsageError(format!(
+                    "stage ahead needs a reset policy that resets in the window, and it is never: nothing would activate the staged images\n  hint: add --reset-policy graceful (or set [rollout] reset_policy in {}), or leave out stage ahead",
+                    cfg.path.display()
+                ))
+                .into());
+            }
+            Some(d)
+        }
+        _ => None,
+    };
     if !cfg.hosts.iter().any(|h| chosen.matches(&h.name, &h.labels)) {
         return Err(super::no_host_matches(&cfg, &chosen).into());
     }
@@ -222,9 +253,17 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
                 }
             });
         }
-        if at > now {
-            eprintln!("apply: waiting until {at} ({}s)", (at - now).num_seconds());
-            let wait = (at - now).to_std().unwrap_or_default();
+        let wake = match stage_ahead {
+            Some(d) => at - chrono::Duration::from_std(d).unwrap_or_default(),
+            None => at,
+        };
+        if wake > now {
+            if stage_ahead.is_some() {
+                eprintln!("apply: staging ahead: waiting until {wake} ({}s), then transferring and staging; activation waits for {at}", (wake - now).num_seconds());
+            } else {
+                eprintln!("apply: waiting until {at} ({}s)", (at - now).num_seconds());
+            }
+            let wait = (wake - now).to_std().unwrap_or_default();
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
                 _ = cancel.cancelled() => return Ok(ExitCode::from(EXIT_CANCELLED)),
@@ -250,6 +289,8 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         poll: None,
         notify: Default::default(),
         window_end,
+        window_start: stage_ahead.and(at),
+        stage_ahead,
     };
     let prepared = apply::prepare(&cfg, &repo, &store, &opts, &cancel).await?;
     for b in &prepared.held_back {

@@ -41,6 +41,17 @@ pub(super) fn audited(c: &Command) -> Option<Audited> {
             },
             a.select.hosts_text(),
         ),
+        Command::Unstage(a) => (
+            &a.config,
+            "unstage",
+            Some(
+                [a.hosts.join(","), a.selector.clone().unwrap_or_default()]
+                    .into_iter()
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+        ),
         Command::Trust(a) if !a.dry_run => (&a.config, "trust", a.select.hosts_text()),
         Command::Run(r) => (
             &r.command.args().config,

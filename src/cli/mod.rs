@@ -14,6 +14,7 @@ mod schedule;
 mod serve;
 mod steer;
 mod trust;
+mod unstage;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -72,6 +73,8 @@ pub enum Command {
     Run(steer::RunArgs),
     /// Keep hosts or components out of updates, or pin them at a version (add, list, remove).
     Hold(steer::HoldArgs),
+    /// Remove updates fwfleet staged and has not activated (Dell: delete the scheduled job; Redfish: SoftwareInventory.Cancel).
+    Unstage(unstage::UnstageArgs),
     /// Show the audit trail: who changed what, when and from where (API and CLI).
     Audit(audit::AuditArgs),
     /// Show each BMC's TLS certificate and pin the ones not yet trusted (trust on first use).
@@ -465,6 +468,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             Command::Serve(args) => serve::serve(args).await,
             Command::Run(args) => steer::run(args).await,
             Command::Hold(args) => steer::hold(args).await,
+            Command::Unstage(args) => unstage::unstage(args).await,
         }
     }
 }

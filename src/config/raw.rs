@@ -88,6 +88,8 @@ pub(super) struct RawRollout {
     pub(super) resume_quiet_secs: Option<f64>,
     pub(super) resume_retry: Option<bool>,
     pub(super) resume_wait_secs: Option<f64>,
+    // Stage ahead, activate in the window (issue 21 item 3).
+    pub(super) stage_ahead: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -139,6 +139,10 @@ pub struct Rollout {
     pub hooks: Hooks,
     /// How a restart treats steps a stopped fwfleet left in flight.
     pub resume: ResumeSettings,
+    /// Stage ahead (issue 21 item 3, opt-in): a windowed run may transfer
+    /// and stage from this long before its window opens; only the
+    /// activation waits for the window's start. `None`: off.
+    pub stage_ahead: Option<Duration>,
 }
 
 /// How a restarted fwfleet decides a step that was sent (or about to be)
@@ -183,6 +187,7 @@ impl Default for Rollout {
             activation_timeout: Duration::from_secs(900),
             stall_timeout: Duration::from_secs(900),
             supermicro_preserve: true,
+            stage_ahead: None,
             hooks: Hooks {
                 pre_reset: None,
                 post_update: None,

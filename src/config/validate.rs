@@ -665,6 +665,16 @@ fn rollout_of(
             retry: r.resume_retry.unwrap_or(d.resume.retry),
             wait: secs("resume_wait_secs", r.resume_wait_secs, d.resume.wait)?,
         },
+        stage_ahead: match &r.stage_ahead {
+            None => None,
+            Some(t) => Some(crate::schedule::parse_duration(t).map_err(|e| {
+                err(
+                    key("stage_ahead"),
+                    format!("\"{t}\" {e}\n  hint: stage_ahead = \"24h\" stages up to a day before a window opens"),
+                )
+            })?)
+            .filter(|d| !d.is_zero()),
+        },
     })
 }
 

@@ -47,6 +47,7 @@
 //! [`ImageSource`].
 
 mod decide;
+pub mod disruption;
 mod model;
 mod render;
 pub mod view;

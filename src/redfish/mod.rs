@@ -31,6 +31,8 @@
 //!   URIs, apply times), whether the BMC is busy, and its reset actions.
 //! - `tests`: the client and the operations against mock BMCs (hostile
 //!   ones included), below the public API.
+//! - [`unstage`]: removing a staged update (Dell job deletion,
+//!   `#SoftwareInventory.Cancel`).
 //! - [`error`]: errors that name host and URI and say what to do.
 
 pub mod client;
@@ -46,5 +48,6 @@ pub mod task;
 #[cfg(test)]
 mod tests;
 pub mod tls;
+pub mod unstage;
 pub mod update;
 pub mod update_service;

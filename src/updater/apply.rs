@@ -67,6 +67,14 @@ pub struct ApplyOptions {
     /// says it).
     #[serde(skip)]
     pub window_end: Option<chrono::DateTime<chrono::Utc>>,
+    /// The maintenance window's start, for a run that stages ahead
+    /// (`--stage-ahead`, `[rollout] stage_ahead`): before it, steps are
+    /// only transferred and staged; activation waits for it.
+    #[serde(skip)]
+    pub window_start: Option<chrono::DateTime<chrono::Utc>>,
+    /// `apply --stage-ahead`: overrides `[rollout] stage_ahead`.
+    #[serde(skip)]
+    pub stage_ahead: Option<Duration>,
 }
 
 impl ApplyOptions {
@@ -95,6 +103,9 @@ impl ApplyOptions {
         }
         if let Some(p) = self.reset_policy {
             r.reset_policy = p;
+        }
+        if let Some(d) = self.stage_ahead {
+            r.stage_ahead = Some(d).filter(|d| !d.is_zero());
         }
         r
     }
@@ -469,7 +480,35 @@ pub async fn execute_in(
     let steering = Steering::new(store.clone(), run_id, cancel.clone(), holds);
     steering.start().await?;
     let gates = gate_events(&steering, &store, &opts.notify);
+    // Stage ahead only where something activates in the window: under
+    // reset policy `never` nothing would.
+    let activate_at = match (rollout.stage_ahead, opts.window_start) {
+        (Some(_), Some(start)) if rollout.reset_policy != ResetPolicy::Never => {
+            if start > chrono::Utc::now() {
+                store
+                    .add_event(
+                        run_id,
+                        None,
+                        "stage-ahead",
+                        &format!(
+                            "staging ahead: images are transferred and staged (apply time OnReset) before the window opens at {}; activation waits for it",
+                            rfc3339(start)
+                        ),
+                    )
+                    .await?;
+            }
+            Some(start)
+        }
+        (Some(_), Some(_)) => {
+            store
+                .add_event(run_id, None, "stage-ahead", "stage ahead is off for this run: reset policy never activates nothing in the window")
+                .await?;
+            None
+        }
+        _ => None,
+    };
     let shared = Arc::new(Shared {
+        activate_at: crate::updater::stage_ahead::ActivateAt(activate_at),
         store: store.clone(),
         images: Some(Arc::new(images)),
         run_id,

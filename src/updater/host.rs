@@ -15,6 +15,7 @@ use crate::updater::job_queue::{self, QueueCheck};
 use crate::updater::method;
 use crate::updater::progress::ProgressSink;
 pub use crate::updater::report::{HostReport, ReportOutcome, StepReport};
+use crate::updater::stage_ahead::{self, ActivateAt};
 use crate::updater::step::{self, ResetRequest, StepResult, StepSpec, Transfer};
 use crate::updater::window::{rfc3339, Action, Closed, WindowEnd};
 use crate::vocab::{Kind, Method, StepOutcome, StepState};
@@ -79,6 +80,10 @@ pub struct Shared {
     /// overrode them): a freeze that begins mid-run closes the window of
     /// the hosts it covers at its start.
     pub freezes: crate::freeze::Freezes,
+    /// Stage ahead (`[rollout] stage_ahead`): the window's start, before
+    /// which steps are only transferred and staged (`updater::stage_ahead`);
+    /// none for every other run.
+    pub activate_at: ActivateAt,
 }
 
 impl HostReport {
@@ -150,6 +155,11 @@ struct Runner<'a> {
     /// The run's window for this host: closed early by the next change
     /// freeze that covers it.
     window: WindowEnd,
+    /// Still before the window's start of a run that stages ahead: steps
+    /// are sent `OnReset` and only staged.
+    staging_ahead: bool,
+    /// Plan indices of the steps staged ahead (re-checked before activation).
+    staged_ahead: Vec<usize>,
 }
 
 /// Run a host's steps. Errors are store failures only: a BMC problem is an
@@ -220,6 +230,8 @@ async fn run_inner(job: &HostJob, shared: &Shared) -> Result<HostReport, StoreEr
         staged: Vec::new(),
         reset_deferred: None,
         window: host_window(job, shared),
+        staging_ahead: shared.activate_at.before_window(chrono::Utc::now()),
+        staged_ahead: Vec::new(),
     };
     let mut stop: Option<String> = None;
     for (i, s) in job.steps.iter().enumerate() {
@@ -245,7 +257,11 @@ async fn run_inner(job: &HostJob, shared: &Shared) -> Result<HostReport, StoreEr
                 continue;
             }
         };
-        let ok = r.step(i, s).await?;
+        let ok = if r.ahead(s).await? {
+            r.step_ahead(i, s).await?
+        } else {
+            r.step(i, s).await?
+        };
         drop(admitted);
         if r.reports
             .last()
@@ -258,6 +274,9 @@ async fn run_inner(job: &HostJob, shared: &Shared) -> Result<HostReport, StoreEr
         } else if !ok {
             stop = Some(format!("an earlier step on {name} did not succeed"));
         }
+    }
+    if !r.staged.is_empty() && r.wait_for_window().await? {
+        r.recheck_staged_ahead().await?;
     }
     if !r.staged.is_empty() {
         if shared.steering.wait_open().await {
@@ -273,6 +292,172 @@ async fn run_inner(job: &HostJob, shared: &Shared) -> Result<HostReport, StoreEr
 }
 
 impl Runner<'_> {
+    /// Whether step `s` is staged ahead: still before the window's start,
+    /// and the BMC can hold it for a reset. The first step that cannot be
+    /// staged waits for the window's start, and so does every later one
+    /// (the plan's order is kept).
+    async fn ahead(&mut self, s: &PlannedStep) -> Result<bool, StoreError> {
+        if !self.staging_ahead {
+            return Ok(false);
+        }
+        if !self.shared.activate_at.before_window(chrono::Utc::now()) {
+            self.staging_ahead = false;
+            return Ok(false);
+        }
+        if let Err(why) = stage_ahead::stageable(&self.caps, s) {
+            self.staging_ahead = false;
+            let at = self.shared.activate_at.0.map(rfc3339).unwrap_or_default();
+            self.event(
+                "stage-ahead",
+                &format!(
+                    "{}: not staged ahead: {why}; it and the host's later steps wait for the window's start {at}",
+                    self.who(s)
+                ),
+            )
+            .await?;
+            self.shared.activate_at.wait(&self.shared.cancel).await;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    /// A step staged ahead of the window: sent with apply time `OnReset`
+    /// and left staged; its activation waits for the window's start.
+    async fn step_ahead(&mut self, i: usize, s: &PlannedStep) -> Result<bool, StoreError> {
+        let held = PlannedStep {
+            apply_time: Some(stage_ahead::ON_RESET.to_string()),
+            ..s.clone()
+        };
+        let before = self.reports.len();
+        let ok = self.step(i, &held).await?;
+        let at = self.shared.activate_at.0.map(rfc3339).unwrap_or_default();
+        let Some(rep) = self.reports.get(before) else {
+            return Ok(ok);
+        };
+        let (outcome, step_id) = (rep.outcome, rep.step_id);
+        let text = if outcome == StepOutcome::Staged {
+            self.staged_ahead.push(i);
+            format!(
+                "{}: {} transferred and staged at {} ahead of the window, which opens at {at}; its activation waits for it",
+                self.who(s),
+                s.to,
+                rfc3339(chrono::Utc::now())
+            )
+        } else if outcome == StepOutcome::Updated {
+            format!(
+                "{}: sent OnReset ahead of the window, but the BMC activated {} at once ({}); check the BMC's apply-time support",
+                self.who(s),
+                s.to,
+                rfc3339(chrono::Utc::now())
+            )
+        } else {
+            return Ok(ok);
+        };
+        match step_id {
+            Some(id) => {
+                StepJournal::of(&self.shared.store, self.shared.run_id, id)
+                    .event("staged-ahead", &text)
+                    .await?
+            }
+            None => self.event("staged-ahead", &text).await?,
+        }
+        Ok(ok)
+    }
+
+    /// Before activating images staged ahead: wait for the window's start
+    /// (journaled). `false`: interrupted while waiting.
+    async fn wait_for_window(&self) -> Result<bool, StoreError> {
+        let Some(at) = self.shared.activate_at.0 else {
+            return Ok(true);
+        };
+        if chrono::Utc::now() < at {
+            self.event(
+                "window-wait",
+                &format!(
+                    "{}: {} image(s) staged; the activation waits for the window's start {}",
+                    self.job.host.name,
+                    self.staged.len(),
+                    rfc3339(at)
+                ),
+            )
+            .await?;
+        }
+        Ok(self.shared.activate_at.wait(&self.shared.cancel).await)
+    }
+
+    /// Right before activation, each image staged ahead is looked for
+    /// again: still staged at the same version (the inventory's staged
+    /// entry, or fwfleet's job held in the queue), it is activated; gone
+    /// (someone reset the host, deleted the job, `fwfleet unstage`), the
+    /// step is sent again inside the window.
+    async fn recheck_staged_ahead(&mut self) -> Result<(), StoreError> {
+        let ahead = std::mem::take(&mut self.staged_ahead);
+        if ahead.is_empty() {
+            return Ok(());
+        }
+        let inv = crate::inventory::scan::read_now(&self.client).await.ok();
+        let job = self.job;
+        for i in ahead {
+            let s = &job.steps[i];
+            let Some(pos) = self.staged.iter().position(|(j, ..)| *j == i) else {
+                continue;
+            };
+            let step_id = self.staged[pos].2;
+            let listed = inv.as_ref().is_some_and(|h| {
+                h.components.iter().any(|c| {
+                    c.identity == s.identity
+                        && c.role == crate::vocab::Role::Staged
+                        && c.version.as_deref() == Some(s.to.as_str())
+                })
+            });
+            let queued = !listed
+                && matches!(
+                    job_queue::preflight(
+                        &self.client,
+                        &self.caps,
+                        &self.shared.store,
+                        &job.host.name,
+                        s
+                    )
+                    .await?,
+                    QueueCheck::Staged { .. }
+                );
+            let journal = StepJournal::of(&self.shared.store, self.shared.run_id, step_id);
+            if listed || queued {
+                journal
+                    .event(
+                        "activation",
+                        &format!(
+                            "{}: the window is open; {} is still staged ({}), re-checked at {}; activating it",
+                            self.who(s),
+                            s.to,
+                            if listed { "listed staged in the inventory" } else { "fwfleet's job still held in the queue" },
+                            rfc3339(chrono::Utc::now())
+                        ),
+                    )
+                    .await?;
+                continue;
+            }
+            let msg = format!(
+                "{}: {} staged ahead is no longer on the BMC at the window's start (a reset, a deleted job or `fwfleet unstage` removed it); sent again inside the window",
+                self.who(s),
+                s.to
+            );
+            journal.event("staged-gone", &msg).await?;
+            journal.finish(StepOutcome::Cancelled, &msg).await?;
+            self.staged.remove(pos);
+            if let Some(r) = self
+                .reports
+                .iter()
+                .position(|r| r.identity == s.identity && r.to == s.to)
+            {
+                self.reports.remove(r);
+            }
+            self.step(i, s).await?;
+        }
+        Ok(())
+    }
+
     fn who(&self, s: &PlannedStep) -> String {
         format!("{} {}", self.job.host.name, s.identity)
     }

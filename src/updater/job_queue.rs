@@ -67,7 +67,7 @@ pub async fn preflight(
 
 /// The jobs fwfleet started on `host`, from the journal's task URIs over
 /// the latest runs (as many as `updater::staged` reads).
-async fn own_jobs(store: &Store, host: &str) -> Result<Vec<OwnJob>, StoreError> {
+pub async fn own_jobs(store: &Store, host: &str) -> Result<Vec<OwnJob>, StoreError> {
     let mut out = Vec::new();
     for run in store.list_runs(crate::updater::staged::RUNS_READ).await? {
         for st in store.steps(run.id).await? {

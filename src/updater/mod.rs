@@ -26,6 +26,10 @@
 //!   `image-missing`/`image-corrupt` in the plan, read in full when a run
 //!   starts (a bad one refuses the run).
 //! - [`lock`]: one updating process per state directory.
+//! - [`stage_ahead`]: which steps a run that stages ahead sends `OnReset`
+//!   before the window's start, and the wait for it (pure decision).
+//! - [`unstage`]: `fwfleet unstage`, removing what fwfleet staged (Dell job
+//!   deletion, `SoftwareInventory.Cancel`), journaled like steps.
 //! - [`window`]: the maintenance window's end, asked right before each
 //!   irreversible action (submit, `StartUpdate`, coordinated reset).
 
@@ -43,6 +47,8 @@ pub mod report;
 pub mod reset_type;
 pub mod resume;
 pub mod rollout;
+pub mod stage_ahead;
 pub mod staged;
 pub mod step;
+pub mod unstage;
 pub mod window;

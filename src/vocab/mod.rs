@@ -15,6 +15,8 @@
 //!   engine's journal. Each has one spelling, used by the store's columns,
 //!   the JSON reports and the text output alike: the table in
 //!   `journal` is the only place it is written.
+//! - `disruption`: [`Disruption`], what a step does to the running host
+//!   (`no-host-impact`, `host-reboot`, `power-cycle`).
 //! - `access`: [`ApiRole`] (what an API token may do), and the audit
 //!   trail's [`AuditVia`] and [`AuditOutcome`].
 //!
@@ -26,10 +28,12 @@ mod component;
 mod journal;
 mod access;
 mod criticality;
+mod disruption;
 mod method;
 
 pub use access::{ApiRole, AuditOutcome, AuditVia};
 pub use component::{Kind, Role};
 pub use criticality::Criticality;
+pub use disruption::Disruption;
 pub use journal::{Control, RunStatus, StepOutcome, StepState, UnknownWord};
 pub use method::{ApplyTime, Method};

@@ -23,6 +23,7 @@ mod resume;
 mod schedule;
 mod security;
 mod serve_proc;
+mod stage_ahead;
 mod steer;
 mod store_compat;
 mod timing;

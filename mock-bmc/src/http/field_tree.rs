@@ -405,3 +405,93 @@ pub fn delete_available(st: &mut BmcState, path: &str) -> Option<axum::response:
     }
     Some(axum::http::StatusCode::NO_CONTENT.into_response())
 }
+
+/// `DellJobService.DeleteJobQueue` (`POST {manager}/Oem/Dell/DellJobService/
+/// Actions/DellJobService.DeleteJobQueue`, body `{"JobID": "JID_…"}` or
+/// `"JID_CLEARALL"`): deletes a job from the queue (dell/iDRAC-Redfish-Scripting
+/// `DeleteJobQueueREDFISH.py`, "delete single job ID"; Dell's Redfish API
+/// guide, DellJobService). A scheduled update job deleted this way is gone:
+/// its image is no longer held for the next host reset. A running job is
+/// refused (iDRAC cannot stop a job once it runs).
+pub fn delete_job_queue(
+    st: &mut BmcState,
+    paths: &Paths,
+    path: &str,
+    body: &[u8],
+) -> Option<Result<axum::response::Response, RedfishError>> {
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    if !dell(st)
+        || path
+            != format!(
+                "{}/Oem/Dell/DellJobService/Actions/DellJobService.DeleteJobQueue",
+                paths.manager
+            )
+    {
+        return None;
+    }
+    let v: Value = match serde_json::from_slice(body) {
+        Ok(v) => v,
+        Err(_) => {
+            return Some(Err(RedfishError::base(
+                StatusCode::BAD_REQUEST,
+                "MalformedJSON",
+                &[],
+            )))
+        }
+    };
+    let Some(jid) = v.get("JobID").and_then(Value::as_str).map(str::to_string) else {
+        return Some(Err(RedfishError::base(
+            StatusCode::BAD_REQUEST,
+            "ActionParameterMissing",
+            &["DellJobService.DeleteJobQueue", "JobID"],
+        )));
+    };
+    let ids: Vec<String> = if jid.starts_with("JID_CLEARALL") {
+        st.field.jobs.keys().cloned().collect()
+    } else if st.field.jobs.contains_key(&jid) {
+        vec![jid.clone()]
+    } else {
+        return Some(Err(RedfishError::base(
+            StatusCode::BAD_REQUEST,
+            "ActionParameterValueNotInList",
+            &[&jid, "JobID", "DellJobService.DeleteJobQueue"],
+        )));
+    };
+    for id in ids {
+        if st
+            .field
+            .jobs
+            .get(&id)
+            .is_some_and(|j| j.dell_state == "Running")
+        {
+            if jid.starts_with("JID_CLEARALL") {
+                continue;
+            }
+            return Some(Err(RedfishError::base(
+                StatusCode::BAD_REQUEST,
+                "ActionNotSupported",
+                &["DellJobService.DeleteJobQueue (the job is running)"],
+            )));
+        }
+        st.field.jobs.remove(&id);
+        let gone: Vec<Vec<String>> = st
+            .field
+            .staged_host
+            .iter()
+            .filter(|s| s.job.as_deref() == Some(id.as_str()))
+            .map(|s| s.keys.clone())
+            .collect();
+        st.field
+            .staged_host
+            .retain(|s| s.job.as_deref() != Some(id.as_str()));
+        for keys in gone {
+            for c in st.machine.components.iter_mut() {
+                if keys.contains(&c.key) {
+                    c.staged_version = None;
+                }
+            }
+        }
+    }
+    Some(Ok(StatusCode::OK.into_response()))
+}

@@ -409,6 +409,11 @@ fn post(
     if path == SESSIONS || path == "/redfish/v1/SessionService/Sessions/Members" {
         return login(bmc, st, body, peer);
     }
+    if bmc.config.is_field() {
+        if let Some(r) = field_tree::delete_job_queue(st, &paths, path, body) {
+            return r;
+        }
+    }
     if path == format!("{}/Actions/ComputerSystem.Reset", paths.system) {
         let v = parse_json(body)?;
         let reset = reset_type(&v, "ComputerSystem.Reset")?;
