@@ -44,13 +44,7 @@ pub(super) fn audited(c: &Command) -> Option<Audited> {
         Command::Unstage(a) => (
             &a.config,
             "unstage",
-            Some(
-                [a.hosts.join(","), a.selector.clone().unwrap_or_default()]
-                    .into_iter()
-                    .filter(|s| !s.is_empty())
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            ),
+            Some(hosts_and_selector(&a.hosts, a.selector.as_deref())),
         ),
         Command::Trust(a) if !a.dry_run => (&a.config, "trust", a.select.hosts_text()),
         Command::Run(r) => (
@@ -62,13 +56,7 @@ pub(super) fn audited(c: &Command) -> Option<Audited> {
             super::steer::HoldCommand::Add(a) => (
                 &a.config,
                 "hold.add",
-                Some(
-                    [a.hosts.join(","), a.selector.clone().unwrap_or_default()]
-                        .into_iter()
-                        .filter(|s| !s.is_empty())
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                ),
+                Some(hosts_and_selector(&a.hosts, a.selector.as_deref())),
             ),
             super::steer::HoldCommand::Remove(a) => {
                 (&a.config, "hold.remove", Some(format!("hold {}", a.id)))
@@ -195,4 +183,13 @@ fn table(entries: &[AuditRecord]) -> String {
         out.push_str("(no audited call yet)\n");
     }
     out
+}
+
+/// `NAMES SELECTOR` as a command chose its hosts, for the audit's target.
+fn hosts_and_selector(hosts: &[String], selector: Option<&str>) -> String {
+    [hosts.join(","), selector.unwrap_or_default().to_string()]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -527,7 +527,12 @@ impl BmcClient {
         }
     }
 
-    fn http_error(&self, method: &str, uri: &str, r: &Reply) -> RedfishError {
+    pub(in crate::redfish) fn http_error(
+        &self,
+        method: &str,
+        uri: &str,
+        r: &Reply,
+    ) -> RedfishError {
         RedfishError::Http {
             host: self.host.clone(),
             method: method.to_string(),

@@ -56,12 +56,6 @@ async fn post(client: &BmcClient, target: &str, body: &Value) -> Result<(), Redf
     if r.status.is_success() {
         Ok(())
     } else {
-        Err(RedfishError::Http {
-            host: client.host().to_string(),
-            method: "POST".into(),
-            uri: target,
-            status: r.status.as_u16(),
-            redfish_message: crate::redfish::error::redfish_message(&r.body),
-        })
+        Err(client.http_error("POST", &target, &r))
     }
 }

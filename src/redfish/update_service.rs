@@ -401,13 +401,7 @@ pub async fn reset(client: &BmcClient, target: &str, reset_type: &str) -> Result
     if r.status.is_success() {
         Ok(())
     } else {
-        Err(RedfishError::Http {
-            host: client.host().to_string(),
-            method: "POST".into(),
-            uri: target.to_string(),
-            status: r.status.as_u16(),
-            redfish_message: crate::redfish::error::redfish_message(&r.body),
-        })
+        Err(client.http_error("POST", target, &r))
     }
 }
 
