@@ -90,6 +90,12 @@ pub(super) struct RawRollout {
     pub(super) resume_wait_secs: Option<f64>,
     // Stage ahead, activate in the window (issue 21 item 3).
     pub(super) stage_ahead: Option<String>,
+    // Phases and gates (issue 21 item 1; config/phases.rs).
+    #[serde(default)]
+    pub(super) phases: Vec<super::phases::RawPhase>,
+    pub(super) seed: Option<u64>,
+    pub(super) spread_by: Option<String>,
+    pub(super) order_by: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]

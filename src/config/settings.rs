@@ -143,6 +143,9 @@ pub struct Rollout {
     /// and stage from this long before its window opens; only the
     /// activation waits for the window's start. `None`: off.
     pub stage_ahead: Option<Duration>,
+    /// Phases and gates (`[[rollout.phases]]`, `seed`, `spread_by`,
+    /// `order_by`); no phases: canaries and waves.
+    pub phases: super::phases::PhasePolicy,
 }
 
 /// How a restarted fwfleet decides a step that was sent (or about to be)
@@ -188,6 +191,7 @@ impl Default for Rollout {
             stall_timeout: Duration::from_secs(900),
             supermicro_preserve: true,
             stage_ahead: None,
+            phases: super::phases::PhasePolicy::default(),
             hooks: Hooks {
                 pre_reset: None,
                 post_update: None,

@@ -35,7 +35,7 @@ use std::sync::Arc;
 
 /// Every route the router serves, as (method, path in OpenAPI spelling).
 /// docs/openapi.yaml must describe each; a test holds both to it.
-pub const ROUTES: [(&str, &str); 12] = [
+pub const ROUTES: [(&str, &str); 13] = [
     ("GET", "/healthz"),
     ("GET", "/metrics"),
     ("GET", "/api/v1/hosts"),
@@ -48,6 +48,7 @@ pub const ROUTES: [(&str, &str); 12] = [
     ("GET", AUDIT_ROUTE),
     ("POST", "/api/v1/runs/{id}/pause"),
     ("POST", "/api/v1/runs/{id}/resume"),
+    ("POST", "/api/v1/runs/{id}/approve"),
 ];
 
 /// The audit trail (admin only).
@@ -60,6 +61,7 @@ pub fn action_of(method: &axum::http::Method, route: &str) -> Option<&'static st
         ("POST", "/api/v1/runs/{id}/cancel") => Some("runs.cancel"),
         ("POST", "/api/v1/runs/{id}/pause") => Some("runs.pause"),
         ("POST", "/api/v1/runs/{id}/resume") => Some("runs.resume"),
+        ("POST", "/api/v1/runs/{id}/approve") => Some("runs.approve"),
         ("GET" | "HEAD", _) => None,
         _ => Some("api.other"),
     }
@@ -79,6 +81,7 @@ pub fn router(d: Arc<Daemon>) -> Router {
         .route(ROUTES[9].1, get(audit_trail))
         .route(ROUTES[10].1, post(pause_run))
         .route(ROUTES[11].1, post(resume_run))
+        .route(ROUTES[12].1, post(approve_run))
         .route_layer(middleware::from_fn_with_state(d.clone(), auth::require));
     Router::new()
         .route(ROUTES[0].1, get(healthz))
@@ -274,6 +277,21 @@ pub fn control_json(r: &Run, c: Option<&crate::store::RunControl>) -> Value {
     }
 }
 
+/// A running run waiting at a phase gate: `waiting: {phase, since}`, and
+/// `control.state` says `waiting` unless a pause or cancel is asked.
+pub fn with_gate(run: &mut Value, waiting: Option<&crate::updater::approval::Waiting>) {
+    let Some(w) = waiting else {
+        return;
+    };
+    run["waiting"] = json!(w);
+    if !run["control"].is_object() {
+        run["control"] = json!({"state": "running"});
+    }
+    if run["control"]["state"] == "running" {
+        run["control"]["state"] = json!("waiting");
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RunsQuery {
@@ -394,6 +412,12 @@ async fn run(
     let active = d.active_run().map(|a| a.run_id);
     let mut run = run_json(&r, active);
     run["control"] = control_json(&r, d.store.control(id).await?.as_ref());
+    if r.status == crate::vocab::RunStatus::Running {
+        with_gate(
+            &mut run,
+            crate::updater::approval::waiting(&events).as_ref(),
+        );
+    }
     let plan = d.store.frozen_plan(id).await?;
     Ok(Json(json!({
         "run": run,
@@ -425,6 +449,8 @@ pub struct RunRequest {
     /// Start on hosts inside a change freeze anyway, for this reason
     /// (recorded; admin role).
     pub override_freeze: Option<String>,
+    /// The seed of the phases' cohorts (`fwfleet apply --seed`).
+    pub seed: Option<u64>,
 }
 
 impl RunRequest {
@@ -475,6 +501,7 @@ impl RunRequest {
             reset_policy: req.reset_policy,
             allow_downgrade: req.allow_downgrade,
             override_freeze: req.override_freeze,
+            seed: req.seed,
             ..ApplyOptions::default()
         };
         let chosen = opts
@@ -692,6 +719,59 @@ async fn steer(
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({"run_id": id, "status": state, "location": format!("/api/v1/runs/{id}")})),
+    )
+        .into_response())
+}
+
+/// `POST /api/v1/runs/{id}/approve`: open the phase gate the run waits at
+/// (recorded in its journal and audited); its executor starts the next
+/// phase within moments.
+async fn approve_run(
+    State(d): State<Arc<Daemon>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    use crate::updater::approval::{self, ApproveError};
+    let target = format!("run {}", body_detail(id.as_bytes()));
+    let detail = (!body.is_empty()).then(|| body_detail(&body));
+    let pending = audit::begin(
+        &d.store,
+        &caller,
+        Call {
+            action: "runs.approve",
+            target: Some(&target),
+            detail: detail.as_deref(),
+        },
+    )
+    .await?;
+    let result = async {
+        let reason = steer_reason(&body)?;
+        let id = run_id(&id)?;
+        let phase = approval::approve(&d.store, id, &caller.who, reason.as_deref())
+            .await
+            .map_err(|e| match e {
+                ApproveError::NotFound(_) => ApiError::not_found(e.to_string()),
+                ApproveError::NotActive { .. } => {
+                    ApiError::conflict("run-not-active", e.to_string())
+                }
+                ApproveError::NotWaiting(_) => ApiError::conflict("run-not-waiting", e.to_string()),
+                ApproveError::Store(e) => e.into(),
+            })?;
+        Ok::<(i64, String), ApiError>((id, phase))
+    }
+    .await;
+    let (id, phase) = match result {
+        Ok(v) => v,
+        Err(e) => {
+            pending.failed(e.message.clone()).await;
+            return Err(e);
+        }
+    };
+    pending.ok(None).await;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"run_id": id, "status": "approved", "phase": phase, "location": format!("/api/v1/runs/{id}")})),
     )
         .into_response())
 }

@@ -75,6 +75,9 @@ pub struct ApplyOptions {
     /// `apply --stage-ahead`: overrides `[rollout] stage_ahead`.
     #[serde(skip)]
     pub stage_ahead: Option<Duration>,
+    /// `apply --seed`: the phases' cohorts (overrides `[rollout] seed`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
 }
 
 impl ApplyOptions {
@@ -106,6 +109,9 @@ impl ApplyOptions {
         }
         if let Some(d) = self.stage_ahead {
             r.stage_ahead = Some(d).filter(|d| !d.is_zero());
+        }
+        if let Some(s) = self.seed {
+            r.phases.seed = Some(s);
         }
         r
     }
@@ -699,6 +705,23 @@ pub fn render_table(r: &RolloutReport) -> String {
     );
     if let Some(why) = &r.halted_reason {
         let _ = writeln!(out, "halted: {why}");
+    }
+    if let Some(seed) = r.seed {
+        let _ = writeln!(out, "phases (seed {seed}):");
+    }
+    for p in &r.phases {
+        let _ = writeln!(
+            out,
+            "  {:<12} {:>4} host(s), {} failed, gate {}{}",
+            p.name,
+            p.hosts.len(),
+            p.failed,
+            p.gate.as_str(),
+            p.approved_by
+                .as_deref()
+                .map(|b| format!(" by {b}"))
+                .unwrap_or_default()
+        );
     }
     // Steps that ran past the window's end (followed to their end).
     for h in &r.hosts {

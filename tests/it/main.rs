@@ -15,6 +15,7 @@ mod inventory;
 mod inventory_edges;
 mod mock_versions;
 mod notify;
+mod phases;
 mod plan;
 mod plan_snapshot;
 mod preflight;
