@@ -295,7 +295,8 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         window_start: stage_ahead.and(at),
         stage_ahead,
         seed: args.seed,
-    };
+    }
+    .with_seed(&cfg.rollout);
     let prepared = apply::prepare(&cfg, &repo, &store, &opts, &cancel).await?;
     for b in &prepared.held_back {
         eprintln!(
@@ -327,6 +328,16 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         crate::updater::rollout::budget_hosts(rollout.failure_budget, prepared.jobs.len()),
         rollout.reset_policy.as_str()
     );
+    let how = match crate::updater::phases::describe(&prepared.jobs, &rollout) {
+        Some(phases) => format!(
+            "{} step(s) on {} host(s) in {phases} (at most {} at once); reset policy {}",
+            prepared.steps(),
+            prepared.jobs.len(),
+            rollout.max_parallel,
+            rollout.reset_policy.as_str()
+        ),
+        None => how,
+    };
     let models: std::collections::HashMap<&str, &str> = prepared
         .inventory
         .hosts

@@ -92,6 +92,17 @@ impl ApplyOptions {
         }
     }
 
+    /// With `[[rollout.phases]]` and no seed from the command or the
+    /// config: one drawn now, so that the cohorts shown, the run's stored
+    /// options (a run `serve` continues after a restart) and the rollout
+    /// agree.
+    pub fn with_seed(mut self, base: &Rollout) -> ApplyOptions {
+        if self.seed.is_none() && base.phases.seed.is_none() && !base.phases.phases.is_empty() {
+            self.seed = Some(super::phases::draw_seed());
+        }
+        self
+    }
+
     /// The config's rollout settings with the command's overrides.
     pub fn rollout(&self, base: &Rollout) -> Rollout {
         let mut r = base.clone();

@@ -203,6 +203,23 @@ pub fn cohorts(jobs: Vec<HostJob>, policy: &PhasePolicy, seed: u64) -> Vec<Cohor
         .collect()
 }
 
+/// The phases `jobs` would run in under `rollout`, in one line for `apply`
+/// before it asks (`phases (seed 7): canary 1 [bmc-0003]; rest 5 [...]`);
+/// `None` without phases. Shown with the seed the run uses (`apply` draws
+/// one before it shows them when none is set).
+pub fn describe(jobs: &[HostJob], rollout: &crate::config::Rollout) -> Option<String> {
+    let p = &rollout.phases;
+    let seed = p.seed.filter(|_| !p.phases.is_empty())?;
+    let cut = cohorts(jobs.to_vec(), p, seed);
+    Some(format!(
+        "phases (seed {seed}): {}",
+        cut.iter()
+            .map(|c| format!("{} {} [{}]", c.spec.name, c.len(), c.names().join(",")))
+            .collect::<Vec<_>>()
+            .join("; ")
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -387,6 +387,12 @@ async fn run_phases(jobs: Vec<HostJob>, shared: Arc<Shared>) -> Result<RolloutRe
         run_id: shared.run_id,
     });
     let seed = policy.seed.unwrap_or_else(phases::draw_seed);
+    // The report lists hosts in plan order, as for canaries and waves.
+    let plan_order: HashMap<String, usize> = jobs
+        .iter()
+        .enumerate()
+        .map(|(i, j)| (j.host.name.clone(), i))
+        .collect();
     let cohorts = phases::cohorts(jobs, policy, seed);
     let n = cohorts.len();
     shared
@@ -581,6 +587,7 @@ async fn run_phases(jobs: Vec<HostJob>, shared: Arc<Shared>) -> Result<RolloutRe
         }
         phase_reports.push(pr);
     }
+    reports.sort_by_key(|h| plan_order.get(&h.name).copied().unwrap_or(usize::MAX));
     let mut report = summary(reports, &shared, &gate, t0);
     report.seed = Some(seed);
     report.phases = phase_reports;

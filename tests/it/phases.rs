@@ -570,6 +570,18 @@ async fn the_same_seed_gives_the_same_cohorts_from_the_config_or_apply_seed() {
         no_labels,
     )
     .await;
+    // The dry run shows the cohorts the run will use.
+    let order = predicted(&names(6), seed);
+    let out = fwfleet(&["apply", "--dry-run"], &a.config);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!(
+            "phases (seed {seed}): one 1 [{}]; half 3 [{}]",
+            order[0],
+            order[1..4].join(",")
+        )),
+        "{text}"
+    );
     let (ra, _, store_a) = run(&a, ApplyOptions::default()).await;
     let (rb, _, store_b) = run(
         &b,
@@ -603,7 +615,6 @@ async fn the_same_seed_gives_the_same_cohorts_from_the_config_or_apply_seed() {
         assert!(waited >= chrono::TimeDelta::seconds(1), "{waited}");
     }
     assert_eq!(cohorts(&ra), cohorts(&rb));
-    let order = predicted(&names(6), seed);
     assert_eq!(
         cohorts(&ra),
         [
