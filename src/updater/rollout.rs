@@ -475,7 +475,18 @@ async fn run_phases(jobs: Vec<HostJob>, shared: Arc<Shared>) -> Result<RolloutRe
             names.len(),
             names.join(", ")
         );
-        shared.progress.note(&line);
+        // The terminal gets the first names; the journal has them all.
+        shared.progress.note(&if names.len() > 10 {
+            format!(
+                "phase {} ({}/{n}): {} host(s): {}, …",
+                spec.name,
+                i + 1,
+                names.len(),
+                names[..10].join(", ")
+            )
+        } else {
+            line.clone()
+        });
         shared
             .store
             .add_event(shared.run_id, None, "phase-started", &line)
