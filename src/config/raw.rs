@@ -96,6 +96,8 @@ pub(super) struct RawRollout {
     pub(super) seed: Option<u64>,
     pub(super) spread_by: Option<String>,
     pub(super) order_by: Option<String>,
+    // Disruption classes (issue 21 item 4).
+    pub(super) no_host_impact_outside_windows: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -700,6 +700,9 @@ fn rollout_of(
         },
         // Validated with the warnings at hand (`config()`).
         phases: Default::default(),
+        no_host_impact_outside_windows: r
+            .no_host_impact_outside_windows
+            .unwrap_or(d.no_host_impact_outside_windows),
     })
 }
 
