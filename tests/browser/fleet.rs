@@ -20,7 +20,6 @@ pub const DEAD: &str = "dead-bmc";
 pub struct Fleet {
     pub dir: tempfile::TempDir,
     pub mocks: MockFleet,
-    pub config: PathBuf,
     pub serve: Serve,
     /// Host → compliance the fleet page must show, worked out from the
     /// mocks' own state and the repository, not from fwfleet.
@@ -117,7 +116,6 @@ impl Fleet {
         Fleet {
             dir,
             mocks,
-            config,
             serve,
             expected,
             outdated_models,

@@ -139,3 +139,204 @@ async fn sign_in_fleet_counts_and_click_through_the_matrix_to_a_host() {
     b.screenshot(&shots, "host").await;
     b.quit().await;
 }
+
+/// The first journal event of each step of run `v` (`GET /api/v1/runs/{id}`).
+fn step_starts(v: &Value) -> Vec<(i64, chrono::DateTime<chrono::Utc>)> {
+    let events = v["events"].as_array().unwrap();
+    v["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let id = s["id"].as_i64().unwrap();
+            let first = events
+                .iter()
+                .filter(|e| e["step_id"].as_i64() == Some(id))
+                .map(|e| when(e["at"].as_str().unwrap()))
+                .min()
+                .unwrap_or_else(|| panic!("step {id} has no event: {v:#}"));
+            (id, first)
+        })
+        .collect()
+}
+
+fn when(at: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(at)
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+}
+
+/// The run page's host grid: host → state word.
+async fn grid(b: &Browser) -> BTreeMap<String, String> {
+    let v = b
+        .script(
+            "return [...document.querySelectorAll('#grid [data-host]')]
+                .map(c => [c.dataset.host, c.dataset.state]);",
+        )
+        .await;
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p[0].as_str().unwrap().to_string(),
+                p[1].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Press an action button of the run page and accept its confirm().
+async fn press(b: &Browser, action: &str) {
+    let button = b.find(&format!("button#{action}")).await;
+    b.click(&button).await;
+    let asked = b.accept_dialog().await;
+    assert!(asked.contains("run"), "{action}: {asked}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_run_updates_live_pauses_resumes_and_a_viewer_sees_no_buttons() {
+    // One host at a time, so a pause has hosts to hold back.
+    let fleet = Fleet::start(6, "canary = 0\nmax_parallel = 1\n").await;
+    let driver = Driver::start().await;
+    let shots = Fleet::screenshots();
+    let b = signed_in(&driver, &fleet, ADMIN).await;
+
+    let started = fleet
+        .api(
+            reqwest::Method::POST,
+            "/api/v1/runs",
+            Some(serde_json::json!({})),
+        )
+        .await;
+    let run = started["run_id"].as_i64().unwrap();
+    let path = format!("/runs/{run}");
+    b.goto(&fleet.url(&path)).await;
+    b.find("#grid").await;
+    // A mark that a reload would wipe.
+    b.script("window.fwfleetTestMark = 42; return null;").await;
+    b.wait_until("the grid's event stream open", || async {
+        b.script("return document.getElementById('grid').dataset.live;")
+            .await
+            .as_str()
+            == Some("open")
+    })
+    .await;
+    let first = grid(&b).await;
+    b.wait_until("a host's state changing on the page", || async {
+        let now = grid(&b).await;
+        now != first
+    })
+    .await;
+    let mark = b.script("return window.fwfleetTestMark;").await;
+    assert_eq!(mark, 42, "the page updated without a reload");
+    b.screenshot(&shots, "run-live").await;
+
+    // Pause: no new step starts while paused.
+    press(&b, "pause").await;
+    b.wait_until("the pause acknowledged", || async {
+        let v = fleet
+            .api(reqwest::Method::GET, &format!("/api/v1/runs/{run}"), None)
+            .await;
+        v["run"]["control"]["state"] == "paused"
+    })
+    .await;
+    let paused_at = chrono::Utc::now();
+    // The steps already running finish; then nothing moves.
+    b.wait_until("the running steps finished", || async {
+        let v = fleet
+            .api(reqwest::Method::GET, &format!("/api/v1/runs/{run}"), None)
+            .await;
+        v["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| !s["outcome"].is_null())
+    })
+    .await;
+    b.goto(&fleet.url(&path)).await;
+    let state = b.find("#run-state").await;
+    assert_eq!(
+        b.attr(&state, "data-state").await.as_deref(),
+        Some("paused")
+    );
+    assert!(
+        b.all("button#pause").await.is_empty(),
+        "no Pause while paused"
+    );
+    b.find("button#resume").await;
+    b.screenshot(&shots, "run-paused").await;
+
+    // A viewer sees the run, no button, and is refused an action.
+    let viewer = signed_in(&driver, &fleet, fleet::VIEWER).await;
+    viewer.goto(&fleet.url(&path)).await;
+    viewer.find("#grid").await;
+    assert!(
+        viewer.all("button[data-action]").await.is_empty(),
+        "a viewer has no action buttons"
+    );
+    let refused = viewer
+        .script(&format!(
+            "const csrf = document.querySelector('input[name=csrf]');
+             const body = 'confirmed=yes' + (csrf ? '&csrf=' + csrf.value : '');
+             return fetch('/runs/{run}/resume', {{method: 'POST', body: body,
+                 headers: {{'content-type': 'application/x-www-form-urlencoded'}}}})
+               .then(r => r.status);"
+        ))
+        .await;
+    assert_eq!(refused, 403, "a viewer's resume");
+    viewer.screenshot(&shots, "run-viewer").await;
+    viewer.quit().await;
+
+    let v = fleet
+        .api(reqwest::Method::GET, &format!("/api/v1/runs/{run}"), None)
+        .await;
+    let planned = v["plan"]["steps"].as_u64().unwrap_or(0) as usize;
+    let started_while_paused = v["steps"].as_array().unwrap().len();
+    assert!(
+        started_while_paused < planned,
+        "a pause with nothing left to hold back proves nothing: {started_while_paused} of {planned} started"
+    );
+    assert_eq!(
+        v["run"]["control"]["state"], "paused",
+        "still paused after the viewer's try"
+    );
+
+    // Resume to the end.
+    let resumed_at = chrono::Utc::now();
+    press(&b, "resume").await;
+    b.find("#grid").await;
+    b.wait_until("the run finished, shown live", || async {
+        b.script("return document.getElementById('run-status').dataset.status;")
+            .await
+            .as_str()
+            .is_some_and(|s| s != "running")
+    })
+    .await;
+    let status = b.find("#run-status").await;
+    assert_eq!(
+        b.attr(&status, "data-status").await.as_deref(),
+        Some("completed")
+    );
+    b.screenshot(&shots, "run-done").await;
+    b.goto(&fleet.url("/runs")).await;
+    b.find(&format!("tr[data-run='{run}']")).await;
+    b.screenshot(&shots, "runs").await;
+
+    let v = fleet
+        .api(reqwest::Method::GET, &format!("/api/v1/runs/{run}"), None)
+        .await;
+    let starts = step_starts(&v);
+    assert_eq!(starts.len(), planned, "every planned step ran: {v:#}");
+    for (id, t) in &starts {
+        assert!(
+            !(paused_at < *t && *t < resumed_at),
+            "step {id} started at {t}, while paused ({paused_at} .. {resumed_at})"
+        );
+    }
+    assert!(
+        starts.iter().any(|(_, t)| *t > resumed_at),
+        "steps held back by the pause started after resume"
+    );
+    b.quit().await;
+}
