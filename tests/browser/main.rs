@@ -35,24 +35,33 @@ async fn signed_in(driver: &Driver, fleet: &Fleet, token: &str) -> Browser {
     b
 }
 
-/// The fleet page's compliance table: status → hosts.
-async fn compliance_counts(b: &Browser) -> BTreeMap<String, u64> {
-    let v = b
-        .script(
-            "return [...document.querySelectorAll('table.compliance tr[data-status]')]
-                .map(tr => [tr.dataset.status, tr.querySelector('td.n').textContent.trim()]);",
-        )
-        .await;
+/// What `script` returns as `[[key, value], …]`, as a map (a `null` value
+/// reads as empty).
+async fn pairs(b: &Browser, script: &str) -> BTreeMap<String, String> {
+    let v = b.script(script).await;
     v.as_array()
-        .unwrap()
+        .unwrap_or_else(|| panic!("{script}: {v}"))
         .iter()
         .map(|p| {
             (
                 p[0].as_str().unwrap().to_string(),
-                p[1].as_str().unwrap().parse().unwrap(),
+                p[1].as_str().unwrap_or("").to_string(),
             )
         })
         .collect()
+}
+
+/// The fleet page's compliance table: status → hosts.
+async fn compliance_counts(b: &Browser) -> BTreeMap<String, u64> {
+    pairs(
+        b,
+        "return [...document.querySelectorAll('table.compliance tr[data-status]')]
+            .map(tr => [tr.dataset.status, tr.querySelector('td.n').textContent.trim()]);",
+    )
+    .await
+    .into_iter()
+    .map(|(k, n)| (k, n.parse().unwrap()))
+    .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -168,22 +177,12 @@ fn when(at: &str) -> chrono::DateTime<chrono::Utc> {
 
 /// The run page's host grid: host → state word.
 async fn grid(b: &Browser) -> BTreeMap<String, String> {
-    let v = b
-        .script(
-            "return [...document.querySelectorAll('#grid [data-host]')]
-                .map(c => [c.dataset.host, c.dataset.state]);",
-        )
-        .await;
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            (
-                p[0].as_str().unwrap().to_string(),
-                p[1].as_str().unwrap_or("").to_string(),
-            )
-        })
-        .collect()
+    pairs(
+        b,
+        "return [...document.querySelectorAll('#grid [data-host]')]
+            .map(c => [c.dataset.host, c.dataset.state]);",
+    )
+    .await
 }
 
 /// Press an action button of the run page and accept its confirm().
