@@ -137,10 +137,10 @@ pub fn render_fleet(
         @if let Some(e) = &view.repository_error { p.problem { (e) } }
         section {
             h2 { "Compliance" }
-            table {
+            table.compliance {
                 tr { th { "status" } th { "hosts" } }
                 @for (c, n) in &by {
-                    tr {
+                    tr data-status=(c.as_str()) {
                         td class=(format!("s-{}", c.as_str())) { (c.as_str()) }
                         td.n { (n) }
                     }
@@ -175,7 +175,7 @@ pub fn render_fleet(
                     tr { th { "model" } @for k in &kinds { th { (k.as_str()) } } }
                     @for (m, row) in &matrix {
                         tr {
-                            td { a href=(format!("/hosts?model={}", query_value(m))) { (m) } }
+                            td { a href=(format!("/hosts?model={}", query_value(m))) data-model=(m) { (m) } }
                             @for k in &kinds {
                                 td.n {
                                     @if let Some(cell) = row.get(k) {
@@ -326,7 +326,7 @@ pub fn render_hosts(view: &FleetView, q: &HostsQuery) -> Result<Markup, String> 
             tr { th { "host" } th { "model" } th { "compliance" } th { "changes" } th { "attention" } }
             @for h in slice {
                 @let steps = h.plan.as_ref().map(|p| p.steps.as_slice()).unwrap_or(&[]);
-                tr {
+                tr data-host=(h.name) data-status=(h.compliance.as_str()) {
                     td { a href=(format!("/hosts/{}", segment(&h.name))) { (h.name) } }
                     td { (model(h)) }
                     td class=(format!("s-{}", h.compliance.as_str())) { (h.compliance.as_str()) }
@@ -437,7 +437,7 @@ pub fn render_host(h: &HostView, timeline: &Timeline) -> Markup {
                 tr { th { "component" } th { "kind" } th { "active" } th { "backup" } th { "staged" } th { "target" } th { "status" } th { "reason" } }
                 @for c in comps.iter().filter(|c| c.role == Role::Active) {
                     @let step = steps.iter().find(|s| s.identity == c.identity);
-                    tr {
+                    tr data-kind=(c.kind.as_str()) data-status=(step.map(|s| s.action.as_str()).unwrap_or("")) {
                         td { (c.name) }
                         td { (c.kind.as_str()) }
                         td { (c.version.as_deref().unwrap_or("?")) }
