@@ -236,3 +236,65 @@ async fn rollback_without_a_kept_image_is_refused_unless_downgrades_are_allowed(
     assert_eq!(step["outcome"], "updated", "{r}");
     assert_eq!(version_of(&mock_components(&s, "bmc").await, "active"), was);
 }
+
+/// A rollback respects freezes and holds like `apply`: inside a change
+/// freeze it is refused naming the freeze (exit 2, nothing scanned or
+/// flashed), with `--override-freeze REASON` it runs; a hold on the host
+/// keeps the step `held` and the BMC untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rollback_respects_freezes_and_holds() {
+    let s = one_host(Persona::Idrac).await;
+    let host = s.fleet.bmcs[0].name().to_string();
+    let before = mock_components(&s, "bmc").await;
+    let t = |h: i64| {
+        (chrono::Utc::now() + chrono::TimeDelta::hours(h))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    let mut cfg = std::fs::read_to_string(&s.config).unwrap();
+    cfg.push_str(&format!(
+        "\n[[freezes]]\nname = \"year-end\"\nstart = \"{}\"\nend = \"{}\"\nreason = \"year-end change freeze\"\nhosts = [\"{host}\"]\n",
+        t(-1),
+        t(1)
+    ));
+    mock_bmc::fleet::write_private(&s.config, cfg.as_bytes()).unwrap();
+    let args = [
+        "rollback",
+        "--component",
+        "bmc",
+        "--hosts",
+        &host,
+        "--yes",
+        "--json",
+    ];
+    let out = fwfleet(&args, &s.config);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("year-end"), "{err}");
+    assert_eq!(flashes(&mock_components(&s, "bmc").await), flashes(&before));
+
+    // Overridden, but held: the step is held and nothing is sent.
+    let hold = fwfleet(
+        &[
+            "hold",
+            "add",
+            "--hosts",
+            &host,
+            "--reason",
+            "under investigation",
+        ],
+        &s.config,
+    );
+    assert!(hold.status.success(), "{}", text(&hold));
+    let mut with_override = args.to_vec();
+    with_override.extend(["--override-freeze", "incident 7"]);
+    let out = fwfleet(&with_override, &s.config);
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out)));
+    assert_eq!(
+        r["report"]["hosts"][0]["steps"][0]["outcome"], "held",
+        "{r}"
+    );
+    assert_eq!(flashes(&mock_components(&s, "bmc").await), flashes(&before));
+    let audit = fwfleet(&["audit", "--format", "json"], &s.config);
+    let audit = String::from_utf8_lossy(&audit.stdout);
+    assert!(audit.contains("rollback.override-freeze"), "{audit}");
+}
