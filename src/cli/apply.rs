@@ -263,7 +263,9 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
             Some(d) => at - chrono::Duration::from_std(d).unwrap_or_default(),
             None => at,
         };
-        if wake > now {
+        if wake > now && cfg.rollout.no_host_impact_outside_windows {
+            eprintln!("apply: no-host-impact steps run now ([rollout] no_host_impact_outside_windows); every other step waits until {wake}");
+        } else if wake > now {
             if stage_ahead.is_some() {
                 eprintln!("apply: staging ahead: waiting until {wake} ({}s), then transferring and staging; activation waits for {at}", (wake - now).num_seconds());
             } else {
@@ -301,7 +303,9 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         poll: None,
         notify: Default::default(),
         window_end,
-        window_start: stage_ahead.and(at),
+        // Only a run that may start before its window needs its start.
+        window_start: at
+            .filter(|_| stage_ahead.is_some() || cfg.rollout.no_host_impact_outside_windows),
         stage_ahead,
     };
     let prepared = apply::prepare(&cfg, &repo, &store, &opts, &cancel).await?;

@@ -90,6 +90,8 @@ pub(super) struct RawRollout {
     pub(super) resume_wait_secs: Option<f64>,
     // Stage ahead, activate in the window (issue 21 item 3).
     pub(super) stage_ahead: Option<String>,
+    // Disruption classes (issue 21 item 4).
+    pub(super) no_host_impact_outside_windows: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, Default)]

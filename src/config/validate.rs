@@ -675,6 +675,9 @@ fn rollout_of(
             })?)
             .filter(|d| !d.is_zero()),
         },
+        no_host_impact_outside_windows: r
+            .no_host_impact_outside_windows
+            .unwrap_or(d.no_host_impact_outside_windows),
     })
 }
 

@@ -67,9 +67,11 @@ pub struct ApplyOptions {
     /// says it).
     #[serde(skip)]
     pub window_end: Option<chrono::DateTime<chrono::Utc>>,
-    /// The maintenance window's start, for a run that stages ahead
-    /// (`--stage-ahead`, `[rollout] stage_ahead`): before it, steps are
-    /// only transferred and staged; activation waits for it.
+    /// The maintenance window's start (`apply --at`), for a run that may
+    /// start before it: one that stages ahead (`--stage-ahead`, `[rollout]
+    /// stage_ahead`: before it, steps are only transferred and staged;
+    /// activation waits for it), or one whose `no-host-impact` steps may
+    /// run outside windows (`[rollout] no_host_impact_outside_windows`).
     #[serde(skip)]
     pub window_start: Option<chrono::DateTime<chrono::Utc>>,
     /// `apply --stage-ahead`: overrides `[rollout] stage_ahead`.
@@ -509,8 +511,10 @@ pub async fn execute_in(
         }
         _ => None,
     };
+    let impact_at = impact_at(&store, run_id, &rollout, opts.window_start, activate_at).await?;
     let shared = Arc::new(Shared {
         activate_at: crate::updater::stage_ahead::ActivateAt(activate_at),
+        impact_at: crate::updater::stage_ahead::ActivateAt(impact_at),
         store: store.clone(),
         images: Some(Arc::new(images)),
         run_id,
@@ -714,4 +718,40 @@ pub fn render_table(r: &RolloutReport) -> String {
         }
     }
     out
+}
+
+/// `[rollout] no_host_impact_outside_windows` on a run that starts before
+/// its window: when steps that touch the host may start (the window's
+/// start, or the start of staging ahead, which stages them). Journaled once
+/// for the run.
+async fn impact_at(
+    store: &Store,
+    run_id: i64,
+    rollout: &Rollout,
+    window_start: Option<chrono::DateTime<chrono::Utc>>,
+    activate_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApplyError> {
+    let Some(start) = window_start.filter(|_| rollout.no_host_impact_outside_windows) else {
+        return Ok(None);
+    };
+    let from = match (activate_at, rollout.stage_ahead) {
+        (Some(_), Some(d)) => start - chrono::Duration::from_std(d).unwrap_or_default(),
+        _ => start,
+    };
+    if from <= chrono::Utc::now() {
+        return Ok(None);
+    }
+    store
+        .add_event(
+            run_id,
+            None,
+            "outside-window",
+            &format!(
+                "no-host-impact steps run before the window opens at {} ([rollout] no_host_impact_outside_windows); every other step waits for {}",
+                rfc3339(start),
+                rfc3339(from)
+            ),
+        )
+        .await?;
+    Ok(Some(from))
 }

@@ -421,6 +421,9 @@ fn planned(c: &Component, choice: &Choice, repo: &Repository) -> Option<PlannedS
         force: false,
         activate_only: false,
         kept_image: kept,
+        // What a flash of this kind does to the host (a rollback runs now,
+        // not before a window, so the class is only reported).
+        disruption: crate::planner::disruption::kind_default(c.kind),
     };
     match choice {
         Choice::KeptImage { uri, version } => Some(PlannedStep {

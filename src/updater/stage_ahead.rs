@@ -121,6 +121,7 @@ mod tests {
             force: false,
             activate_only: false,
             kept_image: None,
+            disruption: crate::vocab::Disruption::HostReboot,
         }
     }
 

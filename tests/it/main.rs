@@ -7,6 +7,7 @@ mod catalog;
 mod daemon;
 mod dashboard;
 mod demo;
+mod disruption;
 mod docs;
 mod ergonomics;
 mod field;
