@@ -339,7 +339,8 @@ impl Component {
                 Role::Previous => "Previous",
                 _ => "Installed",
             };
-            let (cid, fqdd) = dell_ids(&self.key);
+            // A rollback entry carries its component's ids.
+            let (cid, fqdd) = dell_ids(self.key.trim_end_matches("-previous"));
             self.id = format!("{state}-{cid}-{}__{fqdd}", self.version);
         }
     }

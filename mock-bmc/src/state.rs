@@ -319,16 +319,7 @@ impl BmcState {
         };
         // Dell keeps the replaced image as the rollback ("Previous-") entry.
         if persona == Persona::Idrac && !silently && old != version {
-            let prev_key = format!("{key}-previous");
-            if let Some(p) = self
-                .machine
-                .components
-                .iter_mut()
-                .find(|c| c.key == prev_key)
-            {
-                p.version = old;
-                p.refresh_id(persona);
-            }
+            keep_previous(&mut self.machine.components, key, old, persona);
         }
         let bmc_reboot = kind == Kind::Bmc && role == Role::Active;
         if bmc_reboot && wrong && !silently {
@@ -385,4 +376,42 @@ impl BmcState {
         }
         deleted
     }
+}
+
+/// iDRAC keeps the image an update replaced as the component's rollback
+/// entry (`Previous-<ComponentID>-<version>__<FQDD>`): the existing one
+/// takes the old version, or one is added for a component that had none
+/// (an active component only; a rollback entry is not kept twice).
+pub fn keep_previous(
+    components: &mut Vec<crate::machine::Component>,
+    key: &str,
+    old: String,
+    persona: Persona,
+) {
+    if key.ends_with("-previous") {
+        return;
+    }
+    let prev_key = format!("{key}-previous");
+    if let Some(p) = components.iter_mut().find(|c| c.key == prev_key) {
+        p.version = old;
+        p.refresh_id(persona);
+        return;
+    }
+    let Some(active) = components
+        .iter()
+        .find(|c| c.key == key && c.role == Role::Active)
+    else {
+        return;
+    };
+    let mut p = active.clone();
+    p.key = prev_key;
+    p.role = Role::Previous;
+    p.version = old;
+    p.updateable = false;
+    p.lowest_supported_version = None;
+    p.flash_count = 0;
+    p.staged_version = None;
+    p.field = Default::default();
+    p.refresh_id(persona);
+    components.push(p);
 }

@@ -56,6 +56,82 @@ pub enum Source {
     },
     /// `discard_uploads`: counted, not kept.
     Discarded { bytes: u64, name: String },
+    /// iDRAC rollback: SimpleUpdate with `ImageURI` naming a kept
+    /// `Previous-…` inventory entry (key `previous`): nothing is
+    /// downloaded, the kept image is installed on the request's target.
+    Kept {
+        previous: String,
+        kind: Kind,
+        version: String,
+        /// The entry's Redfish `Id`, for the task's messages.
+        name: String,
+    },
+}
+
+/// The header a kept image would carry: its kind and version (iDRAC
+/// checked the package when it was first installed).
+pub fn kept_header(kind: Kind, version: &str) -> ImageHeader {
+    ImageHeader {
+        component: kind,
+        version: version.to_string(),
+        models: Vec::new(),
+        devices: Vec::new(),
+        payload_len: 0,
+        payload_sha256: String::new(),
+    }
+}
+
+/// The inventory entry a rollback's `ImageURI` names, when it is a kept
+/// `Previous-…` image of an iDRAC: `ImageURI` is that entry's
+/// `@odata.id` (a path; a full URL on the BMC itself is read as its path).
+/// `Ok(None)`: not a FirmwareInventory URI (an ordinary download).
+pub fn kept_source(
+    st: &BmcState,
+    image_uri: &str,
+) -> Result<Option<(Source, String)>, RedfishError> {
+    let path = match image_uri.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
+        None => image_uri,
+    };
+    let fw = crate::http::tree::FIRMWARE;
+    let Some(id) = path.trim_end_matches('/').strip_prefix(&format!("{fw}/")) else {
+        return Ok(None);
+    };
+    if st.machine.persona != Persona::Idrac {
+        return Ok(None);
+    }
+    let Some(prev) = st
+        .machine
+        .components
+        .iter()
+        .find(|c| c.id == id && c.role == Role::Previous)
+    else {
+        return Err(bad(
+            "ActionParameterValueFormatError",
+            &[image_uri, "ImageURI", "UpdateService.SimpleUpdate"],
+        ));
+    };
+    let active = prev.key.trim_end_matches("-previous");
+    let Some(target) = st
+        .machine
+        .components
+        .iter()
+        .find(|c| c.key == active && c.role == Role::Active)
+    else {
+        return Err(bad(
+            "ActionParameterValueFormatError",
+            &[image_uri, "ImageURI", "UpdateService.SimpleUpdate"],
+        ));
+    };
+    Ok(Some((
+        Source::Kept {
+            previous: prev.key.clone(),
+            kind: prev.kind,
+            version: prev.version.clone(),
+            name: prev.id.clone(),
+        },
+        target.key.clone(),
+    )))
 }
 
 /// A validated update request.
@@ -166,6 +242,12 @@ async fn run(bmc: Arc<Bmc>, id: String, req: UpdateRequest) {
         return;
     }
     let (header, image_name, image_path) = match req.source.clone() {
+        Source::Kept {
+            kind,
+            version,
+            name,
+            ..
+        } => (kept_header(kind, &version), name, None),
         Source::Discarded { bytes, name } => {
             with_task(&bmc, &id, |t| {
                 t.push(
@@ -235,8 +317,12 @@ async fn run(bmc: Arc<Bmc>, id: String, req: UpdateRequest) {
     if let Some(p) = &image_path {
         let _ = tokio::fs::remove_file(p).await;
     }
-    // Decide what the image applies to and whether it may.
-    let plan = {
+    // Decide what the image applies to and whether it may. A kept image
+    // goes back onto the component it was kept for: a rollback is a
+    // downgrade by design, and iDRAC takes it without ForceUpdate.
+    let plan = if matches!(req.source, Source::Kept { .. }) {
+        Ok(Plan::Apply(req.targets.clone()))
+    } else {
         let st = bmc.lock();
         plan_targets(&st, &header, &req, &image_name)
     };
@@ -623,5 +709,100 @@ pub async fn throttle(started: Instant, bytes: u64, rate: Option<u64>) {
         if due > elapsed {
             tokio::time::sleep(due - elapsed).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::machine::Machine;
+
+    fn idrac() -> BmcState {
+        BmcState::new(
+            Machine::generate("h", Persona::Idrac, 1, 0),
+            Default::default(),
+        )
+    }
+
+    fn previous_uri(st: &BmcState) -> String {
+        let p = st
+            .machine
+            .components
+            .iter()
+            .find(|c| c.role == Role::Previous && c.kind == Kind::Bmc)
+            .unwrap();
+        format!("{}/{}", crate::http::tree::FIRMWARE, p.id)
+    }
+
+    #[test]
+    fn an_idrac_image_uri_naming_a_previous_entry_is_a_kept_image() {
+        let st = idrac();
+        let uri = previous_uri(&st);
+        let (source, target) = kept_source(&st, &uri).unwrap().expect("kept");
+        assert_eq!(target, "bmc");
+        match source {
+            Source::Kept {
+                previous, version, ..
+            } => {
+                assert_eq!(previous, "bmc-previous");
+                assert_eq!(version, "6.10.30.00");
+            }
+            other => panic!("{other:?}"),
+        }
+        // A full URL on the BMC itself is read as its path.
+        let full = format!("https://10.0.0.1:443{uri}");
+        assert!(kept_source(&st, &full).unwrap().is_some());
+        // An ordinary download is not a kept image.
+        assert!(kept_source(&st, "http://127.0.0.1:1/bios.img")
+            .unwrap()
+            .is_none());
+        // The active entry is not a rollback image.
+        let active = st
+            .machine
+            .components
+            .iter()
+            .find(|c| c.key == "bmc")
+            .unwrap();
+        let uri = format!("{}/{}", crate::http::tree::FIRMWARE, active.id);
+        assert!(kept_source(&st, &uri).is_err());
+    }
+
+    #[test]
+    fn other_personas_keep_no_image() {
+        let st = BmcState::new(
+            Machine::generate("h", Persona::Generic, 1, 0),
+            Default::default(),
+        );
+        let uri = format!("{}/BMC", crate::http::tree::FIRMWARE);
+        assert!(kept_source(&st, &uri).unwrap().is_none());
+    }
+
+    #[test]
+    fn an_update_keeps_the_replaced_image_as_previous_and_a_rollback_swaps_back() {
+        let mut st = idrac();
+        let bios = |st: &BmcState, role: Role| {
+            st.machine
+                .components
+                .iter()
+                .find(|c| c.kind == Kind::Bios && c.role == role)
+                .map(|c| (c.version.clone(), c.id.clone()))
+        };
+        let (was, _) = bios(&st, Role::Active).unwrap();
+        assert!(bios(&st, Role::Previous).is_none());
+        st.write_component("bios", "9.9.9", Persona::Idrac);
+        let (prev, id) = bios(&st, Role::Previous).unwrap();
+        assert_eq!(prev, was);
+        assert_eq!(id, format!("Previous-159-{was}__BIOS.Setup.1-1"));
+        // The rollback writes the kept version back: the two swap.
+        st.write_component("bios", &was, Persona::Idrac);
+        assert_eq!(bios(&st, Role::Active).unwrap().0, was);
+        assert_eq!(bios(&st, Role::Previous).unwrap().0, "9.9.9");
+        let previous = st
+            .machine
+            .components
+            .iter()
+            .filter(|c| c.role == Role::Previous && c.kind == Kind::Bios)
+            .count();
+        assert_eq!(previous, 1, "one rollback entry per component");
     }
 }

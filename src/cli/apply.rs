@@ -84,7 +84,7 @@ pub struct StatusArgs {
     pub format: super::ListFormat,
 }
 
-fn confirm(prompt: &str) -> anyhow::Result<bool> {
+pub(super) fn confirm(prompt: &str) -> anyhow::Result<bool> {
     eprint!("{prompt} [y/N] ");
     std::io::stderr().flush()?;
     let mut line = String::new();
@@ -188,7 +188,13 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     }
     // A run that would start inside a freeze is refused before anything
     // (and again when `--at` comes).
-    check_freezes(&cfg, &chosen, at.unwrap_or_else(chrono::Utc::now), &args)?;
+    check_freezes(
+        &cfg,
+        &chosen,
+        at.unwrap_or_else(chrono::Utc::now),
+        args.override_freeze.as_deref(),
+        "apply",
+    )?;
     let repo = Repository::open(&cfg.repository)
         .with_context(|| format!("opening the image repository {}", cfg.repository.display()))?;
     let image = match &args.image {
@@ -276,7 +282,13 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if at.is_some() {
-        check_freezes(&cfg, &chosen, chrono::Utc::now(), &args)?;
+        check_freezes(
+            &cfg,
+            &chosen,
+            chrono::Utc::now(),
+            args.override_freeze.as_deref(),
+            "apply",
+        )?;
     }
     let opts = ApplyOptions {
         override_freeze: args.override_freeze.clone(),
@@ -468,20 +480,22 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Refuses (exit 2) a run whose chosen hosts are inside a change freeze at
-/// `at`, naming the freeze; with `--override-freeze` says so and goes on.
-fn check_freezes(
+/// `at`, naming the freeze; with `--override-freeze` says so and goes on
+/// (`command` names who says it: `apply`, `rollback`).
+pub(super) fn check_freezes(
     cfg: &crate::config::Config,
     chosen: &crate::select::HostSelector,
     at: chrono::DateTime<chrono::Utc>,
-    args: &ApplyArgs,
+    override_freeze: Option<&str>,
+    command: &str,
 ) -> Result<(), UsageError> {
     let frozen = cfg.frozen_hosts(|h| chosen.matches(&h.name, &h.labels), at);
     if frozen.is_empty() {
         return Ok(());
     }
-    match &args.override_freeze {
+    match override_freeze {
         Some(why) => {
-            eprintln!("apply: overriding a change freeze ({why}; recorded with the run):\n{frozen}");
+            eprintln!("{command}: overriding a change freeze ({why}; recorded with the run):\n{frozen}");
             Ok(())
         }
         None => Err(UsageError(format!(
@@ -493,7 +507,7 @@ fn check_freezes(
 /// Exit 2: the run was refused before its first step (a planned image is
 /// missing or corrupt); like a usage error, nothing happened and the
 /// operator must change something first.
-const EXIT_REFUSED: u8 = 2;
+pub(super) const EXIT_REFUSED: u8 = 2;
 
 /// Says why the run was refused (stderr; `{"status": "refused", …}` on
 /// stdout for `--format json`).
@@ -511,12 +525,15 @@ fn refuse(r: &Refused, format: Format) -> ExitCode {
 /// Exit 3: stopped before every step ran (Ctrl-C, SIGTERM, the window's end,
 /// steps `deferred` by it) with nothing failed — what is left runs next
 /// time, but a cron wrapper must not read it as done.
-const EXIT_CANCELLED: u8 = 3;
+pub(super) const EXIT_CANCELLED: u8 = 3;
 
 /// The exit code of a run: 0 only when it completed with nothing failed or
 /// unreachable; 1 when something failed (a failure outranks a cancel); 3
 /// when it was cancelled cleanly.
-fn exit_code(report: &crate::updater::rollout::RolloutReport, resume_failed: bool) -> ExitCode {
+pub(super) fn exit_code(
+    report: &crate::updater::rollout::RolloutReport,
+    resume_failed: bool,
+) -> ExitCode {
     match report.status {
         _ if resume_failed => ExitCode::from(1),
         RunStatus::Completed | RunStatus::NothingToDo => ExitCode::SUCCESS,

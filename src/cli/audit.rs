@@ -41,6 +41,18 @@ pub(super) fn audited(c: &Command) -> Option<Audited> {
             },
             a.select.hosts_text(),
         ),
+        Command::Rollback(a) if !a.dry_run => (
+            &a.config,
+            if a.override_freeze.is_some() {
+                "rollback.override-freeze"
+            } else {
+                "rollback"
+            },
+            Some(hosts_and_selector(
+                &a.select.hosts,
+                a.select.selector.as_deref(),
+            )),
+        ),
         Command::Unstage(a) => (
             &a.config,
             "unstage",

@@ -10,6 +10,7 @@ mod completions;
 mod import;
 mod progress;
 mod repo_plan;
+mod rollback;
 mod schedule;
 mod serve;
 mod steer;
@@ -75,6 +76,8 @@ pub enum Command {
     Hold(steer::HoldArgs),
     /// Remove updates fwfleet staged and has not activated (Dell: delete the scheduled job; Redfish: SoftwareInventory.Cancel).
     Unstage(unstage::UnstageArgs),
+    /// Put a component back on its previous firmware: the BMC's kept image (Dell Previous-), its rollback action, or the older repository entry with --allow-downgrade.
+    Rollback(Box<rollback::RollbackArgs>),
     /// Show the audit trail: who changed what, when and from where (API and CLI).
     Audit(audit::AuditArgs),
     /// Show each BMC's TLS certificate and pin the ones not yet trusted (trust on first use).
@@ -469,6 +472,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             Command::Run(args) => steer::run(args).await,
             Command::Hold(args) => steer::hold(args).await,
             Command::Unstage(args) => unstage::unstage(args).await,
+            Command::Rollback(args) => rollback::rollback(*args).await,
         }
     }
 }

@@ -136,6 +136,7 @@ mod tests {
             apply_time: None,
             force: false,
             activate_only: false,
+            kept_image: None,
             disruption: crate::vocab::Disruption::HostReboot,
         }
     }

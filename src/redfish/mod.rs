@@ -31,6 +31,8 @@
 //!   URIs, apply times), whether the BMC is busy, and its reset actions.
 //! - `tests`: the client and the operations against mock BMCs (hostile
 //!   ones included), below the public API.
+//! - [`rollback`]: the rollback action a SoftwareInventory entry may offer
+//!   (Dell's `Previous-…` rollback is a SimpleUpdate, in [`update`]).
 //! - [`unstage`]: removing a staged update (Dell job deletion,
 //!   `#SoftwareInventory.Cancel`).
 //! - [`error`]: errors that name host and URI and say what to do.
@@ -44,6 +46,7 @@ pub mod probe;
 pub mod push;
 pub mod quirks;
 pub mod remote_certs;
+pub mod rollback;
 pub mod task;
 #[cfg(test)]
 mod tests;

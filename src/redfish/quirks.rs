@@ -191,6 +191,14 @@ impl Platform {
     pub fn inventory_ids_embed_version(&self) -> bool {
         self.family == Family::Dell
     }
+
+    /// iDRAC keeps the image an update replaced as a `Previous-…`
+    /// FirmwareInventory entry and rolls back to it by SimpleUpdate with
+    /// `ImageURI` set to that entry's URI (NOTES §3; dellemc-openmanage
+    /// `redfish_firmware_rollback`): `fwfleet rollback` needs no image.
+    pub fn keeps_previous_image(&self) -> bool {
+        self.family == Family::Dell
+    }
 }
 
 #[cfg(test)]
@@ -211,6 +219,13 @@ mod tests {
                 && d.multipart_dell_rules()
         );
         assert!(!d.monitor_gone_at_completion());
+    }
+
+    #[test]
+    fn dell_idrac_keeps_previous_images_for_rollback() {
+        assert!(p("Dell", "Integrated Dell Remote Access Controller").keeps_previous_image());
+        assert!(!p("HPE", "ProLiant DL380 Gen10 Plus").keeps_previous_image());
+        assert!(!p("OpenBMC", "bmcweb").keeps_previous_image());
     }
 
     #[test]

@@ -39,7 +39,7 @@ pub enum Answer {
 }
 
 impl Submitted {
-    fn of(reply: &Reply) -> Submitted {
+    pub(in crate::redfish) fn of(reply: &Reply) -> Submitted {
         let answer = if reply.status.is_success() {
             Answer::Accepted(parse_accepted(reply))
         } else if error_message_keys(&reply.body)

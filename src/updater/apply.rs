@@ -154,6 +154,8 @@ pub enum ApplyError {
 pub enum RunCommand {
     Apply,
     Serve,
+    /// `fwfleet rollback` (`updater::rollback`).
+    Rollback,
 }
 
 /// The window a service run was started for.
@@ -632,6 +634,7 @@ pub fn run_created(options: &RunOptions) -> crate::notify::EventData {
         command: match options.command {
             RunCommand::Apply => "apply",
             RunCommand::Serve => "serve",
+            RunCommand::Rollback => "rollback",
         }
         .to_string(),
         trigger: options.trigger.clone(),

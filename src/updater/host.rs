@@ -48,6 +48,10 @@ pub struct PlannedStep {
     /// policy `never`, or one that stopped before its reset): nothing is
     /// sent, the coordinated reset activates it.
     pub activate_only: bool,
+    /// A rollback to an image the BMC kept (`fwfleet rollback`): nothing is
+    /// sent from the repository (`image` is empty), the BMC is asked to
+    /// install the kept one; followed and verified like any step.
+    pub kept_image: Option<step::Kept>,
     /// What the step does to the running host (the plan's class):
     /// `[rollout] no_host_impact_outside_windows` lets a `no-host-impact`
     /// step run before the window opens.
@@ -811,8 +815,11 @@ impl Runner<'_> {
         if s.activate_only {
             return self.staged_earlier(i, s).await;
         }
-        if let Some(ok) = self.covered_by_earlier_step(i, s).await? {
-            return Ok(ok);
+        // A kept image is each device's own: never "covered" by another's.
+        if s.kept_image.is_none() {
+            if let Some(ok) = self.covered_by_earlier_step(i, s).await? {
+                return Ok(ok);
+            }
         }
         if let Some(busy) = self.wait_not_busy(s).await? {
             let r = ended_before_transfer(s, StepOutcome::NeedsAttention, busy);
@@ -847,6 +854,9 @@ impl Runner<'_> {
                     .push(ended_before_transfer(s, StepOutcome::NeedsAttention, why));
                 return Ok(false);
             }
+        }
+        if let Some(kept) = &s.kept_image {
+            return self.kept_step(i, s, kept).await;
         }
         let scheme = shared
             .images
@@ -1018,6 +1028,77 @@ impl Runner<'_> {
         }
         let ok = result.outcome.is_success();
         self.reports.push(report_of(s, Some(m), &result));
+        Ok(ok)
+    }
+
+    /// A rollback step: the BMC installs the image it kept (`Kept`), then
+    /// the step is followed and verified like any other; staged, it waits
+    /// for the coordinated reset with the host's other staged images.
+    async fn kept_step(
+        &mut self,
+        i: usize,
+        s: &PlannedStep,
+        kept: &step::Kept,
+    ) -> Result<bool, StoreError> {
+        let shared = self.shared;
+        let transfer = kept.transfer();
+        let what = match kept {
+            step::Kept::Previous { uri } => {
+                format!("SimpleUpdate with ImageURI {uri} (the kept image)")
+            }
+            step::Kept::Action { target } => format!("the entry's rollback action {target}"),
+        };
+        self.event(
+            "method",
+            &format!(
+                "{}: rollback {} → {} by {what}",
+                self.who(s),
+                s.from.as_deref().unwrap_or("?"),
+                s.to
+            ),
+        )
+        .await?;
+        let spec = StepSpec {
+            run_id: shared.run_id,
+            identity: s.identity.clone(),
+            kind: s.kind,
+            from: s.from.clone(),
+            to: s.to.clone(),
+            image: PathBuf::new(),
+            sha256: String::new(),
+            transfer,
+            apply_time: s.apply_time.clone(),
+            force: false,
+            preserve: shared.rollout.supermicro_preserve,
+            targets: s.target.iter().cloned().collect(),
+            deadline: shared.rollout.step_deadline,
+            attempts: shared.rollout.attempts,
+            poll: shared.poll,
+            waits: step::Waits::of(&shared.rollout),
+            window: self.window,
+        };
+        let progress = shared.progress.clone();
+        let (h, c) = (self.job.host.name.clone(), s.identity.clone());
+        let on_progress =
+            move |phase: &str, pct: Option<u8>| progress.step_progress(&h, &c, phase, pct);
+        let result =
+            step::execute(&self.client, &shared.store, &spec, &self.caps, &on_progress).await?;
+        if result.outcome == StepOutcome::Staged
+            && shared.rollout.reset_policy != ResetPolicy::Never
+        {
+            let reset = result.reset.clone().unwrap_or(ResetRequest {
+                target: None,
+                reset_type: None,
+            });
+            self.staged.push((i, spec.clone(), result.step_id, reset));
+        }
+        if result.outcome == StepOutcome::Updated {
+            self.post_update(s).await?;
+        }
+        let ok = result.outcome.is_success();
+        let mut report = report_of(s, None, &result);
+        report.method = Some(spec.transfer.name().to_string());
+        self.reports.push(report);
         Ok(ok)
     }
 

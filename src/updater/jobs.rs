@@ -92,6 +92,7 @@ fn planned(s: &crate::planner::Step, exec: &Execution, to: &str) -> PlannedStep 
         apply_time: s.apply_time.clone(),
         force: s.action == Action::Downgrade,
         activate_only: exec.activate_only,
+        kept_image: None,
         // A row that only activates a staged image has no class of its own:
         // its reset is the kind's.
         disruption: s

@@ -33,6 +33,10 @@
 //! - [`lock`]: one updating process per state directory.
 //! - [`stage_ahead`]: which steps a run that stages ahead sends `OnReset`
 //!   before the window's start, and the wait for it (pure decision).
+//! - [`rollback`]: `fwfleet rollback`: per host, the kept image (Dell
+//!   `Previous-`), the entry's rollback action, or the older repository
+//!   entry (`--allow-downgrade`), chosen by a pure `choose`; run through the
+//!   normal step path as a journaled run.
 //! - [`unstage`]: `fwfleet unstage`, removing what fwfleet staged (Dell job
 //!   deletion, `SoftwareInventory.Cancel`), journaled like steps.
 //! - [`window`]: the maintenance window's end, asked right before each
@@ -53,6 +57,7 @@ pub mod progress;
 pub mod report;
 pub mod reset_type;
 pub mod resume;
+pub mod rollback;
 pub mod rollout;
 pub mod stage_ahead;
 pub mod staged;

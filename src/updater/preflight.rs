@@ -201,7 +201,12 @@ pub async fn verify_jobs(jobs: &[HostJob], stamps: Option<Stamps>) -> Result<(),
     // path → (entry, size, sha256, hosts)
     let mut wanted: BTreeMap<PathBuf, (String, u64, String, Vec<String>)> = BTreeMap::new();
     for job in jobs {
-        for s in job.steps.iter().filter(|s| !s.activate_only) {
+        // Activations and kept images send nothing from the repository.
+        for s in job
+            .steps
+            .iter()
+            .filter(|s| !s.activate_only && s.kept_image.is_none())
+        {
             let w = wanted
                 .entry(s.image.clone())
                 .or_insert_with(|| (s.image_name.clone(), s.size, s.sha256.clone(), Vec::new()));

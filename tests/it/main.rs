@@ -22,6 +22,7 @@ mod plan_snapshot;
 mod preflight;
 mod reload;
 mod resume;
+mod rollback;
 mod schedule;
 mod security;
 mod serve_proc;

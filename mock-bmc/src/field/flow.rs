@@ -415,7 +415,11 @@ impl Run {
         let Some((header, image)) = self.transfer().await else {
             return;
         };
-        let plan = {
+        // A kept image goes back onto the component it was kept for (a
+        // rollback is a downgrade by design; iDRAC needs no ForceUpdate).
+        let plan = if matches!(self.req.source, Source::Kept { .. }) {
+            Ok(Plan::Apply(self.req.targets.clone()))
+        } else {
             let st = self.bmc.lock();
             update::plan_targets(&st, &header, &self.req, &image)
         };
@@ -512,6 +516,13 @@ impl Run {
         let t = field(&self.bmc).clone();
         let (verdict, name) = match self.req.source.clone() {
             Source::Discarded { name, .. } => (Err("discarded".to_string()), name),
+            // A kept image is on the BMC already: nothing to fetch.
+            Source::Kept {
+                kind,
+                version,
+                name,
+                ..
+            } => (Ok(update::kept_header(kind, &version)), name),
             Source::Uploaded {
                 path,
                 verdict,
@@ -1154,11 +1165,7 @@ fn write_version(st: &mut BmcState, key: &str, version: &str, persona: Persona) 
     }
     c.refresh_id(persona);
     if persona == Persona::Idrac && !silently && old != version {
-        let prev = format!("{key}-previous");
-        if let Some(p) = st.machine.components.iter_mut().find(|c| c.key == prev) {
-            p.version = old;
-            p.refresh_id(persona);
-        }
+        crate::state::keep_previous(&mut st.machine.components, key, old, persona);
     }
 }
 

@@ -135,6 +135,24 @@ pub fn simple_update(
         }
         None => return Err(bad("ActionParameterMissing", &[SIMPLE, "ImageURI"])),
     };
+    // iDRAC rollback: `ImageURI` names a kept `Previous-…` entry
+    // (dellemc-openmanage-ansible-modules `redfish_firmware_rollback`).
+    if let Some((source, target)) = update::kept_source(st, &uri)? {
+        let req = UpdateRequest {
+            source,
+            targets: vec![target],
+            apply_time: apply_time_of(st, v.get("@Redfish.OperationApplyTime"), SIMPLE)?,
+            force: force_of(v.get("ForceUpdate"), SIMPLE)?,
+            via: super::tree::SIMPLE_UPDATE.to_string(),
+        };
+        if bmc.config.is_field() {
+            flow::before_transfer(st, Via::SimpleUpdate)?;
+            let id = flow::accept(bmc, st, req, Via::SimpleUpdate, Extra::default());
+            return Ok(field_response(st, id.as_deref()));
+        }
+        let id = update::accept(bmc, st, req);
+        return Ok(after_accept(st, accepted(st, &id)));
+    }
     let protocol = match v.get("TransferProtocol") {
         None => None,
         Some(Value::String(s)) if p.transfer_protocols().contains(&s.as_str()) => Some(s.clone()),

@@ -447,6 +447,55 @@ async fn idrac_resets_before_the_job_completes_and_the_job_queue_keeps_the_end()
     assert_ne!(prev["version"], v.as_str(), "the old image is the rollback");
 }
 
+/// Row "rollback: SimpleUpdate with ImageURI = a Previous- entry installs the kept image"
+/// (dellemc-openmanage-ansible-modules `redfish_firmware_rollback`): nothing is
+/// downloaded, the iDRAC resets as for its own update, and the versions swap.
+#[tokio::test]
+async fn idrac_rollback_to_the_previous_entry_swaps_the_versions() {
+    let bmc = field_bmc(Persona::Idrac, Variant::Standard, &[]).await;
+    let entry = |role: &str| {
+        bmc.state()["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["kind"] == "bmc" && c["role"] == role)
+            .unwrap()
+            .clone()
+    };
+    let (was, prev) = (entry("active"), entry("previous"));
+    let prev_uri = format!(
+        "/redfish/v1/UpdateService/FirmwareInventory/{}",
+        prev["id"].as_str().unwrap()
+    );
+    let (s, listed) = get(&bmc, &prev_uri).await;
+    assert_eq!(s, StatusCode::OK, "the Previous- entry is served");
+    assert_eq!(listed["Version"], prev["version"]);
+    let r = post(&bmc, SU, json!({"ImageURI": prev_uri})).await;
+    assert!(r.status().is_success(), "{}", r.status());
+    let loc = r.headers()["Location"].to_str().unwrap().to_string();
+    let seen = timeline(
+        "the iDRAC to come back",
+        || async { task_probe(&bmc, &loc).await },
+        |o| o == "gone",
+    )
+    .await;
+    assert!(in_order(&seen, &["Running", "down", "gone"]), "{seen:?}");
+    assert_eq!(version(&bmc, "bmc"), prev["version"].as_str().unwrap());
+    assert_eq!(
+        entry("previous")["version"],
+        was["version"],
+        "the replaced image is kept"
+    );
+
+    // An ImageURI naming an entry that is not a kept image is refused.
+    let active = format!(
+        "/redfish/v1/UpdateService/FirmwareInventory/{}",
+        entry("active")["id"].as_str().unwrap()
+    );
+    let r = post(&bmc, SU, json!({"ImageURI": active})).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+}
+
 // --- activation: host firmware -------------------------------------------------------------
 
 /// Row "host firmware is staged and activated by a host reset, POST shown in

@@ -48,6 +48,38 @@ pub enum Transfer {
     /// Sent by an earlier fwfleet that stopped before the step ended; a
     /// resumed step follows or verifies, it never sends again.
     Resumed,
+    /// A rollback to an image the BMC kept: SimpleUpdate with `ImageURI`
+    /// set to the kept inventory entry's URI (Dell `Previous-…`); nothing
+    /// is read from disk or served (`fwfleet rollback`).
+    KeptImage { image_uri: String },
+    /// A rollback through the rollback action the component's
+    /// SoftwareInventory entry offers (`target`, bound to the BMC's origin).
+    RollbackAction { target: String },
+}
+
+/// The image a rollback step activates on the BMC instead of sending one
+/// (`PlannedStep::kept_image`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "how", rename_all = "kebab-case")]
+pub enum Kept {
+    /// Dell: the `Previous-…` FirmwareInventory entry, by its URI.
+    Previous { uri: String },
+    /// The entry's rollback action, by its target URI.
+    Action { target: String },
+}
+
+impl Kept {
+    /// The transfer that activates it.
+    pub fn transfer(&self) -> Transfer {
+        match self {
+            Kept::Previous { uri } => Transfer::KeptImage {
+                image_uri: uri.clone(),
+            },
+            Kept::Action { target } => Transfer::RollbackAction {
+                target: target.clone(),
+            },
+        }
+    }
 }
 
 impl Transfer {
@@ -58,7 +90,17 @@ impl Transfer {
             Transfer::Multipart => "multipart",
             Transfer::Raw => "raw-push",
             Transfer::Resumed => "resumed",
+            Transfer::KeptImage { .. } => "kept-image",
+            Transfer::RollbackAction { .. } => "rollback-action",
         }
+    }
+
+    /// Nothing is sent from disk: the BMC already holds the image.
+    pub fn is_kept(&self) -> bool {
+        matches!(
+            self,
+            Transfer::KeptImage { .. } | Transfer::RollbackAction { .. }
+        )
     }
 }
 

@@ -38,13 +38,21 @@ pub async fn execute(
                 state: StepState::Planned,
             },
         ),
-        crate::digest::hash_file_async(spec.image.clone())
+        async {
+            // A kept image is on the BMC already: there is no file to hash.
+            if spec.transfer.is_kept() {
+                None
+            } else {
+                Some(crate::digest::hash_file_async(spec.image.clone()).await)
+            }
+        }
     );
     let mut cx = Ctx::new(client, journal?, spec, progress);
     cx.caps = Some(caps);
     match hashed {
-        Ok(d) if d.sha256.eq_ignore_ascii_case(&spec.sha256) => {}
-        Ok(_) => {
+        None => {}
+        Some(Ok(d)) if d.sha256.eq_ignore_ascii_case(&spec.sha256) => {}
+        Some(Ok(_)) => {
             return cx
                 .finish(
                     StepOutcome::Failed,
@@ -57,7 +65,7 @@ pub async fn execute(
                 )
                 .await
         }
-        Err(e) => {
+        Some(Err(e)) => {
             return cx
                 .finish(
                     StepOutcome::Failed,
@@ -444,6 +452,19 @@ async fn submit(cx: &Ctx<'_>, caps: &UpdateCaps) -> Result<Submitted, RedfishErr
         }
         Transfer::Multipart => update::push_multipart(cx.client, caps, &push).await,
         Transfer::Raw => update::push_raw(cx.client, caps, &spec.image).await,
+        // The BMC's own kept image (Dell `Previous-…`): the entry's URI is
+        // the ImageURI, no protocol, never a downgrade flag.
+        Transfer::KeptImage { image_uri } => {
+            let req = SimpleUpdate {
+                image_uri,
+                apply_time: spec.apply_time.as_deref(),
+                force: false,
+            };
+            update::simple_update(cx.client, caps, &req).await
+        }
+        Transfer::RollbackAction { target } => {
+            crate::redfish::rollback::activate(cx.client, target).await
+        }
         Transfer::Resumed => Err(RedfishError::Unsupported {
             host: cx.host.clone(),
             detail: "a resumed step is never sent again".into(),
