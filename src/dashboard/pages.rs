@@ -362,16 +362,13 @@ async fn timeline(dash: &Dash, host: &str) -> Result<Timeline, crate::store::Sto
     let store = &dash.daemon.store;
     let mut out = Vec::new();
     for run in store.list_runs(TIMELINE_RUNS).await? {
-        let steps: Vec<Step> = store
-            .steps(run.id)
-            .await?
-            .into_iter()
-            .filter(|s| s.host == host)
-            .collect();
+        let steps: Vec<Step> = store.host_steps(run.id, host).await?;
         if steps.is_empty() {
             continue;
         }
-        let events = store.events(run.id).await?;
+        let events = store
+            .step_events(run.id, steps.iter().map(|s| s.id).collect())
+            .await?;
         for st in steps {
             let mine = events
                 .iter()

@@ -191,6 +191,25 @@ impl Store {
         Ok(out)
     }
 
+    /// The steps of `host` in run `run_id`, in the order they were added.
+    pub async fn host_steps(&self, run_id: i64, host: &str) -> Result<Vec<Step>, StoreError> {
+        let host = host.to_string();
+        let rows = self
+            .sqlite_call(move |db| db.host_steps(run_id, &host))
+            .await?;
+        self.steps_of("read the steps of a host", rows)
+    }
+
+    /// The events of these steps of run `run_id`, oldest first.
+    pub async fn step_events(
+        &self,
+        run_id: i64,
+        step_ids: Vec<i64>,
+    ) -> Result<Vec<Event>, StoreError> {
+        self.sqlite_call(move |db| db.step_events(run_id, &step_ids))
+            .await
+    }
+
     /// The last `limit` events of a run, oldest first.
     pub async fn recent_events(&self, run_id: i64, limit: usize) -> Result<Vec<Event>, StoreError> {
         self.sqlite_call(move |db| db.recent_events(run_id, limit))

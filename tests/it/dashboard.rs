@@ -582,6 +582,11 @@ async fn a_script_in_a_component_name_and_a_model_name_is_inert_on_every_page() 
         h.contains(&format!(" {ESCAPED}</td>")),
         "the component: {h}"
     );
+    // The host's steps of the run, in its timeline (read for the host alone).
+    assert!(
+        h.contains("class=\"timeline\"") && h.contains(&format!("<td class=\"n\">{id}</td>")),
+        "the timeline: {h}"
+    );
     // The JSON twin carries the string as data.
     let (_, f) = svc.json("GET", "/api/v1/fleet", None).await;
     assert!(

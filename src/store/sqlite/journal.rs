@@ -147,6 +147,49 @@ impl SqliteStore {
         })
     }
 
+    /// The steps of `host` in run `run_id`, in the order they were added
+    /// (the host page's timeline: filtered in SQL, not in the caller).
+    pub fn host_steps(&self, run_id: i64, host: &str) -> Result<Vec<StepRow>, StoreError> {
+        self.read("read the steps of a host", |tx| {
+            let sql = format!(
+                "SELECT {STEP_COLUMNS} FROM steps WHERE run_id = ?1 AND host = ?2 ORDER BY id"
+            );
+            let mut stmt = tx.prepare(&sql)?;
+            let rows = stmt.query_map(params![run_id, host], step_from_row)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    /// The events of these steps of run `run_id`, oldest first.
+    pub fn step_events(&self, run_id: i64, step_ids: &[i64]) -> Result<Vec<Event>, StoreError> {
+        if step_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.read("read the events of steps", |tx| {
+            let ids = step_ids
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT id, run_id, step_id, at, kind, message FROM events \
+                 WHERE run_id = ?1 AND step_id IN ({ids}) ORDER BY id"
+            );
+            let mut stmt = tx.prepare(&sql)?;
+            let rows = stmt.query_map([run_id], |row| {
+                Ok(Event {
+                    id: row.get(0)?,
+                    run_id: row.get(1)?,
+                    step_id: row.get(2)?,
+                    at: row.get(3)?,
+                    kind: row.get(4)?,
+                    message: row.get(5)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
     /// The last `limit` events of a run, oldest first.
     pub fn recent_events(&self, run_id: i64, limit: usize) -> Result<Vec<Event>, StoreError> {
         self.read("read the events of a run", |tx| {
