@@ -37,6 +37,9 @@ pub const PLAN_PER_PAGE: usize = 200;
 const EVENTS_SHOWN: usize = 100;
 /// How often a live stream reads the run's steps.
 pub const STREAM_POLL: Duration = Duration::from_millis(400);
+/// How long a stream waits for a browser that stopped reading before it
+/// ends (the browser reconnects and gets a fresh snapshot).
+const STREAM_STALL: Duration = Duration::from_secs(10);
 /// Live streams served at once (each reads the store every [`STREAM_POLL`]);
 /// more are answered 503 and the page stays readable without them.
 pub const MAX_STREAMS: usize = 64;
@@ -708,6 +711,10 @@ pub async fn events(
     };
     let (tx, rx) = tokio::sync::mpsc::channel::<SseEvent>(64);
     let d = dash.daemon.clone();
+    // A comment at least this often: more often than the idle timeout cuts
+    // a connection on which nothing moves (`daemon.idle_timeout_secs`).
+    let keep_alive =
+        (d.cfg().daemon.idle_timeout / 2).clamp(Duration::from_secs(1), Duration::from_secs(15));
     tokio::spawn(async move {
         let _permit = permit;
         let mut seen: Option<Seen> = None;
@@ -765,8 +772,9 @@ pub async fn events(
                 out.push(json_event("end", &json!({"status": run.status})));
             }
             for e in out {
-                if tx.try_send(e).is_err() {
-                    // The browser went away, or reads too slowly: end here;
+                let sent = tokio::time::timeout(STREAM_STALL, tx.send(e)).await;
+                if !matches!(sent, Ok(Ok(()))) {
+                    // The browser went away, or stopped reading: end here;
                     // its EventSource reconnects and gets a fresh snapshot.
                     return;
                 }
@@ -788,7 +796,7 @@ pub async fn events(
             .map(|e| (Ok::<_, std::convert::Infallible>(e), rx))
     });
     Sse::new(stream)
-        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .keep_alive(KeepAlive::new().interval(keep_alive))
         .into_response()
 }
 
