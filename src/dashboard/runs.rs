@@ -803,3 +803,118 @@ pub async fn events(
 fn json_event(name: &str, data: &Value) -> SseEvent {
     SseEvent::default().event(name).data(data.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vocab::Kind;
+
+    fn entry(host: &str, component: &str) -> PlanEntry {
+        PlanEntry {
+            host: host.into(),
+            component: component.into(),
+            kind: Kind::Bios,
+            from: Some("1".into()),
+            to: "2".into(),
+            image: "i".into(),
+            sha256: String::new(),
+        }
+    }
+
+    fn step(id: i64, host: &str, state: StepState, outcome: Option<StepOutcome>) -> Step {
+        Step {
+            id,
+            run_id: 1,
+            host: host.into(),
+            component: "BIOS".into(),
+            from_version: None,
+            to_version: "2".into(),
+            state,
+            task_uri: None,
+            outcome,
+            message: None,
+            updated_at: String::new(),
+        }
+    }
+
+    #[test]
+    fn each_host_is_its_step_on_the_way_else_its_first_shortfall_else_done_else_waiting() {
+        let plan = [
+            entry("a", "BIOS"),
+            entry("a", "BMC"),
+            entry("b", "BIOS"),
+            entry("c", "BIOS"),
+            entry("d", "BIOS"),
+            entry("e", "BIOS"),
+        ];
+        let steps = [
+            step(1, "a", StepState::Done, Some(StepOutcome::Updated)),
+            step(2, "b", StepState::Running, None),
+            step(3, "c", StepState::Done, Some(StepOutcome::Held)),
+            step(4, "d", StepState::Done, Some(StepOutcome::Updated)),
+            step(5, "x", StepState::Planned, None),
+        ];
+        let got = host_states(&plan, &steps);
+        let want: Vec<(String, &str)> = [
+            ("a", "running"),
+            ("b", "running"),
+            ("c", "held"),
+            ("d", "updated"),
+            ("e", WAITING),
+            ("x", WAITING),
+        ]
+        .iter()
+        .map(|(h, w)| (h.to_string(), *w))
+        .collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn phases_split_as_the_rollout_does_canaries_first_then_waves() {
+        let plan: Vec<PlanEntry> = ["a", "b", "c", "d", "e"]
+            .iter()
+            .map(|h| entry(h, "BIOS"))
+            .collect();
+        let states = vec![("a".to_string(), "updated"), ("b".to_string(), "running")];
+        let rules = PhaseRules {
+            canary: 1,
+            wave_size: 2,
+            labelled: HashSet::new(),
+        };
+        let p = phases(&states, &plan, &rules);
+        let names: Vec<(&str, Vec<&str>, &str)> = p
+            .iter()
+            .map(|p| {
+                (
+                    p.name.as_str(),
+                    p.hosts.iter().map(String::as_str).collect(),
+                    p.state,
+                )
+            })
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                ("canary", vec!["a"], "done"),
+                ("wave-1", vec!["b", "c"], "in-progress"),
+                ("wave-2", vec!["d", "e"], "waiting"),
+            ]
+        );
+        // A host labelled canary wins over the count.
+        let rules = PhaseRules {
+            labelled: ["d".to_string()].into_iter().collect(),
+            ..rules
+        };
+        assert_eq!(phases(&states, &plan, &rules)[0].hosts, vec!["d"]);
+    }
+
+    #[test]
+    fn the_eta_extrapolates_from_the_steps_ended() {
+        let t0 = DateTime::parse_from_rfc3339("2026-12-01T01:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let now = t0 + chrono::Duration::minutes(10);
+        assert_eq!(eta(t0, now, 0, 8), None);
+        assert_eq!(eta(t0, now, 2, 8), Some(t0 + chrono::Duration::minutes(40)));
+    }
+}
