@@ -57,6 +57,9 @@ pub struct ApplyArgs {
     /// With --at and --window: transfer and stage (apply time OnReset) from up to DURATION before the window opens (e.g. 24h); only the activation (reset, job reboot) waits for --at. Default: rollout.stage_ahead, off.
     #[arg(long, value_name = "DURATION")]
     pub stage_ahead: Option<String>,
+    /// The seed that chooses the cohorts of [[rollout.phases]] (default: rollout.seed, else drawn and recorded in the run); the same seed and hosts give the same phases.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
     /// Run on hosts inside a change freeze (`[[freezes]]`) anyway; REASON is recorded in the run and the audit log.
     #[arg(long, value_name = "REASON")]
     pub override_freeze: Option<String>,
@@ -257,7 +260,9 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
             Some(d) => at - chrono::Duration::from_std(d).unwrap_or_default(),
             None => at,
         };
-        if wake > now {
+        if wake > now && cfg.rollout.no_host_impact_outside_windows {
+            eprintln!("apply: no-host-impact steps run now ([rollout] no_host_impact_outside_windows); every other step waits until {wake}");
+        } else if wake > now {
             if stage_ahead.is_some() {
                 eprintln!("apply: staging ahead: waiting until {wake} ({}s), then transferring and staging; activation waits for {at}", (wake - now).num_seconds());
             } else {
@@ -289,9 +294,13 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         poll: None,
         notify: Default::default(),
         window_end,
-        window_start: stage_ahead.and(at),
+        // Only a run that may start before its window needs its start.
+        window_start: at
+            .filter(|_| stage_ahead.is_some() || cfg.rollout.no_host_impact_outside_windows),
         stage_ahead,
-    };
+        seed: args.seed,
+    }
+    .with_seed(&cfg.rollout);
     let prepared = apply::prepare(&cfg, &repo, &store, &opts, &cancel).await?;
     for b in &prepared.held_back {
         eprintln!(
@@ -323,6 +332,16 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         crate::updater::rollout::budget_hosts(rollout.failure_budget, prepared.jobs.len()),
         rollout.reset_policy.as_str()
     );
+    let how = match crate::updater::phases::describe(&prepared.jobs, &rollout) {
+        Some(phases) => format!(
+            "{} step(s) on {} host(s) in {phases} (at most {} at once); reset policy {}",
+            prepared.steps(),
+            prepared.jobs.len(),
+            rollout.max_parallel,
+            rollout.reset_policy.as_str()
+        ),
+        None => how,
+    };
     let models: std::collections::HashMap<&str, &str> = prepared
         .inventory
         .hosts
@@ -557,10 +576,17 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
             let mut controls = Vec::with_capacity(runs.len());
             for r in &runs {
                 let c = store.control(r.id).await?;
-                controls.push(
-                    c.as_ref()
-                        .map(|c| crate::daemon::api::control_json(r, Some(c))),
-                );
+                let mut control = c
+                    .as_ref()
+                    .map(|c| crate::daemon::api::control_json(r, Some(c)));
+                // A run waiting at a phase gate shows `waiting`.
+                let gate = crate::updater::approval::waiting_of(&store, r.id).await?;
+                if gate.is_some() {
+                    let mut v = serde_json::json!({"control": control});
+                    crate::daemon::api::with_gate(&mut v, gate.as_ref());
+                    control = Some(v["control"].clone());
+                }
+                controls.push(control);
                 let steps = store.steps(r.id).await?;
                 let mut by = std::collections::BTreeMap::<&str, usize>::new();
                 for s in &steps {
@@ -645,6 +671,12 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
                     if control.is_some() {
                         r["control"] = crate::daemon::api::control_json(&run, control.as_ref());
                     }
+                    if run.status == RunStatus::Running {
+                        crate::daemon::api::with_gate(
+                            &mut r,
+                            crate::updater::approval::waiting(&events).as_ref(),
+                        );
+                    }
                     v["run"] = r;
                     if let Some(p) = &plan {
                         v["plan"] = serde_json::to_value(p)?;
@@ -670,12 +702,23 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
                     }
                 }
                 ListFormat::Table => {
+                    let mut shown = serde_json::json!({"control": crate::daemon::api::control_json(&run, control.as_ref())});
+                    let gate = (run.status == RunStatus::Running)
+                        .then(|| crate::updater::approval::waiting(&events))
+                        .flatten();
+                    crate::daemon::api::with_gate(&mut shown, gate.as_ref());
                     println!(
-                        "run {} ({}), started {}, finished {}",
+                        "run {} ({}{}), started {}, finished {}",
                         run.id,
-                        crate::daemon::api::control_json(&run, control.as_ref())["state"]
+                        shown["control"]["state"]
                             .as_str()
                             .unwrap_or(run.status.as_str()),
+                        gate.as_ref()
+                            .map(|w| format!(
+                                " after phase {}: `fwfleet run approve {}`",
+                                w.phase, run.id
+                            ))
+                            .unwrap_or_default(),
                         run.started_at,
                         run.finished_at.as_deref().unwrap_or("-")
                     );
@@ -739,6 +782,8 @@ mod tests {
             unreachable_at_scan,
             failure_budget: 0,
             duration_ms: 0,
+            seed: None,
+            phases: Vec::new(),
         }
     }
 

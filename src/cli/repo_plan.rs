@@ -87,6 +87,9 @@ pub struct RepoAddArgs {
     /// The vendor's urgency: optional, recommended or urgent.
     #[arg(long)]
     pub criticality: Option<String>,
+    /// What applying it does to the running host: no-host-impact, host-reboot or power-cycle (overrides the catalog's and the BMC's hints).
+    #[arg(long, value_name = "CLASS")]
+    pub disruption: Option<String>,
     /// Free text kept in the manifest.
     #[arg(long)]
     pub notes: Option<String>,
@@ -449,6 +452,13 @@ fn add(a: RepoAddArgs) -> anyhow::Result<ExitCode> {
         .criticality
         .as_deref()
         .map(parse_criticality)
+        .transpose()?;
+    spec.disruption = a
+        .disruption
+        .as_deref()
+        .map(|d| {
+            crate::vocab::Disruption::parse(d).map_err(|e| UsageError(format!("--disruption: {e}")))
+        })
         .transpose()?;
     if let Some(h) = &a.sha256 {
         let h = crate::repository::check_digest(crate::repository::HashKind::Sha256, h)

@@ -1,4 +1,4 @@
-//! `fwfleet run pause|resume|cancel` and `fwfleet hold add|list|remove`:
+//! `fwfleet run pause|resume|cancel|approve` and `fwfleet hold add|list|remove`:
 //! steering runs and keeping hosts out, through the store, so they reach an
 //! `apply` in another shell and a `serve` alike (docs/APPLY.md#steering).
 
@@ -26,6 +26,8 @@ pub enum RunCommand {
     Resume(SteerArgs),
     /// No new host or step starts; the run ends `cancelled` once running steps are recorded.
     Cancel(SteerArgs),
+    /// Approve the phase gate the run waits at (a phase with approve = true ended): the next phase starts.
+    Approve(SteerArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -48,7 +50,10 @@ pub struct SteerArgs {
 impl RunCommand {
     pub fn args(&self) -> &SteerArgs {
         match self {
-            RunCommand::Pause(a) | RunCommand::Resume(a) | RunCommand::Cancel(a) => a,
+            RunCommand::Pause(a)
+            | RunCommand::Resume(a)
+            | RunCommand::Cancel(a)
+            | RunCommand::Approve(a) => a,
         }
     }
 
@@ -58,14 +63,18 @@ impl RunCommand {
             RunCommand::Pause(_) => "run.pause",
             RunCommand::Resume(_) => "run.resume",
             RunCommand::Cancel(_) => "run.cancel",
+            RunCommand::Approve(_) => "run.approve",
         }
     }
 
-    fn want(&self) -> Control {
+    /// What the run is asked to be; `None` for an approval, which is a
+    /// journal event, not a control.
+    fn want(&self) -> Option<Control> {
         match self {
-            RunCommand::Pause(_) => Control::Paused,
-            RunCommand::Resume(_) => Control::Running,
-            RunCommand::Cancel(_) => Control::Cancelled,
+            RunCommand::Pause(_) => Some(Control::Paused),
+            RunCommand::Resume(_) => Some(Control::Running),
+            RunCommand::Cancel(_) => Some(Control::Cancelled),
+            RunCommand::Approve(_) => None,
         }
     }
 }
@@ -83,10 +92,44 @@ fn executor_alive(dir: &std::path::Path) -> bool {
     }
 }
 
-/// `fwfleet run pause|resume|cancel ID`.
+/// `fwfleet run approve ID`: the phase gate the run waits at opens; the
+/// run's executor sees it at its next read of the journal.
+async fn approve(a: &SteerArgs) -> anyhow::Result<ExitCode> {
+    use crate::updater::approval::{self, ApproveError};
+    let cfg = super::load_config(&a.config)?;
+    let store = Store::open(&cfg.state_dir).await?;
+    let caller = Caller::local();
+    let reason = a.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+    let phase = approval::approve(&store, a.id, &caller.who, reason)
+        .await
+        .map_err(|e| match e {
+            ApproveError::Store(e) => anyhow::Error::from(e),
+            e => UsageError(e.to_string()).into(),
+        })?;
+    let note = format!(
+        "run {}: phase {phase} approved; the next phase starts",
+        a.id
+    );
+    match a.format {
+        Format::Text => println!("{note}"),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "run_id": a.id,
+                "approved": phase,
+                "message": note,
+            }))?
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `fwfleet run pause|resume|cancel|approve ID`.
 pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let a = args.command.args();
-    let want = args.command.want();
+    let Some(want) = args.command.want() else {
+        return approve(a).await;
+    };
     if a.timeout == 0 {
         return Err(UsageError("--timeout must be at least 1 second".into()).into());
     }

@@ -37,6 +37,8 @@ fn step(id: &str, kind: Kind, action: Action, from: &str, to: &str, image: &str)
         apply_time: None,
         provenance: Default::default(),
         held_back: None,
+        disruption: None,
+        disruption_source: None,
         exec: None,
     }
 }

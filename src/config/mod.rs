@@ -21,11 +21,14 @@
 //! - `credentials`: where credentials come from (files and who may read
 //!   them, `password_command`) and how they travel (proxies, plain http).
 //! - `notify`: the `[[notify]]` webhooks (URL, events, signing key).
+//! - `phases`: `[[rollout.phases]]` and the cohort keys of `[rollout]`
+//!   (`seed`, `spread_by`, `order_by`): [`PhasePolicy`].
 
 mod access;
 mod credentials;
 mod lines;
 mod notify;
+mod phases;
 pub mod pins;
 mod raw;
 mod settings;
@@ -34,6 +37,7 @@ mod tests;
 mod validate;
 
 pub use access::DEFAULT_TOKEN_NAME;
+pub use phases::{PhaseHosts, PhasePolicy, PhaseSpec};
 pub use settings::*;
 
 use credentials::{exposure, Exposure};

@@ -90,6 +90,14 @@ pub(super) struct RawRollout {
     pub(super) resume_wait_secs: Option<f64>,
     // Stage ahead, activate in the window (issue 21 item 3).
     pub(super) stage_ahead: Option<String>,
+    // Phases and gates (issue 21 item 1; config/phases.rs).
+    #[serde(default)]
+    pub(super) phases: Vec<super::phases::RawPhase>,
+    pub(super) seed: Option<u64>,
+    pub(super) spread_by: Option<String>,
+    pub(super) order_by: Option<String>,
+    // Disruption classes (issue 21 item 4).
+    pub(super) no_host_impact_outside_windows: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, Default)]

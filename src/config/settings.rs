@@ -143,6 +143,14 @@ pub struct Rollout {
     /// and stage from this long before its window opens; only the
     /// activation waits for the window's start. `None`: off.
     pub stage_ahead: Option<Duration>,
+    /// Phases and gates (`[[rollout.phases]]`, `seed`, `spread_by`,
+    /// `order_by`); no phases: canaries and waves.
+    pub phases: super::phases::PhasePolicy,
+    /// Disruption classes (issue 21 item 4, opt-in): a windowed run starts
+    /// at once and runs its `no-host-impact` steps (BMC firmware: the BMC
+    /// reboots, the server keeps running) before the window opens; every
+    /// other step, and the host's later steps, wait for the window's start.
+    pub no_host_impact_outside_windows: bool,
 }
 
 /// How a restarted fwfleet decides a step that was sent (or about to be)
@@ -188,6 +196,8 @@ impl Default for Rollout {
             stall_timeout: Duration::from_secs(900),
             supermicro_preserve: true,
             stage_ahead: None,
+            phases: super::phases::PhasePolicy::default(),
+            no_host_impact_outside_windows: false,
             hooks: Hooks {
                 pre_reset: None,
                 post_update: None,

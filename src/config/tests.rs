@@ -702,3 +702,37 @@ fn bad_notify_tables_name_their_key() {
         "{e}"
     );
 }
+
+#[test]
+fn rollout_phases_load_into_the_rollout_and_name_their_keys() {
+    let c = parse(&format!(
+        "{ONE}[rollout]\ncanary = 2\nseed = 9\norder_by = \"cluster\"\n\
+         [[rollout.phases]]\nname = \"canary\"\nhosts = 1\napprove = true\n\
+         [[rollout.phases]]\nname = \"rest\"\nhosts = \"rest\"\n"
+    ))
+    .unwrap();
+    let p = &c.rollout.phases;
+    assert_eq!(p.seed, Some(9));
+    assert_eq!(p.order_by.as_deref(), Some("cluster"));
+    assert_eq!(p.phases.len(), 2);
+    assert!(p.phases[0].approve);
+    assert!(
+        c.warnings
+            .iter()
+            .any(|w| w.contains("rollout.canary is not used")),
+        "{:?}",
+        c.warnings
+    );
+    // No phases: nothing changes.
+    assert_eq!(parse(ONE).unwrap().rollout.phases, PhasePolicy::default());
+    check_err(
+        &format!("{ONE}[rollout]\n[[rollout.phases]]\nname = \"a\"\nhosts = \"7\"\n"),
+        "rollout.phases[0].hosts",
+        &["percent"],
+    );
+    check_err(
+        &format!("{ONE}[rollout]\n[[rollout.phases]]\nname = \"a\"\nhosts = \"rest\"\nwait = 3\n"),
+        "line",
+        &["wait"],
+    );
+}

@@ -464,6 +464,29 @@ pub(super) fn config(path: &Path, raw: RawConfig) -> Result<(Config, Facts), Vec
         &mut problems,
     )
     .unwrap_or_default();
+    if let Some(p) = keep(
+        super::phases::policy(
+            &raw.rollout.phases,
+            raw.rollout.seed,
+            &raw.rollout.spread_by,
+            &raw.rollout.order_by,
+            &mut cx.warnings,
+        )
+        .map_err(|p| err(Some(p.key), p.message)),
+        &mut problems,
+    ) {
+        if !p.phases.is_empty() {
+            for (k, set) in [
+                ("canary", raw.rollout.canary.is_some()),
+                ("wave_size", raw.rollout.wave_size.is_some()),
+            ] {
+                if set {
+                    cx.warnings.push(format!("rollout.{k} is not used when [[rollout.phases]] are configured: the phases choose the hosts"));
+                }
+            }
+        }
+        rollout.phases = p;
+    }
     let mut notify = Vec::with_capacity(raw.notify.len());
     {
         let mut nc = super::notify::NotifyCheck {
@@ -675,6 +698,11 @@ fn rollout_of(
             })?)
             .filter(|d| !d.is_zero()),
         },
+        // Validated with the warnings at hand (`config()`).
+        phases: Default::default(),
+        no_host_impact_outside_windows: r
+            .no_host_impact_outside_windows
+            .unwrap_or(d.no_host_impact_outside_windows),
     })
 }
 

@@ -6,9 +6,9 @@
 //! (written before it acts), the same store write through
 //! `updater::control::request`.
 //!
-//! A new action (Approve, for gated phases) is one row here and one arm in
-//! [`perform`]'s `match` on [`Effect`]; the API route and the dashboard's
-//! button and confirmation follow from the row.
+//! An action is one row here and one arm in [`perform`]'s `match` on
+//! [`Effect`] (Approve, for gated phases, was added so); the API route and
+//! the dashboard's button and confirmation follow from the row.
 
 use super::error::ApiError;
 use super::runs::CancelError;
@@ -25,6 +25,8 @@ pub enum Effect {
     Steer(Control),
     /// Record `cancelled`, and cancel the run's token if this service runs it.
     Cancel,
+    /// Open the phase gate the run waits at (`updater::approval::approve`).
+    Approve,
 }
 
 /// One row of the table.
@@ -50,7 +52,7 @@ pub struct RunAction {
 }
 
 /// Every run action.
-pub const RUN_ACTIONS: [RunAction; 3] = [
+pub const RUN_ACTIONS: [RunAction; 4] = [
     RunAction {
         name: "pause",
         audit: "runs.pause",
@@ -79,7 +81,17 @@ pub const RUN_ACTIONS: [RunAction; 3] = [
         label: "Cancel",
         confirm: "Cancel run {id}? No new host or step starts; the run ends cancelled once running steps are recorded. It cannot be resumed.",
         answer: "cancelling",
-        offered_in: &["running", "pausing", "paused", "resuming"],
+        offered_in: &["running", "pausing", "paused", "resuming", "waiting"],
+    },
+    RunAction {
+        name: "approve",
+        audit: "runs.approve",
+        role: ApiRole::Operator,
+        effect: Effect::Approve,
+        label: "Approve",
+        confirm: "Approve the next phase of run {id}? The phase that ended passed its gate; the next one starts.",
+        answer: "approved",
+        offered_in: &["waiting"],
     },
 ];
 
@@ -110,8 +122,10 @@ pub struct Ask {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Performed {
     pub run_id: i64,
-    /// `pausing`, `resuming`, `cancelling`.
+    /// `pausing`, `resuming`, `cancelling`, `approved`.
     pub state: &'static str,
+    /// The phase approved (Approve only).
+    pub phase: Option<String>,
 }
 
 /// The audit row's target for run text `run`.
@@ -198,6 +212,7 @@ pub async fn perform(
     let result = async {
         let reason = ask.reason.map_err(ApiError::bad_request)?;
         let id = run_id(&ask.run)?;
+        let mut phase = None;
         match action.effect {
             Effect::Steer(want) => {
                 control::request(&d.store, id, want, &caller.who, reason.as_deref())
@@ -227,16 +242,33 @@ pub async fn perform(
                     CancelError::Failed(e) => e.into(),
                 })?;
             }
+            Effect::Approve => {
+                use crate::updater::approval::{self, ApproveError};
+                let p = approval::approve(&d.store, id, &caller.who, reason.as_deref())
+                    .await
+                    .map_err(|e| match e {
+                        ApproveError::NotFound(_) => ApiError::not_found(e.to_string()),
+                        ApproveError::NotActive { .. } => {
+                            ApiError::conflict("run-not-active", e.to_string())
+                        }
+                        ApproveError::NotWaiting(_) => {
+                            ApiError::conflict("run-not-waiting", e.to_string())
+                        }
+                        ApproveError::Store(e) => e.into(),
+                    })?;
+                phase = Some(p);
+            }
         }
-        Ok::<i64, ApiError>(id)
+        Ok::<(i64, Option<String>), ApiError>((id, phase))
     }
     .await;
     match result {
-        Ok(id) => {
+        Ok((id, phase)) => {
             pending.ok(None).await;
             Ok(Performed {
                 run_id: id,
                 state: action.answer,
+                phase,
             })
         }
         Err(e) => {

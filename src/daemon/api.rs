@@ -33,7 +33,7 @@ use std::sync::Arc;
 
 /// Every route the router serves, as (method, path in OpenAPI spelling).
 /// docs/openapi.yaml must describe each; a test holds both to it.
-pub const ROUTES: [(&str, &str); 13] = [
+pub const ROUTES: [(&str, &str); 14] = [
     ("GET", "/healthz"),
     ("GET", "/metrics"),
     ("GET", "/api/v1/hosts"),
@@ -46,6 +46,7 @@ pub const ROUTES: [(&str, &str); 13] = [
     ("GET", AUDIT_ROUTE),
     ("POST", "/api/v1/runs/{id}/pause"),
     ("POST", "/api/v1/runs/{id}/resume"),
+    ("POST", "/api/v1/runs/{id}/approve"),
     ("GET", FLEET_ROUTE),
 ];
 
@@ -81,7 +82,7 @@ pub fn router(d: Arc<Daemon>) -> Router {
         .route(ROUTES[8].1, get(schedule))
         .route(ROUTES[9].1, get(audit_trail))
         .route(FLEET_ROUTE, get(fleet));
-    // pause, resume, cancel (ROUTES 7, 10, 11): one route per row of the
+    // pause, resume, cancel, approve (ROUTES 7, 10, 11, 12): one route per row of the
     // actions table, all through `actions::perform`.
     for a in &RUN_ACTIONS {
         authed = authed.route(
@@ -315,6 +316,21 @@ pub fn control_json(r: &Run, c: Option<&crate::store::RunControl>) -> Value {
     }
 }
 
+/// A running run waiting at a phase gate: `waiting: {phase, since}`, and
+/// `control.state` says `waiting` unless a pause or cancel is asked.
+pub fn with_gate(run: &mut Value, waiting: Option<&crate::updater::approval::Waiting>) {
+    let Some(w) = waiting else {
+        return;
+    };
+    run["waiting"] = json!(w);
+    if !run["control"].is_object() {
+        run["control"] = json!({"state": "running"});
+    }
+    if run["control"]["state"] == "running" {
+        run["control"]["state"] = json!("waiting");
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RunsQuery {
@@ -436,6 +452,12 @@ async fn run(
     let active = d.active_run().map(|a| a.run_id);
     let mut run = run_json(&r, active);
     run["control"] = control_json(&r, d.store.control(id).await?.as_ref());
+    if r.status == crate::vocab::RunStatus::Running {
+        with_gate(
+            &mut run,
+            crate::updater::approval::waiting(&events).as_ref(),
+        );
+    }
     let plan = d.store.frozen_plan(id).await?;
     Ok(Json(json!({
         "run": run,
@@ -467,6 +489,8 @@ pub struct RunRequest {
     /// Start on hosts inside a change freeze anyway, for this reason
     /// (recorded; admin role).
     pub override_freeze: Option<String>,
+    /// The seed of the phases' cohorts (`fwfleet apply --seed`).
+    pub seed: Option<u64>,
 }
 
 impl RunRequest {
@@ -517,6 +541,7 @@ impl RunRequest {
             reset_policy: req.reset_policy,
             allow_downgrade: req.allow_downgrade,
             override_freeze: req.override_freeze,
+            seed: req.seed,
             ..ApplyOptions::default()
         };
         let chosen = opts
@@ -683,7 +708,10 @@ async fn act(
     let id = done.run_id;
     Ok((
         StatusCode::ACCEPTED,
-        Json(json!({"run_id": id, "status": done.state, "location": format!("/api/v1/runs/{id}")})),
+        Json(match &done.phase {
+            Some(phase) => json!({"run_id": id, "status": done.state, "phase": phase, "location": format!("/api/v1/runs/{id}")}),
+            None => json!({"run_id": id, "status": done.state, "location": format!("/api/v1/runs/{id}")}),
+        }),
     )
         .into_response())
 }

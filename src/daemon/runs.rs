@@ -138,6 +138,8 @@ impl Daemon {
         if let Some((active, _)) = &*slot {
             return Err(StartError::Busy(active.clone()));
         }
+        // A drawn seed is stored with the run: a restart continues it with the same cohorts.
+        let opts = opts.with_seed(&self.cfg().rollout);
         let rollout = opts.rollout(&self.cfg().rollout);
         let options = RunOptions {
             trigger: Some(trigger.describe()),

@@ -136,6 +136,7 @@ mod tests {
             apply_time: None,
             force: false,
             activate_only: false,
+            disruption: crate::vocab::Disruption::HostReboot,
         }
     }
 

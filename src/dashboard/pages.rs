@@ -112,7 +112,7 @@ pub fn render_fleet(
         @if let Some(e) = &view.repository_error { p.problem { (e) } }
         section {
             h2 { "Compliance" }
-            table #compliance {
+            table.compliance #compliance {
                 tr { th { "status" } th { "hosts" } }
                 @for (c, n) in by {
                     tr data-status=(c.as_str()) data-count=(n) {
@@ -154,7 +154,7 @@ pub fn render_fleet(
                     @for row in matrix {
                         @let hosts = format!("/hosts?model={}", query_value(&row.model));
                         tr data-model=(row.model) {
-                            td { a href=(hosts) { (row.model) } }
+                            td { a href=(hosts) data-model=(row.model) { (row.model) } }
                             @for k in &kinds {
                                 td.n data-kind=(k.as_str()) {
                                     @if let Some(cell) = row.kinds.get(k) {
@@ -415,7 +415,7 @@ pub fn render_host(h: &HostView, timeline: &Timeline) -> Markup {
                 tr { th { "component" } th { "kind" } th { "active" } th { "backup" } th { "staged" } th { "target" } th { "status" } th { "reason" } }
                 @for c in comps.iter().filter(|c| c.role == Role::Active) {
                     @let step = steps.iter().find(|s| s.identity == c.identity);
-                    tr {
+                    tr data-kind=(c.kind.as_str()) data-status=(step.map(|s| s.action.as_str()).unwrap_or("")) {
                         td { (c.name) }
                         td { (c.kind.as_str()) }
                         td { (c.version.as_deref().unwrap_or("?")) }

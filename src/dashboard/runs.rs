@@ -389,8 +389,14 @@ async fn run_data(dash: &Dash, id: i64) -> Result<Option<RunData>, crate::store:
             .map(|h| h.name.clone())
             .collect(),
     };
+    // A run at a phase gate (`gate-waiting` with no `approved` after it
+    // among the latest events) is `waiting`, as the API's `control.state`.
+    let mut state = state_word(&run, control.as_ref());
+    if state == "running" && crate::updater::approval::waiting(&events).is_some() {
+        state = "waiting".into();
+    }
     Ok(Some(RunData {
-        state: state_word(&run, control.as_ref()),
+        state,
         active: dash.daemon.active_run().is_some_and(|a| a.run_id == id),
         run,
         plan,

@@ -41,6 +41,12 @@ pub struct Component {
     /// catalog keys a device by when its ComponentID is the placeholder `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pci: Option<PciIds>,
+    /// SoftwareInventory `ResetRequiredOnUpdate` (v1_12), where the BMC
+    /// says it: the BMC's own hint of whether applying an update disturbs
+    /// what runs this software, one input of a step's disruption class
+    /// (`planner::disruption`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reset_required_on_update: Option<bool>,
 }
 
 /// The server behind the BMC.

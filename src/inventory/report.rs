@@ -176,6 +176,7 @@ mod tests {
             manufacturer: None,
             write_protected: false,
             pci: None,
+            reset_required_on_update: None,
         });
         let inv = Inventory {
             scanned_at: "2026-01-01T00:00:00Z".into(),

@@ -218,6 +218,8 @@ impl Unit<'_> {
             apply_time: None,
             provenance: *row.provenance,
             held_back: row.held_back.map(|h| *h),
+            disruption: None,
+            disruption_source: None,
             exec: row.exec.map(|e| *e),
         };
         match self.state {
@@ -245,20 +247,30 @@ fn change_steps(c: &Component, change: Change, notes: &[String]) -> Vec<Step> {
         .hops
         .into_iter()
         .enumerate()
-        .map(|(i, hop)| Step {
-            component: c.id.clone(),
-            identity: c.identity.clone(),
-            kind: c.kind,
-            from: Some(hop.from),
-            to: Some(hop.image.version.clone()),
-            action: change.action,
-            reason: format!("{}{suffix}", hop.reason),
-            exec: execution(c, &hop.image, false),
-            image: Some(hop.image.file),
-            method: hop.image.method.map(|m| m.as_str().to_owned()),
-            apply_time: hop.image.apply_time,
-            provenance: hop.image.provenance,
-            held_back: if i == last { held_back.clone() } else { None },
+        .map(|(i, hop)| {
+            let (disruption, source) = super::disruption::decide(
+                hop.image.provenance.disruption,
+                hop.image.provenance.reboot_required,
+                c.reset_required_on_update,
+                c.kind,
+            );
+            Step {
+                component: c.id.clone(),
+                identity: c.identity.clone(),
+                kind: c.kind,
+                from: Some(hop.from),
+                to: Some(hop.image.version.clone()),
+                action: change.action,
+                reason: format!("{}{suffix}", hop.reason),
+                exec: execution(c, &hop.image, false),
+                image: Some(hop.image.file),
+                method: hop.image.method.map(|m| m.as_str().to_owned()),
+                apply_time: hop.image.apply_time,
+                provenance: hop.image.provenance,
+                held_back: if i == last { held_back.clone() } else { None },
+                disruption: Some(disruption),
+                disruption_source: Some(source),
+            }
         })
         .collect()
 }

@@ -21,13 +21,15 @@
 //! `other` is assumed to reboot the host: not knowing, fwfleet takes the
 //! safer of the two common classes.
 //!
-//! Not wired yet: the plan does not show the class and no policy reads it
-//! (`[rollout] no_host_impact_outside_windows` is still to come).
+//! The plan carries the class on each changing step (`disruption`,
+//! `disruption_source`); `[rollout] no_host_impact_outside_windows` lets the
+//! updater run `no-host-impact` steps before a window opens
+//! (`updater::host`).
 
 use crate::vocab::{Disruption, Kind};
 
 /// Where a step's class came from, for the plan's reason.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DisruptionSource {
     Repository,
@@ -43,42 +45,24 @@ pub fn decide(
     bmc_reset_required: Option<bool>,
     kind: Kind,
 ) -> (Disruption, DisruptionSource) {
-    let of_reboot = |r: bool| {
-        if r {
-            Disruption::HostReboot
-        } else {
-            Disruption::NoHostImpact
-        }
-    };
     if let Some(d) = repository {
         return (d, DisruptionSource::Repository);
     }
-    if let Some(r) = catalog_reboot_required {
-        // A BMC image "requiring a reboot" means the BMC's own reboot.
-        if kind == Kind::Bmc {
-            return (Disruption::NoHostImpact, DisruptionSource::Catalog);
-        }
-        return (
-            if r {
-                kind_default(kind).max(Disruption::HostReboot)
-            } else {
-                of_reboot(r)
-            },
-            DisruptionSource::Catalog,
-        );
-    }
-    if let Some(r) = bmc_reset_required {
-        if kind == Kind::Bmc {
-            return (Disruption::NoHostImpact, DisruptionSource::Bmc);
-        }
-        return (
-            if r {
-                kind_default(kind).max(Disruption::HostReboot)
-            } else {
-                of_reboot(r)
-            },
-            DisruptionSource::Bmc,
-        );
+    // The catalog and the BMC say only "a reset is needed" or not; the
+    // catalog is asked first because it speaks of this very image.
+    let hint = catalog_reboot_required
+        .map(|r| (r, DisruptionSource::Catalog))
+        .or(bmc_reset_required.map(|r| (r, DisruptionSource::Bmc)));
+    if let Some((reset, source)) = hint {
+        let class = if kind == Kind::Bmc {
+            // A BMC image "needing a reset" means the BMC's own reboot.
+            Disruption::NoHostImpact
+        } else if reset {
+            kind_default(kind).max(Disruption::HostReboot)
+        } else {
+            Disruption::NoHostImpact
+        };
+        return (class, source);
     }
     (kind_default(kind), DisruptionSource::KindDefault)
 }

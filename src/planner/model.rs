@@ -88,6 +88,11 @@ pub struct Provenance {
     pub criticality: Option<Criticality>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reboot_required: Option<bool>,
+    /// The repository entry's `disruption`. Not a key of its own in the
+    /// plan: the step's decided class ([`Step::disruption`]) shows it, with
+    /// `disruption_source = "repository"`.
+    #[serde(skip)]
+    pub disruption: Option<crate::vocab::Disruption>,
     /// `YYYY-MM-DD`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub release_date: Option<String>,
@@ -370,6 +375,16 @@ pub struct Step {
     /// the newest is blocked or needs the vendor's tool.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub held_back: Option<HeldBack>,
+    /// What the step does to the running host, for the rows that change a
+    /// component (`upgrade`, `downgrade`): `[rollout]
+    /// no_host_impact_outside_windows` lets a `no-host-impact` step run
+    /// before its window opens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disruption: Option<crate::vocab::Disruption>,
+    /// Where [`Step::disruption`] came from: `repository`, `catalog`,
+    /// `bmc` or `kind-default`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disruption_source: Option<super::disruption::DisruptionSource>,
     /// For the rows the updater may run (`upgrade`, `downgrade`, and a
     /// `staged-pending` image the repository has): what it needs.
     #[serde(skip)]

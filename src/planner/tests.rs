@@ -31,6 +31,7 @@ fn comp(id: &str, kind: Kind, version: &str) -> Component {
         manufacturer: None,
         write_protected: false,
         pci: None,
+        reset_required_on_update: None,
     }
 }
 
@@ -1298,6 +1299,7 @@ fn steps_carry_the_image_provenance() {
             reboot_required: Some(true),
             release_date: Some("2024-05-27".into()),
             source: Some("dell:Catalog.xml (version 25.04.28)".into()),
+            ..Provenance::default()
         },
         ..img("BIOS_2.19.1.exe", Bios, "2.19.1")
     };
@@ -1327,6 +1329,60 @@ fn steps_carry_the_image_provenance() {
         plan.steps[0].provenance.criticality,
         image.provenance.criticality
     );
+}
+
+/// Changing rows carry their disruption class and its source (issue 21
+/// item 4): the manifest's word first, then the catalog's reboot flag,
+/// then the BMC's `ResetRequiredOnUpdate`, then the kind; rows that change
+/// nothing carry none.
+#[test]
+fn changing_steps_carry_their_disruption_class_and_its_source() {
+    use super::disruption::DisruptionSource as S;
+    use crate::vocab::Disruption as D;
+    let nic = Component {
+        reset_required_on_update: Some(false),
+        ..comp("NIC", Nic, "20.0")
+    };
+    let told = ImageRef {
+        provenance: Provenance {
+            disruption: Some(D::PowerCycle),
+            reboot_required: Some(false),
+            ..Provenance::default()
+        },
+        ..img("bios.bin", Bios, "2.0")
+    };
+    let plan = plan_host(
+        &host(
+            "h1",
+            vec![
+                comp("BMC", Bmc, "1.0"),
+                comp("BIOS", Bios, "1.0"),
+                nic,
+                comp("CPLD", Cpld, "0x0D"),
+            ],
+        ),
+        &source(&[
+            img("bmc.bin", Bmc, "1.1"),
+            told,
+            img("nic.bin", Nic, "21.0"),
+            img("cpld.bin", Cpld, "0x0D"),
+        ]),
+        &Policy::default(),
+    );
+    let of = |kind: Kind| {
+        let s = plan.steps.iter().find(|s| s.kind == kind).unwrap();
+        (s.disruption, s.disruption_source)
+    };
+    assert_eq!(of(Bmc), (Some(D::NoHostImpact), Some(S::KindDefault)));
+    assert_eq!(of(Bios), (Some(D::PowerCycle), Some(S::Repository)));
+    assert_eq!(of(Nic), (Some(D::NoHostImpact), Some(S::Bmc)));
+    // Up to date: nothing runs, so no class.
+    assert_eq!(of(Cpld), (None, None));
+    let json = serde_json::to_value(&plan.steps[0]).unwrap();
+    assert_eq!(json["disruption"], "no-host-impact", "{json}");
+    assert_eq!(json["disruption_source"], "kind-default", "{json}");
+    let back: Step = serde_json::from_value(json).unwrap();
+    assert_eq!(back.disruption, Some(D::NoHostImpact));
 }
 
 /// The planner asks the source with the whole system, Dell SystemID

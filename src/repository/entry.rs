@@ -89,6 +89,11 @@ pub struct Entry {
     /// the host.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reboot_required: Option<bool>,
+    /// The operator's word on what applying the image does to the running
+    /// host (`no-host-impact`, `host-reboot`, `power-cycle`): it overrides
+    /// the catalog's and the BMC's hints (`planner::disruption`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disruption: Option<crate::vocab::Disruption>,
     /// The vendor's release date, `YYYY-MM-DD` when it could be read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub release_date: Option<String>,
@@ -184,6 +189,7 @@ pub struct AddSpec {
     pub system_ids: Vec<String>,
     pub criticality: Option<Criticality>,
     pub reboot_required: Option<bool>,
+    pub disruption: Option<crate::vocab::Disruption>,
     pub release_date: Option<String>,
     pub source: Option<String>,
     pub needs_vendor_tool: Option<String>,
@@ -217,6 +223,7 @@ impl AddSpec {
             system_ids: Vec::new(),
             criticality: None,
             reboot_required: None,
+            disruption: None,
             release_date: None,
             source: None,
             needs_vendor_tool: None,
@@ -265,6 +272,7 @@ impl AddSpec {
             system_ids: self.system_ids,
             criticality: self.criticality,
             reboot_required: self.reboot_required,
+            disruption: self.disruption,
             release_date: self.release_date,
             source: self.source,
             vendor_hash_kind: self.vendor_hash.as_ref().map(|(k, _)| *k),

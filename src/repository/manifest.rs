@@ -71,6 +71,8 @@ struct RawEntry {
     #[serde(default)]
     reboot_required: Option<bool>,
     #[serde(default)]
+    disruption: Option<Spanned<String>>,
+    #[serde(default)]
     release_date: Option<Spanned<String>>,
     #[serde(default)]
     source: Option<String>,
@@ -189,6 +191,12 @@ fn to_entry(r: &RawEntry) -> Result<Entry, FieldError> {
         .map(|s| s.get_ref().parse())
         .transpose()
         .map_err(field("criticality"))?;
+    let disruption = r
+        .disruption
+        .as_ref()
+        .map(|s| crate::vocab::Disruption::parse(s.get_ref()).map_err(|e| e.to_string()))
+        .transpose()
+        .map_err(field("disruption"))?;
     let vendor_hash_kind = r
         .vendor_hash_kind
         .as_ref()
@@ -216,6 +224,7 @@ fn to_entry(r: &RawEntry) -> Result<Entry, FieldError> {
         system_ids: strings(&r.system_ids),
         criticality,
         reboot_required: r.reboot_required,
+        disruption,
         release_date: string(&r.release_date),
         source: r.source.clone(),
         needs_vendor_tool: r.needs_vendor_tool.clone(),
@@ -246,6 +255,7 @@ fn span_of(r: &RawEntry, key: Key) -> Option<Range<usize>> {
         Key::Field("method") => opt(&r.method),
         Key::Field("apply_time") => opt(&r.apply_time),
         Key::Field("criticality") => opt(&r.criticality),
+        Key::Field("disruption") => opt(&r.disruption),
         Key::Field("release_date") => opt(&r.release_date),
         Key::Field("vendor_hash") => opt(&r.vendor_hash),
         Key::Field("vendor_hash_kind") => opt(&r.vendor_hash_kind),

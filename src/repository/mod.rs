@@ -33,6 +33,7 @@
 //! system_ids = ["0716"]                 # optional: Dell SystemIDs (hex, as the catalog writes them)
 //! criticality = "recommended"           # optional: optional, recommended, urgent
 //! reboot_required = true                # optional: the vendor's word
+//! disruption = "no-host-impact"         # optional: no-host-impact, host-reboot, power-cycle (overrides hints)
 //! release_date = "2024-05-27"           # optional
 //! source = "dell:Catalog.xml.gz version 25.04.28"   # optional: the catalog it came from
 //! vendor_hash = "83ad12b7…"             # optional: the vendor's digest it was checked against

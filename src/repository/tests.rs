@@ -106,6 +106,7 @@ fn every_field_survives_a_manifest_round_trip() {
         system_ids: vec!["0716".into()],
         criticality: Some(crate::repository::Criticality::Urgent),
         reboot_required: Some(true),
+        disruption: Some(crate::vocab::Disruption::PowerCycle),
         release_date: Some("2024-05-27".into()),
         source: Some("dell:Catalog.xml version 25.04.28".into()),
         needs_vendor_tool: Some("Uefi-only".into()),
@@ -135,6 +136,7 @@ fn every_field_survives_a_manifest_round_trip() {
         system_ids: e.system_ids.clone(),
         criticality: e.criticality,
         reboot_required: e.reboot_required,
+        disruption: e.disruption,
         release_date: e.release_date.clone(),
         source: e.source.clone(),
         needs_vendor_tool: e.needs_vendor_tool.clone(),
@@ -143,6 +145,7 @@ fn every_field_survives_a_manifest_round_trip() {
     };
     assert_eq!(back, spec, "{text}");
     assert!(text.contains("method = \"multipart\""), "{text}");
+    assert!(text.contains("disruption = \"power-cycle\""), "{text}");
     assert!(
         text.contains("apply_time = \"OnStartUpdateRequest\""),
         "{text}"
@@ -606,6 +609,7 @@ fn component(kind: Kind, name: &str, software_id: Option<&str>) -> Component {
         manufacturer: None,
         write_protected: false,
         pci: None,
+        reset_required_on_update: None,
     }
 }
 
@@ -926,6 +930,11 @@ fn a_new_key_with_a_bad_value_names_its_line_and_old_manifests_still_open() {
         &entry_toml("a.bin", "criticality = \"soon\""),
         7,
         &["images[0].criticality"],
+    );
+    check_bad(
+        &entry_toml("a.bin", "disruption = \"reboot\""),
+        7,
+        &["images[0].disruption", "no-host-impact"],
     );
     check_bad(
         &entry_toml("a.bin", "system_ids = [\"R750\"]"),

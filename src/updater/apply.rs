@@ -67,14 +67,19 @@ pub struct ApplyOptions {
     /// says it).
     #[serde(skip)]
     pub window_end: Option<chrono::DateTime<chrono::Utc>>,
-    /// The maintenance window's start, for a run that stages ahead
-    /// (`--stage-ahead`, `[rollout] stage_ahead`): before it, steps are
-    /// only transferred and staged; activation waits for it.
+    /// The maintenance window's start (`apply --at`), for a run that may
+    /// start before it: one that stages ahead (`--stage-ahead`, `[rollout]
+    /// stage_ahead`: before it, steps are only transferred and staged;
+    /// activation waits for it), or one whose `no-host-impact` steps may
+    /// run outside windows (`[rollout] no_host_impact_outside_windows`).
     #[serde(skip)]
     pub window_start: Option<chrono::DateTime<chrono::Utc>>,
     /// `apply --stage-ahead`: overrides `[rollout] stage_ahead`.
     #[serde(skip)]
     pub stage_ahead: Option<Duration>,
+    /// `apply --seed`: the phases' cohorts (overrides `[rollout] seed`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
 }
 
 impl ApplyOptions {
@@ -87,6 +92,17 @@ impl ApplyOptions {
             kinds: self.kinds.clone(),
             ..planner::Policy::default()
         }
+    }
+
+    /// With `[[rollout.phases]]` and no seed from the command or the
+    /// config: one drawn now, so that the cohorts shown, the run's stored
+    /// options (a run `serve` continues after a restart) and the rollout
+    /// agree.
+    pub fn with_seed(mut self, base: &Rollout) -> ApplyOptions {
+        if self.seed.is_none() && base.phases.seed.is_none() && !base.phases.phases.is_empty() {
+            self.seed = Some(super::phases::draw_seed());
+        }
+        self
     }
 
     /// The config's rollout settings with the command's overrides.
@@ -106,6 +122,9 @@ impl ApplyOptions {
         }
         if let Some(d) = self.stage_ahead {
             r.stage_ahead = Some(d).filter(|d| !d.is_zero());
+        }
+        if let Some(s) = self.seed {
+            r.phases.seed = Some(s);
         }
         r
     }
@@ -507,8 +526,10 @@ pub async fn execute_in(
         }
         _ => None,
     };
+    let impact_at = impact_at(&store, run_id, &rollout, opts.window_start, activate_at).await?;
     let shared = Arc::new(Shared {
         activate_at: crate::updater::stage_ahead::ActivateAt(activate_at),
+        impact_at: crate::updater::stage_ahead::ActivateAt(impact_at),
         store: store.clone(),
         images: Some(Arc::new(images)),
         run_id,
@@ -700,6 +721,23 @@ pub fn render_table(r: &RolloutReport) -> String {
     if let Some(why) = &r.halted_reason {
         let _ = writeln!(out, "halted: {why}");
     }
+    if let Some(seed) = r.seed {
+        let _ = writeln!(out, "phases (seed {seed}):");
+    }
+    for p in &r.phases {
+        let _ = writeln!(
+            out,
+            "  {:<12} {:>4} host(s), {} failed, gate {}{}",
+            p.name,
+            p.hosts.len(),
+            p.failed,
+            p.gate.as_str(),
+            p.approved_by
+                .as_deref()
+                .map(|b| format!(" by {b}"))
+                .unwrap_or_default()
+        );
+    }
     // Steps that ran past the window's end (followed to their end).
     for h in &r.hosts {
         for s in h.steps.iter().filter(|s| s.overran_window) {
@@ -711,4 +749,40 @@ pub fn render_table(r: &RolloutReport) -> String {
         }
     }
     out
+}
+
+/// `[rollout] no_host_impact_outside_windows` on a run that starts before
+/// its window: when steps that touch the host may start (the window's
+/// start, or the start of staging ahead, which stages them). Journaled once
+/// for the run.
+async fn impact_at(
+    store: &Store,
+    run_id: i64,
+    rollout: &Rollout,
+    window_start: Option<chrono::DateTime<chrono::Utc>>,
+    activate_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApplyError> {
+    let Some(start) = window_start.filter(|_| rollout.no_host_impact_outside_windows) else {
+        return Ok(None);
+    };
+    let from = match (activate_at, rollout.stage_ahead) {
+        (Some(_), Some(d)) => start - chrono::Duration::from_std(d).unwrap_or_default(),
+        _ => start,
+    };
+    if from <= chrono::Utc::now() {
+        return Ok(None);
+    }
+    store
+        .add_event(
+            run_id,
+            None,
+            "outside-window",
+            &format!(
+                "no-host-impact steps run before the window opens at {} ([rollout] no_host_impact_outside_windows); every other step waits for {}",
+                rfc3339(start),
+                rfc3339(from)
+            ),
+        )
+        .await?;
+    Ok(Some(from))
 }

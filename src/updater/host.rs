@@ -18,7 +18,7 @@ pub use crate::updater::report::{HostReport, ReportOutcome, StepReport};
 use crate::updater::stage_ahead::{self, ActivateAt};
 use crate::updater::step::{self, ResetRequest, StepResult, StepSpec, Transfer};
 use crate::updater::window::{rfc3339, Action, Closed, WindowEnd};
-use crate::vocab::{Kind, Method, StepOutcome, StepState};
+use crate::vocab::{Disruption, Kind, Method, StepOutcome, StepState};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -48,6 +48,10 @@ pub struct PlannedStep {
     /// policy `never`, or one that stopped before its reset): nothing is
     /// sent, the coordinated reset activates it.
     pub activate_only: bool,
+    /// What the step does to the running host (the plan's class):
+    /// `[rollout] no_host_impact_outside_windows` lets a `no-host-impact`
+    /// step run before the window opens.
+    pub disruption: Disruption,
 }
 
 /// One host and its steps.
@@ -84,6 +88,11 @@ pub struct Shared {
     /// which steps are only transferred and staged (`updater::stage_ahead`);
     /// none for every other run.
     pub activate_at: ActivateAt,
+    /// `[rollout] no_host_impact_outside_windows` on a run that starts
+    /// before its window: when a step that touches the running host may
+    /// start (the window's start, or the start of staging ahead). Until
+    /// then only `no-host-impact` steps run. None for every other run.
+    pub impact_at: ActivateAt,
 }
 
 impl HostReport {
@@ -160,6 +169,9 @@ struct Runner<'a> {
     staging_ahead: bool,
     /// Plan indices of the steps staged ahead (re-checked before activation).
     staged_ahead: Vec<usize>,
+    /// A step of this host already waited for [`Shared::impact_at`]:
+    /// later steps do not run early.
+    impact_waited: bool,
 }
 
 /// Run a host's steps. Errors are store failures only: a BMC problem is an
@@ -232,6 +244,7 @@ async fn run_inner(job: &HostJob, shared: &Shared) -> Result<HostReport, StoreEr
         window: host_window(job, shared),
         staging_ahead: shared.activate_at.before_window(chrono::Utc::now()),
         staged_ahead: Vec::new(),
+        impact_waited: false,
     };
     let mut stop: Option<String> = None;
     for (i, s) in job.steps.iter().enumerate() {
@@ -239,6 +252,19 @@ async fn run_inner(job: &HostJob, shared: &Shared) -> Result<HostReport, StoreEr
             r.reports.push(not_started(s, why));
             continue;
         }
+        // Before the window: a no-host-impact step goes now, the first other
+        // one waits for the window's start (and the host's later ones with it).
+        let early = match r.outside_window(s).await? {
+            Some(early) => early,
+            None => {
+                stop = Some("interrupted while waiting for the window's start".into());
+                r.reports.push(not_started(
+                    s,
+                    "interrupted while waiting for the window's start",
+                ));
+                continue;
+            }
+        };
         // The step boundary: paused, cancelled or held (`updater::control`).
         let admitted = match shared
             .steering
@@ -257,7 +283,7 @@ async fn run_inner(job: &HostJob, shared: &Shared) -> Result<HostReport, StoreEr
                 continue;
             }
         };
-        let ok = if r.ahead(s).await? {
+        let ok = if !early && r.ahead(s).await? {
             r.step_ahead(i, s).await?
         } else {
             r.step(i, s).await?
@@ -292,6 +318,50 @@ async fn run_inner(job: &HostJob, shared: &Shared) -> Result<HostReport, StoreEr
 }
 
 impl Runner<'_> {
+    /// `[rollout] no_host_impact_outside_windows`, before the window opens:
+    /// `Some(true)` when `s` is `no-host-impact` and runs now, whole (its
+    /// own BMC reboot included: the server keeps running); otherwise the
+    /// first such step waits for [`Shared::impact_at`] (journaled
+    /// `window-wait`), and every later step of the host with it, so the
+    /// plan's order is kept. `None`: cancelled while waiting.
+    async fn outside_window(&mut self, s: &PlannedStep) -> Result<Option<bool>, StoreError> {
+        let Some(at) = self.shared.impact_at.0 else {
+            return Ok(Some(false));
+        };
+        if self.impact_waited || chrono::Utc::now() >= at {
+            return Ok(Some(false));
+        }
+        if s.disruption == Disruption::NoHostImpact {
+            self.event(
+                "outside-window",
+                &format!(
+                    "{}: no-host-impact, so it runs before the window opens ([rollout] no_host_impact_outside_windows); steps that touch the host wait for {}",
+                    self.who(s),
+                    rfc3339(at)
+                ),
+            )
+            .await?;
+            return Ok(Some(true));
+        }
+        self.impact_waited = true;
+        self.event(
+            "window-wait",
+            &format!(
+                "{}: {}, so it and the host's later steps wait for the window's start {}",
+                self.who(s),
+                s.disruption,
+                rfc3339(at)
+            ),
+        )
+        .await?;
+        Ok(self
+            .shared
+            .impact_at
+            .wait(&self.shared.cancel)
+            .await
+            .then_some(false))
+    }
+
     /// Whether step `s` is staged ahead: still before the window's start,
     /// and the BMC can hold it for a reset. The first step that cannot be
     /// staged waits for the window's start, and so does every later one
@@ -367,7 +437,13 @@ impl Runner<'_> {
     /// Before activating images staged ahead: wait for the window's start
     /// (journaled). `false`: interrupted while waiting.
     async fn wait_for_window(&self) -> Result<bool, StoreError> {
-        let Some(at) = self.shared.activate_at.0 else {
+        // A run that started early for no-host-impact steps resets the host
+        // only in the window too.
+        let gate = match self.shared.activate_at.0 {
+            Some(_) => self.shared.activate_at,
+            None => self.shared.impact_at,
+        };
+        let Some(at) = gate.0 else {
             return Ok(true);
         };
         if chrono::Utc::now() < at {
@@ -382,7 +458,7 @@ impl Runner<'_> {
             )
             .await?;
         }
-        Ok(self.shared.activate_at.wait(&self.shared.cancel).await)
+        Ok(gate.wait(&self.shared.cancel).await)
     }
 
     /// Right before activation, each image staged ahead is looked for

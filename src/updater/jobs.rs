@@ -92,6 +92,11 @@ fn planned(s: &crate::planner::Step, exec: &Execution, to: &str) -> PlannedStep 
         apply_time: s.apply_time.clone(),
         force: s.action == Action::Downgrade,
         activate_only: exec.activate_only,
+        // A row that only activates a staged image has no class of its own:
+        // its reset is the kind's.
+        disruption: s
+            .disruption
+            .unwrap_or_else(|| crate::planner::disruption::kind_default(s.kind)),
     }
 }
 
@@ -125,6 +130,7 @@ impl RepoSource<'_> {
             provenance: Provenance {
                 criticality: e.criticality,
                 reboot_required: e.reboot_required,
+                disruption: e.disruption,
                 release_date: e.release_date.clone(),
                 source: e.source.clone(),
             },

@@ -14,7 +14,12 @@
 //! - [`hooks`]: the operator's `pre_reset` / `post_update` commands.
 //! - [`control`]: the run's gate: pause, resume, cancel and holds read from
 //!   the store by a watcher, asked before each host and each step.
-//! - [`rollout`]: canaries, waves, fleet and label caps, failure budget.
+//! - [`rollout`]: canaries, waves, fleet and label caps, failure budget;
+//!   or the configured phases with their gates, soaks and approvals.
+//! - [`phases`]: which hosts go in which phase: the seeded shuffle,
+//!   `spread_by`, `order_by`, phase sizes (pure).
+//! - [`approval`]: a phase's manual gate, kept as journal events
+//!   (`gate-waiting`, `approved`); `approve` for the CLI and the API.
 //! - [`jobs`]: a plan and the repository → the host jobs a rollout runs.
 //! - [`apply`]: scan → plan → jobs → image server + journaled rollout.
 //! - [`progress`]: bars on a terminal, lines otherwise.
@@ -34,6 +39,7 @@
 //!   irreversible action (submit, `StartUpdate`, coordinated reset).
 
 pub mod apply;
+pub mod approval;
 pub mod control;
 pub mod hooks;
 pub mod host;
@@ -41,6 +47,7 @@ pub mod job_queue;
 pub mod jobs;
 pub mod lock;
 pub mod method;
+pub mod phases;
 pub mod preflight;
 pub mod progress;
 pub mod report;

@@ -279,6 +279,7 @@ mod tests {
                 manufacturer: None,
                 write_protected: false,
                 pci: None,
+                reset_required_on_update: None,
             }],
             software: Vec::new(),
             duration_ms: 0,

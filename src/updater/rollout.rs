@@ -35,6 +35,56 @@ pub struct RolloutReport {
     /// Failures allowed before halting.
     pub failure_budget: usize,
     pub duration_ms: u64,
+    /// The seed that chose the phases' cohorts (`[[rollout.phases]]` only):
+    /// the config's, `apply --seed`, or drawn for this run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// Each configured phase: its hosts, failures and gate (empty without
+    /// `[[rollout.phases]]`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub phases: Vec<PhaseReport>,
+}
+
+/// How a phase's gate ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GateOutcome {
+    /// Within its gates; the next phase started (after the soak).
+    Passed,
+    /// A gate was exceeded, or the run halted in it: no later phase starts.
+    Halted,
+    /// Within its gates and approved by an operator.
+    Approved,
+    /// The rollout halted or was cancelled before the phase, or while its
+    /// soak or approval waited.
+    NotStarted,
+    /// No host was left for it.
+    Empty,
+}
+
+impl GateOutcome {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            GateOutcome::Passed => "passed",
+            GateOutcome::Halted => "halted",
+            GateOutcome::Approved => "approved",
+            GateOutcome::NotStarted => "not-started",
+            GateOutcome::Empty => "empty",
+        }
+    }
+}
+
+/// One phase of a phased rollout, for the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct PhaseReport {
+    pub name: String,
+    /// The phase's cohort, in the order it started.
+    pub hosts: Vec<String>,
+    pub failed: usize,
+    pub gate: GateOutcome,
+    /// Who approved the gate (`approved` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<String>,
 }
 
 impl RolloutReport {
@@ -145,8 +195,12 @@ pub fn budget_hosts(share: f64, total: usize) -> usize {
     (share * total as f64 + 1e-9).floor() as usize
 }
 
-/// Run `jobs` (plan order) under the rollout settings in `shared`.
+/// Run `jobs` (plan order) under the rollout settings in `shared`: the
+/// configured phases when there are any, else canaries and waves.
 pub async fn run(jobs: Vec<HostJob>, shared: Arc<Shared>) -> Result<RolloutReport, StoreError> {
+    if !shared.rollout.phases.phases.is_empty() {
+        return run_phases(jobs, shared).await;
+    }
     let t0 = Instant::now();
     let r = &shared.rollout;
     let total = jobs.len();
@@ -189,7 +243,7 @@ pub async fn run(jobs: Vec<HostJob>, shared: Arc<Shared>) -> Result<RolloutRepor
                 .join(", ")
         ));
         phase("canary".into(), 0, &canaries);
-        let done = batch(canaries, &shared, &gate, true).await?;
+        let done = batch(canaries, &shared, &gate, Rule::Canary).await?;
         reports.extend(done);
     }
     let waves: Vec<Vec<HostJob>> = rest.chunks(wave_size).map(<[HostJob]>::to_vec).collect();
@@ -213,8 +267,18 @@ pub async fn run(jobs: Vec<HostJob>, shared: Arc<Shared>) -> Result<RolloutRepor
             .progress
             .note(&format!("wave {}/{n_waves}: {} host(s)", i + 1, wave.len()));
         phase(format!("wave-{}", i + 1), n_phases - n_waves + i, &wave);
-        reports.extend(batch(wave, &shared, &gate, false).await?);
+        reports.extend(batch(wave, &shared, &gate, Rule::Budget).await?);
     }
+    Ok(summary(reports, &shared, &gate, t0))
+}
+
+/// The report of a rollout whose hosts ended with `reports`.
+fn summary(
+    reports: Vec<HostReport>,
+    shared: &Arc<Shared>,
+    gate: &Arc<Gate>,
+    t0: Instant,
+) -> RolloutReport {
     let failed_hosts = reports.iter().filter(|h| h.failed).count();
     let halted_reason = gate.halted();
     // Steps the window's end put off: the run did not complete, as if
@@ -246,7 +310,7 @@ pub async fn run(jobs: Vec<HostJob>, shared: Arc<Shared>) -> Result<RolloutRepor
                 .or_insert(0) += 1;
         }
     }
-    Ok(RolloutReport {
+    RolloutReport {
         run_id: shared.run_id,
         status,
         halted_reason,
@@ -255,9 +319,290 @@ pub async fn run(jobs: Vec<HostJob>, shared: Arc<Shared>) -> Result<RolloutRepor
         steps_by_outcome,
         failed_hosts,
         unreachable_at_scan: 0,
-        failure_budget: allowed,
+        failure_budget: gate.allowed,
         duration_ms: t0.elapsed().as_millis() as u64,
-    })
+        seed: None,
+        phases: Vec::new(),
+    }
+}
+
+/// What a failed host of a batch halts the rollout on.
+#[derive(Clone)]
+enum Rule {
+    /// Any failure (the canaries).
+    Canary,
+    /// More failures than the run's failure budget (the waves).
+    Budget,
+    /// The phase's gates.
+    Phase(Arc<PhaseGate>),
+}
+
+/// The gates of the running phase.
+struct PhaseGate {
+    name: String,
+    failed: Mutex<usize>,
+    max_failures: Option<usize>,
+    /// Failed hosts allowed in this and earlier phases (`max_failure_rate`
+    /// of their hosts, or the failure budget's share).
+    cumulative: usize,
+    rate: f64,
+}
+
+impl PhaseGate {
+    /// Why the phase's gates halt the rollout with `in_phase` failed hosts
+    /// in it and `so_far` in the run, if they do.
+    fn exceeded(&self, in_phase: usize, so_far: usize) -> Option<String> {
+        if let Some(max) = self.max_failures.filter(|m| in_phase > *m) {
+            return Some(format!(
+                "phase {}: {in_phase} host(s) failed, over its max_failures of {max}",
+                self.name
+            ));
+        }
+        (so_far > self.cumulative).then(|| {
+            format!(
+                "phase {}: {so_far} host(s) failed so far, over its max_failure_rate of {} ({} host(s) of the phases so far)",
+                self.name, self.rate, self.cumulative
+            )
+        })
+    }
+}
+
+/// Run `jobs` in the configured phases: cohorts chosen by the run's seed,
+/// each phase's gates checked as hosts fail and when it ends, then its
+/// soak and its manual approval before the next phase.
+async fn run_phases(jobs: Vec<HostJob>, shared: Arc<Shared>) -> Result<RolloutReport, StoreError> {
+    use crate::updater::phases;
+    let t0 = Instant::now();
+    let r = &shared.rollout;
+    let policy = &r.phases;
+    let total = jobs.len();
+    let gate = Arc::new(Gate {
+        fleet: Arc::new(Semaphore::new(r.max_parallel)),
+        labels: Mutex::new(HashMap::new()),
+        caps: r.label_caps.clone(),
+        halted: Mutex::new(None),
+        failed: Mutex::new(0),
+        allowed: budget_hosts(r.failure_budget, total),
+        notify: shared.notify.clone(),
+        run_id: shared.run_id,
+    });
+    let seed = policy.seed.unwrap_or_else(phases::draw_seed);
+    // The report lists hosts in plan order, as for canaries and waves.
+    let plan_order: HashMap<String, usize> = jobs
+        .iter()
+        .enumerate()
+        .map(|(i, j)| (j.host.name.clone(), i))
+        .collect();
+    let cohorts = phases::cohorts(jobs, policy, seed);
+    let n = cohorts.len();
+    shared
+        .store
+        .add_event(
+            shared.run_id,
+            None,
+            "phases",
+            &format!(
+                "seed {seed}: {}",
+                cohorts
+                    .iter()
+                    .map(|c| format!(
+                        "{} {} host(s) [{}]",
+                        c.spec.name,
+                        c.len(),
+                        c.names().join(", ")
+                    ))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        )
+        .await?;
+    let last_with_hosts = cohorts.iter().rposition(|c| !c.is_empty());
+    let mut reports = Vec::with_capacity(total);
+    let mut phase_reports = Vec::with_capacity(n);
+    let mut hosts_so_far = 0usize;
+    for (i, cohort) in cohorts.into_iter().enumerate() {
+        let spec = cohort.spec.clone();
+        let names = cohort.names();
+        let mut pr = PhaseReport {
+            name: spec.name.clone(),
+            hosts: names.clone(),
+            failed: 0,
+            gate: GateOutcome::NotStarted,
+            approved_by: None,
+        };
+        if cohort.is_empty() {
+            pr.gate = GateOutcome::Empty;
+            phase_reports.push(pr);
+            continue;
+        }
+        let stop = match gate.halted() {
+            Some(why) => Some(format!("the rollout halted: {why}")),
+            None => shared
+                .cancel
+                .is_cancelled()
+                .then(|| "interrupted".to_string()),
+        };
+        if let Some(why) = stop {
+            reports.extend(
+                cohort
+                    .groups
+                    .iter()
+                    .flatten()
+                    .map(|j| HostReport::not_started(j, &why)),
+            );
+            phase_reports.push(pr);
+            continue;
+        }
+        hosts_so_far += cohort.len();
+        let rate = spec
+            .max_failure_rate
+            .unwrap_or(if spec.max_failures.is_some() {
+                1.0
+            } else {
+                r.failure_budget
+            });
+        let pg = Arc::new(PhaseGate {
+            name: spec.name.clone(),
+            failed: Mutex::new(0),
+            max_failures: spec.max_failures,
+            cumulative: budget_hosts(rate, hosts_so_far),
+            rate,
+        });
+        let line = format!(
+            "phase {} ({}/{n}): {} host(s): {}",
+            spec.name,
+            i + 1,
+            names.len(),
+            names.join(", ")
+        );
+        // The terminal gets the first names; the journal has them all.
+        shared.progress.note(&if names.len() > 10 {
+            format!(
+                "phase {} ({}/{n}): {} host(s): {}, …",
+                spec.name,
+                i + 1,
+                names.len(),
+                names[..10].join(", ")
+            )
+        } else {
+            line.clone()
+        });
+        shared
+            .store
+            .add_event(shared.run_id, None, "phase-started", &line)
+            .await?;
+        shared.notify.emit(
+            shared.run_id,
+            crate::notify::EventData::PhaseStarted {
+                phase: crate::notify::Phase {
+                    name: spec.name.clone(),
+                    index: i,
+                    of: n,
+                    hosts: names.clone(),
+                },
+            },
+        );
+        let halted_before = gate.halted().is_some();
+        for group in cohort.groups {
+            // `order_by`: one label value's hosts all end before the next's start.
+            if let Some(why) = gate.halted() {
+                reports.extend(
+                    group
+                        .iter()
+                        .map(|j| HostReport::not_started(j, &format!("the rollout halted: {why}"))),
+                );
+                continue;
+            }
+            if shared.cancel.is_cancelled() {
+                reports.extend(
+                    group
+                        .iter()
+                        .map(|j| HostReport::not_started(j, "interrupted")),
+                );
+                continue;
+            }
+            reports.extend(batch(group, &shared, &gate, Rule::Phase(pg.clone())).await?);
+        }
+        pr.failed = *pg.failed.lock().unwrap_or_else(|e| e.into_inner());
+        let so_far = *gate.failed.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(why) = pg.exceeded(pr.failed, so_far) {
+            gate.halt(why);
+        }
+        pr.gate = if !halted_before && gate.halted().is_some() {
+            GateOutcome::Halted
+        } else {
+            GateOutcome::Passed
+        };
+        shared
+            .store
+            .add_event(
+                shared.run_id,
+                None,
+                "phase-ended",
+                &format!(
+                    "phase {}: {} host(s), {} failed: gate {}",
+                    spec.name,
+                    names.len(),
+                    pr.failed,
+                    pr.gate.as_str()
+                ),
+            )
+            .await?;
+        let more = last_with_hosts.is_some_and(|l| l > i);
+        if pr.gate == GateOutcome::Passed && more && !shared.cancel.is_cancelled() {
+            if !spec.soak.is_zero() {
+                let msg = format!(
+                    "phase {}: soaking {}s before the next phase",
+                    spec.name,
+                    spec.soak.as_secs_f64()
+                );
+                shared.progress.note(&msg);
+                shared
+                    .store
+                    .add_event(shared.run_id, None, "soak", &msg)
+                    .await?;
+                tokio::select! {
+                    _ = tokio::time::sleep(spec.soak) => {}
+                    _ = shared.cancel.cancelled() => {}
+                }
+            }
+            if spec.approve && !shared.cancel.is_cancelled() {
+                let id = shared.run_id;
+                let message = format!(
+                    "waiting for approval before the next phase: `fwfleet run approve {id}` or POST /api/v1/runs/{id}/approve"
+                );
+                shared
+                    .progress
+                    .note(&format!("phase {}: {message}", spec.name));
+                shared.notify.emit(
+                    id,
+                    crate::notify::EventData::GateWaiting {
+                        gate: "phase".into(),
+                        requested_by: None,
+                        reason: None,
+                        message: format!("run {id}: phase {} ended, {message}", spec.name),
+                    },
+                );
+                // Pause and resume still hold the next phase's hosts; a
+                // cancel ends the wait.
+                match super::approval::wait(&shared.store, id, &spec.name, &message, &shared.cancel)
+                    .await?
+                {
+                    Some(by) => {
+                        pr.gate = GateOutcome::Approved;
+                        pr.approved_by = Some(by);
+                    }
+                    None => pr.gate = GateOutcome::NotStarted,
+                }
+            }
+        }
+        phase_reports.push(pr);
+    }
+    reports.sort_by_key(|h| plan_order.get(&h.name).copied().unwrap_or(usize::MAX));
+    let mut report = summary(reports, &shared, &gate, t0);
+    report.seed = Some(seed);
+    report.phases = phase_reports;
+    Ok(report)
 }
 
 /// Run a batch to the end; new hosts stop starting once the rollout halts.
@@ -265,12 +610,12 @@ async fn batch(
     jobs: Vec<HostJob>,
     shared: &Arc<Shared>,
     gate: &Arc<Gate>,
-    canary: bool,
+    rule: Rule,
 ) -> Result<Vec<HostReport>, StoreError> {
     let mut set = tokio::task::JoinSet::new();
     let n = jobs.len();
     for (i, job) in jobs.into_iter().enumerate() {
-        let (shared, gate) = (shared.clone(), gate.clone());
+        let (shared, gate, rule) = (shared.clone(), gate.clone(), rule.clone());
         set.spawn(async move {
             let mut permits = Vec::new();
             for s in gate.label_semaphores(&job) {
@@ -301,13 +646,30 @@ async fn batch(
                         *f += 1;
                         *f
                     };
-                    if canary {
-                        gate.halt(format!("canary {} failed: {}", rep.name, rep.message));
-                    } else if f > gate.allowed {
-                        gate.halt(format!(
-                            "{} host(s) failed, over the failure budget of {} host(s): no new host starts; hosts already running finish and are counted in the report (last: {})",
-                            f, gate.allowed, rep.message
-                        ));
+                    match &rule {
+                        Rule::Canary => {
+                            gate.halt(format!("canary {} failed: {}", rep.name, rep.message));
+                        }
+                        Rule::Budget if f > gate.allowed => {
+                            gate.halt(format!(
+                                "{} host(s) failed, over the failure budget of {} host(s): no new host starts; hosts already running finish and are counted in the report (last: {})",
+                                f, gate.allowed, rep.message
+                            ));
+                        }
+                        Rule::Budget => {}
+                        Rule::Phase(pg) => {
+                            let in_phase = {
+                                let mut n = pg.failed.lock().unwrap_or_else(|e| e.into_inner());
+                                *n += 1;
+                                *n
+                            };
+                            if let Some(why) = pg.exceeded(in_phase, f) {
+                                gate.halt(format!(
+                                    "{why}: no later phase and no new host starts (last: {})",
+                                    rep.message
+                                ));
+                            }
+                        }
                     }
                 }
             }

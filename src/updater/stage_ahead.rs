@@ -120,6 +120,7 @@ mod tests {
             apply_time: apply_time.map(str::to_string),
             force: false,
             activate_only: false,
+            disruption: crate::vocab::Disruption::HostReboot,
         }
     }
 

@@ -19,7 +19,7 @@ use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const KEY: &str = "0123456789abcdef-test-notify-key";
+pub(crate) const KEY: &str = "0123456789abcdef-test-notify-key";
 
 /// What the receiver was sent.
 #[derive(Debug, Clone)]
@@ -29,7 +29,7 @@ struct Received {
 }
 
 #[derive(Clone, Default)]
-struct Inbox(Arc<Mutex<Vec<Received>>>);
+pub(crate) struct Inbox(Arc<Mutex<Vec<Received>>>);
 
 impl Inbox {
     fn all(&self) -> Vec<Received> {
@@ -37,12 +37,12 @@ impl Inbox {
     }
 
     /// The events, each checked: signature, headers, common fields.
-    fn events(&self) -> Vec<Value> {
+    pub(crate) fn events(&self) -> Vec<Value> {
         self.all().iter().map(checked).collect()
     }
 
     /// Wait until an event named `name` arrived (an upper bound only).
-    async fn wait_for(&self, name: &str) {
+    pub(crate) async fn wait_for(&self, name: &str) {
         let t0 = Instant::now();
         while !self.events().iter().any(|e| e["event"] == name) {
             assert!(
@@ -91,7 +91,7 @@ async fn record(State(inbox): State<Inbox>, headers: HeaderMap, body: Bytes) -> 
 }
 
 /// A receiver on 127.0.0.1 port 0: its URL and what it gets.
-async fn receiver() -> (String, Inbox) {
+pub(crate) async fn receiver() -> (String, Inbox) {
     let inbox = Inbox::default();
     let app = axum::Router::new()
         .route("/hook", post(record))
@@ -123,7 +123,7 @@ async fn closed_port() -> String {
     url
 }
 
-fn endpoint(url: &str, name: &str, extra: &str) -> String {
+pub(crate) fn endpoint(url: &str, name: &str, extra: &str) -> String {
     format!(
         "\n[[notify]]\nname = \"{name}\"\nurl = \"{url}\"\nsecret_file = \"notify.key\"\n{extra}\n"
     )

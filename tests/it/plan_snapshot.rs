@@ -21,6 +21,7 @@ fn component(id: &str, kind: Kind, version: &str) -> Component {
         manufacturer: None,
         write_protected: false,
         pci: None,
+        reset_required_on_update: None,
     }
 }
 

@@ -1,6 +1,7 @@
 //! `fwfleet serve` as a child process for tests: started on 127.0.0.1 port 0
 //! with its token from an environment variable, its stderr read line by line
-//! so a test waits for what the service logs instead of sleeping.
+//! so a test waits for what the service logs instead of sleeping. Shared
+//! with the browser tests (`tests/browser`, `#[path]`).
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -23,10 +24,16 @@ impl Serve {
     /// Start `serve` on `config`, the API token in `token_var` (which the
     /// config's `[daemon] token_env` names), logging at `log_level`.
     pub fn start(config: &Path, token_var: &str, token: &str, log_level: &str) -> Serve {
+        Serve::start_with(config, &[(token_var, token)], log_level)
+    }
+
+    /// [`Serve::start`] with several token variables (named tokens with
+    /// roles, `[[daemon.tokens]]`).
+    pub fn start_with(config: &Path, tokens: &[(&str, &str)], log_level: &str) -> Serve {
         let mut child = Command::new(env!("CARGO_BIN_EXE_fwfleet"))
             .args(["serve", "--bind", "127.0.0.1:0", "--config"])
             .arg(config)
-            .env(token_var, token)
+            .envs(tokens.iter().copied())
             .env("RUST_LOG", log_level)
             .stdin(Stdio::null())
             .stdout(Stdio::null())

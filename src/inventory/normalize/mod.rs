@@ -22,6 +22,7 @@
 //! | `updateable` | `Updateable`, missing → `true` (see [`normalize`]) | older iLO 5 |
 //! | `software_id` | `SoftwareId`, else Dell's `Oem.Dell.DellSoftwareInventory.ComponentID` | Dell |
 //! | | 5. (whole host) a Dell ComponentID-`0` member without FQDD (`Available-0-20.5.16`, a downloaded package) takes the identity of the one active component of its kind with the same four PCI IDs; with none or several, its own | Dell |
+//! | `reset_required_on_update` | `ResetRequiredOnUpdate`, as sent (`null` or missing → `None`) | SoftwareInventory v1_12 |
 //! | `pci` | the four IDs of `Oem.Dell.DellSoftwareInventory` (`VendorID`, `DeviceID`, `SubVendorID`, `SubDeviceID`), only when all four are hex IDs | Dell |
 //!
 //! Module map, one file per column of the table: `kind`, `role`,
@@ -108,6 +109,7 @@ pub fn normalize(item: &SoftwareInventory, ctx: &Context<'_>) -> Component {
         manufacturer: item.manufacturer.as_deref().and_then(clean),
         write_protected: item.write_protected.unwrap_or(false),
         pci: dell::oem_pci(oem.as_ref()),
+        reset_required_on_update: item.reset_required_on_update,
     }
 }
 

@@ -653,9 +653,10 @@ fn other_fields_are_carried_over() {
         r##"{"@odata.id": "/redfish/v1/UpdateService/FirmwareInventory/BIOS", "Id": "BIOS",
             "Name": " Contoso BIOS Firmware ", "Version": "1.45.3", "VersionScheme": "DotIntegerNotation",
             "LowestSupportedVersion": "1.40.0\u0000", "Manufacturer": "Contoso", "SoftwareId": " CX22-BIOS ",
-            "WriteProtected": true, "Updateable": false}"##,
+            "WriteProtected": true, "Updateable": false, "ResetRequiredOnUpdate": true}"##,
         (Bios, Active, "CX22-BIOS"),
     );
+    assert_eq!(c.reset_required_on_update, Some(true));
     assert_eq!(c.name, "Contoso BIOS Firmware");
     assert_eq!(c.uri, "/redfish/v1/UpdateService/FirmwareInventory/BIOS");
     assert_eq!(c.version_scheme.as_deref(), Some("DotIntegerNotation"));

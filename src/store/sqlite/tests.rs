@@ -22,6 +22,7 @@ fn component(kind: Kind, id: &str, version: Option<&str>) -> Component {
         manufacturer: Some("Contoso".to_string()),
         write_protected: false,
         pci: None,
+        reset_required_on_update: None,
     }
 }
 
