@@ -6,9 +6,10 @@
 //! (`auth::require`); every mutating call is recorded in the audit trail
 //! before it acts (`crate::audit`).
 
+use super::actions::{self, Ask, RunAction, RUN_ACTIONS};
 use super::auth;
 use super::error::ApiError;
-use super::runs::{CancelError, StartError, Trigger};
+use super::runs::{StartError, Trigger};
 use super::views::{Compliance, HostView};
 use super::Daemon;
 use crate::audit::{self, Call, Caller};
@@ -16,11 +17,8 @@ use crate::config::ResetPolicy;
 use crate::repository::Repository;
 use crate::store::Run;
 use crate::updater::apply::ApplyOptions;
-use crate::updater::control::{self, SteerError};
 use crate::vocab::ApiRole;
-use crate::vocab::Control;
 use crate::vocab::Role;
-use crate::vocab::StepOutcome;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Extension, Path, Query, State};
@@ -35,7 +33,7 @@ use std::sync::Arc;
 
 /// Every route the router serves, as (method, path in OpenAPI spelling).
 /// docs/openapi.yaml must describe each; a test holds both to it.
-pub const ROUTES: [(&str, &str); 13] = [
+pub const ROUTES: [(&str, &str); 14] = [
     ("GET", "/healthz"),
     ("GET", "/metrics"),
     ("GET", "/api/v1/hosts"),
@@ -49,20 +47,25 @@ pub const ROUTES: [(&str, &str); 13] = [
     ("POST", "/api/v1/runs/{id}/pause"),
     ("POST", "/api/v1/runs/{id}/resume"),
     ("POST", "/api/v1/runs/{id}/approve"),
+    ("GET", FLEET_ROUTE),
 ];
+
+/// The fleet page's JSON twin: the compliance roll-up and the model × kind
+/// matrix.
+pub const FLEET_ROUTE: &str = "/api/v1/fleet";
 
 /// The audit trail (admin only).
 pub const AUDIT_ROUTE: &str = "/api/v1/audit";
 
 /// The audit trail's name for a mutating route (`None` for reads).
 pub fn action_of(method: &axum::http::Method, route: &str) -> Option<&'static str> {
-    match (method.as_str(), route) {
-        ("POST", "/api/v1/runs") => Some("runs.start"),
-        ("POST", "/api/v1/runs/{id}/cancel") => Some("runs.cancel"),
-        ("POST", "/api/v1/runs/{id}/pause") => Some("runs.pause"),
-        ("POST", "/api/v1/runs/{id}/resume") => Some("runs.resume"),
-        ("POST", "/api/v1/runs/{id}/approve") => Some("runs.approve"),
-        ("GET" | "HEAD", _) => None,
+    let action = route
+        .strip_prefix("/api/v1/runs/{id}/")
+        .and_then(RunAction::named);
+    match (method.as_str(), route, action) {
+        ("POST", "/api/v1/runs", _) => Some("runs.start"),
+        ("POST", _, Some(a)) => Some(a.audit),
+        ("GET" | "HEAD", _, _) => None,
         _ => Some("api.other"),
     }
 }
@@ -70,19 +73,29 @@ pub fn action_of(method: &axum::http::Method, route: &str) -> Option<&'static st
 /// The service's router; tests drive it through a real listener.
 pub fn router(d: Arc<Daemon>) -> Router {
     let limit = d.cfg().daemon.max_body_bytes;
-    let authed = Router::new()
+    let mut authed = Router::new()
         .route(ROUTES[1].1, get(metrics))
         .route(ROUTES[2].1, get(hosts))
         .route(ROUTES[3].1, get(host))
         .route(ROUTES[4].1, get(runs).post(start_run))
         .route(ROUTES[6].1, get(run))
-        .route(ROUTES[7].1, post(cancel_run))
         .route(ROUTES[8].1, get(schedule))
         .route(ROUTES[9].1, get(audit_trail))
-        .route(ROUTES[10].1, post(pause_run))
-        .route(ROUTES[11].1, post(resume_run))
-        .route(ROUTES[12].1, post(approve_run))
-        .route_layer(middleware::from_fn_with_state(d.clone(), auth::require));
+        .route(FLEET_ROUTE, get(fleet));
+    // pause, resume, cancel, approve (ROUTES 7, 10, 11, 12): one route per row of the
+    // actions table, all through `actions::perform`.
+    for a in &RUN_ACTIONS {
+        authed = authed.route(
+            &format!("/api/v1/runs/{{id}}/{}", a.name),
+            post(
+                move |State(d): State<Arc<Daemon>>,
+                      Extension(caller): Extension<Caller>,
+                      Path(id): Path<String>,
+                      body: Bytes| act(d, caller, id, body, a),
+            ),
+        );
+    }
+    let authed = authed.route_layer(middleware::from_fn_with_state(d.clone(), auth::require));
     Router::new()
         .route(ROUTES[0].1, get(healthz))
         .merge(authed)
@@ -219,6 +232,32 @@ async fn hosts(
         "repository_error": view.repository_error,
         "summary": {"hosts": shown.len(), "by_compliance": by},
         "hosts": shown.iter().map(|h| host_summary(h)).collect::<Vec<_>>(),
+    })))
+}
+
+/// `GET /api/v1/fleet`: the fleet page's numbers: hosts per compliance
+/// status, the model × kind matrix, the latest scan and its age, the
+/// active run.
+async fn fleet(State(d): State<Arc<Daemon>>) -> Result<Json<Value>, ApiError> {
+    let view = d.views.get(&d.cfg(), &d.store).await?;
+    let r = view.rollup();
+    let by: serde_json::Map<String, Value> = r
+        .by_compliance
+        .iter()
+        .map(|(c, n)| (c.as_str().to_string(), json!(n)))
+        .collect();
+    let age = view.scan.as_ref().and_then(|s| {
+        chrono::DateTime::parse_from_rfc3339(&s.scanned_at)
+            .ok()
+            .map(|t| (chrono::Utc::now() - t.with_timezone(&chrono::Utc)).num_seconds())
+    });
+    Ok(Json(json!({
+        "scan": view.scan,
+        "inventory_age_secs": age,
+        "repository_error": view.repository_error,
+        "summary": {"hosts": r.hosts, "by_compliance": by},
+        "matrix": r.matrix,
+        "active": d.active_run(),
     })))
 }
 
@@ -366,12 +405,13 @@ async fn runs(
         )));
     }
     let mut list = Vec::new();
-    for r in d.store.list_runs(limit).await? {
-        let mut by: BTreeMap<&str, usize> = BTreeMap::new();
-        for st in d.store.steps(r.id).await? {
-            *by.entry(st.outcome.map_or(st.state.as_str(), StepOutcome::as_str))
-                .or_default() += 1;
-        }
+    let listed = d.store.list_runs(limit).await?;
+    let mut counts = d
+        .store
+        .step_counts(listed.iter().map(|r| r.id).collect())
+        .await?;
+    for r in listed {
+        let by = counts.remove(&r.id).unwrap_or_default();
         let c = if r.status == crate::vocab::RunStatus::Running {
             d.store.control(r.id).await?
         } else {
@@ -647,200 +687,31 @@ fn steer_reason(body: &[u8]) -> Result<Option<String>, ApiError> {
         .map(|s| s.chars().filter(|c| !c.is_control()).take(500).collect()))
 }
 
-fn steer_error(e: SteerError) -> ApiError {
-    match e {
-        SteerError::NotFound(_) => ApiError::not_found(e.to_string()),
-        SteerError::NotActive { .. } => ApiError::conflict("run-not-active", e.to_string()),
-        SteerError::Store(e) => e.into(),
-    }
-}
-
-async fn pause_run(
-    State(d): State<Arc<Daemon>>,
-    Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    steer(d, caller, id, body, Control::Paused).await
-}
-
-async fn resume_run(
-    State(d): State<Arc<Daemon>>,
-    Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    steer(d, caller, id, body, Control::Running).await
-}
-
-/// Pause or resume: recorded in the store (who, why) and audited; the run's
-/// executor acts on it within moments (`GET /api/v1/runs/{id}` shows
-/// `control.state` move from `pausing` to `paused`).
-async fn steer(
+/// Pause, resume, cancel (a row of [`RUN_ACTIONS`]): recorded in the store
+/// (who, why) and audited by `actions::perform`, which the dashboard's
+/// buttons call too; the run's executor acts on it within moments
+/// (`GET /api/v1/runs/{id}` shows `control.state` move from `pausing` to
+/// `paused`).
+async fn act(
     d: Arc<Daemon>,
     caller: Caller,
     id: String,
     body: Bytes,
-    want: Control,
+    action: &'static RunAction,
 ) -> Result<Response, ApiError> {
-    let (action, state) = match want {
-        Control::Paused => ("runs.pause", "pausing"),
-        _ => ("runs.resume", "resuming"),
+    let ask = Ask {
+        run: id,
+        reason: steer_reason(&body).map_err(|e| e.message),
+        detail: (!body.is_empty()).then(|| body_detail(&body)),
     };
-    let target = format!("run {}", body_detail(id.as_bytes()));
-    let detail = (!body.is_empty()).then(|| body_detail(&body));
-    let pending = audit::begin(
-        &d.store,
-        &caller,
-        Call {
-            action,
-            target: Some(&target),
-            detail: detail.as_deref(),
-        },
-    )
-    .await?;
-    let result = async {
-        let reason = steer_reason(&body)?;
-        let id = run_id(&id)?;
-        control::request(&d.store, id, want, &caller.who, reason.as_deref())
-            .await
-            .map_err(steer_error)?;
-        Ok::<i64, ApiError>(id)
-    }
-    .await;
-    let id = match result {
-        Ok(id) => id,
-        Err(e) => {
-            pending.failed(e.message.clone()).await;
-            return Err(e);
-        }
-    };
-    pending.ok(None).await;
+    let done = actions::perform(&d, &caller, action, ask).await?;
+    let id = done.run_id;
     Ok((
         StatusCode::ACCEPTED,
-        Json(json!({"run_id": id, "status": state, "location": format!("/api/v1/runs/{id}")})),
-    )
-        .into_response())
-}
-
-/// `POST /api/v1/runs/{id}/approve`: open the phase gate the run waits at
-/// (recorded in its journal and audited); its executor starts the next
-/// phase within moments.
-async fn approve_run(
-    State(d): State<Arc<Daemon>>,
-    Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    use crate::updater::approval::{self, ApproveError};
-    let target = format!("run {}", body_detail(id.as_bytes()));
-    let detail = (!body.is_empty()).then(|| body_detail(&body));
-    let pending = audit::begin(
-        &d.store,
-        &caller,
-        Call {
-            action: "runs.approve",
-            target: Some(&target),
-            detail: detail.as_deref(),
-        },
-    )
-    .await?;
-    let result = async {
-        let reason = steer_reason(&body)?;
-        let id = run_id(&id)?;
-        let phase = approval::approve(&d.store, id, &caller.who, reason.as_deref())
-            .await
-            .map_err(|e| match e {
-                ApproveError::NotFound(_) => ApiError::not_found(e.to_string()),
-                ApproveError::NotActive { .. } => {
-                    ApiError::conflict("run-not-active", e.to_string())
-                }
-                ApproveError::NotWaiting(_) => ApiError::conflict("run-not-waiting", e.to_string()),
-                ApproveError::Store(e) => e.into(),
-            })?;
-        Ok::<(i64, String), ApiError>((id, phase))
-    }
-    .await;
-    let (id, phase) = match result {
-        Ok(v) => v,
-        Err(e) => {
-            pending.failed(e.message.clone()).await;
-            return Err(e);
-        }
-    };
-    pending.ok(None).await;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(json!({"run_id": id, "status": "approved", "phase": phase, "location": format!("/api/v1/runs/{id}")})),
-    )
-        .into_response())
-}
-
-async fn cancel_run(
-    State(d): State<Arc<Daemon>>,
-    Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let target = format!("run {}", body_detail(id.as_bytes()));
-    let pending = audit::begin(
-        &d.store,
-        &caller,
-        Call {
-            action: "runs.cancel",
-            target: Some(&target),
-            detail: None,
-        },
-    )
-    .await?;
-    let reason = match steer_reason(&body) {
-        Ok(r) => r,
-        Err(e) => {
-            pending.failed(e.message.clone()).await;
-            return Err(e);
-        }
-    };
-    let result = match run_id(&id) {
-        Ok(id) => match control::request(
-            &d.store,
-            id,
-            Control::Cancelled,
-            &caller.who,
-            reason.as_deref(),
-        )
-        .await
-        {
-            Err(e) => Err(steer_error(e)),
-            Ok(_) => d
-                .cancel_run(
-                    id,
-                    &format!("POST /api/v1/runs/{id}/cancel by {}", caller.who),
-                )
-                .await
-                .map(|()| id)
-                .map_err(|e| match e {
-                    CancelError::NotFound(_) => ApiError::not_found(e.to_string()),
-                    CancelError::NotActive { .. } => {
-                        ApiError::conflict("run-not-active", e.to_string())
-                    }
-                    CancelError::Failed(e) => e.into(),
-                }),
-        },
-        Err(e) => Err(e),
-    };
-    let id = match result {
-        Ok(id) => id,
-        Err(e) => {
-            pending.failed(e.message.clone()).await;
-            return Err(e);
-        }
-    };
-    pending.ok(None).await;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(
-            json!({"run_id": id, "status": "cancelling", "location": format!("/api/v1/runs/{id}")}),
-        ),
+        Json(match &done.phase {
+            Some(phase) => json!({"run_id": id, "status": done.state, "phase": phase, "location": format!("/api/v1/runs/{id}")}),
+            None => json!({"run_id": id, "status": done.state, "location": format!("/api/v1/runs/{id}")}),
+        }),
     )
         .into_response())
 }

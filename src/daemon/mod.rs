@@ -16,6 +16,9 @@
 //! - [`views`]: every host with its latest scan and plan, cached per scan.
 //! - [`metrics`]: counters fed by the rollout's progress; the Prometheus text
 //!   (with the `[[notify]]` delivery counters of `crate::notify`).
+//! - [`actions`]: the run actions table (`RUN_ACTIONS`: pause, resume,
+//!   cancel; name, role, effect) and `perform`, which the API's routes and
+//!   the dashboard's buttons share (role check, audit row, store write).
 //! - [`api`]: the axum router.
 //! - [`listen`]: the accept loop: plain HTTP or TLS, header-read and idle
 //!   timeouts, a connection cap, the peer's address for the audit trail.
@@ -24,6 +27,7 @@
 //! the `apply` command; this module adds when (windows), who may ask (the
 //! API) and what is shown (views, metrics).
 
+pub mod actions;
 pub mod api;
 pub mod auth;
 pub mod error;

@@ -200,3 +200,73 @@ async fn build(cfg: &Arc<Config>, store: &Store) -> Result<FleetView, DaemonErro
         hosts,
     })
 }
+
+/// Components of one model and kind, by how their plan rows count.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Cell {
+    pub compliant: usize,
+    pub to_update: usize,
+    pub attention: usize,
+}
+
+/// One model's row of the matrix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MatrixRow {
+    pub model: String,
+    pub hosts: usize,
+    pub kinds: BTreeMap<crate::vocab::Kind, Cell>,
+}
+
+/// The fleet page's numbers (`/` and its JSON twin `GET /api/v1/fleet`):
+/// hosts per compliance status (every status present, in
+/// [`Compliance::ALL`] order) and the model × kind matrix (models sorted).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rollup {
+    pub hosts: usize,
+    pub by_compliance: Vec<(Compliance, usize)>,
+    pub matrix: Vec<MatrixRow>,
+}
+
+/// The model a host reports, `(unknown)` when none.
+pub fn model_of(h: &HostView) -> &str {
+    h.inventory
+        .as_ref()
+        .and_then(|i| i.system.model.as_deref())
+        .unwrap_or("(unknown)")
+}
+
+impl FleetView {
+    /// The roll-up, counted once per request on the server.
+    pub fn rollup(&self) -> Rollup {
+        let mut by: Vec<(Compliance, usize)> = Compliance::ALL.iter().map(|c| (*c, 0)).collect();
+        let mut rows: BTreeMap<&str, MatrixRow> = BTreeMap::new();
+        for h in &self.hosts {
+            if let Some(slot) = by.iter_mut().find(|(c, _)| *c == h.compliance) {
+                slot.1 += 1;
+            }
+            let Some(plan) = &h.plan else { continue };
+            let m = model_of(h);
+            let row = rows.entry(m).or_insert_with(|| MatrixRow {
+                model: m.to_string(),
+                hosts: 0,
+                kinds: BTreeMap::new(),
+            });
+            row.hosts += 1;
+            for st in &plan.steps {
+                let cell = row.kinds.entry(st.kind).or_default();
+                if st.action.is_compliant() {
+                    cell.compliant += 1;
+                } else if st.action.is_change() {
+                    cell.to_update += 1;
+                } else {
+                    cell.attention += 1;
+                }
+            }
+        }
+        Rollup {
+            hosts: self.hosts.len(),
+            by_compliance: by,
+            matrix: rows.into_values().collect(),
+        }
+    }
+}

@@ -1,9 +1,10 @@
 //! The frame every page shares and the headers every answer carries.
 //!
 //! The Content-Security-Policy allows only the service's own stylesheet,
-//! images and scripts (there are none yet), no inline anything, forms only
-//! to itself and no framing: even if a string a BMC sends slipped past the
-//! escaping, a browser would not run it.
+//! images and script (`/static/dashboard.js`, the project's own), its own
+//! event stream (`connect-src`), no inline anything, forms only to itself
+//! and no framing: even if a string a BMC sends slipped past the escaping,
+//! a browser would not run it.
 
 use super::session::Session;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -11,12 +12,15 @@ use axum::response::{IntoResponse, Response};
 use maud::{html, Markup, DOCTYPE};
 
 /// The policy of every dashboard answer.
-pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'";
+pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Where the stylesheet is served.
 pub const CSS_ROUTE: &str = "/static/dashboard.css";
+/// Where the script is served (the project's own, the only one).
+pub const JS_ROUTE: &str = "/static/dashboard.js";
 
 const CSS: &str = include_str!("dashboard.css");
+const JS: &str = include_str!("dashboard.js");
 
 /// A page's title and which part of the navigation it belongs to.
 #[derive(Debug, Clone, Copy)]
@@ -31,6 +35,7 @@ pub enum Nav {
     None,
     Fleet,
     Hosts,
+    Runs,
 }
 
 impl<'a> Page<'a> {
@@ -57,6 +62,7 @@ pub fn page(status: StatusCode, p: Page<'_>, session: Option<&Session>, body: Ma
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (p.title) " — fwfleet" }
                 link rel="stylesheet" href=(CSS_ROUTE);
+                script src=(JS_ROUTE) defer {}
             }
             body {
                 header {
@@ -65,6 +71,7 @@ pub fn page(status: StatusCode, p: Page<'_>, session: Option<&Session>, body: Ma
                         nav {
                             a href="/" class=[(p.nav == Nav::Fleet).then_some("here")] { "Fleet" }
                             a href="/hosts" class=[(p.nav == Nav::Hosts).then_some("here")] { "Hosts" }
+                            a href="/runs" class=[(p.nav == Nav::Runs).then_some("here")] { "Runs" }
                         }
                         form.signout method="post" action="/signout" {
                             span.who { (s.name) " (" (s.role.to_string()) ")" }
@@ -83,7 +90,7 @@ pub fn page(status: StatusCode, p: Page<'_>, session: Option<&Session>, body: Ma
 }
 
 /// The security headers, and the content type.
-fn secure(resp: &mut Response, content_type: &'static str) {
+pub fn secure(resp: &mut Response, content_type: &'static str) {
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     h.insert(
@@ -115,6 +122,17 @@ pub fn error(status: StatusCode, message: &str) -> Response {
 pub async fn css() -> Response {
     let mut resp = CSS.into_response();
     secure(&mut resp, "text/css; charset=utf-8");
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("max-age=3600"),
+    );
+    resp
+}
+
+/// `GET /static/dashboard.js`.
+pub async fn js() -> Response {
+    let mut resp = JS.into_response();
+    secure(&mut resp, "text/javascript; charset=utf-8");
     resp.headers_mut().insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("max-age=3600"),

@@ -16,7 +16,6 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use maud::{html, Markup};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Hosts per page unless `per_page` says otherwise, and the most it may say.
@@ -59,21 +58,7 @@ pub fn by_compliance<'a>(
 }
 
 fn model(h: &HostView) -> &str {
-    h.inventory
-        .as_ref()
-        .and_then(|i| i.system.model.as_deref())
-        .unwrap_or("(unknown)")
-}
-
-/// How a plan row counts in the matrix.
-fn cell_status(a: Action) -> &'static str {
-    if a.is_compliant() {
-        "compliant"
-    } else if a.is_change() {
-        "to-update"
-    } else {
-        "attention"
-    }
+    crate::daemon::views::model_of(h)
 }
 
 /// `GET /`.
@@ -101,7 +86,8 @@ pub fn render_fleet(
     active: Option<&ActiveRun>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Markup {
-    let by = by_compliance(&view.hosts);
+    let rollup = view.rollup();
+    let by = &rollup.by_compliance;
     let bars: Vec<Bar<'_>> = by
         .iter()
         .map(|(c, n)| Bar {
@@ -110,22 +96,11 @@ pub fn render_fleet(
             colour: colour(*c),
         })
         .collect();
-    // model → kind → cell status → components
-    let mut matrix: BTreeMap<&str, BTreeMap<Kind, BTreeMap<&'static str, usize>>> = BTreeMap::new();
-    for h in &view.hosts {
-        let Some(plan) = &h.plan else { continue };
-        let row = matrix.entry(model(h)).or_default();
-        for st in &plan.steps {
-            *row.entry(st.kind)
-                .or_default()
-                .entry(cell_status(st.action))
-                .or_default() += 1;
-        }
-    }
+    let matrix = &rollup.matrix;
     let kinds: Vec<Kind> = Kind::ALL
         .iter()
         .copied()
-        .filter(|k| matrix.values().any(|r| r.contains_key(k)))
+        .filter(|k| matrix.iter().any(|r| r.kinds.contains_key(k)))
         .collect();
     let age = view.scan.as_ref().and_then(|s| {
         chrono::DateTime::parse_from_rfc3339(&s.scanned_at)
@@ -137,15 +112,15 @@ pub fn render_fleet(
         @if let Some(e) = &view.repository_error { p.problem { (e) } }
         section {
             h2 { "Compliance" }
-            table.compliance {
+            table.compliance #compliance {
                 tr { th { "status" } th { "hosts" } }
-                @for (c, n) in &by {
-                    tr data-status=(c.as_str()) {
+                @for (c, n) in by {
+                    tr data-status=(c.as_str()) data-count=(n) {
                         td class=(format!("s-{}", c.as_str())) { (c.as_str()) }
                         td.n { (n) }
                     }
                 }
-                tr { th { "all" } td.n { (view.hosts.len()) } }
+                tr data-status="all" data-count=(rollup.hosts) { th { "all" } td.n { (rollup.hosts) } }
             }
             (chart::bars("Hosts per compliance status", &bars))
         }
@@ -161,8 +136,11 @@ pub fn render_fleet(
             }
             h2 { "Active run" }
             @match active {
-                Some(a) => p { "Run " (a.run_id) " (" (a.trigger) "), started " (a.started_at.to_rfc3339()) "." },
-                None => p.note { "No run is active." },
+                Some(a) => p #active-run data-run=(a.run_id) {
+                    a href=(format!("/runs/{}", a.run_id)) { "Run " (a.run_id) }
+                    " (" (a.trigger) "), started " (a.started_at.to_rfc3339()) "."
+                },
+                None => p.note #active-run { "No run is active." },
             }
         }
         section {
@@ -171,19 +149,22 @@ pub fn render_fleet(
             @if matrix.is_empty() {
                 p.note { "Nothing planned yet (no scan, or no repository)." }
             } @else {
-                table.matrix {
+                table.matrix #matrix {
                     tr { th { "model" } @for k in &kinds { th { (k.as_str()) } } }
-                    @for (m, row) in &matrix {
-                        tr {
-                            td { a href=(format!("/hosts?model={}", query_value(m))) data-model=(m) { (m) } }
+                    @for row in matrix {
+                        @let hosts = format!("/hosts?model={}", query_value(&row.model));
+                        tr data-model=(row.model) {
+                            td { a href=(hosts) data-model=(row.model) { (row.model) } }
                             @for k in &kinds {
-                                td.n {
-                                    @if let Some(cell) = row.get(k) {
-                                        span.s-compliant { (cell.get("compliant").copied().unwrap_or(0)) }
-                                        " / "
-                                        span.s-non-compliant { (cell.get("to-update").copied().unwrap_or(0)) }
-                                        " / "
-                                        span.s-failed { (cell.get("attention").copied().unwrap_or(0)) }
+                                td.n data-kind=(k.as_str()) {
+                                    @if let Some(cell) = row.kinds.get(k) {
+                                        a.cell href=(hosts) {
+                                            span.s-compliant data-status="compliant" { (cell.compliant) }
+                                            " / "
+                                            span.s-non-compliant data-status="to-update" { (cell.to_update) }
+                                            " / "
+                                            span.s-failed data-status="attention" { (cell.attention) }
+                                        }
                                     }
                                 }
                             }
@@ -381,16 +362,13 @@ async fn timeline(dash: &Dash, host: &str) -> Result<Timeline, crate::store::Sto
     let store = &dash.daemon.store;
     let mut out = Vec::new();
     for run in store.list_runs(TIMELINE_RUNS).await? {
-        let steps: Vec<Step> = store
-            .steps(run.id)
-            .await?
-            .into_iter()
-            .filter(|s| s.host == host)
-            .collect();
+        let steps: Vec<Step> = store.host_steps(run.id, host).await?;
         if steps.is_empty() {
             continue;
         }
-        let events = store.events(run.id).await?;
+        let events = store
+            .step_events(run.id, steps.iter().map(|s| s.id).collect())
+            .await?;
         for st in steps {
             let mine = events
                 .iter()
@@ -481,6 +459,7 @@ pub fn render_host(h: &HostView, timeline: &Timeline) -> Markup {
 mod tests {
     use super::*;
     use crate::inventory::model::{Component, HostInventory};
+    use std::collections::BTreeMap;
 
     const EVIL: &str = "<script>alert(1)</script>";
 

@@ -171,6 +171,51 @@ impl Store {
         self.runs_of("list the runs", rows)
     }
 
+    /// Steps per run and word (outcome of an ended step, else its state),
+    /// counted in the store, for each of `run_ids`.
+    pub async fn step_counts(
+        &self,
+        run_ids: Vec<i64>,
+    ) -> Result<
+        std::collections::BTreeMap<i64, std::collections::BTreeMap<String, usize>>,
+        StoreError,
+    > {
+        let rows = self.sqlite_call(move |db| db.step_counts(&run_ids)).await?;
+        let mut out: std::collections::BTreeMap<i64, std::collections::BTreeMap<String, usize>> =
+            Default::default();
+        for (run, word, n) in rows {
+            out.entry(run)
+                .or_default()
+                .insert(word, usize::try_from(n).unwrap_or(0));
+        }
+        Ok(out)
+    }
+
+    /// The steps of `host` in run `run_id`, in the order they were added.
+    pub async fn host_steps(&self, run_id: i64, host: &str) -> Result<Vec<Step>, StoreError> {
+        let host = host.to_string();
+        let rows = self
+            .sqlite_call(move |db| db.host_steps(run_id, &host))
+            .await?;
+        self.steps_of("read the steps of a host", rows)
+    }
+
+    /// The events of these steps of run `run_id`, oldest first.
+    pub async fn step_events(
+        &self,
+        run_id: i64,
+        step_ids: Vec<i64>,
+    ) -> Result<Vec<Event>, StoreError> {
+        self.sqlite_call(move |db| db.step_events(run_id, &step_ids))
+            .await
+    }
+
+    /// The last `limit` events of a run, oldest first.
+    pub async fn recent_events(&self, run_id: i64, limit: usize) -> Result<Vec<Event>, StoreError> {
+        self.sqlite_call(move |db| db.recent_events(run_id, limit))
+            .await
+    }
+
     /// Runs with this status, oldest first (on restart: `running` runs whose
     /// process stopped).
     pub async fn runs_with_status(&self, status: RunStatus) -> Result<Vec<Run>, StoreError> {

@@ -201,3 +201,401 @@ async fn sign_in_fleet_counts_paging_host_page_csrf_and_roles() {
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "the session is gone");
     svc.shutdown().await;
 }
+
+/// The admin's CSRF token and the session cookie of a signed-in page.
+async fn csrf_of(http: &reqwest::Client, url: &str, cookie: &str) -> String {
+    let (status, _, html) = page(http, url, cookie).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    hidden_csrf(&html)
+}
+
+/// A form POST with the session cookie.
+async fn post_form(
+    http: &reqwest::Client,
+    url: &str,
+    cookie: &str,
+    body: &str,
+) -> (StatusCode, HeaderMap, String) {
+    let r = http
+        .post(url)
+        .header(COOKIE, cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let (s, h) = (r.status(), r.headers().clone());
+    (s, h, r.text().await.unwrap())
+}
+
+/// One server-sent event: its name and its data.
+type Sse = (String, serde_json::Value);
+
+/// Follow `GET url` as an event stream; every event goes to the channel.
+async fn follow(
+    http: &reqwest::Client,
+    url: &str,
+    cookie: &str,
+) -> tokio::sync::mpsc::UnboundedReceiver<Sse> {
+    use futures::StreamExt;
+    let r = http
+        .get(url)
+        .header(COOKIE, cookie)
+        .timeout(Duration::from_secs(300))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut body = r.bytes_stream();
+        let mut buf = String::new();
+        while let Some(Ok(chunk)) = body.next().await {
+            buf.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(at) = buf.find("\n\n") {
+                let block: String = buf.drain(..at + 2).collect();
+                let mut name = String::from("message");
+                let mut data = String::new();
+                for line in block.lines() {
+                    if let Some(n) = line.strip_prefix("event:") {
+                        name = n.trim().to_string();
+                    } else if let Some(d) = line.strip_prefix("data:") {
+                        data.push_str(d.trim_start());
+                    }
+                }
+                if data.is_empty() {
+                    continue; // a keep-alive comment
+                }
+                let v = serde_json::from_str(&data).unwrap_or(serde_json::Value::Null);
+                if tx.send((name, v)).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    rx
+}
+
+/// The next event named `name` (others are skipped).
+async fn next_event(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Sse>, name: &str) -> Sse {
+    loop {
+        let e = tokio::time::timeout(Duration::from_secs(90), rx.recv())
+            .await
+            .unwrap_or_else(|_| panic!("no {name} event"))
+            .unwrap_or_else(|| panic!("the stream ended before a {name} event"));
+        if e.0 == name {
+            return e;
+        }
+    }
+}
+
+/// GET `/api/v1/runs/{id}` until `done` holds.
+async fn run_until(
+    svc: &super::daemon::Service,
+    id: i64,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let t0 = std::time::Instant::now();
+    loop {
+        let (_, v) = svc.json("GET", &format!("/api/v1/runs/{id}"), None).await;
+        if done(&v) {
+            return v;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(90), "{v:#}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn runs_pages_the_pause_button_csrf_roles_audit_and_live_events() {
+    let count = 3;
+    let s = setup(
+        super::daemon::generic_fleet(
+            count,
+            mock_bmc::bmc::Timing {
+                update: Duration::from_millis(2500),
+                ..timing()
+            },
+        ),
+        "canary = 1\nmax_parallel = 1\nstep_deadline_secs = 60",
+    )
+    .await;
+    repository_of_kind(
+        &s,
+        mock_bmc::Kind::Bios,
+        mock_bmc::vstyle::Bump::Patch,
+        None,
+    )
+    .await;
+    let keys = Keyring::from(Token::new(TOKEN, "test").unwrap()).with(
+        "grafana",
+        ApiRole::Viewer,
+        Token::new(VIEWER, "test").unwrap(),
+    );
+    let svc = start_service_with(&s.config, keys).await;
+    let url = svc.url("");
+    let http = browser();
+    let admin = sign_in(&http, &url, TOKEN).await;
+    let viewer = sign_in(&http, &url, VIEWER).await;
+
+    let (status, v) = svc.json("POST", "/api/v1/runs", None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+    let id = v["run_id"].as_i64().unwrap();
+    let run_url = svc.url(&format!("/runs/{id}"));
+    // The live stream, from the start: a snapshot first.
+    let mut live = follow(&http, &svc.url(&format!("/runs/{id}/events")), &admin).await;
+    let (_, snap) = next_event(&mut live, "snapshot").await;
+    assert!(snap["hosts"].is_object(), "{snap}");
+    super::daemon::wait_for_a_step(&svc, id).await;
+
+    // The list and the page, with a real run against the mock.
+    let (status, headers, list) = page(&http, &svc.url("/runs"), &admin).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert!(headers[CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .contains("script-src 'self'"));
+    assert!(list.contains(&format!("data-run=\"{id}\"")), "{list}");
+    let (status, _, run) = page(&http, &run_url, &admin).await;
+    assert_eq!(status, StatusCode::OK, "{run}");
+    for want in [
+        "id=\"grid\"",
+        "id=\"phases\"",
+        "data-phase=\"canary\"",
+        "data-phase=\"wave-1\"",
+        "id=\"pause\"",
+        "id=\"cancel\"",
+        "data-confirm=",
+        "<script src=\"/static/dashboard.js\"",
+    ] {
+        assert!(run.contains(want), "{want} not in {run}");
+    }
+    assert!(run.matches("class=\"cell ").count() == count, "{run}");
+    assert!(!run.contains("<script>"), "no inline script: {run}");
+    // The script, served as JavaScript.
+    let r = http
+        .get(svc.url("/static/dashboard.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        r.headers()["content-type"],
+        "text/javascript; charset=utf-8"
+    );
+    assert!(r.text().await.unwrap().contains("EventSource"));
+
+    // A viewer sees no buttons and is refused the action (audited).
+    let (_, _, vrun) = page(&http, &run_url, &viewer).await;
+    assert!(!vrun.contains("id=\"pause\""), "{vrun}");
+    assert_eq!(
+        vrun.matches("<form").count(),
+        1,
+        "only the sign-out: {vrun}"
+    );
+    let vcsrf = hidden_csrf(&vrun);
+    let (status, _, body) = post_form(
+        &http,
+        &format!("{run_url}/pause"),
+        &viewer,
+        &format!("csrf={vcsrf}&confirmed=yes"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    // Without the CSRF token, or with another session's: 403.
+    let (status, _, _) =
+        post_form(&http, &format!("{run_url}/pause"), &admin, "confirmed=yes").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = post_form(
+        &http,
+        &format!("{run_url}/pause"),
+        &admin,
+        &format!("csrf={vcsrf}&confirmed=yes"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Unconfirmed: the confirmation page (no JavaScript needed).
+    let csrf = csrf_of(&http, &run_url, &admin).await;
+    let (status, _, confirm) = post_form(
+        &http,
+        &format!("{run_url}/pause"),
+        &admin,
+        &format!("csrf={csrf}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{confirm}");
+    assert!(confirm.contains("id=\"confirm-form\""), "{confirm}");
+    assert!(
+        confirm.contains("name=\"confirmed\" value=\"yes\""),
+        "{confirm}"
+    );
+    let (_, v) = svc.json("GET", &format!("/api/v1/runs/{id}"), None).await;
+    assert_eq!(
+        v["run"]["control"]["state"], "running",
+        "not paused yet: {v:#}"
+    );
+    // Confirmed: paused, as the API shows.
+    let (status, headers, body) = post_form(
+        &http,
+        &format!("{run_url}/pause"),
+        &admin,
+        &format!("csrf={csrf}&confirmed=yes&reason=rack+12"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    assert_eq!(headers[LOCATION], format!("/runs/{id}"));
+    let paused = run_until(&svc, id, |v| v["run"]["control"]["state"] == "paused").await;
+    assert_eq!(paused["run"]["control"]["requested_by"], "token:default");
+    assert_eq!(paused["run"]["control"]["reason"], "rack 12");
+    let (_, _, prun) = page(&http, &run_url, &admin).await;
+    assert!(
+        prun.contains("id=\"resume\"") && !prun.contains("id=\"pause\""),
+        "{prun}"
+    );
+    assert!(prun.contains("data-state=\"paused\""), "{prun}");
+    // Audited like the API's: the dashboard's pause and the viewer's refusal.
+    let (_, a) = svc.json("GET", "/api/v1/audit", None).await;
+    let entries = a["entries"].as_array().unwrap();
+    assert!(
+        entries.iter().any(|e| e["action"] == "runs.pause"
+            && e["who"] == "token:default"
+            && e["outcome"] == "ok"
+            && e["detail"].as_str().unwrap_or("").contains("dashboard")),
+        "{a:#}"
+    );
+    assert!(
+        entries.iter().any(|e| e["action"] == "runs.pause"
+            && e["who"] == "token:grafana"
+            && e["outcome"] == "denied"),
+        "{a:#}"
+    );
+    // The stream told of a host's state change (the canary's step).
+    let (_, h) = next_event(&mut live, "host").await;
+    assert!(h["host"].is_string() && h["state"].is_string(), "{h}");
+    let (_, r) = next_event(&mut live, "run").await;
+    assert!(r["state"].is_string(), "{r}");
+    // Resume through the API; the stream ends with the run.
+    let (status, _) = svc
+        .json("POST", &format!("/api/v1/runs/{id}/resume"), None)
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let (_, end) = next_event(&mut live, "end").await;
+    assert_eq!(end["status"], "completed", "{end}");
+    let done = svc.wait_run(id).await;
+    assert_eq!(done["run"]["status"], "completed", "{done:#}");
+    let (_, _, drun) = page(&http, &run_url, &admin).await;
+    assert_eq!(
+        drun.matches("class=\"cell st-updated\"").count(),
+        count,
+        "{drun}"
+    );
+    assert!(
+        !drun.contains("id=\"actions\""),
+        "no buttons on an ended run: {drun}"
+    );
+    svc.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_script_in_a_component_name_and_a_model_name_is_inert_on_every_page() {
+    // Hostile strings as a BMC reports them: a mock BMC given its own
+    // inventory through its state file (docs/MOCK-BMC.md#custom-inventory).
+    const EVIL: &str = "<script>alert(1)</script>";
+    const ESCAPED: &str = "&lt;script&gt;alert(1)&lt;/script&gt;";
+    let count = 2;
+    let state = tempfile::tempdir().unwrap();
+    for i in 0..count {
+        let name = mock_bmc::fleet::host_name(i, count);
+        let mut m = mock_bmc::Machine::generate(&name, mock_bmc::Persona::Generic, 1, i);
+        m.model = format!("R{EVIL}");
+        let c = m
+            .components
+            .iter_mut()
+            .find(|c| c.role == mock_bmc::machine::Role::Active)
+            .unwrap();
+        c.name = format!("{} {EVIL}", c.name);
+        std::fs::write(
+            state.path().join(format!("{name}.json")),
+            serde_json::to_vec(&m).unwrap(),
+        )
+        .unwrap();
+    }
+    let s = setup(
+        FleetConfig {
+            count,
+            profile: Profile::Single(mock_bmc::Persona::Generic),
+            timing: timing(),
+            state_dir: Some(state.path().to_path_buf()),
+            ..FleetConfig::default()
+        }
+        .ideal(),
+        "canary = 0",
+    )
+    .await;
+    repository_of_kind(
+        &s,
+        mock_bmc::Kind::Bios,
+        mock_bmc::vstyle::Bump::Patch,
+        None,
+    )
+    .await;
+    let out = fwfleet(&["inventory"], &s.config);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let svc = start_service_with(&s.config, Token::new(TOKEN, "test").unwrap().into()).await;
+    let (status, v) = svc.json("POST", "/api/v1/runs", None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+    let id = v["run_id"].as_i64().unwrap();
+    svc.wait_run(id).await;
+    let http = browser();
+    let admin = sign_in(&http, &svc.url(""), TOKEN).await;
+    let host = mock_bmc::fleet::host_name(0, count);
+    for (path, shows) in [
+        ("/".to_string(), true),
+        ("/hosts".to_string(), true),
+        (format!("/hosts/{host}"), true),
+        ("/runs".to_string(), false),
+        (format!("/runs/{id}"), false),
+    ] {
+        let (status, headers, html) = page(&http, &svc.url(&path), &admin).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {html}");
+        assert!(!html.contains(EVIL), "{path} carries the script: {html}");
+        assert!(!html.contains("<script>"), "{path}: {html}");
+        if shows {
+            assert!(html.contains(&format!("R{ESCAPED}")), "{path}: {html}");
+        }
+        let csp = headers[CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+            "{path}: {csp}"
+        );
+    }
+    let (_, _, h) = page(&http, &svc.url(&format!("/hosts/{host}")), &admin).await;
+    assert!(
+        h.contains(&format!(" {ESCAPED}</td>")),
+        "the component: {h}"
+    );
+    // The host's steps of the run, in its timeline (read for the host alone).
+    assert!(
+        h.contains("class=\"timeline\"") && h.contains(&format!("<td class=\"n\">{id}</td>")),
+        "the timeline: {h}"
+    );
+    // The JSON twin carries the string as data.
+    let (_, f) = svc.json("GET", "/api/v1/fleet", None).await;
+    assert!(
+        f["matrix"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["model"] == format!("R{EVIL}")),
+        "{f:#}"
+    );
+    svc.shutdown().await;
+}

@@ -292,6 +292,8 @@ async fn roles_gate_every_route_and_every_mutating_call_is_audited() {
                 "runs.pause"
             } else if path.ends_with("resume") {
                 "runs.resume"
+            } else if path.ends_with("approve") {
+                "runs.approve"
             } else {
                 "runs.start"
             };

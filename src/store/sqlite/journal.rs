@@ -123,6 +123,94 @@ impl SqliteStore {
         })
     }
 
+    /// Steps per run and word (the outcome of a step that ended, else its
+    /// state) for each of `run_ids`, counted by SQL: a runs list over runs
+    /// of thousands of steps reads a few rows, not every step.
+    pub fn step_counts(&self, run_ids: &[i64]) -> Result<Vec<(i64, String, i64)>, StoreError> {
+        if run_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.read("count the steps of runs", |tx| {
+            let placeholders = (1..=run_ids.len())
+                .map(|i| format!("?{i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT run_id, COALESCE(outcome, state), COUNT(*) FROM steps \
+                 WHERE run_id IN ({placeholders}) GROUP BY 1, 2 ORDER BY 1, 2"
+            );
+            let mut stmt = tx.prepare(&sql)?;
+            let rows = stmt.query_map(params_from_iter(run_ids), |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    /// The steps of `host` in run `run_id`, in the order they were added
+    /// (the host page's timeline: filtered in SQL, not in the caller).
+    pub fn host_steps(&self, run_id: i64, host: &str) -> Result<Vec<StepRow>, StoreError> {
+        self.read("read the steps of a host", |tx| {
+            let sql = format!(
+                "SELECT {STEP_COLUMNS} FROM steps WHERE run_id = ?1 AND host = ?2 ORDER BY id"
+            );
+            let mut stmt = tx.prepare(&sql)?;
+            let rows = stmt.query_map(params![run_id, host], step_from_row)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    /// The events of these steps of run `run_id`, oldest first.
+    pub fn step_events(&self, run_id: i64, step_ids: &[i64]) -> Result<Vec<Event>, StoreError> {
+        if step_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.read("read the events of steps", |tx| {
+            let ids = step_ids
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT id, run_id, step_id, at, kind, message FROM events \
+                 WHERE run_id = ?1 AND step_id IN ({ids}) ORDER BY id"
+            );
+            let mut stmt = tx.prepare(&sql)?;
+            let rows = stmt.query_map([run_id], |row| {
+                Ok(Event {
+                    id: row.get(0)?,
+                    run_id: row.get(1)?,
+                    step_id: row.get(2)?,
+                    at: row.get(3)?,
+                    kind: row.get(4)?,
+                    message: row.get(5)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    /// The last `limit` events of a run, oldest first.
+    pub fn recent_events(&self, run_id: i64, limit: usize) -> Result<Vec<Event>, StoreError> {
+        self.read("read the events of a run", |tx| {
+            let mut stmt = tx.prepare(
+                "SELECT id, run_id, step_id, at, kind, message FROM \
+                 (SELECT * FROM events WHERE run_id = ?1 ORDER BY id DESC LIMIT ?2) ORDER BY id",
+            )?;
+            let rows = stmt.query_map(params![run_id, sql_int(limit)], |row| {
+                Ok(Event {
+                    id: row.get(0)?,
+                    run_id: row.get(1)?,
+                    step_id: row.get(2)?,
+                    at: row.get(3)?,
+                    kind: row.get(4)?,
+                    message: row.get(5)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
     /// Runs with this status, oldest first (on restart: `running` runs whose
     /// process stopped).
     pub fn runs_with_status(&self, status: &str) -> Result<Vec<RunRow>, StoreError> {
