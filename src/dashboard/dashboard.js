@@ -45,6 +45,8 @@
     if (!url || (status && status.getAttribute("data-status") !== "running")) {
       return;
     }
+    var stateEl = document.getElementById("run-state");
+    var rendered = stateEl ? stateEl.getAttribute("data-state") : null;
     var cells = {};
     Array.prototype.forEach.call(grid.querySelectorAll("[data-host]"), function (c) {
       cells[c.getAttribute("data-host")] = c;
@@ -61,6 +63,10 @@
         li.appendChild(a);
         grid.appendChild(li);
         cells[host] = li;
+        var empty = document.getElementById("grid-empty");
+        if (empty) {
+          empty.parentNode.removeChild(empty);
+        }
       }
       return cells[host];
     }
@@ -110,9 +116,21 @@
         status.setAttribute("data-status", d.status);
         status.textContent = d.status;
       }
+      // The buttons were rendered for the state the page was served in:
+      // once the run is in another, they may no longer apply, so they go
+      // and a link offers the page as it is now.
       var actions = document.getElementById("actions");
-      if (actions) {
+      if (actions && d.state && d.state !== rendered && !actions.hidden) {
         actions.setAttribute("data-stale", "true");
+        actions.hidden = true;
+        var note = document.createElement("p");
+        note.id = "actions-stale";
+        note.className = "note";
+        var a = document.createElement("a");
+        a.href = window.location.pathname;
+        a.textContent = "The run is now " + d.state + ": reload for its actions";
+        note.appendChild(a);
+        actions.parentNode.insertBefore(note, actions.nextSibling);
       }
     }
 

@@ -550,7 +550,7 @@ pub fn render_run(d: &RunData, s: &Session, now: DateTime<Utc>, plan_page: usize
             }
         }
         @if states.is_empty() {
-            p.note { "No hosts yet: the run is being planned, or planned nothing." }
+            p.note #grid-empty { "No hosts yet: the run is being planned, or planned nothing." }
         }
         ol.grid #grid data-run=(id) data-events=(format!("/runs/{id}/events")) {
             @for (h, w) in &states {

@@ -85,11 +85,16 @@ async fn sign_in_fleet_counts_and_click_through_the_matrix_to_a_host() {
     for c in fleet.expected.values() {
         *want.entry((*c).to_string()).or_default() += 1;
     }
-    let shown: BTreeMap<String, u64> = compliance_counts(&b)
+    let mut shown: BTreeMap<String, u64> = compliance_counts(&b)
         .await
         .into_iter()
         .filter(|(_, n)| *n > 0)
         .collect();
+    assert_eq!(
+        shown.remove("all"),
+        Some(fleet.expected.len() as u64),
+        "the total"
+    );
     assert_eq!(shown, want, "fleet page vs the mocks: {:?}", fleet.expected);
     let api = fleet.api(reqwest::Method::GET, "/api/v1/hosts", None).await;
     let mut twin: BTreeMap<String, u64> = BTreeMap::new();
@@ -205,7 +210,7 @@ async fn a_run_updates_live_pauses_resumes_and_a_viewer_sees_no_buttons() {
         .api(
             reqwest::Method::POST,
             "/api/v1/runs",
-            Some(serde_json::json!({})),
+            Some(serde_json::json!({"exclude": fleet::DEAD})),
         )
         .await;
     let run = started["run_id"].as_i64().unwrap();
@@ -316,6 +321,26 @@ async fn a_run_updates_live_pauses_resumes_and_a_viewer_sees_no_buttons() {
     assert_eq!(
         b.attr(&status, "data-status").await.as_deref(),
         Some("completed")
+    );
+    // The buttons rendered for a running run go away with it.
+    b.find("#actions-stale").await;
+    b.wait_until("the stale buttons hidden", || async {
+        b.script("return document.getElementById('actions').offsetParent === null;")
+            .await
+            == true
+    })
+    .await;
+    b.screenshot(&shots, "run-ended-live").await;
+    // And the page as served once the run ended: no action is offered.
+    b.goto(&fleet.url(&path)).await;
+    let state = b.find("#run-state").await;
+    assert_eq!(
+        b.attr(&state, "data-state").await.as_deref(),
+        Some("completed")
+    );
+    assert!(
+        b.all("button[data-action]").await.is_empty(),
+        "no action on an ended run"
     );
     b.screenshot(&shots, "run-done").await;
     b.goto(&fleet.url("/runs")).await;
