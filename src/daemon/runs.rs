@@ -265,7 +265,7 @@ impl Daemon {
             let Some(c) = self.store.control(run.id).await? else {
                 continue;
             };
-            if c.requested != Control::Paused {
+            if c.requested != Control::Paused || !apply::RunCommand::parks_run(&run) {
                 continue;
             }
             let mut slot = self.runs.slot.lock().await;

@@ -254,9 +254,24 @@ pub struct Phase {
     /// `canary`, `wave-1`, … (the names of `phase.started` notifications).
     pub name: String,
     pub hosts: Vec<String>,
-    /// `waiting`, `in-progress`, `done`.
+    /// `waiting`, `in-progress`, `done`; for a configured phase also
+    /// `halted` (its gate stopped the rollout) and `gate-waiting` (it ended
+    /// and the next phase waits for approval).
     pub state: &'static str,
+    /// What its gate said, for configured phases (`[[rollout.phases]]`):
+    /// `passed`, `halted`, `waiting for approval since …`, `approved by …`.
+    pub gate: Option<String>,
 }
+
+/// The journal events that say which phases a run has and how their gates
+/// went: read whole from the store (a gate event may be older than the
+/// latest events the page lists).
+pub const PHASE_EVENTS: &[&str] = &[
+    "phases",
+    "phase-ended",
+    crate::updater::approval::WAITING,
+    crate::updater::approval::APPROVED,
+];
 
 /// What decides a run's phases beyond its plan.
 #[derive(Debug, Clone, Default)]
@@ -311,6 +326,7 @@ pub fn phases(
             name,
             hosts: hs.iter().map(|(_, h)| h.to_string()).collect(),
             state,
+            gate: None,
         }
     };
     let mut out = Vec::new();
@@ -321,6 +337,58 @@ pub fn phases(
         out.push(phase(format!("wave-{}", i + 1), wave));
     }
     out
+}
+
+/// A phased run's phases as its journal recorded them (the `phases` event:
+/// seed and cohorts), each with where its hosts stand and what its gate
+/// said; `None` for a run of canaries and waves, or one whose line does
+/// not read back (then [`phases`] splits the plan as before).
+pub fn recorded_phases(
+    states: &[(String, &'static str)],
+    events: &[Event],
+) -> Option<(u64, Vec<Phase>)> {
+    use crate::updater::approval;
+    let line = events.iter().rev().find(|e| e.kind == "phases")?;
+    let (seed, cohorts) = crate::updater::phases::parse_journal_line(&line.message)?;
+    let word: HashMap<&str, &str> = states.iter().map(|(h, w)| (h.as_str(), *w)).collect();
+    let waiting = approval::waiting(events);
+    let phases = cohorts
+        .into_iter()
+        .map(|(name, hosts)| {
+            let words: Vec<&str> = hosts
+                .iter()
+                .map(|h| word.get(h.as_str()).copied().unwrap_or(WAITING))
+                .collect();
+            let end = events.iter().rev().find(|e| {
+                e.kind == "phase-ended" && approval::phase_of(&e.message) == Some(name.as_str())
+            });
+            let gate_word = end.and_then(|e| e.message.rsplit_once("gate ").map(|(_, g)| g));
+            let mut state = if words.iter().all(|w| ended(w)) {
+                "done"
+            } else if words.iter().all(|w| *w == WAITING) {
+                "waiting"
+            } else {
+                "in-progress"
+            };
+            let mut gate = gate_word.map(str::to_string);
+            if gate_word == Some("halted") {
+                state = "halted";
+            }
+            if let Some(w) = waiting.as_ref().filter(|w| w.phase == name) {
+                state = "gate-waiting";
+                gate = Some(format!("waiting for approval since {}", w.since));
+            } else if let Some(by) = approval::approved_by(events, &name) {
+                gate = Some(format!("approved by {by}"));
+            }
+            Phase {
+                name,
+                hosts,
+                state,
+                gate,
+            }
+        })
+        .collect();
+    Some((seed, phases))
 }
 
 /// The run's finish, extrapolated from its steps so far: elapsed × planned
@@ -349,6 +417,8 @@ pub struct RunData {
     pub entries: Vec<PlanEntry>,
     pub steps: Vec<Step>,
     pub events: Vec<Event>,
+    /// [`PHASE_EVENTS`], all of them.
+    pub phase_events: Vec<Event>,
     pub rules: PhaseRules,
 }
 
@@ -372,6 +442,7 @@ async fn run_data(dash: &Dash, id: i64) -> Result<Option<RunData>, crate::store:
         .unwrap_or_default();
     let steps = store.steps(id).await?;
     let events = store.recent_events(id, EVENTS_SHOWN).await?;
+    let phase_events = store.events_of_kinds(id, PHASE_EVENTS).await?;
     let cfg = dash.daemon.cfg();
     let o = options(&run);
     let as_n = |v: &Value| v.as_u64().map(|n| n as usize);
@@ -389,10 +460,10 @@ async fn run_data(dash: &Dash, id: i64) -> Result<Option<RunData>, crate::store:
             .map(|h| h.name.clone())
             .collect(),
     };
-    // A run at a phase gate (`gate-waiting` with no `approved` after it
-    // among the latest events) is `waiting`, as the API's `control.state`.
+    // A run at a phase gate (`gate-waiting` with no `approved` after it)
+    // is `waiting`, as the API's `control.state`.
     let mut state = state_word(&run, control.as_ref());
-    if state == "running" && crate::updater::approval::waiting(&events).is_some() {
+    if state == "running" && crate::updater::approval::waiting(&phase_events).is_some() {
         state = "waiting".into();
     }
     Ok(Some(RunData {
@@ -403,6 +474,7 @@ async fn run_data(dash: &Dash, id: i64) -> Result<Option<RunData>, crate::store:
         entries,
         steps,
         events,
+        phase_events,
         rules,
     }))
 }
@@ -446,8 +518,11 @@ pub async fn run(
 
 /// The phases, as the run page draws them: the one place a phase's looks
 /// live (gates come here).
-pub fn render_phases(phases: &[Phase]) -> Markup {
+pub fn render_phases(phases: &[Phase], seed: Option<u64>) -> Markup {
     html! {
+        @if let Some(seed) = seed {
+            p.note #seed data-seed=(seed) { "Configured phases ([[rollout.phases]]), cohorts chosen with seed " (seed) "." }
+        }
         @if phases.is_empty() {
             p.note { "No phases yet: the run has no frozen plan." }
         } @else {
@@ -455,6 +530,7 @@ pub fn render_phases(phases: &[Phase]) -> Markup {
                 @for p in phases {
                     li data-phase=(p.name) data-state=(p.state) class=(format!("ph-{}", p.state)) {
                         strong { (p.name) } " · " (p.hosts.len()) " host(s) · " span.state { (p.state) }
+                        @if let Some(g) = &p.gate { " · gate " span.gate { (g) } }
                         @if !p.hosts.is_empty() {
                             " · " span.note {
                                 @for (i, h) in p.hosts.iter().take(10).enumerate() {
@@ -475,7 +551,10 @@ pub fn render_phases(phases: &[Phase]) -> Markup {
 pub fn render_run(d: &RunData, s: &Session, now: DateTime<Utc>, plan_page: usize) -> Markup {
     let id = d.run.id;
     let states = host_states(&d.entries, &d.steps);
-    let phases = phases(&states, &d.entries, &d.rules);
+    let (seed, phases) = match recorded_phases(&states, &d.phase_events) {
+        Some((seed, p)) => (Some(seed), p),
+        None => (None, phases(&states, &d.entries, &d.rules)),
+    };
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for (_, w) in &states {
         *counts.entry(w).or_default() += 1;
@@ -542,7 +621,7 @@ pub fn render_run(d: &RunData, s: &Session, now: DateTime<Utc>, plan_page: usize
             }
         }
         h2 { "Phases" }
-        (render_phases(&phases))
+        (render_phases(&phases, seed))
         h2 { "Hosts by state" }
         ul #grid-counts {
             @for (w, n) in &counts {
@@ -873,6 +952,76 @@ mod tests {
         .map(|(h, w)| (h.to_string(), *w))
         .collect();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_phased_run_shows_its_recorded_cohorts_and_gates() {
+        let ev = |id: i64, kind: &str, message: &str| Event {
+            id,
+            run_id: 1,
+            step_id: None,
+            at: format!("2026-12-08T01:00:0{id}Z"),
+            kind: kind.into(),
+            message: message.into(),
+        };
+        let states = vec![
+            ("c".to_string(), "updated"),
+            ("a".to_string(), "failed"),
+            ("b".to_string(), WAITING),
+        ];
+        let mut events = vec![
+            ev(
+                1,
+                "phases",
+                "seed 7: canary 1 host(s) [c]; rest 2 host(s) [a, b]",
+            ),
+            ev(
+                2,
+                "phase-ended",
+                "phase canary: 1 host(s), 0 failed: gate passed",
+            ),
+            ev(
+                3,
+                crate::updater::approval::WAITING,
+                "phase canary: waiting for approval",
+            ),
+        ];
+        let (seed, p) = recorded_phases(&states, &events).unwrap();
+        assert_eq!(seed, 7);
+        assert_eq!(p[0].hosts, vec!["c"]);
+        assert_eq!(p[0].state, "gate-waiting");
+        assert!(p[0]
+            .gate
+            .as_deref()
+            .unwrap()
+            .starts_with("waiting for approval since"));
+        assert_eq!(p[1].hosts, vec!["a", "b"]);
+        events.push(ev(
+            4,
+            crate::updater::approval::APPROVED,
+            "phase canary: approved by token:ops",
+        ));
+        events.push(ev(
+            5,
+            "phase-ended",
+            "phase rest: 2 host(s), 1 failed: gate halted",
+        ));
+        let (_, p) = recorded_phases(&states, &events).unwrap();
+        assert_eq!(
+            (p[0].state, p[0].gate.as_deref()),
+            ("done", Some("approved by token:ops"))
+        );
+        assert_eq!(
+            (p[1].state, p[1].gate.as_deref()),
+            ("halted", Some("halted"))
+        );
+        let html = render_phases(&p, Some(7)).into_string();
+        assert!(
+            html.contains("data-seed=\"7\"") && html.contains("approved by token:ops"),
+            "{html}"
+        );
+        // Canaries and waves: nothing recorded, the plan's split is drawn.
+        assert_eq!(recorded_phases(&states, &events[1..]), None);
     }
 
     #[test]

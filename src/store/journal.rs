@@ -210,6 +210,16 @@ impl Store {
             .await
     }
 
+    /// A run's events of these kinds, oldest first.
+    pub async fn events_of_kinds(
+        &self,
+        run_id: i64,
+        kinds: &'static [&'static str],
+    ) -> Result<Vec<Event>, StoreError> {
+        self.sqlite_call(move |db| db.events_of_kinds(run_id, kinds))
+            .await
+    }
+
     /// The last `limit` events of a run, oldest first.
     pub async fn recent_events(&self, run_id: i64, limit: usize) -> Result<Vec<Event>, StoreError> {
         self.sqlite_call(move |db| db.recent_events(run_id, limit))

@@ -158,6 +158,35 @@ pub enum RunCommand {
     Rollback,
 }
 
+impl RunCommand {
+    /// The command a stored run's options name (`None` for options no
+    /// fwfleet wrote).
+    pub fn of(run: &crate::store::Run) -> Option<RunCommand> {
+        let v: serde_json::Value = serde_json::from_str(&run.options_json).ok()?;
+        match v["command"].as_str()? {
+            "apply" => Some(RunCommand::Apply),
+            "serve" => Some(RunCommand::Serve),
+            "rollback" => Some(RunCommand::Rollback),
+            _ => None,
+        }
+    }
+
+    /// Whether a run of this command that stopped while paused stays
+    /// parked for `serve` to continue within its frozen plan. Not a
+    /// rollback: `serve` plans upgrades, so "continuing" one would undo
+    /// what the operator asked for; a stopped rollback ends (`cancelled`,
+    /// or `interrupted` at the next start) and is run again by hand.
+    pub fn parks(self) -> bool {
+        !matches!(self, RunCommand::Rollback)
+    }
+
+    /// [`RunCommand::parks`] for a stored run (unknown options park, as
+    /// before the command was recorded).
+    pub fn parks_run(run: &crate::store::Run) -> bool {
+        RunCommand::of(run).is_none_or(RunCommand::parks)
+    }
+}
+
 /// The window a service run was started for.
 #[derive(Debug, Clone, Serialize)]
 pub struct WindowRun {
@@ -573,6 +602,10 @@ pub async fn execute_in(
     };
     let parked = run.is_some()
         && status == RunStatus::Cancelled
+        && store
+            .run(run_id)
+            .await?
+            .is_some_and(|r| RunCommand::parks_run(&r))
         && steering.parked()
         && store
             .control(run_id)
@@ -788,4 +821,47 @@ async fn impact_at(
         )
         .await?;
     Ok(Some(from))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RunCommand;
+    use crate::store::Run;
+    use crate::vocab::RunStatus;
+
+    fn run(options_json: &str) -> Run {
+        Run {
+            id: 1,
+            started_at: "2026-12-08T00:00:00Z".into(),
+            finished_at: None,
+            status: RunStatus::Running,
+            options_json: options_json.into(),
+        }
+    }
+
+    /// A rollback stopped while paused is never parked for `serve`, which
+    /// would continue it as upgrades; the others park as before.
+    #[test]
+    fn only_a_rollback_run_does_not_park() {
+        for (json, want, parks) in [
+            (r#"{"command":"serve"}"#, Some(RunCommand::Serve), true),
+            (r#"{"command":"apply"}"#, Some(RunCommand::Apply), true),
+            (
+                r#"{"command":"rollback"}"#,
+                Some(RunCommand::Rollback),
+                false,
+            ),
+            (r#"{"hosts":3}"#, None, true),
+            ("not json", None, true),
+        ] {
+            let r = run(json);
+            assert_eq!(RunCommand::of(&r), want, "{json}");
+            assert_eq!(RunCommand::parks_run(&r), parks, "{json}");
+        }
+        // The spelling the options are stored with.
+        assert_eq!(
+            serde_json::to_value(RunCommand::Rollback).unwrap(),
+            "rollback"
+        );
+    }
 }

@@ -38,7 +38,7 @@ pub struct Waiting {
 }
 
 /// The phase an event of a gate names (`phase NAME: …`).
-fn phase_of(message: &str) -> Option<&str> {
+pub fn phase_of(message: &str) -> Option<&str> {
     message.strip_prefix("phase ")?.split(':').next()
 }
 
@@ -124,7 +124,7 @@ pub async fn approve(
 }
 
 /// Who approved `phase` in `events` (the newest approval's text after `by `).
-fn approved_by(events: &[Event], phase: &str) -> Option<String> {
+pub fn approved_by(events: &[Event], phase: &str) -> Option<String> {
     events.iter().rev().find_map(|e| {
         (e.kind == APPROVED && phase_of(&e.message) == Some(phase)).then(|| {
             e.message

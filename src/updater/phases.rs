@@ -220,6 +220,55 @@ pub fn describe(jobs: &[HostJob], rollout: &crate::config::Rollout) -> Option<St
     ))
 }
 
+/// The journal's `phases` event: the run's seed and every phase with its
+/// hosts, `seed 42: canary 1 host(s) [a]; rest 3 host(s) [b, c, d]`. Written
+/// once as the phased rollout starts; [`parse_journal_line`] reads it back
+/// (the dashboard draws a run's real cohorts from it).
+pub fn journal_line(seed: u64, cohorts: &[Cohort]) -> String {
+    format!(
+        "seed {seed}: {}",
+        cohorts
+            .iter()
+            .map(|c| format!(
+                "{} {} host(s) [{}]",
+                c.spec.name,
+                c.len(),
+                c.names().join(", ")
+            ))
+            .collect::<Vec<_>>()
+            .join("; ")
+    )
+}
+
+/// A phase as the journal recorded it: its name and its hosts, in order.
+pub type RecordedPhase = (String, Vec<String>);
+
+/// The seed and the phases (name, hosts in order) of a [`journal_line`];
+/// `None` for anything else. Phase names are `[A-Za-z0-9._-]`; a host name
+/// holding `, ` or `; ` would split wrongly, which the counts catch: such a
+/// line reads as `None` and the caller shows what it can without it.
+pub fn parse_journal_line(line: &str) -> Option<(u64, Vec<RecordedPhase>)> {
+    let rest = line.strip_prefix("seed ")?;
+    let (seed, rest) = rest.split_once(": ")?;
+    let seed = seed.parse().ok()?;
+    let mut phases = Vec::new();
+    for part in rest.split("; ") {
+        let (name, rest) = part.split_once(' ')?;
+        let (count, rest) = rest.split_once(" host(s) [")?;
+        let hosts = rest.strip_suffix(']')?;
+        let hosts: Vec<String> = if hosts.is_empty() {
+            Vec::new()
+        } else {
+            hosts.split(", ").map(str::to_string).collect()
+        };
+        if count.parse::<usize>().ok()? != hosts.len() {
+            return None;
+        }
+        phases.push((name.to_string(), hosts));
+    }
+    Some((seed, phases))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -339,5 +388,33 @@ mod tests {
         assert_eq!(sizes(10, &phases), [1, 1, 3, 5]);
         assert_eq!(sizes(2, &phases), [1, 1, 0, 0]);
         assert_eq!(sizes(0, &phases), [0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn the_journal_line_reads_back() {
+        let line =
+            "seed 42: canary 1 host(s) [a]; five-pct 0 host(s) []; rest 3 host(s) [b, c-1.x, d]";
+        let (seed, phases) = parse_journal_line(line).unwrap();
+        assert_eq!(seed, 42);
+        assert_eq!(
+            phases,
+            vec![
+                ("canary".to_string(), vec!["a".to_string()]),
+                ("five-pct".to_string(), vec![]),
+                (
+                    "rest".to_string(),
+                    vec!["b".to_string(), "c-1.x".to_string(), "d".to_string()]
+                ),
+            ]
+        );
+        for bad in [
+            "",
+            "seed x: a 1 host(s) [a]",
+            "seed 1: a 2 host(s) [a]",
+            "seed 1: a 1 hosts [a]",
+            "phase canary: 1 host(s)",
+        ] {
+            assert_eq!(parse_journal_line(bad), None, "{bad}");
+        }
     }
 }

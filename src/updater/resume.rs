@@ -201,10 +201,12 @@ async fn resume_inner(
         }
         // A run stopped while paused is parked, not lost: it stays paused
         // (`serve` continues it once resumed; `fwfleet run cancel` ends it).
-        if store
-            .control(id)
-            .await?
-            .is_some_and(|c| c.requested == crate::vocab::Control::Paused)
+        // Not a rollback (`RunCommand::parks`).
+        if crate::updater::apply::RunCommand::parks_run(&run)
+            && store
+                .control(id)
+                .await?
+                .is_some_and(|c| c.requested == crate::vocab::Control::Paused)
         {
             continue;
         }

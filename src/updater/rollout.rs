@@ -401,19 +401,7 @@ async fn run_phases(jobs: Vec<HostJob>, shared: Arc<Shared>) -> Result<RolloutRe
             shared.run_id,
             None,
             "phases",
-            &format!(
-                "seed {seed}: {}",
-                cohorts
-                    .iter()
-                    .map(|c| format!(
-                        "{} {} host(s) [{}]",
-                        c.spec.name,
-                        c.len(),
-                        c.names().join(", ")
-                    ))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ),
+            &phases::journal_line(seed, &cohorts),
         )
         .await?;
     let last_with_hosts = cohorts.iter().rposition(|c| !c.is_empty());

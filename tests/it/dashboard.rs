@@ -13,7 +13,7 @@ use std::time::Duration;
 
 const VIEWER: &str = "viewer-token-0123456789abcdef";
 
-fn browser() -> reqwest::Client {
+pub(crate) fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
@@ -39,7 +39,7 @@ fn hidden_csrf(html: &str) -> String {
 }
 
 /// Sign in with `token`; the session cookie (`name=value`).
-async fn sign_in(http: &reqwest::Client, url: &str, token: &str) -> String {
+pub(crate) async fn sign_in(http: &reqwest::Client, url: &str, token: &str) -> String {
     let r = http.get(format!("{url}/signin")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let (pre, line) = set_cookie(r.headers(), "fwfleet_signin");
@@ -65,7 +65,11 @@ async fn sign_in(http: &reqwest::Client, url: &str, token: &str) -> String {
     session
 }
 
-async fn page(http: &reqwest::Client, url: &str, cookie: &str) -> (StatusCode, HeaderMap, String) {
+pub(crate) async fn page(
+    http: &reqwest::Client,
+    url: &str,
+    cookie: &str,
+) -> (StatusCode, HeaderMap, String) {
     let r = http.get(url).header(COOKIE, cookie).send().await.unwrap();
     let (s, h) = (r.status(), r.headers().clone());
     (s, h, r.text().await.unwrap())

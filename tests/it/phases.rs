@@ -279,6 +279,20 @@ async fn a_manual_gate_waits_for_approve_through_the_api_then_runs_to_the_end() 
         "{gate}"
     );
     assert_eq!(flashes(&s).iter().sum::<u64>(), 1);
+    // The dashboard's run page draws the recorded cohorts, the seed and the
+    // waiting gate (with an Approve button for the admin).
+    let http = super::dashboard::browser();
+    let cookie = super::dashboard::sign_in(&http, &svc.url(""), super::daemon::TOKEN).await;
+    let (status, _, html) =
+        super::dashboard::page(&http, &svc.url(&format!("/runs/{id}")), &cookie).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(
+        html.contains(r#"data-phase="canary" data-state="gate-waiting""#),
+        "{html}"
+    );
+    assert!(html.contains("data-seed="), "{html}");
+    assert!(html.contains("waiting for approval since"), "{html}");
+    assert!(html.contains(r#"id="approve""#), "{html}");
     // An unknown run; then the approval; then no gate is open any more.
     let (status, v) = svc.json("POST", "/api/v1/runs/9999/approve", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{v}");

@@ -47,6 +47,18 @@ pub struct StateChange<'a> {
 const STEP_COLUMNS: &str = "id, run_id, host, component, from_version, to_version, state, \
                             task_uri, outcome, message, updated_at";
 
+/// An `events` row, selected as `id, run_id, step_id, at, kind, message`.
+fn event_from_row(row: &Row<'_>) -> rusqlite::Result<Event> {
+    Ok(Event {
+        id: row.get(0)?,
+        run_id: row.get(1)?,
+        step_id: row.get(2)?,
+        at: row.get(3)?,
+        kind: row.get(4)?,
+        message: row.get(5)?,
+    })
+}
+
 fn step_from_row(row: &Row<'_>) -> rusqlite::Result<StepRow> {
     Ok(StepRow {
         id: row.get(0)?,
@@ -176,16 +188,24 @@ impl SqliteStore {
                  WHERE run_id = ?1 AND step_id IN ({ids}) ORDER BY id"
             );
             let mut stmt = tx.prepare(&sql)?;
-            let rows = stmt.query_map([run_id], |row| {
-                Ok(Event {
-                    id: row.get(0)?,
-                    run_id: row.get(1)?,
-                    step_id: row.get(2)?,
-                    at: row.get(3)?,
-                    kind: row.get(4)?,
-                    message: row.get(5)?,
-                })
-            })?;
+            let rows = stmt.query_map([run_id], event_from_row)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    /// A run's events of these kinds, oldest first: the few the run page
+    /// needs from a long journal (its phases and gates) without reading
+    /// all of it.
+    pub fn events_of_kinds(&self, run_id: i64, kinds: &[&str]) -> Result<Vec<Event>, StoreError> {
+        self.read("read the events of a run", |tx| {
+            let marks = vec!["?"; kinds.len()].join(", ");
+            let mut stmt = tx.prepare(&format!(
+                "SELECT id, run_id, step_id, at, kind, message FROM events \
+                 WHERE run_id = ? AND kind IN ({marks}) ORDER BY id"
+            ))?;
+            let mut args: Vec<&dyn rusqlite::ToSql> = vec![&run_id];
+            args.extend(kinds.iter().map(|k| k as &dyn rusqlite::ToSql));
+            let rows = stmt.query_map(args.as_slice(), event_from_row)?;
             Ok(rows.collect::<Result<_, _>>()?)
         })
     }
@@ -197,16 +217,7 @@ impl SqliteStore {
                 "SELECT id, run_id, step_id, at, kind, message FROM \
                  (SELECT * FROM events WHERE run_id = ?1 ORDER BY id DESC LIMIT ?2) ORDER BY id",
             )?;
-            let rows = stmt.query_map(params![run_id, sql_int(limit)], |row| {
-                Ok(Event {
-                    id: row.get(0)?,
-                    run_id: row.get(1)?,
-                    step_id: row.get(2)?,
-                    at: row.get(3)?,
-                    kind: row.get(4)?,
-                    message: row.get(5)?,
-                })
-            })?;
+            let rows = stmt.query_map(params![run_id, sql_int(limit)], event_from_row)?;
             Ok(rows.collect::<Result<_, _>>()?)
         })
     }
@@ -365,16 +376,7 @@ impl SqliteStore {
                 "SELECT id, run_id, step_id, at, kind, message FROM events \
                  WHERE run_id = ?1 ORDER BY id",
             )?;
-            let rows = stmt.query_map([run_id], |row| {
-                Ok(Event {
-                    id: row.get(0)?,
-                    run_id: row.get(1)?,
-                    step_id: row.get(2)?,
-                    at: row.get(3)?,
-                    kind: row.get(4)?,
-                    message: row.get(5)?,
-                })
-            })?;
+            let rows = stmt.query_map([run_id], event_from_row)?;
             Ok(rows.collect::<Result<_, _>>()?)
         })
     }
