@@ -153,19 +153,7 @@ pub async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         (Some(at), Some(w)) => Some(at + chrono::Duration::from_std(w).unwrap_or_default()),
         _ => None,
     };
-    if !args.yes && !args.dry_run && !std::io::stdin().is_terminal() {
-        return Err(UsageError("refusing to flash without --yes when stdin is not a terminal (use --dry-run to only look)".into()).into());
-    }
-    if args
-        .override_freeze
-        .as_deref()
-        .is_some_and(|r| r.trim().is_empty())
-    {
-        return Err(UsageError(
-            "--override-freeze needs a reason: it is recorded with the run".into(),
-        )
-        .into());
-    }
+    check_flash_flags(args.yes, args.dry_run, args.override_freeze.as_deref())?;
     let cfg = load_config(&args.config)?;
     // Stage ahead, for a windowed run only: the run starts up to this long
     // before --at; activation waits for --at (`updater::stage_ahead`).
@@ -508,6 +496,25 @@ pub(super) fn check_freezes(
 /// missing or corrupt); like a usage error, nothing happened and the
 /// operator must change something first.
 pub(super) const EXIT_REFUSED: u8 = 2;
+
+/// What `apply` and `rollback` ask of their flags before anything is
+/// loaded: `--yes` (or `--dry-run`) when no one can answer the prompt, and
+/// a reason with `--override-freeze`.
+pub(super) fn check_flash_flags(
+    yes: bool,
+    dry_run: bool,
+    override_freeze: Option<&str>,
+) -> Result<(), UsageError> {
+    if !yes && !dry_run && !std::io::stdin().is_terminal() {
+        return Err(UsageError("refusing to flash without --yes when stdin is not a terminal (use --dry-run to only look)".into()));
+    }
+    if override_freeze.is_some_and(|r| r.trim().is_empty()) {
+        return Err(UsageError(
+            "--override-freeze needs a reason: it is recorded with the run".into(),
+        ));
+    }
+    Ok(())
+}
 
 /// Says why the run was refused (stderr; `{"status": "refused", …}` on
 /// stdout for `--format json`).

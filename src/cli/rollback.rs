@@ -11,7 +11,6 @@ use crate::updater::progress::{Lines, ProgressSink};
 use crate::updater::rollback::{self, Decided, Request};
 use crate::vocab::Kind;
 use anyhow::Context;
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -87,19 +86,7 @@ pub async fn rollback(args: RollbackArgs) -> anyhow::Result<ExitCode> {
         .into());
     }
     let chosen = args.select.hosts()?;
-    if !args.yes && !args.dry_run && !std::io::stdin().is_terminal() {
-        return Err(UsageError("refusing to flash without --yes when stdin is not a terminal (use --dry-run to only look)".into()).into());
-    }
-    if args
-        .override_freeze
-        .as_deref()
-        .is_some_and(|r| r.trim().is_empty())
-    {
-        return Err(UsageError(
-            "--override-freeze needs a reason: it is recorded with the run".into(),
-        )
-        .into());
-    }
+    super::apply::check_flash_flags(args.yes, args.dry_run, args.override_freeze.as_deref())?;
     let cfg = load_config(&args.config)?;
     let hosts: Vec<_> = cfg
         .hosts
